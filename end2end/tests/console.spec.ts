@@ -1,0 +1,130 @@
+import { expect, test, type Page } from '@playwright/test';
+
+const PASSWORD = process.env.E2E_PASSWORD ?? '';
+const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+
+const ALL_SECTIONS = [
+  { label: 'Overview', slug: '', heading: /Test environment/ },
+  { label: 'Keys', slug: '/keys', heading: 'Keys' },
+  { label: 'Sync', slug: '/sync', heading: 'Sync' },
+  { label: 'Catalog', slug: '/catalog', heading: 'Catalog' },
+  { label: 'Customers', slug: '/customers', heading: 'Customers' },
+  { label: 'Subscriptions', slug: '/subscriptions', heading: 'Subscriptions' },
+  { label: 'Payment history', slug: '/history', heading: 'Payment history' },
+  { label: 'Webhooks', slug: '/webhooks', heading: 'Webhooks' },
+  { label: 'Audit log', slug: '/audit', heading: 'Audit log' },
+];
+const ADMIN_ONLY = ['Keys', 'Sync', 'Audit log'];
+
+async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('an admin signs in, visits every section, switches to live and back, and signs out', async ({ page }) => {
+  await page.goto('/test/catalog');
+  // Anonymous visitors land on the login page, which remembers where they were going.
+  await expect(page).toHaveURL(/\/login\?next=%2Ftest%2Fcatalog/);
+  await page.screenshot({ path: 'screenshots/login.png', fullPage: true });
+
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/test\/catalog$/);
+  await expect(page.getByTestId('role-badge')).toHaveText('admin');
+
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  for (const section of ALL_SECTIONS) {
+    await nav.getByRole('link', { name: section.label, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`/test${section.slug}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(section.heading);
+    await expect(nav.getByRole('link', { name: section.label, exact: true })).toHaveAttribute('aria-current', 'page');
+    await page.screenshot({ path: `screenshots/test-${section.slug.slice(1) || 'overview'}.png`, fullPage: true });
+  }
+
+  // Switch to live on the same page: the URL and the banner change.
+  await expect(page.getByTestId('live-banner')).toHaveCount(0);
+  await page.getByTestId('env-live').click();
+  await expect(page).toHaveURL(/\/live\/audit$/);
+  await expect(page.getByTestId('live-banner')).toBeVisible();
+  await expect(page.getByTestId('live-banner')).toContainText('LIVE MODE');
+  await page.screenshot({ path: 'screenshots/live-audit.png', fullPage: true });
+  // The banner stays on every live page.
+  await nav.getByRole('link', { name: 'Catalog', exact: true }).click();
+  await expect(page).toHaveURL(/\/live\/catalog$/);
+  await expect(page.getByTestId('live-banner')).toBeVisible();
+  await page.getByTestId('env-test').click();
+  await expect(page).toHaveURL(/\/test\/catalog$/);
+  await expect(page.getByTestId('live-banner')).toHaveCount(0);
+
+  // The audit log shows this sign-in.
+  await nav.getByRole('link', { name: 'Audit log', exact: true }).click();
+  await expect(page.getByTestId('audit-table')).toContainText('session.sign_in');
+  await expect(page.getByTestId('audit-table')).toContainText(ADMIN);
+
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+  // The session is gone: console pages send us back to the login page.
+  await page.goto('/test');
+  await expect(page).toHaveURL(/\/login\?next=%2Ftest$/);
+});
+
+test('a wrong password is refused with a message and no session', async ({ page }) => {
+  await signIn(page, ADMIN, 'not the password at all');
+  await expect(page.getByTestId('login-error')).toHaveText('The email or password is incorrect.');
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/test');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('support users see no admin-only sections or controls', async ({ page }) => {
+  await signIn(page, SUPPORT);
+  await expect(page).toHaveURL(/\/test$/);
+  await expect(page.getByTestId('role-badge')).toHaveText('support');
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  for (const section of ALL_SECTIONS) {
+    const link = nav.getByRole('link', { name: section.label, exact: true });
+    if (ADMIN_ONLY.includes(section.label)) {
+      await expect(link).toHaveCount(0);
+    } else {
+      await expect(link).toBeVisible();
+    }
+  }
+  // Typing the address of an admin-only page shows a refusal, not the page.
+  for (const slug of ['keys', 'sync', 'audit']) {
+    await page.goto(`/test/${slug}`);
+    await expect(page.getByTestId('forbidden')).toBeVisible();
+    await expect(page.getByTestId('audit-table')).toHaveCount(0);
+  }
+  await page.screenshot({ path: 'screenshots/support-forbidden.png', fullPage: true });
+});
+
+test('the theme switch works once the page has hydrated, and survives a reload', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await expect(page).toHaveURL(/\/test$/);
+  await waitForHydration(page);
+  const html = page.locator('html');
+  const toggle = page.getByTestId('theme-toggle');
+  const before = await toggle.getAttribute('aria-pressed');
+  await toggle.click();
+  const expected = before === 'true' ? 'light' : 'dark';
+  await expect(html).toHaveAttribute('data-theme', expected);
+  await page.reload();
+  await expect(html).toHaveAttribute('data-theme', expected);
+  await page.screenshot({ path: `screenshots/overview-${expected}.png`, fullPage: true });
+});
+
+test('unknown addresses show the 404 page', async ({ page }) => {
+  const response = await page.goto('/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite in Debian's Chromium against the release build: a fresh database, two
+# users, the server on a random loopback port. Expects `cargo leptos build --release` to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/target/release/payments-console"
+[ -x "$BIN" ] || { echo "no release build at $BIN; run cargo leptos build --release" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export PAYMENTS_CONSOLE_DATABASE_URL="sqlite://$WORK/console.db"
+export E2E_PASSWORD="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export E2E_ADMIN_EMAIL="admin@example.com"
+export E2E_SUPPORT_EMAIL="support@example.com"
+echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_ADMIN_EMAIL" --role admin --password-stdin
+echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role support --password-stdin
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export BASE_URL="http://127.0.0.1:$PORT"
+LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve --addr "127.0.0.1:$PORT" --demo >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$BASE_URL/readyz" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
+  sleep 0.1
+done
+
+cd end2end
+rm -rf screenshots
+status=0
+npx playwright test "$@" || status=$?
+if [ "$status" != 0 ]; then
+  echo "--- server log ---"; cat "$WORK/server.log"
+fi
+exit "$status"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the console on its embedded defaults at http://127.0.0.1:3000: SQLite under ./data/, the
+# offline Stripe sandbox until a Stripe key is configured. Installs what is missing first.
+# Extra arguments go to `payments-console serve` (see `--help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
+scripts/setup.sh
+cargo leptos build --release
+exec env LEPTOS_SITE_ROOT=target/site target/release/payments-console serve --demo "$@"

@@ -1,0 +1,68 @@
+//! The application root: the HTML shell, the router and the route table.
+
+use crate::pages::{
+    audit::AuditPage, login::LoginPage, not_found::NotFound, overview::OverviewPage, placeholder::*,
+};
+use crate::ui::layout::ConsoleLayout;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Applies the saved theme before the first paint, so a dark-mode user never sees a
+                // white flash while the WASM loads.
+                <script>
+                    "try{var t=localStorage.getItem('pc-theme');if(t)document.documentElement.dataset.theme=t}catch(e){}"
+                </script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console: login page, the environment-scoped sections, and a 404 for everything else.
+///
+/// Routes render in `SsrMode::Async`: the server answers with complete HTML, so every page can
+/// be read without JavaScript; hydration then makes it interactive.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/payments-console.css" />
+        <Title formatter=|text: String| if text.is_empty() { "Payments Console".to_string() } else { format!("{text} · Payments Console") } />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("/:env") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async />
+                    <Route path=path!("sync") view=SyncPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
+                    <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("*any") view=NotFound ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,80 @@
+//! Server-side enforcement for server functions: every one of them starts with
+//! [`require_session`], [`require_reader`] or [`require_admin`] (or, for the login itself,
+//! nothing), so no data leaves the server without a role check.
+
+use super::{CurrentUser, Role};
+use crate::error::AppError;
+use crate::server::errors::fail;
+use crate::server::sessions::{Session, SESSION_COOKIE};
+use crate::server::settings::Settings;
+use http::{header, request::Parts, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+/// The session the request arrived with, as resolved by the session middleware.
+pub fn current_session() -> Option<Session> {
+    use_context::<Parts>().and_then(|parts| parts.extensions.get::<Session>().cloned())
+}
+
+/// The caller's session, or 401.
+pub fn require_session() -> Result<Session, AppError> {
+    current_session().ok_or_else(|| fail(AppError::Unauthenticated))
+}
+
+/// Any signed-in user may read (admin or support).
+pub fn require_reader() -> Result<CurrentUser, AppError> {
+    require_session().map(|s| s.user)
+}
+
+/// Only admins: 401 for anonymous callers, 403 for support.
+pub fn require_admin() -> Result<CurrentUser, AppError> {
+    let user = require_reader()?;
+    if user.role == Role::Admin {
+        Ok(user)
+    } else {
+        Err(fail(AppError::Forbidden))
+    }
+}
+
+/// Whether the request is a plain HTML form post (no JavaScript), which expects a redirect
+/// rather than a serialized result.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| {
+            parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// After a form post without JavaScript, send the browser to `path`. With JavaScript the page
+/// navigates itself (a full load, so the shell picks up the new session).
+pub fn navigate_after_form(path: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(path);
+    }
+}
+
+/// Sets the session cookie: HttpOnly (no script can read it), SameSite=Strict (never sent on
+/// cross-site requests), Secure when the console is served over HTTPS.
+pub fn set_session_cookie(settings: &Settings, token: &str) {
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if settings.secure_cookies { "; Secure" } else { "" }
+    );
+    append_cookie(cookie);
+}
+
+/// Expires the session cookie in the browser.
+pub fn clear_session_cookie(settings: &Settings) {
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if settings.secure_cookies { "; Secure" } else { "" }
+    );
+    append_cookie(cookie);
+}
+
+fn append_cookie(cookie: String) {
+    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+        res.append_header(header::SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,61 @@
+//! The error every server function returns: what the browser may know, and nothing more.
+//!
+//! Internal causes are logged on the server (see `server::errors`) and reach the browser only as
+//! [`AppError::Internal`], so no SQL, path or Stripe detail ever leaks into a page.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// A server-function failure, as shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No valid session: the caller must sign in (HTTP 401).
+    #[error("Your session has ended. Please sign in again.")]
+    Unauthenticated,
+    /// Signed in, but the role does not allow this (HTTP 403).
+    #[error("Your role does not allow this action.")]
+    Forbidden,
+    /// Sign-in with an unknown email or a wrong password (HTTP 401); never says which.
+    #[error("The email or password is incorrect.")]
+    BadCredentials,
+    /// The input was rejected; the message says why and is safe to show (HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Sign-in refused after repeated failures (HTTP 429).
+    #[error("Too many failed sign-in attempts. Try again in {retry_after_secs} seconds.")]
+    Throttled { retry_after_secs: u64 },
+    /// The thing asked for does not exist (HTTP 404).
+    #[error("Not found.")]
+    NotFound,
+    /// Something failed on the server; details are in the server log only (HTTP 500).
+    #[error("Something went wrong on the server. The details have been logged.")]
+    Internal,
+    /// The call never completed: network failure, bad encoding (from the server-function layer).
+    #[error("The server could not be reached: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status the server answers with for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::Invalid(_) => 400,
+            AppError::Throttled { .. } => 429,
+            AppError::NotFound => 404,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

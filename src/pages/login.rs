@@ -1,0 +1,103 @@
+//! The sign-in page and the server function behind it.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Signs in with email and password. Answers the console path to open next.
+///
+/// Anonymous by nature; throttled per email after repeated failures. Without JavaScript the
+/// browser is redirected (to `next`, or back to the login page with an error code).
+#[server(prefix = "/api/console", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
+    use crate::auth::{safe_next, ssr};
+    use crate::server::{audit::NewAuditEntry, errors::{fail, internal}, state::app_state};
+
+    let state = app_state();
+    let next = safe_next(next.as_deref());
+    let refuse = |error: AppError, code: &str| {
+        let error = fail(error);
+        ssr::navigate_after_form(&format!(
+            "/login?error={code}&next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ));
+        error
+    };
+
+    if let Err(retry_after_secs) = state.throttle.check(&email).await.map_err(internal)? {
+        return Err(refuse(AppError::Throttled { retry_after_secs }, "throttled"));
+    }
+    let user = state.users.verify(&email, password.into()).await.map_err(internal)?;
+    let Some(user) = user else {
+        state.throttle.record_failure(&email).await.map_err(internal)?;
+        tracing::info!("failed sign-in attempt");
+        return Err(refuse(AppError::BadCredentials, "credentials"));
+    };
+    state.throttle.clear(&email).await.map_err(internal)?;
+    let token = state.sessions.create(&user.id).await.map_err(internal)?;
+    ssr::set_session_cookie(&state.settings, &token);
+    state
+        .audit
+        .record(NewAuditEntry { actor: &user.email, action: "session.sign_in", ..Default::default() })
+        .await
+        .map_err(internal)?;
+    ssr::navigate_after_form(&next);
+    Ok(next)
+}
+
+/// Message for an error code in the URL (set by a sign-in without JavaScript).
+fn error_message(code: &str) -> Option<&'static str> {
+    match code {
+        "credentials" => Some("The email or password is incorrect."),
+        "throttled" => Some("Too many failed sign-in attempts. Wait a few minutes and try again."),
+        _ => None,
+    }
+}
+
+/// The sign-in form.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let action = ServerAction::<Login>::new();
+    // A full page load after signing in, so the console starts with the new session.
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = action.value().get() {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_href(&next);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = next;
+        }
+    });
+    let error = move || match action.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        Some(Ok(_)) => None,
+        None => query.read().get("error").and_then(|c| error_message(&c)).map(str::to_string),
+    };
+
+    view! {
+        <Title text="Sign in" />
+        <main class="login-page">
+            <div class="login-card">
+                <h1>"Payments Console"</h1>
+                <p class="muted">"Sign in to manage Stripe keys, the catalog and payments."</p>
+                <ActionForm action=action attr:class="form" attr:aria-describedby="login-error">
+                    <Show when=move || error().is_some()>
+                        <p class="form-error" id="login-error" role="alert" data-testid="login-error">
+                            {error}
+                        </p>
+                    </Show>
+                    <label for="email">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required autofocus />
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required />
+                    <input type="hidden" name="next" prop:value=next />
+                    <button type="submit" class="button-primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}

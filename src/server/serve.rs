@@ -1,0 +1,186 @@
+//! `payments-console serve`: configuration, start-up and the listening server.
+
+use super::crypto::{load_master_key, MasterKeySource};
+use super::db::{sqlite_file, Db};
+use super::http::router;
+use super::ids::random_hex;
+use super::settings::Settings;
+use super::state::AppState;
+use super::users::{EmailAddress, NewPassword};
+use crate::auth::Role;
+use anyhow::Context;
+use clap::{Args, Parser};
+use leptos::config::{Env, LeptosOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+use url::Url;
+
+/// `serve` flags; each also reads an environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Keep it on loopback unless a reverse proxy fronts the console.
+    #[arg(long, env = "PAYMENTS_CONSOLE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub db: super::cli::DatabaseArgs,
+    /// The externally reachable base URL (e.g. https://console.example.com), used for the Stripe
+    /// webhook endpoint and to mark cookies Secure when it is HTTPS.
+    #[arg(long, env = "PAYMENTS_CONSOLE_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+    /// Base URL of Stripe's REST API.
+    #[arg(long, env = "PAYMENTS_CONSOLE_STRIPE_API_BASE", default_value = "https://api.stripe.com")]
+    pub stripe_api_base: Url,
+    /// The payments backend: `embedded` (in-process engine) or the base URL of a remote InsForge backend.
+    #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND", default_value = "embedded")]
+    pub backend: String,
+    /// API key (`ik_…`) for a remote InsForge backend.
+    #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND_API_KEY", hide_env_values = true)]
+    pub backend_api_key: Option<String>,
+    /// Run on the offline Stripe sandbox with demo data until a Stripe key is configured.
+    #[arg(long, env = "PAYMENTS_CONSOLE_DEMO")]
+    pub demo: bool,
+    /// File holding the 256-bit key (64 hex characters) that encrypts secrets at rest. Required
+    /// outside --demo, except with the default SQLite database, where `data/master.key` is
+    /// created on first run.
+    #[arg(long, env = "PAYMENTS_CONSOLE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Sign users out after this many minutes without a request.
+    #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: u32,
+    /// Folder of the built site (the WASM bundle, CSS and public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+#[derive(Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+impl ServeArgs {
+    /// The defaults, overridden by environment variables (for running without a subcommand, as
+    /// `cargo leptos serve` does).
+    pub fn from_env() -> ServeArgs {
+        ServeOnly::parse_from(["payments-console"]).args
+    }
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Connects the database, loads the master key, creates the first admin on a fresh database
+    /// and binds the address (`127.0.0.1:0` picks a free port).
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Server> {
+        if args.backend != "embedded" {
+            Url::parse(&args.backend).context("--backend must be `embedded` or a URL")?;
+            anyhow::bail!(
+                "the remote InsForge backend is not available in this version; use --backend embedded"
+            );
+        }
+        let db = Db::connect(&args.db.database_url).await?;
+        let master_key = load_master_key(master_key_source(&args)?)?;
+        let settings = Settings {
+            secure_cookies: args.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+            public_url: args.public_url.clone(),
+            session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
+            demo: args.demo,
+            stripe_api_base: args.stripe_api_base.clone(),
+        };
+        let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("payments-console")
+            .site_root(args.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) { Env::DEV } else { Env::PROD })
+            .build();
+        let state = AppState::new(leptos_options, db, settings, master_key);
+        ensure_first_admin(&state).await?;
+        Ok(Server { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The shared state (for tests that seed data).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!("Payments Console listening on http://{}", self.local_addr());
+        axum::serve(self.listener, router(self.state).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+fn master_key_source(args: &ServeArgs) -> anyhow::Result<MasterKeySource<'_>> {
+    if let Some(path) = &args.master_key_file {
+        return Ok(MasterKeySource::File(path));
+    }
+    if args.db.database_url == "sqlite://data/console.db" {
+        return Ok(MasterKeySource::DefaultFile(std::path::Path::new("data/master.key")));
+    }
+    if args.demo {
+        return Ok(MasterKeySource::Ephemeral);
+    }
+    let hint = sqlite_file(&args.db.database_url)
+        .and_then(|f| f.parent().map(|d| d.join("master.key").display().to_string()))
+        .unwrap_or_else(|| "/etc/payments-console/master.key".into());
+    anyhow::bail!("--master-key-file is required with this database (for example {hint})")
+}
+
+/// On a database without users, creates an admin so the console can be entered at all. The
+/// password comes from `PAYMENTS_CONSOLE_ADMIN_PASSWORD`, or is generated and printed once.
+async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
+    if state.users.count().await? > 0 {
+        return Ok(());
+    }
+    let email_raw = std::env::var("PAYMENTS_CONSOLE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
+    let email = EmailAddress::parse(&email_raw).map_err(anyhow::Error::msg)?;
+    let (password, generated) = match std::env::var("PAYMENTS_CONSOLE_ADMIN_PASSWORD") {
+        Ok(p) => (p, false),
+        Err(_) => (random_hex(12), true),
+    };
+    let shown = generated.then(|| password.clone());
+    state
+        .users
+        .add(&email, Role::Admin, NewPassword::parse(password).map_err(|e| anyhow::anyhow!("PAYMENTS_CONSOLE_ADMIN_PASSWORD: {e}"))?)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+    match shown {
+        // Printed to the terminal, not logged: log files are kept, this must not be.
+        Some(password) => println!(
+            "\n  First start: created admin account {}\n  One-time password: {password}\n  (shown once; add users with `payments-console users add`)\n",
+            email.as_str()
+        ),
+        None => println!("\n  First start: created admin account {} with PAYMENTS_CONSOLE_ADMIN_PASSWORD\n", email.as_str()),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

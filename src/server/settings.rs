@@ -1,0 +1,18 @@
+//! Runtime settings derived from the command line, shared by the request handlers.
+
+use url::Url;
+
+/// Settings the handlers need, decided once at start-up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Set the `Secure` cookie attribute: the console is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// The externally reachable base URL (for the Stripe webhook endpoint), if given.
+    pub public_url: Option<Url>,
+    /// Sessions end after this many seconds without a request.
+    pub session_idle_timeout_secs: i64,
+    /// Running on the offline Stripe sandbox with demo data.
+    pub demo: bool,
+    /// Where Stripe's REST API is.
+    pub stripe_api_base: Url,
+}

@@ -1,0 +1,55 @@
+//! The state every handler and server function shares.
+
+use super::api_keys::ApiKeyStore;
+use super::audit::AuditLog;
+use super::crypto::MasterKey;
+use super::db::Db;
+use super::sessions::SessionStore;
+use super::settings::Settings;
+use super::throttle::LoginThrottle;
+use super::users::UserStore;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// Handles to the stores and settings; cheap to clone (everything inside is shared).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub users: UserStore,
+    pub sessions: SessionStore,
+    pub throttle: LoginThrottle,
+    pub api_keys: ApiKeyStore,
+    pub audit: AuditLog,
+    pub settings: Arc<Settings>,
+    pub master_key: Arc<MasterKey>,
+}
+
+impl AppState {
+    /// Wires the stores to one database.
+    pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings, master_key: MasterKey) -> Self {
+        AppState {
+            leptos_options,
+            users: UserStore::new(db.clone()),
+            sessions: SessionStore::new(db.clone(), settings.session_idle_timeout_secs),
+            throttle: LoginThrottle::new(db.clone()),
+            api_keys: ApiKeyStore::new(db.clone()),
+            audit: AuditLog::new(db.clone()),
+            db,
+            settings: Arc::new(settings),
+            master_key: Arc::new(master_key),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, from inside a server function (provided by the router for every request).
+pub fn app_state() -> AppState {
+    leptos::prelude::expect_context::<AppState>()
+}

@@ -1,0 +1,238 @@
+//! Console users: email, role and an argon2 password hash.
+
+use super::db::Db;
+use super::ids::new_id;
+use super::now_unix;
+use super::secrets::SecretString;
+use crate::auth::Role;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sqlx::Row;
+
+/// An email address that has been checked for shape and lower-cased, so `Admin@X` and `admin@x`
+/// are one account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// Accepts `local@domain` with no spaces, at most 254 characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && matches!(email.split_once('@'), Some((local, domain))
+                if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        if valid {
+            Ok(EmailAddress(email))
+        } else {
+            Err(format!("`{}` is not an email address", raw.trim()))
+        }
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password that meets the console's policy. Only new passwords are checked: sign-in
+/// compares whatever was typed.
+#[derive(Debug)]
+pub struct NewPassword(SecretString);
+
+impl NewPassword {
+    /// At least 12 characters (long beats complex), at most 1024 (hashing cost is bounded).
+    pub fn parse(raw: String) -> Result<Self, String> {
+        let len = raw.chars().count();
+        if len < 12 {
+            Err("the password must have at least 12 characters".into())
+        } else if len > 1024 {
+            Err("the password must have at most 1024 characters".into())
+        } else {
+            Ok(NewPassword(SecretString::new(raw)))
+        }
+    }
+}
+
+/// A stored user, without the password hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+/// Why a user could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("a user with email {0} already exists")]
+    Duplicate(String),
+    #[error(transparent)]
+    Storage(#[from] anyhow::Error),
+}
+
+/// The users table.
+#[derive(Clone, Debug)]
+pub struct UserStore {
+    db: Db,
+}
+
+impl UserStore {
+    pub fn new(db: Db) -> Self {
+        UserStore { db }
+    }
+
+    /// Adds a user; the email must be new.
+    pub async fn add(&self, email: &EmailAddress, role: Role, password: NewPassword) -> Result<UserRecord, AddUserError> {
+        let hash = hash_password(password.0).await?;
+        let record = UserRecord {
+            id: new_id("usr"),
+            email: email.as_str().to_string(),
+            role,
+            created_at: now_unix(),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO console_users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&record.id)
+        .bind(&record.email)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(record.created_at)
+        .execute(self.db.pool())
+        .await
+        .map_err(anyhow::Error::from)?;
+        if inserted.rows_affected() == 0 {
+            return Err(AddUserError::Duplicate(record.email));
+        }
+        Ok(record)
+    }
+
+    /// All users, oldest first.
+    pub async fn list(&self) -> anyhow::Result<Vec<UserRecord>> {
+        let rows = sqlx::query("SELECT id, email, role, created_at FROM console_users ORDER BY created_at, email")
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// How many users exist (zero on a fresh database).
+    pub async fn count(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM console_users").fetch_one(self.db.pool()).await?)
+    }
+
+    /// Removes a user and, through the foreign key, every session of theirs.
+    pub async fn remove(&self, email: &EmailAddress) -> anyhow::Result<bool> {
+        // Sessions are deleted explicitly too: SQLite enforces the cascade only with foreign keys on.
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE email = $1)")
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM console_users WHERE email = $1")
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The user with this email and password, if both match. An unknown email costs the same
+    /// hashing work as a wrong password, so response times do not reveal which emails exist.
+    pub async fn verify(&self, email: &str, password: SecretString) -> anyhow::Result<Option<UserRecord>> {
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query("SELECT id, email, role, created_at, password_hash FROM console_users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(self.db.pool())
+            .await?;
+        let (record, hash) = match &row {
+            Some(row) => (Some(record_from_row(row)?), row.try_get::<String, _>("password_hash")?),
+            None => (None, DUMMY_HASH.clone()),
+        };
+        let matches = verify_password(password, hash).await?;
+        Ok(record.filter(|_| matches))
+    }
+}
+
+/// A hash of a random string, with the same parameters as real ones, verified against when the
+/// email is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(super::ids::random_hex(16).as_bytes(), &salt)
+        .expect("hashing a random string")
+        .to_string()
+});
+
+fn record_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<UserRecord> {
+    let role: String = row.try_get("role")?;
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Argon2id with the crate's default (OWASP-recommended) parameters, off the async threads:
+/// hashing is deliberately slow.
+async fn hash_password(password: SecretString) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+    })
+    .await?
+}
+
+async fn verify_password(password: SecretString, hash: String) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored password hash is invalid: {e}"))?;
+        Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+    })
+    .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(EmailAddress::parse("  Admin@Example.COM ").unwrap().as_str(), "admin@example.com");
+        assert!(EmailAddress::parse("admin@localhost").is_ok());
+        for bad in ["", "admin", "@x", "a@", "a b@x", "a@b@c"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_length() {
+        assert!(NewPassword::parse("short".into()).is_err());
+        assert!(NewPassword::parse("correct horse battery".into()).is_ok());
+    }
+
+    #[tokio::test]
+    async fn add_verify_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
+        let users = UserStore::new(db);
+        let email = EmailAddress::parse("ops@example.com").unwrap();
+        users.add(&email, Role::Support, NewPassword::parse("a long passphrase".into()).unwrap()).await.unwrap();
+        let dup = users.add(&email, Role::Admin, NewPassword::parse("another passphrase".into()).unwrap()).await;
+        assert!(matches!(dup, Err(AddUserError::Duplicate(_))));
+
+        let ok = users.verify("OPS@example.com", "a long passphrase".to_string().into()).await.unwrap();
+        assert_eq!(ok.map(|u| u.role), Some(Role::Support));
+        assert!(users.verify("ops@example.com", "wrong".to_string().into()).await.unwrap().is_none());
+        assert!(users.verify("nobody@example.com", "a long passphrase".to_string().into()).await.unwrap().is_none());
+
+        assert!(users.remove(&email).await.unwrap());
+        assert!(!users.remove(&email).await.unwrap());
+        assert_eq!(users.count().await.unwrap(), 0);
+    }
+}

@@ -1,0 +1,164 @@
+//! The frame around every console page: header with the environment switch, the live-mode
+//! banner, the section navigation (filtered by role) and the page itself inside an error
+//! boundary.
+
+use super::nav::SECTIONS;
+use super::theme::ThemeToggle;
+use crate::auth::{who_am_i, CurrentUser, Logout, Role};
+use crate::environment::{switch_path, Environment};
+use crate::pages::not_found::NotFound;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::{use_location, use_params_map};
+
+/// The environment of the current page, for the pages below the layout.
+#[derive(Clone, Copy)]
+pub struct CurrentEnv(pub Memo<Environment>);
+
+/// The environment the page is showing (`test` or `live`).
+pub fn use_env() -> Memo<Environment> {
+    expect_context::<CurrentEnv>().0
+}
+
+/// The signed-in user, for pages that adapt to the role.
+pub fn use_user() -> CurrentUser {
+    expect_context::<CurrentUser>()
+}
+
+/// Layout of the environment-scoped pages (`/:env/...`).
+#[component]
+pub fn ConsoleLayout() -> impl IntoView {
+    let params = use_params_map();
+    let parsed = Memo::new(move |_| params.read().get("env").and_then(|e| Environment::parse(&e)));
+    let env = Memo::new(move |_| parsed.get().unwrap_or(Environment::Test));
+    provide_context(CurrentEnv(env));
+    let user = Resource::new(|| (), |_| who_am_i());
+
+    view! {
+        <Show when=move || parsed.get().is_some() fallback=|| view! { <NotFound /> }>
+            <Suspense fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => view! { <Frame user env /> }.into_any(),
+                        // Only reachable after a client-side navigation once the session has
+                        // ended: the server redirects before rendering otherwise.
+                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Show>
+    }
+}
+
+#[component]
+fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
+    provide_context(user.clone());
+    let location = use_location();
+    let switch_href = move || {
+        let search = location.search.get();
+        let path = location.pathname.get();
+        let target = switch_path(&path, env.get().other());
+        if search.is_empty() { target } else { format!("{target}?{}", search.trim_start_matches('?')) }
+    };
+    let is_admin = user.role == Role::Admin;
+    let nav_items = SECTIONS
+        .iter()
+        .filter(|s| is_admin || !s.admin_only)
+        .map(|s| {
+            let slug = s.slug;
+            let href = move || if slug.is_empty() { format!("/{}", env.get()) } else { format!("/{}/{slug}", env.get()) };
+            view! {
+                <li>
+                    <A href=href exact=slug.is_empty()>{s.label}</A>
+                </li>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="console" class:live=move || env.get() == Environment::Live>
+            <Show when=move || env.get() == Environment::Live>
+                <div class="live-banner" role="alert" data-testid="live-banner">
+                    <strong>"LIVE MODE"</strong>
+                    " · You are working with real customers and real money. Changes here take effect immediately."
+                </div>
+            </Show>
+            <header class="topbar">
+                <a class="brand" href=move || format!("/{}", env.get())>"Payments Console"</a>
+                <nav class="env-switch" aria-label="Environment">
+                    {Environment::ALL
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <a
+                                    href=move || if env.get() == e { location.pathname.get() } else { switch_href() }
+                                    class="env-option"
+                                    class:selected=move || env.get() == e
+                                    class:env-live=e == Environment::Live
+                                    aria-current=move || (env.get() == e).then_some("true")
+                                    data-testid=format!("env-{}", e.as_str())
+                                >
+                                    {e.label()}
+                                </a>
+                            }
+                        })
+                        .collect_view()}
+                </nav>
+                <div class="topbar-right">
+                    <ThemeToggle />
+                    <span class="user-chip" title="Signed in">
+                        {user.email.clone()}
+                        <span class="role-badge" data-testid="role-badge">{user.role.as_str()}</span>
+                    </span>
+                    <LogoutButton />
+                </div>
+            </header>
+            <div class="body">
+                <nav class="sidebar" aria-label="Sections">
+                    <ul>{nav_items}</ul>
+                </nav>
+                <main class="content" id="main">
+                    <ErrorBoundary fallback=|errors| {
+                        view! {
+                            <div class="error-panel" role="alert">
+                                <h2>"This page could not be shown"</h2>
+                                <ul>
+                                    {move || {
+                                        errors
+                                            .get()
+                                            .into_iter()
+                                            .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                                            .collect_view()
+                                    }}
+                                </ul>
+                            </div>
+                        }
+                    }>
+                        <Outlet />
+                    </ErrorBoundary>
+                </main>
+            </div>
+        </div>
+    }
+}
+
+/// Signs out. A plain form post without JavaScript; with it, the page reloads at the login page
+/// so nothing of the session stays in memory.
+#[component]
+fn LogoutButton() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = logout.value().get() {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_href(&next);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = next;
+        }
+    });
+    view! {
+        <ActionForm action=logout attr:class="logout-form">
+            <button type="submit" class="button-secondary" data-testid="logout">"Sign out"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,192 @@
+//! Black-box tests of the console over real HTTP: pages, sessions, roles, probes.
+
+mod support;
+
+use payments_console::auth::Role;
+use support::{TestApp, PASSWORD};
+
+#[tokio::test]
+async fn login_page_is_server_rendered() {
+    let app = TestApp::spawn().await;
+    let res = app.client().get(app.url("/login")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<form"), "no form in {html}");
+    assert!(html.contains(r#"name="email""#));
+    assert!(html.contains(r#"type="password""#));
+    assert!(html.contains("Sign in"));
+    // The WASM bundle that hydrates the page is referenced.
+    assert!(html.contains("/pkg/payments-console"), "no hydration script");
+}
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+}
+
+#[tokio::test]
+async fn anonymous_server_function_calls_get_401() {
+    let app = TestApp::spawn().await;
+    let res = app.client().post(app.url("/api/console/audit")).form(&[("", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let logout = app.client().post(app.url("/api/console/logout")).send().await.unwrap();
+    assert_eq!(logout.status(), 401);
+}
+
+#[tokio::test]
+async fn support_is_refused_admin_functions_with_403_and_admin_is_served() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let res = support.post(app.url("/api/console/audit")).form(&[("", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let res = admin.post(app.url("/api/console/audit")).form(&[("", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page: serde_json::Value = res.json().await.unwrap();
+    let actors: Vec<&str> = page["entries"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    assert!(actors.contains(&"admin@example.com"), "sign-in is audited: {actors:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_without_a_session() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let client = app.client();
+    let res = app.sign_in(&client, "ops@example.com", "not the password").await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("set-cookie").is_none(), "no session cookie on failure");
+    assert!(res.text().await.unwrap().contains("BadCredentials"));
+    // An unknown email fails the same way (nothing says which part was wrong).
+    let res = app.sign_in(&client, "nobody@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 401);
+    // Still anonymous.
+    let res = client.get(app.url("/test")).send().await.unwrap();
+    assert!(res.status().is_redirection());
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_even_the_right_password() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let client = app.client();
+    for _ in 0..5 {
+        assert_eq!(app.sign_in(&client, "ops@example.com", "guess").await.status(), 401);
+    }
+    let res = app.sign_in(&client, "ops@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.text().await.unwrap().contains("Throttled"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_strict() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let res = app.sign_in(&app.client(), "ops@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("pc_session="));
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Strict"));
+    assert!(!cookie.contains("Secure"), "plain-HTTP console must not set Secure");
+}
+
+#[tokio::test]
+async fn console_pages_need_a_session() {
+    let app = TestApp::spawn().await;
+    let res = app.client().get(app.url("/live/catalog?active=true")).send().await.unwrap();
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers()["location"], "/login?next=%2Flive%2Fcatalog%3Factive%3Dtrue");
+}
+
+#[tokio::test]
+async fn pages_render_for_the_role() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = admin.get(app.url("/test")).send().await.unwrap().text().await.unwrap();
+    for label in ["Overview", "Keys", "Sync", "Catalog", "Customers", "Subscriptions", "Payment history", "Webhooks", "Audit log"] {
+        assert!(html.contains(&format!(">{label}<")), "admin nav lacks {label}");
+    }
+    assert!(!html.contains("live-banner"), "no live banner in test mode");
+    let live = admin.get(app.url("/live/catalog")).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("live-banner") && live.contains("LIVE MODE"));
+    assert!(live.contains("Not built yet"), "placeholders say so plainly");
+
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let html = support.get(app.url("/test")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(">Catalog<"));
+    for hidden in [">Keys<", ">Sync<", ">Audit log<"] {
+        assert!(!html.contains(hidden), "support sees {hidden}");
+    }
+    let keys = support.get(app.url("/test/keys")).send().await.unwrap().text().await.unwrap();
+    assert!(keys.contains("Admins only"));
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404() {
+    let app = TestApp::spawn().await;
+    let res = app.client().get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    assert_eq!(admin.get(app.url("/test/no-such-section")).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let res = app
+        .client()
+        .post(app.url("/api/console/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "ops@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    assert_eq!(admin.get(app.url("/test")).send().await.unwrap().status(), 200);
+    let res = admin.post(app.url("/api/console/logout")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(admin.get(app.url("/test")).send().await.unwrap().status().is_redirection());
+    assert_eq!(admin.post(app.url("/api/console/audit")).form(&[("", "")]).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn a_plain_form_login_redirects_to_next() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let client = app.client();
+    let res = client
+        .post(app.url("/api/console/login"))
+        .header("accept", "text/html")
+        .form(&[("email", "ops@example.com"), ("password", PASSWORD), ("next", "/live/history")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/live/history");
+    let res = client
+        .post(app.url("/api/console/login"))
+        .header("accept", "text/html")
+        .form(&[("email", "ops@example.com"), ("password", "wrong"), ("next", "/live")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/login?error=credentials&next=%2Flive");
+}

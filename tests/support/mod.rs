@@ -1,0 +1,84 @@
+//! A console server on a random loopback port with a fresh database, for black-box tests.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use payments_console::auth::Role;
+use payments_console::server::cli::DatabaseArgs;
+use payments_console::server::serve::{ServeArgs, Server};
+use payments_console::server::state::AppState;
+use payments_console::server::users::{EmailAddress, NewPassword};
+
+/// Password of every user the harness creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running console and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Boots the real server (router, middleware, database) on `127.0.0.1:0`.
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = ServeArgs {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            db: DatabaseArgs { database_url: format!("sqlite://{}/console.db", dir.path().display()) },
+            public_url: None,
+            stripe_api_base: "http://127.0.0.1:9".parse().unwrap(),
+            backend: "embedded".into(),
+            backend_api_key: None,
+            demo: true,
+            master_key_file: None,
+            session_idle_minutes: 30,
+            site_root: dir.path().join("site").display().to_string(),
+        };
+        let server = Server::build(args).await.expect("server builds");
+        let base = format!("http://{}", server.local_addr());
+        let state = server.state().clone();
+        tokio::spawn(server.run());
+        TestApp { base, state, _dir: dir }
+    }
+
+    /// Adds a user with [`PASSWORD`].
+    pub async fn add_user(&self, email: &str, role: Role) {
+        self.state
+            .users
+            .add(&EmailAddress::parse(email).unwrap(), role, NewPassword::parse(PASSWORD.into()).unwrap())
+            .await
+            .expect("user added");
+    }
+
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs in through the login server function, as the hydrated page does.
+    pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        client
+            .post(self.url("/api/console/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// A client signed in as a new user with this role.
+    pub async fn signed_in(&self, email: &str, role: Role) -> reqwest::Client {
+        self.add_user(email, role).await;
+        let client = self.client();
+        let res = self.sign_in(&client, email, PASSWORD).await;
+        assert_eq!(res.status(), 200, "sign-in of {email} failed: {}", res.text().await.unwrap_or_default());
+        client
+    }
+}

@@ -1,8 +1,6 @@
 //! The application root: the HTML shell, the router and the route table.
 
-use crate::pages::{
-    audit::AuditPage, login::LoginPage, not_found::NotFound, overview::OverviewPage, placeholder::*,
-};
+use crate::pages::{audit::AuditPage, login::LoginPage, not_found::NotFound, overview::OverviewPage, placeholder::*};
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -110,7 +110,17 @@ async fn pages_render_for_the_role() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let html = admin.get(app.url("/test")).send().await.unwrap().text().await.unwrap();
-    for label in ["Overview", "Keys", "Sync", "Catalog", "Customers", "Subscriptions", "Payment history", "Webhooks", "Audit log"] {
+    for label in [
+        "Overview",
+        "Keys",
+        "Sync",
+        "Catalog",
+        "Customers",
+        "Subscriptions",
+        "Payment history",
+        "Webhooks",
+        "Audit log",
+    ] {
         assert!(html.contains(&format!(">{label}<")), "admin nav lacks {label}");
     }
     assert!(!html.contains("live-banner"), "no live banner in test mode");

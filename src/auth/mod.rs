@@ -60,11 +60,7 @@ pub async fn who_am_i() -> Result<Option<CurrentUser>, AppError> {
 pub async fn logout() -> Result<String, AppError> {
     let session = ssr::require_session()?;
     let state = crate::server::state::app_state();
-    state
-        .sessions
-        .revoke(&session.token_hash)
-        .await
-        .map_err(crate::server::errors::internal)?;
+    state.sessions.revoke(&session.token_hash).await.map_err(crate::server::errors::internal)?;
     ssr::clear_session_cookie(&state.settings);
     ssr::navigate_after_form("/login");
     Ok("/login".to_string())
@@ -74,9 +70,7 @@ pub async fn logout() -> Result<String, AppError> {
 /// attacker-supplied `next=//evil.example` must not turn the login page into an open redirect.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n != "/login" => {
-            n.to_string()
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n != "/login" => n.to_string(),
         _ => "/test".to_string(),
     }
 }

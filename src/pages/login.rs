@@ -12,7 +12,11 @@ use leptos_router::hooks::use_query_map;
 #[server(prefix = "/api/console", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use crate::auth::{safe_next, ssr};
-    use crate::server::{audit::NewAuditEntry, errors::{fail, internal}, state::app_state};
+    use crate::server::{
+        audit::NewAuditEntry,
+        errors::{fail, internal},
+        state::app_state,
+    };
 
     let state = app_state();
     let next = safe_next(next.as_deref());

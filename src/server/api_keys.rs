@@ -66,11 +66,12 @@ impl ApiKeyStore {
 
     /// Revokes the key with this id or name. Answers how many keys were revoked.
     pub async fn revoke(&self, id_or_name: &str) -> anyhow::Result<u64> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL")
-            .bind(now_unix())
-            .bind(id_or_name)
-            .execute(self.db.pool())
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL")
+                .bind(now_unix())
+                .bind(id_or_name)
+                .execute(self.db.pool())
+                .await?;
         Ok(done.rows_affected())
     }
 

@@ -107,9 +107,14 @@ mod tests {
         let log = AuditLog::new(db);
         for i in 0..7 {
             let target = format!("t{i}");
-            log.record(NewAuditEntry { actor: "cli", action: "test.write", target: Some(&target), ..Default::default() })
-                .await
-                .unwrap();
+            log.record(NewAuditEntry {
+                actor: "cli",
+                action: "test.write",
+                target: Some(&target),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         }
         let mut seen = Vec::new();
         let mut cursor = None;

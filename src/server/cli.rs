@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the console's web server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage the people who can sign in to the console.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -118,7 +118,7 @@ pub enum ApiKeysCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Server::build(ServeArgs::from_env()).await?.run().await,
-        Some(Command::Serve(args)) => Server::build(args).await?.run().await,
+        Some(Command::Serve(args)) => Server::build(*args).await?.run().await,
         Some(Command::Users(cmd)) => users(cmd).await,
         Some(Command::ApiKeys(cmd)) => api_keys(cmd).await,
     }
@@ -217,7 +217,12 @@ async fn api_keys(cmd: ApiKeysCommand) -> anyhow::Result<()> {
                 anyhow::bail!("no active API key with id or name {key:?}");
             }
             AuditLog::new(db)
-                .record(NewAuditEntry { actor: &cli_actor(), action: "api_key.revoke", target: Some(&key), ..Default::default() })
+                .record(NewAuditEntry {
+                    actor: &cli_actor(),
+                    action: "api_key.revoke",
+                    target: Some(&key),
+                    ..Default::default()
+                })
                 .await?;
             println!("revoked {revoked} key(s)");
         }

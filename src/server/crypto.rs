@@ -99,10 +99,8 @@ impl MasterKey {
             return Err(DecryptError::Format);
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map_err(|_| DecryptError::Authentication)?;
+        let plain =
+            self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| DecryptError::Authentication)?;
         String::from_utf8(plain).map(Zeroizing::new).map_err(|_| DecryptError::Format)
     }
 }

@@ -123,12 +123,8 @@ mod tests {
         let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
         assert!(db.is_reachable().await);
         // The stores write `$1, $2` placeholders for both engines: prove SQLite binds them by number.
-        let row: (String, i64) = sqlx::query_as("SELECT $1 || 'x', $2 + 1")
-            .bind("a")
-            .bind(41_i64)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+        let row: (String, i64) =
+            sqlx::query_as("SELECT $1 || 'x', $2 + 1").bind("a").bind(41_i64).fetch_one(db.pool()).await.unwrap();
         assert_eq!(row, ("ax".to_string(), 42));
     }
 }

@@ -39,9 +39,6 @@ mod tests {
     fn digest_is_stable_and_not_the_token() {
         assert_eq!(token_digest("abc"), token_digest("abc"));
         assert_ne!(token_digest("abc"), token_digest("abd"));
-        assert_eq!(
-            token_digest("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(token_digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

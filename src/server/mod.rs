@@ -21,8 +21,5 @@ pub mod users;
 /// Seconds since the Unix epoch: the one time representation stored in the database, because
 /// it means the same thing in SQLite and PostgreSQL.
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

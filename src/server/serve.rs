@@ -79,9 +79,7 @@ impl Server {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Server> {
         if args.backend != "embedded" {
             Url::parse(&args.backend).context("--backend must be `embedded` or a URL")?;
-            anyhow::bail!(
-                "the remote InsForge backend is not available in this version; use --backend embedded"
-            );
+            anyhow::bail!("the remote InsForge backend is not available in this version; use --backend embedded");
         }
         let db = Db::connect(&args.db.database_url).await?;
         let master_key = load_master_key(master_key_source(&args)?)?;
@@ -98,7 +96,11 @@ impl Server {
             .site_root(args.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
-            .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) { Env::DEV } else { Env::PROD })
+            .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) {
+                Env::DEV
+            } else {
+                Env::PROD
+            })
             .build();
         let state = AppState::new(leptos_options, db, settings, master_key);
         ensure_first_admin(&state).await?;
@@ -156,7 +158,11 @@ async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
     let shown = generated.then(|| password.clone());
     state
         .users
-        .add(&email, Role::Admin, NewPassword::parse(password).map_err(|e| anyhow::anyhow!("PAYMENTS_CONSOLE_ADMIN_PASSWORD: {e}"))?)
+        .add(
+            &email,
+            Role::Admin,
+            NewPassword::parse(password).map_err(|e| anyhow::anyhow!("PAYMENTS_CONSOLE_ADMIN_PASSWORD: {e}"))?,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
     match shown {

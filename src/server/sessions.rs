@@ -43,13 +43,15 @@ impl SessionStore {
     pub async fn create(&self, user_id: &str) -> anyhow::Result<String> {
         let token = random_hex(32);
         let now = now_unix();
-        sqlx::query("INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_digest(&token))
-            .bind(user_id)
-            .bind(now)
-            .bind(now)
-            .execute(self.db.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_digest(&token))
+        .bind(user_id)
+        .bind(now)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
         Ok(token)
     }
 
@@ -136,10 +138,7 @@ mod tests {
         let (_dir, db, store, user_id) = store_with_user(1800).await;
         let token = store.create(&user_id).await.unwrap();
         // Pretend the last request was 31 minutes ago.
-        sqlx::query("UPDATE console_sessions SET last_seen_at = last_seen_at - 1860")
-            .execute(db.pool())
-            .await
-            .unwrap();
+        sqlx::query("UPDATE console_sessions SET last_seen_at = last_seen_at - 1860").execute(db.pool()).await.unwrap();
         assert!(store.lookup(&token).await.unwrap().is_none());
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_sessions").fetch_one(db.pool()).await.unwrap();
         assert_eq!(left, 0, "the expired session is deleted");

@@ -84,14 +84,14 @@ impl UserStore {
     }
 
     /// Adds a user; the email must be new.
-    pub async fn add(&self, email: &EmailAddress, role: Role, password: NewPassword) -> Result<UserRecord, AddUserError> {
+    pub async fn add(
+        &self,
+        email: &EmailAddress,
+        role: Role,
+        password: NewPassword,
+    ) -> Result<UserRecord, AddUserError> {
         let hash = hash_password(password.0).await?;
-        let record = UserRecord {
-            id: new_id("usr"),
-            email: email.as_str().to_string(),
-            role,
-            created_at: now_unix(),
-        };
+        let record = UserRecord { id: new_id("usr"), email: email.as_str().to_string(), role, created_at: now_unix() };
         let inserted = sqlx::query(
             "INSERT INTO console_users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (email) DO NOTHING",
@@ -131,10 +131,8 @@ impl UserStore {
             .bind(email.as_str())
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM console_users WHERE email = $1")
-            .bind(email.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM console_users WHERE email = $1").bind(email.as_str()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

@@ -59,7 +59,11 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
         let search = location.search.get();
         let path = location.pathname.get();
         let target = switch_path(&path, env.get().other());
-        if search.is_empty() { target } else { format!("{target}?{}", search.trim_start_matches('?')) }
+        if search.is_empty() {
+            target
+        } else {
+            format!("{target}?{}", search.trim_start_matches('?'))
+        }
     };
     let is_admin = user.role == Role::Admin;
     let nav_items = SECTIONS
@@ -67,7 +71,8 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
         .filter(|s| is_admin || !s.admin_only)
         .map(|s| {
             let slug = s.slug;
-            let href = move || if slug.is_empty() { format!("/{}", env.get()) } else { format!("/{}/{slug}", env.get()) };
+            let href =
+                move || if slug.is_empty() { format!("/{}", env.get()) } else { format!("/{}/{slug}", env.get()) };
             view! {
                 <li>
                     <A href=href exact=slug.is_empty()>{s.label}</A>

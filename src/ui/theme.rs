@@ -17,11 +17,7 @@ pub fn ThemeToggle() -> impl IntoView {
                 .and_then(|el| el.get_attribute("data-theme"))
                 .map(|t| t == "dark")
                 .unwrap_or_else(|| {
-                    window()
-                        .match_media("(prefers-color-scheme: dark)")
-                        .ok()
-                        .flatten()
-                        .is_some_and(|m| m.matches())
+                    window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches())
                 });
             set_dark.set(is_dark);
         }

@@ -52,11 +52,7 @@ impl TestApp {
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

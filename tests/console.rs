@@ -20,6 +20,18 @@ async fn login_page_is_server_rendered() {
 }
 
 #[tokio::test]
+async fn static_files_are_served_without_a_session() {
+    let app = TestApp::spawn().await;
+    let css = app.client().get(app.url("/pkg/payments-console.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css");
+    assert_eq!(css.text().await.unwrap(), "body { color: red }");
+    let icon = app.client().get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(app.client().get(app.url("/pkg/missing.js")).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
 async fn health_and_readiness_probes_answer() {
     let app = TestApp::spawn().await;
     let health = app.client().get(app.url("/healthz")).send().await.unwrap();

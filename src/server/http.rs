@@ -12,6 +12,8 @@ use axum::{Json, Router};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Builds the whole application router for a state.
@@ -19,8 +21,12 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let options = state.leptos_options.clone();
+    let site_root = std::path::PathBuf::from(options.site_root.as_ref());
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))
+        // Static files get their own routes: `/:env/*` would otherwise claim `/pkg/...`.
+        .nest_service("/pkg", ServeDir::new(site_root.join(options.site_pkg_dir.as_ref())))
+        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .leptos_routes_with_context(
@@ -31,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(

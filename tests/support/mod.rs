@@ -22,6 +22,10 @@ impl TestApp {
     /// Boots the real server (router, middleware, database) on `127.0.0.1:0`.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        // A stand-in for the built site, so static serving can be checked without a WASM build.
+        std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+        std::fs::write(dir.path().join("site/pkg/payments-console.css"), "body { color: red }").unwrap();
+        std::fs::write(dir.path().join("site/favicon.svg"), "<svg/>").unwrap();
         let args = ServeArgs {
             addr: "127.0.0.1:0".parse().unwrap(),
             db: DatabaseArgs { database_url: format!("sqlite://{}/console.db", dir.path().display()) },

@@ -4,7 +4,7 @@
 # Extra arguments go to `payments-console serve` (see `--help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
 scripts/setup.sh
 cargo leptos build --release
 exec env LEPTOS_SITE_ROOT=target/site target/release/payments-console serve --demo "$@"

@@ -4,7 +4,7 @@
 # release build. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1;32m==> %s\033[0m (%s)\n' "$*" "$(date +%T)"; }
 

@@ -212,3 +212,28 @@ async fn a_plain_form_login_redirects_to_next() {
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/login?error=credentials&next=%2Flive");
 }
+
+#[tokio::test]
+async fn demo_mode_runs_a_seeded_stripe_sandbox_in_process() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let res = support.post(app.url("/api/console/instance")).form(&[("", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let facts: serde_json::Value = res.json().await.unwrap();
+    let sandbox = facts["demo_sandbox_url"].as_str().expect("demo mode has a sandbox").to_string();
+    assert!(sandbox.starts_with("http://127.0.0.1:"), "loopback only: {sandbox}");
+
+    // It is a working Stripe stand-in with the demo catalog.
+    let products: serde_json::Value = reqwest::Client::new()
+        .get(format!("{sandbox}/v1/products"))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(products["object"], "list");
+    assert!(!products["data"].as_array().unwrap().is_empty(), "demo seed has products");
+    assert_eq!(app.client().post(app.url("/api/console/instance")).send().await.unwrap().status(), 401);
+}

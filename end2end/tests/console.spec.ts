@@ -41,6 +41,7 @@ test('an admin signs in, visits every section, switches to live and back, and si
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/test\/catalog$/);
   await expect(page.getByTestId('role-badge')).toHaveText('admin');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Catalog');
 
   const nav = page.getByRole('navigation', { name: 'Sections' });
   for (const section of ALL_SECTIONS) {
@@ -50,6 +51,11 @@ test('an admin signs in, visits every section, switches to live and back, and si
     await expect(nav.getByRole('link', { name: section.label, exact: true })).toHaveAttribute('aria-current', 'page');
     await page.screenshot({ path: `screenshots/test-${section.slug.slice(1) || 'overview'}.png`, fullPage: true });
   }
+
+  // The server runs with --demo: the overview says so, and where its Stripe sandbox is.
+  await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+  await expect(page.getByTestId('demo-notice')).toContainText(/Demo mode.*http:\/\/127\.0\.0\.1:\d+/);
+  await nav.getByRole('link', { name: 'Audit log', exact: true }).click();
 
   // Switch to live on the same page: the URL and the banner change.
   await expect(page.getByTestId('live-banner')).toHaveCount(0);

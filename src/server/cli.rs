@@ -30,6 +30,8 @@ pub enum Command {
     /// Manage keys for the InsForge-compatible payments API.
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
+    /// Run the offline Stripe sandbox: a stateful stand-in for Stripe's REST API.
+    Sandbox(super::sandbox::SandboxArgs),
 }
 
 /// Where the console keeps its data.
@@ -121,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => Server::build(*args).await?.run().await,
         Some(Command::Users(cmd)) => users(cmd).await,
         Some(Command::ApiKeys(cmd)) => api_keys(cmd).await,
+        Some(Command::Sandbox(args)) => super::sandbox::run(args).await,
     }
 }
 

@@ -82,12 +82,17 @@ impl Server {
             anyhow::bail!("the remote InsForge backend is not available in this version; use --backend embedded");
         }
         let db = Db::connect(&args.db.database_url).await?;
+        // Demo mode: an offline Stripe stand-in in this process, on a free loopback port.
+        let demo_sandbox = match args.demo {
+            true => Some(super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?),
+            false => None,
+        };
         let master_key = load_master_key(master_key_source(&args)?)?;
         let settings = Settings {
             secure_cookies: args.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
             public_url: args.public_url.clone(),
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
-            demo: args.demo,
+            demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
             stripe_api_base: args.stripe_api_base.clone(),
         };
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
@@ -104,6 +109,9 @@ impl Server {
             .build();
         let state = AppState::new(leptos_options, db, settings, master_key);
         ensure_first_admin(&state).await?;
+        if let Some(sandbox) = &demo_sandbox {
+            tracing::info!(url = %sandbox.url, "demo mode: Stripe sandbox seeded with demo data");
+        }
         Ok(Server { listener, state })
     }
 

@@ -11,8 +11,8 @@ pub struct Settings {
     pub public_url: Option<Url>,
     /// Sessions end after this many seconds without a request.
     pub session_idle_timeout_secs: i64,
-    /// Running on the offline Stripe sandbox with demo data.
-    pub demo: bool,
+    /// In `--demo` mode: the base URL of the in-process Stripe sandbox.
+    pub demo_sandbox_url: Option<String>,
     /// Where Stripe's REST API is.
     pub stripe_api_base: Url,
 }

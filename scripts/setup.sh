@@ -73,7 +73,7 @@ if [ "$WANT_TEST" = 1 ]; then
   # --- Chromium from Debian, for Playwright (never `npx playwright install`) ----------------
   need=()
   command -v chromium >/dev/null || need+=(chromium)
-  command -v pg_ctlcluster >/dev/null || [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
   python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
   if [ "${#need[@]}" -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"

@@ -14,8 +14,14 @@ scripts/setup.sh --test
 step "format"
 cargo fmt --all -- --check
 
-step "unit and integration tests"
+step "unit and integration tests (SQLite)"
 cargo test --workspace --no-default-features --features ssr
+
+step "integration tests again, on PostgreSQL"
+PG_DIR=$(mktemp -d)
+trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
+PAYMENTS_CONSOLE_TEST_POSTGRES=$(scripts/pg.sh start "$PG_DIR") \
+  cargo test --no-default-features --features ssr --test console
 
 step "release build (server + WASM)"
 cargo leptos build --release

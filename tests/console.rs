@@ -237,3 +237,12 @@ async fn demo_mode_runs_a_seeded_stripe_sandbox_in_process() {
     assert!(!products["data"].as_array().unwrap().is_empty(), "demo seed has products");
     assert_eq!(app.client().post(app.url("/api/console/instance")).send().await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn the_suite_runs_on_the_engine_it_was_asked_for() {
+    use payments_console::server::db::DbKind;
+    let app = TestApp::spawn().await;
+    let expected =
+        if std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES").is_ok() { DbKind::Postgres } else { DbKind::Sqlite };
+    assert_eq!(app.state.db.kind(), expected);
+}

@@ -8,6 +8,22 @@ use payments_console::server::serve::{ServeArgs, Server};
 use payments_console::server::state::AppState;
 use payments_console::server::users::{EmailAddress, NewPassword};
 
+/// A new, empty database for one test: a SQLite file in the test's folder or, when
+/// `PAYMENTS_CONSOLE_TEST_POSTGRES` names a PostgreSQL server (scripts/test.sh starts one), a new
+/// database on it, so the same tests prove both engines.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    let Ok(server) = std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES") else {
+        return format!("sqlite://{}/console.db", dir.display());
+    };
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("t_{}", payments_console::server::ids::random_hex(8));
+    let mut conn = sqlx::AnyConnection::connect(&server).await.expect("PostgreSQL test server reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let (base, _) = server.rsplit_once('/').expect("server URL ends with a database name");
+    format!("{base}/{name}")
+}
+
 /// Password of every user the harness creates.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -28,7 +44,7 @@ impl TestApp {
         std::fs::write(dir.path().join("site/favicon.svg"), "<svg/>").unwrap();
         let args = ServeArgs {
             addr: "127.0.0.1:0".parse().unwrap(),
-            db: DatabaseArgs { database_url: format!("sqlite://{}/console.db", dir.path().display()) },
+            db: DatabaseArgs { database_url: fresh_database_url(dir.path()).await },
             public_url: None,
             stripe_api_base: "http://127.0.0.1:9".parse().unwrap(),
             backend: "embedded".into(),

@@ -84,6 +84,24 @@ if [ "$WANT_TEST" = 1 ]; then
     log "installing end2end npm packages"
     (cd end2end && npm ci --silent --no-audit --no-fund)
   fi
+  # --- cross-check tier: localstripe venv and npm stripe ---
+  # Used by crates/stripe-client/tests/{crosscheck,official_stripe_node}.rs, which fail (not skip)
+  # without them. localstripe runs as a separate process only (it is GPL); nothing is vendored.
+  LOCALSTRIPE_VERSION=1.15.10
+  STRIPE_NODE_VERSION=23.1.0
+  if ! [ -x .tools/venv-localstripe/bin/localstripe ]; then
+    log "installing localstripe $LOCALSTRIPE_VERSION into .tools/venv-localstripe"
+    mkdir -p .tools
+    python3 -m venv .tools/venv-localstripe
+    .tools/venv-localstripe/bin/pip install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+  fi
+  if ! [ -f .tools/node_modules/stripe/package.json ]; then
+    log "installing npm stripe@$STRIPE_NODE_VERSION into .tools/"
+    mkdir -p .tools
+    (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } &&
+     npm install --silent --no-audit --no-fund "stripe@$STRIPE_NODE_VERSION")
+  fi
+  # --- end cross-check tier ---
 fi
 
 for pid in "${pids[@]}"; do

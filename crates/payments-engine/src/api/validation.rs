@@ -1,0 +1,685 @@
+//! Request validation with the reference's zod v3 semantics and messages (§1.4).
+//!
+//! Issues are collected like zod does — each field in schema order, then the object's
+//! unrecognised keys, then object-level refinements (only when every field parsed) — and
+//! rendered as `path.join('.') + ': ' + message`, joined with `", "`, in a 400 `INVALID_INPUT`.
+
+use serde_json::{Map, Value};
+
+use crate::environment::Environment;
+use crate::error::EngineError;
+use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
+
+/// Collected validation issues.
+#[derive(Debug, Default)]
+pub(crate) struct Issues(Vec<(String, String)>);
+
+impl Issues {
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push((path.to_owned(), message.into()));
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `Ok(value)` when no issue was found, else the 400 error.
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, EngineError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            let message = self.0.iter().map(|(p, m)| format!("{p}: {m}")).collect::<Vec<_>>().join(", ");
+            Err(EngineError::InvalidInput(message))
+        }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// zod's name for a JSON value's type.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Presence rules of a field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Required,
+    Optional,
+    /// Optional and may be `null`.
+    Nullable,
+}
+
+/// A field's value: absent, explicitly null, or present.
+enum Field<'a> {
+    Absent,
+    Null,
+    Present(&'a Value),
+}
+
+fn field<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    presence: Presence,
+    issues: &mut Issues,
+) -> Option<Field<'a>> {
+    match obj.get(key) {
+        None => {
+            if presence == Presence::Required {
+                issues.push(&join(path, key), "Required");
+                return None;
+            }
+            Some(Field::Absent)
+        }
+        Some(Value::Null) if presence == Presence::Nullable => Some(Field::Null),
+        Some(v) => Some(Field::Present(v)),
+    }
+}
+
+/// String rules (zod `z.string().trim().min().max().length()`), checked in that order.
+#[derive(Clone, Copy, Default)]
+struct Str {
+    trim: bool,
+    min: Option<(usize, Option<&'static str>)>,
+    max: Option<usize>,
+    exact: Option<usize>,
+}
+
+impl Str {
+    fn trimmed() -> Self {
+        Str { trim: true, ..Default::default() }
+    }
+    fn min(mut self, n: usize, message: Option<&'static str>) -> Self {
+        self.min = Some((n, message));
+        self
+    }
+    fn max(mut self, n: usize) -> Self {
+        self.max = Some(n);
+        self
+    }
+    fn exact(mut self, n: usize) -> Self {
+        self.exact = Some(n);
+        self
+    }
+}
+
+fn check_str(v: &Value, path: &str, rules: Str, issues: &mut Issues) -> Option<String> {
+    let Value::String(s) = v else {
+        issues.push(path, format!("Expected string, received {}", type_name(v)));
+        return None;
+    };
+    let s = if rules.trim { s.trim().to_owned() } else { s.clone() };
+    // JavaScript's `length` counts UTF-16 code units.
+    let len = s.encode_utf16().count();
+    let before = issues.len();
+    if let Some((min, message)) = rules.min {
+        if len < min {
+            issues.push(
+                path,
+                message.map_or_else(|| format!("String must contain at least {min} character(s)"), str::to_owned),
+            );
+        }
+    }
+    if let Some(max) = rules.max {
+        if len > max {
+            issues.push(path, format!("String must contain at most {max} character(s)"));
+        }
+    }
+    if let Some(n) = rules.exact {
+        if len != n {
+            issues.push(path, format!("String must contain exactly {n} character(s)"));
+        }
+    }
+    (issues.len() == before).then_some(s)
+}
+
+/// A string field: `Some(None)` for null, `None` when absent or invalid.
+fn string_field(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    presence: Presence,
+    rules: Str,
+    issues: &mut Issues,
+) -> Option<Option<String>> {
+    match field(obj, key, path, presence, issues)? {
+        Field::Absent => None,
+        Field::Null => Some(None),
+        Field::Present(v) => check_str(v, &join(path, key), rules, issues).map(Some),
+    }
+}
+
+fn bool_field(obj: &Map<String, Value>, key: &str, path: &str, issues: &mut Issues) -> Option<bool> {
+    match field(obj, key, path, Presence::Optional, issues)? {
+        Field::Present(Value::Bool(b)) => Some(*b),
+        Field::Present(v) => {
+            issues.push(&join(path, key), format!("Expected boolean, received {}", type_name(v)));
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Integer rules (zod `z.number().int().min()` / `.positive()`).
+fn int_field(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    presence: Presence,
+    min: Option<(i64, &'static str)>,
+    issues: &mut Issues,
+) -> Option<i64> {
+    let Field::Present(v) = field(obj, key, path, presence, issues)? else { return None };
+    let path = join(path, key);
+    let Value::Number(n) = v else {
+        issues.push(&path, format!("Expected number, received {}", type_name(v)));
+        return None;
+    };
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    let before = issues.len();
+    let int = n.as_i64().or_else(|| (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64));
+    if int.is_none() {
+        issues.push(&path, "Expected integer, received float");
+    }
+    if let Some((min, message)) = min {
+        if f < min as f64 {
+            issues.push(&path, message);
+        }
+    }
+    if issues.len() == before {
+        int
+    } else {
+        None
+    }
+}
+
+fn enum_field(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    presence: Presence,
+    options: &[&str],
+    issues: &mut Issues,
+) -> Option<String> {
+    let Field::Present(v) = field(obj, key, path, presence, issues)? else { return None };
+    enum_value(v, &join(path, key), options, issues)
+}
+
+fn enum_value(v: &Value, path: &str, options: &[&str], issues: &mut Issues) -> Option<String> {
+    let expected = options.iter().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(" | ");
+    match v {
+        Value::String(s) if options.contains(&s.as_str()) => Some(s.clone()),
+        Value::String(s) => {
+            issues.push(path, format!("Invalid enum value. Expected {expected}, received '{s}'"));
+            None
+        }
+        other => {
+            issues.push(path, format!("Expected {expected}, received {}", type_name(other)));
+            None
+        }
+    }
+}
+
+/// `z.record(z.string())`.
+fn metadata_field(obj: &Map<String, Value>, key: &str, path: &str, issues: &mut Issues) -> Option<Metadata> {
+    let Field::Present(v) = field(obj, key, path, Presence::Optional, issues)? else { return None };
+    let path = join(path, key);
+    let Value::Object(m) = v else {
+        issues.push(&path, format!("Expected object, received {}", type_name(v)));
+        return None;
+    };
+    let before = issues.len();
+    let mut out = Metadata::new();
+    for (k, v) in m {
+        match v {
+            Value::String(s) => {
+                out.insert(k.clone(), s.clone());
+            }
+            other => issues.push(&join(&path, k), format!("Expected string, received {}", type_name(other))),
+        }
+    }
+    (issues.len() == before).then_some(out)
+}
+
+/// The object itself (`Expected object, received …` at `path`).
+fn object<'a>(v: &'a Value, path: &str, issues: &mut Issues) -> Option<&'a Map<String, Value>> {
+    match v {
+        Value::Object(m) => Some(m),
+        other => {
+            issues.push(path, format!("Expected object, received {}", type_name(other)));
+            None
+        }
+    }
+}
+
+/// `.strict()`: keys outside the schema, reported after the fields' issues, in input order
+/// when it is known.
+fn strict_ordered(obj: &Map<String, Value>, order: Option<&[String]>, known: &[&str], path: &str, issues: &mut Issues) {
+    let keys: Vec<&String> = match order {
+        Some(order) => order.iter().filter(|k| obj.contains_key(k.as_str())).collect(),
+        None => obj.keys().collect(),
+    };
+    let extra: Vec<String> =
+        keys.into_iter().filter(|k| !known.contains(&k.as_str())).map(|k| format!("'{k}'")).collect();
+    if !extra.is_empty() {
+        issues.push(path, format!("Unrecognized key(s) in object: {}", extra.join(", ")));
+    }
+}
+
+fn strict(obj: &Map<String, Value>, known: &[&str], path: &str, issues: &mut Issues) {
+    strict_ordered(obj, None, known, path, issues);
+}
+
+/// A parsed request body or query, with its top-level keys in the order they were sent
+/// (`serde_json::Map` sorts keys; zod lists unrecognised keys in input order).
+#[derive(Debug, Clone)]
+pub(crate) struct Input {
+    value: Value,
+    order: Vec<String>,
+}
+
+/// Collects the keys of a top-level JSON object in document order.
+struct KeyOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeyOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KeyOrder, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+                Ok(KeyOrder(keys))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyOrder, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+            fn visit_unit<E>(self) -> Result<KeyOrder, E> {
+                Ok(KeyOrder(Vec::new()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses a request body as JSON. An empty body is `{}` (as Express's JSON parser leaves it).
+pub(crate) fn json_body(bytes: &[u8]) -> Result<Input, EngineError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Input { value: Value::Object(Map::new()), order: Vec::new() });
+    }
+    let invalid = || EngineError::InvalidInput("Request body must be valid JSON".to_owned());
+    let value = serde_json::from_slice(bytes).map_err(|_| invalid())?;
+    let KeyOrder(order) = serde_json::from_slice(bytes).map_err(|_| invalid())?;
+    Ok(Input { value, order })
+}
+
+fn environment_issue(raw: &str, issues: &mut Issues) -> Option<Environment> {
+    let env = Environment::parse(raw);
+    if env.is_none() {
+        issues.push("environment", format!("Invalid enum value. Expected 'test' | 'live', received '{raw}'"));
+    }
+    env
+}
+
+/// The `{environment}` path parameter.
+pub(crate) fn environment(raw: &str) -> Result<Environment, EngineError> {
+    let mut issues = Issues::default();
+    let env = environment_issue(raw, &mut issues);
+    issues.finish(())?;
+    env.ok_or_else(|| EngineError::Internal("environment validated but missing".into()))
+}
+
+/// `{environment}` plus an object id parameter (`productId` / `priceId`), validated together.
+pub(crate) fn environment_and_id(
+    raw_env: &str,
+    raw_id: &str,
+    id_name: &str,
+    required_message: &'static str,
+) -> Result<(Environment, String), EngineError> {
+    let mut issues = Issues::default();
+    let env = environment_issue(raw_env, &mut issues);
+    let id = check_str(
+        &Value::String(raw_id.to_owned()),
+        id_name,
+        Str::trimmed().min(1, Some(required_message)),
+        &mut issues,
+    );
+    issues.finish(())?;
+    match (env, id) {
+        (Some(env), Some(id)) => Ok((env, id)),
+        _ => Err(EngineError::Internal("parameters validated but missing".into())),
+    }
+}
+
+/// `UpsertPaymentsConfigBody`: `{secretKey}` (strict).
+pub(crate) fn secret_key_body(body: &Input) -> Result<String, EngineError> {
+    let mut issues = Issues::default();
+    let mut key = None;
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        key = string_field(
+            obj,
+            "secretKey",
+            "",
+            Presence::Required,
+            Str::trimmed().min(1, Some("Stripe secret key is required")),
+            &mut issues,
+        );
+        strict_ordered(obj, Some(&body.order), &["secretKey"], "", &mut issues);
+    }
+    issues.finish(key.flatten().unwrap_or_default())
+}
+
+const PRODUCT_ID_REQUIRED: &str = "Stripe product id is required";
+
+/// `CreatePaymentProductBody` (strict).
+pub(crate) fn create_product_body(body: &Input) -> Result<CreateProduct, EngineError> {
+    let mut issues = Issues::default();
+    let mut out = CreateProduct::default();
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        out.name = string_field(
+            obj,
+            "name",
+            "",
+            Presence::Required,
+            Str::trimmed().min(1, Some("Product name is required")),
+            &mut issues,
+        )
+        .flatten()
+        .unwrap_or_default();
+        out.description =
+            string_field(obj, "description", "", Presence::Nullable, Str::trimmed().max(5000), &mut issues).flatten();
+        out.active = bool_field(obj, "active", "", &mut issues);
+        out.metadata = metadata_field(obj, "metadata", "", &mut issues);
+        out.idempotency_key = string_field(
+            obj,
+            "idempotencyKey",
+            "",
+            Presence::Optional,
+            Str::trimmed().min(1, None).max(200),
+            &mut issues,
+        )
+        .flatten();
+        strict_ordered(
+            obj,
+            Some(&body.order),
+            &["name", "description", "active", "metadata", "idempotencyKey"],
+            "",
+            &mut issues,
+        );
+    }
+    issues.finish(out)
+}
+
+/// `UpdatePaymentProductBody` (strict, at least one field).
+pub(crate) fn update_product_body(body: &Input) -> Result<UpdateProduct, EngineError> {
+    const KEYS: [&str; 4] = ["name", "description", "active", "metadata"];
+    let mut issues = Issues::default();
+    let mut out = UpdateProduct::default();
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        out.name = string_field(
+            obj,
+            "name",
+            "",
+            Presence::Optional,
+            Str::trimmed().min(1, Some("Product name is required")),
+            &mut issues,
+        )
+        .flatten();
+        out.description =
+            string_field(obj, "description", "", Presence::Nullable, Str::trimmed().max(5000), &mut issues);
+        out.active = bool_field(obj, "active", "", &mut issues);
+        out.metadata = metadata_field(obj, "metadata", "", &mut issues);
+        let fields_ok = issues.len() == 0;
+        strict_ordered(obj, Some(&body.order), &KEYS, "", &mut issues);
+        if fields_ok && !KEYS.iter().any(|k| obj.contains_key(*k)) {
+            issues.push("", "At least one product field is required");
+        }
+    }
+    issues.finish(out)
+}
+
+const INTERVALS: [&str; 4] = ["day", "week", "month", "year"];
+const TAX_BEHAVIORS: [&str; 3] = ["exclusive", "inclusive", "unspecified"];
+
+/// `CreatePaymentPriceBody` (strict).
+pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError> {
+    let mut issues = Issues::default();
+    let mut out = CreatePrice::default();
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        out.stripe_product_id = string_field(
+            obj,
+            "stripeProductId",
+            "",
+            Presence::Required,
+            Str::trimmed().min(1, Some(PRODUCT_ID_REQUIRED)),
+            &mut issues,
+        )
+        .flatten()
+        .unwrap_or_default();
+        out.currency = string_field(obj, "currency", "", Presence::Required, Str::trimmed().exact(3), &mut issues)
+            .flatten()
+            .unwrap_or_default()
+            .to_lowercase();
+        out.unit_amount = int_field(
+            obj,
+            "unitAmount",
+            "",
+            Presence::Required,
+            Some((0, "Number must be greater than or equal to 0")),
+            &mut issues,
+        )
+        .unwrap_or_default();
+        out.lookup_key =
+            string_field(obj, "lookupKey", "", Presence::Nullable, Str::trimmed().min(1, None).max(200), &mut issues)
+                .flatten();
+        out.active = bool_field(obj, "active", "", &mut issues);
+        if let Some(Field::Present(v)) = field(obj, "recurring", "", Presence::Optional, &mut issues) {
+            if let Some(r) = object(v, "recurring", &mut issues) {
+                let interval = enum_field(r, "interval", "recurring", Presence::Required, &INTERVALS, &mut issues);
+                let interval_count = int_field(
+                    r,
+                    "intervalCount",
+                    "recurring",
+                    Presence::Optional,
+                    Some((1, "Number must be greater than 0")),
+                    &mut issues,
+                );
+                strict(r, &["interval", "intervalCount"], "recurring", &mut issues);
+                out.recurring = interval.map(|interval| Recurring { interval, interval_count });
+            }
+        }
+        out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);
+        out.metadata = metadata_field(obj, "metadata", "", &mut issues);
+        out.idempotency_key = string_field(
+            obj,
+            "idempotencyKey",
+            "",
+            Presence::Optional,
+            Str::trimmed().min(1, None).max(200),
+            &mut issues,
+        )
+        .flatten();
+        strict_ordered(
+            obj,
+            Some(&body.order),
+            &[
+                "stripeProductId",
+                "currency",
+                "unitAmount",
+                "lookupKey",
+                "active",
+                "recurring",
+                "taxBehavior",
+                "metadata",
+                "idempotencyKey",
+            ],
+            "",
+            &mut issues,
+        );
+    }
+    issues.finish(out)
+}
+
+/// `UpdatePaymentPriceBody` (strict, at least one field).
+pub(crate) fn update_price_body(body: &Input) -> Result<UpdatePrice, EngineError> {
+    const KEYS: [&str; 4] = ["active", "lookupKey", "taxBehavior", "metadata"];
+    let mut issues = Issues::default();
+    let mut out = UpdatePrice::default();
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        out.active = bool_field(obj, "active", "", &mut issues);
+        out.lookup_key =
+            string_field(obj, "lookupKey", "", Presence::Nullable, Str::trimmed().min(1, None).max(200), &mut issues);
+        out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);
+        out.metadata = metadata_field(obj, "metadata", "", &mut issues);
+        let fields_ok = issues.len() == 0;
+        strict_ordered(obj, Some(&body.order), &KEYS, "", &mut issues);
+        if fields_ok && !KEYS.iter().any(|k| obj.contains_key(*k)) {
+            issues.push("", "At least one price field is required");
+        }
+    }
+    issues.finish(out)
+}
+
+/// The query string as Express's `qs` parser sees it: repeated keys become arrays and
+/// bracketed keys (`a[b]=1`) objects, so that wrong shapes are reported, not ignored.
+pub(crate) fn query_object(raw: Option<&str>) -> Input {
+    let mut out = Map::new();
+    let mut order: Vec<String> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let name = k.split_once('[').map_or(k.as_ref(), |(base, _)| base).to_owned();
+        if !order.contains(&name) {
+            order.push(name);
+        }
+        if let Some((base, _)) = k.split_once('[') {
+            out.insert(base.to_owned(), Value::Object(Map::new()));
+            continue;
+        }
+        match out.get_mut(k.as_ref()) {
+            Some(Value::Array(items)) => items.push(Value::String(v.into_owned())),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(v.into_owned())]);
+            }
+            None => {
+                out.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+    }
+    Input { value: Value::Object(out), order }
+}
+
+/// The strict query of `GET /{env}/catalog/prices`: `stripeProductId?`.
+pub(crate) fn list_prices_query(body: &Input) -> Result<Option<String>, EngineError> {
+    let mut issues = Issues::default();
+    let mut product = None;
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        product =
+            string_field(obj, "stripeProductId", "", Presence::Optional, Str::trimmed().min(1, None), &mut issues)
+                .flatten();
+        strict_ordered(obj, Some(&body.order), &["stripeProductId"], "", &mut issues);
+    }
+    issues.finish(product)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn msg<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    macro_rules! input {
+        ($($t:tt)*) => {
+            json_body(json!($($t)*).to_string().as_bytes()).unwrap()
+        };
+    }
+
+    #[test]
+    fn zod_messages() {
+        assert_eq!(
+            msg(environment("foo")),
+            "environment: Invalid enum value. Expected 'test' | 'live', received 'foo'"
+        );
+        assert_eq!(msg(secret_key_body(&input!({"secretKey": "  "}))), "secretKey: Stripe secret key is required");
+        assert_eq!(msg(secret_key_body(&input!({}))), "secretKey: Required");
+        assert_eq!(msg(secret_key_body(&input!([]))), ": Expected object, received array");
+        assert_eq!(
+            msg(create_product_body(&json_body(br#"{"name": 1, "foo": 1, "bar": 2}"#).unwrap())),
+            "name: Expected string, received number, : Unrecognized key(s) in object: 'foo', 'bar'"
+        );
+        assert_eq!(
+            msg(update_product_body(&input!({"foo": 1}))),
+            ": Unrecognized key(s) in object: 'foo', : At least one product field is required"
+        );
+        assert_eq!(
+            msg(create_price_body(&input!({"stripeProductId": "p", "currency": "us", "unitAmount": -1.5}))),
+            "currency: String must contain exactly 3 character(s), unitAmount: Expected integer, received float, \
+             unitAmount: Number must be greater than or equal to 0"
+        );
+        assert_eq!(
+            msg(create_price_body(&input!({"stripeProductId": "p", "currency": "usd", "unitAmount": 1,
+                "recurring": {"interval": "fortnight", "x": 1}, "taxBehavior": 3}))),
+            "recurring.interval: Invalid enum value. Expected 'day' | 'week' | 'month' | 'year', received 'fortnight', \
+             recurring: Unrecognized key(s) in object: 'x', \
+             taxBehavior: Expected 'exclusive' | 'inclusive' | 'unspecified', received number"
+        );
+        assert_eq!(
+            msg(update_price_body(&input!({"metadata": {"a": 1}}))),
+            "metadata.a: Expected string, received number"
+        );
+    }
+
+    #[test]
+    fn valid_bodies_parse() {
+        let p = create_price_body(&input!({"stripeProductId": " prod_1 ", "currency": "USD", "unitAmount": 900,
+            "recurring": {"interval": "month", "intervalCount": 3}, "lookupKey": null}))
+        .unwrap();
+        assert_eq!((p.stripe_product_id.as_str(), p.currency.as_str(), p.unit_amount), ("prod_1", "usd", 900));
+        assert_eq!(p.recurring, Some(Recurring { interval: "month".into(), interval_count: Some(3) }));
+        let u = update_product_body(&input!({"description": null})).unwrap();
+        assert_eq!(u.description, Some(None));
+        let q = query_object(Some("z=1&a=1&a=2&b[c]=3"));
+        assert_eq!(q.value, json!({"z": "1", "a": ["1", "2"], "b": {}}));
+        assert_eq!(q.order, ["z", "a", "b"]);
+    }
+}

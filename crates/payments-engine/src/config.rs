@@ -1,0 +1,229 @@
+//! Stripe key configuration (§5): status, config, set and remove a key, and the initial sync.
+
+use std::collections::BTreeMap;
+
+use stripe_client::StripeClient;
+use zeroize::Zeroizing;
+
+use crate::engine::{mask_key, validate_key_prefix, Engine};
+use crate::environment::Environment;
+use crate::error::{EngineError, EngineResult};
+use crate::model::{PaymentsConfig, PaymentsStatus, StripeConnection, StripeKeyConfig};
+use crate::store::connections::{self, ConnectionRow, WebhookInfo};
+use crate::store::{self, catalog, secrets};
+use crate::stripe;
+use crate::time::{iso_opt, now_ms};
+
+impl Engine {
+    /// `GET /api/payments/status`: both environments, test first. A missing connection row is
+    /// rendered as `unconfigured`; `maskedKey` is always computed from the stored key.
+    pub async fn status(&self) -> EngineResult<PaymentsStatus> {
+        let mut connections = Vec::with_capacity(2);
+        for env in Environment::ALL {
+            connections.push(self.connection(env).await?);
+        }
+        Ok(PaymentsStatus { connections })
+    }
+
+    /// The connection state of one environment.
+    pub async fn connection(&self, env: Environment) -> EngineResult<StripeConnection> {
+        let row = {
+            let mut conn = self.pool().acquire().await?;
+            connections::get(&mut conn, env).await?.unwrap_or_else(ConnectionRow::unconfigured)
+        };
+        let masked_key = self.read_key_unchecked(env).await?.map(|k| mask_key(&k));
+        Ok(StripeConnection {
+            environment: env,
+            status: row.status,
+            stripe_account_id: row.stripe_account_id,
+            stripe_account_email: row.stripe_account_email,
+            account_livemode: row.account_livemode,
+            webhook_endpoint_id: row.webhook_endpoint_id,
+            webhook_endpoint_url: row.webhook_endpoint_url,
+            webhook_configured_at: iso_opt(row.webhook_configured_at),
+            masked_key,
+            last_synced_at: iso_opt(row.last_synced_at),
+            last_sync_status: row.last_sync_status,
+            last_sync_error: row.last_sync_error,
+            last_sync_counts: row.last_sync_counts,
+        })
+    }
+
+    /// `GET /api/payments/config`: which environments have a key, masked. Both, test first.
+    pub async fn config(&self) -> EngineResult<PaymentsConfig> {
+        let mut keys = Vec::with_capacity(2);
+        for env in Environment::ALL {
+            let key = self.read_key(env).await?;
+            keys.push(StripeKeyConfig {
+                environment: env,
+                has_key: key.is_some(),
+                masked_key: key.map(|k| mask_key(&k)),
+            });
+        }
+        Ok(PaymentsConfig { keys })
+    }
+
+    /// `PUT /api/payments/{env}/config` (§5.2): validates the key's prefix, checks it with
+    /// `GET /v1/account`, stores it sealed, and — unless this is a rotation within the same
+    /// account — wipes the mirror if the account changed, recreates the managed webhook
+    /// (best-effort) and runs the initial sync (whose failure is recorded, not returned).
+    pub async fn set_secret_key(&self, env: Environment, secret_key: &str) -> EngineResult<PaymentsConfig> {
+        let key = Zeroizing::new(secret_key.trim().to_owned());
+        validate_key_prefix(env, &key)?;
+        let guard = self.lock(env).await?;
+        let result = self.set_secret_key_locked(env, &key).await;
+        guard.release().await;
+        result?;
+        self.config().await
+    }
+
+    async fn set_secret_key_locked(&self, env: Environment, key: &str) -> EngineResult<()> {
+        let existing = self.read_key(env).await?;
+        let current_account = {
+            let mut conn = self.pool().acquire().await?;
+            connections::get(&mut conn, env).await?.and_then(|r| r.stripe_account_id)
+        };
+        if existing.as_deref().map(String::as_str) == Some(key) && current_account.is_some() {
+            return Ok(()); // Same key, already connected: nothing to do, no Stripe call.
+        }
+        let client = self.stripe_client(env, key)?;
+        let account = stripe::retrieve_account(&client).await?;
+        let sealed = self.inner.sealer.seal(key);
+
+        if existing.is_some() && current_account.as_deref() == Some(account.id.as_str()) {
+            // Rotation within the same account: swap the secret, keep webhook and mirror.
+            let mut tx = self.pool().begin().await?;
+            secrets::upsert(&mut tx, env.secret_key_name(), env, &sealed).await?;
+            connections::update_account(&mut tx, env, &account).await?;
+            tx.commit().await?;
+            tracing::info!(environment = %env, account = %account.id, "Stripe key rotated");
+            return Ok(());
+        }
+
+        let account_changed = current_account.as_deref() != Some(account.id.as_str());
+        let webhook = self.try_recreate_managed_webhook(&client, env).await;
+        let mut tx = self.pool().begin().await?;
+        if account_changed {
+            store::clear_payment_data(&mut tx, env).await?;
+        }
+        secrets::upsert(&mut tx, env.secret_key_name(), env, &sealed).await?;
+        match &webhook {
+            Some((_, secret)) => {
+                let sealed_secret = self.inner.sealer.seal(secret);
+                secrets::upsert(&mut tx, env.webhook_secret_name(), env, &sealed_secret).await?;
+            }
+            None => {
+                secrets::deactivate(&mut tx, env.webhook_secret_name()).await?;
+            }
+        }
+        connections::connect(&mut tx, env, &account, webhook.as_ref().map(|(w, _)| w), account_changed).await?;
+        tx.commit().await?;
+        tracing::info!(environment = %env, account = %account.id, account_changed, "Stripe key configured");
+
+        // The sync records its own failure on the connection row; the request still succeeds.
+        let _ = self.sync(env, &client).await;
+        Ok(())
+    }
+
+    /// Best-effort (§5.2 `tryRecreateManagedStripeWebhook`): any failure is logged and `None`.
+    async fn try_recreate_managed_webhook(
+        &self,
+        client: &StripeClient,
+        env: Environment,
+    ) -> Option<(WebhookInfo, Zeroizing<String>)> {
+        let Some(base) = &self.inner.public_url else {
+            tracing::info!(environment = %env, "no public URL configured: managed Stripe webhook not created");
+            return None;
+        };
+        let url = format!("{}/api/webhooks/stripe/{env}", base.as_str().trim_end_matches('/'));
+        match stripe::recreate_managed_webhook(client, env, &url).await {
+            Ok(created) => Some(created),
+            Err(e) => {
+                tracing::warn!(environment = %env, error = %e, "could not create the managed Stripe webhook endpoint");
+                None
+            }
+        }
+    }
+
+    /// `DELETE /api/payments/{env}/config` (§5.4): best-effort removal of the managed webhook
+    /// endpoints, then the key is deactivated. Mirror data and the account id are kept.
+    /// 404 `PAYMENT_CONFIG_NOT_FOUND` when no key is active.
+    pub async fn remove_secret_key(&self, env: Environment) -> EngineResult<PaymentsConfig> {
+        let guard = self.lock(env).await?;
+        let result = self.remove_secret_key_locked(env).await;
+        guard.release().await;
+        result?;
+        self.config().await
+    }
+
+    async fn remove_secret_key_locked(&self, env: Environment) -> EngineResult<()> {
+        match self.read_key_unchecked(env).await {
+            Ok(Some(key)) => {
+                let cleanup = match self.stripe_client(env, &key) {
+                    Ok(client) => stripe::delete_managed_webhooks(&client, env).await.map_err(EngineError::from),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = cleanup {
+                    tracing::warn!(environment = %env, error = %e, "could not remove the managed Stripe webhook endpoints");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(environment = %env, error = %e, "could not read the stored Stripe key"),
+        }
+        let mut tx = self.pool().begin().await?;
+        if !secrets::deactivate(&mut tx, env.secret_key_name()).await? {
+            tx.rollback().await?;
+            return Err(EngineError::ConfigNotFound);
+        }
+        secrets::deactivate(&mut tx, env.webhook_secret_name()).await?;
+        connections::disconnect(&mut tx, env).await?;
+        tx.commit().await?;
+        tracing::info!(environment = %env, "Stripe key removed");
+        Ok(())
+    }
+
+    /// The sync call point, run under the environment lock after a key change.
+    ///
+    /// For now it mirrors the catalog (§6 steps 2 and 4: account, every product, every active
+    /// and inactive price, stale rows hard-deleted). Part B extends it with customers and
+    /// subscriptions and exposes it as `POST /api/payments[/{env}]/sync`.
+    /// A failure is recorded on the connection (`status='error'`, `lastSyncStatus='failed'`)
+    /// and also returned.
+    pub(crate) async fn sync(&self, env: Environment, client: &StripeClient) -> EngineResult<()> {
+        let result = self.sync_catalog(env, client).await;
+        if let Err(e) = &result {
+            tracing::warn!(environment = %env, error = %e, "Stripe sync failed");
+            let mut conn = self.pool().acquire().await?;
+            connections::record_status(&mut conn, env, "error", &e.public_message()).await?;
+        }
+        result
+    }
+
+    async fn sync_catalog(&self, env: Environment, client: &StripeClient) -> EngineResult<()> {
+        let synced_at = now_ms();
+        let (account, products, prices) = tokio::try_join!(
+            stripe::retrieve_account(client),
+            stripe::all_products(client),
+            stripe::all_prices(client),
+        )?;
+        let products = products.iter().map(stripe::product_record).collect::<EngineResult<Vec<_>>>()?;
+        let prices = prices.iter().map(stripe::price_record).collect::<EngineResult<Vec<_>>>()?;
+        let counts = BTreeMap::from([
+            ("products".to_owned(), products.len() as i64),
+            ("prices".to_owned(), prices.len() as i64),
+        ]);
+
+        let mut tx = self.pool().begin().await?;
+        connections::record_sync_success(&mut tx, env, &account, &counts, synced_at).await?;
+        for p in &products {
+            catalog::upsert_product(&mut tx, env, p, synced_at).await?;
+        }
+        for p in &prices {
+            catalog::upsert_price(&mut tx, env, p, synced_at).await?;
+        }
+        catalog::delete_stale(&mut tx, env, synced_at).await?;
+        tx.commit().await?;
+        tracing::info!(environment = %env, products = products.len(), prices = prices.len(), "Stripe catalog synced");
+        Ok(())
+    }
+}

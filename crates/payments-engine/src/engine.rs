@@ -1,0 +1,211 @@
+//! The engine handle: configuration, shared state and the helpers every service uses.
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use stripe_client::{RequestBudget, StripeClient, STRIPE_TEST_MODE_RATE};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::audit::{AuditSink, NoAudit};
+use crate::environment::Environment;
+use crate::sync::SyncProgress;
+use crate::error::{EngineError, EngineResult};
+use crate::lock::{EnvGuard, EnvLocks};
+use crate::sealer::Sealer;
+use crate::store::{self, secrets, DbKind};
+
+/// How to build an [`Engine`].
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// The console's database (migrations already applied).
+    pub pool: AnyPool,
+    /// Encrypts secrets before they are stored.
+    pub sealer: Arc<dyn Sealer>,
+    /// Stripe's API base (`https://api.stripe.com`, or a sandbox).
+    pub stripe_api_base: Url,
+    /// The console's public base URL; the managed webhook endpoint is
+    /// `<public_url>/api/webhooks/stripe/<env>`. `None`: no managed webhook is created.
+    pub public_url: Option<Url>,
+    /// Stripe requests per second allowed per environment (Stripe allows 25 in test mode).
+    pub stripe_budget_per_sec: f64,
+    /// Where audit records go ([`crate::NoAudit`] by default).
+    pub audit: Arc<dyn AuditSink>,
+}
+
+impl EngineConfig {
+    /// A configuration with no public URL and Stripe's test-mode rate as the budget.
+    pub fn new(pool: AnyPool, sealer: Arc<dyn Sealer>, stripe_api_base: Url) -> Self {
+        Self {
+            pool,
+            sealer,
+            stripe_api_base,
+            public_url: None,
+            stripe_budget_per_sec: STRIPE_TEST_MODE_RATE,
+            audit: Arc::new(NoAudit),
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("stripe_api_base", &self.stripe_api_base.as_str())
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("stripe_budget_per_sec", &self.stripe_budget_per_sec)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The embedded payments engine. Cheap to clone (shared state behind an `Arc`).
+///
+/// Its methods are the services behind the HTTP API ([`crate::api::router`]); the console's
+/// server functions may call them directly.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub pool: AnyPool,
+    pub kind: DbKind,
+    pub sealer: Arc<dyn Sealer>,
+    pub api_base: String,
+    pub public_url: Option<Url>,
+    /// One budget per environment: Stripe rate-limits test and live mode separately.
+    pub budgets: [Arc<RequestBudget>; 2],
+    pub locks: EnvLocks,
+    pub audit: Arc<dyn AuditSink>,
+    /// The progress of the last (or running) sync, per environment.
+    pub progress: [std::sync::Mutex<SyncProgress>; 2],
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("db", &self.inner.kind).field("stripe", &self.inner.api_base).finish()
+    }
+}
+
+impl Engine {
+    /// Builds the engine: detects the database engine (for the locking strategy).
+    pub async fn new(config: EngineConfig) -> EngineResult<Engine> {
+        let rate = config.stripe_budget_per_sec;
+        if !(rate > 0.0 && rate.is_finite()) {
+            return Err(EngineError::Internal("stripe_budget_per_sec must be positive".into()));
+        }
+        let kind = store::detect_kind(&config.pool).await?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                pool: config.pool,
+                kind,
+                sealer: config.sealer,
+                api_base: config.stripe_api_base.as_str().to_owned(),
+                public_url: config.public_url,
+                budgets: [Arc::new(RequestBudget::new(rate)), Arc::new(RequestBudget::new(rate))],
+                locks: EnvLocks::new(kind),
+                audit: config.audit,
+                progress: [
+                    std::sync::Mutex::new(SyncProgress::idle(Environment::Test)),
+                    std::sync::Mutex::new(SyncProgress::idle(Environment::Live)),
+                ],
+            }),
+        })
+    }
+
+    /// The database engine in use.
+    pub fn db_kind(&self) -> DbKind {
+        self.inner.kind
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    pub(crate) async fn lock(&self, env: Environment) -> EngineResult<EnvGuard> {
+        self.inner.locks.lock(&self.inner.pool, env).await
+    }
+
+    /// The stored secret key of `env`, decrypted, without the prefix check.
+    pub(crate) async fn read_key_unchecked(&self, env: Environment) -> EngineResult<Option<Zeroizing<String>>> {
+        let mut conn = self.pool().acquire().await?;
+        let Some(sealed) = secrets::read_active(&mut conn, env.secret_key_name()).await? else {
+            return Ok(None);
+        };
+        self.inner
+            .sealer
+            .open(&sealed)
+            .map(Some)
+            .map_err(|e| EngineError::Internal(format!("opening {}: {e}", env.secret_key_name())))
+    }
+
+    /// The stored secret key of `env`, decrypted and prefix-checked.
+    pub(crate) async fn read_key(&self, env: Environment) -> EngineResult<Option<Zeroizing<String>>> {
+        let key = self.read_key_unchecked(env).await?;
+        if let Some(k) = &key {
+            validate_key_prefix(env, k)?;
+        }
+        Ok(key)
+    }
+
+    /// A Stripe client for `key`, sharing the environment's request budget.
+    pub(crate) fn stripe_client(&self, env: Environment, key: &str) -> EngineResult<StripeClient> {
+        let budget = &self.inner.budgets[usize::from(env == Environment::Live)];
+        crate::stripe::client(&self.inner.api_base, key, budget)
+    }
+
+    /// A client with the stored key; 400 `PAYMENT_CONFIG_INVALID` when there is none.
+    pub(crate) async fn configured_client(&self, env: Environment) -> EngineResult<StripeClient> {
+        let key = self.read_key(env).await?.ok_or_else(|| EngineError::key_not_configured(env))?;
+        self.stripe_client(env, &key)
+    }
+}
+
+/// The prefix rule of §5.1: `sk_test_` for test, `sk_live_` for live (restricted keys refused).
+pub(crate) fn validate_key_prefix(env: Environment, key: &str) -> EngineResult<()> {
+    if key.starts_with(env.key_prefix()) {
+        Ok(())
+    } else {
+        Err(EngineError::bad_key_prefix(env))
+    }
+}
+
+/// `maskStripeKey` (§2.3(2)): keys of at most 8 characters → `****`; otherwise the prefix
+/// (`sk_test_` / `sk_live_`, else the first 4 characters) + `****` + the last 4 characters.
+pub fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "****".to_owned();
+    }
+    let prefix: String = if key.starts_with("sk_test_") {
+        "sk_test_".to_owned()
+    } else if key.starts_with("sk_live_") {
+        "sk_live_".to_owned()
+    } else {
+        chars[..4].iter().collect()
+    };
+    let last4: String = chars[chars.len() - 4..].iter().collect();
+    format!("{prefix}****{last4}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_like_the_reference() {
+        assert_eq!(mask_key("sk_test_abcdefAbCd"), "sk_test_****AbCd");
+        assert_eq!(mask_key("sk_live_0123456789"), "sk_live_****6789");
+        assert_eq!(mask_key("rk_test_0123456789"), "rk_t****6789");
+        assert_eq!(mask_key("sk_test_"), "****");
+        assert_eq!(mask_key("sk_test_1"), "sk_test_****st_1");
+    }
+
+    #[test]
+    fn prefixes_are_per_environment() {
+        assert!(validate_key_prefix(Environment::Test, "sk_test_x").is_ok());
+        let err = validate_key_prefix(Environment::Live, "sk_test_x").unwrap_err();
+        assert_eq!(err.to_string(), "STRIPE_LIVE_SECRET_KEY must start with sk_live_");
+        assert_eq!((err.status(), err.code()), (400, "PAYMENT_CONFIG_INVALID"));
+        assert!(validate_key_prefix(Environment::Test, "rk_test_x").is_err());
+    }
+}

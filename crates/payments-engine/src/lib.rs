@@ -1,0 +1,39 @@
+//! The embedded payments engine of the Payments Console (part A): Stripe key configuration,
+//! connection status and the catalog mirror, behind the InsForge Payments v2 HTTP API.
+//!
+//! * [`Engine`] — built from an [`EngineConfig`] (database pool, [`Sealer`], Stripe base URL,
+//!   public URL, request budget); its async methods are the services (`status`, `config`,
+//!   `set_secret_key`, catalog reads and writes).
+//! * [`api::router`] — the `/api/payments/...` routes, guarded by an [`api::auth::Authenticator`].
+//! * [`EngineError`] — the domain errors, each mapped to the contract's status and code.
+//!
+//! Schema: `migrations/20261125000002_payments.sql` at the workspace root (portable SQL for
+//! SQLite and PostgreSQL, times in Unix milliseconds).
+
+#![warn(missing_docs)]
+
+pub mod api;
+mod catalog;
+mod config;
+mod engine;
+mod environment;
+mod error;
+mod lock;
+pub mod model;
+mod sealer;
+mod store;
+mod stripe;
+pub mod time;
+
+pub use api::auth::{
+    admin_decision, caller_from_claims, sign_hs256, verify_hs256, AuthError, Authenticator, Caller, Credential,
+    JwtClaims, JwtError, SimpleAuthenticator,
+};
+pub use api::errors::ApiError;
+pub use api::router;
+pub use engine::{mask_key, Engine, EngineConfig};
+pub use environment::Environment;
+pub use error::{EngineError, EngineResult};
+pub use sealer::{SealError, Sealer};
+pub use store::DbKind;
+pub use stripe::MANAGED_WEBHOOK_EVENTS;

@@ -1,0 +1,238 @@
+//! The contract's response shapes (§2.2), serialised in camelCase with ISO timestamps.
+//! The console's server functions can return these as they are.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::environment::Environment;
+
+/// `metadata`: string keys and values (`{}` when empty, never null).
+pub type Metadata = BTreeMap<String, String>;
+
+/// Connection state of one environment (`StripeConnection`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeConnection {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// `unconfigured` / `connected` / `error`.
+    pub status: String,
+    /// `acct_…` of the connected account.
+    pub stripe_account_id: Option<String>,
+    /// The account's email.
+    pub stripe_account_email: Option<String>,
+    /// `environment == live` once configured (not read from Stripe, per the contract).
+    pub account_livemode: Option<bool>,
+    /// `we_…` of the managed webhook endpoint.
+    pub webhook_endpoint_id: Option<String>,
+    /// URL of the managed webhook endpoint.
+    pub webhook_endpoint_url: Option<String>,
+    /// When the managed webhook was created.
+    pub webhook_configured_at: Option<String>,
+    /// `sk_test_****abcd`, computed from the stored key.
+    pub masked_key: Option<String>,
+    /// Last successful sync.
+    pub last_synced_at: Option<String>,
+    /// `succeeded` / `failed`.
+    pub last_sync_status: Option<String>,
+    /// Why the last sync failed.
+    pub last_sync_error: Option<String>,
+    /// Objects written by the last sync (`{"products": n, "prices": n}`).
+    pub last_sync_counts: BTreeMap<String, i64>,
+}
+
+/// `GetPaymentsStatusResponse`: both environments, test first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentsStatus {
+    /// One entry per environment.
+    pub connections: Vec<StripeConnection>,
+}
+
+/// Whether an environment has a key (`StripeKeyConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeKeyConfig {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// An active key is stored.
+    pub has_key: bool,
+    /// The masked key, when there is one.
+    pub masked_key: Option<String>,
+}
+
+/// `GetPaymentsConfigResponse`: both environments, test first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentsConfig {
+    /// One entry per environment.
+    pub keys: Vec<StripeKeyConfig>,
+}
+
+/// A mirrored product (`StripeProduct`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// `prod_…`.
+    pub stripe_product_id: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Whether it can be bought.
+    pub active: bool,
+    /// `price_…` of the default price.
+    pub default_price_id: Option<String>,
+    /// Key-value pairs.
+    pub metadata: Metadata,
+    /// When the mirror last got it from Stripe.
+    pub synced_at: String,
+}
+
+/// A mirrored price (`StripePrice`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// `price_…`.
+    pub stripe_price_id: String,
+    /// `prod_…` it belongs to.
+    pub stripe_product_id: Option<String>,
+    /// Whether new purchases may use it.
+    pub active: bool,
+    /// Lower-case ISO currency.
+    pub currency: String,
+    /// Minor units.
+    pub unit_amount: Option<i64>,
+    /// Decimal string of the amount.
+    pub unit_amount_decimal: Option<String>,
+    /// `one_time` / `recurring`.
+    #[serde(rename = "type")]
+    pub price_type: String,
+    /// Lookup key.
+    pub lookup_key: Option<String>,
+    /// `per_unit` / `tiered`.
+    pub billing_scheme: Option<String>,
+    /// `exclusive` / `inclusive` / `unspecified`.
+    pub tax_behavior: Option<String>,
+    /// `day` / `week` / `month` / `year`.
+    pub recurring_interval: Option<String>,
+    /// Intervals between bills.
+    pub recurring_interval_count: Option<i64>,
+    /// Key-value pairs.
+    pub metadata: Metadata,
+    /// When the mirror last got it from Stripe.
+    pub synced_at: String,
+}
+
+/// `ListPaymentCatalogResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Ordered by name, id.
+    pub products: Vec<Product>,
+    /// Ordered by product id, price id.
+    pub prices: Vec<Price>,
+}
+
+/// `GetPaymentProductResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductWithPrices {
+    /// The product.
+    pub product: Product,
+    /// Its prices.
+    pub prices: Vec<Price>,
+}
+
+/// `DeletePaymentProductResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedProduct {
+    /// The product asked for.
+    pub stripe_product_id: String,
+    /// Stripe's `deleted` flag.
+    pub deleted: bool,
+}
+
+/// `ArchivePaymentPriceResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedPrice {
+    /// The price after archiving.
+    pub price: Price,
+    /// `!price.active`.
+    pub archived: bool,
+}
+
+/// Input of [`crate::Engine::create_product`] (already validated).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateProduct {
+    /// Name (trimmed, non-empty).
+    pub name: String,
+    /// Description; `None` is not sent to Stripe.
+    pub description: Option<String>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Metadata.
+    pub metadata: Option<Metadata>,
+    /// Sent as `Idempotency-Key: insforge:<env>:product:<key>`.
+    pub idempotency_key: Option<String>,
+}
+
+/// Input of [`crate::Engine::update_product`]. `description: Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateProduct {
+    /// New name.
+    pub name: Option<String>,
+    /// New description (`Some(None)` clears).
+    pub description: Option<Option<String>>,
+    /// New active flag.
+    pub active: Option<bool>,
+    /// Metadata to merge (Stripe semantics; an empty value deletes a key).
+    pub metadata: Option<Metadata>,
+}
+
+/// Recurrence of a new price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recurring {
+    /// `day` / `week` / `month` / `year`.
+    pub interval: String,
+    /// Intervals between bills.
+    pub interval_count: Option<i64>,
+}
+
+/// Input of [`crate::Engine::create_price`] (already validated).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreatePrice {
+    /// `prod_…`.
+    pub stripe_product_id: String,
+    /// Lower-case 3-letter currency.
+    pub currency: String,
+    /// Minor units, ≥ 0.
+    pub unit_amount: i64,
+    /// Lookup key; `None` is not sent.
+    pub lookup_key: Option<String>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// `None`: a one-time price.
+    pub recurring: Option<Recurring>,
+    /// `exclusive` / `inclusive` / `unspecified`.
+    pub tax_behavior: Option<String>,
+    /// Metadata.
+    pub metadata: Option<Metadata>,
+    /// Sent as `Idempotency-Key: insforge:<env>:price:<key>`.
+    pub idempotency_key: Option<String>,
+}
+
+/// Input of [`crate::Engine::update_price`]. `lookup_key: Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdatePrice {
+    /// New active flag.
+    pub active: Option<bool>,
+    /// New lookup key (`Some(None)` clears).
+    pub lookup_key: Option<Option<String>>,
+    /// New tax behaviour.
+    pub tax_behavior: Option<String>,
+    /// Metadata to merge.
+    pub metadata: Option<Metadata>,
+}

@@ -1,0 +1,56 @@
+//! Sealed secrets: Stripe secret keys and webhook signing secrets, one row per name.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::environment::Environment;
+use crate::error::EngineResult;
+use crate::time::now_ms;
+
+/// The sealed value of an active secret; marks it used (`last_used_at`).
+pub(crate) async fn read_active(conn: &mut AnyConnection, name: &str) -> EngineResult<Option<String>> {
+    let row = sqlx::query(
+        "UPDATE payments_secrets SET last_used_at = $1 WHERE name = $2 AND is_active = 1 RETURNING value_sealed",
+    )
+    .bind(now_ms())
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get::<String, _>("value_sealed")?),
+        None => None,
+    })
+}
+
+/// Stores (or replaces and reactivates) a sealed secret. Replacing an active value counts as a
+/// rotation (`rotated_at`).
+pub(crate) async fn upsert(conn: &mut AnyConnection, name: &str, env: Environment, sealed: &str) -> EngineResult<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO payments_secrets (name, environment, value_sealed, is_active, created_at, updated_at)
+         VALUES ($1, $2, $3, 1, $4, $4)
+         ON CONFLICT (name) DO UPDATE SET
+             value_sealed = excluded.value_sealed,
+             rotated_at = CASE WHEN payments_secrets.is_active = 1 THEN excluded.updated_at
+                               ELSE payments_secrets.rotated_at END,
+             is_active = 1,
+             updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(env.as_str())
+    .bind(sealed)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deactivates a secret; returns whether an active one existed.
+pub(crate) async fn deactivate(conn: &mut AnyConnection, name: &str) -> EngineResult<bool> {
+    let done =
+        sqlx::query("UPDATE payments_secrets SET is_active = 0, updated_at = $1 WHERE name = $2 AND is_active = 1")
+            .bind(now_ms())
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,280 @@
+//! Key configuration, status and config routes.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use stripe_sandbox::{ApiKeys, SandboxConfig};
+
+use crate::common::*;
+use payments_engine::Sealer;
+
+fn is_iso_ms(v: &Value) -> bool {
+    let s = v.as_str().unwrap_or_default();
+    s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.'
+}
+
+fn unconfigured(env: &str) -> Value {
+    json!({"environment": env, "status": "unconfigured", "stripeAccountId": null, "stripeAccountEmail": null,
+        "accountLivemode": null, "webhookEndpointId": null, "webhookEndpointUrl": null, "webhookConfiguredAt": null,
+        "maskedKey": null, "lastSyncedAt": null, "lastSyncStatus": null, "lastSyncError": null, "lastSyncCounts": {}})
+}
+
+async fn sandbox_webhook_endpoints(h: &Harness) -> Vec<Value> {
+    let r = reqwest::Client::new()
+        .get(format!("{}/v1/webhook_endpoints?limit=100", h.sandbox_base))
+        .bearer_auth(TEST_KEY)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn status_and_config_list_both_environments_when_unconfigured() {
+    let h = Harness::start().await;
+    let status = h.get("/api/payments/status").await;
+    assert_eq!(status.ok(200), &json!({"connections": [unconfigured("test"), unconfigured("live")]}));
+    // The service API the console calls directly serialises to the same shape.
+    assert_eq!(serde_json::to_value(h.engine.status().await.unwrap()).unwrap(), status.body);
+    let config = h.get("/api/payments/config").await;
+    assert_eq!(
+        config.ok(200),
+        &json!({"keys": [{"environment": "test", "hasKey": false, "maskedKey": null},
+                         {"environment": "live", "hasKey": false, "maskedKey": null}]})
+    );
+}
+
+#[tokio::test]
+async fn setting_a_key_checks_the_account_creates_the_webhook_and_syncs_the_catalog() {
+    let h = Harness::start().await;
+    h.sandbox.seed_demo();
+    let products_in_stripe = h.sandbox.count("product").unwrap() as i64;
+    let prices_in_stripe = h.sandbox.count("price").unwrap() as i64;
+    assert!(products_in_stripe > 0 && prices_in_stripe > 0);
+
+    // Surrounding whitespace is trimmed before the prefix check.
+    let config = h.send(Method::PUT, "/api/payments/test/config", json!({"secretKey": format!("  {TEST_KEY} ")})).await;
+    assert_eq!(
+        config.ok(200),
+        &json!({"keys": [{"environment": "test", "hasKey": true, "maskedKey": "sk_test_****1234"},
+                         {"environment": "live", "hasKey": false, "maskedKey": null}]})
+    );
+
+    let status = h.get("/api/payments/status").await.ok(200).clone();
+    let test = &status["connections"][0];
+    assert_eq!(test["environment"], "test");
+    assert_eq!(test["status"], "connected");
+    assert_eq!(test["stripeAccountId"], h.sandbox.config().account_id.as_str());
+    assert_eq!(test["stripeAccountEmail"], "sandbox@example.com");
+    assert_eq!(test["accountLivemode"], false);
+    assert_eq!(test["maskedKey"], "sk_test_****1234");
+    assert_eq!(test["webhookEndpointUrl"], format!("{}/api/webhooks/stripe/test", h.base));
+    assert!(test["webhookEndpointId"].as_str().unwrap().starts_with("we_"), "{test}");
+    assert!(is_iso_ms(&test["webhookConfiguredAt"]), "{test}");
+    assert!(is_iso_ms(&test["lastSyncedAt"]), "{test}");
+    assert_eq!(test["lastSyncStatus"], "succeeded");
+    assert_eq!(test["lastSyncError"], Value::Null);
+    assert_eq!(test["lastSyncCounts"], json!({"products": products_in_stripe, "prices": prices_in_stripe}));
+    assert_eq!(status["connections"][1], unconfigured("live"));
+
+    // The managed endpoint exists in Stripe with the contract's metadata and events.
+    let endpoints = sandbox_webhook_endpoints(&h).await;
+    assert_eq!(endpoints.len(), 1);
+    let we = &endpoints[0];
+    assert_eq!(we["id"], test["webhookEndpointId"]);
+    assert_eq!(we["url"], test["webhookEndpointUrl"]);
+    assert_eq!(we["metadata"]["managed_by"], "insforge");
+    assert_eq!(we["metadata"]["insforge_environment"], "test");
+    assert_eq!(we["enabled_events"].as_array().unwrap().len(), 20);
+
+    // Both secrets are stored sealed: no plaintext anywhere in the secrets table.
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT name, value_sealed, is_active FROM payments_secrets ORDER BY name")
+            .fetch_all(&h.pool)
+            .await
+            .unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["STRIPE_TEST_SECRET_KEY", "STRIPE_TEST_WEBHOOK_SECRET"]);
+    for (_, sealed, active) in &rows {
+        assert_eq!(*active, 1);
+        assert!(!sealed.contains("sk_test_") && !sealed.contains("whsec_") && !sealed.contains(TEST_KEY), "{sealed}");
+    }
+    assert_eq!(TestSealer.open(&rows[0].1).unwrap().as_str(), TEST_KEY);
+    assert!(TestSealer.open(&rows[1].1).unwrap().starts_with("whsec_"));
+    let dump: Vec<(String,)> =
+        sqlx::query_as("SELECT raw FROM payments_stripe_connections").fetch_all(&h.pool).await.unwrap();
+    assert!(dump.iter().all(|(raw,)| !raw.contains(TEST_KEY)));
+
+    // The initial sync mirrored the catalog.
+    let catalog = h.get("/api/payments/test/catalog").await.ok(200).clone();
+    assert_eq!(catalog["products"].as_array().unwrap().len() as i64, products_in_stripe);
+    assert_eq!(catalog["prices"].as_array().unwrap().len() as i64, prices_in_stripe);
+    let names: Vec<&str> =
+        catalog["products"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "products are ordered by name");
+    assert_eq!(h.get("/api/payments/live/catalog").await.ok(200), &json!({"products": [], "prices": []}));
+
+    // Setting the same key again is a no-op: no new webhook endpoint.
+    h.configure(TEST_KEY).await;
+    assert_eq!(sandbox_webhook_endpoints(&h).await.len(), 1);
+}
+
+#[tokio::test]
+async fn keys_with_the_wrong_prefix_are_refused() {
+    let h = Harness::start().await;
+    let r = h.send(Method::PUT, "/api/payments/live/config", json!({"secretKey": TEST_KEY})).await;
+    r.err(400, "PAYMENT_CONFIG_INVALID", "STRIPE_LIVE_SECRET_KEY must start with sk_live_");
+    let r = h.send(Method::PUT, "/api/payments/test/config", json!({"secretKey": "rk_test_restricted1234"})).await;
+    r.err(400, "PAYMENT_CONFIG_INVALID", "STRIPE_TEST_SECRET_KEY must start with sk_test_");
+    let r = h.send(Method::PUT, "/api/payments/test/config", json!({"secretKey": "sk_live_abcdefgh1234"})).await;
+    r.err(400, "PAYMENT_CONFIG_INVALID", "STRIPE_TEST_SECRET_KEY must start with sk_test_");
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_secrets").await, 0);
+}
+
+#[tokio::test]
+async fn keys_stripe_does_not_know_are_refused_with_401() {
+    let h = Harness::start_with(SandboxConfig {
+        api_keys: ApiKeys::Only(vec![TEST_KEY.to_owned()]),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let r = h.send(Method::PUT, "/api/payments/test/config", json!({"secretKey": "sk_test_unknownkey000000"})).await;
+    r.err(401, "PAYMENT_CONFIG_INVALID", "Invalid API Key provided: sk_test_************0000");
+    assert_eq!(h.get("/api/payments/config").await.ok(200)["keys"][0]["hasKey"], false);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_secrets").await, 0);
+}
+
+#[tokio::test]
+async fn rotating_the_key_of_the_same_account_keeps_data_and_webhook() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let product =
+        h.send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Kept"})).await.ok(201).clone();
+    let before = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
+
+    let config = h.configure("sk_test_rotatedKeyZZZZ9876").await;
+    assert_eq!(config["keys"][0]["maskedKey"], "sk_test_****9876");
+    let after = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
+    assert_eq!(after["webhookEndpointId"], before["webhookEndpointId"], "no webhook recreation on rotation");
+    assert_eq!(after["lastSyncedAt"], before["lastSyncedAt"], "no sync on rotation");
+    assert_eq!(sandbox_webhook_endpoints(&h).await.len(), 1);
+    let id = product["product"]["stripeProductId"].as_str().unwrap();
+    h.get(&format!("/api/payments/test/catalog/products/{id}")).await.ok(200);
+    assert_eq!(
+        h.scalar_i64(
+            "SELECT COUNT(*) FROM payments_secrets WHERE name = 'STRIPE_TEST_SECRET_KEY' AND rotated_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_key_of_another_account_wipes_that_environment() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let created = h
+        .send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Old account"}))
+        .await
+        .ok(201)
+        .clone();
+    let old_id = created["product"]["stripeProductId"].as_str().unwrap().to_owned();
+    // Projection rows of both environments: only the test ones may go.
+    for env in ["test", "live"] {
+        sqlx::query(
+            "INSERT INTO payments_customers (id, environment, stripe_customer_id, metadata, raw, synced_at, created_at, updated_at)
+             VALUES ($1, $2, 'cus_1', '{}', '{}', 0, 0, 0)",
+        )
+        .bind(format!("row-{env}"))
+        .bind(env)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    }
+
+    // Same database, an engine instance whose Stripe is another account.
+    let (other, other_base) =
+        start_sandbox(SandboxConfig { account_id: "acct_1OtherAccount000".into(), ..SandboxConfig::default() }).await;
+    other.seed_demo();
+    let (engine2, _) = serve_engine(&h.pool, &other_base).await;
+    let http = reqwest::Client::new();
+    // (The very same key would be a no-op without any Stripe call, per §5.2.)
+    let body = json!({"secretKey": "sk_test_otherAccountKey5678"});
+    request(&http, &engine2, Method::PUT, "/api/payments/test/config", Some(body), Auth::Admin).await.ok(200);
+
+    let status = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
+    assert_eq!(status["stripeAccountId"], "acct_1OtherAccount000");
+    assert_eq!(status["lastSyncCounts"]["products"], other.count("product").unwrap() as i64);
+    h.get(&format!("/api/payments/test/catalog/products/{old_id}")).await.err(
+        404,
+        "PAYMENT_PRODUCT_NOT_FOUND",
+        &format!("Stripe test product not found: {old_id}"),
+    );
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'test'").await, 0);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'live'").await, 1);
+}
+
+#[tokio::test]
+async fn removing_a_key_keeps_the_mirror_and_404s_when_there_is_none() {
+    let h = Harness::start().await;
+    h.delete("/api/payments/test/config").await.err(404, "PAYMENT_CONFIG_NOT_FOUND", "No Stripe key configured");
+    h.sandbox.seed_demo();
+    h.configure(TEST_KEY).await;
+    let products = h.get("/api/payments/test/catalog/products").await.ok(200)["products"].as_array().unwrap().len();
+    assert!(products > 0);
+
+    let config = h.delete("/api/payments/test/config").await.ok(200).clone();
+    assert_eq!(config["keys"][0], json!({"environment": "test", "hasKey": false, "maskedKey": null}));
+    let status = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
+    assert_eq!(status["status"], "unconfigured");
+    assert_eq!(status["lastSyncStatus"], "failed");
+    assert_eq!(status["lastSyncError"], "STRIPE_TEST_SECRET_KEY is not configured");
+    assert_eq!(status["webhookEndpointId"], Value::Null);
+    assert_eq!(status["lastSyncCounts"], json!({}));
+    assert_eq!(status["stripeAccountId"], h.sandbox.config().account_id.as_str(), "the account id is kept");
+    assert_eq!(sandbox_webhook_endpoints(&h).await.len(), 0, "managed endpoint removed from Stripe");
+    assert_eq!(
+        h.get("/api/payments/test/catalog/products").await.ok(200)["products"].as_array().unwrap().len(),
+        products
+    );
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_secrets WHERE is_active = 1").await, 0);
+    h.delete("/api/payments/test/config").await.err(404, "PAYMENT_CONFIG_NOT_FOUND", "No Stripe key configured");
+
+    // Re-adding a key of the same account: full path (webhook recreated, sync), data not wiped.
+    h.configure(TEST_KEY).await;
+    let status = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
+    assert_eq!(status["status"], "connected");
+    assert!(status["webhookEndpointId"].as_str().unwrap().starts_with("we_"));
+    assert_eq!(status["lastSyncStatus"], "succeeded");
+    assert_eq!(sandbox_webhook_endpoints(&h).await.len(), 1);
+}
+
+#[tokio::test]
+async fn config_body_and_environment_validation() {
+    let h = Harness::start().await;
+    let put = |body: Value| h.send(Method::PUT, "/api/payments/test/config", body);
+    put(json!({})).await.err(400, "INVALID_INPUT", "secretKey: Required");
+    put(json!({"secretKey": "   "})).await.err(400, "INVALID_INPUT", "secretKey: Stripe secret key is required");
+    put(json!({"secretKey": 5})).await.err(400, "INVALID_INPUT", "secretKey: Expected string, received number");
+    put(json!({"secretKey": TEST_KEY, "environment": "test"})).await.err(
+        400,
+        "INVALID_INPUT",
+        ": Unrecognized key(s) in object: 'environment'",
+    );
+    put(json!(["x"])).await.err(400, "INVALID_INPUT", ": Expected object, received array");
+    // The path is validated before the body.
+    h.send(Method::PUT, "/api/payments/foo/config", json!({})).await.err(
+        400,
+        "INVALID_INPUT",
+        "environment: Invalid enum value. Expected 'test' | 'live', received 'foo'",
+    );
+    h.delete("/api/payments/TEST/config").await.err(
+        400,
+        "INVALID_INPUT",
+        "environment: Invalid enum value. Expected 'test' | 'live', received 'TEST'",
+    );
+    let r = h.request(Method::PUT, "/api/payments/test/config", None, Auth::Admin).await;
+    r.err(400, "INVALID_INPUT", "secretKey: Required");
+}

@@ -1,0 +1,9 @@
+//! Black-box tests of the payments API over HTTP, against the stripe-sandbox, on a fresh
+//! database per test (SQLite, or PostgreSQL with `PAYMENTS_CONSOLE_TEST_POSTGRES`).
+
+mod auth;
+mod catalog;
+mod common;
+mod config;
+mod locking;
+mod schema;

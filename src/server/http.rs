@@ -1,6 +1,7 @@
 //! The HTTP surface: the Leptos pages and server functions, health probes, static files, and the
 //! middleware that resolves sessions, guards pages and refuses cross-origin writes.
 
+use super::payments::ConsoleAuthenticator;
 use super::sessions::SESSION_COOKIE;
 use super::state::AppState;
 use crate::app::{shell, App};
@@ -12,6 +13,7 @@ use axum::{Json, Router};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -22,6 +24,12 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
+    let payments_auth = Arc::new(ConsoleAuthenticator {
+        api_keys: state.api_keys.clone(),
+        sessions: state.sessions.clone(),
+        jwt_secret: state.settings.jwt_secret.clone(),
+    });
+    let payments_api = state.engine.router(payments_auth);
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))
         // Static files get their own routes: `/:env/*` would otherwise claim `/pkg/...`.
@@ -36,7 +44,11 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
+        .with_state(state.clone())
+        // The InsForge-compatible payments API of the embedded engine (`/api/payments/...`),
+        // which authenticates its callers itself.
+        .merge(payments_api)
+        .layer(middleware::from_fn_with_state(state, resolve_session))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -45,7 +57,6 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .with_state(state)
 }
 
 /// The process is up.
@@ -68,9 +79,15 @@ fn is_console_page(path: &str) -> bool {
     crate::environment::Environment::parse(first).is_some()
 }
 
-/// Paths that never need a session lookup (static files and probes).
+/// Paths that never need a session lookup here: static files, probes, and the payments API
+/// (whose authenticator reads the session itself).
 fn skips_session(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz" || path == "/favicon.svg"
+    path.starts_with("/pkg/")
+        || path.starts_with("/api/payments")
+        || path.starts_with("/api/webhooks/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.svg"
 }
 
 /// Attaches the caller's session (if any) to the request, sends anonymous visitors of console
@@ -145,7 +162,7 @@ fn is_cross_origin(headers: &HeaderMap) -> bool {
 }
 
 /// The value of a cookie in the request.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -10,6 +10,7 @@ pub mod db;
 pub mod errors;
 pub mod http;
 pub mod ids;
+pub mod payments;
 pub mod sandbox;
 pub mod secrets;
 pub mod serve;

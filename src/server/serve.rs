@@ -4,6 +4,8 @@ use super::crypto::{load_master_key, MasterKeySource};
 use super::db::{sqlite_file, Db};
 use super::http::router;
 use super::ids::random_hex;
+use super::payments::sealer;
+use super::secrets::SecretString;
 use super::settings::Settings;
 use super::state::AppState;
 use super::users::{EmailAddress, NewPassword};
@@ -11,8 +13,10 @@ use crate::auth::Role;
 use anyhow::Context;
 use clap::{Args, Parser};
 use leptos::config::{Env, LeptosOptions};
+use payments_engine::{Engine, EngineConfig, Environment};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -45,6 +49,10 @@ pub struct ServeArgs {
     /// created on first run.
     #[arg(long, env = "PAYMENTS_CONSOLE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Secret of the HS256 JWTs (InsForge `JWT_SECRET`) accepted on the payments API, for the
+    /// InsForge SDK's checkout and portal calls.
+    #[arg(long, env = "PAYMENTS_CONSOLE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
     /// Sign users out after this many minutes without a request.
     #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
@@ -87,15 +95,29 @@ impl Server {
             true => Some(super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?),
             false => None,
         };
-        let master_key = load_master_key(master_key_source(&args)?)?;
+        let master_key = Arc::new(load_master_key(master_key_source(&args)?)?);
+        let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+        // In demo mode Stripe is the in-process sandbox, and its webhooks come back to this
+        // very server, so the whole loop works offline.
+        let (stripe_api_base, public_url) = match &demo_sandbox {
+            Some(sandbox) => (
+                Url::parse(&sandbox.url)?,
+                Some(args.public_url.clone().unwrap_or(Url::parse(&format!("http://{}", listener.local_addr()?))?)),
+            ),
+            None => (args.stripe_api_base.clone(), args.public_url.clone()),
+        };
         let settings = Settings {
-            secure_cookies: args.public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
-            public_url: args.public_url.clone(),
+            secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+            public_url: public_url.clone(),
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
             demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
-            stripe_api_base: args.stripe_api_base.clone(),
+            stripe_api_base: stripe_api_base.clone(),
+            jwt_secret: args.jwt_secret.clone().map(SecretString::new),
         };
-        let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+        let mut engine_config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
+        engine_config.public_url = public_url;
+        let engine =
+            Engine::new(engine_config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}"))?;
         let leptos_options = LeptosOptions::builder()
             .output_name("payments-console")
             .site_root(args.site_root.as_str())
@@ -107,10 +129,11 @@ impl Server {
                 Env::PROD
             })
             .build();
-        let state = AppState::new(leptos_options, db, settings, master_key);
+        let state = AppState::new(leptos_options, db, settings, master_key, engine);
         ensure_first_admin(&state).await?;
         if let Some(sandbox) = &demo_sandbox {
             tracing::info!(url = %sandbox.url, "demo mode: Stripe sandbox seeded with demo data");
+            configure_demo_key(&state.engine).await?;
         }
         Ok(Server { listener, state })
     }
@@ -180,6 +203,20 @@ async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
             email.as_str()
         ),
         None => println!("\n  First start: created admin account {} with PAYMENTS_CONSOLE_ADMIN_PASSWORD\n", email.as_str()),
+    }
+    Ok(())
+}
+
+/// Demo mode: connects the test environment to the sandbox with its documented test key, unless a
+/// key is already configured (then the sandbox stays unused).
+async fn configure_demo_key(engine: &Engine) -> anyhow::Result<()> {
+    let config = engine.config().await.map_err(|e| anyhow::anyhow!("reading the payments configuration: {e}"))?;
+    let has_test_key = config.keys.iter().any(|k| k.environment == Environment::Test && k.has_key);
+    if !has_test_key {
+        engine
+            .set_secret_key(Environment::Test, stripe_sandbox::DEFAULT_API_KEY)
+            .await
+            .map_err(|e| anyhow::anyhow!("configuring the sandbox key: {e}"))?;
     }
     Ok(())
 }

@@ -24,12 +24,21 @@ pub struct AppState {
     pub audit: AuditLog,
     pub settings: Arc<Settings>,
     pub master_key: Arc<MasterKey>,
+    /// The embedded payments engine (InsForge Payments v2).
+    pub engine: payments_engine::Engine,
 }
 
 impl AppState {
     /// Wires the stores to one database.
-    pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings, master_key: MasterKey) -> Self {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        db: Db,
+        settings: Settings,
+        master_key: Arc<MasterKey>,
+        engine: payments_engine::Engine,
+    ) -> Self {
         AppState {
+            engine,
             leptos_options,
             users: UserStore::new(db.clone()),
             sessions: SessionStore::new(db.clone(), settings.session_idle_timeout_secs),
@@ -38,7 +47,7 @@ impl AppState {
             audit: AuditLog::new(db.clone()),
             db,
             settings: Arc::new(settings),
-            master_key: Arc::new(master_key),
+            master_key,
         }
     }
 }

@@ -53,6 +53,7 @@ impl TestApp {
             master_key_file: None,
             session_idle_minutes: 30,
             site_root: dir.path().join("site").display().to_string(),
+            jwt_secret: None,
         };
         let server = Server::build(args).await.expect("server builds");
         let base = format!("http://{}", server.local_addr());

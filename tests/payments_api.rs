@@ -1,0 +1,88 @@
+//! The embedded engine's InsForge-compatible API as mounted in the console: who may call it, and
+//! the demo wiring to the in-process Stripe sandbox.
+
+mod support;
+
+use payments_console::auth::Role;
+use serde_json::Value;
+use support::TestApp;
+
+async fn api_key(app: &TestApp) -> String {
+    app.state.api_keys.create("tests").await.unwrap().1.expose().to_string()
+}
+
+#[tokio::test]
+async fn an_api_key_reads_status_and_demo_mode_is_connected_to_the_sandbox() {
+    let app = TestApp::spawn().await;
+    let key = api_key(&app).await;
+    let res = reqwest::Client::new().get(app.url("/api/payments/status")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let status: Value = res.json().await.unwrap();
+    let connections = status["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 2, "both environments, always");
+    assert_eq!(connections[0]["environment"], "test");
+    assert_eq!(connections[0]["status"], "connected", "demo mode connects test to the sandbox: {status}");
+    assert_eq!(connections[0]["maskedKey"], "sk_test_****dbox");
+    assert_eq!(connections[1]["status"], "unconfigured");
+
+    // The initial sync mirrored the sandbox's demo catalog; `x-api-key` works as well.
+    let catalog: Value = reqwest::Client::new()
+        .get(app.url("/api/payments/test/catalog"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!catalog["products"].as_array().unwrap().is_empty(), "{catalog}");
+    assert!(!catalog["prices"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn callers_without_valid_credentials_are_refused_in_the_contracts_terms() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let res = client.get(app.url("/api/payments/status")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "AUTH_INVALID_CREDENTIALS");
+    assert_eq!(body["message"], "No admin token provided");
+
+    let res = client.get(app.url("/api/payments/status")).bearer_auth("ik_not_a_key").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "AUTH_INVALID_API_KEY");
+
+    // A revoked key stops working.
+    let key = api_key(&app).await;
+    app.state.api_keys.revoke("tests").await.unwrap();
+    let res = client.get(app.url("/api/payments/status")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn console_sessions_authenticate_support_read_only() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    assert_eq!(support.get(app.url("/api/payments/status")).send().await.unwrap().status(), 200);
+    let res = support
+        .put(app.url("/api/payments/test/config"))
+        .json(&serde_json::json!({ "secretKey": "sk_test_other" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "AUTH_UNAUTHORIZED");
+
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    // A write from another site riding on the admin's cookie is refused before it reaches the API.
+    let res = admin
+        .delete(app.url("/api/payments/test/config"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let status: Value = admin.get(app.url("/api/payments/status")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["connections"][0]["status"], "connected", "the key is still there");
+}

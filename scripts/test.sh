@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$(pwd)/.tools/node_modules/.bin:$PATH"
 
+# Clean CI builds gain nothing from incremental compilation, which only costs disk and time.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 step() { printf '\n\033[1;32m==> %s\033[0m (%s)\n' "$*" "$(date +%T)"; }
 
 step "setup"

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backend;
 pub mod environment;
 pub mod error;
 pub mod pages;

@@ -8,12 +8,13 @@ use super::sessions::SessionStore;
 use super::settings::Settings;
 use super::throttle::LoginThrottle;
 use super::users::UserStore;
+use crate::backend::ssr::{EmbeddedBackend, PaymentsBackend};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
 /// Handles to the stores and settings; cheap to clone (everything inside is shared).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
@@ -24,8 +25,10 @@ pub struct AppState {
     pub audit: AuditLog,
     pub settings: Arc<Settings>,
     pub master_key: Arc<MasterKey>,
-    /// The embedded payments engine (InsForge Payments v2).
+    /// The embedded payments engine (InsForge Payments v2), which also serves `/api/payments`.
     pub engine: payments_engine::Engine,
+    /// What the server functions call for payments data.
+    pub backend: Arc<dyn PaymentsBackend>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
         engine: payments_engine::Engine,
     ) -> Self {
         AppState {
+            backend: Arc::new(EmbeddedBackend { engine: engine.clone() }),
             engine,
             leptos_options,
             users: UserStore::new(db.clone()),

@@ -1,7 +1,5 @@
 //! Stripe key configuration (§5): status, config, set and remove a key, and the initial sync.
 
-use std::collections::BTreeMap;
-
 use stripe_client::StripeClient;
 use zeroize::Zeroizing;
 
@@ -10,9 +8,9 @@ use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
 use crate::model::{PaymentsConfig, PaymentsStatus, StripeConnection, StripeKeyConfig};
 use crate::store::connections::{self, ConnectionRow, WebhookInfo};
-use crate::store::{self, catalog, secrets};
+use crate::store::{self, secrets};
 use crate::stripe;
-use crate::time::{iso_opt, now_ms};
+use crate::time::iso_opt;
 
 impl Engine {
     /// `GET /api/payments/status`: both environments, test first. A missing connection row is
@@ -121,12 +119,12 @@ impl Engine {
         tracing::info!(environment = %env, account = %account.id, account_changed, "Stripe key configured");
 
         // The sync records its own failure on the connection row; the request still succeeds.
-        let _ = self.sync(env, &client).await;
+        let _ = self.sync(env, &client, false).await;
         Ok(())
     }
 
     /// Best-effort (§5.2 `tryRecreateManagedStripeWebhook`): any failure is logged and `None`.
-    async fn try_recreate_managed_webhook(
+    pub(crate) async fn try_recreate_managed_webhook(
         &self,
         client: &StripeClient,
         env: Environment,
@@ -179,51 +177,6 @@ impl Engine {
         connections::disconnect(&mut tx, env).await?;
         tx.commit().await?;
         tracing::info!(environment = %env, "Stripe key removed");
-        Ok(())
-    }
-
-    /// The sync call point, run under the environment lock after a key change.
-    ///
-    /// For now it mirrors the catalog (§6 steps 2 and 4: account, every product, every active
-    /// and inactive price, stale rows hard-deleted). Part B extends it with customers and
-    /// subscriptions and exposes it as `POST /api/payments[/{env}]/sync`.
-    /// A failure is recorded on the connection (`status='error'`, `lastSyncStatus='failed'`)
-    /// and also returned.
-    pub(crate) async fn sync(&self, env: Environment, client: &StripeClient) -> EngineResult<()> {
-        let result = self.sync_catalog(env, client).await;
-        if let Err(e) = &result {
-            tracing::warn!(environment = %env, error = %e, "Stripe sync failed");
-            let mut conn = self.pool().acquire().await?;
-            connections::record_status(&mut conn, env, "error", &e.public_message()).await?;
-        }
-        result
-    }
-
-    async fn sync_catalog(&self, env: Environment, client: &StripeClient) -> EngineResult<()> {
-        let synced_at = now_ms();
-        let (account, products, prices) = tokio::try_join!(
-            stripe::retrieve_account(client),
-            stripe::all_products(client),
-            stripe::all_prices(client),
-        )?;
-        let products = products.iter().map(stripe::product_record).collect::<EngineResult<Vec<_>>>()?;
-        let prices = prices.iter().map(stripe::price_record).collect::<EngineResult<Vec<_>>>()?;
-        let counts = BTreeMap::from([
-            ("products".to_owned(), products.len() as i64),
-            ("prices".to_owned(), prices.len() as i64),
-        ]);
-
-        let mut tx = self.pool().begin().await?;
-        connections::record_sync_success(&mut tx, env, &account, &counts, synced_at).await?;
-        for p in &products {
-            catalog::upsert_product(&mut tx, env, p, synced_at).await?;
-        }
-        for p in &prices {
-            catalog::upsert_price(&mut tx, env, p, synced_at).await?;
-        }
-        catalog::delete_stale(&mut tx, env, synced_at).await?;
-        tx.commit().await?;
-        tracing::info!(environment = %env, products = products.len(), prices = prices.len(), "Stripe catalog synced");
         Ok(())
     }
 }

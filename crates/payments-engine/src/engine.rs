@@ -9,11 +9,11 @@ use zeroize::Zeroizing;
 
 use crate::audit::{AuditSink, NoAudit};
 use crate::environment::Environment;
-use crate::sync::SyncProgress;
 use crate::error::{EngineError, EngineResult};
 use crate::lock::{EnvGuard, EnvLocks};
 use crate::sealer::Sealer;
 use crate::store::{self, secrets, DbKind};
+use crate::sync::SyncProgress;
 
 /// How to build an [`Engine`].
 #[derive(Clone)]

@@ -13,17 +13,22 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod audit;
 mod catalog;
 mod config;
 mod engine;
 mod environment;
 mod error;
+mod lists;
 mod lock;
 pub mod model;
+mod objects;
 mod sealer;
 mod store;
 mod stripe;
+mod sync;
 pub mod time;
+mod webhook;
 
 pub use api::auth::{
     admin_decision, caller_from_claims, sign_hs256, verify_hs256, AuthError, Authenticator, Caller, Credential,
@@ -31,9 +36,12 @@ pub use api::auth::{
 };
 pub use api::errors::ApiError;
 pub use api::router;
+pub use audit::{AuditRecord, AuditSink, NoAudit, StripeCall};
 pub use engine::{mask_key, Engine, EngineConfig};
 pub use environment::Environment;
 pub use error::{EngineError, EngineResult};
+pub use lists::{CustomerListItem, ListOptions, Page, PaymentHistory, Subscription, SubscriptionItem};
 pub use sealer::{SealError, Sealer};
 pub use store::DbKind;
 pub use stripe::MANAGED_WEBHOOK_EVENTS;
+pub use sync::{ObjectProgress, SyncProgress, SyncState};

@@ -236,3 +236,87 @@ pub struct UpdatePrice {
     /// Metadata to merge.
     pub metadata: Option<Metadata>,
 }
+
+/// `subscriptions` of a sync result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionSyncSummary {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// Subscriptions projected.
+    pub synced: i64,
+    /// Of which no billing subject could be resolved.
+    pub unmapped: i64,
+    /// Subscription rows removed because they vanished from Stripe.
+    pub deleted: i64,
+}
+
+/// One environment's result in `SyncPaymentsResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncEnvironmentResult {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// The connection after the attempt.
+    pub connection: StripeConnection,
+    /// `null` when not connected or failed.
+    pub subscriptions: Option<SubscriptionSyncSummary>,
+}
+
+/// `SyncPaymentsResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// One entry per environment synced (test first).
+    pub results: Vec<SyncEnvironmentResult>,
+}
+
+/// A received Stripe event as recorded (`StripeWebhookEvent`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEvent {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// `evt_…`.
+    pub stripe_event_id: String,
+    /// `invoice.paid` …
+    pub event_type: String,
+    /// The event's `livemode`.
+    pub livemode: bool,
+    /// `event.account` (Connect only).
+    pub stripe_account_id: Option<String>,
+    /// `data.object.object`.
+    pub object_type: Option<String>,
+    /// `data.object.id`.
+    pub object_id: Option<String>,
+    /// `pending` / `processed` / `failed` / `ignored`.
+    pub processing_status: String,
+    /// Processing attempts.
+    pub attempt_count: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// First received.
+    pub received_at: String,
+    /// Last processed.
+    pub processed_at: Option<String>,
+    /// Row creation.
+    pub created_at: String,
+    /// Row update.
+    pub updated_at: String,
+}
+
+/// `StripeWebhookResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookResponse {
+    /// Always `true`.
+    pub received: bool,
+    /// Whether the event changed anything (`false` for duplicates and ignored types).
+    pub handled: bool,
+    /// The event's row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<WebhookEvent>,
+}
+
+/// `ConfigurePaymentWebhookResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfiguredWebhook {
+    /// The connection after the change.
+    pub connection: StripeConnection,
+}

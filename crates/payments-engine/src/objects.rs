@@ -32,6 +32,7 @@ pub(crate) fn customer_record(v: &Value) -> Option<CustomerRecord> {
         metadata: metadata_of(v),
         raw: v.to_string(),
         stripe_created_at: secs_ms(v, "created"),
+        deleted: v.get("deleted").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 

@@ -140,21 +140,6 @@ pub(crate) async fn update_price(client: &StripeClient, id: &str, form: &Form) -
     call(client, Method::POST, &object_path("prices", id), form, &RequestOptions::NONE).await
 }
 
-/// Every product (active and inactive).
-pub(crate) async fn all_products(client: &StripeClient) -> Result<Vec<Value>, StripeError> {
-    client.list_all::<Value>("/v1/products", Form::new(), |_| {}).await
-}
-
-/// Every price: Stripe lists active and inactive prices separately; merged by id.
-pub(crate) async fn all_prices(client: &StripeClient) -> Result<Vec<Value>, StripeError> {
-    let (active, inactive) = tokio::try_join!(
-        client.list_all::<Value>("/v1/prices", Form::new().set("active", "true"), |_| {}),
-        client.list_all::<Value>("/v1/prices", Form::new().set("active", "false"), |_| {}),
-    )?;
-    let mut seen = std::collections::HashSet::new();
-    Ok(active.into_iter().chain(inactive).filter(|p| seen.insert(str_field(p, "id").unwrap_or_default())).collect())
-}
-
 fn is_managed(endpoint: &Value, env: Environment) -> bool {
     let meta = |k: &str| endpoint.pointer(&format!("/metadata/{k}")).and_then(Value::as_str);
     meta("managed_by") == Some("insforge")

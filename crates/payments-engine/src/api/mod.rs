@@ -9,7 +9,9 @@ pub mod auth;
 mod catalog;
 mod config;
 pub mod errors;
+mod lists;
 mod status;
+mod sync;
 pub(crate) mod validation;
 
 use std::future::Future;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Request};
 use axum::middleware;
-use axum::routing::{get, put, MethodRouter};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 
 use crate::engine::Engine;
@@ -55,7 +57,16 @@ pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
     let payments = Router::new()
         .route("/status", route(get(status::status)))
         .route("/config", route(get(config::get_config)))
+        .route("/sync", route(post(sync::sync_all)))
         .route("/{environment}/config", route(put(config::put_config).delete(config::delete_config)))
+        .route("/{environment}/sync", route(post(sync::sync_env)))
+        .route("/{environment}/sync/progress", route(get(sync::sync_progress)))
+        .route("/{environment}/webhook", route(post(sync::configure_webhook)))
+        .route("/{environment}/subscriptions", route(get(lists::subscriptions)))
+        .route("/{environment}/payment-history", route(get(lists::payment_history)))
+        .route("/{environment}/customers", route(get(lists::customers)))
+        .route("/{environment}/webhook-events", route(get(lists::webhook_events)))
+        .route("/{environment}/webhook-events/{eventId}/reprocess", route(post(sync::reprocess_event)))
         .route("/{environment}/catalog", route(get(catalog::list_catalog)))
         .route("/{environment}/catalog/products", route(get(catalog::list_products).post(catalog::create_product)))
         .route(
@@ -69,8 +80,10 @@ pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
         )
         .fallback(endpoint_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_admin))
-        .with_state(state);
-    Router::new().nest("/api/payments", payments)
+        .with_state(state.clone());
+    let webhooks =
+        Router::new().route("/api/webhooks/stripe/{environment}", route(post(sync::receive))).with_state(state);
+    Router::new().nest("/api/payments", payments).merge(webhooks)
 }
 
 impl Engine {

@@ -19,7 +19,7 @@ impl Issues {
         self.0.push((path.to_owned(), message.into()));
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
@@ -682,4 +682,102 @@ mod tests {
         assert_eq!(q.value, json!({"z": "1", "a": ["1", "2"], "b": {}}));
         assert_eq!(q.order, ["z", "a", "b"]);
     }
+}
+
+/// The query of the list routes (21)–(23) and the webhook-events list: the contract's strict
+/// keys (`subjectType`, `subjectId` where allowed, `limit`) plus the additive ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ListQuery {
+    pub limit: i64,
+    pub subject: Option<(String, String)>,
+    /// `Some` when the caller sent `cursor` (an empty value asks for the first page).
+    pub cursor: Option<String>,
+    pub filters: std::collections::BTreeMap<String, String>,
+}
+
+/// zod `z.coerce.number().int().min(1).max(100).default(50)`.
+fn limit_param(obj: &Map<String, Value>, issues: &mut Issues) -> (i64, bool) {
+    let Some(v) = obj.get("limit") else { return (50, true) };
+    let n = match v {
+        Value::String(s) if s.trim().is_empty() => 0.0,
+        Value::String(s) => s.trim().parse::<f64>().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    };
+    if n.is_nan() {
+        issues.push("limit", "Expected number, received nan");
+        return (50, false);
+    }
+    let before = issues.len();
+    if n.fract() != 0.0 {
+        issues.push("limit", "Expected integer, received float");
+    }
+    if n < 1.0 {
+        issues.push("limit", "Number must be greater than or equal to 1");
+    }
+    if n > 100.0 {
+        issues.push("limit", "Number must be less than or equal to 100");
+    }
+    (if issues.len() == before { n as i64 } else { 50 }, true)
+}
+
+/// Parses the list query. `subject`: whether `subjectType`/`subjectId` are part of the schema;
+/// `extra`: additive filter keys accepted (strings, trimmed, non-empty).
+pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result<ListQuery, EngineError> {
+    let mut issues = Issues::default();
+    let mut out = ListQuery::default();
+    let mut known: Vec<&str> = Vec::new();
+    let Some(obj) = object(&input.value, "", &mut issues) else { return issues.finish(out) };
+    let mut aborted = false;
+    let mut st = None;
+    let mut si = None;
+    if subject {
+        known.extend(["subjectType", "subjectId"]);
+        for (key, max) in [("subjectType", 100), ("subjectId", 255)] {
+            let before = issues.len();
+            let v = string_field(obj, key, "", Presence::Optional, Str::trimmed().min(1, None).max(max), &mut issues);
+            if issues.len() > before && !matches!(obj.get(key), Some(Value::String(_))) {
+                aborted = true;
+            }
+            let present = obj.get(key).is_some();
+            if key == "subjectType" {
+                st = Some((present, v.flatten()));
+            } else {
+                si = Some((present, v.flatten()));
+            }
+        }
+    }
+    known.push("limit");
+    let (limit, ok) = limit_param(obj, &mut issues);
+    aborted |= !ok;
+    out.limit = limit;
+    known.push("cursor");
+    if let Some(c) = obj.get("cursor") {
+        match c {
+            Value::String(s) => out.cursor = Some(s.trim().to_owned()),
+            other => {
+                issues.push("cursor", format!("Expected string, received {}", type_name(other)));
+                aborted = true;
+            }
+        }
+    }
+    for key in extra {
+        known.push(key);
+        if let Some(v) =
+            string_field(obj, key, "", Presence::Optional, Str::trimmed().min(1, None).max(500), &mut issues).flatten()
+        {
+            out.filters.insert((*key).to_owned(), v);
+        }
+    }
+    strict_ordered(obj, Some(&input.order), &known, "", &mut issues);
+    if subject && !aborted {
+        let (tp, t) = st.unwrap_or((false, None));
+        let (ip, i) = si.unwrap_or((false, None));
+        if tp != ip {
+            issues.push("", "subjectType and subjectId must be provided together");
+        }
+        if let (Some(t), Some(i)) = (t, i) {
+            out.subject = Some((t, i));
+        }
+    }
+    issues.finish(out)
 }

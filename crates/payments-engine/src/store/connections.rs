@@ -230,3 +230,42 @@ pub(crate) async fn record_sync_success(
     .await?;
     Ok(())
 }
+
+/// Explicit webhook configuration (§7.1): account and webhook fields; when the account changed
+/// the sync state is reset as well.
+pub(crate) async fn set_webhook(
+    conn: &mut AnyConnection,
+    env: Environment,
+    account: &AccountIdentity,
+    webhook: &WebhookInfo,
+    account_changed: bool,
+) -> EngineResult<()> {
+    let now = now_ms();
+    ensure(conn, env, now).await?;
+    sqlx::query(
+        "UPDATE payments_stripe_connections SET stripe_account_id = $1, stripe_account_email = $2,
+             account_livemode = $3, status = 'connected', raw = $4, webhook_endpoint_id = $5,
+             webhook_endpoint_url = $6, webhook_configured_at = $7, updated_at = $7
+         WHERE environment = $8",
+    )
+    .bind(&account.id)
+    .bind(account.email.as_deref())
+    .bind(flag(env == Environment::Live))
+    .bind(&account.raw)
+    .bind(&webhook.id)
+    .bind(&webhook.url)
+    .bind(now)
+    .bind(env.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if account_changed {
+        sqlx::query(
+            "UPDATE payments_stripe_connections SET last_synced_at = NULL, last_sync_status = NULL,
+                 last_sync_error = NULL, last_sync_counts = '{}' WHERE environment = $1",
+        )
+        .bind(env.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

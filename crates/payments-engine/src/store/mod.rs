@@ -6,6 +6,8 @@
 
 pub(crate) mod catalog;
 pub(crate) mod connections;
+pub(crate) mod events;
+pub(crate) mod history;
 pub(crate) mod mirror;
 pub(crate) mod secrets;
 

@@ -74,7 +74,12 @@ async fn setting_a_key_checks_the_account_creates_the_webhook_and_syncs_the_cata
     assert!(is_iso_ms(&test["lastSyncedAt"]), "{test}");
     assert_eq!(test["lastSyncStatus"], "succeeded");
     assert_eq!(test["lastSyncError"], Value::Null);
-    assert_eq!(test["lastSyncCounts"], json!({"products": products_in_stripe, "prices": prices_in_stripe}));
+    // `customers` is recorded too (InsForge never did; the CLI reads it).
+    let customers_in_stripe = h.sandbox.count("customer").unwrap() as i64;
+    assert_eq!(
+        test["lastSyncCounts"],
+        json!({"products": products_in_stripe, "prices": prices_in_stripe, "customers": customers_in_stripe})
+    );
     assert_eq!(status["connections"][1], unconfigured("live"));
 
     // The managed endpoint exists in Stripe with the contract's metadata and events.
@@ -212,7 +217,18 @@ async fn a_key_of_another_account_wipes_that_environment() {
         "PAYMENT_PRODUCT_NOT_FOUND",
         &format!("Stripe test product not found: {old_id}"),
     );
-    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'test'").await, 0);
+    // The old account's rows are gone; the new account's customers were synced.
+    assert_eq!(
+        h.scalar_i64(
+            "SELECT COUNT(*) FROM payments_customers WHERE environment = 'test' AND stripe_customer_id = 'cus_1'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'test'").await,
+        other.count("customer").unwrap() as i64
+    );
     assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'live'").await, 1);
 }
 

@@ -7,3 +7,5 @@ mod common;
 mod config;
 mod locking;
 mod schema;
+mod sync;
+mod webhooks;

@@ -1,0 +1,80 @@
+//! List routes (21)–(23) and the additive webhook-events list.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::api::errors::ApiError;
+use crate::api::{validation, ApiState};
+use crate::lists::ListOptions;
+
+fn options(q: validation::ListQuery) -> (ListOptions, bool) {
+    let paged = q.cursor.is_some();
+    (ListOptions { limit: q.limit, subject: q.subject, cursor: q.cursor, filters: q.filters }, paged)
+}
+
+/// The contract's body, plus `nextCursor` when the caller asked for pages (additive).
+fn reply(key: &str, items: Value, next: Option<String>, paged: bool) -> Json<Value> {
+    let mut body = json!({ key: items });
+    if paged {
+        body["nextCursor"] = json!(next);
+    }
+    Json(body)
+}
+
+pub(super) async fn subscriptions(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    let q =
+        validation::list_query(&validation::query_object(q.as_deref()), true, &["status", "customer", "from", "to"])?;
+    let (o, paged) = options(q);
+    let page = st.engine.list_subscriptions(env, &o).await?;
+    Ok(reply("subscriptions", json!(page.items), page.next_cursor, paged))
+}
+
+pub(super) async fn payment_history(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    let q = validation::list_query(
+        &validation::query_object(q.as_deref()),
+        true,
+        &["status", "type", "customer", "from", "to"],
+    )?;
+    let (o, paged) = options(q);
+    let page = st.engine.list_payment_history(env, &o).await?;
+    Ok(reply("paymentHistory", json!(page.items), page.next_cursor, paged))
+}
+
+pub(super) async fn customers(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "from", "to"])?;
+    let (o, paged) = options(q);
+    let page = st.engine.list_customers(env, &o).await?;
+    Ok(reply("customers", json!(page.items), page.next_cursor, paged))
+}
+
+pub(super) async fn webhook_events(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    let q = validation::list_query(
+        &validation::query_object(q.as_deref()),
+        false,
+        &["status", "type", "objectId", "from", "to"],
+    )?;
+    let (o, _) = options(q);
+    let page = st.engine.list_webhook_events(env, &o).await?;
+    Ok(reply("webhookEvents", json!(page.items), page.next_cursor, true))
+}

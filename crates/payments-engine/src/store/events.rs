@@ -1,0 +1,148 @@
+//! `payments_webhook_events`: received events, deduplicated by the unique
+//! `(environment, stripe_event_id)` constraint (so dedup holds across processes).
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::environment::Environment;
+use crate::error::EngineResult;
+use crate::model::WebhookEvent;
+use crate::store::new_id;
+use crate::time::{iso_ms, iso_opt, now_ms};
+
+/// How long a `pending` event may stay claimed before another delivery may reclaim it.
+pub(crate) const RECLAIM_AFTER_MS: i64 = 5 * 60 * 1000;
+
+pub(crate) const COLUMNS: &str =
+    "id, environment, stripe_event_id, event_type, livemode, stripe_account_id, object_type, \
+    object_id, processing_status, attempt_count, last_error, received_at, processed_at, created_at, updated_at";
+
+pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
+    let env: String = r.try_get("environment")?;
+    Ok(WebhookEvent {
+        environment: Environment::parse(&env).unwrap_or(Environment::Test),
+        stripe_event_id: r.try_get("stripe_event_id")?,
+        event_type: r.try_get("event_type")?,
+        livemode: r.try_get::<i64, _>("livemode")? != 0,
+        stripe_account_id: r.try_get("stripe_account_id")?,
+        object_type: r.try_get("object_type")?,
+        object_id: r.try_get("object_id")?,
+        processing_status: r.try_get("processing_status")?,
+        attempt_count: r.try_get("attempt_count")?,
+        last_error: r.try_get("last_error")?,
+        received_at: iso_ms(r.try_get("received_at")?),
+        processed_at: iso_opt(r.try_get("processed_at")?),
+        created_at: iso_ms(r.try_get("created_at")?),
+        updated_at: iso_ms(r.try_get("updated_at")?),
+    })
+}
+
+/// The parts of an event the table indexes.
+pub(crate) struct NewEvent<'a> {
+    pub id: &'a str,
+    pub event_type: &'a str,
+    pub livemode: bool,
+    pub account: Option<&'a str>,
+    pub object_type: Option<&'a str>,
+    pub object_id: Option<&'a str>,
+    pub payload: &'a str,
+}
+
+/// Claims an event for processing: inserts it, or reclaims a failed one or a pending one
+/// abandoned for more than 5 minutes. `false`: another delivery has it or it is done.
+pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<bool> {
+    let now = now_ms();
+    let inserted = sqlx::query(
+        "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode, stripe_account_id,
+             object_type, object_id, processing_status, attempt_count, payload, received_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, $9, $10, $10, $10)
+         ON CONFLICT (environment, stripe_event_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(env.as_str())
+    .bind(e.id)
+    .bind(e.event_type)
+    .bind(i64::from(e.livemode))
+    .bind(e.account)
+    .bind(e.object_type)
+    .bind(e.object_id)
+    .bind(e.payload)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() > 0 {
+        return Ok(true);
+    }
+    let reclaimed = sqlx::query(
+        "UPDATE payments_webhook_events SET processing_status = 'pending', attempt_count = attempt_count + 1,
+             last_error = NULL, processed_at = NULL, payload = $1, updated_at = $2
+         WHERE environment = $3 AND stripe_event_id = $4
+             AND (processing_status = 'failed' OR (processing_status = 'pending' AND updated_at < $5))",
+    )
+    .bind(e.payload)
+    .bind(now)
+    .bind(env.as_str())
+    .bind(e.id)
+    .bind(now - RECLAIM_AFTER_MS)
+    .execute(&mut *conn)
+    .await?;
+    Ok(reclaimed.rows_affected() > 0)
+}
+
+/// Marks a stored event pending again for an explicit re-processing.
+pub(crate) async fn restart(conn: &mut AnyConnection, env: Environment, id: &str) -> EngineResult<Option<String>> {
+    let row = sqlx::query(
+        "UPDATE payments_webhook_events SET processing_status = 'pending', attempt_count = attempt_count + 1,
+             last_error = NULL, processed_at = NULL, updated_at = $1
+         WHERE environment = $2 AND stripe_event_id = $3 RETURNING payload",
+    )
+    .bind(now_ms())
+    .bind(env.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get("payload")?),
+        None => None,
+    })
+}
+
+/// Records the outcome of processing.
+pub(crate) async fn finish(
+    conn: &mut AnyConnection,
+    env: Environment,
+    id: &str,
+    outcome: Result<bool, &str>,
+) -> EngineResult<()> {
+    let now = now_ms();
+    let (status, error, processed) = match outcome {
+        Ok(true) => ("processed", None, Some(now)),
+        Ok(false) => ("ignored", None, Some(now)),
+        Err(e) => ("failed", Some(e), None),
+    };
+    sqlx::query(
+        "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2, processed_at = $3, updated_at = $4
+         WHERE environment = $5 AND stripe_event_id = $6",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(processed)
+    .bind(now)
+    .bind(env.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored row of an event.
+pub(crate) async fn get(conn: &mut AnyConnection, env: Environment, id: &str) -> EngineResult<Option<WebhookEvent>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id = $2"
+    ))
+    .bind(env.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}

@@ -1,0 +1,271 @@
+//! `payments_payment_history`: one non-refund row per PaymentIntent / Checkout Session /
+//! Invoice, one row per Refund (partial unique indexes), guarded by `source_version`.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::environment::Environment;
+use crate::error::EngineResult;
+use crate::store::new_id;
+use crate::time::now_ms;
+
+/// A history row as projected from a Stripe object. `None` fields keep the stored value.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HistoryRecord {
+    pub kind: String,
+    pub status: String,
+    pub subject: Option<(String, String)>,
+    pub stripe_customer_id: Option<String>,
+    pub customer_email_snapshot: Option<String>,
+    pub stripe_checkout_session_id: Option<String>,
+    pub stripe_payment_intent_id: Option<String>,
+    pub stripe_invoice_id: Option<String>,
+    pub stripe_charge_id: Option<String>,
+    pub stripe_refund_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
+    pub stripe_product_id: Option<String>,
+    pub stripe_price_id: Option<String>,
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub paid_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub refunded_at: Option<i64>,
+    pub stripe_created_at: Option<i64>,
+    pub raw: String,
+}
+
+/// The row this record would update: by refund id for refunds, else the non-refund row of the
+/// same checkout session, PaymentIntent or invoice.
+async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> EngineResult<Option<(String, i64)>> {
+    let row = if r.kind == "refund" {
+        sqlx::query(
+            "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
+             WHERE environment = $1 AND stripe_refund_id = $2",
+        )
+        .bind(env.as_str())
+        .bind(r.stripe_refund_id.as_deref())
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query(
+            "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND (stripe_checkout_session_id = $2
+                 OR stripe_payment_intent_id = $3 OR stripe_invoice_id = $4)
+             ORDER BY created_at LIMIT 1",
+        )
+        .bind(env.as_str())
+        .bind(r.stripe_checkout_session_id.as_deref())
+        .bind(r.stripe_payment_intent_id.as_deref())
+        .bind(r.stripe_invoice_id.as_deref())
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    Ok(match row {
+        Some(row) => Some((row.try_get("id")?, row.try_get("v")?)),
+        None => None,
+    })
+}
+
+/// Writes the record unless the stored row reflects a newer event. Returns the row id when written.
+pub(crate) async fn write(
+    conn: &mut AnyConnection,
+    env: Environment,
+    r: &HistoryRecord,
+    version: i64,
+) -> EngineResult<Option<String>> {
+    for _ in 0..2 {
+        if let Some((id, stored)) = find(conn, env, r).await? {
+            if stored > version {
+                return Ok(None);
+            }
+            update(conn, &id, r, version).await?;
+            return Ok(Some(id));
+        }
+        let id = new_id();
+        let now = now_ms();
+        let done = sqlx::query(
+            "INSERT INTO payments_payment_history (id, environment, type, status, subject_type, subject_id,
+                 stripe_customer_id, customer_email_snapshot, stripe_checkout_session_id, stripe_payment_intent_id,
+                 stripe_invoice_id, stripe_charge_id, stripe_refund_id, stripe_subscription_id, stripe_product_id,
+                 stripe_price_id, amount, amount_refunded, currency, description, paid_at, failed_at, refunded_at,
+                 stripe_created_at, raw, created_at, updated_at, source_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, $18, $19, $20,
+                 $21, $22, $23, $24, $25, $25, $26)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(env.as_str())
+        .bind(&r.kind)
+        .bind(&r.status)
+        .bind(r.subject.as_ref().map(|s| s.0.as_str()))
+        .bind(r.subject.as_ref().map(|s| s.1.as_str()))
+        .bind(r.stripe_customer_id.as_deref())
+        .bind(r.customer_email_snapshot.as_deref())
+        .bind(r.stripe_checkout_session_id.as_deref())
+        .bind(r.stripe_payment_intent_id.as_deref())
+        .bind(r.stripe_invoice_id.as_deref())
+        .bind(r.stripe_charge_id.as_deref())
+        .bind(r.stripe_refund_id.as_deref())
+        .bind(r.stripe_subscription_id.as_deref())
+        .bind(r.stripe_product_id.as_deref())
+        .bind(r.stripe_price_id.as_deref())
+        .bind(r.amount)
+        .bind(r.currency.as_deref())
+        .bind(r.description.as_deref())
+        .bind(r.paid_at)
+        .bind(r.failed_at)
+        .bind(r.refunded_at)
+        .bind(r.stripe_created_at)
+        .bind(&r.raw)
+        .bind(now)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(Some(id));
+        }
+        // Lost a race with another writer of the same natural key: update its row instead.
+    }
+    Ok(None)
+}
+
+async fn update(conn: &mut AnyConnection, id: &str, r: &HistoryRecord, version: i64) -> EngineResult<()> {
+    sqlx::query(
+        "UPDATE payments_payment_history SET type = $1, status = $2,
+             subject_type = COALESCE($3, subject_type), subject_id = COALESCE($4, subject_id),
+             stripe_customer_id = COALESCE($5, stripe_customer_id),
+             customer_email_snapshot = COALESCE($6, customer_email_snapshot),
+             stripe_checkout_session_id = COALESCE($7, stripe_checkout_session_id),
+             stripe_payment_intent_id = COALESCE($8, stripe_payment_intent_id),
+             stripe_invoice_id = COALESCE($9, stripe_invoice_id), stripe_charge_id = COALESCE($10, stripe_charge_id),
+             stripe_subscription_id = COALESCE($11, stripe_subscription_id),
+             stripe_product_id = COALESCE($12, stripe_product_id), stripe_price_id = COALESCE($13, stripe_price_id),
+             amount = COALESCE($14, amount), currency = COALESCE($15, currency),
+             description = COALESCE($16, description), paid_at = COALESCE($17, paid_at),
+             failed_at = COALESCE($18, failed_at), refunded_at = COALESCE($19, refunded_at),
+             stripe_created_at = COALESCE($20, stripe_created_at), raw = $21, updated_at = $22, source_version = $23
+         WHERE id = $24",
+    )
+    .bind(&r.kind)
+    .bind(&r.status)
+    .bind(r.subject.as_ref().map(|s| s.0.as_str()))
+    .bind(r.subject.as_ref().map(|s| s.1.as_str()))
+    .bind(r.stripe_customer_id.as_deref())
+    .bind(r.customer_email_snapshot.as_deref())
+    .bind(r.stripe_checkout_session_id.as_deref())
+    .bind(r.stripe_payment_intent_id.as_deref())
+    .bind(r.stripe_invoice_id.as_deref())
+    .bind(r.stripe_charge_id.as_deref())
+    .bind(r.stripe_subscription_id.as_deref())
+    .bind(r.stripe_product_id.as_deref())
+    .bind(r.stripe_price_id.as_deref())
+    .bind(r.amount)
+    .bind(r.currency.as_deref())
+    .bind(r.description.as_deref())
+    .bind(r.paid_at)
+    .bind(r.failed_at)
+    .bind(r.refunded_at)
+    .bind(r.stripe_created_at)
+    .bind(&r.raw)
+    .bind(now_ms())
+    .bind(version)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The non-refund row paid by a PaymentIntent or charge.
+pub(crate) async fn find_original(
+    conn: &mut AnyConnection,
+    env: Environment,
+    pi: Option<&str>,
+    charge: Option<&str>,
+) -> EngineResult<Option<String>> {
+    let id = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM payments_payment_history WHERE environment = $1 AND type <> 'refund'
+             AND (stripe_payment_intent_id = $2 OR stripe_charge_id = $3) ORDER BY created_at LIMIT 1",
+    )
+    .bind(env.as_str())
+    .bind(pi)
+    .bind(charge)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// `refreshOriginalPaymentRefundState`: the original row's refunded amount and status from its
+/// refund rows, and the refund rows' missing context from the original.
+pub(crate) async fn refresh_refund_state(
+    conn: &mut AnyConnection,
+    env: Environment,
+    original: &str,
+) -> EngineResult<()> {
+    let row = sqlx::query(
+        "SELECT stripe_payment_intent_id, stripe_charge_id, amount, failed_at, status FROM payments_payment_history WHERE id = $1",
+    )
+    .bind(original)
+    .fetch_one(&mut *conn)
+    .await?;
+    let pi: Option<String> = row.try_get("stripe_payment_intent_id")?;
+    let charge: Option<String> = row.try_get("stripe_charge_id")?;
+    let amount: Option<i64> = row.try_get("amount")?;
+    let failed_at: Option<i64> = row.try_get("failed_at")?;
+    let status: String = row.try_get("status")?;
+    let refunds = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, MAX(refunded_at) AS last FROM payments_payment_history
+         WHERE environment = $1 AND type = 'refund' AND status = 'refunded'
+             AND (stripe_payment_intent_id = $2 OR stripe_charge_id = $3)",
+    )
+    .bind(env.as_str())
+    .bind(pi.as_deref())
+    .bind(charge.as_deref())
+    .fetch_one(&mut *conn)
+    .await?;
+    let total: i64 = refunds.try_get("total")?;
+    let last: Option<i64> = refunds.try_get("last")?;
+    let new_status = if total > 0 && amount.is_some_and(|a| total >= a) {
+        "refunded".to_owned()
+    } else if total > 0 {
+        "partially_refunded".to_owned()
+    } else if status == "refunded" || status == "partially_refunded" {
+        if failed_at.is_some() {
+            "failed".to_owned()
+        } else {
+            "succeeded".to_owned()
+        }
+    } else {
+        status
+    };
+    sqlx::query(
+        "UPDATE payments_payment_history SET amount_refunded = $1, status = $2, refunded_at = COALESCE($3, refunded_at),
+             updated_at = $4 WHERE id = $5",
+    )
+    .bind(total)
+    .bind(&new_status)
+    .bind(last)
+    .bind(now_ms())
+    .bind(original)
+    .execute(&mut *conn)
+    .await?;
+    // Back-fill the refunds' context from the original.
+    sqlx::query(
+        "UPDATE payments_payment_history SET
+             subject_type = COALESCE(subject_type, (SELECT o.subject_type FROM payments_payment_history o WHERE o.id = $1)),
+             subject_id = COALESCE(subject_id, (SELECT o.subject_id FROM payments_payment_history o WHERE o.id = $1)),
+             stripe_customer_id = COALESCE(stripe_customer_id, (SELECT o.stripe_customer_id FROM payments_payment_history o WHERE o.id = $1)),
+             customer_email_snapshot = COALESCE(customer_email_snapshot, (SELECT o.customer_email_snapshot FROM payments_payment_history o WHERE o.id = $1)),
+             stripe_invoice_id = COALESCE(stripe_invoice_id, (SELECT o.stripe_invoice_id FROM payments_payment_history o WHERE o.id = $1)),
+             stripe_subscription_id = COALESCE(stripe_subscription_id, (SELECT o.stripe_subscription_id FROM payments_payment_history o WHERE o.id = $1)),
+             stripe_product_id = COALESCE(stripe_product_id, (SELECT o.stripe_product_id FROM payments_payment_history o WHERE o.id = $1)),
+             stripe_price_id = COALESCE(stripe_price_id, (SELECT o.stripe_price_id FROM payments_payment_history o WHERE o.id = $1))
+         WHERE environment = $2 AND type = 'refund' AND (stripe_payment_intent_id = $3 OR stripe_charge_id = $4)",
+    )
+    .bind(original)
+    .bind(env.as_str())
+    .bind(pi.as_deref())
+    .bind(charge.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,500 @@
+//! Webhooks (§7): the managed endpoint (re)creation, the receiver (signature, dedup, reclaim)
+//! and the projections of every managed event type, behind an ordering guard.
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+use stripe_client::{verify_webhook_signature, Form, Method, RequestOptions, SignatureError, DEFAULT_TOLERANCE_SECS};
+
+use crate::engine::Engine;
+use crate::environment::Environment;
+use crate::error::{EngineError, EngineResult};
+use crate::model::{ConfiguredWebhook, WebhookResponse};
+use crate::objects::{self, secs_ms, subject_in_metadata};
+use crate::store::history::{self, HistoryRecord};
+use crate::store::{self, connections, events, mirror, secrets};
+use crate::stripe::{self, id_field, str_field};
+use crate::time::now_ms;
+
+fn bool_at(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+impl Engine {
+    /// `POST /api/payments/{env}/webhook` (§7.1): recreates the managed endpoint (Stripe errors
+    /// propagate), stores its secret; wipes the mirror if the key now belongs to another account.
+    pub async fn configure_webhook(&self, env: Environment) -> EngineResult<ConfiguredWebhook> {
+        let guard = self.lock(env).await?;
+        let result = self.configure_webhook_locked(env).await;
+        guard.release().await;
+        result?;
+        Ok(ConfiguredWebhook { connection: self.connection(env).await? })
+    }
+
+    async fn configure_webhook_locked(&self, env: Environment) -> EngineResult<()> {
+        let client = self.configured_client(env).await?;
+        let account = stripe::retrieve_account(&client).await?;
+        let base = self.inner.public_url.as_ref().ok_or_else(|| EngineError::ConfigInvalid {
+            status: 400,
+            message: "A public URL must be configured before creating the Stripe webhook".into(),
+        })?;
+        let url = format!("{}/api/webhooks/stripe/{env}", base.as_str().trim_end_matches('/'));
+        let (info, secret) = stripe::recreate_managed_webhook(&client, env, &url).await?;
+        let mut tx = self.pool().begin().await?;
+        let stored = connections::get(&mut tx, env).await?.and_then(|r| r.stripe_account_id);
+        let changed = stored.as_deref() != Some(account.id.as_str());
+        if changed {
+            store::clear_payment_data(&mut tx, env).await?;
+        }
+        secrets::upsert(&mut tx, env.webhook_secret_name(), env, &self.inner.sealer.seal(&secret)).await?;
+        connections::set_webhook(&mut tx, env, &account, &info, changed).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST /api/webhooks/stripe/{env}` (§7.2): verifies the signature of the raw body,
+    /// deduplicates by event id (a unique constraint, so across processes), processes, and
+    /// records the outcome. A processing failure is returned (so Stripe retries) after being
+    /// recorded as `failed`.
+    pub async fn receive_webhook(
+        &self,
+        env: Environment,
+        payload: &[u8],
+        signature: &str,
+    ) -> EngineResult<WebhookResponse> {
+        let secret = {
+            let mut conn = self.pool().acquire().await?;
+            secrets::read_active(&mut conn, env.webhook_secret_name()).await?
+        };
+        let secret = match secret {
+            Some(sealed) => self
+                .inner
+                .sealer
+                .open(&sealed)
+                .map_err(|e| EngineError::Internal(format!("opening the webhook secret: {e}")))?,
+            None => return Err(EngineError::ServerMessage(format!("{} is not configured", env.webhook_secret_name()))),
+        };
+        if self.read_key(env).await?.is_none() {
+            return Err(EngineError::key_not_configured(env));
+        }
+        verify_webhook_signature(payload, signature, &secret, DEFAULT_TOLERANCE_SECS, stripe_client::unix_now())
+            .map_err(|e| EngineError::InvalidInput(signature_message(&e)))?;
+        let event: Value = serde_json::from_slice(payload)
+            .map_err(|_| EngineError::InvalidInput("Webhook payload is not valid JSON".into()))?;
+        let id = str_field(&event, "id").ok_or_else(|| EngineError::InvalidInput("Webhook event has no id".into()))?;
+        let object = event.pointer("/data/object");
+        let text = event.to_string();
+        let new = events::NewEvent {
+            id: &id,
+            event_type: event.get("type").and_then(Value::as_str).unwrap_or_default(),
+            livemode: bool_at(&event, "livemode"),
+            account: event.get("account").and_then(Value::as_str),
+            object_type: object.and_then(|o| o.get("object")).and_then(Value::as_str),
+            object_id: object.and_then(|o| o.get("id")).and_then(Value::as_str),
+            payload: &text,
+        };
+        let claimed = {
+            let mut conn = self.pool().acquire().await?;
+            events::claim(&mut conn, env, &new).await?
+        };
+        if !claimed {
+            let mut conn = self.pool().acquire().await?;
+            return Ok(WebhookResponse {
+                received: true,
+                handled: false,
+                event: events::get(&mut conn, env, &id).await?,
+            });
+        }
+        self.process_claimed(env, &id, &event).await
+    }
+
+    async fn process_claimed(&self, env: Environment, id: &str, event: &Value) -> EngineResult<WebhookResponse> {
+        let outcome = self.apply_event(env, event).await;
+        let mut conn = self.pool().acquire().await?;
+        match outcome {
+            Ok(handled) => {
+                events::finish(&mut conn, env, id, Ok(handled)).await?;
+                Ok(WebhookResponse { received: true, handled, event: events::get(&mut conn, env, id).await? })
+            }
+            Err(e) => {
+                tracing::warn!(environment = %env, event = id, error = %e, "Stripe webhook processing failed");
+                let message = e.to_string();
+                events::finish(&mut conn, env, id, Err(&message)).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Re-processes a stored event now (whatever its status), e.g. after fixing the cause of a
+    /// failure. The ordering guard still applies. 404 `PAYMENT_NOT_FOUND` for an unknown event.
+    pub async fn reprocess_webhook_event(&self, env: Environment, event_id: &str) -> EngineResult<WebhookResponse> {
+        let payload = {
+            let mut conn = self.pool().acquire().await?;
+            events::restart(&mut conn, env, event_id).await?
+        };
+        let Some(payload) = payload else {
+            return Err(EngineError::PaymentNotFound(format!("Stripe {env} webhook event not found: {event_id}")));
+        };
+        let event: Value = serde_json::from_str(&payload).map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.process_claimed(env, event_id, &event).await
+    }
+
+    /// §7.3: applies one event in one transaction; returns whether it changed anything.
+    async fn apply_event(&self, env: Environment, event: &Value) -> EngineResult<bool> {
+        let kind = event.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
+        let Some(object) = event.pointer("/data/object").cloned() else { return Ok(false) };
+        // Refunds may need context from Stripe: fetch it before the transaction.
+        let refund_context = if kind.starts_with("refund.") { self.refund_context(env, &object).await? } else { None };
+        let mut tx = self.pool().begin().await?;
+        let handled = match kind.as_str() {
+            "customer.created" | "customer.updated" => match objects::customer_record(&object) {
+                Some(c) => {
+                    mirror::upsert_customer(&mut tx, env, &c, version, now_ms()).await?;
+                    true
+                }
+                None => false,
+            },
+            "customer.deleted" => match objects::customer_record(&object) {
+                Some(c) => {
+                    let a = mirror::mark_customer_deleted(&mut tx, env, &c, version).await?;
+                    let b = mirror::delete_mappings_of(&mut tx, env, &c.stripe_customer_id).await?;
+                    a || b
+                }
+                None => false,
+            },
+            "checkout.session.completed" => checkout_completed(&mut tx, env, &object, version, None).await?,
+            "checkout.session.async_payment_succeeded" => {
+                checkout_completed(&mut tx, env, &object, version, Some("succeeded")).await?
+            }
+            "checkout.session.async_payment_failed" => {
+                checkout_completed(&mut tx, env, &object, version, Some("failed")).await?
+            }
+            "checkout.session.expired" => update_checkout_row(&mut tx, env, &object, "expired", version).await?,
+            "invoice.paid" | "invoice.payment_succeeded" => {
+                invoice_history(&mut tx, env, &object, "succeeded", version).await?;
+                true
+            }
+            "invoice.payment_failed" => {
+                invoice_history(&mut tx, env, &object, "failed", version).await?;
+                true
+            }
+            "payment_intent.succeeded" | "payment_intent.payment_failed" => {
+                let mode = object.pointer("/metadata/insforge_checkout_mode").and_then(Value::as_str);
+                if mode == Some("payment") {
+                    let ok = kind == "payment_intent.succeeded";
+                    payment_intent_history(&mut tx, env, &object, ok, version).await?;
+                    true
+                } else {
+                    false
+                }
+            }
+            "charge.refunded" => {
+                let pi = id_field(&object, "payment_intent");
+                let charge = str_field(&object, "id");
+                if let Some(original) = history::find_original(&mut tx, env, pi.as_deref(), charge.as_deref()).await? {
+                    history::refresh_refund_state(&mut tx, env, &original).await?;
+                }
+                true
+            }
+            "refund.created" | "refund.updated" | "refund.failed" => {
+                refund_history(&mut tx, env, &object, refund_context.as_ref(), version).await?;
+                true
+            }
+            "customer.subscription.created"
+            | "customer.subscription.updated"
+            | "customer.subscription.deleted"
+            | "customer.subscription.paused"
+            | "customer.subscription.resumed" => {
+                let (items, _) = objects::embedded_items(&object);
+                let mut subject = subject_in_metadata(object.get("metadata"));
+                if subject.is_none() {
+                    if let Some(c) = id_field(&object, "customer") {
+                        subject = mirror::subject_of_customer(&mut tx, env, &c).await?;
+                    }
+                }
+                match objects::subscription_record(&object, &items, subject)? {
+                    Some(record) => {
+                        mirror::upsert_subscription(&mut tx, env, &record, version, now_ms()).await?;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        tx.commit().await?;
+        Ok(handled)
+    }
+
+    /// The PaymentIntent of a refund whose original payment is not in the history yet.
+    async fn refund_context(&self, env: Environment, refund: &Value) -> EngineResult<Option<Value>> {
+        let pi = id_field(refund, "payment_intent");
+        let charge = id_field(refund, "charge");
+        {
+            let mut conn = self.pool().acquire().await?;
+            if history::find_original(&mut conn, env, pi.as_deref(), charge.as_deref()).await?.is_some() {
+                return Ok(None);
+            }
+        }
+        let Some(pi) = pi else { return Ok(None) };
+        let client = self.configured_client(env).await?;
+        let path = stripe::path_of("payment_intents", &pi);
+        Ok(Some(stripe::request(&client, Method::GET, &path, &Form::new(), &RequestOptions::NONE).await?))
+    }
+}
+
+/// Stripe libraries' messages for signature failures.
+fn signature_message(e: &SignatureError) -> String {
+    match e {
+        SignatureError::MissingTimestamp | SignatureError::NoSignatures => {
+            "Unable to extract timestamp and signatures from header".to_owned()
+        }
+        SignatureError::Mismatch => "No signatures found matching the expected signature for payload".to_owned(),
+        SignatureError::OutsideTolerance { .. } => "Timestamp outside the tolerance zone".to_owned(),
+    }
+}
+
+async fn update_checkout_row(
+    conn: &mut AnyConnection,
+    env: Environment,
+    session: &Value,
+    status: &str,
+    version: i64,
+) -> EngineResult<bool> {
+    let done = sqlx::query(
+        "UPDATE payments_checkout_sessions SET status = $1, payment_status = COALESCE($2, payment_status),
+             stripe_customer_id = COALESCE($3, stripe_customer_id),
+             stripe_payment_intent_id = COALESCE($4, stripe_payment_intent_id),
+             stripe_subscription_id = COALESCE($5, stripe_subscription_id), url = COALESCE($6, url), raw = $7,
+             last_error = NULL, updated_at = $8, source_version = $9
+         WHERE environment = $10 AND stripe_checkout_session_id = $11 AND COALESCE(source_version, 0) <= $9",
+    )
+    .bind(status)
+    .bind(str_field(session, "payment_status"))
+    .bind(id_field(session, "customer"))
+    .bind(id_field(session, "payment_intent"))
+    .bind(id_field(session, "subscription"))
+    .bind(str_field(session, "url"))
+    .bind(session.to_string())
+    .bind(now_ms())
+    .bind(version)
+    .bind(env.as_str())
+    .bind(str_field(session, "id"))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+async fn checkout_completed(
+    conn: &mut AnyConnection,
+    env: Environment,
+    session: &Value,
+    version: i64,
+    forced: Option<&str>,
+) -> EngineResult<bool> {
+    let mut handled = update_checkout_row(conn, env, session, "completed", version).await?;
+    let subject = subject_in_metadata(session.get("metadata"));
+    let customer = id_field(session, "customer");
+    if forced != Some("failed") {
+        if let (Some((t, i)), Some(c)) = (&subject, &customer) {
+            handled |= mirror::upsert_mapping(conn, env, t, i, c).await?;
+        }
+    }
+    if str_field(session, "mode").as_deref() == Some("payment") {
+        let status = match forced {
+            Some(s) => s.to_owned(),
+            None if str_field(session, "payment_status").as_deref() == Some("paid") => "succeeded".to_owned(),
+            None => "pending".to_owned(),
+        };
+        let at = version * 1000;
+        let record = HistoryRecord {
+            kind: "one_time_payment".into(),
+            paid_at: (status == "succeeded").then_some(at),
+            failed_at: (status == "failed").then_some(at),
+            status,
+            subject,
+            stripe_customer_id: customer,
+            customer_email_snapshot: session
+                .pointer("/customer_details/email")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            stripe_checkout_session_id: str_field(session, "id"),
+            stripe_payment_intent_id: id_field(session, "payment_intent"),
+            amount: session.get("amount_total").and_then(Value::as_i64),
+            currency: str_field(session, "currency"),
+            stripe_created_at: secs_ms(session, "created"),
+            raw: session.to_string(),
+            ..Default::default()
+        };
+        if let Some(id) = history::write(conn, env, &record, version).await? {
+            history::refresh_refund_state(conn, env, &id).await?;
+        }
+        handled = true;
+    }
+    Ok(handled)
+}
+
+fn invoice_subscription(invoice: &Value) -> Option<String> {
+    if let Some(s) = invoice.pointer("/parent/subscription_details/subscription").and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        other => str_field(other, "id"),
+    }) {
+        return Some(s);
+    }
+    let line = invoice.pointer("/lines/data/0")?;
+    line.get("subscription")
+        .and_then(Value::as_str)
+        .or_else(|| line.pointer("/parent/subscription_item_details/subscription").and_then(Value::as_str))
+        .or_else(|| line.pointer("/parent/invoice_item_details/subscription").and_then(Value::as_str))
+        .map(str::to_owned)
+}
+
+async fn invoice_history(
+    conn: &mut AnyConnection,
+    env: Environment,
+    invoice: &Value,
+    status: &str,
+    version: i64,
+) -> EngineResult<()> {
+    let subscription = invoice_subscription(invoice);
+    let customer = id_field(invoice, "customer");
+    let mut subject = subject_in_metadata(invoice.pointer("/parent/subscription_details/metadata"))
+        .or_else(|| subject_in_metadata(invoice.get("metadata")));
+    if subject.is_none() {
+        if let Some(c) = &customer {
+            subject = mirror::subject_of_customer(conn, env, c).await?;
+        }
+    }
+    let pi = invoice.pointer("/payments/data").and_then(Value::as_array).and_then(|p| {
+        p.iter().find_map(|p| {
+            p.pointer("/payment/payment_intent").and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                other => str_field(other, "id"),
+            })
+        })
+    });
+    let line = invoice.pointer("/lines/data/0");
+    let succeeded = status == "succeeded";
+    let record = HistoryRecord {
+        kind: if subscription.is_some() { "subscription_invoice" } else { "one_time_payment" }.into(),
+        status: status.into(),
+        subject,
+        stripe_customer_id: customer,
+        customer_email_snapshot: str_field(invoice, "customer_email"),
+        stripe_payment_intent_id: pi,
+        stripe_invoice_id: str_field(invoice, "id"),
+        stripe_subscription_id: subscription,
+        stripe_product_id: line
+            .and_then(|l| l.pointer("/pricing/price_details/product"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        stripe_price_id: line
+            .and_then(|l| l.pointer("/pricing/price_details/price"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        amount: invoice.get(if succeeded { "amount_paid" } else { "amount_due" }).and_then(Value::as_i64),
+        currency: str_field(invoice, "currency"),
+        description: str_field(invoice, "description").or_else(|| str_field(invoice, "number")),
+        paid_at: if succeeded {
+            invoice
+                .pointer("/status_transitions/paid_at")
+                .and_then(Value::as_i64)
+                .map(|s| s * 1000)
+                .or_else(|| secs_ms(invoice, "created"))
+        } else {
+            None
+        },
+        failed_at: if succeeded { None } else { secs_ms(invoice, "created") },
+        stripe_created_at: secs_ms(invoice, "created"),
+        raw: invoice.to_string(),
+        ..Default::default()
+    };
+    if let Some(id) = history::write(conn, env, &record, version).await? {
+        if succeeded {
+            history::refresh_refund_state(conn, env, &id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn payment_intent_history(
+    conn: &mut AnyConnection,
+    env: Environment,
+    pi: &Value,
+    ok: bool,
+    version: i64,
+) -> EngineResult<Option<String>> {
+    let created = secs_ms(pi, "created");
+    let record = HistoryRecord {
+        kind: if ok { "one_time_payment" } else { "failed_payment" }.into(),
+        status: if ok { "succeeded" } else { "failed" }.into(),
+        subject: subject_in_metadata(pi.get("metadata")),
+        stripe_customer_id: id_field(pi, "customer"),
+        customer_email_snapshot: str_field(pi, "receipt_email"),
+        stripe_payment_intent_id: str_field(pi, "id"),
+        stripe_charge_id: id_field(pi, "latest_charge"),
+        amount: pi.get(if ok { "amount_received" } else { "amount" }).and_then(Value::as_i64),
+        currency: str_field(pi, "currency"),
+        paid_at: if ok { created } else { None },
+        failed_at: if ok { None } else { created },
+        stripe_created_at: created,
+        raw: pi.to_string(),
+        ..Default::default()
+    };
+    let id = history::write(conn, env, &record, version).await?;
+    if let (Some(id), true) = (&id, ok) {
+        history::refresh_refund_state(conn, env, id).await?;
+    }
+    Ok(id)
+}
+
+async fn refund_history(
+    conn: &mut AnyConnection,
+    env: Environment,
+    refund: &Value,
+    context: Option<&Value>,
+    version: i64,
+) -> EngineResult<()> {
+    if let Some(pi) = context {
+        if str_field(pi, "status").as_deref() == Some("succeeded") {
+            // Create the original first (as an older state than any event about it).
+            payment_intent_history(conn, env, pi, true, 0).await?;
+        }
+    }
+    let pi = id_field(refund, "payment_intent");
+    let charge = id_field(refund, "charge");
+    let status = match str_field(refund, "status").as_deref() {
+        Some("succeeded") => "refunded",
+        Some("failed") | Some("canceled") => "failed",
+        _ => "pending",
+    };
+    let original = history::find_original(conn, env, pi.as_deref(), charge.as_deref()).await?;
+    let original_description: Option<String> = match &original {
+        Some(id) => {
+            sqlx::query_scalar("SELECT description FROM payments_payment_history WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let record = HistoryRecord {
+        kind: "refund".into(),
+        status: status.into(),
+        stripe_payment_intent_id: pi,
+        stripe_charge_id: charge,
+        stripe_refund_id: str_field(refund, "id"),
+        amount: refund.get("amount").and_then(Value::as_i64),
+        currency: str_field(refund, "currency"),
+        description: str_field(refund, "description").or_else(|| str_field(refund, "reason")).or(original_description),
+        refunded_at: (status == "refunded").then(|| secs_ms(refund, "created")).flatten(),
+        stripe_created_at: secs_ms(refund, "created"),
+        raw: refund.to_string(),
+        ..Default::default()
+    };
+    history::write(conn, env, &record, version).await?;
+    if let Some(original) = original {
+        history::refresh_refund_state(conn, env, &original).await?;
+    }
+    Ok(())
+}

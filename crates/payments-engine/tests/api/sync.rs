@@ -1,0 +1,162 @@
+//! Full sync, its progress, and the one-sync-per-environment rule.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+async fn stripe_post(h: &Harness, path: &str, form: &[(&str, &str)]) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}{path}", h.sandbox_base))
+        .bearer_auth(TEST_KEY)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sync_mirrors_the_demo_seed_idempotently_and_deletes_what_vanished() {
+    let h = Harness::start().await;
+    h.sandbox.seed_demo();
+    h.configure(TEST_KEY).await;
+    let products = h.sandbox.count("product").unwrap() as i64;
+    let prices = h.sandbox.count("price").unwrap() as i64;
+    let customers = h.sandbox.count("customer").unwrap() as i64;
+    let subscriptions = h.sandbox.count("subscription").unwrap() as i64;
+
+    let r = h.send(Method::POST, "/api/payments/test/sync", json!({})).await;
+    let body = r.ok(200).clone();
+    let result = &body["results"][0];
+    assert_eq!(body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(result["connection"]["lastSyncStatus"], "succeeded");
+    assert_eq!(
+        result["connection"]["lastSyncCounts"],
+        json!({"products": products, "prices": prices, "customers": customers})
+    );
+    assert_eq!(result["subscriptions"]["synced"], subscriptions);
+    assert_eq!(result["subscriptions"]["deleted"], 0);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE deleted = 0").await, customers);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_subscriptions").await, subscriptions);
+    assert!(h.scalar_i64("SELECT COUNT(*) FROM payments_subscription_items").await >= subscriptions);
+    // Subjects come from the subscriptions' metadata.
+    assert_eq!(
+        h.scalar_i64("SELECT COUNT(*) FROM payments_subscriptions WHERE subject_type IS NULL").await,
+        result["subscriptions"]["unmapped"].as_i64().unwrap()
+    );
+
+    // Progress is observable, with per-type counts.
+    let progress = h.get("/api/payments/test/sync/progress").await.ok(200).clone();
+    assert_eq!(progress["state"], "finished");
+    assert_eq!(progress["succeeded"], true);
+    assert_eq!(progress["objects"]["customers"]["fetched"], customers);
+    assert_eq!(progress["objects"]["subscriptions"]["written"], subscriptions);
+    assert!(progress["startedAt"].as_str().unwrap() <= progress["finishedAt"].as_str().unwrap());
+    assert_eq!(serde_json::to_value(h.engine.sync_progress(payments_engine::Environment::Test)).unwrap(), progress);
+
+    // Idempotent: a second sync changes nothing.
+    let second = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
+    assert_eq!(second["results"][0]["subscriptions"], result["subscriptions"]);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_subscriptions").await, subscriptions);
+
+    // Vanished objects: a customer deleted in Stripe is soft-deleted, a subscription row Stripe
+    // does not know is removed with its items.
+    let victim = sqlx::query_scalar::<_, String>(
+        "SELECT stripe_customer_id FROM payments_customers ORDER BY stripe_customer_id LIMIT 1",
+    )
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    reqwest::Client::new()
+        .delete(format!("{}/v1/customers/{victim}", h.sandbox_base))
+        .bearer_auth(TEST_KEY)
+        .send()
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, status, synced_at, created_at, updated_at)
+         VALUES ('x', 'test', 'sub_gone', 'cus_gone', 'active', 0, 0, 0)",
+    )
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    let third = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
+    assert_eq!(third["results"][0]["subscriptions"]["deleted"], 1, "{third}");
+    assert_eq!(
+        h.scalar_i64("SELECT COUNT(*) FROM payments_subscriptions WHERE stripe_subscription_id = 'sub_gone'").await,
+        0
+    );
+    let deleted = sqlx::query_scalar::<_, i64>("SELECT deleted FROM payments_customers WHERE stripe_customer_id = $1")
+        .bind(&victim)
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+}
+
+#[tokio::test]
+async fn sync_all_reports_per_environment_failures_in_the_body() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let body = h.send(Method::POST, "/api/payments/sync", json!({})).await.ok(200).clone();
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["environment"], "test");
+    assert_eq!(results[0]["connection"]["lastSyncStatus"], "succeeded");
+    assert_eq!(results[1]["environment"], "live");
+    assert_eq!(results[1]["subscriptions"], Value::Null);
+    assert_eq!(results[1]["connection"]["status"], "unconfigured");
+    assert_eq!(results[1]["connection"]["lastSyncStatus"], "failed");
+    assert_eq!(results[1]["connection"]["lastSyncError"], "STRIPE_LIVE_SECRET_KEY is not configured");
+    let live = h.get("/api/payments/live/sync/progress").await.ok(200).clone();
+    assert_eq!((live["state"].clone(), live["succeeded"].clone()), (json!("finished"), json!(false)));
+}
+
+#[tokio::test]
+async fn sync_routes_validate_and_guard() {
+    let h = Harness::start().await;
+    h.send(Method::POST, "/api/payments/foo/sync", json!({})).await.err(
+        400,
+        "INVALID_INPUT",
+        "environment: Invalid enum value. Expected 'test' | 'live', received 'foo'",
+    );
+    h.request(Method::POST, "/api/payments/test/sync", None, Auth::None).await.err(
+        401,
+        "AUTH_INVALID_CREDENTIALS",
+        "No admin token provided",
+    );
+    h.request(Method::POST, "/api/payments/sync", None, Auth::Support).await.err(
+        403,
+        "AUTH_UNAUTHORIZED",
+        "Admin access required",
+    );
+    h.get("/api/payments/foo/sync/progress").await.err(
+        400,
+        "INVALID_INPUT",
+        "environment: Invalid enum value. Expected 'test' | 'live', received 'foo'",
+    );
+    let idle = h.get("/api/payments/live/sync/progress").await.ok(200).clone();
+    assert_eq!(idle["state"], "idle");
+    // Webhook configure needs a key.
+    h.send(Method::POST, "/api/payments/live/webhook", json!({})).await.err(
+        400,
+        "PAYMENT_CONFIG_INVALID",
+        "STRIPE_LIVE_SECRET_KEY is not configured",
+    );
+    let _ = stripe_post;
+}
+
+#[tokio::test]
+async fn webhook_configure_recreates_the_managed_endpoint() {
+    let h = Harness::start().await;
+    let before = h.configure(TEST_KEY).await;
+    let _ = before;
+    let first = h.get("/api/payments/status").await.ok(200)["connections"][0]["webhookEndpointId"].clone();
+    let r = h.send(Method::POST, "/api/payments/test/webhook", json!({})).await.ok(200).clone();
+    assert_eq!(r["connection"]["status"], "connected");
+    assert_ne!(r["connection"]["webhookEndpointId"], first);
+    assert_eq!(r["connection"]["webhookEndpointUrl"], format!("{}/api/webhooks/stripe/test", h.base));
+}

@@ -1,0 +1,262 @@
+//! The Stripe webhook receiver: signatures, dedup, projections, ordering guard, re-processing.
+
+use std::time::Duration;
+
+use payments_engine::Sealer;
+use reqwest::Method;
+use serde_json::{json, Value};
+use stripe_client::{sign_webhook_payload, unix_now};
+
+use crate::common::*;
+
+pub async fn webhook_secret(h: &Harness) -> String {
+    let sealed: String =
+        sqlx::query_scalar("SELECT value_sealed FROM payments_secrets WHERE name = 'STRIPE_TEST_WEBHOOK_SECRET'")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    TestSealer.open(&sealed).unwrap().to_string()
+}
+
+pub async fn post_raw(base: &str, env: &str, body: &str, signature: Option<String>) -> Resp {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/api/webhooks/stripe/{env}"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(sig) = signature {
+        req = req.header("stripe-signature", sig);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+}
+
+pub async fn post_event(base: &str, secret: &str, event: &Value) -> Resp {
+    let body = event.to_string();
+    let sig = sign_webhook_payload(body.as_bytes(), secret, unix_now());
+    post_raw(base, "test", &body, Some(sig)).await
+}
+
+pub async fn eventually(h: &Harness, sql: &str, want: i64) {
+    for _ in 0..100 {
+        if h.scalar_i64(sql).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for `{sql}` = {want} (is {})", h.scalar_i64(sql).await);
+}
+
+fn subscription_event(id: &str, created: i64, status: &str) -> Value {
+    json!({
+        "id": id, "object": "event", "type": "customer.subscription.updated", "created": created, "livemode": false,
+        "data": {"object": {
+            "id": "sub_ord", "object": "subscription", "customer": "cus_ord", "status": status,
+            "metadata": {"insforge_subject_type": "team", "insforge_subject_id": "t1"},
+            "cancel_at_period_end": false,
+            "items": {"object": "list", "has_more": false, "data": [
+                {"id": "si_1", "object": "subscription_item", "quantity": 2, "metadata": {},
+                 "current_period_start": created, "current_period_end": created + 2_592_000,
+                 "price": {"id": "price_1", "product": "prod_1"}}
+            ]}
+        }}
+    })
+}
+
+#[tokio::test]
+async fn signature_failures_are_rejected_with_the_contract_codes() {
+    let h = Harness::start().await;
+    let body = json!({"id": "evt_x", "type": "customer.created", "data": {"object": {"id": "cus_x"}}}).to_string();
+    post_raw(&h.base, "foo", &body, Some("t=1,v1=00".into())).await.err(
+        400,
+        "INVALID_INPUT",
+        "Invalid Stripe environment",
+    );
+    post_raw(&h.base, "test", &body, None).await.err(401, "AUTH_UNAUTHORIZED", "Missing stripe-signature header");
+    // No webhook secret yet.
+    post_raw(&h.base, "test", &body, Some("t=1,v1=00".into())).await.err(
+        500,
+        "INTERNAL_ERROR",
+        "STRIPE_TEST_WEBHOOK_SECRET is not configured",
+    );
+    h.configure(TEST_KEY).await;
+    let secret = webhook_secret(&h).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/webhooks/stripe/test", h.base))
+        .header("content-type", "text/plain")
+        .header("stripe-signature", "t=1,v1=00")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let bad = sign_webhook_payload(body.as_bytes(), "whsec_wrong", unix_now());
+    post_raw(&h.base, "test", &body, Some(bad)).await.err(
+        400,
+        "INVALID_INPUT",
+        "No signatures found matching the expected signature for payload",
+    );
+    let stale = sign_webhook_payload(body.as_bytes(), &secret, unix_now() - 301);
+    post_raw(&h.base, "test", &body, Some(stale)).await.err(
+        400,
+        "INVALID_INPUT",
+        "Timestamp outside the tolerance zone",
+    );
+    // Several v1 entries (a secret being rolled): any match is enough.
+    let good = sign_webhook_payload(body.as_bytes(), &secret, unix_now());
+    let v1 = good.split_once(",v1=").unwrap().1;
+    let rolled = format!("t={},v1={},v1={v1}", unix_now(), "ab".repeat(32));
+    post_raw(&h.base, "test", &body, Some(rolled)).await.ok(200);
+    post_raw(&h.base, "test", &body, Some("garbage".into())).await.err(
+        400,
+        "INVALID_INPUT",
+        "Unable to extract timestamp and signatures from header",
+    );
+}
+
+#[tokio::test]
+async fn duplicates_ordering_guard_and_reprocessing() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let secret = webhook_secret(&h).await;
+    let now = unix_now();
+    let newer = subscription_event("evt_new", now, "active");
+    let r = post_event(&h.base, &secret, &newer).await;
+    let body = r.ok(200);
+    assert_eq!(body["received"], true);
+    assert_eq!(body["handled"], true);
+    assert_eq!(body["event"]["processingStatus"], "processed");
+    assert_eq!(body["event"]["attemptCount"], 1);
+    assert_eq!(body["event"]["objectId"], "sub_ord");
+    // Duplicate delivery: 200, not handled, not processed again.
+    let dup = post_event(&h.base, &secret, &newer).await;
+    assert_eq!(dup.ok(200)["handled"], false);
+    assert_eq!(dup.body["event"]["attemptCount"], 1);
+
+    // An older event delivered late does not overwrite the newer state.
+    let older = subscription_event("evt_old", now - 100, "past_due");
+    post_event(&h.base, &secret, &older).await.ok(200);
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM payments_subscriptions WHERE stripe_subscription_id = 'sub_ord'")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "active");
+    let subs = h.get("/api/payments/test/subscriptions").await.ok(200).clone();
+    assert_eq!(subs["subscriptions"][0]["subjectType"], "team");
+    assert_eq!(subs["subscriptions"][0]["items"][0]["quantity"], 2);
+
+    // Re-processing on request (the guard still holds).
+    let again = h.send(Method::POST, "/api/payments/test/webhook-events/evt_old/reprocess", json!({})).await;
+    assert_eq!(again.ok(200)["event"]["attemptCount"], 2);
+    assert_eq!(again.body["event"]["processingStatus"], "processed");
+    let newest = subscription_event("evt_newest", now + 1, "canceled");
+    post_event(&h.base, &secret, &newest).await.ok(200);
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM payments_subscriptions WHERE stripe_subscription_id = 'sub_ord'")
+            .fetch_one(&h.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "canceled");
+    h.send(Method::POST, "/api/payments/test/webhook-events/evt_nope/reprocess", json!({})).await.err(
+        404,
+        "PAYMENT_NOT_FOUND",
+        "Stripe test webhook event not found: evt_nope",
+    );
+    // Unknown event types are recorded as ignored.
+    let other = json!({"id": "evt_other", "type": "product.created", "created": now, "data": {"object": {"id": "prod_9", "object": "product"}}});
+    let r = post_event(&h.base, &secret, &other).await;
+    assert_eq!(
+        (r.ok(200)["handled"].clone(), r.body["event"]["processingStatus"].clone()),
+        (json!(false), json!("ignored"))
+    );
+}
+
+#[tokio::test]
+async fn sandbox_deliveries_are_projected_customers_and_refunds() {
+    let h = Harness::start().await;
+    h.sandbox.seed_demo();
+    h.configure(TEST_KEY).await;
+    // A customer created in Stripe arrives through the managed webhook.
+    let client = reqwest::Client::new();
+    let customer: Value = client
+        .post(format!("{}/v1/customers", h.sandbox_base))
+        .bearer_auth(TEST_KEY)
+        .form(&[("email", "hook@example.com"), ("name", "Hook")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = customer["id"].as_str().unwrap();
+    eventually(
+        &h,
+        &format!(
+            "SELECT COUNT(*) FROM payments_customers WHERE stripe_customer_id = '{id}' AND email = 'hook@example.com'"
+        ),
+        1,
+    )
+    .await;
+
+    // A refund of a demo payment (created through the Stripe client) is projected with its original.
+    let stripe =
+        stripe_client::StripeClient::new(stripe_client::ClientConfig::new(TEST_KEY).api_base(h.sandbox_base.clone()))
+            .unwrap();
+    let pis: Value = stripe
+        .request::<Value>(
+            Method::GET,
+            "/v1/payment_intents",
+            &stripe_client::Form::new().set("limit", 100),
+            &stripe_client::RequestOptions::NONE,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let pi = pis["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["status"] == "succeeded" && p["amount_received"].as_i64().unwrap_or(0) > 100)
+        .cloned()
+        .expect("a succeeded demo payment");
+    let pi_id = pi["id"].as_str().unwrap().to_owned();
+    let charge: Value = stripe
+        .request::<Value>(
+            Method::GET,
+            &format!("/v1/charges/{}", pi["latest_charge"].as_str().unwrap()),
+            &stripe_client::Form::new(),
+            &stripe_client::RequestOptions::NONE,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let already = charge["amount_refunded"].as_i64().unwrap_or(0);
+    let refund: Value = stripe
+        .request::<Value>(
+            Method::POST,
+            "/v1/refunds",
+            &stripe_client::Form::new().set("payment_intent", pi_id.as_str()).set("amount", 100),
+            &stripe_client::RequestOptions::NONE,
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let re = refund["id"].as_str().unwrap();
+    eventually(
+        &h,
+        &format!(
+            "SELECT COUNT(*) FROM payments_payment_history WHERE stripe_refund_id = '{re}' AND status = 'refunded'"
+        ),
+        1,
+    )
+    .await;
+    let _ = already;
+    eventually(
+        &h,
+        &format!("SELECT COUNT(*) FROM payments_payment_history WHERE stripe_payment_intent_id = '{pi_id}' AND type <> 'refund' AND status IN ('partially_refunded', 'refunded')"),
+        1,
+    )
+    .await;
+}

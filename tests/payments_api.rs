@@ -86,3 +86,28 @@ async fn console_sessions_authenticate_support_read_only() {
     let status: Value = admin.get(app.url("/api/payments/status")).send().await.unwrap().json().await.unwrap();
     assert_eq!(status["connections"][0]["status"], "connected", "the key is still there");
 }
+
+#[tokio::test]
+async fn writes_through_the_api_land_in_the_console_audit_log_with_stripe_request_ids() {
+    let app = TestApp::spawn().await;
+    let key = api_key(&app).await;
+    let res = reqwest::Client::new().post(app.url("/api/payments/test/sync")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["results"][0]["connection"]["lastSyncStatus"], "succeeded", "{body}");
+
+    // The audit entry is written right after the operation; poll briefly for it.
+    let mut entry = None;
+    for _ in 0..50 {
+        let page = app.state.audit.page(None, 50).await.unwrap();
+        entry = page.entries.into_iter().find(|e| e.action.contains("sync"));
+        if entry.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let entry = entry.expect("the sync is audited");
+    assert_eq!(entry.actor, "api_key:tests");
+    assert_eq!(entry.environment.as_deref(), Some("test"));
+    assert!(entry.stripe_request_id.as_deref().is_some_and(|id| id.starts_with("req_")), "{entry:?}");
+}

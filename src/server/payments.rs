@@ -85,3 +85,36 @@ impl Authenticator for ConsoleAuthenticator {
 pub fn sealer(master_key: &Arc<MasterKey>) -> Arc<dyn Sealer> {
     master_key.clone()
 }
+
+/// Writes the engine's audit records into the console's audit log, so writes made through the
+/// payments API (CLI, SDK, console) appear on the Audit log page with their Stripe request ids.
+pub struct ConsoleAudit {
+    pub log: super::audit::AuditLog,
+}
+
+impl payments_engine::AuditSink for ConsoleAudit {
+    fn record(&self, record: payments_engine::AuditRecord) {
+        let log = self.log.clone();
+        // The engine reports synchronously after the operation; the write must not hold it up.
+        tokio::spawn(async move {
+            let environment = record.environment.map(|e| e.to_string());
+            let detail = match &record.error {
+                Some(error) => Some(format!("failed: {error}")),
+                None if record.stripe_calls.is_empty() => None,
+                None => Some(record.stripe_calls.iter().map(|c| c.endpoint.as_str()).collect::<Vec<_>>().join(", ")),
+            };
+            let entry = super::audit::NewAuditEntry {
+                actor: &record.actor,
+                action: &record.action,
+                environment: environment.as_deref(),
+                target: record.target.as_deref(),
+                detail: detail.as_deref(),
+                stripe_request_id: record.stripe_request_id(),
+                idempotency_key: record.idempotency_key(),
+            };
+            if let Err(e) = log.record(entry).await {
+                tracing::error!(error = %e, action = %record.action, "could not write an audit entry");
+            }
+        });
+    }
+}

@@ -4,7 +4,7 @@ use super::crypto::{load_master_key, MasterKeySource};
 use super::db::{sqlite_file, Db};
 use super::http::router;
 use super::ids::random_hex;
-use super::payments::sealer;
+use super::payments::{sealer, ConsoleAudit};
 use super::secrets::SecretString;
 use super::settings::Settings;
 use super::state::AppState;
@@ -116,6 +116,7 @@ impl Server {
         };
         let mut engine_config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
         engine_config.public_url = public_url;
+        engine_config.audit = Arc::new(ConsoleAudit { log: super::audit::AuditLog::new(db.clone()) });
         let engine =
             Engine::new(engine_config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}"))?;
         let leptos_options = LeptosOptions::builder()

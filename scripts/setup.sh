@@ -102,6 +102,16 @@ if [ "$WANT_TEST" = 1 ]; then
      npm install --silent --no-audit --no-fund "stripe@$STRIPE_NODE_VERSION")
   fi
   # --- end cross-check tier ---
+  # --- InsForge SDK for the engine's contract tests ---
+  # Used by crates/payments-engine/tests/api/sdk.rs, which fails (not skips) without it.
+  INSFORGE_SDK_VERSION=1.3.1
+  if ! [ -f .tools/node_modules/@insforge/sdk/package.json ]; then
+    log "installing npm @insforge/sdk@$INSFORGE_SDK_VERSION into .tools/"
+    mkdir -p .tools
+    (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } &&
+     npm install --silent --no-audit --no-fund "@insforge/sdk@$INSFORGE_SDK_VERSION")
+  fi
+  # --- end InsForge SDK ---
 fi
 
 for pid in "${pids[@]}"; do

@@ -55,6 +55,14 @@ test('an admin signs in, visits every section, switches to live and back, and si
   // The server runs with --demo: the overview says so, and where its Stripe sandbox is.
   await nav.getByRole('link', { name: 'Overview', exact: true }).click();
   await expect(page.getByTestId('demo-notice')).toContainText(/Demo mode.*http:\/\/127\.0\.0\.1:\d+/);
+  // Both environments are shown; test is connected to the sandbox with a masked key and a
+  // synced catalog, live is not configured and says so.
+  const testCard = page.getByTestId('connection-test');
+  await expect(testCard.getByTestId('connection-status')).toHaveText('connected');
+  await expect(testCard.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
+  await expect(testCard.getByTestId('sync-counts')).toContainText('products');
+  await expect(page.getByTestId('connection-live').getByTestId('connection-status')).toHaveText('unconfigured');
+  await page.screenshot({ path: 'screenshots/test-overview-connected.png', fullPage: true });
   await nav.getByRole('link', { name: 'Audit log', exact: true }).click();
 
   // Switch to live on the same page: the URL and the banner change.
@@ -68,6 +76,10 @@ test('an admin signs in, visits every section, switches to live and back, and si
   await nav.getByRole('link', { name: 'Catalog', exact: true }).click();
   await expect(page).toHaveURL(/\/live\/catalog$/);
   await expect(page.getByTestId('live-banner')).toBeVisible();
+  // The live overview lists what needs doing first: there is no live key.
+  await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+  await expect(page.getByTestId('attention')).toContainText('No Stripe secret key is configured.');
+  await nav.getByRole('link', { name: 'Catalog', exact: true }).click();
   await page.getByTestId('env-test').click();
   await expect(page).toHaveURL(/\/test\/catalog$/);
   await expect(page.getByTestId('live-banner')).toHaveCount(0);

@@ -90,7 +90,7 @@ impl Engine {
 
         if existing.is_some() && current_account.as_deref() == Some(account.id.as_str()) {
             // Rotation within the same account: swap the secret, keep webhook and mirror.
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             secrets::upsert(&mut tx, env.secret_key_name(), env, &sealed).await?;
             connections::update_account(&mut tx, env, &account).await?;
             tx.commit().await?;
@@ -100,7 +100,7 @@ impl Engine {
 
         let account_changed = current_account.as_deref() != Some(account.id.as_str());
         let webhook = self.try_recreate_managed_webhook(&client, env).await;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if account_changed {
             store::clear_payment_data(&mut tx, env).await?;
         }
@@ -168,7 +168,7 @@ impl Engine {
             Ok(None) => {}
             Err(e) => tracing::warn!(environment = %env, error = %e, "could not read the stored Stripe key"),
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !secrets::deactivate(&mut tx, env.secret_key_name()).await? {
             tx.rollback().await?;
             return Err(EngineError::ConfigNotFound);

@@ -121,8 +121,24 @@ impl Engine {
         &self.inner.pool
     }
 
+    /// Starts a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes gets
+    /// SQLITE_BUSY at once, without waiting, when another connection is writing (for example
+    /// several webhook deliveries landing together), whereas taking the lock at BEGIN waits for
+    /// it under the busy timeout.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.inner.kind {
+            DbKind::Sqlite => self.inner.pool.begin_with("BEGIN IMMEDIATE").await,
+            DbKind::Postgres => self.inner.pool.begin().await,
+        }
+    }
+
     pub(crate) async fn lock(&self, env: Environment) -> EngineResult<EnvGuard> {
         self.inner.locks.lock(&self.inner.pool, env).await
+    }
+
+    pub(crate) async fn lock_checkout(&self, env: Environment, key: Option<&str>) -> EngineResult<EnvGuard> {
+        self.inner.locks.lock_checkout(&self.inner.pool, env, key).await
     }
 
     /// The stored secret key of `env`, decrypted, without the prefix check.

@@ -15,6 +15,7 @@
 pub mod api;
 mod audit;
 mod catalog;
+mod checkout;
 mod config;
 mod engine;
 mod environment;
@@ -31,12 +32,16 @@ pub mod time;
 mod webhook;
 
 pub use api::auth::{
-    admin_decision, caller_from_claims, sign_hs256, verify_hs256, AuthError, Authenticator, Caller, Credential,
-    JwtClaims, JwtError, SimpleAuthenticator,
+    admin_decision, caller_from_claims, sign_hs256, user_decision, verify_hs256, AuthError, Authenticator, Caller,
+    Credential, JwtClaims, JwtError, SimpleAuthenticator,
 };
 pub use api::errors::ApiError;
 pub use api::router;
 pub use audit::{AuditRecord, AuditSink, NoAudit, StripeCall};
+pub use checkout::{
+    BillingSubject, CheckoutLineItem, CheckoutRequest, CheckoutSession, CustomerPortalSession, PortalRequest,
+    RuntimeUser,
+};
 pub use engine::{mask_key, Engine, EngineConfig};
 pub use environment::Environment;
 pub use error::{EngineError, EngineResult};

@@ -315,7 +315,7 @@ impl Engine {
             counts.insert("customers".to_owned(), c.len() as i64);
         }
 
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if account_changed {
             store::clear_payment_data(&mut tx, env).await?;
             match &webhook {

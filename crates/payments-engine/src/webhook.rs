@@ -39,7 +39,7 @@ impl Engine {
         })?;
         let url = format!("{}/api/webhooks/stripe/{env}", base.as_str().trim_end_matches('/'));
         let (info, secret) = stripe::recreate_managed_webhook(&client, env, &url).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let stored = connections::get(&mut tx, env).await?.and_then(|r| r.stripe_account_id);
         let changed = stored.as_deref() != Some(account.id.as_str());
         if changed {
@@ -145,7 +145,7 @@ impl Engine {
         let Some(object) = event.pointer("/data/object").cloned() else { return Ok(false) };
         // Refunds may need context from Stripe: fetch it before the transaction.
         let refund_context = if kind.starts_with("refund.") { self.refund_context(env, &object).await? } else { None };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let handled = match kind.as_str() {
             "customer.created" | "customer.updated" => match objects::customer_record(&object) {
                 Some(c) => {

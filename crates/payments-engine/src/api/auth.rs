@@ -282,11 +282,41 @@ pub fn admin_decision(result: Result<Caller, AuthError>, method: &Method) -> Res
     }
 }
 
+/// The user guard's decision (§1.2 `verifyUser`, runtime routes): any valid API key or JWT
+/// passes here; the routes then require a user token and check its role.
+pub fn user_decision(result: Result<Caller, AuthError>) -> Result<Caller, ApiError> {
+    match result {
+        Err(AuthError::MissingCredentials) => Err(ApiError::new(401, "AUTH_INVALID_CREDENTIALS", "No token provided")),
+        Err(AuthError::InvalidToken) => Err(ApiError::new(401, "AUTH_INVALID_CREDENTIALS", "Invalid token")),
+        Err(AuthError::InvalidApiKey) => Err(ApiError::new(401, "AUTH_INVALID_API_KEY", "Invalid API key")),
+        Err(AuthError::Forbidden(message)) => Err(ApiError::new(403, "AUTH_UNAUTHORIZED", message)),
+        Ok(caller) => Ok(caller),
+    }
+}
+
+/// Whether a request (path relative to `/api/payments` or absolute) is one of the two runtime
+/// routes, which the reference registers before its admin guard (§2.1).
+fn is_runtime_route(method: &Method, path: &str) -> bool {
+    let path = path.strip_prefix("/api/payments").unwrap_or(path);
+    let mut parts = path.trim_start_matches('/').split('/');
+    *method == Method::POST
+        && matches!(
+            (parts.next(), parts.next(), parts.next()),
+            (Some(env), Some("checkout-sessions" | "customer-portal-sessions"), None) if !env.is_empty()
+        )
+}
+
 /// Middleware running the admin guard before anything else on the admin routes — before
-/// path/body validation and before the unknown-endpoint 404, as in the reference (§2.1).
+/// path/body validation and before the unknown-endpoint 404, as in the reference (§2.1). The
+/// two runtime routes get the user guard instead.
 pub(crate) async fn require_admin(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
     let result = state.auth.authenticate(req.headers()).await;
-    match admin_decision(result, req.method()) {
+    let decision = if is_runtime_route(req.method(), req.uri().path()) {
+        user_decision(result)
+    } else {
+        admin_decision(result, req.method())
+    };
+    match decision {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             next.run(req).await
@@ -311,6 +341,15 @@ mod tests {
         let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(b"{}"));
         assert_eq!(verify_hs256(&none, b"s3cret"), Err(JwtError::Algorithm));
         assert_eq!(verify_hs256("a.b", b"s3cret"), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn runtime_routes_are_recognised() {
+        assert!(is_runtime_route(&Method::POST, "/test/checkout-sessions"));
+        assert!(is_runtime_route(&Method::POST, "/api/payments/foo/customer-portal-sessions"));
+        assert!(!is_runtime_route(&Method::GET, "/test/checkout-sessions"));
+        assert!(!is_runtime_route(&Method::POST, "/test/checkout-sessions/x"));
+        assert!(!is_runtime_route(&Method::POST, "/test/catalog"));
     }
 
     #[test]

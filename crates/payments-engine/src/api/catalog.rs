@@ -3,9 +3,10 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
+use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
 use crate::api::{detached, validation, ApiState};
 use crate::environment::Environment;
@@ -44,30 +45,72 @@ pub(super) async fn get_product(State(st): State<ApiState>, Path((env, id)): Pat
     ok(json!(st.engine.get_product(env, &id).await?))
 }
 
-pub(super) async fn create_product(State(st): State<ApiState>, Path(env): Path<String>, body: Bytes) -> Reply {
+pub(super) async fn create_product(
+    State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(env): Path<String>,
+    body: Bytes,
+) -> Reply {
     let env = validation::environment(&env)?;
     let input = validation::create_product_body(&validation::json_body(&body)?)?;
     let engine = st.engine.clone();
-    let product = detached(async move { engine.create_product(env, input).await }).await?;
+    let actor = caller.actor();
+    let product = detached(async move {
+        engine
+            .audited(&actor, "payments.catalog.product.create", Some(env), None, engine.create_product(env, input))
+            .await
+    })
+    .await?;
     created(json!({ "product": product }))
 }
 
 pub(super) async fn update_product(
     State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path((env, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Reply {
     let (env, id) = product_params(&env, &id)?;
     let input = validation::update_product_body(&validation::json_body(&body)?)?;
     let engine = st.engine.clone();
-    let product = detached(async move { engine.update_product(env, &id, input).await }).await?;
+    let actor = caller.actor();
+    let product = detached(async move {
+        engine
+            .audited(
+                &actor,
+                "payments.catalog.product.update",
+                Some(env),
+                Some(&id),
+                engine.update_product(env, &id, input),
+            )
+            .await
+    })
+    .await?;
     ok(json!({ "product": product }))
 }
 
-pub(super) async fn delete_product(State(st): State<ApiState>, Path((env, id)): Path<(String, String)>) -> Reply {
+pub(super) async fn delete_product(
+    State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path((env, id)): Path<(String, String)>,
+) -> Reply {
     let (env, id) = product_params(&env, &id)?;
     let engine = st.engine.clone();
-    ok(json!(detached(async move { engine.delete_product(env, &id).await }).await?))
+    let actor = caller.actor();
+    ok(json!(
+        detached(async move {
+            engine
+                .audited(
+                    &actor,
+                    "payments.catalog.product.delete",
+                    Some(env),
+                    Some(&id),
+                    engine.delete_product(env, &id),
+                )
+                .await
+        })
+        .await?
+    ))
 }
 
 pub(super) async fn list_prices(
@@ -85,28 +128,62 @@ pub(super) async fn get_price(State(st): State<ApiState>, Path((env, id)): Path<
     ok(json!({ "price": st.engine.get_price(env, &id).await? }))
 }
 
-pub(super) async fn create_price(State(st): State<ApiState>, Path(env): Path<String>, body: Bytes) -> Reply {
+pub(super) async fn create_price(
+    State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(env): Path<String>,
+    body: Bytes,
+) -> Reply {
     let env = validation::environment(&env)?;
     let input = validation::create_price_body(&validation::json_body(&body)?)?;
     let engine = st.engine.clone();
-    let price = detached(async move { engine.create_price(env, input).await }).await?;
+    let actor = caller.actor();
+    let price = detached(async move {
+        engine.audited(&actor, "payments.catalog.price.create", Some(env), None, engine.create_price(env, input)).await
+    })
+    .await?;
     created(json!({ "price": price }))
 }
 
 pub(super) async fn update_price(
     State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path((env, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Reply {
     let (env, id) = price_params(&env, &id)?;
     let input = validation::update_price_body(&validation::json_body(&body)?)?;
     let engine = st.engine.clone();
-    let price = detached(async move { engine.update_price(env, &id, input).await }).await?;
+    let actor = caller.actor();
+    let price = detached(async move {
+        engine
+            .audited(
+                &actor,
+                "payments.catalog.price.update",
+                Some(env),
+                Some(&id),
+                engine.update_price(env, &id, input),
+            )
+            .await
+    })
+    .await?;
     ok(json!({ "price": price }))
 }
 
-pub(super) async fn archive_price(State(st): State<ApiState>, Path((env, id)): Path<(String, String)>) -> Reply {
+pub(super) async fn archive_price(
+    State(st): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path((env, id)): Path<(String, String)>,
+) -> Reply {
     let (env, id) = price_params(&env, &id)?;
     let engine = st.engine.clone();
-    ok(json!(detached(async move { engine.archive_price(env, &id).await }).await?))
+    let actor = caller.actor();
+    ok(json!(
+        detached(async move {
+            engine
+                .audited(&actor, "payments.catalog.price.archive", Some(env), Some(&id), engine.archive_price(env, &id))
+                .await
+        })
+        .await?
+    ))
 }

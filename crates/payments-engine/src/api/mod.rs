@@ -10,6 +10,7 @@ mod catalog;
 mod config;
 pub mod errors;
 mod lists;
+mod runtime;
 mod status;
 mod sync;
 pub(crate) mod validation;
@@ -58,6 +59,8 @@ pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
         .route("/status", route(get(status::status)))
         .route("/config", route(get(config::get_config)))
         .route("/sync", route(post(sync::sync_all)))
+        .route("/{environment}/checkout-sessions", route(post(runtime::create_checkout_session)))
+        .route("/{environment}/customer-portal-sessions", route(post(runtime::create_customer_portal_session)))
         .route("/{environment}/config", route(put(config::put_config).delete(config::delete_config)))
         .route("/{environment}/sync", route(post(sync::sync_env)))
         .route("/{environment}/sync/progress", route(get(sync::sync_progress)))

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::checkout::{BillingSubject, CheckoutLineItem, CheckoutRequest, PortalRequest};
 use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
@@ -780,4 +781,280 @@ pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result
         }
     }
     issues.finish(out)
+}
+
+/// zod v3's `z.string().email()` pattern:
+/// `^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$/i`.
+pub(crate) fn is_zod_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    if local.is_empty() || local.starts_with('.') || s.contains("..") || domain.contains('@') {
+        return false;
+    }
+    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "_'+-.".contains(c))
+        && local.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || "_+-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some((tld, rest)) = labels.split_last() else { return false };
+    local_ok
+        && !rest.is_empty()
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && rest.iter().all(|l| {
+            l.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Tracks whether a zod parse was aborted (a type error), which skips object refinements.
+fn tracked<T>(issues: &mut Issues, aborted: &mut bool, f: impl FnOnce(&mut Issues) -> (T, bool)) -> T {
+    let before = issues.len();
+    let (v, fatal) = f(issues);
+    if fatal && issues.len() > before {
+        *aborted = true;
+    }
+    v
+}
+
+/// `z.string().url(message)`: type errors abort, a bad URL does not.
+fn url_field(
+    obj: &Map<String, Value>,
+    key: &str,
+    presence: Presence,
+    message: &str,
+    issues: &mut Issues,
+    aborted: &mut bool,
+) -> Option<String> {
+    match obj.get(key) {
+        None if presence == Presence::Required => {
+            issues.push(key, "Required");
+            *aborted = true;
+            None
+        }
+        None => None,
+        Some(Value::String(s)) => {
+            if url::Url::parse(s).is_ok() {
+                Some(s.clone())
+            } else {
+                issues.push(key, message);
+                None
+            }
+        }
+        Some(other) => {
+            issues.push(key, format!("Expected string, received {}", type_name(other)));
+            *aborted = true;
+            None
+        }
+    }
+}
+
+/// `billingSubjectSchema` (strict `{type, id}`, trimmed).
+fn subject_value(v: &Value, path: &str, issues: &mut Issues, aborted: &mut bool) -> Option<BillingSubject> {
+    let obj = tracked(issues, aborted, |i| (object(v, path, i), true))?;
+    let mut part = |key: &str, max: usize, issues: &mut Issues| {
+        let fatal = !matches!(obj.get(key), Some(Value::String(_)));
+        tracked(issues, aborted, |i| {
+            (string_field(obj, key, path, Presence::Required, Str::trimmed().min(1, None).max(max), i).flatten(), fatal)
+        })
+    };
+    let subject_type = part("type", 100, issues);
+    let id = part("id", 255, issues);
+    strict(obj, &["type", "id"], path, issues);
+    Some(BillingSubject { subject_type: subject_type?, id: id? })
+}
+
+/// `CreateCheckoutSessionBody` (strict), §2.3 (4).
+pub(crate) fn checkout_body(body: &Input) -> Result<CheckoutRequest, EngineError> {
+    let mut issues = Issues::default();
+    let mut aborted = false;
+    let mut out = CheckoutRequest::default();
+    let Some(obj) = object(&body.value, "", &mut issues) else { return issues.finish(out) };
+    let mode = tracked(&mut issues, &mut aborted, |i| {
+        (enum_field(obj, "mode", "", Presence::Required, &["payment", "subscription"], i), true)
+    });
+    out.mode = mode.clone().unwrap_or_default();
+    match obj.get("lineItems") {
+        None => {
+            issues.push("lineItems", "Required");
+            aborted = true;
+        }
+        Some(Value::Array(items)) => {
+            if items.is_empty() {
+                issues.push("lineItems", "Array must contain at least 1 element(s)");
+            }
+            if items.len() > 100 {
+                issues.push("lineItems", "Array must contain at most 100 element(s)");
+            }
+            for (n, item) in items.iter().enumerate() {
+                let path = format!("lineItems.{n}");
+                let Some(m) = tracked(&mut issues, &mut aborted, |i| (object(item, &path, i), true)) else {
+                    continue;
+                };
+                let fatal = !matches!(m.get("stripePriceId"), Some(Value::String(_)));
+                let price = tracked(&mut issues, &mut aborted, |i| {
+                    (string_field(m, "stripePriceId", &path, Presence::Required, Str::default().min(1, None), i), fatal)
+                })
+                .flatten();
+                let qpath = join(&path, "quantity");
+                let quantity = match m.get("quantity") {
+                    None => Some(1),
+                    Some(Value::Number(n)) => {
+                        let f = n.as_f64().unwrap_or(f64::NAN);
+                        let before = issues.len();
+                        if f.fract() != 0.0 {
+                            issues.push(&qpath, "Expected integer, received float");
+                        }
+                        if f < 1.0 {
+                            issues.push(&qpath, "Number must be greater than or equal to 1");
+                        }
+                        if f > 999.0 {
+                            issues.push(&qpath, "Number must be less than or equal to 999");
+                        }
+                        (issues.len() == before).then_some(f as i64)
+                    }
+                    Some(other) => {
+                        issues.push(&qpath, format!("Expected number, received {}", type_name(other)));
+                        aborted = true;
+                        None
+                    }
+                };
+                strict(m, &["stripePriceId", "quantity"], &path, &mut issues);
+                if let (Some(stripe_price_id), Some(quantity)) = (price, quantity) {
+                    out.line_items.push(CheckoutLineItem { stripe_price_id, quantity });
+                }
+            }
+        }
+        Some(other) => {
+            issues.push("lineItems", format!("Expected array, received {}", type_name(other)));
+            aborted = true;
+        }
+    }
+    out.success_url =
+        url_field(obj, "successUrl", Presence::Required, "Success URL must be a valid URL", &mut issues, &mut aborted)
+            .unwrap_or_default();
+    out.cancel_url =
+        url_field(obj, "cancelUrl", Presence::Required, "Cancel URL must be a valid URL", &mut issues, &mut aborted)
+            .unwrap_or_default();
+    if let Some(v) = obj.get("subject") {
+        out.subject = subject_value(v, "subject", &mut issues, &mut aborted);
+    }
+    match obj.get("customerEmail") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            if is_zod_email(s) {
+                out.customer_email = Some(s.clone());
+            } else {
+                issues.push("customerEmail", "Invalid email");
+            }
+        }
+        Some(other) => {
+            issues.push("customerEmail", format!("Expected string, received {}", type_name(other)));
+            aborted = true;
+        }
+    }
+    let before = issues.len();
+    let metadata = metadata_field(obj, "metadata", "", &mut issues);
+    if issues.len() > before {
+        aborted = true;
+    }
+    if let Some(m) = metadata {
+        if m.keys().any(|k| k.starts_with(crate::checkout::RESERVED_METADATA_PREFIX)) {
+            issues.push("metadata", "Metadata keys starting with insforge_ are reserved");
+        }
+        out.metadata = m;
+    }
+    let fatal = !matches!(obj.get("idempotencyKey"), None | Some(Value::String(_)));
+    out.idempotency_key = tracked(&mut issues, &mut aborted, |i| {
+        (string_field(obj, "idempotencyKey", "", Presence::Optional, Str::default().min(1, None).max(200), i), fatal)
+    })
+    .flatten();
+    strict_ordered(
+        obj,
+        Some(&body.order),
+        &["mode", "lineItems", "successUrl", "cancelUrl", "subject", "customerEmail", "metadata", "idempotencyKey"],
+        "",
+        &mut issues,
+    );
+    if !aborted && mode.as_deref() == Some("subscription") && !obj.contains_key("subject") {
+        issues.push("subject", "Subscription checkout requires a billing subject");
+    }
+    issues.finish(out)
+}
+
+/// `CreateCustomerPortalSessionBody` (strict), §2.3 (5).
+pub(crate) fn portal_body(body: &Input) -> Result<PortalRequest, EngineError> {
+    let mut issues = Issues::default();
+    let mut aborted = false;
+    let Some(obj) = object(&body.value, "", &mut issues) else {
+        return Err(issues.finish(()).unwrap_err());
+    };
+    let subject = match obj.get("subject") {
+        None => {
+            issues.push("subject", "Required");
+            None
+        }
+        Some(v) => subject_value(v, "subject", &mut issues, &mut aborted),
+    };
+    let return_url =
+        url_field(obj, "returnUrl", Presence::Optional, "Return URL must be a valid URL", &mut issues, &mut aborted);
+    let configuration =
+        string_field(obj, "configuration", "", Presence::Optional, Str::default().min(1, None).max(255), &mut issues)
+            .flatten();
+    strict_ordered(obj, Some(&body.order), &["subject", "returnUrl", "configuration"], "", &mut issues);
+    match subject {
+        Some(subject) if issues.len() == 0 => Ok(PortalRequest { subject, return_url, configuration }),
+        _ => Err(issues.finish(()).err().unwrap_or_else(|| EngineError::Internal("portal body invalid".into()))),
+    }
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn msg<T: std::fmt::Debug>(r: Result<T, EngineError>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    fn body(v: Value) -> Input {
+        json_body(v.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn emails_like_zod() {
+        for ok in ["a@b.co", "a.b+c@x-y.example.org", "O'Neil@example.com"] {
+            assert!(is_zod_email(ok), "{ok}");
+        }
+        for bad in ["a@b", ".a@b.co", "a..b@c.co", "a.@b.co", "a@-b.co", "a@b.c", "a@@b.co", "a b@c.co", "@b.co"] {
+            assert!(!is_zod_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn checkout_bodies() {
+        let ok = json!({"mode": "payment", "lineItems": [{"stripePriceId": "price_1"}],
+            "successUrl": "https://a.example/s", "cancelUrl": "https://a.example/c"});
+        let r = checkout_body(&body(ok.clone())).unwrap();
+        assert_eq!(r.line_items[0].quantity, 1);
+        let mut sub = ok.clone();
+        sub["mode"] = json!("subscription");
+        assert_eq!(msg(checkout_body(&body(sub.clone()))), "subject: Subscription checkout requires a billing subject");
+        sub["foo"] = json!(1);
+        assert_eq!(
+            msg(checkout_body(&body(sub))),
+            ": Unrecognized key(s) in object: 'foo', subject: Subscription checkout requires a billing subject"
+        );
+        let mut meta = ok.clone();
+        meta["metadata"] = json!({"insforge_x": "1"});
+        assert_eq!(msg(checkout_body(&body(meta))), "metadata: Metadata keys starting with insforge_ are reserved");
+        assert_eq!(
+            msg(checkout_body(&body(json!({"mode": "x", "lineItems": [], "successUrl": "nope", "cancelUrl": 1})))),
+            "mode: Invalid enum value. Expected 'payment' | 'subscription', received 'x', \
+             lineItems: Array must contain at least 1 element(s), successUrl: Success URL must be a valid URL, \
+             cancelUrl: Expected string, received number"
+        );
+        assert_eq!(
+            msg(portal_body(&body(json!({"subject": {"type": " ", "id": "1", "x": 1}, "returnUrl": "x"})))),
+            "subject.type: String must contain at least 1 character(s), subject: Unrecognized key(s) in object: 'x', \
+             returnUrl: Return URL must be a valid URL"
+        );
+    }
 }

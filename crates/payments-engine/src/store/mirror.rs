@@ -129,7 +129,8 @@ pub(crate) async fn mark_customer_deleted(
 }
 
 /// Sync: soft-deletes the customers this sync did not see (`synced_at` older than the sync),
-/// except those a newer event wrote meanwhile. Returns how many.
+/// except those a newer event wrote meanwhile. The tombstone takes the sync's version, so an
+/// older event delivered late cannot bring the customer back. Returns how many.
 pub(crate) async fn soft_delete_unseen_customers(
     conn: &mut AnyConnection,
     env: Environment,
@@ -137,7 +138,7 @@ pub(crate) async fn soft_delete_unseen_customers(
     version: i64,
 ) -> EngineResult<u64> {
     let done = sqlx::query(
-        "UPDATE payments_customers SET deleted = 1, synced_at = $1, updated_at = $1
+        "UPDATE payments_customers SET deleted = 1, synced_at = $1, updated_at = $1, source_version = $3
          WHERE environment = $2 AND deleted = 0 AND synced_at < $1 AND COALESCE(source_version, 0) < $3",
     )
     .bind(synced_at)
@@ -167,8 +168,7 @@ pub(crate) async fn subject_of_customer(
     })
 }
 
-/// The Stripe customer mapped to a subject, if any (for the checkout/portal routes, not yet wired).
-#[allow(dead_code)]
+/// The Stripe customer mapped to a subject, if any (checkout and portal routes).
 pub(crate) async fn customer_of_subject(
     conn: &mut AnyConnection,
     env: Environment,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use payments_engine::{Engine, EngineConfig, SealError, Sealer, SimpleAuthenticator};
+use payments_engine::{AuditSink, Engine, EngineConfig, NoAudit, SealError, Sealer, SimpleAuthenticator};
 use rand::RngCore;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -96,6 +96,8 @@ pub struct Harness {
     pub sandbox: Sandbox,
     pub sandbox_base: String,
     pub pool: AnyPool,
+    /// The database's URL, for a second pool (another "instance").
+    pub db_url: String,
     pub engine: Engine,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -114,7 +116,7 @@ pub async fn start_sandbox(config: SandboxConfig) -> (Sandbox, String) {
     (sandbox, base)
 }
 
-async fn fresh_pool(dir: &tempfile::TempDir) -> AnyPool {
+async fn fresh_pool(dir: &tempfile::TempDir) -> (AnyPool, String) {
     install_default_drivers();
     let url = match std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES") {
         Ok(admin_url) if !admin_url.is_empty() => {
@@ -129,7 +131,7 @@ async fn fresh_pool(dir: &tempfile::TempDir) -> AnyPool {
     };
     let pool = AnyPoolOptions::new().max_connections(5).connect(&url).await.unwrap();
     sqlx::migrate!("../../migrations").run(&pool).await.unwrap();
-    pool
+    (pool, url)
 }
 
 impl Harness {
@@ -138,11 +140,20 @@ impl Harness {
     }
 
     pub async fn start_with(config: SandboxConfig) -> Harness {
+        Self::start_full(config, Arc::new(NoAudit)).await
+    }
+
+    /// A harness whose engine reports to `audit`.
+    pub async fn start_audited(audit: Arc<dyn AuditSink>) -> Harness {
+        Self::start_full(SandboxConfig::default(), audit).await
+    }
+
+    async fn start_full(config: SandboxConfig, audit: Arc<dyn AuditSink>) -> Harness {
         let (sandbox, sandbox_base) = start_sandbox(config).await;
         let dir = tempfile::tempdir().unwrap();
-        let pool = fresh_pool(&dir).await;
-        let (base, engine) = serve_engine(&pool, &sandbox_base).await;
-        Harness { base, sandbox, sandbox_base, pool, engine, http: reqwest::Client::new(), _dir: dir }
+        let (pool, db_url) = fresh_pool(&dir).await;
+        let (base, engine) = serve_engine_with(&pool, &sandbox_base, audit).await;
+        Harness { base, sandbox, sandbox_base, pool, db_url, engine, http: reqwest::Client::new(), _dir: dir }
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>, auth: Auth) -> Resp {
@@ -169,6 +180,14 @@ impl Harness {
             .clone()
     }
 
+    /// A signed JWT with these claims (`exp` far in the future).
+    pub fn jwt(&self, role: &str, sub: &str) -> String {
+        payments_engine::sign_hs256(
+            &serde_json::json!({"sub": sub, "email": format!("{sub}@example.com"), "role": role, "exp": 4_102_444_800_i64}),
+            JWT_SECRET,
+        )
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.unwrap()
     }
@@ -176,11 +195,17 @@ impl Harness {
 
 /// Starts (another) engine API on `pool`, talking to the Stripe at `stripe_base`.
 pub async fn serve_engine(pool: &AnyPool, stripe_base: &str) -> (String, Engine) {
+    serve_engine_with(pool, stripe_base, Arc::new(NoAudit)).await
+}
+
+/// [`serve_engine`] with an audit sink.
+pub async fn serve_engine_with(pool: &AnyPool, stripe_base: &str, audit: Arc<dyn AuditSink>) -> (String, Engine) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = EngineConfig::new(pool.clone(), Arc::new(TestSealer), stripe_base.parse().unwrap());
     config.public_url = Some(base.parse().unwrap());
     config.stripe_budget_per_sec = 1000.0;
+    config.audit = audit;
     let engine = Engine::new(config).await.unwrap();
     let auth = Arc::new(SimpleAuthenticator::new(&[ADMIN_KEY], &[SUPPORT_KEY], JWT_SECRET));
     let app = engine.router(auth);

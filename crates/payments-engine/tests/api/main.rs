@@ -1,11 +1,16 @@
 //! Black-box tests of the payments API over HTTP, against the stripe-sandbox, on a fresh
 //! database per test (SQLite, or PostgreSQL with `PAYMENTS_CONSOLE_TEST_POSTGRES`).
 
+mod audit;
 mod auth;
 mod catalog;
 mod common;
 mod config;
+mod instances;
+mod lists;
 mod locking;
+mod runtime;
 mod schema;
+mod sdk;
 mod sync;
 mod webhooks;

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::pages::placeholder::AdminOnly;
-use crate::ui::format::utc_datetime;
+use crate::ui::format::{url_encode, utc_datetime};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -105,7 +105,7 @@ fn AuditTable() -> impl IntoView {
                                 <a href="?">"Newest"</a>
                             </Show>
                             {next.map(|c| {
-                                let href = format!("?cursor={}", urlencode(&c));
+                                let href = format!("?cursor={}", url_encode(&c));
                                 view! { <a href=href rel="next">"Older →"</a> }
                             })}
                         </nav>
@@ -114,14 +114,4 @@ fn AuditTable() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value (cursors hold `:`).
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -5,6 +5,7 @@ use super::payments::ConsoleAuthenticator;
 use super::sessions::SESSION_COOKIE;
 use super::state::AppState;
 use crate::app::{shell, App};
+use crate::ui::format::url_encode;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -112,7 +113,7 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
     match &session {
         None if is_get && is_console_page(&path) => {
             let target = req.uri().path_and_query().map_or(path.clone(), |pq| pq.to_string());
-            let mut response = Redirect::to(&format!("/login?next={}", encode_component(&target))).into_response();
+            let mut response = Redirect::to(&format!("/login?next={}", url_encode(&target))).into_response();
             if token.is_some() {
                 // The cookie named a session that has ended: drop it.
                 let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -176,10 +177,6 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 fn query_param(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
-
-fn encode_component(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[cfg(test)]

@@ -111,3 +111,44 @@ async fn writes_through_the_api_land_in_the_console_audit_log_with_stripe_reques
     assert_eq!(entry.environment.as_deref(), Some("test"));
     assert!(entry.stripe_request_id.as_deref().is_some_and(|id| id.starts_with("req_")), "{entry:?}");
 }
+
+/// The sandbox's webhook endpoints, as Stripe would list them.
+async fn sandbox_webhook_urls(app: &TestApp) -> Vec<String> {
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo mode runs a sandbox");
+    let list: Value = reqwest::Client::new()
+        .get(format!("{sandbox}/v1/webhook_endpoints"))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["data"].as_array().unwrap().iter().map(|e| e["url"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn each_demo_start_reconnects_its_fresh_sandbox_and_a_real_key_ends_demo_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = support::fresh_database_url(dir.path()).await;
+    let key_file = dir.path().join("master.key");
+    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
+
+    for start in 0..2 {
+        let app = TestApp::spawn_on(dir.path(), database_url.clone(), Some(key_file.clone())).await;
+        // The sandbox is new on every start (it lives in memory): its webhook endpoint must point
+        // back at this server, or no event would ever arrive.
+        let expected = format!("{}/api/webhooks/stripe/test", app.base);
+        assert_eq!(sandbox_webhook_urls(&app).await, vec![expected], "start {start}");
+        let status = app.state.engine.status().await.unwrap();
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["connections"][0]["status"], "connected", "start {start}: {json}");
+    }
+
+    // Once another key is configured (through the engine, as the Keys page will; the sandbox
+    // accepts any test key), demo mode no longer starts the sandbox on the next start.
+    let app = TestApp::spawn_on(dir.path(), database_url.clone(), Some(key_file.clone())).await;
+    app.state.engine.set_secret_key(payments_engine::Environment::Test, "sk_test_realkey1234").await.unwrap();
+    let app = TestApp::spawn_on(dir.path(), database_url, Some(key_file)).await;
+    assert_eq!(app.state.settings.demo_sandbox_url, None, "no sandbox once a real key is set");
+}

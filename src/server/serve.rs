@@ -13,7 +13,7 @@ use crate::auth::Role;
 use anyhow::Context;
 use clap::{Args, Parser};
 use leptos::config::{Env, LeptosOptions};
-use payments_engine::{Engine, EngineConfig, Environment};
+use payments_engine::{mask_key, Engine, EngineConfig, Environment};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -90,35 +90,42 @@ impl Server {
             anyhow::bail!("the remote InsForge backend is not available in this version; use --backend embedded");
         }
         let db = Db::connect(&args.db.database_url).await?;
-        // Demo mode: an offline Stripe stand-in in this process, on a free loopback port.
-        let demo_sandbox = match args.demo {
-            true => Some(super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?),
-            false => None,
-        };
         let master_key = Arc::new(load_master_key(master_key_source(&args)?)?);
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
-        // In demo mode Stripe is the in-process sandbox, and its webhooks come back to this
-        // very server, so the whole loop works offline.
-        let (stripe_api_base, public_url) = match &demo_sandbox {
-            Some(sandbox) => (
-                Url::parse(&sandbox.url)?,
-                Some(args.public_url.clone().unwrap_or(Url::parse(&format!("http://{}", listener.local_addr()?))?)),
-            ),
-            None => (args.stripe_api_base.clone(), args.public_url.clone()),
+        let audit: Arc<dyn payments_engine::AuditSink> =
+            Arc::new(ConsoleAudit { log: super::audit::AuditLog::new(db.clone()) });
+        let build_engine = |stripe_api_base: Url, public_url: Option<Url>| {
+            let mut config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
+            config.public_url = public_url;
+            config.audit = audit.clone();
+            async move { Engine::new(config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}")) }
+        };
+        let mut engine = build_engine(args.stripe_api_base.clone(), args.public_url.clone()).await?;
+        let mut public_url = args.public_url.clone();
+        let mut stripe_api_base = args.stripe_api_base.clone();
+
+        // Demo mode, until a real Stripe key is configured: an offline Stripe stand-in in this
+        // process, whose webhooks come back to this very server, so the whole loop runs offline.
+        let demo_sandbox = if args.demo && !has_real_test_key(&engine).await? {
+            let sandbox = super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?;
+            stripe_api_base = Url::parse(&sandbox.url)?;
+            public_url = Some(public_url.unwrap_or(Url::parse(&format!("http://{}", listener.local_addr()?))?));
+            engine = build_engine(stripe_api_base.clone(), public_url.clone()).await?;
+            Some(sandbox)
+        } else {
+            if args.demo {
+                tracing::info!("a real Stripe test key is configured: demo mode does not start the sandbox");
+            }
+            None
         };
         let settings = Settings {
             secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
-            public_url: public_url.clone(),
+            public_url,
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
             demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
-            stripe_api_base: stripe_api_base.clone(),
+            stripe_api_base,
             jwt_secret: args.jwt_secret.clone().map(SecretString::new),
         };
-        let mut engine_config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
-        engine_config.public_url = public_url;
-        engine_config.audit = Arc::new(ConsoleAudit { log: super::audit::AuditLog::new(db.clone()) });
-        let engine =
-            Engine::new(engine_config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}"))?;
         let leptos_options = LeptosOptions::builder()
             .output_name("payments-console")
             .site_root(args.site_root.as_str())
@@ -208,17 +215,30 @@ async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Demo mode: connects the test environment to the sandbox with its documented test key, unless a
-/// key is already configured (then the sandbox stays unused).
-async fn configure_demo_key(engine: &Engine) -> anyhow::Result<()> {
+/// Whether the test environment has a key other than the demo sandbox's.
+async fn has_real_test_key(engine: &Engine) -> anyhow::Result<bool> {
     let config = engine.config().await.map_err(|e| anyhow::anyhow!("reading the payments configuration: {e}"))?;
-    let has_test_key = config.keys.iter().any(|k| k.environment == Environment::Test && k.has_key);
-    if !has_test_key {
-        engine
-            .set_secret_key(Environment::Test, stripe_sandbox::DEFAULT_API_KEY)
-            .await
-            .map_err(|e| anyhow::anyhow!("configuring the sandbox key: {e}"))?;
-    }
+    let sandbox_key = mask_key(stripe_sandbox::DEFAULT_API_KEY);
+    Ok(config
+        .keys
+        .iter()
+        .any(|k| k.environment == Environment::Test && k.masked_key.as_ref().is_some_and(|m| *m != sandbox_key)))
+}
+
+/// Demo mode: connects the test environment to this run's sandbox with its documented test key.
+/// Done on every start: the sandbox lives in memory, so its webhook endpoint must be created
+/// anew (same account, so the mirror is kept and re-synced, not wiped).
+async fn configure_demo_key(engine: &Engine) -> anyhow::Result<()> {
+    engine
+        .set_secret_key(Environment::Test, stripe_sandbox::DEFAULT_API_KEY)
+        .await
+        .map_err(|e| anyhow::anyhow!("configuring the sandbox key: {e}"))?;
+    // With the account unchanged the stored endpoint is kept, but it belonged to the previous
+    // run's sandbox: create it in this one.
+    engine
+        .configure_webhook(Environment::Test)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the sandbox's webhook endpoint: {e}"))?;
     Ok(())
 }
 

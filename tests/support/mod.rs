@@ -31,35 +31,48 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    /// The test's folder, when the app owns it (see [`TestApp::spawn_on`]).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
     /// Boots the real server (router, middleware, database) on `127.0.0.1:0`.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let mut app = Self::spawn_on(dir.path(), database_url, None).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// Boots a server on an existing database (to restart one), optionally with a master key file.
+    pub async fn spawn_on(
+        dir: &std::path::Path,
+        database_url: String,
+        master_key_file: Option<std::path::PathBuf>,
+    ) -> TestApp {
         // A stand-in for the built site, so static serving can be checked without a WASM build.
-        std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
-        std::fs::write(dir.path().join("site/pkg/payments-console.css"), "body { color: red }").unwrap();
-        std::fs::write(dir.path().join("site/favicon.svg"), "<svg/>").unwrap();
+        std::fs::create_dir_all(dir.join("site/pkg")).unwrap();
+        std::fs::write(dir.join("site/pkg/payments-console.css"), "body { color: red }").unwrap();
+        std::fs::write(dir.join("site/favicon.svg"), "<svg/>").unwrap();
         let args = ServeArgs {
             addr: "127.0.0.1:0".parse().unwrap(),
-            db: DatabaseArgs { database_url: fresh_database_url(dir.path()).await },
+            db: DatabaseArgs { database_url },
             public_url: None,
             stripe_api_base: "http://127.0.0.1:9".parse().unwrap(),
             backend: "embedded".into(),
             backend_api_key: None,
             demo: true,
-            master_key_file: None,
+            master_key_file,
             session_idle_minutes: 30,
-            site_root: dir.path().join("site").display().to_string(),
+            site_root: dir.join("site").display().to_string(),
             jwt_secret: None,
         };
         let server = Server::build(args).await.expect("server builds");
         let base = format!("http://{}", server.local_addr());
         let state = server.state().clone();
         tokio::spawn(server.run());
-        TestApp { base, state, _dir: dir }
+        TestApp { base, state, _dir: None }
     }
 
     /// Adds a user with [`PASSWORD`].

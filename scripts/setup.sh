@@ -74,7 +74,8 @@ if [ "$WANT_TEST" = 1 ]; then
   need=()
   command -v chromium >/dev/null || need+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
-  python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
+  # Debian's python3 needs python3-venv for `python3 -m venv` to bootstrap pip (ensurepip).
+  python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
   if [ "${#need[@]}" -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     apt_install "${need[@]}"

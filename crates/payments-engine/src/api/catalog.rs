@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{detached, validation, ApiState};
+use crate::api::{audited_write, validation, ApiState};
 use crate::environment::Environment;
 use crate::error::EngineResult;
 
@@ -53,14 +53,11 @@ pub(super) async fn create_product(
 ) -> Reply {
     let env = validation::environment(&env)?;
     let input = validation::create_product_body(&validation::json_body(&body)?)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    let product = detached(async move {
-        engine
-            .audited(&actor, "payments.catalog.product.create", Some(env), None, engine.create_product(env, input))
-            .await
-    })
-    .await?;
+    let product =
+        audited_write(&st.engine, &caller, "payments.catalog.product.create", env, None, move |e| async move {
+            e.create_product(env, input).await
+        })
+        .await?;
     created(json!({ "product": product }))
 }
 
@@ -72,20 +69,12 @@ pub(super) async fn update_product(
 ) -> Reply {
     let (env, id) = product_params(&env, &id)?;
     let input = validation::update_product_body(&validation::json_body(&body)?)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    let product = detached(async move {
-        engine
-            .audited(
-                &actor,
-                "payments.catalog.product.update",
-                Some(env),
-                Some(&id),
-                engine.update_product(env, &id, input),
-            )
-            .await
-    })
-    .await?;
+    let target = Some(id.clone());
+    let product =
+        audited_write(&st.engine, &caller, "payments.catalog.product.update", env, target, move |e| async move {
+            e.update_product(env, &id, input).await
+        })
+        .await?;
     ok(json!({ "product": product }))
 }
 
@@ -95,22 +84,13 @@ pub(super) async fn delete_product(
     Path((env, id)): Path<(String, String)>,
 ) -> Reply {
     let (env, id) = product_params(&env, &id)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    ok(json!(
-        detached(async move {
-            engine
-                .audited(
-                    &actor,
-                    "payments.catalog.product.delete",
-                    Some(env),
-                    Some(&id),
-                    engine.delete_product(env, &id),
-                )
-                .await
+    let target = Some(id.clone());
+    let deleted =
+        audited_write(&st.engine, &caller, "payments.catalog.product.delete", env, target, move |e| async move {
+            e.delete_product(env, &id).await
         })
-        .await?
-    ))
+        .await?;
+    ok(json!(deleted))
 }
 
 pub(super) async fn list_prices(
@@ -136,10 +116,8 @@ pub(super) async fn create_price(
 ) -> Reply {
     let env = validation::environment(&env)?;
     let input = validation::create_price_body(&validation::json_body(&body)?)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    let price = detached(async move {
-        engine.audited(&actor, "payments.catalog.price.create", Some(env), None, engine.create_price(env, input)).await
+    let price = audited_write(&st.engine, &caller, "payments.catalog.price.create", env, None, move |e| async move {
+        e.create_price(env, input).await
     })
     .await?;
     created(json!({ "price": price }))
@@ -153,18 +131,9 @@ pub(super) async fn update_price(
 ) -> Reply {
     let (env, id) = price_params(&env, &id)?;
     let input = validation::update_price_body(&validation::json_body(&body)?)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    let price = detached(async move {
-        engine
-            .audited(
-                &actor,
-                "payments.catalog.price.update",
-                Some(env),
-                Some(&id),
-                engine.update_price(env, &id, input),
-            )
-            .await
+    let target = Some(id.clone());
+    let price = audited_write(&st.engine, &caller, "payments.catalog.price.update", env, target, move |e| async move {
+        e.update_price(env, &id, input).await
     })
     .await?;
     ok(json!({ "price": price }))
@@ -176,14 +145,11 @@ pub(super) async fn archive_price(
     Path((env, id)): Path<(String, String)>,
 ) -> Reply {
     let (env, id) = price_params(&env, &id)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    ok(json!(
-        detached(async move {
-            engine
-                .audited(&actor, "payments.catalog.price.archive", Some(env), Some(&id), engine.archive_price(env, &id))
-                .await
+    let target = Some(id.clone());
+    let archived =
+        audited_write(&st.engine, &caller, "payments.catalog.price.archive", env, target, move |e| async move {
+            e.archive_price(env, &id).await
         })
-        .await?
-    ))
+        .await?;
+    ok(json!(archived))
 }

@@ -6,7 +6,7 @@ use axum::{Extension, Json};
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{detached, validation, ApiState};
+use crate::api::{audited_write, validation, ApiState};
 use crate::model::PaymentsConfig;
 
 pub(super) async fn get_config(State(st): State<ApiState>) -> Result<Json<PaymentsConfig>, ApiError> {
@@ -21,14 +21,11 @@ pub(super) async fn put_config(
 ) -> Result<Json<PaymentsConfig>, ApiError> {
     let env = validation::environment(&env)?;
     let key = zeroize::Zeroizing::new(validation::secret_key_body(&validation::json_body(&body)?)?);
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    Ok(Json(
-        detached(async move {
-            engine.audited(&actor, "payments.config.set", Some(env), None, engine.set_secret_key(env, &key)).await
-        })
-        .await?,
-    ))
+    let config = audited_write(&st.engine, &caller, "payments.config.set", env, None, move |e| async move {
+        e.set_secret_key(env, &key).await
+    })
+    .await?;
+    Ok(Json(config))
 }
 
 pub(super) async fn delete_config(
@@ -37,12 +34,9 @@ pub(super) async fn delete_config(
     Path(env): Path<String>,
 ) -> Result<Json<PaymentsConfig>, ApiError> {
     let env = validation::environment(&env)?;
-    let engine = st.engine.clone();
-    let actor = caller.actor();
-    Ok(Json(
-        detached(async move {
-            engine.audited(&actor, "payments.config.remove", Some(env), None, engine.remove_secret_key(env)).await
-        })
-        .await?,
-    ))
+    let config = audited_write(&st.engine, &caller, "payments.config.remove", env, None, move |e| async move {
+        e.remove_secret_key(env).await
+    })
+    .await?;
+    Ok(Json(config))
 }

@@ -52,6 +52,29 @@ pub(crate) async fn detached<T: Send + 'static>(
     tokio::spawn(fut).await.map_err(|e| EngineError::Internal(format!("payments task failed: {e}")))?
 }
 
+/// Runs an admin write for `caller` to completion (see [`detached`]) inside
+/// [`Engine::audited`], so every write route reports who did what, with its Stripe calls.
+pub(crate) async fn audited_write<T, Fut>(
+    engine: &Engine,
+    caller: &auth::Caller,
+    action: &'static str,
+    env: crate::environment::Environment,
+    target: Option<String>,
+    op: impl FnOnce(Engine) -> Fut + Send + 'static,
+) -> EngineResult<T>
+where
+    T: Send + 'static,
+    Fut: Future<Output = EngineResult<T>> + Send + 'static,
+{
+    let engine = engine.clone();
+    let actor = caller.actor();
+    detached(async move {
+        let work = op(engine.clone());
+        engine.audited(&actor, action, Some(env), target.as_deref(), work).await
+    })
+    .await
+}
+
 /// The payments admin API, to merge into the console's router. `auth` decides who calls.
 pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
     let state = ApiState { engine, auth };

@@ -131,6 +131,10 @@ pub(crate) async fn mark_customer_deleted(
 /// Sync: soft-deletes the customers this sync did not see (`synced_at` older than the sync),
 /// except those a newer event wrote meanwhile. The tombstone takes the sync's version, so an
 /// older event delivered late cannot bring the customer back. Returns how many.
+///
+/// Versions are whole seconds, so a row written by an earlier sync or event in the same second
+/// ties with this sync's version; `synced_at < $1` already proves this sync did not see it, so
+/// a tie is deleted (only a strictly newer event wins).
 pub(crate) async fn soft_delete_unseen_customers(
     conn: &mut AnyConnection,
     env: Environment,
@@ -139,7 +143,7 @@ pub(crate) async fn soft_delete_unseen_customers(
 ) -> EngineResult<u64> {
     let done = sqlx::query(
         "UPDATE payments_customers SET deleted = 1, synced_at = $1, updated_at = $1, source_version = $3
-         WHERE environment = $2 AND deleted = 0 AND synced_at < $1 AND COALESCE(source_version, 0) < $3",
+         WHERE environment = $2 AND deleted = 0 AND synced_at < $1 AND COALESCE(source_version, 0) <= $3",
     )
     .bind(synced_at)
     .bind(env.as_str())
@@ -341,7 +345,8 @@ pub(crate) async fn upsert_subscription(
 }
 
 /// Sync: hard-deletes subscriptions (and their items) this sync did not see, except those a
-/// newer event wrote meanwhile. Returns how many subscriptions.
+/// newer event wrote meanwhile (ties in the same second are deleted, as for customers).
+/// Returns how many subscriptions.
 pub(crate) async fn delete_unseen_subscriptions(
     conn: &mut AnyConnection,
     env: Environment,
@@ -350,7 +355,7 @@ pub(crate) async fn delete_unseen_subscriptions(
 ) -> EngineResult<u64> {
     let done = sqlx::query(
         "DELETE FROM payments_subscriptions
-         WHERE environment = $1 AND synced_at < $2 AND COALESCE(source_version, 0) < $3",
+         WHERE environment = $1 AND synced_at < $2 AND COALESCE(source_version, 0) <= $3",
     )
     .bind(env.as_str())
     .bind(synced_at)

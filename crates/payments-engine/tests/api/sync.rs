@@ -76,10 +76,13 @@ async fn sync_mirrors_the_demo_seed_idempotently_and_deletes_what_vanished() {
         .send()
         .await
         .unwrap();
+    // Written "this second" (versions are whole seconds), as a sync or event just before this
+    // one would have: a tie must not shield it.
     sqlx::query(
-        "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, status, synced_at, created_at, updated_at)
-         VALUES ('x', 'test', 'sub_gone', 'cus_gone', 'active', 0, 0, 0)",
+        "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, status, synced_at, created_at, updated_at, source_version)
+         VALUES ('x', 'test', 'sub_gone', 'cus_gone', 'active', 0, 0, 0, $1)",
     )
+    .bind(payments_engine::time::now_ms() / 1000)
     .execute(&h.pool)
     .await
     .unwrap();

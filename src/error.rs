@@ -33,6 +33,17 @@ pub enum AppError {
     /// Something failed on the server; details are in the server log only (HTTP 500).
     #[error("Something went wrong on the server. The details have been logged.")]
     Internal,
+    /// The payments backend refused the request; its message is written for users (e.g.
+    /// Stripe's reason for refusing a product delete). Carries the backend's status and code.
+    #[error("{message}")]
+    Rejected { status: u16, code: String, message: String },
+    /// The payments backend does not offer this (a remote InsForge backend without the
+    /// embedded engine's extensions); the message says what is missing (HTTP 501).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The payments backend could not be reached (HTTP 502).
+    #[error("The payments backend could not be reached. Try again in a moment.")]
+    BackendUnavailable,
     /// The call never completed: network failure, bad encoding (from the server-function layer).
     #[error("The server could not be reached: {0}")]
     Transport(String),
@@ -47,6 +58,10 @@ impl AppError {
             AppError::Invalid(_) => 400,
             AppError::Throttled { .. } => 429,
             AppError::NotFound => 404,
+            // 5xx from the backend stay 5xx; the rest are the caller's to fix.
+            AppError::Rejected { status, .. } => *status,
+            AppError::Unsupported(_) => 501,
+            AppError::BackendUnavailable => 502,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

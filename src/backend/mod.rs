@@ -3,33 +3,139 @@
 //! remote InsForge backend; both speak the InsForge Payments v2 shapes, so these types mirror
 //! that contract's JSON.
 
-use crate::environment::Environment;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
 /// A Stripe connection of one environment (the contract's `StripeConnection`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub use payments_model::StripeConnection as Connection;
+
+/// String metadata, as Stripe stores it.
+pub type Metadata = BTreeMap<String, String>;
+
+/// A new product: the contract's `CreatePaymentProductBody`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Connection {
-    pub environment: Environment,
-    /// `unconfigured`, `connected` or `error`.
-    pub status: String,
-    pub stripe_account_id: Option<String>,
-    pub stripe_account_email: Option<String>,
-    pub webhook_endpoint_id: Option<String>,
-    pub webhook_endpoint_url: Option<String>,
-    pub webhook_configured_at: Option<String>,
-    /// e.g. `sk_test_****AbCd`; never the key itself.
-    pub masked_key: Option<String>,
-    pub last_synced_at: Option<String>,
-    /// `succeeded` or `failed`.
-    pub last_sync_status: Option<String>,
-    pub last_sync_error: Option<String>,
-    #[serde(default)]
-    pub last_sync_counts: BTreeMap<String, i64>,
+pub struct ProductDraft {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// Makes a retried submit create one product, not two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// Changes to a product (`UpdatePaymentProductBody`): only the fields set are sent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Some(None)` clears the description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Merged by Stripe; an empty value deletes a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// How often a recurring price bills.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecurringDraft {
+    /// `day`, `week`, `month` or `year`.
+    pub interval: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<i64>,
+}
+
+/// A new price (`CreatePaymentPriceBody`); `recurring: None` is a one-time price.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceDraft {
+    pub stripe_product_id: String,
+    /// Lower-case ISO currency.
+    pub currency: String,
+    /// In the currency's minor units.
+    pub unit_amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookup_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<RecurringDraft>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_behavior: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// Changes to a price (`UpdatePaymentPriceBody`): amount, currency and recurrence are immutable
+/// in Stripe, so only these can change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// `Some(None)` removes the lookup key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookup_key: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_behavior: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// What a list page asks for: the contract's `limit` and billing subject, plus the engine's
+/// additive cursor and filters (`status`, `type`, `customer`, `from`, `to`, `search`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// 1..=100; `None` is the backend's default (50).
+    pub limit: Option<u32>,
+    /// `(subjectType, subjectId)`.
+    pub subject: Option<(String, String)>,
+    /// The previous page's `nextCursor`; `Some("")` asks for the first page with a cursor back.
+    pub cursor: Option<String>,
+    /// Additive filters, by their query name.
+    pub filters: BTreeMap<String, String>,
+}
+
+impl ListQuery {
+    /// The query string pairs, empty values left out.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        if let Some(limit) = self.limit {
+            pairs.push(("limit".to_owned(), limit.to_string()));
+        }
+        if let Some((kind, id)) = &self.subject {
+            pairs.push(("subjectType".to_owned(), kind.clone()));
+            pairs.push(("subjectId".to_owned(), id.clone()));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor".to_owned(), cursor.clone()));
+        }
+        for (k, v) in &self.filters {
+            if !v.trim().is_empty() {
+                pairs.push((k.clone(), v.trim().to_owned()));
+            }
+        }
+        pairs
+    }
+
+    /// Whether this needs the engine's additive query parameters.
+    pub fn uses_extensions(&self) -> bool {
+        self.cursor.is_some() || self.filters.values().any(|v| !v.trim().is_empty())
+    }
 }
 
 /// Something about a connection that needs an admin's attention.
@@ -68,23 +174,21 @@ impl Attention {
     }
 }
 
-impl Connection {
-    /// What needs attention, most serious first.
-    pub fn attention(&self) -> Vec<Attention> {
-        if self.masked_key.is_none() {
-            return vec![Attention::NoKey];
-        }
-        let mut items = Vec::new();
-        if self.last_sync_status.as_deref() == Some("failed") {
-            items.push(Attention::SyncFailed);
-        } else if self.last_synced_at.is_none() {
-            items.push(Attention::NeverSynced);
-        }
-        if self.webhook_endpoint_id.is_none() {
-            items.push(Attention::WebhookMissing);
-        }
-        items
+/// What needs attention in a connection, most serious first.
+pub fn attention(c: &Connection) -> Vec<Attention> {
+    if c.masked_key.is_none() {
+        return vec![Attention::NoKey];
     }
+    let mut items = Vec::new();
+    if c.last_sync_status.as_deref() == Some("failed") {
+        items.push(Attention::SyncFailed);
+    } else if c.last_synced_at.is_none() {
+        items.push(Attention::NeverSynced);
+    }
+    if c.webhook_endpoint_id.is_none() {
+        items.push(Attention::WebhookMissing);
+    }
+    items
 }
 
 #[cfg(test)]
@@ -106,7 +210,7 @@ mod tests {
     fn a_healthy_connection_needs_nothing() {
         let c = connection();
         assert_eq!(c.last_sync_counts["prices"], 5);
-        assert!(c.attention().is_empty());
+        assert!(attention(&c).is_empty());
     }
 
     #[test]
@@ -114,8 +218,8 @@ mod tests {
         let mut c = connection();
         c.webhook_endpoint_id = None;
         c.last_sync_status = Some("failed".into());
-        assert_eq!(c.attention(), vec![Attention::SyncFailed, Attention::WebhookMissing]);
+        assert_eq!(attention(&c), vec![Attention::SyncFailed, Attention::WebhookMissing]);
         c.masked_key = None;
-        assert_eq!(c.attention(), vec![Attention::NoKey]);
+        assert_eq!(attention(&c), vec![Attention::NoKey]);
     }
 }

@@ -1,10 +1,28 @@
-//! The payments backend behind the server functions: one trait, the embedded engine in this
-//! process or (later) a remote InsForge backend over HTTP.
+//! The payments backend behind the server functions: one trait, [`PaymentsBackend`], with two
+//! implementations that speak the same InsForge Payments v2 HTTP contract:
+//!
+//! * [`EmbeddedBackend`] hands each request to the engine's own router in this process
+//!   (no socket), as an already-authenticated console user, so validation, error messages and
+//!   the audit trail are exactly those of the public API;
+//! * [`RemoteBackend`] sends it over HTTP to a remote InsForge backend with an `ik_…` key.
+//!
+//! The typed operations the pages use are written once, on `dyn PaymentsBackend`, on top of the
+//! trait's single `send`.
 
-use super::Connection;
-use payments_engine::Engine;
+use super::{ListQuery, PriceChanges, PriceDraft, ProductChanges, ProductDraft};
+use crate::auth::{CurrentUser, Role};
+use crate::environment::Environment;
+use crate::server::secrets::SecretString;
+use axum::body::Body;
+use axum::Router;
+use http::{Method, Request};
+use payments_model::*;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+use tower::ServiceExt;
 
 /// A boxed future, so the trait can be used as `dyn PaymentsBackend`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -15,33 +33,436 @@ pub enum BackendError {
     /// The backend answered with an error of the contract (`error` code, message, status).
     #[error("{code}: {message}")]
     Api { status: u16, code: String, message: String },
-    /// Anything else; logged, never shown.
-    #[error("{0}")]
-    Internal(String),
+    /// The backend has no such route: a remote InsForge backend without the engine's
+    /// additive routes (sync progress, event log, cursors).
+    #[error("the payments backend does not offer {0}")]
+    Unsupported(&'static str),
+    /// The backend could not be reached or answered garbage; logged, never shown.
+    #[error("payments backend unavailable: {0}")]
+    Unavailable(String),
 }
 
-/// What the console needs from a payments backend.
+impl From<BackendError> for crate::error::AppError {
+    fn from(e: BackendError) -> Self {
+        use crate::error::AppError;
+        match e {
+            // Server-side failures of the backend carry no user-facing detail.
+            BackendError::Api { status, .. } if status >= 500 => {
+                tracing::error!(error = %e, "payments backend failed");
+                AppError::BackendUnavailable
+            }
+            BackendError::Api { status: 404, code, message } if !code.starts_with("PAYMENT_") => {
+                tracing::warn!(%code, %message, "payments backend: not found");
+                AppError::NotFound
+            }
+            BackendError::Api { status: 401 | 403, code, message } => {
+                // The console's own credential to the backend was refused: an operator problem.
+                tracing::error!(%code, %message, "payments backend refused the console's credential");
+                AppError::BackendUnavailable
+            }
+            BackendError::Api { status, code, message } => AppError::Rejected { status, code, message },
+            BackendError::Unsupported(what) => AppError::Unsupported(format!(
+                "The remote payments backend does not offer {what}; the embedded engine does."
+            )),
+            BackendError::Unavailable(cause) => {
+                tracing::error!(%cause, "payments backend unavailable");
+                AppError::BackendUnavailable
+            }
+        }
+    }
+}
+
+/// Which implementation answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The engine in this process.
+    Embedded,
+    /// A remote InsForge backend.
+    Remote,
+}
+
+/// One request of the v2 contract, relative to `/api/payments`.
+#[derive(Debug)]
+pub struct ApiCall {
+    pub method: Method,
+    /// e.g. `/test/catalog/products/prod_1`.
+    pub path: String,
+    /// Query pairs, already non-empty.
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+    /// Names the route for [`BackendError::Unsupported`] when it is one of the additive ones.
+    pub extension: Option<&'static str>,
+}
+
+impl ApiCall {
+    fn new(method: Method, path: String) -> Self {
+        ApiCall { method, path, query: Vec::new(), body: None, extension: None }
+    }
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    fn extension(mut self, what: &'static str) -> Self {
+        self.extension = Some(what);
+        self
+    }
+    fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+    fn uri(&self) -> String {
+        let mut uri = format!("/api/payments{}", self.path);
+        if !self.query.is_empty() {
+            let pairs: Vec<String> = self
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", crate::ui::format::url_encode(k), crate::ui::format::url_encode(v)))
+                .collect();
+            uri.push('?');
+            uri.push_str(&pairs.join("&"));
+        }
+        uri
+    }
+}
+
+/// What the console needs from a payments backend: send one contract request on behalf of a
+/// console user and return the JSON body of a 2xx answer.
 pub trait PaymentsBackend: Send + Sync {
-    /// Both environments' Stripe connections, test first.
-    fn status(&self) -> BoxFuture<'_, Result<Vec<Connection>, BackendError>>;
+    /// Which implementation this is (the pages say when a remote backend lacks an extension).
+    fn kind(&self) -> BackendKind;
+
+    /// Sends `call` as `user`; a non-2xx answer becomes [`BackendError::Api`].
+    fn send<'a>(&'a self, user: &'a CurrentUser, call: ApiCall) -> BoxFuture<'a, Result<Value, BackendError>>;
 }
 
-/// The engine in this process.
+/// Reads a contract error envelope (`{error, message, statusCode}`).
+fn api_error(status: u16, body: &Value, call: &ApiCall) -> BackendError {
+    let code = body.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN").to_owned();
+    let message = body.get("message").and_then(Value::as_str).unwrap_or("The payments backend refused the request.");
+    // An additive route the backend does not have answers the generic 404.
+    if status == 404 && !code.starts_with("PAYMENT_") {
+        if let Some(what) = call.extension {
+            return BackendError::Unsupported(what);
+        }
+    }
+    BackendError::Api { status, code, message: message.to_owned() }
+}
+
+/// The engine in this process, called through its own router.
 pub struct EmbeddedBackend {
-    pub engine: Engine,
+    router: Router,
+}
+
+impl EmbeddedBackend {
+    /// Wraps the engine's API router (the same one served at `/api/payments`).
+    pub fn new(router: Router) -> Self {
+        EmbeddedBackend { router }
+    }
 }
 
 impl PaymentsBackend for EmbeddedBackend {
-    fn status(&self) -> BoxFuture<'_, Result<Vec<Connection>, BackendError>> {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Embedded
+    }
+
+    fn send<'a>(&'a self, user: &'a CurrentUser, call: ApiCall) -> BoxFuture<'a, Result<Value, BackendError>> {
         Box::pin(async move {
-            let status = self.engine.status().await.map_err(|e| BackendError::Api {
-                status: e.status(),
-                code: e.code().to_string(),
-                message: e.public_message(),
-            })?;
-            // The engine's types serialise to the contract's JSON, which is what these types read.
-            let json = serde_json::to_value(status.connections).map_err(|e| BackendError::Internal(e.to_string()))?;
-            serde_json::from_value(json).map_err(|e| BackendError::Internal(e.to_string()))
+            let actor = format!("user:{}", user.email);
+            let caller = match user.role {
+                Role::Admin => payments_engine::Caller::Admin { actor },
+                Role::Support => payments_engine::Caller::ReadOnly { actor },
+            };
+            let body = match &call.body {
+                Some(v) => Body::from(serde_json::to_vec(v).map_err(|e| BackendError::Unavailable(e.to_string()))?),
+                None => Body::empty(),
+            };
+            let mut request = Request::builder()
+                .method(call.method.clone())
+                .uri(call.uri())
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            request.extensions_mut().insert(payments_engine::InProcessCaller(caller));
+            let response = self.router.clone().oneshot(request).await.map_err(|e| match e {})?;
+            let status = response.status().as_u16();
+            let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+                .await
+                .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if (200..300).contains(&status) {
+                Ok(json)
+            } else {
+                Err(api_error(status, &json, &call))
+            }
         })
+    }
+}
+
+/// A remote InsForge backend over HTTP, authenticated with an `ik_…` API key.
+pub struct RemoteBackend {
+    base: url::Url,
+    api_key: SecretString,
+    client: reqwest::Client,
+}
+
+impl RemoteBackend {
+    /// `base` is the backend's origin (`https://x.insforge.app`); `/api/payments` is appended.
+    pub fn new(base: url::Url, api_key: SecretString) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            // A sync of a large account takes a while; everything else is quick.
+            .timeout(Duration::from_secs(300))
+            .build()?;
+        Ok(RemoteBackend { base, api_key, client })
+    }
+}
+
+impl PaymentsBackend for RemoteBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Remote
+    }
+
+    fn send<'a>(&'a self, _user: &'a CurrentUser, call: ApiCall) -> BoxFuture<'a, Result<Value, BackendError>> {
+        Box::pin(async move {
+            // The console authorised the user already; the remote knows the console by its key.
+            let url = self
+                .base
+                .join(call.uri().trim_start_matches('/'))
+                .map_err(|e| BackendError::Unavailable(e.to_string()))?;
+            let mut request = self.client.request(call.method.clone(), url).header("x-api-key", self.api_key.expose());
+            if let Some(body) = &call.body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(|e| BackendError::Unavailable(e.without_url().to_string()))?;
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.map_err(|e| BackendError::Unavailable(e.without_url().to_string()))?;
+            let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if (200..300).contains(&status) {
+                Ok(json)
+            } else {
+                Err(api_error(status, &json, &call))
+            }
+        })
+    }
+}
+
+/// Decodes a field of a 2xx body (or the whole body with `""`).
+fn field<T: DeserializeOwned>(mut body: Value, key: &str) -> Result<T, BackendError> {
+    let value = if key.is_empty() { body } else { body.get_mut(key).map(Value::take).unwrap_or(Value::Null) };
+    serde_json::from_value(value).map_err(|e| BackendError::Unavailable(format!("unexpected answer ({key}): {e}")))
+}
+
+/// Reads a list answer: the rows under `key`, and `nextCursor` when the backend pages.
+fn page<T: DeserializeOwned>(mut body: Value, key: &str) -> Result<Page<T>, BackendError> {
+    let next_cursor = body.get("nextCursor").and_then(Value::as_str).map(str::to_owned);
+    let items = field(body.get_mut(key).map(Value::take).unwrap_or(Value::Null), "")?;
+    Ok(Page { items, next_cursor })
+}
+
+fn env_path(env: Environment, rest: &str) -> String {
+    format!("/{env}{rest}")
+}
+
+/// The typed operations, written once for both implementations.
+impl dyn PaymentsBackend {
+    /// Both environments' connections, test first.
+    pub async fn status(&self, user: &CurrentUser) -> Result<Vec<StripeConnection>, BackendError> {
+        let body = self.send(user, ApiCall::new(Method::GET, "/status".into())).await?;
+        field(body, "connections")
+    }
+
+    /// Both environments' key configuration (masked).
+    pub async fn config(&self, user: &CurrentUser) -> Result<PaymentsConfig, BackendError> {
+        field(self.send(user, ApiCall::new(Method::GET, "/config".into())).await?, "")
+    }
+
+    /// Sets the secret key: the backend checks it against Stripe, creates the webhook endpoint
+    /// and runs a first sync.
+    pub async fn set_secret_key(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        key: &SecretString,
+    ) -> Result<PaymentsConfig, BackendError> {
+        let call = ApiCall::new(Method::PUT, env_path(env, "/config")).body(json!({ "secretKey": key.expose() }));
+        field(self.send(user, call).await?, "")
+    }
+
+    /// Removes the secret key (and with it the mirror's connection).
+    pub async fn remove_secret_key(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+    ) -> Result<PaymentsConfig, BackendError> {
+        field(self.send(user, ApiCall::new(Method::DELETE, env_path(env, "/config"))).await?, "")
+    }
+
+    /// Syncs one environment, or both with `None`.
+    pub async fn sync(&self, user: &CurrentUser, env: Option<Environment>) -> Result<SyncResponse, BackendError> {
+        let call = match env {
+            Some(env) => ApiCall::new(Method::POST, env_path(env, "/sync")).body(json!({})),
+            None => ApiCall::new(Method::POST, "/sync".into()).body(json!({ "environment": "all" })),
+        };
+        field(self.send(user, call).await?, "")
+    }
+
+    /// Progress of the running or last sync (additive route).
+    pub async fn sync_progress(&self, user: &CurrentUser, env: Environment) -> Result<SyncProgress, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/sync/progress")).extension("live sync progress");
+        field(self.send(user, call).await?, "")
+    }
+
+    /// Creates (or recreates) the managed webhook endpoint.
+    pub async fn configure_webhook(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+    ) -> Result<ConfiguredWebhook, BackendError> {
+        field(self.send(user, ApiCall::new(Method::POST, env_path(env, "/webhook")).body(json!({}))).await?, "")
+    }
+
+    /// The whole mirrored catalog.
+    pub async fn catalog(&self, user: &CurrentUser, env: Environment) -> Result<Catalog, BackendError> {
+        field(self.send(user, ApiCall::new(Method::GET, env_path(env, "/catalog"))).await?, "")
+    }
+
+    /// One product with its prices.
+    pub async fn product(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+    ) -> Result<ProductWithPrices, BackendError> {
+        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        field(self.send(user, ApiCall::new(Method::GET, path)).await?, "")
+    }
+
+    /// Creates a product in Stripe and the mirror.
+    pub async fn create_product(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        draft: &ProductDraft,
+    ) -> Result<Product, BackendError> {
+        let call = ApiCall::new(Method::POST, env_path(env, "/catalog/products")).body(json!(draft));
+        field(self.send(user, call).await?, "product")
+    }
+
+    /// Updates a product (only the fields set).
+    pub async fn update_product(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+        changes: &ProductChanges,
+    ) -> Result<Product, BackendError> {
+        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "product")
+    }
+
+    /// Deletes a product; Stripe refuses while it has prices.
+    pub async fn delete_product(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+    ) -> Result<DeletedProduct, BackendError> {
+        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
+    }
+
+    /// Creates a one-time or recurring price.
+    pub async fn create_price(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        draft: &PriceDraft,
+    ) -> Result<Price, BackendError> {
+        let call = ApiCall::new(Method::POST, env_path(env, "/catalog/prices")).body(json!(draft));
+        field(self.send(user, call).await?, "price")
+    }
+
+    /// Updates a price's mutable fields.
+    pub async fn update_price(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+        changes: &PriceChanges,
+    ) -> Result<Price, BackendError> {
+        let path = env_path(env, &format!("/catalog/prices/{}", crate::ui::format::url_encode(id)));
+        field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "price")
+    }
+
+    /// Archives a price (Stripe prices cannot be deleted).
+    pub async fn archive_price(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+    ) -> Result<ArchivedPrice, BackendError> {
+        let path = env_path(env, &format!("/catalog/prices/{}", crate::ui::format::url_encode(id)));
+        field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
+    }
+
+    /// A page of subscriptions.
+    pub async fn subscriptions(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        q: &ListQuery,
+    ) -> Result<Page<Subscription>, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions")).query(q.pairs());
+        let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
+        page(self.send(user, call).await?, "subscriptions")
+    }
+
+    /// A page of payment history.
+    pub async fn payment_history(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        q: &ListQuery,
+    ) -> Result<Page<PaymentHistory>, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/payment-history")).query(q.pairs());
+        let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
+        page(self.send(user, call).await?, "paymentHistory")
+    }
+
+    /// A page of customers with their payment aggregates.
+    pub async fn customers(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        q: &ListQuery,
+    ) -> Result<Page<CustomerListItem>, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/customers")).query(q.pairs());
+        let call = if q.uses_extensions() { call.extension("search and pagination") } else { call };
+        page(self.send(user, call).await?, "customers")
+    }
+
+    /// A page of received Stripe events (additive route).
+    pub async fn webhook_events(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        q: &ListQuery,
+    ) -> Result<Page<WebhookEvent>, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/webhook-events"))
+            .query(q.pairs())
+            .extension("the webhook event log");
+        page(self.send(user, call).await?, "webhookEvents")
+    }
+
+    /// Re-processes a stored event (additive route).
+    pub async fn reprocess_event(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        id: &str,
+    ) -> Result<WebhookResponse, BackendError> {
+        let path = env_path(env, &format!("/webhook-events/{}/reprocess", crate::ui::format::url_encode(id)));
+        let call = ApiCall::new(Method::POST, path).body(json!({})).extension("re-processing of webhook events");
+        field(self.send(user, call).await?, "")
     }
 }

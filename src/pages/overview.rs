@@ -30,9 +30,9 @@ pub async fn instance_info() -> Result<InstanceFacts, AppError> {
 /// Both environments' Stripe connections, test first. Any signed-in user (masked keys only).
 #[server(prefix = "/api/console", endpoint = "payments-status")]
 pub async fn payments_status() -> Result<Vec<Connection>, AppError> {
-    crate::auth::ssr::require_reader()?;
+    let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
-    state.backend.status().await.map_err(crate::server::errors::internal)
+    Ok(state.backend.status(&user).await?)
 }
 
 /// Landing page of an environment.
@@ -77,7 +77,7 @@ fn Attention(connections: Vec<Connection>) -> impl IntoView {
     move || {
         let current = env.get();
         let items =
-            connections.iter().find(|c| c.environment == current).map(Connection::attention).unwrap_or_default();
+            connections.iter().find(|c| c.environment == current).map(crate::backend::attention).unwrap_or_default();
         (!items.is_empty()).then(|| {
             view! {
                 <section class="attention" aria-label="Needs attention" data-testid="attention">

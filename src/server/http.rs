@@ -25,11 +25,7 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
-    let payments_auth = Arc::new(ConsoleAuthenticator {
-        api_keys: state.api_keys.clone(),
-        sessions: state.sessions.clone(),
-        jwt_secret: state.settings.jwt_secret.clone(),
-    });
+    let payments_auth = Arc::new(ConsoleAuthenticator::new(&state.db, &state.settings));
     let payments_api = state.engine.router(payments_auth);
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))

@@ -35,6 +35,15 @@ pub struct ConsoleAuthenticator {
 }
 
 impl ConsoleAuthenticator {
+    /// The authenticator of a console's database and settings.
+    pub fn new(db: &super::db::Db, settings: &super::settings::Settings) -> Self {
+        ConsoleAuthenticator {
+            api_keys: ApiKeyStore::new(db.clone()),
+            sessions: SessionStore::new(db.clone(), settings.session_idle_timeout_secs),
+            jwt_secret: settings.jwt_secret.clone(),
+        }
+    }
+
     async fn identify(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
         match Credential::from_headers(headers) {
             Some(Credential::ApiKey(key)) => match self.api_keys.authenticate(&key).await {

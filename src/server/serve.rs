@@ -85,10 +85,7 @@ impl Server {
     /// Connects the database, loads the master key, creates the first admin on a fresh database
     /// and binds the address (`127.0.0.1:0` picks a free port).
     pub async fn build(args: ServeArgs) -> anyhow::Result<Server> {
-        if args.backend != "embedded" {
-            Url::parse(&args.backend).context("--backend must be `embedded` or a URL")?;
-            anyhow::bail!("the remote InsForge backend is not available in this version; use --backend embedded");
-        }
+        let remote = remote_backend(&args)?;
         let db = Db::connect(&args.db.database_url).await?;
         let master_key = Arc::new(load_master_key(master_key_source(&args)?)?);
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
@@ -106,7 +103,7 @@ impl Server {
 
         // Demo mode, until a real Stripe key is configured: an offline Stripe stand-in in this
         // process, whose webhooks come back to this very server, so the whole loop runs offline.
-        let demo_sandbox = if args.demo && !has_real_test_key(&engine).await? {
+        let demo_sandbox = if args.demo && remote.is_none() && !has_real_test_key(&engine).await? {
             let sandbox = super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?;
             stripe_api_base = Url::parse(&sandbox.url)?;
             public_url = Some(public_url.unwrap_or(Url::parse(&format!("http://{}", listener.local_addr()?))?));
@@ -137,7 +134,7 @@ impl Server {
                 Env::PROD
             })
             .build();
-        let state = AppState::new(leptos_options, db, settings, master_key, engine);
+        let state = AppState::new(leptos_options, db, settings, master_key, engine, remote);
         ensure_first_admin(&state).await?;
         if let Some(sandbox) = &demo_sandbox {
             tracing::info!(url = %sandbox.url, "demo mode: Stripe sandbox seeded with demo data");
@@ -255,4 +252,25 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// `--backend URL --backend-api-key ik_…`: the remote InsForge backend, or `None` for the
+/// embedded engine.
+fn remote_backend(args: &ServeArgs) -> anyhow::Result<Option<Arc<dyn crate::backend::ssr::PaymentsBackend>>> {
+    if args.backend == "embedded" {
+        return Ok(None);
+    }
+    let base = Url::parse(&args.backend).context("--backend must be `embedded` or the URL of an InsForge backend")?;
+    if !matches!(base.scheme(), "http" | "https") {
+        anyhow::bail!("--backend must be an http(s) URL");
+    }
+    let key = args
+        .backend_api_key
+        .clone()
+        .context("--backend-api-key (an ik_… key of the remote backend) is required with --backend URL")?;
+    if !key.starts_with("ik_") {
+        anyhow::bail!("--backend-api-key must be an InsForge API key (ik_…)");
+    }
+    let backend = crate::backend::ssr::RemoteBackend::new(base, SecretString::new(key))?;
+    Ok(Some(Arc::new(backend)))
 }

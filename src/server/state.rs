@@ -4,6 +4,7 @@ use super::api_keys::ApiKeyStore;
 use super::audit::AuditLog;
 use super::crypto::MasterKey;
 use super::db::Db;
+use super::payments::ConsoleAuthenticator;
 use super::sessions::SessionStore;
 use super::settings::Settings;
 use super::throttle::LoginThrottle;
@@ -27,7 +28,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// The embedded payments engine (InsForge Payments v2), which also serves `/api/payments`.
     pub engine: payments_engine::Engine,
-    /// What the server functions call for payments data.
+    /// What the server functions call for payments data: the engine above, or a remote
+    /// InsForge backend (`--backend URL`).
     pub backend: Arc<dyn PaymentsBackend>,
 }
 
@@ -39,9 +41,14 @@ impl AppState {
         settings: Settings,
         master_key: Arc<MasterKey>,
         engine: payments_engine::Engine,
+        remote: Option<Arc<dyn PaymentsBackend>>,
     ) -> Self {
+        let settings = Arc::new(settings);
+        let backend = remote.unwrap_or_else(|| {
+            Arc::new(EmbeddedBackend::new(engine.router(Arc::new(ConsoleAuthenticator::new(&db, &settings)))))
+        });
         AppState {
-            backend: Arc::new(EmbeddedBackend { engine: engine.clone() }),
+            backend,
             engine,
             leptos_options,
             users: UserStore::new(db.clone()),
@@ -50,7 +57,7 @@ impl AppState {
             api_keys: ApiKeyStore::new(db.clone()),
             audit: AuditLog::new(db.clone()),
             db,
-            settings: Arc::new(settings),
+            settings,
             master_key,
         }
     }

@@ -13,7 +13,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::lock::{EnvGuard, EnvLocks};
 use crate::sealer::Sealer;
 use crate::store::{self, secrets, DbKind};
-use crate::sync::SyncProgress;
+use payments_model::SyncProgress;
 
 /// How to build an [`Engine`].
 #[derive(Clone)]

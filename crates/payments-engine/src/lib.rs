@@ -13,16 +13,17 @@
 #![warn(missing_docs)]
 
 pub mod api;
+/// The contract's shapes, from the shared model crate (the browser compiles them too).
+pub use payments_model::contract as model;
+pub(crate) use payments_model::environment;
 mod audit;
 mod catalog;
 mod checkout;
 mod config;
 mod engine;
-mod environment;
 mod error;
 mod lists;
 mod lock;
-pub mod model;
 mod objects;
 mod sealer;
 mod store;
@@ -33,7 +34,7 @@ mod webhook;
 
 pub use api::auth::{
     admin_decision, caller_from_claims, sign_hs256, user_decision, verify_hs256, AuthError, Authenticator, Caller,
-    Credential, JwtClaims, JwtError, SimpleAuthenticator,
+    Credential, InProcessCaller, JwtClaims, JwtError, SimpleAuthenticator,
 };
 pub use api::errors::ApiError;
 pub use api::router;
@@ -45,8 +46,9 @@ pub use checkout::{
 pub use engine::{mask_key, Engine, EngineConfig};
 pub use environment::Environment;
 pub use error::{EngineError, EngineResult};
-pub use lists::{CustomerListItem, ListOptions, Page, PaymentHistory, Subscription, SubscriptionItem};
+pub use lists::ListOptions;
+pub use payments_model::{CustomerListItem, Page, PaymentHistory, Subscription, SubscriptionItem};
+pub use payments_model::{ObjectProgress, SyncProgress, SyncState};
 pub use sealer::{SealError, Sealer};
 pub use store::DbKind;
 pub use stripe::MANAGED_WEBHOOK_EVENTS;
-pub use sync::{ObjectProgress, SyncProgress, SyncState};

@@ -306,11 +306,20 @@ fn is_runtime_route(method: &Method, path: &str) -> bool {
         )
 }
 
+/// A caller already authenticated by the host application, for requests it sends to the router
+/// in process (`tower::ServiceExt::oneshot`). Request extensions never come from the wire, so
+/// only code in this process can set one; the guard's role rules still apply to it.
+#[derive(Debug, Clone)]
+pub struct InProcessCaller(pub Caller);
+
 /// Middleware running the admin guard before anything else on the admin routes — before
 /// path/body validation and before the unknown-endpoint 404, as in the reference (§2.1). The
 /// two runtime routes get the user guard instead.
 pub(crate) async fn require_admin(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
-    let result = state.auth.authenticate(req.headers()).await;
+    let result = match req.extensions_mut().remove::<InProcessCaller>() {
+        Some(InProcessCaller(caller)) => Ok(caller),
+        None => state.auth.authenticate(req.headers()).await,
+    };
     let decision = if is_runtime_route(req.method(), req.uri().path()) {
         user_decision(result)
     } else {

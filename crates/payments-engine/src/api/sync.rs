@@ -13,7 +13,7 @@ use crate::api::{detached, validation, ApiState};
 use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::model::{ConfiguredWebhook, SyncEnvironmentResult, SyncResponse, WebhookResponse};
-use crate::sync::SyncProgress;
+use payments_model::SyncProgress;
 
 pub(super) async fn sync_all(
     State(st): State<ApiState>,

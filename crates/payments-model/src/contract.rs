@@ -1,5 +1,5 @@
 //! The contract's response shapes (§2.2), serialised in camelCase with ISO timestamps.
-//! The console's server functions can return these as they are.
+//! The console's server functions return these as they are, and its remote backend reads them.
 
 use std::collections::BTreeMap;
 
@@ -164,7 +164,7 @@ pub struct ArchivedPrice {
     pub archived: bool,
 }
 
-/// Input of [`crate::Engine::create_product`] (already validated).
+/// Input of the engine's `create_product` (already validated).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateProduct {
     /// Name (trimmed, non-empty).
@@ -179,7 +179,7 @@ pub struct CreateProduct {
     pub idempotency_key: Option<String>,
 }
 
-/// Input of [`crate::Engine::update_product`]. `description: Some(None)` clears it.
+/// Input of the engine's `update_product`. `description: Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateProduct {
     /// New name.
@@ -201,7 +201,7 @@ pub struct Recurring {
     pub interval_count: Option<i64>,
 }
 
-/// Input of [`crate::Engine::create_price`] (already validated).
+/// Input of the engine's `create_price` (already validated).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePrice {
     /// `prod_…`.
@@ -224,7 +224,7 @@ pub struct CreatePrice {
     pub idempotency_key: Option<String>,
 }
 
-/// Input of [`crate::Engine::update_price`]. `lookup_key: Some(None)` clears it.
+/// Input of the engine's `update_price`. `lookup_key: Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdatePrice {
     /// New active flag.

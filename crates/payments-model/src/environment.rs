@@ -33,6 +33,22 @@ impl Environment {
         }
     }
 
+    /// The other environment, for the console's test/live switch.
+    pub fn other(self) -> Self {
+        match self {
+            Environment::Test => Environment::Live,
+            Environment::Live => Environment::Test,
+        }
+    }
+
+    /// Human label, as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Environment::Test => "Test",
+            Environment::Live => "Live",
+        }
+    }
+
     /// The prefix a secret key of this environment must have.
     pub fn key_prefix(self) -> &'static str {
         match self {

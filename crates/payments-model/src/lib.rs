@@ -1,0 +1,15 @@
+//! The data shapes of the InsForge Payments v2 API (camelCase JSON, ISO timestamps) and of the
+//! embedded engine's additive routes. Plain serde types, shared by the engine that serves them,
+//! the console's remote backend that reads them over HTTP, and the console's pages in the browser.
+
+#![warn(missing_docs)]
+
+pub mod contract;
+pub mod environment;
+pub mod lists;
+pub mod progress;
+
+pub use contract::*;
+pub use environment::Environment;
+pub use lists::*;
+pub use progress::*;

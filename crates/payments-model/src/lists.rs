@@ -1,0 +1,123 @@
+//! Rows of the list routes (subscriptions, payment history, customers) and the page that
+//! carries them with the additive keyset cursor.
+
+use serde::{Deserialize, Serialize};
+
+use crate::contract::Metadata;
+use crate::environment::Environment;
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// The cursor of the next page, `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A subscription item (`StripeSubscriptionItem`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionItem {
+    /// `test` / `live`.
+    pub environment: Environment,
+    /// `si_…`.
+    pub stripe_subscription_item_id: String,
+    /// `sub_…`.
+    pub stripe_subscription_id: String,
+    /// `prod_…`.
+    pub stripe_product_id: Option<String>,
+    /// `price_…`.
+    pub stripe_price_id: Option<String>,
+    /// Quantity.
+    pub quantity: Option<i64>,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Row creation.
+    pub created_at: String,
+    /// Row update.
+    pub updated_at: String,
+}
+
+/// A subscription (`StripeSubscription`, with `items`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct Subscription {
+    pub environment: Environment,
+    pub stripe_subscription_id: String,
+    pub stripe_customer_id: String,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub status: String,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub cancel_at: Option<String>,
+    pub canceled_at: Option<String>,
+    pub trial_start: Option<String>,
+    pub trial_end: Option<String>,
+    pub latest_invoice_id: Option<String>,
+    pub metadata: Metadata,
+    pub synced_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub items: Vec<SubscriptionItem>,
+}
+
+/// A payment history row (`PaymentHistory`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct PaymentHistory {
+    pub environment: Environment,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub stripe_customer_id: Option<String>,
+    pub customer_email_snapshot: Option<String>,
+    pub stripe_checkout_session_id: Option<String>,
+    pub stripe_payment_intent_id: Option<String>,
+    pub stripe_invoice_id: Option<String>,
+    pub stripe_charge_id: Option<String>,
+    pub stripe_refund_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
+    pub stripe_product_id: Option<String>,
+    pub stripe_price_id: Option<String>,
+    pub amount: Option<i64>,
+    pub amount_refunded: Option<i64>,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub paid_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub refunded_at: Option<String>,
+    pub stripe_created_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A customer with its payment aggregates (`PaymentCustomerListItem`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct CustomerListItem {
+    pub environment: Environment,
+    pub stripe_customer_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub deleted: bool,
+    pub metadata: Metadata,
+    pub stripe_created_at: Option<String>,
+    pub synced_at: String,
+    pub payments_count: i64,
+    pub last_payment_at: Option<String>,
+    pub total_spend: Option<i64>,
+    pub total_spend_currency: Option<String>,
+    pub payment_method_brand: Option<String>,
+    pub payment_method_last4: Option<String>,
+    pub country_code: Option<String>,
+}

@@ -1,6 +1,19 @@
 //! The application root: the HTML shell, the router and the route table.
 
-use crate::pages::{audit::AuditPage, login::LoginPage, not_found::NotFound, overview::OverviewPage, placeholder::*};
+use crate::pages::{
+    audit::AuditPage,
+    catalog::CatalogPage,
+    customers::CustomersPage,
+    history::HistoryPage,
+    keys::KeysPage,
+    login::LoginPage,
+    not_found::NotFound,
+    overview::OverviewPage,
+    subject::SubjectPage,
+    subscriptions::{SubscriptionDetailPage, SubscriptionsPage},
+    sync::SyncPage,
+    webhooks::WebhooksPage,
+};
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -55,6 +68,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions/:id") view=SubscriptionDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("subjects/:subject_type/:subject_id") view=SubjectPage ssr=SsrMode::Async />
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />

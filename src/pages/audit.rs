@@ -1,8 +1,8 @@
 //! The audit log page (admin): every admin write with who, when, what and the Stripe request.
 
 use crate::error::AppError;
-use crate::pages::placeholder::AdminOnly;
 use crate::ui::format::{url_encode, utc_datetime};
+use crate::ui::guard::AdminOnly;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,7 +1,14 @@
 //! The console's pages, one module each, with the server functions they call beside them.
 
 pub mod audit;
+pub mod catalog;
+pub mod customers;
+pub mod history;
+pub mod keys;
 pub mod login;
 pub mod not_found;
 pub mod overview;
-pub mod placeholder;
+pub mod subject;
+pub mod subscriptions;
+pub mod sync;
+pub mod webhooks;

@@ -20,6 +20,94 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
+/// A query string (`?a=1&b=x%20y`) from pairs, leaving out empty values; `""` when none remain.
+/// Filters and cursors live in the URL, so a view survives reload and can be pasted.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// Digits of a currency's minor unit, as Stripe counts them (zero- and three-decimal
+/// currencies; two for the rest).
+pub fn currency_exponent(currency: &str) -> u32 {
+    match currency.to_ascii_lowercase().as_str() {
+        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx" | "vnd" | "vuv"
+        | "xaf" | "xof" | "xpf" => 0,
+        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
+        _ => 2,
+    }
+}
+
+/// An amount in minor units, formatted: `$1,234.50`, `€9.00`, `¥1,200`, `12.500 KWD`.
+pub fn money(amount: i64, currency: &str) -> String {
+    let exp = currency_exponent(currency);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    let unit = 10u64.pow(exp);
+    let whole = group_thousands(abs / unit);
+    let number = if exp == 0 { whole } else { format!("{whole}.{:0width$}", abs % unit, width = exp as usize) };
+    match currency.to_ascii_lowercase().as_str() {
+        "usd" => format!("{sign}${number}"),
+        "eur" => format!("{sign}€{number}"),
+        "gbp" => format!("{sign}£{number}"),
+        "jpy" => format!("{sign}¥{number}"),
+        other => format!("{sign}{number} {}", other.to_ascii_uppercase()),
+    }
+}
+
+/// Parses a typed amount (`12`, `12.5`, `1,234.50`) into minor units of `currency`; refuses
+/// more decimals than the currency has, negatives and garbage, with a message for the form.
+pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
+    let exp = currency_exponent(currency) as usize;
+    let cleaned: String = input.trim().chars().filter(|c| *c != ',' && *c != '_' && *c != ' ').collect();
+    if cleaned.is_empty() {
+        return Err("Enter an amount.".into());
+    }
+    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || cleaned.ends_with('.') {
+        return Err("Enter a positive number, like 12 or 12.50.".into());
+    }
+    if frac.len() > exp {
+        return Err(match exp {
+            0 => format!("{} has no minor unit: enter a whole number.", currency.to_ascii_uppercase()),
+            n => format!("{} has {n} decimal places at most.", currency.to_ascii_uppercase()),
+        });
+    }
+    let scale = 10i64.pow(exp as u32);
+    let whole: i64 = whole.parse().map_err(|_| "That amount is too large.".to_string())?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<exp$}").parse().unwrap_or(0) };
+    whole.checked_mul(scale).and_then(|w| w.checked_add(frac)).ok_or_else(|| "That amount is too large.".to_string())
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An ISO timestamp from the API (`2026-11-25T10:00:01.000Z`) as `2026-11-25 10:00 UTC`.
+pub fn iso_short(iso: &str) -> String {
+    match (iso.get(..10), iso.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => iso.to_owned(),
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -44,6 +132,39 @@ mod tests {
         assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc_datetime(1_795_651_199), "2026-11-25 23:59:59 UTC");
         assert_eq!(utc_datetime(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn formats_money_in_minor_units() {
+        assert_eq!(money(123_450, "usd"), "$1,234.50");
+        assert_eq!(money(900, "EUR"), "€9.00");
+        assert_eq!(money(1200, "jpy"), "¥1,200");
+        assert_eq!(money(12_500, "kwd"), "12.500 KWD");
+        assert_eq!(money(-5, "chf"), "-0.05 CHF");
+        assert_eq!(money(0, "usd"), "$0.00");
+    }
+
+    #[test]
+    fn parses_typed_amounts() {
+        assert_eq!(parse_amount("12", "usd"), Ok(1200));
+        assert_eq!(parse_amount("12.5", "usd"), Ok(1250));
+        assert_eq!(parse_amount(" 1,234.56 ", "usd"), Ok(123_456));
+        assert_eq!(parse_amount("1200", "jpy"), Ok(1200));
+        assert!(parse_amount("12.5", "jpy").unwrap_err().contains("whole number"));
+        assert!(parse_amount("1.234", "usd").unwrap_err().contains("2 decimal"));
+        assert!(parse_amount("-3", "usd").is_err());
+        assert!(parse_amount("abc", "usd").is_err());
+        assert!(parse_amount("", "usd").is_err());
+        assert!(parse_amount("99999999999999999999", "usd").is_err());
+    }
+
+    #[test]
+    fn builds_query_strings_without_empty_values() {
+        assert_eq!(
+            query_string(&[("status", "active"), ("customer", ""), ("cursor", "a:b")]),
+            "?status=active&cursor=a%3Ab"
+        );
+        assert_eq!(query_string(&[("q", "")]), "");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::nav::SECTIONS;
 use super::theme::ThemeToggle;
+use super::toast::{provide_toasts, ToastRegion};
 use crate::auth::{who_am_i, CurrentUser, Logout, Role};
 use crate::environment::{switch_path, Environment};
 use crate::pages::not_found::NotFound;
@@ -54,6 +55,7 @@ pub fn ConsoleLayout() -> impl IntoView {
 #[component]
 fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
     provide_context(user.clone());
+    let toasts = provide_toasts();
     let location = use_location();
     let switch_href = move || {
         let search = location.search.get();
@@ -144,6 +146,7 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                     </ErrorBoundary>
                 </main>
             </div>
+            <ToastRegion toasts />
         </div>
     }
 }

@@ -1,6 +1,9 @@
 //! Building blocks shared by the pages: the console layout, navigation, formatting.
 
+pub mod confirm;
 pub mod format;
+pub mod guard;
 pub mod layout;
 pub mod nav;
 pub mod theme;
+pub mod toast;

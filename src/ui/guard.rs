@@ -1,0 +1,23 @@
+//! Role guards for page bodies.
+
+use super::layout::use_user;
+use leptos::prelude::*;
+
+/// A section that only admins may open; support users are told so and shown nothing else.
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let user = use_user();
+    move || {
+        if user.role.can_write() {
+            children().into_any()
+        } else {
+            view! {
+                <div class="notice notice-forbidden" role="alert" data-testid="forbidden">
+                    <h1>"Admins only"</h1>
+                    <p>"Your role (support) can read customers, subscriptions, payments and webhook events, but not this section."</p>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Toasts: short result messages ("Product created", "Stripe refused: …") in one polite live
+//! region, so screen readers announce them and nothing shifts the page layout.
+
+use leptos::prelude::*;
+
+/// How a toast looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToastKind {
+    Success,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Toast {
+    id: u64,
+    kind: ToastKind,
+    message: String,
+}
+
+/// The console's toasts; get it with [`use_toasts`].
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    items: RwSignal<Vec<Toast>>,
+    next_id: StoredValue<u64>,
+}
+
+impl Toasts {
+    /// Shows a success message (dismissed after a few seconds).
+    pub fn success(&self, message: impl Into<String>) {
+        self.push(ToastKind::Success, message.into());
+    }
+
+    /// Shows an error message (stays until dismissed).
+    pub fn error(&self, message: impl Into<String>) {
+        self.push(ToastKind::Error, message.into());
+    }
+
+    fn push(&self, kind: ToastKind, message: String) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        self.items.update(|items| items.push(Toast { id, kind, message }));
+        if kind == ToastKind::Success {
+            let items = self.items;
+            set_timeout(move || items.update(|items| items.retain(|t| t.id != id)), std::time::Duration::from_secs(6));
+        }
+    }
+
+    fn dismiss(&self, id: u64) {
+        self.items.update(|items| items.retain(|t| t.id != id));
+    }
+}
+
+/// Creates the toasts for the pages below (called once, by the layout).
+pub fn provide_toasts() -> Toasts {
+    let toasts = Toasts { items: RwSignal::new(Vec::new()), next_id: StoredValue::new(0) };
+    provide_context(toasts);
+    toasts
+}
+
+/// The console's toasts.
+pub fn use_toasts() -> Toasts {
+    expect_context::<Toasts>()
+}
+
+/// Where the toasts appear (bottom right).
+#[component]
+pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
+    view! {
+        <div class="toasts" role="status" aria-live="polite" data-testid="toasts">
+            <For each=move || toasts.items.get() key=|t| t.id let:toast>
+                <div
+                    class="toast"
+                    class:toast-error=toast.kind == ToastKind::Error
+                    data-testid=if toast.kind == ToastKind::Error { "toast-error" } else { "toast-success" }
+                >
+                    <span>{toast.message.clone()}</span>
+                    <button
+                        type="button"
+                        class="toast-close"
+                        aria-label="Dismiss"
+                        on:click=move |_| toasts.dismiss(toast.id)
+                    >
+                        "×"
+                    </button>
+                </div>
+            </For>
+        </div>
+    }
+}

@@ -55,11 +55,12 @@ impl From<BackendError> for crate::error::AppError {
                 tracing::warn!(%code, %message, "payments backend: not found");
                 AppError::NotFound
             }
-            BackendError::Api { status: 401 | 403, code, message } => {
+            BackendError::Api { status: 401, code, message } => {
                 // The console's own credential to the backend was refused: an operator problem.
                 tracing::error!(%code, %message, "payments backend refused the console's credential");
                 AppError::BackendUnavailable
             }
+            BackendError::Api { status: 403, .. } => AppError::Forbidden,
             BackendError::Api { status, code, message } => AppError::Rejected { status, code, message },
             BackendError::Unsupported(what) => AppError::Unsupported(format!(
                 "The remote payments backend does not offer {what}; the embedded engine does."

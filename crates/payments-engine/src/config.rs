@@ -61,6 +61,46 @@ impl Engine {
         Ok(PaymentsConfig { keys })
     }
 
+    /// Startup seeding (§5.5): for each environment whose `STRIPE_<ENV>_SECRET_KEY` (as
+    /// `lookup` finds it, normally the process environment) is non-empty and for which no key
+    /// was ever stored, runs the whole [`Engine::set_secret_key`] flow (account check, webhook,
+    /// first sync). A key an admin removed stays removed. Failures are logged, never returned,
+    /// so a bad variable cannot stop the console from starting. Returns the environments seeded.
+    pub async fn seed_secret_keys(&self, lookup: impl Fn(&str) -> Option<String>) -> Vec<Environment> {
+        let mut seeded = Vec::new();
+        for env in Environment::ALL {
+            let Some(key) = lookup(env.secret_key_name()).map(Zeroizing::new).filter(|k| !k.trim().is_empty()) else {
+                continue;
+            };
+            let stored = async {
+                let mut conn = self.pool().acquire().await?;
+                secrets::exists(&mut conn, env.secret_key_name()).await
+            };
+            match stored.await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(environment = %env, error = %e, "could not check for a stored Stripe key");
+                    continue;
+                }
+            }
+            let op = self.set_secret_key(env, &key);
+            match self.audited("system:env", "payments.config.seed", Some(env), None, op).await {
+                Ok(_) => {
+                    tracing::info!(environment = %env, "Stripe key seeded from {}", env.secret_key_name());
+                    seeded.push(env);
+                }
+                Err(e) => tracing::error!(
+                    environment = %env,
+                    error = %e.public_message(),
+                    "could not seed the Stripe key from {}",
+                    env.secret_key_name()
+                ),
+            }
+        }
+        seeded
+    }
+
     /// `PUT /api/payments/{env}/config` (§5.2): validates the key's prefix, checks it with
     /// `GET /v1/account`, stores it sealed, and — unless this is a rotation within the same
     /// account — wipes the mirror if the account changed, recreates the managed webhook

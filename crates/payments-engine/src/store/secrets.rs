@@ -54,3 +54,12 @@ pub(crate) async fn deactivate(conn: &mut AnyConnection, name: &str) -> EngineRe
             .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Whether a secret of that name was ever stored (active or removed).
+pub(crate) async fn exists(conn: &mut AnyConnection, name: &str) -> EngineResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
+}

@@ -294,3 +294,38 @@ async fn config_body_and_environment_validation() {
     let r = h.request(Method::PUT, "/api/payments/test/config", None, Auth::Admin).await;
     r.err(400, "INVALID_INPUT", "secretKey: Required");
 }
+
+/// §5.5: keys seeded from `STRIPE_<ENV>_SECRET_KEY` at startup, once; failures only logged.
+#[tokio::test]
+async fn keys_are_seeded_from_the_environment_once() {
+    let h = Harness::start().await;
+    h.sandbox.seed_demo();
+    let vars = |test: &'static str, live: &'static str| {
+        move |name: &str| match name {
+            "STRIPE_TEST_SECRET_KEY" => Some(test.to_owned()),
+            "STRIPE_LIVE_SECRET_KEY" => Some(live.to_owned()),
+            _ => None,
+        }
+    };
+    // Test: the whole set-key flow; live: an empty variable is no key; a test key given for
+    // live fails validation, which is logged and does not stop the rest.
+    let seeded = h.engine.seed_secret_keys(vars(TEST_KEY, "")).await;
+    assert_eq!(seeded, vec![payments_engine::Environment::Test]);
+    let status = h.get("/api/payments/status").await.ok(200).clone();
+    assert_eq!(status["connections"][0]["status"], "connected");
+    assert_eq!(status["connections"][0]["lastSyncStatus"], "succeeded", "the first sync ran");
+    assert!(status["connections"][0]["webhookEndpointId"].is_string(), "the webhook endpoint was created");
+    assert_eq!(status["connections"][1]["status"], "unconfigured");
+    assert!(h.engine.seed_secret_keys(vars("", "sk_test_for_live")).await.is_empty());
+    assert_eq!(h.get("/api/payments/status").await.ok(200)["connections"][1]["status"], "unconfigured");
+
+    // Once stored, the variable no longer wins, even with another value.
+    assert!(h.engine.seed_secret_keys(vars("sk_test_other_value_9999", "")).await.is_empty());
+    let config = h.get("/api/payments/config").await.ok(200).clone();
+    assert_eq!(config["keys"][0]["maskedKey"], payments_engine::mask_key(TEST_KEY));
+
+    // A key an admin removed stays removed across restarts.
+    h.send(Method::DELETE, "/api/payments/test/config", serde_json::json!({})).await.ok(200);
+    assert!(h.engine.seed_secret_keys(vars(TEST_KEY, "")).await.is_empty());
+    assert_eq!(h.get("/api/payments/config").await.ok(200)["keys"][0]["hasKey"], false);
+}

@@ -10,7 +10,9 @@ BIN="$ROOT/target/${E2E_PROFILE:-release}/payments-console"
 
 WORK=$(mktemp -d)
 SERVER_PID=""
+REMOTE_PID=""
 cleanup() {
+  [ -n "$REMOTE_PID" ] && kill "$REMOTE_PID" 2>/dev/null && wait "$REMOTE_PID" 2>/dev/null
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   rm -rf "$WORK"
 }
@@ -33,11 +35,33 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# A second console in remote mode: no engine of its own in use, every payments call goes over
+# HTTP to the first console's InsForge-compatible API with an API key made for it.
+REMOTE_KEY=$("$BIN" api-keys create --name e2e-remote-console 2>/dev/null)
+REMOTE_DB="sqlite://$WORK/remote.db"
+echo "$E2E_PASSWORD" | PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" "$BIN" users add --email "$E2E_ADMIN_EMAIL" --role admin --password-stdin
+echo "$E2E_PASSWORD" | PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role support --password-stdin
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/remote.key")
+REMOTE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export REMOTE_BASE_URL="http://127.0.0.1:$REMOTE_PORT"
+# The same key lets the suite check, through the first console's API, what the second changed.
+export E2E_API_KEY="$REMOTE_KEY"
+PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve \
+  --addr "127.0.0.1:$REMOTE_PORT" --master-key-file "$WORK/remote.key" \
+  --backend "$BASE_URL" --backend-api-key "$REMOTE_KEY" >"$WORK/remote.log" 2>&1 &
+REMOTE_PID=$!
+for _ in $(seq 1 100); do
+  python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$REMOTE_BASE_URL/readyz" 2>/dev/null && break
+  kill -0 "$REMOTE_PID" 2>/dev/null || { cat "$WORK/remote.log"; exit 1; }
+  sleep 0.1
+done
+
 cd end2end
 rm -rf screenshots
 status=0
 npx playwright test "$@" || status=$?
 if [ "$status" != 0 ]; then
   echo "--- server log ---"; cat "$WORK/server.log"
+  echo "--- remote-mode server log ---"; cat "$WORK/remote.log"
 fi
 exit "$status"

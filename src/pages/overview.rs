@@ -12,6 +12,9 @@ use leptos_meta::Title;
 pub struct InstanceFacts {
     /// Base URL of the in-process Stripe sandbox when running with `--demo`.
     pub demo_sandbox_url: Option<String>,
+    /// Base URL of the remote InsForge backend the console reads and writes through, when it
+    /// is not the embedded engine.
+    pub remote_backend: Option<String>,
     /// The console's version.
     pub version: String,
 }
@@ -23,6 +26,7 @@ pub async fn instance_info() -> Result<InstanceFacts, AppError> {
     let state = crate::server::state::app_state();
     Ok(InstanceFacts {
         demo_sandbox_url: state.settings.demo_sandbox_url.clone(),
+        remote_backend: state.settings.remote_backend.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }
@@ -46,7 +50,18 @@ pub fn OverviewPage() -> impl IntoView {
         <h1>{move || format!("{} environment", env.get().label())}</h1>
         <Suspense fallback=|| view! { <div class="cards-skeleton" aria-busy="true"></div> }>
             {move || Suspend::new(async move {
-                let demo = info.await.ok().and_then(|i| i.demo_sandbox_url).map(|url| view! {
+                let info = info.await.ok();
+                let remote = info.as_ref().and_then(|i| i.remote_backend.clone()).map(|url| view! {
+                    <div class="notice" data-testid="remote-notice">
+                        <p>
+                            <strong>"Remote backend."</strong>
+                            " Payments data and changes go to the InsForge backend at "
+                            <code>{url}</code>
+                            ". Pages say so where it lacks this console's extensions (live sync progress, event log, filters)."
+                        </p>
+                    </div>
+                });
+                let demo = info.and_then(|i| i.demo_sandbox_url).map(|url| view! {
                     <div class="notice" data-testid="demo-notice">
                         <p>
                             <strong>"Demo mode."</strong>
@@ -58,6 +73,7 @@ pub fn OverviewPage() -> impl IntoView {
                 });
                 let connections = status.await?;
                 Ok::<_, AppError>(view! {
+                    {remote}
                     {demo}
                     <Attention connections=connections.clone() />
                     <div class="connection-cards">

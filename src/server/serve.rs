@@ -125,6 +125,7 @@ impl Server {
             public_url,
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
             demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
+            remote_backend: remote.is_some().then(|| args.backend.clone()),
             stripe_api_base,
             jwt_secret: args.jwt_secret.clone().map(SecretString::new),
         };

@@ -13,6 +13,8 @@ pub struct Settings {
     pub session_idle_timeout_secs: i64,
     /// In `--demo` mode: the base URL of the in-process Stripe sandbox.
     pub demo_sandbox_url: Option<String>,
+    /// The remote InsForge backend's base URL (`--backend URL`), when not embedded.
+    pub remote_backend: Option<String>,
     /// Where Stripe's REST API is (the in-process sandbox in demo mode).
     pub stripe_api_base: Url,
     /// Secret of the HS256 JWTs accepted on the payments API (InsForge SDK callers).

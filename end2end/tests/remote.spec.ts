@@ -1,0 +1,39 @@
+import { expect, test, type Page } from '@playwright/test';
+
+// A second console started by scripts/e2e.sh with `--backend <first console> --backend-api-key ik_…`:
+// everything it shows and changes goes over HTTP to the first console's InsForge-compatible API.
+const REMOTE = process.env.REMOTE_BASE_URL ?? '';
+const PASSWORD = process.env.E2E_PASSWORD ?? '';
+const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+
+async function signInRemote(page: Page) {
+  await page.goto(`${REMOTE}/login`);
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${REMOTE}/test`));
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+test('a console in remote mode shows and changes the remote backend', async ({ page, request }) => {
+  test.skip(!REMOTE, 'REMOTE_BASE_URL is not set');
+  await signInRemote(page);
+  await expect(page.getByTestId('remote-notice')).toContainText(process.env.BASE_URL ?? '');
+  // The first console's demo connection, read through the remote backend.
+  await expect(page.getByText('sk_test_****dbox').first()).toBeVisible();
+  await page.screenshot({ path: 'screenshots/remote-overview.png', fullPage: true });
+
+  // The catalog comes from the first console's mirror.
+  await page.goto(`${REMOTE}/test/catalog`);
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Catalog');
+  const primary = await request.get(`${process.env.BASE_URL}/api/payments/test/catalog/products`, {
+    headers: { 'x-api-key': process.env.E2E_API_KEY ?? '' },
+  });
+  expect(primary.status()).toBe(200);
+  const { products } = await primary.json();
+  const name: string = products.find((p: { active: boolean }) => p.active).name;
+  await expect(page.getByText(name).first()).toBeVisible();
+  await page.screenshot({ path: 'screenshots/remote-catalog.png', fullPage: true });
+});

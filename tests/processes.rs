@@ -40,14 +40,18 @@ async fn cli(db: &str, args: &[&str], stdin: Option<&str>) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Starts a child process and waits until `ready` answers.
-async fn start(cmd: &mut Command, ready: &str) -> Child {
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
+/// Starts a child process and waits until `ready` answers. Its output goes to `log` (a pipe
+/// nobody reads would block the server once full).
+async fn start(cmd: &mut Command, ready: &str, log: std::path::PathBuf) -> Child {
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::from(file)).kill_on_drop(true).spawn().unwrap();
     for _ in 0..200 {
         if reqwest::get(ready).await.is_ok_and(|r| r.status().is_success()) {
             return child;
         }
-        assert!(child.try_wait().unwrap().is_none(), "{ready}: the process exited early");
+        if child.try_wait().unwrap().is_some() {
+            panic!("{ready}: the process exited early: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{ready} never became ready");
@@ -61,6 +65,7 @@ fn console(db: &str, key_file: &std::path::Path, port: u16, stripe: &str) -> Com
         .arg("--master-key-file")
         .arg(key_file)
         .env("PAYMENTS_CONSOLE_DATABASE_URL", db)
+        .env("PAYMENTS_CONSOLE_ADMIN_PASSWORD", "a long enough password")
         .env("LEPTOS_SITE_ROOT", key_file.parent().unwrap());
     cmd
 }
@@ -88,26 +93,27 @@ async fn two_processes_share_keys_serialise_syncs_and_process_a_webhook_once() {
     let key_file = dir.path().join("master.key");
     MasterKey::create_file(&key_file).unwrap();
 
-    // Users and an API key through the CLI (which also migrates the new database).
-    cli(
-        &db,
-        &["users", "add", "--email", "admin@example.com", "--role", "admin", "--password-stdin"],
-        Some("a long enough password\n"),
-    )
-    .await;
-    let api_key = cli(&db, &["api-keys", "create", "--name", "lb-test"], None).await.trim().to_owned();
-    assert!(api_key.starts_with("ik_"), "{api_key}");
-
     let (sp, pa, pb) = (free_port(), free_port(), free_port());
     let stripe = format!("http://127.0.0.1:{sp}");
     let _sandbox = start(
         Command::new(BIN).args(["sandbox", "--addr", &format!("127.0.0.1:{sp}"), "--seed", "demo"]),
         &format!("{stripe}/_sandbox"),
+        dir.path().join("sandbox.log"),
     )
     .await;
+    // Both start at once on the fresh database: migrations and the first admin race, and
+    // both instances must come up.
     let (a, b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));
-    let _pa = start(&mut console(&db, &key_file, pa, &stripe), &format!("{a}/readyz")).await;
-    let _pb = start(&mut console(&db, &key_file, pb, &stripe), &format!("{b}/readyz")).await;
+    let (mut ca, mut cb) = (console(&db, &key_file, pa, &stripe), console(&db, &key_file, pb, &stripe));
+    let (ready_a, ready_b) = (format!("{a}/readyz"), format!("{b}/readyz"));
+    let (_pa, _pb) = tokio::join!(
+        start(&mut ca, &ready_a, dir.path().join("a.log")),
+        start(&mut cb, &ready_b, dir.path().join("b.log"))
+    );
+    let users = cli(&db, &["users", "list"], None).await;
+    assert_eq!(users.matches("admin@localhost").count(), 1, "one first admin: {users}");
+    let api_key = cli(&db, &["api-keys", "create", "--name", "lb-test"], None).await.trim().to_owned();
+    assert!(api_key.starts_with("ik_"), "{api_key}");
     let http = reqwest::Client::new();
     use reqwest::Method;
 

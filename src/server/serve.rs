@@ -198,15 +198,23 @@ async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
         Err(_) => (random_hex(12), true),
     };
     let shown = generated.then(|| password.clone());
-    state
+    let added = state
         .users
         .add(
             &email,
             Role::Admin,
             NewPassword::parse(password).map_err(|e| anyhow::anyhow!("PAYMENTS_CONSOLE_ADMIN_PASSWORD: {e}"))?,
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the first admin: {e}"))?;
+        .await;
+    if let Err(e) = added {
+        // Instances starting together on a fresh shared database race for this; the loser finds
+        // the winner's admin and carries on.
+        if state.users.count().await? > 0 {
+            tracing::info!("another instance created the first admin");
+            return Ok(());
+        }
+        anyhow::bail!("creating the first admin: {e}");
+    }
     match shown {
         // Printed to the terminal, not logged: log files are kept, this must not be.
         Some(password) => println!(

@@ -184,7 +184,8 @@ pub(crate) async fn recreate_managed_webhook(
         .set("metadata", meta);
     let endpoint = call(client, Method::POST, "/v1/webhook_endpoints", &form, &RequestOptions::NONE).await?;
     let secret = str_field(&endpoint, "secret").map(Zeroizing::new).ok_or_else(|| {
-        EngineError::Internal("Stripe did not return a webhook signing secret for the managed endpoint".into())
+        // §7.1 (d): a plain error in the reference, i.e. 500 `INTERNAL_ERROR` with this message.
+        EngineError::ServerMessage("Stripe did not return a webhook signing secret for the managed endpoint".into())
     })?;
     let info = WebhookInfo {
         id: str_field(&endpoint, "id").unwrap_or_default(),

@@ -104,7 +104,7 @@ impl Engine {
                 event: events::get(&mut conn, env, &id).await?,
             });
         }
-        self.process_claimed(env, &id, &event).await
+        self.process_claimed(env, &id, &event).await.map_err(handler_failure)
     }
 
     async fn process_claimed(&self, env: Environment, id: &str, event: &Value) -> EngineResult<WebhookResponse> {
@@ -240,6 +240,20 @@ impl Engine {
         let client = self.configured_client(env).await?;
         let path = stripe::path_of("payment_intents", &pi);
         Ok(Some(stripe::request(&client, Method::GET, &path, &Form::new(), &RequestOptions::NONE).await?))
+    }
+}
+
+/// The receiver does not normalise Stripe errors (§1.5: "not to the webhook route"): a Stripe
+/// failure while an event is applied is a plain exception in the reference, answered with 500
+/// `INTERNAL_ERROR` and its message, so that Stripe retries the delivery. The contract's own
+/// errors (e.g. 400 `PAYMENT_CONFIG_INVALID` for a missing key) pass through unchanged.
+fn handler_failure(e: EngineError) -> EngineError {
+    match e {
+        EngineError::RateLimited(message)
+        | EngineError::Upstream { message, .. }
+        | EngineError::PaymentDeclined { message, .. } => EngineError::ServerMessage(message),
+        EngineError::ConfigInvalid { status, message } if status != 400 => EngineError::ServerMessage(message),
+        other => other,
     }
 }
 

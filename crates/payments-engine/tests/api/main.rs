@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod common;
 mod config;
+mod errors;
 mod instances;
 mod lists;
 mod locking;

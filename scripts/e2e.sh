@@ -60,6 +60,10 @@ cd end2end
 rm -rf screenshots
 status=0
 npx playwright test "$@" || status=$?
+# The benchmark: every page's time to interactive (reported, never asserted).
+if [ "$status" = 0 ]; then
+  node measure-tti.mjs || status=$?
+fi
 if [ "$status" != 0 ]; then
   echo "--- server log ---"; cat "$WORK/server.log"
   echo "--- remote-mode server log ---"; cat "$WORK/remote.log"

@@ -43,9 +43,10 @@ pub enum BackendError {
 }
 
 impl From<BackendError> for crate::error::AppError {
+    /// Also sets the HTTP status of the server function's response, so `?` is enough.
     fn from(e: BackendError) -> Self {
         use crate::error::AppError;
-        match e {
+        let error = match e {
             // Server-side failures of the backend carry no user-facing detail.
             BackendError::Api { status, .. } if status >= 500 => {
                 tracing::error!(error = %e, "payments backend failed");
@@ -54,6 +55,11 @@ impl From<BackendError> for crate::error::AppError {
             BackendError::Api { status: 404, code, message } if !code.starts_with("PAYMENT_") => {
                 tracing::warn!(%code, %message, "payments backend: not found");
                 AppError::NotFound
+            }
+            // A Stripe key the backend checked and Stripe refused (401/403 with a `PAYMENT_…`
+            // code): about the key being set, and the message is for the user.
+            BackendError::Api { status: 401 | 403, code, message } if code.starts_with("PAYMENT_") => {
+                AppError::Rejected { status: 400, code, message }
             }
             BackendError::Api { status: 401, code, message } => {
                 // The console's own credential to the backend was refused: an operator problem.
@@ -69,7 +75,8 @@ impl From<BackendError> for crate::error::AppError {
                 tracing::error!(%cause, "payments backend unavailable");
                 AppError::BackendUnavailable
             }
-        }
+        };
+        crate::server::errors::fail(error)
     }
 }
 

@@ -1,9 +1,493 @@
 //! Payment history: filters, keyset pagination, CSV export of the filtered view, chart and status breakdown.
 
+use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::subscriptions::{StatusBadge, SubjectLink};
+use crate::backend::ListQuery;
+use crate::environment::Environment;
+use crate::error::AppError;
+use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::layout::use_env;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use payments_model::PaymentHistory;
+use serde::{Deserialize, Serialize};
+
+/// The row types of the engine's payment history.
+pub const TYPES: [(&str, &str); 3] =
+    [("one_time_payment", "One-time payment"), ("subscription_invoice", "Subscription invoice"), ("refund", "Refund")];
+
+/// The statuses a history row can have.
+pub const STATUSES: [&str; 6] = ["succeeded", "pending", "failed", "refunded", "partially_refunded", "canceled"];
+
+/// The filters of the history view, by their URL names (`subjectType`, `subjectId`, `type`,
+/// `status`, `customer`, `from`, `to`; dates as `YYYY-MM-DD`, `to` inclusive).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryFilters {
+    pub subject_type: String,
+    pub subject_id: String,
+    pub kind: String,
+    pub status: String,
+    pub customer: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl HistoryFilters {
+    /// Reads the filters from URL query pairs.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let v = |k: &str| get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
+        HistoryFilters {
+            subject_type: v("subjectType"),
+            subject_id: v("subjectId"),
+            kind: v("type"),
+            status: v("status"),
+            customer: v("customer"),
+            from: v("from"),
+            to: v("to"),
+        }
+    }
+
+    /// The URL query pairs of these filters.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        [
+            ("subjectType", &self.subject_type),
+            ("subjectId", &self.subject_id),
+            ("type", &self.kind),
+            ("status", &self.status),
+            ("customer", &self.customer),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect()
+    }
+
+    /// The backend query for these filters. A date-only `to` includes that whole day.
+    pub fn list_query(&self, limit: u32, cursor: Option<String>) -> Result<ListQuery, AppError> {
+        let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor, ..Default::default() };
+        match (self.subject_type.is_empty(), self.subject_id.is_empty()) {
+            (false, false) => q.subject = Some((self.subject_type.clone(), self.subject_id.clone())),
+            (true, true) => {}
+            _ => return Err(AppError::Invalid("Give both the subject type and the subject id.".into())),
+        }
+        let is_date = |s: &str| s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+        let to = if is_date(&self.to) { format!("{}T23:59:59.999Z", self.to) } else { self.to.clone() };
+        for (k, v) in
+            [("type", &self.kind), ("status", &self.status), ("customer", &self.customer), ("from", &self.from)]
+        {
+            if !v.is_empty() {
+                q.filters.insert(k.to_owned(), v.clone());
+            }
+        }
+        if !to.is_empty() {
+            q.filters.insert("to".into(), to);
+        }
+        Ok(q)
+    }
+}
+
+/// A page of payment history matching the filters, after `cursor`. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "support-history")]
+pub async fn list_history(
+    env: Environment,
+    filters: HistoryFilters,
+    cursor: String,
+    limit: u32,
+) -> Result<Listing<PaymentHistory>, AppError> {
+    let user = crate::auth::ssr::require_reader()?;
+    let backend = crate::server::state::app_state().backend;
+    let q = filters.list_query(limit, Some(cursor))?;
+    super::customers::list_with_fallback(q, |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.payment_history(&user, env, &q).await }
+    })
+    .await
+}
+
+/// Payments and refunds of one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    pub payments: u32,
+    pub refunds: u32,
+}
+
+/// The chart and the status breakdown of the filtered view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryStats {
+    /// Oldest first.
+    pub days: Vec<DayCount>,
+    /// `(status, rows)`, most frequent first.
+    pub statuses: Vec<(String, u32)>,
+    pub rows: u32,
+    /// More rows matched than were counted.
+    pub truncated: bool,
+}
+
+/// Most rows the summary reads.
+pub const SUMMARY_ROWS: usize = 2000;
+
+/// Counts rows per day and per status (pure, for tests).
+pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistoryStats {
+    use std::collections::BTreeMap;
+    let mut days: BTreeMap<String, DayCount> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
+    for r in rows {
+        let at = r.stripe_created_at.as_deref().unwrap_or(&r.created_at);
+        let date = at.get(..10).unwrap_or(at).to_owned();
+        let day = days.entry(date.clone()).or_insert(DayCount { date, payments: 0, refunds: 0 });
+        if r.kind == "refund" {
+            day.refunds += 1;
+        } else {
+            day.payments += 1;
+        }
+        *statuses.entry(r.status.clone()).or_default() += 1;
+    }
+    let mut statuses: Vec<(String, u32)> = statuses.into_iter().collect();
+    statuses.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    HistoryStats { days: days.into_values().collect(), statuses, rows: rows.len() as u32, truncated }
+}
+
+/// The chart and status breakdown of the filtered view (up to [`SUMMARY_ROWS`] rows). Any
+/// signed-in user.
+#[server(prefix = "/api/console", endpoint = "support-history-summary")]
+pub async fn history_summary(env: Environment, filters: HistoryFilters) -> Result<HistoryStats, AppError> {
+    let user = crate::auth::ssr::require_reader()?;
+    let backend = crate::server::state::app_state().backend;
+    let mut rows = Vec::new();
+    let mut cursor = String::new();
+    let mut truncated = false;
+    loop {
+        let q = filters.list_query(100, Some(cursor.clone()))?;
+        let listing = super::customers::list_with_fallback(q, |q| {
+            let (backend, user) = (backend.clone(), user.clone());
+            async move { backend.payment_history(&user, env, &q).await }
+        })
+        .await?;
+        rows.extend(listing.page.items);
+        match listing.page.next_cursor {
+            Some(next) if listing.notice.is_none() => {
+                if rows.len() >= SUMMARY_ROWS {
+                    truncated = true;
+                    break;
+                }
+                cursor = next;
+            }
+            _ => break,
+        }
+    }
+    Ok(summarize(&rows, truncated))
+}
 
 /// The page.
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    view! { <h1>"HistoryPage"</h1> }
+    let env = use_env();
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        HistoryFilters::from_lookup(|k| q.get(k))
+    });
+    let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
+    let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
+    let data = Resource::new(
+        move || (env.get(), filters.get(), cursor.get(), limit.get()),
+        |(env, filters, cursor, limit)| list_history(env, filters, cursor, limit),
+    );
+    let summary = Resource::new(move || (env.get(), filters.get()), |(env, filters)| history_summary(env, filters));
+    let csv_href = move || {
+        let pairs = filters.get().pairs();
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        format!("/export/{}/payment-history.csv{}", env.get(), query_string(&refs))
+    };
+    let f = move || filters.get();
+    view! {
+        <Title text="Payment history" />
+        <h1>"Payment history"</h1>
+        <p class="muted">"Payments, invoices and refunds recorded from Stripe's events, newest first."</p>
+        <form method="get" class="filters" data-testid="history-filters">
+            <label>"Subject type" <input type="text" name="subjectType" value=move || f().subject_type prop:value=move || f().subject_type placeholder="team" /></label>
+            <label>"Subject id" <input type="text" name="subjectId" value=move || f().subject_id prop:value=move || f().subject_id placeholder="acme" /></label>
+            <label>
+                "Type"
+                <select name="type">
+                    <option value="" selected=move || f().kind.is_empty()>"Any"</option>
+                    {TYPES
+                        .into_iter()
+                        .map(|(v, label)| view! { <option value=v selected=move || f().kind == v>{label}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Status"
+                <select name="status">
+                    <option value="" selected=move || f().status.is_empty()>"Any"</option>
+                    {STATUSES
+                        .into_iter()
+                        .map(|s| view! { <option value=s selected=move || f().status == s>{s}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>"Customer" <input type="text" name="customer" value=move || f().customer prop:value=move || f().customer placeholder="cus_…" /></label>
+            <label>"From" <input type="date" name="from" value=move || f().from prop:value=move || f().from /></label>
+            <label>"To" <input type="date" name="to" value=move || f().to prop:value=move || f().to /></label>
+            {move || {
+                (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
+            }}
+            <button type="submit" class="button-primary">"Filter"</button>
+            <a href="?" class="button-link">"Clear"</a>
+            <a href=csv_href class="button-secondary" download data-testid="csv-export">"Export CSV"</a>
+        </form>
+        <Suspense fallback=|| view! { <div class="skeleton history-summary-skeleton" aria-busy="true"></div> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Ok(s) => view! { <SummaryView summary=s /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| view! { <TableSkeleton /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Ok(listing) => {
+                        let mut pairs = filters.get_untracked().pairs();
+                        if limit.get_untracked() != DEFAULT_LIMIT {
+                            pairs.push(("limit".into(), limit.get_untracked().to_string()));
+                        }
+                        view! {
+                            <ListNotice notice=listing.notice />
+                            <HistoryTable env=env.get_untracked() rows=listing.page.items testid="history-table" />
+                            <Pager pairs on_first=cursor.get_untracked().is_empty() next=listing.page.next_cursor />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// The chart of payments and refunds per day, and the counts per status.
+#[component]
+fn SummaryView(summary: HistoryStats) -> impl IntoView {
+    let note = summary.truncated.then(|| {
+        view! { <p class="muted">{format!("Counted the newest {} matching rows only.", summary.rows)}</p> }
+    });
+    view! {
+        <section class="history-summary" aria-label="Summary">
+            <div class="card chart-card">
+                <h2>"Payments and refunds per day"</h2>
+                <DayChart days=summary.days />
+                {note}
+            </div>
+            <div class="card status-card">
+                <h2>"By status"</h2>
+                <table class="status-breakdown" data-testid="status-breakdown">
+                    <tbody>
+                        {summary.statuses.is_empty().then(|| view! { <tr><td class="muted">"No rows."</td></tr> })}
+                        {summary
+                            .statuses
+                            .into_iter()
+                            .map(|(s, n)| {
+                                let key = s.clone();
+                                view! {
+                                <tr data-status=key>
+                                    <th scope="row"><StatusBadge status=s /></th>
+                                    <td class="num">{n}</td>
+                                </tr>
+                            }})
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// Bars per day as inline SVG (no script): payments and refunds side by side, the newest 60 days
+/// that have rows.
+#[component]
+fn DayChart(days: Vec<DayCount>) -> impl IntoView {
+    if days.is_empty() {
+        return view! { <p class="muted chart-empty" data-testid="history-chart">"No payments in this view."</p> }
+            .into_any();
+    }
+    let days: Vec<DayCount> = days.iter().skip(days.len().saturating_sub(60)).cloned().collect();
+    let max = days.iter().map(|d| d.payments.max(d.refunds)).max().unwrap_or(1).max(1) as f64;
+    let (slot, bar, height, top, left) = (28.0, 11.0, 120.0, 8.0, 28.0);
+    let width = left + slot * days.len() as f64 + 8.0;
+    let every = days.len().div_ceil(8).max(1);
+    let scale = |n: u32| (n as f64 / max) * height;
+    let bars = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let x = left + slot * i as f64 + 2.0;
+            let (hp, hr) = (scale(d.payments), scale(d.refunds));
+            let label = (i % every == 0).then(|| {
+                view! {
+                    <text x=format!("{:.1}", x + bar) y=format!("{:.1}", top + height + 14.0) class="chart-label" text-anchor="middle">
+                        {d.date.get(5..).unwrap_or(&d.date).to_owned()}
+                    </text>
+                }
+            });
+            view! {
+                <g>
+                    <rect class="bar-payments" x=format!("{x:.1}") y=format!("{:.1}", top + height - hp) width=bar height=format!("{hp:.1}")>
+                        <title>{format!("{}: {} payments", d.date, d.payments)}</title>
+                    </rect>
+                    <rect class="bar-refunds" x=format!("{:.1}", x + bar) y=format!("{:.1}", top + height - hr) width=bar height=format!("{hr:.1}")>
+                        <title>{format!("{}: {} refunds", d.date, d.refunds)}</title>
+                    </rect>
+                    {label}
+                </g>
+            }
+        })
+        .collect_view();
+    let total_p: u32 = days.iter().map(|d| d.payments).sum();
+    let total_r: u32 = days.iter().map(|d| d.refunds).sum();
+    let aria = format!("Bar chart: {total_p} payments and {total_r} refunds over {} days", days.len());
+    view! {
+        <svg
+            class="history-chart"
+            data-testid="history-chart"
+            role="img"
+            aria-label=aria
+            viewBox=format!("0 0 {width:.0} {:.0}", top + height + 20.0)
+            width=format!("{width:.0}")
+            height=format!("{:.0}", top + height + 20.0)
+        >
+            <line class="chart-axis" x1=left y1=top + height x2=width - 4.0 y2=top + height />
+            <text x="2" y=format!("{:.0}", top + 8.0) class="chart-label">{format!("{max:.0}")}</text>
+            <text x="2" y=format!("{:.0}", top + height) class="chart-label">"0"</text>
+            {bars}
+        </svg>
+        <p class="chart-legend">
+            <span class="legend-swatch bar-payments-swatch"></span>" Payments and invoices "
+            <span class="legend-swatch bar-refunds-swatch"></span>" Refunds"
+        </p>
+    }
+    .into_any()
+}
+
+/// Payment history rows.
+#[component]
+pub fn HistoryTable(
+    env: Environment,
+    rows: Vec<PaymentHistory>,
+    testid: &'static str,
+    /// What an empty table says.
+    #[prop(default = "No payments match.")]
+    empty_text: &'static str,
+) -> impl IntoView {
+    let empty = rows.is_empty();
+    view! {
+        <div class="table-scroll">
+            <table class="data-table" data-testid=testid>
+                <thead>
+                    <tr>
+                        <th scope="col">"Date"</th>
+                        <th scope="col">"Type"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Amount"</th>
+                        <th scope="col" class="num">"Refunded"</th>
+                        <th scope="col">"Customer"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Reference"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {empty.then(|| view! { <tr><td colspan="8" class="empty">{empty_text}</td></tr> })}
+                    {rows
+                        .into_iter()
+                        .map(|p| {
+                            let currency = p.currency.clone().unwrap_or_default();
+                            let amount = p.amount.map(|a| money(a, &currency)).unwrap_or_else(|| "—".into());
+                            let refunded = p
+                                .amount_refunded
+                                .filter(|a| *a > 0)
+                                .map(|a| money(a, &currency))
+                                .unwrap_or_else(|| "—".into());
+                            let at = p.stripe_created_at.clone().unwrap_or_else(|| p.created_at.clone());
+                            let kind = TYPES.iter().find(|(v, _)| *v == p.kind).map_or(p.kind.clone(), |(_, l)| l.to_string());
+                            let reference = p
+                                .stripe_refund_id
+                                .clone()
+                                .or(p.stripe_invoice_id.clone())
+                                .or(p.stripe_payment_intent_id.clone())
+                                .or(p.stripe_checkout_session_id.clone())
+                                .unwrap_or_default();
+                            let customer = p.customer_email_snapshot.clone().or(p.stripe_customer_id.clone()).unwrap_or_else(|| "—".into());
+                            view! {
+                                <tr data-testid="history-row" data-type=p.kind.clone() data-status=p.status.clone()>
+                                    <td class="nowrap">{iso_short(&at)}</td>
+                                    <td>{kind}</td>
+                                    <td><StatusBadge status=p.status.clone() /></td>
+                                    <td class="num">{amount}</td>
+                                    <td class="num">{refunded}</td>
+                                    <td>{customer}</td>
+                                    <td><SubjectLink env subject_type=p.subject_type.clone() subject_id=p.subject_id.clone() /></td>
+                                    <td><code>{reference}</code>
+                                        {p.description.clone().map(|d| view! { <div class="muted small">{d}</div> })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, status: &str, at: &str) -> PaymentHistory {
+        serde_json::from_value(serde_json::json!({
+            "environment": "test", "type": kind, "status": status, "subjectType": null, "subjectId": null,
+            "stripeCustomerId": null, "customerEmailSnapshot": null, "stripeCheckoutSessionId": null,
+            "stripePaymentIntentId": null, "stripeInvoiceId": null, "stripeChargeId": null, "stripeRefundId": null,
+            "stripeSubscriptionId": null, "stripeProductId": null, "stripePriceId": null, "amount": 100,
+            "amountRefunded": 0, "currency": "usd", "description": null, "paidAt": null, "failedAt": null,
+            "refundedAt": null, "stripeCreatedAt": at, "createdAt": at, "updatedAt": at
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn summarizes_per_day_and_status() {
+        let rows = [
+            row("subscription_invoice", "succeeded", "2026-11-24T10:00:00.000Z"),
+            row("refund", "succeeded", "2026-11-24T11:00:00.000Z"),
+            row("one_time_payment", "failed", "2026-11-25T09:00:00.000Z"),
+        ];
+        let s = summarize(&rows, false);
+        assert_eq!(s.days.len(), 2);
+        assert_eq!((s.days[0].date.as_str(), s.days[0].payments, s.days[0].refunds), ("2026-11-24", 1, 1));
+        assert_eq!(s.statuses, vec![("succeeded".to_string(), 2), ("failed".to_string(), 1)]);
+    }
+
+    #[test]
+    fn filters_become_a_backend_query() {
+        let f = HistoryFilters {
+            subject_type: "team".into(),
+            subject_id: "acme".into(),
+            to: "2026-11-25".into(),
+            ..Default::default()
+        };
+        let q = f.list_query(10, None).unwrap();
+        assert_eq!(q.subject, Some(("team".into(), "acme".into())));
+        assert_eq!(q.filters.get("to").map(String::as_str), Some("2026-11-25T23:59:59.999Z"));
+        let half = HistoryFilters { subject_type: "team".into(), ..Default::default() };
+        assert!(half.list_query(10, None).is_err());
+    }
 }

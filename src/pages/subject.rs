@@ -1,9 +1,316 @@
 //! Everything about one billing subject (`/test/subjects/team/acme`): mapping, subscriptions, payments, events.
 
+use super::customers::{ListError, ListNotice, TableSkeleton};
+use super::history::HistoryTable;
+use super::subscriptions::{StatusBadge, SubscriptionsTable};
+use crate::environment::Environment;
+use crate::error::AppError;
+use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::layout::use_env;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use payments_model::{CustomerListItem, PaymentHistory, Subscription, WebhookEvent};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A customer whose subscriptions or payments carry the subject.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MappedCustomer {
+    pub id: String,
+    /// From the customers list, when the backend can search it.
+    pub details: Option<CustomerListItem>,
+    pub via_subscriptions: bool,
+    pub via_payments: bool,
+}
+
+/// Everything the subject page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubjectData {
+    pub customers: Vec<MappedCustomer>,
+    pub subscriptions: Vec<Subscription>,
+    pub subscriptions_more: bool,
+    /// Payments and invoices (no refunds), newest first.
+    pub payments: Vec<PaymentHistory>,
+    pub refunds: Vec<PaymentHistory>,
+    pub history_more: bool,
+    /// `None` when the backend has no event log.
+    pub events: Option<Vec<WebhookEvent>>,
+    pub notice: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Everything about one billing subject. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "support-subject")]
+pub async fn load_subject(env: Environment, subject_type: String, subject_id: String) -> Result<SubjectData, AppError> {
+    use crate::backend::ssr::BackendError;
+    use crate::backend::ListQuery;
+    let user = crate::auth::ssr::require_reader()?;
+    let backend = crate::server::state::app_state().backend;
+    let subject = Some((subject_type.trim().to_owned(), subject_id.trim().to_owned()));
+    // The contract's own parameters (subject + limit): every backend answers these.
+    let q = ListQuery { limit: Some(100), subject: subject.clone(), cursor: Some(String::new()), ..Default::default() };
+    let listing = super::customers::list_with_fallback(q.clone(), |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.subscriptions(&user, env, &q).await }
+    })
+    .await?;
+    let mut notice = listing.notice;
+    let subscriptions_more = listing.page.next_cursor.is_some();
+    let subscriptions = listing.page.items;
+    let history = super::customers::list_with_fallback(q, |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.payment_history(&user, env, &q).await }
+    })
+    .await?;
+    notice = notice.or(history.notice);
+    let history_more = history.page.next_cursor.is_some();
+    let (refunds, payments): (Vec<_>, Vec<_>) = history.page.items.into_iter().partition(|p| p.kind == "refund");
+
+    // Customer mapping: who pays for this subject.
+    let mut customers: BTreeMap<String, MappedCustomer> = BTreeMap::new();
+    let mut add = |id: &str, subs: bool| {
+        let c = customers.entry(id.to_owned()).or_insert(MappedCustomer {
+            id: id.to_owned(),
+            details: None,
+            via_subscriptions: false,
+            via_payments: false,
+        });
+        if subs {
+            c.via_subscriptions = true;
+        } else {
+            c.via_payments = true;
+        }
+    };
+    for s in &subscriptions {
+        add(&s.stripe_customer_id, true);
+    }
+    for p in payments.iter().chain(&refunds) {
+        if let Some(c) = &p.stripe_customer_id {
+            add(c, false);
+        }
+    }
+    for c in customers.values_mut().take(20) {
+        let mut cq = ListQuery { limit: Some(10), ..Default::default() };
+        cq.filters.insert("search".into(), c.id.clone());
+        if let Ok(page) = backend.customers(&user, env, &cq).await {
+            c.details = page.items.into_iter().find(|i| i.stripe_customer_id == c.id);
+        }
+    }
+
+    // Recent events about its subscriptions and customers.
+    let mut object_ids: Vec<String> = subscriptions.iter().map(|s| s.stripe_subscription_id.clone()).collect();
+    object_ids.extend(customers.keys().cloned());
+    // Then the invoices, payments and refunds of its newest history rows.
+    for p in payments.iter().chain(&refunds) {
+        for id in
+            [&p.stripe_invoice_id, &p.stripe_payment_intent_id, &p.stripe_checkout_session_id, &p.stripe_refund_id]
+                .into_iter()
+                .flatten()
+        {
+            if !object_ids.contains(id) {
+                object_ids.push(id.clone());
+            }
+        }
+    }
+    object_ids.truncate(30);
+    let mut events: Option<Vec<WebhookEvent>> = Some(Vec::new());
+    for id in &object_ids {
+        let mut eq = ListQuery { limit: Some(10), ..Default::default() };
+        eq.filters.insert("objectId".into(), id.clone());
+        match backend.webhook_events(&user, env, &eq).await {
+            Ok(page) => events.get_or_insert_with(Vec::new).extend(page.items),
+            Err(BackendError::Unsupported(_)) => {
+                events = None;
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(list) = &mut events {
+        list.sort_by(|a, b| b.received_at.cmp(&a.received_at).then_with(|| b.stripe_event_id.cmp(&a.stripe_event_id)));
+        list.dedup_by(|a, b| a.stripe_event_id == b.stripe_event_id);
+        list.truncate(25);
+    }
+    let labels = super::subscriptions::catalog_labels(&backend, &user, env).await;
+    Ok(SubjectData {
+        customers: customers.into_values().collect(),
+        subscriptions,
+        subscriptions_more,
+        payments,
+        refunds,
+        history_more,
+        events,
+        notice,
+        labels,
+    })
+}
 
 /// The page.
 #[component]
 pub fn SubjectPage() -> impl IntoView {
-    view! { <h1>"SubjectPage"</h1> }
+    let env = use_env();
+    let params = use_params_map();
+    let subject = Memo::new(move |_| {
+        let p = params.read();
+        (p.get("subject_type").unwrap_or_default(), p.get("subject_id").unwrap_or_default())
+    });
+    let data = Resource::new(move || (env.get(), subject.get()), |(env, (t, i))| load_subject(env, t, i));
+    let label = move || {
+        let (t, i) = subject.get();
+        format!("{t}:{i}")
+    };
+    view! {
+        <Title text=move || format!("Subject {}", label()) />
+        <p class="breadcrumbs"><a href=move || format!("/{}/subscriptions", env.get())>"← Subscriptions"</a></p>
+        <h1>"Subject " <code data-testid="subject-label">{label}</code></h1>
+        <Suspense fallback=|| view! { <TableSkeleton /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Ok(d) => {
+                        let (t, i) = subject.get_untracked();
+                        view! { <SubjectBody env=env.get_untracked() subject_type=t subject_id=i data=d /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn SubjectBody(env: Environment, subject_type: String, subject_id: String, data: SubjectData) -> impl IntoView {
+    let filter = [("subjectType", subject_type.as_str()), ("subjectId", subject_id.as_str())];
+    let subs_href = format!("/{env}/subscriptions{}", query_string(&filter));
+    let history_href = format!("/{env}/history{}", query_string(&filter));
+    let nothing = data.subscriptions.is_empty() && data.payments.is_empty() && data.refunds.is_empty();
+    view! {
+        <ListNotice notice=data.notice />
+        {nothing.then(|| view! {
+            <div class="notice" role="status"><p>"Nothing is recorded for this subject in this environment."</p></div>
+        })}
+        <section class="subject-section" aria-labelledby="subject-customers">
+            <h2 id="subject-customers">"Customers"</h2>
+            <CustomerMapping env customers=data.customers />
+        </section>
+        <section class="subject-section" aria-labelledby="subject-subscriptions">
+            <h2 id="subject-subscriptions">"Subscriptions"</h2>
+            <SubscriptionsTable env rows=data.subscriptions labels=data.labels />
+            {data.subscriptions_more.then(|| view! { <p><a href=subs_href.clone()>"All subscriptions of this subject →"</a></p> })}
+        </section>
+        <section class="subject-section" aria-labelledby="subject-payments">
+            <h2 id="subject-payments">"Payments"</h2>
+            <HistoryTable env rows=data.payments testid="subject-payments" empty_text="No payments recorded for this subject." />
+        </section>
+        <section class="subject-section" aria-labelledby="subject-refunds">
+            <h2 id="subject-refunds">"Refunds"</h2>
+            <HistoryTable env rows=data.refunds testid="subject-refunds" empty_text="No refunds." />
+            <p><a href=history_href>"Full payment history of this subject →"</a></p>
+        </section>
+        <section class="subject-section" aria-labelledby="subject-events">
+            <h2 id="subject-events">"Recent webhook events"</h2>
+            <EventsTable events=data.events />
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn CustomerMapping(env: Environment, customers: Vec<MappedCustomer>) -> impl IntoView {
+    if customers.is_empty() {
+        return view! { <p class="muted">"No customer is mapped to this subject."</p> }.into_any();
+    }
+    view! {
+        <table class="data-table" data-testid="subject-customers">
+            <thead>
+                <tr>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Name"</th>
+                    <th scope="col" class="num">"Total spend"</th>
+                    <th scope="col">"Seen on"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {customers
+                    .into_iter()
+                    .map(|c| {
+                        let href = format!("/{env}/customers{}", query_string(&[("search", &c.id)]));
+                        let seen = match (c.via_subscriptions, c.via_payments) {
+                            (true, true) => "subscriptions, payments",
+                            (true, false) => "subscriptions",
+                            _ => "payments",
+                        };
+                        let d = c.details.clone();
+                        let spend = d
+                            .as_ref()
+                            .and_then(|d| d.total_spend.zip(d.total_spend_currency.clone()))
+                            .map(|(t, cur)| money(t, &cur))
+                            .unwrap_or_else(|| "—".into());
+                        view! {
+                            <tr data-testid="subject-customer">
+                                <td>
+                                    <a href=href><code>{c.id.clone()}</code></a>
+                                    {d.as_ref().is_some_and(|d| d.deleted).then(|| view! { " " <span class="badge badge-danger">"deleted"</span> })}
+                                </td>
+                                <td>{d.as_ref().and_then(|d| d.email.clone()).unwrap_or_else(|| "—".into())}</td>
+                                <td>{d.as_ref().and_then(|d| d.name.clone()).unwrap_or_else(|| "—".into())}</td>
+                                <td class="num">{spend}</td>
+                                <td>{seen}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn EventsTable(events: Option<Vec<WebhookEvent>>) -> impl IntoView {
+    let Some(events) = events else {
+        return view! {
+            <div class="notice" role="status" data-testid="events-unsupported">
+                <p>"Unsupported: the remote payments backend keeps no webhook event log, so events cannot be shown here."</p>
+            </div>
+        }
+        .into_any();
+    };
+    if events.is_empty() {
+        return view! { <p class="muted" data-testid="subject-events">"No events received about this subject's subscriptions or customers."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="data-table" data-testid="subject-events">
+            <thead>
+                <tr>
+                    <th scope="col">"Received"</th>
+                    <th scope="col">"Event"</th>
+                    <th scope="col">"Object"</th>
+                    <th scope="col">"Processing"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {events
+                    .into_iter()
+                    .map(|e| {
+                        view! {
+                            <tr>
+                                <td class="nowrap">{iso_short(&e.received_at)}</td>
+                                <td><code>{e.event_type}</code> <div class="muted small">{e.stripe_event_id}</div></td>
+                                <td><code>{e.object_id.unwrap_or_default()}</code></td>
+                                <td>
+                                    <StatusBadge status=e.processing_status />
+                                    {e.last_error.map(|m| view! { <div class="error-text small">{m}</div> })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }

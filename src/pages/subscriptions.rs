@@ -1,15 +1,502 @@
 //! Subscriptions filtered by billing subject, status and customer, keyset-paginated, with a detail page.
 
+use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::history::HistoryTable;
+use crate::environment::Environment;
+use crate::error::AppError;
+use crate::ui::format::{iso_short, query_string, url_encode};
+use crate::ui::layout::use_env;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use payments_model::{PaymentHistory, Subscription};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Stripe's subscription statuses, for the filter.
+pub const STATUSES: [&str; 8] =
+    ["active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused"];
+
+/// The filters of the subscriptions list, as they appear in the URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionFilters {
+    pub subject_type: String,
+    pub subject_id: String,
+    pub status: String,
+    pub customer: String,
+}
+
+impl SubscriptionFilters {
+    /// The URL's query pairs (empty values are dropped when the link is built).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("subjectType".into(), self.subject_type.clone()),
+            ("subjectId".into(), self.subject_id.clone()),
+            ("status".into(), self.status.clone()),
+            ("customer".into(), self.customer.clone()),
+        ]
+    }
+}
+
+/// A page of subscriptions, with labels for the prices and products of their items.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionList {
+    pub listing: Listing<Subscription>,
+    /// Price and product ids to a readable label (best-effort, from the catalog).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Labels of the catalog's products (`Pro`) and prices (`Pro · $29.00 / month`).
+#[cfg(feature = "ssr")]
+pub async fn catalog_labels(
+    backend: &std::sync::Arc<dyn crate::backend::ssr::PaymentsBackend>,
+    user: &crate::auth::CurrentUser,
+    env: Environment,
+) -> BTreeMap<String, String> {
+    let Ok(catalog) = backend.catalog(user, env).await else { return BTreeMap::new() };
+    let mut labels: BTreeMap<String, String> =
+        catalog.products.iter().map(|p| (p.stripe_product_id.clone(), p.name.clone())).collect();
+    for price in &catalog.prices {
+        let product = price.stripe_product_id.as_ref().and_then(|p| labels.get(p)).cloned().unwrap_or_default();
+        let amount = price.unit_amount.map(|a| crate::ui::format::money(a, &price.currency)).unwrap_or_default();
+        let every = match (price.recurring_interval.as_deref(), price.recurring_interval_count) {
+            (Some(i), Some(n)) if n > 1 => format!(" / {n} {i}s"),
+            (Some(i), _) => format!(" / {i}"),
+            _ => String::new(),
+        };
+        let label = [product, format!("{amount}{every}")].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        labels.insert(price.stripe_price_id.clone(), label.join(" · "));
+    }
+    labels
+}
+
+/// A page of subscriptions matching the filters, after `cursor`. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "support-subscriptions")]
+pub async fn list_subscriptions(
+    env: Environment,
+    filters: SubscriptionFilters,
+    cursor: String,
+    limit: u32,
+) -> Result<SubscriptionList, AppError> {
+    use crate::backend::ListQuery;
+    let user = crate::auth::ssr::require_reader()?;
+    let backend = crate::server::state::app_state().backend;
+    let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor: Some(cursor), ..Default::default() };
+    let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
+    if !st.is_empty() || !si.is_empty() {
+        if st.is_empty() || si.is_empty() {
+            return Err(AppError::Invalid("Give both the subject type and the subject id.".into()));
+        }
+        q.subject = Some((st.to_owned(), si.to_owned()));
+    }
+    for (k, v) in [("status", &filters.status), ("customer", &filters.customer)] {
+        if !v.trim().is_empty() {
+            q.filters.insert(k.into(), v.trim().to_owned());
+        }
+    }
+    let listing = super::customers::list_with_fallback(q, |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.subscriptions(&user, env, &q).await }
+    })
+    .await?;
+    let labels = catalog_labels(&backend, &user, env).await;
+    Ok(SubscriptionList { listing, labels })
+}
+
+/// The status of a subscription, coloured.
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let class = match status.as_str() {
+        "active" | "succeeded" | "processed" | "paid" => "badge badge-ok",
+        "past_due" | "unpaid" | "failed" | "canceled" | "incomplete_expired" => "badge badge-danger",
+        "trialing" | "paused" | "incomplete" | "pending" | "refunded" | "partially_refunded" => "badge badge-warn",
+        _ => "badge",
+    };
+    view! { <span class=class data-testid="status">{status}</span> }
+}
+
+/// A link to the subject page, or a dash.
+#[component]
+pub fn SubjectLink(env: Environment, subject_type: Option<String>, subject_id: Option<String>) -> impl IntoView {
+    match (subject_type, subject_id) {
+        (Some(t), Some(i)) => {
+            let href = format!("/{env}/subjects/{}/{}", url_encode(&t), url_encode(&i));
+            view! { <a href=href data-testid="subject-link">{format!("{t}:{i}")}</a> }.into_any()
+        }
+        _ => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
 
 /// The page.
 #[component]
 pub fn SubscriptionsPage() -> impl IntoView {
-    view! { <h1>"SubscriptionsPage"</h1> }
+    let env = use_env();
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        SubscriptionFilters {
+            subject_type: q.get("subjectType").unwrap_or_default(),
+            subject_id: q.get("subjectId").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            customer: q.get("customer").unwrap_or_default(),
+        }
+    });
+    let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
+    let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
+    let data = Resource::new(
+        move || (env.get(), filters.get(), cursor.get(), limit.get()),
+        |(env, filters, cursor, limit)| list_subscriptions(env, filters, cursor, limit),
+    );
+    view! {
+        <Title text="Subscriptions" />
+        <h1>"Subscriptions"</h1>
+        <p class="muted">"Newest change first. Filter by billing subject, status or customer; open a row for its items."</p>
+        <form method="get" class="filters" data-testid="subscription-filters">
+            <label>
+                "Subject type"
+                <input type="text" name="subjectType" value=move || filters.get().subject_type prop:value=move || filters.get().subject_type placeholder="team" />
+            </label>
+            <label>
+                "Subject id"
+                <input type="text" name="subjectId" value=move || filters.get().subject_id prop:value=move || filters.get().subject_id placeholder="acme" />
+            </label>
+            <label>
+                "Status"
+                <select name="status">
+                    <option value="" selected=move || filters.get().status.is_empty()>"Any"</option>
+                    {STATUSES
+                        .into_iter()
+                        .map(|s| view! { <option value=s selected=move || filters.get().status == s>{s}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Customer"
+                <input type="text" name="customer" value=move || filters.get().customer prop:value=move || filters.get().customer placeholder="cus_…" />
+            </label>
+            {move || {
+                (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
+            }}
+            <button type="submit" class="button-primary">"Filter"</button>
+            <a href="?" class="button-link">"Clear"</a>
+        </form>
+        <Suspense fallback=|| view! { <TableSkeleton /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Ok(list) => {
+                        let mut pairs = filters.get_untracked().pairs();
+                        if limit.get_untracked() != DEFAULT_LIMIT {
+                            pairs.push(("limit".into(), limit.get_untracked().to_string()));
+                        }
+                        view! {
+                            <ListNotice notice=list.listing.notice />
+                            <SubscriptionsTable env=env.get_untracked() rows=list.listing.page.items labels=list.labels />
+                            <Pager pairs on_first=cursor.get_untracked().is_empty() next=list.listing.page.next_cursor />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// Subscriptions, each row expandable to its items.
+#[component]
+pub fn SubscriptionsTable(
+    env: Environment,
+    rows: Vec<Subscription>,
+    labels: BTreeMap<String, String>,
+) -> impl IntoView {
+    let empty = rows.is_empty();
+    view! {
+        <div class="table-scroll">
+            <table class="data-table" data-testid="subscriptions-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Subscription"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Customer"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Current period ends"</th>
+                    </tr>
+                </thead>
+                {empty.then(|| view! { <tbody><tr><td colspan="5" class="empty">"No subscriptions match."</td></tr></tbody> })}
+                {rows
+                        .into_iter()
+                        .map(|s| {
+                            let detail = format!("/{env}/subscriptions/{}", url_encode(&s.stripe_subscription_id));
+                            let customer = format!("/{env}/subscriptions{}", query_string(&[("customer", &s.stripe_customer_id)]));
+                            let count = s.items.len();
+                            let first = s
+                                .items
+                                .first()
+                                .and_then(|i| i.stripe_price_id.as_ref())
+                                .and_then(|p| labels.get(p))
+                                .map(|l| format!(" · {l}"))
+                                .unwrap_or_default();
+                            let summary = format!("{count} item{}{first}", if count == 1 { "" } else { "s" });
+                            // One group per subscription: its row, then its expandable items.
+                            view! {
+                                <tbody class="subscription-group" data-testid="subscription-row" data-id=s.stripe_subscription_id.clone()>
+                                <tr class="subscription-main">
+                                    <td><a href=detail data-testid="subscription-link"><code>{s.stripe_subscription_id.clone()}</code></a></td>
+                                    <td><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></td>
+                                    <td><a href=customer title="Filter by this customer"><code>{s.stripe_customer_id.clone()}</code></a></td>
+                                    <td>
+                                        <StatusBadge status=s.status.clone() />
+                                        {s.cancel_at_period_end.then(|| view! { " " <span class="badge badge-warn">"cancels at period end"</span> })}
+                                    </td>
+                                    <td class="nowrap">{s.current_period_end.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                                <tr class="subscription-items-row">
+                                    <td colspan="5">
+                                        <details class="sub-items" data-testid="subscription-items">
+                                            <summary>{summary}</summary>
+                                            <ItemsList items=s.items labels=labels.clone() />
+                                        </details>
+                                    </td>
+                                </tr>
+                                </tbody>
+                            }
+                        })
+                        .collect_view()}
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// The items of one subscription, compact, for an expanded row: price, product, quantity.
+#[component]
+fn ItemsList(items: Vec<payments_model::SubscriptionItem>, labels: BTreeMap<String, String>) -> impl IntoView {
+    let label = move |id: &Option<String>| match id {
+        Some(id) => {
+            let name = labels.get(id).filter(|l| !l.is_empty()).cloned();
+            view! { {name.map(|n| view! { <span>{n}</span> " " })} <code class="muted small">{id.clone()}</code> }
+                .into_any()
+        }
+        None => view! { "—" }.into_any(),
+    };
+    view! {
+        <ul class="items-list">
+            {items
+                .into_iter()
+                .map(|i| {
+                    view! {
+                        <li data-testid="item-row">
+                            <dl>
+                                <dt>"Price"</dt>
+                                <dd>{label(&i.stripe_price_id)}</dd>
+                                <dt>"Product"</dt>
+                                <dd>{label(&i.stripe_product_id)}</dd>
+                                <dt>"Quantity"</dt>
+                                <dd>{i.quantity.map(|q| q.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                            </dl>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The items of one subscription: price, product, quantity.
+#[component]
+fn ItemsTable(items: Vec<payments_model::SubscriptionItem>, labels: BTreeMap<String, String>) -> impl IntoView {
+    let label = move |id: &Option<String>| match id {
+        Some(id) => match labels.get(id) {
+            Some(l) if !l.is_empty() => view! { {l.clone()} " " <code class="muted">{id.clone()}</code> }.into_any(),
+            _ => view! { <code>{id.clone()}</code> }.into_any(),
+        },
+        None => view! { "—" }.into_any(),
+    };
+    view! {
+        <table class="items-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Price"</th>
+                    <th scope="col">"Product"</th>
+                    <th scope="col" class="num">"Quantity"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {items
+                    .into_iter()
+                    .map(|i| {
+                        view! {
+                            <tr data-testid="item-row">
+                                <td>{label(&i.stripe_price_id)}</td>
+                                <td>{label(&i.stripe_product_id)}</td>
+                                <td class="num">{i.quantity.map(|q| q.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// Everything about one subscription, and its payments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionInfo {
+    pub subscription: Subscription,
+    pub labels: BTreeMap<String, String>,
+    /// Payment history of its subject (or customer), newest first; this subscription's rows
+    /// carry its id.
+    pub payments: Vec<PaymentHistory>,
+    pub notice: Option<String>,
+}
+
+/// Finds one subscription (the list has no single-item route: pages through it) with its
+/// payments. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "support-subscription")]
+pub async fn subscription_detail(env: Environment, id: String) -> Result<SubscriptionInfo, AppError> {
+    use crate::backend::ListQuery;
+    let user = crate::auth::ssr::require_reader()?;
+    let backend = crate::server::state::app_state().backend;
+    let mut notice = None;
+    let mut cursor = String::new();
+    let mut found = None;
+    for _ in 0..100 {
+        let q = ListQuery { limit: Some(100), cursor: Some(cursor.clone()), ..Default::default() };
+        let listing = super::customers::list_with_fallback(q, |q| {
+            let (backend, user) = (backend.clone(), user.clone());
+            async move { backend.subscriptions(&user, env, &q).await }
+        })
+        .await?;
+        notice = notice.or(listing.notice);
+        found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
+        match (&found, listing.page.next_cursor) {
+            (None, Some(next)) => cursor = next,
+            _ => break,
+        }
+    }
+    let Some(subscription) = found else { return Err(crate::server::errors::fail(AppError::NotFound)) };
+    let mut q = ListQuery { limit: Some(100), ..Default::default() };
+    match (&subscription.subject_type, &subscription.subject_id) {
+        (Some(t), Some(i)) => q.subject = Some((t.clone(), i.clone())),
+        _ => {
+            q.filters.insert("customer".into(), subscription.stripe_customer_id.clone());
+        }
+    }
+    let history = super::customers::list_with_fallback(q, |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.payment_history(&user, env, &q).await }
+    })
+    .await?;
+    let payments = if history.notice.is_some() {
+        // Unfiltered: keep only the rows that belong here.
+        history
+            .page
+            .items
+            .into_iter()
+            .filter(|p| p.stripe_customer_id.as_deref() == Some(subscription.stripe_customer_id.as_str()))
+            .collect()
+    } else {
+        history.page.items
+    };
+    let labels = catalog_labels(&backend, &user, env).await;
+    Ok(SubscriptionInfo { subscription, labels, payments, notice: notice.or(history.notice) })
 }
 
 /// One subscription.
 #[component]
 pub fn SubscriptionDetailPage() -> impl IntoView {
-    view! { <h1>"Subscription"</h1> }
+    let env = use_env();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let data = Resource::new(move || (env.get(), id.get()), |(env, id)| subscription_detail(env, id));
+    view! {
+        <Title text=move || format!("Subscription {}", id.get()) />
+        <p class="breadcrumbs"><a href=move || format!("/{}/subscriptions", env.get())>"← Subscriptions"</a></p>
+        <h1>"Subscription " <code>{move || id.get()}</code></h1>
+        <Suspense fallback=|| view! { <TableSkeleton /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Ok(d) => view! { <DetailBody env=env.get_untracked() detail=d /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
+    let s = detail.subscription;
+    let when = |v: &Option<String>| v.as_deref().map(iso_short).unwrap_or_else(|| "—".into());
+    let period = format!("{} → {}", when(&s.current_period_start), when(&s.current_period_end));
+    let trial = match (&s.trial_start, &s.trial_end) {
+        (None, None) => "none".to_string(),
+        _ => format!("{} → {}", when(&s.trial_start), when(&s.trial_end)),
+    };
+    let customer_href = format!("/{env}/customers{}", query_string(&[("search", &s.stripe_customer_id)]));
+    let history_href = format!("/{env}/history{}", query_string(&[("customer", &s.stripe_customer_id)]));
+    let own_id = s.stripe_subscription_id.clone();
+    let (own, other): (Vec<_>, Vec<_>) =
+        detail.payments.into_iter().partition(|p| p.stripe_subscription_id.as_deref() == Some(own_id.as_str()));
+    let metadata = s.metadata.clone();
+    view! {
+        <ListNotice notice=detail.notice />
+        <section class="card detail-card" data-testid="subscription-detail">
+            <dl class="detail-grid">
+                <dt>"Status"</dt>
+                <dd><StatusBadge status=s.status.clone() /></dd>
+                <dt>"Subject"</dt>
+                <dd><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></dd>
+                <dt>"Customer"</dt>
+                <dd><a href=customer_href><code>{s.stripe_customer_id.clone()}</code></a> " · " <a href=history_href>"payments"</a></dd>
+                <dt>"Current period"</dt>
+                <dd>{period}</dd>
+                <dt>"Cancel at period end"</dt>
+                <dd data-testid="cancel-at-period-end">{if s.cancel_at_period_end { "yes" } else { "no" }}</dd>
+                <dt>"Cancels at"</dt>
+                <dd>{when(&s.cancel_at)}</dd>
+                <dt>"Canceled at"</dt>
+                <dd>{when(&s.canceled_at)}</dd>
+                <dt>"Trial"</dt>
+                <dd>{trial}</dd>
+                <dt>"Latest invoice"</dt>
+                <dd><code>{s.latest_invoice_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"Created"</dt>
+                <dd>{iso_short(&s.created_at)}</dd>
+                <dt>"Last synced"</dt>
+                <dd>{iso_short(&s.synced_at)}</dd>
+            </dl>
+        </section>
+        <h2>"Metadata"</h2>
+        {if metadata.is_empty() {
+            view! { <p class="muted">"No metadata."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data-table metadata-table" data-testid="subscription-metadata">
+                    <tbody>
+                        {metadata
+                            .into_iter()
+                            .map(|(k, v)| view! { <tr><th scope="row"><code>{k}</code></th><td>{v}</td></tr> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        }}
+        <h2>"Items"</h2>
+        <ItemsTable items=s.items labels=detail.labels />
+        <h2>"Payments of this subscription"</h2>
+        <HistoryTable env rows=own testid="subscription-payments" empty_text="No payments of this subscription recorded yet." />
+        {(!other.is_empty()).then(|| {
+            view! {
+                <h2>"Other payments of the same subject or customer"</h2>
+                <HistoryTable env rows=other testid="related-payments" />
+            }
+        })}
+    }
+    .into_any()
 }

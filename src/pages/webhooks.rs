@@ -1,9 +1,449 @@
 //! The managed Stripe webhook endpoint (admins configure, support reads) and the event log with re-processing.
+//!
+//! Filters and the page cursor live in the URL (`?status=failed&type=invoice.paid&cursor=…`), so a
+//! view of the log survives a reload and can be pasted to a colleague.
 
+use crate::backend::Connection;
+use crate::environment::Environment;
+use crate::error::AppError;
+use crate::ui::confirm::ConfirmDialog;
+use crate::ui::format::{iso_short, query_string};
+use crate::ui::layout::{use_env, use_user};
+use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use payments_model::{Page, WebhookEvent, WebhookResponse};
+use serde::{Deserialize, Serialize};
+
+/// Processing states an event can be in, for the status filter.
+const STATUSES: [&str; 4] = ["pending", "processed", "failed", "ignored"];
+
+/// The managed endpoint of an environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointDetails {
+    /// The environment's connection (endpoint id, URL, configured at).
+    pub connection: Option<Connection>,
+    /// The event types the managed endpoint subscribes to.
+    pub events: Vec<String>,
+}
+
+/// The environment's managed webhook endpoint. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "webhook-endpoint")]
+pub async fn webhook_endpoint_details(environment: Environment) -> Result<EndpointDetails, AppError> {
+    let user = crate::auth::ssr::require_reader()?;
+    let state = crate::server::state::app_state();
+    let connections = state.backend.status(&user).await.map_err(|e| crate::server::errors::fail(e.into()))?;
+    Ok(EndpointDetails {
+        connection: connections.into_iter().find(|c| c.environment == environment),
+        events: payments_engine::MANAGED_WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+    })
+}
+
+/// Creates (or recreates) the managed endpoint in Stripe. Admins only.
+#[server(prefix = "/api/console", endpoint = "webhook-configure")]
+pub async fn configure_managed_webhook(environment: Environment) -> Result<Connection, AppError> {
+    let user = crate::auth::ssr::require_admin()?;
+    let state = crate::server::state::app_state();
+    Ok(state
+        .backend
+        .configure_webhook(&user, environment)
+        .await
+        .map_err(|e| crate::server::errors::fail(e.into()))?
+        .connection)
+}
+
+/// A page of received events, newest first. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "webhook-events")]
+pub async fn list_webhook_events(
+    environment: Environment,
+    status: Option<String>,
+    event_type: Option<String>,
+    cursor: Option<String>,
+) -> Result<Page<WebhookEvent>, AppError> {
+    let user = crate::auth::ssr::require_reader()?;
+    let state = crate::server::state::app_state();
+    let mut q =
+        crate::backend::ListQuery { limit: Some(25), cursor: cursor.filter(|c| !c.is_empty()), ..Default::default() };
+    if let Some(s) = status.filter(|s| !s.trim().is_empty()) {
+        q.filters.insert("status".into(), s);
+    }
+    if let Some(t) = event_type.filter(|t| !t.trim().is_empty()) {
+        q.filters.insert("type".into(), t);
+    }
+    state.backend.webhook_events(&user, environment, &q).await.map_err(|e| crate::server::errors::fail(e.into()))
+}
+
+/// Processes a stored event again. Admins only.
+#[server(prefix = "/api/console", endpoint = "webhook-reprocess")]
+pub async fn reprocess_webhook_event(environment: Environment, event_id: String) -> Result<WebhookResponse, AppError> {
+    let user = crate::auth::ssr::require_admin()?;
+    let state = crate::server::state::app_state();
+    state
+        .backend
+        .reprocess_event(&user, environment, &event_id)
+        .await
+        .map_err(|e| crate::server::errors::fail(e.into()))
+}
+
+/// The badge class of a processing status.
+fn status_badge(status: &str) -> &'static str {
+    match status {
+        "processed" => "badge badge-ok",
+        "failed" => "badge badge-danger",
+        "pending" => "badge badge-warn",
+        _ => "badge",
+    }
+}
 
 /// The page.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    view! { <h1>"WebhooksPage"</h1> }
+    let env = use_env();
+    let can_write = use_user().role.can_write();
+    let toasts = use_toasts();
+    let query = use_query_map();
+    let status_q = Memo::new(move |_| query.read().get("status").unwrap_or_default());
+    let type_q = Memo::new(move |_| query.read().get("type").unwrap_or_default());
+    let cursor_q = Memo::new(move |_| query.read().get("cursor").filter(|c| !c.is_empty()));
+
+    let endpoint_version = RwSignal::new(0u32);
+    let endpoint = Resource::new(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
+    let events_version = RwSignal::new(0u32);
+    let events = Resource::new(
+        move || (env.get(), status_q.get(), type_q.get(), cursor_q.get(), events_version.get()),
+        |(e, s, t, c, _)| list_webhook_events(e, Some(s), Some(t), c),
+    );
+
+    let configure = ServerAction::<ConfigureManagedWebhook>::new();
+    let confirm_configure = RwSignal::new(false);
+    Effect::new(move |_| {
+        let Some(result) = configure.value().get() else { return };
+        match result {
+            Ok(c) => {
+                toasts.success(format!(
+                    "Webhook endpoint configured: {}",
+                    c.webhook_endpoint_url.unwrap_or_else(|| c.webhook_endpoint_id.unwrap_or_default())
+                ));
+                endpoint_version.update(|v| *v += 1);
+            }
+            Err(e) => toasts.error(format!("The webhook endpoint was not configured: {e}")),
+        }
+    });
+
+    let reprocess = ServerAction::<ReprocessWebhookEvent>::new();
+    let target = RwSignal::new(None::<String>);
+    let confirm_reprocess = RwSignal::new(false);
+    let ask_reprocess = Callback::new(move |id: String| {
+        target.set(Some(id));
+        confirm_reprocess.set(true);
+    });
+    Effect::new(move |_| {
+        let Some(result) = reprocess.value().get() else { return };
+        let id = target.get_untracked().unwrap_or_default();
+        match result {
+            Ok(r) => {
+                let status = r.event.as_ref().map(|e| e.processing_status.clone()).unwrap_or_else(|| "done".into());
+                let effect = if r.handled { "changes applied" } else { "nothing to change" };
+                toasts.success(format!("Event {id} re-processed: {status} ({effect})."));
+            }
+            Err(e) => toasts.error(format!("Event {id} could not be re-processed: {e}")),
+        }
+        events_version.update(|v| *v += 1);
+    });
+
+    // The filter form: plain GET without JavaScript, a client-side navigation with it.
+    let status_in = RwSignal::new(String::new());
+    let type_in = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        status_in.set(status_q.get());
+        type_in.set(type_q.get());
+    });
+    let navigate = use_navigate();
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let status = status_in.get_untracked();
+        let ty = type_in.get_untracked();
+        let qs = query_string(&[("status", status.as_str()), ("type", ty.trim())]);
+        navigate(&format!("/{}/webhooks{qs}", env.get_untracked()), Default::default());
+    };
+
+    view! {
+        <Title text="Webhooks" />
+        <h1>"Webhooks"</h1>
+        <p class="muted">
+            "Stripe sends changes to the console's managed endpoint; every event received is logged below with how it was processed."
+        </p>
+
+        <Transition fallback=|| view! { <div class="skeleton endpoint-skeleton" aria-busy="true"></div> }>
+            {move || Suspend::new(async move {
+                let details = endpoint.await?;
+                Ok::<_, AppError>(view! {
+                    <EndpointCard details can_write on_configure=Callback::new(move |_| confirm_configure.set(true)) />
+                })
+            })}
+        </Transition>
+
+        <section class="event-log" aria-labelledby="event-log-title">
+            <h2 id="event-log-title">"Event log"</h2>
+            <form class="filters" method="get" on:submit=apply data-testid="event-filters">
+                <div class="filter">
+                    <label for="event-filter-status">"Status"</label>
+                    <select
+                        id="event-filter-status"
+                        name="status"
+                        data-testid="filter-status"
+                        prop:value=move || status_in.get()
+                        on:change=move |ev| status_in.set(event_target_value(&ev))
+                    >
+                        <option value="" selected=move || status_q.get().is_empty()>"Any"</option>
+                        {STATUSES
+                            .iter()
+                            .map(|s| {
+                                let s = *s;
+                                view! { <option value=s selected=move || status_q.get() == s>{s}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="filter">
+                    <label for="event-filter-type">"Event type"</label>
+                    <input
+                        id="event-filter-type"
+                        type="text"
+                        name="type"
+                        placeholder="invoice.paid"
+                        autocomplete="off"
+                        data-testid="filter-type"
+                        prop:value=move || type_in.get()
+                        on:input=move |ev| type_in.set(event_target_value(&ev))
+                    />
+                </div>
+                <button type="submit" class="button-secondary">"Apply filters"</button>
+                <Show when=move || !status_q.get().is_empty() || !type_q.get().is_empty()>
+                    <a href=move || format!("/{}/webhooks", env.get())>"Clear filters"</a>
+                </Show>
+            </form>
+            <Transition fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Err(AppError::Unsupported(message)) => view! {
+                            <div class="notice" role="status" data-testid="events-unsupported">
+                                <p>"The event log is not available with this payments backend."</p>
+                                <p class="muted">{message}</p>
+                            </div>
+                        }
+                        .into_any(),
+                        Err(e) => view! {
+                            <p class="error-panel" role="alert" data-testid="events-error">{e.to_string()}</p>
+                        }
+                        .into_any(),
+                        Ok(page) => view! {
+                            <EventTable
+                                page
+                                can_write
+                                on_reprocess=ask_reprocess
+                                status=status_q.get_untracked()
+                                event_type=type_q.get_untracked()
+                                paged=cursor_q.get_untracked().is_some()
+                            />
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+
+        <ConfirmDialog
+            open=confirm_configure
+            title=Signal::derive(move || format!("Configure the {} webhook endpoint?", env.get().label().to_lowercase()))
+            message=Signal::derive(move || {
+                format!(
+                    "The console creates its managed endpoint in the {} Stripe account (replacing the previous one) with a new signing secret. Events Stripe sends in between may need a re-sync.",
+                    env.get().label().to_lowercase()
+                )
+            })
+            confirm_label="Configure endpoint"
+            on_confirm=Callback::new(move |_| {
+                configure.dispatch(ConfigureManagedWebhook { environment: env.get_untracked() });
+            })
+        />
+        <ConfirmDialog
+            open=confirm_reprocess
+            title=Signal::derive(move || format!("Re-process {}?", target.get().unwrap_or_default()))
+            message="The stored event is applied to the mirror again, as if Stripe had just sent it."
+            confirm_label="Re-process"
+            on_confirm=Callback::new(move |_| {
+                if let Some(id) = target.get_untracked() {
+                    reprocess.dispatch(ReprocessWebhookEvent { environment: env.get_untracked(), event_id: id });
+                }
+            })
+        />
+    }
+}
+
+/// The managed endpoint's details, with the (re)configure button for admins.
+#[component]
+fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callback<()>) -> impl IntoView {
+    let c = details.connection;
+    let id = c.as_ref().and_then(|c| c.webhook_endpoint_id.clone());
+    let configured = id.is_some();
+    let has_key = c.as_ref().is_some_and(|c| c.masked_key.is_some());
+    let url = c.as_ref().and_then(|c| c.webhook_endpoint_url.clone());
+    let at = c.as_ref().and_then(|c| c.webhook_configured_at.clone());
+    let events = details.events;
+    let count = events.len();
+    view! {
+        <section class="card endpoint-card" aria-label="Managed endpoint" data-testid="endpoint-card">
+            <dl class="endpoint-facts">
+                <dt>"Endpoint"</dt>
+                <dd>
+                    <code data-testid="endpoint-id">{id.unwrap_or_else(|| "not configured".into())}</code>
+                    {if configured {
+                        view! { <span class="badge badge-ok endpoint-badge">"configured"</span> }.into_any()
+                    } else {
+                        view! { <span class="badge badge-danger endpoint-badge">"missing"</span> }.into_any()
+                    }}
+                </dd>
+                <dt>"URL"</dt>
+                <dd data-testid="endpoint-url">{url.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Configured at"</dt>
+                <dd data-testid="endpoint-configured-at">{at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Events"</dt>
+                <dd>
+                    <details>
+                        <summary>{format!("The managed set ({count} event types)")}</summary>
+                        <ul class="event-types">
+                            {events.into_iter().map(|e| view! { <li><code>{e}</code></li> }).collect_view()}
+                        </ul>
+                    </details>
+                </dd>
+            </dl>
+            {(!configured).then(|| view! {
+                <p class="field-hint">"Without an endpoint, changes made in Stripe do not reach the console."</p>
+            })}
+            {can_write.then(|| {
+                view! {
+                    <button
+                        type="button"
+                        class="button-primary"
+                        data-testid="configure-webhook"
+                        disabled=!has_key
+                        title=(!has_key).then_some("Set a secret key first")
+                        on:click=move |_| on_configure.run(())
+                    >
+                        {if configured { "Reconfigure endpoint" } else { "Configure endpoint" }}
+                    </button>
+                }
+            })}
+        </section>
+    }
+}
+
+/// A page of events, with the pager.
+#[component]
+fn EventTable(
+    page: Page<WebhookEvent>,
+    can_write: bool,
+    on_reprocess: Callback<String>,
+    status: String,
+    event_type: String,
+    paged: bool,
+) -> impl IntoView {
+    let env = use_env();
+    let columns = if can_write { "8" } else { "7" };
+    let filtered = !status.is_empty() || !event_type.is_empty();
+    let first_href = {
+        let qs = query_string(&[("status", status.as_str()), ("type", event_type.as_str())]);
+        format!("/{}/webhooks{qs}", env.get_untracked())
+    };
+    let next_href = page.next_cursor.as_ref().map(|c| {
+        let qs = query_string(&[("status", status.as_str()), ("type", event_type.as_str()), ("cursor", c.as_str())]);
+        format!("/{}/webhooks{qs}", env.get_untracked())
+    });
+    let empty = if filtered { "No events match these filters." } else { "No events received yet." };
+    view! {
+        <table class="data-table event-table" data-testid="event-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Type"</th>
+                    <th scope="col">"Object"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col" class="num">"Attempts"</th>
+                    <th scope="col">"Last error"</th>
+                    <th scope="col">"Received"</th>
+                    <th scope="col">"Processed"</th>
+                    {can_write.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {page.items.is_empty().then(|| view! {
+                    <tr><td colspan=columns class="empty" data-testid="events-empty">{empty}</td></tr>
+                })}
+                {page
+                    .items
+                    .into_iter()
+                    .map(|e| {
+                        let id = e.stripe_event_id.clone();
+                        let object_type = e.object_type.clone().unwrap_or_else(|| "—".into());
+                        let object_id = e.object_id.clone();
+                        view! {
+                            <tr data-testid="event-row" data-event-id=id.clone()>
+                                <td>
+                                    <code data-testid="event-type">{e.event_type.clone()}</code>
+                                    <div class="muted event-id">{id.clone()}</div>
+                                </td>
+                                <td class="event-object" data-testid="event-object">
+                                    {object_type}
+                                    {object_id.map(|i| view! { <div class="muted event-id"><code>{i}</code></div> })}
+                                </td>
+                                <td>
+                                    <span class=status_badge(&e.processing_status) data-testid="event-status">
+                                        {e.processing_status.clone()}
+                                    </span>
+                                </td>
+                                <td class="num" data-testid="event-attempts">{e.attempt_count}</td>
+                                <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
+                                <td class="event-time">{iso_short(&e.received_at)}</td>
+                                <td class="event-time">{e.processed_at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                {can_write.then(|| {
+                                    let label = format!("Re-process {id}");
+                                    let id = id.clone();
+                                    view! {
+                                        <td>
+                                            <button
+                                                type="button"
+                                                class="button-secondary nowrap"
+                                                data-testid="reprocess"
+                                                aria-label=label
+                                                on:click=move |_| on_reprocess.run(id.clone())
+                                            >
+                                                "Re-process"
+                                            </button>
+                                        </td>
+                                    }
+                                })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            {paged.then(|| view! { <a href=first_href data-testid="events-newest">"Newest"</a> })}
+            {next_href.map(|href| view! { <a href=href rel="next" data-testid="events-older">"Older →"</a> })}
+        </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_have_badges() {
+        assert_eq!(status_badge("failed"), "badge badge-danger");
+        assert_eq!(status_badge("processed"), "badge badge-ok");
+        assert_eq!(status_badge("ignored"), "badge");
+    }
 }

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/export/{env}/payment-history.csv", get(super::export::payment_history_csv))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod crypto;
 pub mod db;
 pub mod errors;
+pub mod export;
 pub mod http;
 pub mod ids;
 pub mod payments;

@@ -3,6 +3,9 @@
 
 use leptos::prelude::*;
 
+/// Toasts shown at once; older ones give way.
+const MAX_VISIBLE: usize = 3;
+
 /// How a toast looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastKind {
@@ -38,7 +41,12 @@ impl Toasts {
     fn push(&self, kind: ToastKind, message: String) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.items.update(|items| items.push(Toast { id, kind, message }));
+        self.items.update(|items| {
+            items.push(Toast { id, kind, message });
+            // A burst of results must not bury the page: the newest few are enough.
+            let excess = items.len().saturating_sub(MAX_VISIBLE);
+            items.drain(..excess);
+        });
         if kind == ToastKind::Success {
             let items = self.items;
             set_timeout(move || items.update(|items| items.retain(|t| t.id != id)), std::time::Duration::from_secs(6));

@@ -1,0 +1,266 @@
+import { expect, test, type Page } from '@playwright/test';
+
+// The Keys, Sync and Webhooks pages against the demo server (scripts/e2e.sh): the test
+// environment is connected to the in-process Stripe sandbox with `sk_test_sandbox`, live has no key.
+// Every test leaves that state as it found it, since console.spec.ts checks it afterwards.
+
+const PASSWORD = process.env.E2E_PASSWORD ?? '';
+const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+
+async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/test$/);
+}
+
+async function open(page: Page, path: string) {
+  await page.goto(path);
+  await waitForHydration(page);
+}
+
+/** The demo sandbox's base URL, as the overview shows it. */
+async function sandboxUrl(page: Page): Promise<string> {
+  await open(page, '/test');
+  const text = await page.getByTestId('demo-notice').locator('code').innerText();
+  expect(text).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  return text;
+}
+
+test('an admin sees the masked key, gets client and server errors inline, removes and restores the key', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await open(page, '/test/keys');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Keys');
+  const card = page.getByTestId('key-card');
+  await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
+  await expect(card.getByTestId('connection-status')).toHaveText('connected');
+  await expect(card.getByTestId('account-id')).toContainText('acct_');
+  const input = page.getByLabel('Secret key', { exact: true });
+  await expect(input).toHaveAttribute('type', 'password');
+  await expect(input).toHaveAttribute('autocomplete', 'off');
+  await page.screenshot({ path: 'screenshots/test-keys-connected.png', fullPage: true });
+
+  // Wrong prefix: refused in the browser, under the field, nothing sent.
+  await input.fill('sk_live_0123456789');
+  await page.getByTestId('save-key').click();
+  await expect(page.getByTestId('key-client-error')).toContainText('starts with sk_test_');
+  await expect(input).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('key-server-error')).toHaveCount(0);
+
+  // The right prefix, but Stripe (the sandbox) refuses the key: its message, under the field.
+  // Replacing a key is confirmed first.
+  await input.fill('sk_test_');
+  await page.getByTestId('save-key').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('replaces the mirrored catalog');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('key-client-error')).toHaveCount(0);
+  await expect(page.getByTestId('key-server-error')).toContainText('Invalid API Key');
+  await expect(page.getByTestId('toast-error').first()).toContainText('The key was not saved');
+  await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
+  await page.screenshot({ path: 'screenshots/test-keys-error.png', fullPage: true });
+
+  // Removal says what stops working, and can be cancelled.
+  await page.getByTestId('remove-key').click();
+  const dialog = page.getByTestId('confirm-dialog');
+  await expect(dialog).toContainText('Checkout, the customer portal, sync and webhooks of the test environment stop');
+  await expect(dialog).toContainText('stay until a key for another Stripe account is set');
+  await page.screenshot({ path: 'screenshots/test-keys-remove.png', fullPage: true });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
+
+  await page.getByTestId('remove-key').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('toast-success').first()).toContainText('Test key removed.');
+  await expect(card.getByTestId('masked-key')).toHaveText('not set');
+  await expect(page.getByTestId('remove-key')).toHaveCount(0);
+
+  // Setting the sandbox key again restores the demo (same account: the mirror is kept).
+  await input.fill('sk_test_sandbox');
+  await page.getByTestId('save-key').click();
+  await expect(page.getByTestId('toast-success').filter({ hasText: 'Test key saved' })).toContainText('sk_test_****dbox');
+  await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
+  await expect(card.getByTestId('connection-status')).toHaveText('connected');
+  await expect(input).toHaveValue('');
+  // The key itself is never in the page.
+  expect(await page.content()).not.toContain('sk_test_sandbox');
+});
+
+test('live-mode key writes ask to type live first', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await open(page, '/live/keys');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Keys');
+  await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('not set');
+  await expect(page.getByTestId('remove-key')).toHaveCount(0);
+  const input = page.getByLabel('Secret key', { exact: true });
+  await input.fill('sk_test_0123456789');
+  await page.getByTestId('save-key').click();
+  await expect(page.getByTestId('key-client-error')).toContainText('starts with sk_live_');
+
+  await input.fill('sk_live_0123456789');
+  await page.getByTestId('save-key').click();
+  const dialog = page.getByTestId('confirm-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('test');
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('live');
+  await page.screenshot({ path: 'screenshots/live-keys-confirm.png', fullPage: true });
+  await page.getByTestId('confirm-ok').click();
+  // The sandbox takes test keys only: Stripe's refusal, inline.
+  await expect(page.getByTestId('key-server-error')).toContainText('Invalid API Key');
+  await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('not set');
+  await page.screenshot({ path: 'screenshots/live-keys.png', fullPage: true });
+});
+
+test('an admin syncs, watches the progress and sees the result; live asks to type live', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const sandbox = await sandboxUrl(page);
+  // Slow the sandbox down and make it answer one 429, so the running state can be seen.
+  for (const fault of [
+    { path_prefix: '/v1/customers', delay_ms: 1500, count: 2 },
+    { path_prefix: '/v1/prices', status: 429, count: 1 },
+  ]) {
+    const res = await page.request.post(`${sandbox}/_sandbox/faults`, { data: fault });
+    expect(res.ok()).toBeTruthy();
+  }
+
+  await open(page, '/test/sync');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sync');
+  await expect(page.getByTestId('sync-last').getByTestId('sync-row-test')).toBeVisible();
+  await page.getByTestId('sync-env').click();
+  await expect(page.getByTestId('sync-env')).toBeDisabled();
+  const panel = page.getByTestId('progress-test');
+  await expect(panel.getByTestId('sync-state')).toHaveText('running');
+  await expect(panel.getByTestId('progress-products').getByTestId('counts')).toContainText('fetched');
+  await page.screenshot({ path: 'screenshots/test-sync-running.png', fullPage: true });
+
+  const result = page.getByTestId('sync-result');
+  await expect(result).toBeVisible({ timeout: 20_000 });
+  const row = result.getByTestId('sync-row-test');
+  await expect(row.getByTestId('sync-status')).toHaveText('succeeded');
+  await expect(row.getByTestId('count-products')).toHaveText(/^[1-9]\d*$/);
+  await expect(row.getByTestId('count-prices')).toHaveText(/^[1-9]\d*$/);
+  await expect(row.getByTestId('count-customers')).toHaveText(/^[1-9]\d*$/);
+  await expect(row.getByTestId('count-subscriptions')).toHaveText(/^\d+$/);
+  await expect(row.getByTestId('count-unmapped')).toHaveText(/^\d+$/);
+  await expect(page.getByTestId('toast-success').first()).toContainText('Sync finished.');
+  await expect(panel.getByTestId('sync-state')).toHaveText('finished');
+  await expect(panel.getByTestId('stripe-requests')).toHaveText(/^[1-9]\d*$/);
+  await expect(panel.getByTestId('rate-limit-backoffs')).toHaveText(/^[1-9]\d*$/);
+  await page.screenshot({ path: 'screenshots/test-sync-result.png', fullPage: true });
+
+  // Live: confirmed by typing `live`; without a key the failure is reported per environment.
+  await open(page, '/live/sync');
+  await page.getByTestId('sync-env').click();
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('live');
+  await page.getByTestId('confirm-ok').click();
+  const liveRow = page.getByTestId('sync-result').getByTestId('sync-row-live');
+  await expect(liveRow.getByTestId('sync-row-error')).toContainText('STRIPE_LIVE_SECRET_KEY is not configured');
+  await expect(liveRow.getByTestId('sync-status')).not.toHaveText('succeeded');
+  await expect(page.getByTestId('toast-error').first()).toContainText('Live');
+  await page.screenshot({ path: 'screenshots/live-sync.png', fullPage: true });
+});
+
+test('webhooks: endpoint details, the event log with filters, re-processing', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const sandbox = await sandboxUrl(page);
+  // Something happens in Stripe: the sandbox sends customer.created to the managed endpoint.
+  const res = await page.request.post(`${sandbox}/v1/customers`, {
+    headers: { Authorization: 'Bearer sk_test_sandbox' },
+    form: { email: 'webhook-e2e@example.com' },
+  });
+  expect(res.ok()).toBeTruthy();
+  const customer = (await res.json()).id as string;
+
+  // Wait until the event has been received and processed, so the page is not rendered while the
+  // log is still changing underneath it.
+  await expect
+    .poll(async () => {
+      const list = await page.request.post('/api/console/webhook-events', {
+        form: { environment: 'test', event_type: 'customer.created' },
+      });
+      const body = await list.json();
+      return (body.items ?? []).some(
+        (e: { objectId?: string; processingStatus?: string }) => e.objectId === customer && e.processingStatus === 'processed',
+      );
+    }, { timeout: 15_000 })
+    .toBe(true);
+
+  await open(page, '/test/webhooks');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');
+  const endpoint = page.getByTestId('endpoint-card');
+  await expect(endpoint.getByTestId('endpoint-id')).toHaveText(/^we_/);
+  await expect(endpoint.getByTestId('endpoint-url')).toContainText('/api/webhooks/stripe/test');
+  await expect(endpoint).toContainText('The managed set (20 event types)');
+
+  const row = page.getByTestId('event-row').filter({ hasText: customer });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('event-type')).toHaveText('customer.created');
+  await expect(row.getByTestId('event-status')).toHaveText('processed');
+  const attempts = Number(await row.getByTestId('event-attempts').innerText());
+  await page.screenshot({ path: 'screenshots/test-webhooks-events.png', fullPage: true });
+
+  // Filters go into the URL.
+  await page.getByLabel('Status', { exact: true }).selectOption('failed');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/\/test\/webhooks\?status=failed$/);
+  await expect(row).toHaveCount(0);
+  for (const status of await page.getByTestId('event-status').allInnerTexts()) {
+    expect(status).toBe('failed');
+  }
+  await page.getByLabel('Status', { exact: true }).selectOption('');
+  await page.getByLabel('Event type', { exact: true }).fill('customer.created');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/\/test\/webhooks\?type=customer\.created$/);
+  await expect(row).toHaveCount(1);
+  for (const type of await page.getByTestId('event-type').allInnerTexts()) {
+    expect(type).toBe('customer.created');
+  }
+  // A pasted filtered URL shows the same view.
+  await open(page, '/test/webhooks?type=invoice.paid');
+  await expect(page.getByLabel('Event type', { exact: true })).toHaveValue('invoice.paid');
+  await expect(row).toHaveCount(0);
+
+  // Re-process, confirmed: a toast, and the row shows one more attempt.
+  await open(page, '/test/webhooks?type=customer.created');
+  await row.getByTestId('reprocess').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Re-process evt_');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('toast-success').filter({ hasText: 're-processed' })).toBeVisible();
+  await expect(row.getByTestId('event-attempts')).toHaveText(String(attempts + 1));
+
+  // Reconfiguring the endpoint is confirmed too.
+  await endpoint.getByTestId('configure-webhook').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Configure the test webhook endpoint?');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('toast-success').filter({ hasText: 'Webhook endpoint configured' })).toBeVisible();
+  await expect(endpoint.getByTestId('endpoint-id')).toHaveText(/^we_/);
+});
+
+test('support reads the webhook log without controls, and is refused keys and sync', async ({ page }) => {
+  await signIn(page, SUPPORT);
+  await open(page, '/test/webhooks');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');
+  await expect(page.getByTestId('endpoint-card').getByTestId('endpoint-id')).toHaveText(/^we_/);
+  await expect(page.getByTestId('event-table')).toBeVisible();
+  await expect(page.getByTestId('event-row').first()).toBeVisible();
+  await expect(page.getByTestId('configure-webhook')).toHaveCount(0);
+  await expect(page.getByTestId('reprocess')).toHaveCount(0);
+  await page.screenshot({ path: 'screenshots/support-webhooks.png', fullPage: true });
+  for (const slug of ['keys', 'sync']) {
+    await open(page, `/test/${slug}`);
+    await expect(page.getByTestId('forbidden')).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Admins only');
+    await expect(page.getByTestId('secret-key')).toHaveCount(0);
+    await expect(page.getByTestId('sync-env')).toHaveCount(0);
+  }
+});

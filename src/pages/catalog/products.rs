@@ -1,0 +1,515 @@
+//! Products: the list with its filters applied, a product's card with its prices, the product
+//! form, and delete with Stripe's refusal and "Deactivate instead".
+
+use super::metadata::{self, MetaRows, MetadataEditor};
+use super::prices::PriceTable;
+use super::{
+    catalog_query, edit_product, matches_search, remove_product, use_ctx, ActiveFilter, CatalogView, Ctx, Editor,
+    FormError, FormModal, IdChip, Refusal,
+};
+use crate::backend::{ProductChanges, ProductDraft};
+use crate::environment::Environment;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use payments_model::{Price, Product};
+
+/// The products passing the filters, each with its prices.
+#[component]
+pub(super) fn ProductList(
+    view: CatalogView,
+    q: RwSignal<String>,
+    active: Memo<ActiveFilter>,
+    expanded: Memo<Option<String>>,
+) -> impl IntoView {
+    let ctx = use_ctx();
+    let env = ctx.env;
+    let CatalogView { catalog, connected, .. } = view;
+    let total = catalog.products.len();
+    let catalog = StoredValue::new(catalog);
+
+    if !connected {
+        return view! {
+            <div class="notice catalog-empty" data-testid="catalog-not-connected">
+                <p>
+                    <strong>{move || format!("{} has no Stripe key.", env.get().label())}</strong>
+                    " Products and prices appear here once a secret key is set and the catalog is synced."
+                </p>
+                {if ctx.can_write {
+                    view! { <p><a href=move || format!("/{}/keys", env.get())>"Set a key →"</a></p> }.into_any()
+                } else {
+                    view! { <p class="muted">"Ask an admin to set one."</p> }.into_any()
+                }}
+            </div>
+        }
+        .into_any();
+    }
+
+    let shown = move || {
+        let q = q.get();
+        let active = active.get();
+        catalog.with_value(|c| {
+            c.products
+                .iter()
+                .filter(|p| active.admits(p.active))
+                .filter_map(|p| {
+                    let prices: Vec<&Price> = c
+                        .prices
+                        .iter()
+                        .filter(|pr| pr.stripe_product_id.as_deref() == Some(&p.stripe_product_id))
+                        .collect();
+                    matches_search(p, &prices, &q).then(|| (p.clone(), prices.into_iter().cloned().collect::<Vec<_>>()))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <div class="catalog-toolbar">
+            <span class="muted" data-testid="catalog-count">
+                {move || {
+                    let n = shown().len();
+                    if n == total { format!("{total} products") } else { format!("{n} of {total} products") }
+                }}
+            </span>
+            {ctx.can_write.then(|| view! {
+                <button
+                    type="button"
+                    class="button-primary"
+                    data-testid="new-product"
+                    on:click=move |_| ctx.open(Editor::NewProduct)
+                >
+                    "New product"
+                </button>
+            })}
+        </div>
+        <div class="catalog-products" data-testid="catalog-products">
+            {move || {
+                let products = shown();
+                if products.is_empty() {
+                    let message = if total == 0 {
+                        "No products yet."
+                    } else {
+                        "No products match these filters."
+                    };
+                    return view! { <p class="card catalog-empty" data-testid="catalog-empty">{message}</p> }.into_any();
+                }
+                products
+                    .into_iter()
+                    .map(|(product, prices)| {
+                        let open = expanded.get().as_deref() == Some(product.stripe_product_id.as_str());
+                        view! { <ProductCard product prices open q active /> }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+/// One product: its name, status and id; expanded, its details, actions and prices.
+#[component]
+fn ProductCard(
+    product: Product,
+    prices: Vec<Price>,
+    open: bool,
+    q: RwSignal<String>,
+    active: Memo<ActiveFilter>,
+) -> impl IntoView {
+    let location = use_location();
+    let id = product.stripe_product_id.clone();
+    let toggle_href = {
+        let id = id.clone();
+        move || {
+            let target = if open { None } else { Some(id.as_str()) };
+            format!("{}{}", location.pathname.get(), catalog_query(&q.get(), active.get(), target))
+        }
+    };
+    let price_count = prices.len();
+    let active_prices = prices.iter().filter(|p| p.active).count();
+    let panel_id = format!("product-panel-{id}");
+    let details = open.then(|| {
+        view! {
+            <ProductDetails product=product.clone() prices=prices.clone() panel_id=panel_id.clone() />
+        }
+    });
+    view! {
+        <article
+            class="card catalog-product"
+            class:catalog-product-open=open
+            class:catalog-product-inactive=!product.active
+            data-testid="product"
+            data-product-id=id.clone()
+        >
+            <header class="catalog-product-head">
+                <a
+                    class="catalog-toggle"
+                    href=toggle_href
+                    data-noscroll=""
+                    aria-expanded=if open { "true" } else { "false" }
+                    aria-controls=panel_id
+                    data-testid="product-toggle"
+                >
+                    <span class="catalog-caret" aria-hidden="true">{if open { "▾" } else { "▸" }}</span>
+                    <span class="catalog-product-name" data-testid="product-name">{product.name.clone()}</span>
+                </a>
+                {status_badge(product.active, "Active", "Inactive")}
+                <span class="muted catalog-price-count">
+                    {match price_count {
+                        0 => "no prices".to_string(),
+                        1 => "1 price".to_string(),
+                        n if active_prices == n => format!("{n} prices"),
+                        n => format!("{n} prices, {active_prices} active"),
+                    }}
+                </span>
+                <IdChip id=id.clone() />
+            </header>
+            {product.description.clone().filter(|d| !d.is_empty()).map(|d| {
+                view! { <p class="catalog-description" data-testid="product-description">{d}</p> }
+            })}
+            {details}
+        </article>
+    }
+    .into_any()
+}
+
+/// A green or grey status badge.
+pub(super) fn status_badge(on: bool, yes: &'static str, no: &'static str) -> impl IntoView {
+    view! {
+        <span class=if on { "badge badge-ok" } else { "badge" } data-testid="status-badge">
+            {if on { yes } else { no }}
+        </span>
+    }
+}
+
+/// An expanded product: metadata, admin actions, the delete refusal and the prices.
+#[component]
+fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let id = product.stripe_product_id.clone();
+    let refused = {
+        let id = id.clone();
+        move || ctx.refusal.get().filter(|r| r.product_id == id)
+    };
+    let metadata = (!product.metadata.is_empty()).then(|| {
+        view! {
+            <dl class="catalog-meta" data-testid="product-metadata">
+                {product
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| view! { <dt><code>{k.clone()}</code></dt><dd>{v.clone()}</dd> })
+                    .collect_view()}
+            </dl>
+        }
+    });
+    let actions = ctx.can_write.then(|| {
+        let edit = product.clone();
+        let delete = product.clone();
+        let has_prices = !prices.is_empty();
+        view! {
+            <div class="catalog-actions">
+                <button
+                    type="button"
+                    class="button-secondary"
+                    data-testid="edit-product"
+                    on:click=move |_| ctx.open(Editor::EditProduct(edit.clone()))
+                >
+                    "Edit product"
+                </button>
+                {if product.active {
+                    None
+                } else {
+                    let reactivate = product.clone();
+                    Some(view! {
+                        <button
+                            type="button"
+                            class="button-secondary"
+                            data-testid="activate-product"
+                            on:click=move |_| set_active(ctx, &reactivate, true)
+                        >
+                            "Activate"
+                        </button>
+                    })
+                }}
+                <button
+                    type="button"
+                    class="button-danger"
+                    data-testid="delete-product"
+                    on:click=move |_| ask_delete(ctx, &delete, has_prices)
+                >
+                    "Delete product"
+                </button>
+            </div>
+        }
+    });
+    let deactivate_target = product.clone();
+    view! {
+        <div class="catalog-product-body" id=panel_id>
+            {metadata}
+            {actions}
+            {move || {
+                refused().map(|r| {
+                    let target = deactivate_target.clone();
+                    let still_active = target.active;
+                    view! {
+                        <div class="catalog-refusal" role="alert" data-testid="delete-refused">
+                            <p><strong>"Stripe refused to delete this product."</strong> " " {r.message}</p>
+                            <p>
+                                {if still_active {
+                                    "You can deactivate it instead: it stays in Stripe with its prices, but can no longer be bought."
+                                } else {
+                                    "It is already inactive, so it can no longer be bought."
+                                }}
+                            </p>
+                            <div class="catalog-actions">
+                                {still_active.then(|| view! {
+                                    <button
+                                        type="button"
+                                        class="button-primary"
+                                        data-testid="deactivate-instead"
+                                        on:click=move |_| set_active(ctx, &target, false)
+                                    >
+                                        "Deactivate instead"
+                                    </button>
+                                })}
+                                <button type="button" class="button-secondary" on:click=move |_| ctx.refusal.set(None)>
+                                    "Dismiss"
+                                </button>
+                            </div>
+                        </div>
+                    }
+                })
+            }}
+            <PriceTable product=product.clone() prices />
+        </div>
+    }
+    .into_any()
+}
+
+/// Confirms, then deletes a product; a refusal from Stripe opens the refusal panel.
+fn ask_delete(ctx: Ctx, product: &Product, has_prices: bool) {
+    let id = product.stripe_product_id.clone();
+    let name = product.name.clone();
+    let mut message = format!("“{name}” ({id}) will be deleted from Stripe. This cannot be undone.");
+    if has_prices {
+        message.push_str(" Stripe refuses to delete a product that has prices; you can deactivate it instead.");
+    }
+    ctx.refusal.set(None);
+    ctx.confirmer.ask(format!("Delete {name}?"), message, "Delete product", true, move || {
+        let id = id.clone();
+        let name = name.clone();
+        let env = ctx.env.get_untracked();
+        leptos::task::spawn_local(async move {
+            match remove_product(env, id.clone()).await {
+                Ok(_) => {
+                    ctx.toasts.success(format!("Product “{name}” deleted."));
+                    ctx.reload();
+                }
+                Err(AppError::Rejected { message, .. }) => {
+                    ctx.toasts.error(format!("Stripe refused to delete “{name}”."));
+                    ctx.refusal.set(Some(Refusal { product_id: id, message }));
+                }
+                Err(e) => ctx.toasts.error(format!("“{name}” was not deleted: {e}")),
+            }
+        });
+    });
+}
+
+/// Activates or deactivates a product (after the typed confirmation in live mode).
+fn set_active(ctx: Ctx, product: &Product, active: bool) {
+    let id = product.stripe_product_id.clone();
+    let name = product.name.clone();
+    let (title, verb) = if active { ("Activate", "activated") } else { ("Deactivate", "deactivated") };
+    ctx.write(
+        format!("{title} {name}?"),
+        if active {
+            format!("“{name}” can be bought again.")
+        } else {
+            format!("“{name}” stays in Stripe with its prices but can no longer be bought.")
+        },
+        format!("{title} product"),
+        move || {
+            let id = id.clone();
+            let name = name.clone();
+            let env = ctx.env.get_untracked();
+            leptos::task::spawn_local(async move {
+                let changes = ProductChanges { active: Some(active), ..Default::default() };
+                match edit_product(env, id, changes).await {
+                    Ok(_) => {
+                        ctx.refusal.set(None);
+                        ctx.toasts.success(format!("Product “{name}” {verb}."));
+                        ctx.reload();
+                    }
+                    Err(e) => ctx.toasts.error(format!("“{name}” was not {verb}: {e}")),
+                }
+            });
+        },
+    );
+}
+
+/// Creates a product (`existing: None`) or edits one.
+#[component]
+pub(super) fn ProductForm(existing: Option<Product>) -> impl IntoView {
+    let ctx = use_ctx();
+    let form_key = ctx.form_key();
+    let original = existing.clone();
+    let name = RwSignal::new(existing.as_ref().map(|p| p.name.clone()).unwrap_or_default());
+    let description = RwSignal::new(existing.as_ref().and_then(|p| p.description.clone()).unwrap_or_default());
+    let active = RwSignal::new(existing.as_ref().is_none_or(|p| p.active));
+    let rows = MetaRows::new(existing.as_ref().map(|p| &p.metadata).unwrap_or(&Default::default()));
+    let error = RwSignal::new(None::<String>);
+    let name_error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let editing = existing.is_some();
+
+    let submit = move |_| {
+        error.set(None);
+        let typed_name = name.get_untracked().trim().to_owned();
+        if typed_name.is_empty() {
+            name_error.set(Some("Enter a name.".into()));
+            return;
+        }
+        name_error.set(None);
+        let pairs = rows.pairs();
+        if let Err(e) = metadata::check(&pairs) {
+            error.set(Some(e));
+            return;
+        }
+        let typed_description = description.get_untracked().trim().to_owned();
+        let env = ctx.env.get_untracked();
+        match original.clone() {
+            None => {
+                let draft = ProductDraft {
+                    name: typed_name.clone(),
+                    description: (!typed_description.is_empty()).then_some(typed_description),
+                    active: Some(active.get_untracked()),
+                    metadata: metadata::for_create(&pairs),
+                    idempotency_key: None,
+                };
+                let form_key = form_key.clone();
+                ctx.write(
+                    format!("Create {typed_name}?"),
+                    format!("A new product “{typed_name}” will be created in Stripe."),
+                    "Create product".into(),
+                    move || {
+                        let draft = draft.clone();
+                        let form_key = form_key.clone();
+                        pending.set(true);
+                        leptos::task::spawn_local(async move {
+                            let name = draft.name.clone();
+                            match super::add_product(env, draft, form_key).await {
+                                Ok(p) => {
+                                    ctx.toasts.success(format!("Product “{name}” created."));
+                                    ctx.reload();
+                                    ctx.expand.set(Some(p.stripe_product_id));
+                                    ctx.close();
+                                }
+                                Err(e) => {
+                                    pending.try_set(false);
+                                    error.try_set(Some(e.to_string()));
+                                }
+                            }
+                        });
+                    },
+                );
+            }
+            Some(p) => {
+                let changes = ProductChanges {
+                    name: (typed_name != p.name).then(|| typed_name.clone()),
+                    description: (typed_description != p.description.clone().unwrap_or_default())
+                        .then(|| (!typed_description.is_empty()).then_some(typed_description)),
+                    active: (active.get_untracked() != p.active).then(|| active.get_untracked()),
+                    metadata: metadata::changes(&p.metadata, &pairs),
+                };
+                if changes == ProductChanges::default() {
+                    error.set(Some("Nothing has changed.".into()));
+                    return;
+                }
+                let id = p.stripe_product_id.clone();
+                ctx.write(
+                    format!("Save {}?", p.name),
+                    format!("The changes to “{}” will be saved in Stripe.", p.name),
+                    "Save changes".into(),
+                    move || {
+                        let changes = changes.clone();
+                        let id = id.clone();
+                        pending.set(true);
+                        leptos::task::spawn_local(async move {
+                            match edit_product(env, id, changes).await {
+                                Ok(p) => {
+                                    ctx.toasts.success(format!("Product “{}” saved.", p.name));
+                                    ctx.reload();
+                                    ctx.close();
+                                }
+                                Err(e) => {
+                                    pending.try_set(false);
+                                    error.try_set(Some(e.to_string()));
+                                }
+                            }
+                        });
+                    },
+                );
+            }
+        }
+    };
+
+    let title = match &existing {
+        Some(p) => format!("Edit {}", p.name),
+        None => "New product".to_string(),
+    };
+    view! {
+        <FormModal title testid="product-form" on_submit=Callback::new(submit)>
+            {existing.as_ref().map(|p| view! { <p class="muted">"Product " <IdChip id=p.stripe_product_id.clone() /></p> })}
+            <label class="field">
+                <span>"Name"</span>
+                <input
+                    type="text"
+                    name="name"
+                    required=true
+                    maxlength="250"
+                    aria-invalid=move || name_error.get().is_some().then_some("true")
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+                {move || name_error.get().map(|e| view! { <span class="field-error">{e}</span> })}
+            </label>
+            <label class="field">
+                <span>"Description"</span>
+                <textarea
+                    name="description"
+                    rows="2"
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+                <span class="field-hint">"Shown to customers at checkout. Leave empty for none."</span>
+            </label>
+            <label class="catalog-check">
+                <input
+                    type="checkbox"
+                    name="active"
+                    prop:checked=move || active.get()
+                    on:change=move |ev| active.set(event_target_checked(&ev))
+                />
+                <span>"Active (can be bought)"</span>
+            </label>
+            <MetadataEditor rows />
+            <FormError error />
+            <div class="modal-actions">
+                <button type="button" class="button-secondary" on:click=move |_| ctx.close()>
+                    "Cancel"
+                </button>
+                <button type="submit" class="button-primary" data-testid="save-product" disabled=move || pending.get()>
+                    {move || match (pending.get(), editing) {
+                        (true, _) => "Saving…",
+                        (false, true) => "Save changes",
+                        (false, false) => "Create product",
+                    }}
+                </button>
+            </div>
+            {move || (ctx.env.get() == Environment::Live).then(|| view! {
+                <p class="field-hint">"Live mode: you will be asked to type “live” to confirm."</p>
+            })}
+        </FormModal>
+    }
+}

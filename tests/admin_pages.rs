@@ -1,0 +1,140 @@
+//! The server functions behind the Keys, Sync and Webhooks pages, over real HTTP against the
+//! demo sandbox (`TestApp` runs with `--demo`).
+
+mod support;
+
+use payments_console::auth::Role;
+use serde_json::Value;
+use support::TestApp;
+
+async fn call(client: &reqwest::Client, app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = client.post(app.url(&format!("/api/console/{endpoint}"))).form(form).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn support_cannot_write_but_reads_the_event_log() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    for (endpoint, form) in [
+        ("keys-set", vec![("environment", "test"), ("key", "sk_test_sandbox")]),
+        ("keys-remove", vec![("environment", "test")]),
+        ("sync-run", vec![("environment", "test"), ("both", "false")]),
+        ("sync-progress", vec![("environment", "test"), ("both", "false")]),
+        ("webhook-configure", vec![("environment", "test")]),
+        ("webhook-reprocess", vec![("environment", "test"), ("event_id", "evt_1")]),
+    ] {
+        let (status, _) = call(&support, &app, endpoint, &form).await;
+        assert_eq!(status, 403, "{endpoint}");
+    }
+    let (status, page) = call(&support, &app, "webhook-events", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page["items"].is_array());
+    let (status, details) = call(&support, &app, "webhook-endpoint", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{details}");
+    assert!(details["connection"]["webhookEndpointId"].as_str().is_some_and(|id| id.starts_with("we_")), "{details}");
+    assert!(details["events"].as_array().is_some_and(|e| !e.is_empty()));
+}
+
+#[tokio::test]
+async fn a_refused_key_comes_back_with_a_message_for_the_user() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    // Wrong prefix: the backend's own check.
+    let (status, body) = call(&admin, &app, "keys-set", &[("environment", "live"), ("key", "sk_test_abc")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("must start with sk_live_"), "{body}");
+    // Stripe (the sandbox) refuses the key: its message, not "backend unavailable".
+    let (status, body) = call(&admin, &app, "keys-set", &[("environment", "test"), ("key", "sk_test_")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("Invalid API Key"), "{body}");
+    // The key in use is untouched.
+    let (_, config) = call(&admin, &app, "payments-status", &[("", "")]).await;
+    assert_eq!(config[0]["maskedKey"], "sk_test_****dbox", "{config}");
+}
+
+#[tokio::test]
+async fn removing_and_setting_the_key_again() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let (status, config) = call(&admin, &app, "keys-remove", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{config}");
+    assert!(!config.to_string().contains("sk_test_sandbox"));
+    let (_, connections) = call(&admin, &app, "payments-status", &[("", "")]).await;
+    assert!(connections[0]["maskedKey"].is_null(), "{connections}");
+    let (status, config) = call(&admin, &app, "keys-set", &[("environment", "test"), ("key", "sk_test_sandbox")]).await;
+    assert_eq!(status, 200, "{config}");
+    // Only the masked key comes back.
+    assert!(!config.to_string().contains("sk_test_sandbox"), "{config}");
+    assert!(config.to_string().contains("sk_test_****dbox"), "{config}");
+}
+
+#[tokio::test]
+async fn syncing_both_environments_reports_each_and_its_progress() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let (status, body) = call(&admin, &app, "sync-run", &[("environment", "test"), ("both", "true")]).await;
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["connection"]["lastSyncStatus"], "succeeded", "{body}");
+    assert!(results[0]["connection"]["lastSyncCounts"]["products"].as_i64().unwrap() > 0, "{body}");
+    assert!(results[0]["subscriptions"]["synced"].as_i64().is_some(), "{body}");
+    // Live has no key: the failure is in the body, not an error.
+    assert_ne!(results[1]["connection"]["lastSyncStatus"], "succeeded", "{body}");
+    assert!(results[1]["connection"]["lastSyncError"].as_str().is_some_and(|e| e.contains("STRIPE_LIVE")), "{body}");
+
+    let (status, progress) = call(&admin, &app, "sync-progress", &[("environment", "test"), ("both", "false")]).await;
+    assert_eq!(status, 200, "{progress}");
+    assert_eq!(progress[0]["state"], "finished", "{progress}");
+    assert!(progress[0]["objects"]["products"]["fetched"].as_u64().unwrap() > 0, "{progress}");
+    assert!(progress[0]["stripeRequests"].as_u64().unwrap() > 0, "{progress}");
+}
+
+#[tokio::test]
+async fn events_from_stripe_are_listed_filtered_and_reprocessed() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    // Something happens in Stripe: the sandbox sends the event to the managed endpoint.
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo sandbox");
+    let res = reqwest::Client::new()
+        .post(format!("{sandbox}/v1/customers"))
+        .bearer_auth("sk_test_sandbox")
+        .form(&[("email", "probe@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut events = Value::Null;
+    for _ in 0..100 {
+        let (status, page) = call(&admin, &app, "webhook-events", &[("environment", "test")]).await;
+        assert_eq!(status, 200, "{page}");
+        if page["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            events = page;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let first = &events["items"][0];
+    assert_eq!(first["eventType"], "customer.created", "{events}");
+    let id = first["stripeEventId"].as_str().unwrap().to_owned();
+
+    // Filters reach the backend.
+    let (_, failed) = call(&admin, &app, "webhook-events", &[("environment", "test"), ("status", "failed")]).await;
+    assert!(failed["items"].as_array().unwrap().iter().all(|e| e["processingStatus"] == "failed"), "{failed}");
+    let (_, typed) =
+        call(&admin, &app, "webhook-events", &[("environment", "test"), ("event_type", "invoice.paid")]).await;
+    assert!(typed["items"].as_array().unwrap().is_empty(), "{typed}");
+
+    let (status, result) =
+        call(&admin, &app, "webhook-reprocess", &[("environment", "test"), ("event_id", id.as_str())]).await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["event"]["stripeEventId"], id.as_str(), "{result}");
+    assert!(result["event"]["attemptCount"].as_i64().unwrap() >= 2, "{result}");
+
+    let (status, _) =
+        call(&admin, &app, "webhook-reprocess", &[("environment", "test"), ("event_id", "evt_missing")]).await;
+    assert_eq!(status, 404);
+}

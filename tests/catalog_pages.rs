@@ -1,0 +1,170 @@
+//! The catalog page's server functions over real HTTP, against the demo Stripe sandbox: reads
+//! for everyone, writes for admins, Stripe's refusal to delete a product with prices, and
+//! "change the amount" in one step.
+
+mod support;
+
+use payments_console::auth::Role;
+use serde_json::{json, Value};
+use support::TestApp;
+
+/// Calls a JSON-encoded catalog server function; the status and the decoded body.
+async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, body: Value) -> (u16, Value) {
+    let res = client.post(app.url(&format!("/api/console/{endpoint}"))).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Loads an environment's catalog (a URL-encoded server function, like the page's reads).
+async fn load(app: &TestApp, client: &reqwest::Client, env: &str) -> (u16, Value) {
+    let res = client.post(app.url("/api/console/catalog")).form(&[("env", env)]).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The test catalog once the demo seed has been synced into the mirror.
+async fn catalog(app: &TestApp, client: &reqwest::Client) -> Value {
+    for _ in 0..100 {
+        let (status, view) = load(app, client, "test").await;
+        assert_eq!(status, 200, "{view}");
+        if !view["catalog"]["products"].as_array().unwrap().is_empty() {
+            return view;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the demo catalog never appeared");
+}
+
+fn price<'a>(view: &'a Value, id: &str) -> &'a Value {
+    view["catalog"]["prices"].as_array().unwrap().iter().find(|p| p["stripePriceId"] == id).expect("price listed")
+}
+
+#[tokio::test]
+async fn support_reads_the_catalog_but_cannot_write() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let view = catalog(&app, &support).await;
+    assert_eq!(view["connected"], true);
+    assert!(view["form_key"].as_str().is_some_and(|k| k.len() == 16));
+    let names: Vec<&str> =
+        view["catalog"]["products"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Starter") && names.contains(&"Pro"), "{names:?}");
+
+    let (status, _) = call(
+        &app,
+        &support,
+        "catalog-add-product",
+        json!({"env": "test", "draft": {"name": "Nope"}, "form_key": null}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let some_price = view["catalog"]["prices"][0]["stripePriceId"].as_str().unwrap();
+    let (status, _) = call(&app, &support, "catalog-archive-price", json!({"env": "test", "id": some_price})).await;
+    assert_eq!(status, 403);
+    assert_eq!(load(&app, &app.client(), "test").await.0, 401);
+
+    // Live has no key: an empty catalog that says so.
+    let (status, live) = load(&app, &support, "live").await;
+    assert_eq!(status, 200);
+    assert_eq!(live["connected"], false);
+    assert!(live["catalog"]["products"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_admin_prices_a_product_changes_the_amount_and_is_refused_the_delete() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+
+    // A double submit of the same form creates one product.
+    let body = json!({"env": "test", "draft": {"name": "Widget", "metadata": {"team": "growth"}}, "form_key": format!("{form_key}-1")});
+    let (status, first) = call(&app, &admin, "catalog-add-product", body.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = call(&app, &admin, "catalog-add-product", body).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(first["stripeProductId"], second["stripeProductId"]);
+    let product_id = first["stripeProductId"].as_str().unwrap().to_string();
+
+    let draft = json!({
+        "stripeProductId": product_id, "currency": "usd", "unitAmount": 1200, "lookupKey": "widget_monthly",
+        "recurring": {"interval": "month", "intervalCount": 1}, "taxBehavior": "exclusive", "metadata": {"tier": "a"}
+    });
+    let (status, old) = call(
+        &app,
+        &admin,
+        "catalog-add-price",
+        json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-2")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{old}");
+    let old_id = old["stripePriceId"].as_str().unwrap().to_string();
+
+    // Change the amount: same recurrence, tax behaviour and metadata; the key moves; the old
+    // price is archived.
+    let (status, change) = call(
+        &app,
+        &admin,
+        "catalog-change-amount",
+        json!({"env": "test", "product_id": product_id, "price_id": old_id, "unit_amount": 1500,
+               "move_lookup_key": true, "archive_old": true, "form_key": format!("{form_key}-3")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{change}");
+    assert_eq!(change["moved_key"], "widget_monthly");
+    assert_eq!(change["archived_old"], true);
+    assert_eq!(change["problems"], json!([]));
+    let new = &change["new_price"];
+    assert_eq!(new["unitAmount"], 1500);
+    assert_eq!(new["currency"], "usd");
+    assert_eq!(new["recurringInterval"], "month");
+    assert_eq!(new["taxBehavior"], "exclusive");
+    assert_eq!(new["metadata"]["tier"], "a");
+    assert_eq!(new["lookupKey"], "widget_monthly");
+    let view = catalog(&app, &admin).await;
+    let old_now = price(&view, &old_id);
+    assert_eq!(old_now["active"], false);
+    assert_eq!(old_now["lookupKey"], Value::Null);
+
+    // The same amount again is refused before anything changes.
+    let new_id = new["stripePriceId"].as_str().unwrap().to_string();
+    let (status, err) = call(
+        &app,
+        &admin,
+        "catalog-change-amount",
+        json!({"env": "test", "product_id": product_id, "price_id": new_id, "unit_amount": 1500,
+               "move_lookup_key": true, "archive_old": true, "form_key": null}),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+
+    // Stripe refuses to delete a product with prices, with its own words; deactivating works.
+    let (status, err) = call(&app, &admin, "catalog-delete-product", json!({"env": "test", "id": product_id})).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("cannot be deleted because it has one or more user-created prices"), "{err}");
+    let (status, edited) = call(
+        &app,
+        &admin,
+        "catalog-edit-product",
+        json!({"env": "test", "id": product_id, "changes": {"active": false, "metadata": {"team": ""}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["active"], false);
+    assert!(edited["metadata"].get("team").is_none(), "an empty value deletes the key: {edited}");
+
+    // A product without prices can be deleted.
+    let (_, bare) = call(
+        &app,
+        &admin,
+        "catalog-add-product",
+        json!({"env": "test", "draft": {"name": "Temporary"}, "form_key": null}),
+    )
+    .await;
+    let (status, deleted) =
+        call(&app, &admin, "catalog-delete-product", json!({"env": "test", "id": bare["stripeProductId"]})).await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["deleted"], true);
+}

@@ -17,6 +17,7 @@ async function signInRemote(page: Page) {
 }
 
 test('a console in remote mode shows and changes the remote backend', async ({ page, request }) => {
+  test.setTimeout(60_000);
   test.skip(!REMOTE, 'REMOTE_BASE_URL is not set');
   await signInRemote(page);
   await expect(page.getByTestId('remote-notice')).toContainText(process.env.BASE_URL ?? '');
@@ -36,4 +37,17 @@ test('a console in remote mode shows and changes the remote backend', async ({ p
   const name: string = products.find((p: { active: boolean }) => p.active).name;
   await expect(page.getByText(name).first()).toBeVisible();
   await page.screenshot({ path: 'screenshots/remote-catalog.png', fullPage: true });
+
+  // A product created here is created there: the remote console wrote through the API.
+  const created = `Remote gadget ${Date.now().toString(36)}`;
+  await page.getByTestId('new-product').click();
+  const form = page.getByTestId('product-form');
+  await form.getByLabel(/^Name/).fill(created);
+  await form.getByTestId('save-product').click();
+  await expect(page.getByTestId('toast-success').filter({ hasText: created })).toBeVisible();
+  const after = await request.get(`${process.env.BASE_URL}/api/payments/test/catalog/products`, {
+    headers: { 'x-api-key': process.env.E2E_API_KEY ?? '' },
+  });
+  const listed: { name: string }[] = (await after.json()).products;
+  expect(listed.map((p) => p.name)).toContain(created);
 });

@@ -170,7 +170,8 @@ pub async fn payment_history_csv(
             }
         }
     });
-    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(rest);
+    // Fused: the body may be polled again after its end, which a bare unfold forbids.
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(rest).fuse();
     let filename = format!("attachment; filename=\"payment-history-{env}.csv\"");
     (
         StatusCode::OK,

@@ -353,30 +353,24 @@ pub struct SubscriptionInfo {
     pub notice: Option<String>,
 }
 
-/// Finds one subscription (the list has no single-item route: pages through it) with its
-/// payments. Any signed-in user.
+/// One subscription (through the list filtered by id: the contract has no single-item route)
+/// with its payments. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-subscription")]
 pub async fn subscription_detail(env: Environment, id: String) -> Result<SubscriptionInfo, AppError> {
     use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let mut notice = None;
-    let mut cursor = String::new();
-    let mut found = None;
-    for _ in 0..100 {
-        let q = ListQuery { limit: Some(100), cursor: Some(cursor.clone()), ..Default::default() };
-        let listing = super::customers::list_with_fallback(q, |q| {
-            let (backend, user) = (backend.clone(), user.clone());
-            async move { backend.subscriptions(&user, env, &q).await }
-        })
-        .await?;
-        notice = notice.or(listing.notice);
-        found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
-        match (&found, listing.page.next_cursor) {
-            (None, Some(next)) => cursor = next,
-            _ => break,
-        }
-    }
+    // The engine filters by id (one row); a remote backend without filters falls back to its
+    // first page, searched here, with a notice.
+    let mut q = ListQuery { limit: Some(100), ..Default::default() };
+    q.filters.insert("id".into(), id.clone());
+    let listing = super::customers::list_with_fallback(q, |q| {
+        let (backend, user) = (backend.clone(), user.clone());
+        async move { backend.subscriptions(&user, env, &q).await }
+    })
+    .await?;
+    let notice = listing.notice;
+    let found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
     let Some(subscription) = found else { return Err(crate::server::errors::fail(AppError::NotFound)) };
     let mut q = ListQuery { limit: Some(100), ..Default::default() };
     match (&subscription.subject_type, &subscription.subject_id) {

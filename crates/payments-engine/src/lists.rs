@@ -146,6 +146,10 @@ impl Engine {
         if let Some(c) = o.filters.get("customer") {
             sql.text("stripe_customer_id = $?", c);
         }
+        // One subscription by id: the contract has no single-subscription route.
+        if let Some(id) = o.filters.get("id") {
+            sql.text("stripe_subscription_id = $?", id);
+        }
         time_filters(&mut sql, o, "updated_at")?;
         if let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() {
             let (Some(u), Some(id)) = (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str)) else {

@@ -28,8 +28,11 @@ pub(super) async fn subscriptions(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q =
-        validation::list_query(&validation::query_object(q.as_deref()), true, &["status", "customer", "from", "to"])?;
+    let q = validation::list_query(
+        &validation::query_object(q.as_deref()),
+        true,
+        &["status", "customer", "id", "from", "to"],
+    )?;
     let (o, paged) = options(q);
     let page = st.engine.list_subscriptions(env, &o).await?;
     Ok(reply("subscriptions", json!(page.items), page.next_cursor, paged))

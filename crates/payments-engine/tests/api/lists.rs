@@ -139,6 +139,13 @@ async fn keyset_pagination_walks_every_row_once() {
     let filtered = walk(&h, "subscriptions", "subscriptions", "stripeSubscriptionId", "&status=active", 9).await;
     assert_eq!(filtered.len(), active);
     assert_unique(&filtered);
+    // One subscription by id (the contract has no single-subscription route).
+    let one = list(&h, "subscriptions", &format!("?id={}", subs[5])).await.ok(200).clone();
+    let one = one["subscriptions"].as_array().unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["stripeSubscriptionId"], subs[5].as_str());
+    let none = list(&h, "subscriptions", "?id=sub_missing").await.ok(200).clone();
+    assert_eq!(none["subscriptions"], serde_json::json!([]));
     let first = &customers[0];
     let found = walk(&h, "customers", "customers", "stripeCustomerId", &format!("&search={first}"), 5).await;
     assert_eq!(found, vec![first.clone()]);

@@ -16,13 +16,14 @@ use crate::error::{EngineError, EngineResult};
 use crate::model::Metadata;
 use crate::store::{mirror, new_id};
 use crate::stripe::{self, id_field, str_field};
+use crate::subjects::RuntimeRoute;
 use crate::time::{iso_ms, now_ms};
 
 /// Metadata key prefix reserved for the engine (§4).
 pub const RESERVED_METADATA_PREFIX: &str = "insforge_";
 
 /// A billing subject (§4): `{type, id}`, free text owned by the application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct BillingSubject {
     /// `team`, `user`, `organization`…
     #[serde(rename = "type")]
@@ -82,6 +83,9 @@ pub struct RuntimeUser {
     pub email: Option<String>,
     /// `anon`, `authenticated` or `project_admin`.
     pub role: String,
+    /// The subjects the token grants besides `user:<id>` (its `billing_subjects` claim, see
+    /// [`crate::subjects`]).
+    pub subjects: Vec<BillingSubject>,
 }
 
 /// `CheckoutSession` (§2.2).
@@ -277,6 +281,9 @@ impl Engine {
         req: CheckoutRequest,
     ) -> EngineResult<CheckoutSession> {
         check_checkout_role(user)?;
+        // Before the lock and the local row: a refusal writes nothing and calls no one.
+        self.inner.subjects.authorise(env, RuntimeRoute::Checkout, user, req.subject.as_ref()).await?;
+        let _slot = self.runtime_slot().await?;
         let guard = self.lock_checkout(env, req.idempotency_key.as_deref()).await?;
         let result = self.create_checkout_locked(env, req).await;
         guard.release().await;
@@ -296,6 +303,8 @@ impl Engine {
             Some(s) => (Some(s.subject_type.clone()), Some(s.id.clone())),
             None => (None, None),
         };
+        // A connection is held only between Stripe calls (never across one), so that a slow
+        // Stripe cannot drain the pool that sign-ins, webhooks and probes need.
         let mut conn = self.pool().acquire().await?;
 
         // Step 2: the local row, or the one an earlier request with this idempotency key made.
@@ -356,16 +365,26 @@ impl Engine {
             }
         };
 
-        match self.create_stripe_checkout(env, &mut conn, &id, &req, base).await {
-            Ok(()) => load_checkout(&mut conn, &id).await,
+        let customer = match &req.subject {
+            Some(s) => mirror::customer_of_subject(&mut conn, env, &s.subject_type, &s.id).await?,
+            None => None,
+        };
+        drop(conn);
+        match self.create_stripe_checkout(env, &id, &req, base, customer).await {
+            Ok(()) => load_checkout(&mut *self.pool().acquire().await?, &id).await,
             Err(e) => {
-                let marked = sqlx::query(
-                    "UPDATE payments_checkout_sessions SET status = 'failed', last_error = $1, updated_at = $2 WHERE id = $3",
-                )
-                .bind(e.public_message())
-                .bind(now_ms())
-                .bind(&id)
-                .execute(&mut *conn)
+                let marked = async {
+                    let mut conn = self.pool().acquire().await?;
+                    sqlx::query(
+                        "UPDATE payments_checkout_sessions SET status = 'failed', last_error = $1, updated_at = $2
+                         WHERE id = $3",
+                    )
+                    .bind(e.public_message())
+                    .bind(now_ms())
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await
+                }
                 .await;
                 if let Err(db) = marked {
                     tracing::warn!(error = %db, "could not mark a checkout session as failed");
@@ -375,20 +394,16 @@ impl Engine {
         }
     }
 
-    /// Steps 3–6 of §8.1 for the local row `id`.
+    /// Steps 3–6 of §8.1 for the local row `id`; `customer` is the subject's mapped customer.
     async fn create_stripe_checkout(
         &self,
         env: Environment,
-        conn: &mut AnyConnection,
         id: &str,
         req: &CheckoutRequest,
         mut metadata: Metadata,
+        customer: Option<String>,
     ) -> EngineResult<()> {
         metadata.insert("insforge_checkout_session_id".into(), id.to_owned());
-        let customer = match &req.subject {
-            Some(s) => mirror::customer_of_subject(conn, env, &s.subject_type, &s.id).await?,
-            None => None,
-        };
         let client = self.configured_client(env).await?;
         let items: Vec<Form> = req
             .line_items
@@ -425,6 +440,7 @@ impl Engine {
             &RequestOptions::idempotency_key(key),
         )
         .await?;
+        let mut conn = self.pool().acquire().await?;
         sqlx::query(
             "UPDATE payments_checkout_sessions SET status = $1, payment_status = $2, stripe_checkout_session_id = $3,
                  stripe_customer_id = $4, stripe_payment_intent_id = $5, stripe_subscription_id = $6, url = $7,
@@ -456,8 +472,10 @@ impl Engine {
         req: PortalRequest,
     ) -> EngineResult<CustomerPortalSession> {
         check_portal_role(user)?;
-        let mut conn = self.pool().acquire().await?;
+        self.inner.subjects.authorise(env, RuntimeRoute::Portal, user, Some(&req.subject)).await?;
+        let _slot = self.runtime_slot().await?;
         let id = new_id();
+        let mut conn = self.pool().acquire().await?;
         sqlx::query(
             "INSERT INTO payments_customer_portal_sessions (id, environment, status, subject_type, subject_id,
                  return_url, configuration_id, raw, created_at, updated_at)
@@ -472,17 +490,24 @@ impl Engine {
         .bind(now_ms())
         .execute(&mut *conn)
         .await?;
-        match self.create_stripe_portal(env, &mut conn, &id, &req).await {
-            Ok(()) => load_portal(&mut conn, &id).await,
+        let customer = mirror::customer_of_subject(&mut conn, env, &req.subject.subject_type, &req.subject.id).await?;
+        // Not held across the Stripe call (see `create_checkout_locked`).
+        drop(conn);
+        match self.create_stripe_portal(env, &id, &req, customer).await {
+            Ok(()) => load_portal(&mut *self.pool().acquire().await?, &id).await,
             Err(e) => {
-                let marked = sqlx::query(
-                    "UPDATE payments_customer_portal_sessions SET status = 'failed', last_error = $1, updated_at = $2
-                     WHERE id = $3",
-                )
-                .bind(e.public_message())
-                .bind(now_ms())
-                .bind(&id)
-                .execute(&mut *conn)
+                let marked = async {
+                    let mut conn = self.pool().acquire().await?;
+                    sqlx::query(
+                        "UPDATE payments_customer_portal_sessions SET status = 'failed', last_error = $1, updated_at = $2
+                         WHERE id = $3",
+                    )
+                    .bind(e.public_message())
+                    .bind(now_ms())
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await
+                }
                 .await;
                 if let Err(db) = marked {
                     tracing::warn!(error = %db, "could not mark a customer portal session as failed");
@@ -495,14 +520,13 @@ impl Engine {
     async fn create_stripe_portal(
         &self,
         env: Environment,
-        conn: &mut AnyConnection,
         id: &str,
         req: &PortalRequest,
+        customer: Option<String>,
     ) -> EngineResult<()> {
-        let customer =
-            mirror::customer_of_subject(conn, env, &req.subject.subject_type, &req.subject.id).await?.ok_or_else(
-                || EngineError::PaymentNotFound("No Stripe customer is mapped to this billing subject".into()),
-            )?;
+        let customer = customer.ok_or_else(|| {
+            EngineError::PaymentNotFound("No Stripe customer is mapped to this billing subject".into())
+        })?;
         let client = self.configured_client(env).await?;
         let form = Form::new()
             .set("customer", customer.as_str())
@@ -520,6 +544,7 @@ impl Engine {
         let Some(url) = str_field(&session, "url") else {
             return Err(EngineError::ServerMessage("Stripe did not return a customer portal URL".into()));
         };
+        let mut conn = self.pool().acquire().await?;
         sqlx::query(
             "UPDATE payments_customer_portal_sessions SET status = 'created', stripe_customer_id = $1, url = $2,
                  raw = $3, last_error = NULL, updated_at = $4
@@ -542,7 +567,7 @@ mod tests {
 
     #[test]
     fn roles_follow_the_contract() {
-        let u = |role: &str| RuntimeUser { id: "u".into(), email: None, role: role.into() };
+        let u = |role: &str| RuntimeUser { id: "u".into(), email: None, role: role.into(), subjects: vec![] };
         assert!(check_checkout_role(&u("anon")).is_ok());
         assert_eq!(check_checkout_role(&u("service")).unwrap_err().to_string(), "Unsupported checkout role");
         let e = check_portal_role(&u("anon")).unwrap_err();

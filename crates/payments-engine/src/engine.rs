@@ -13,6 +13,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::lock::{EnvGuard, EnvLocks};
 use crate::sealer::Sealer;
 use crate::store::{self, secrets, DbKind};
+use crate::subjects::SubjectPolicy;
 use payments_model::SyncProgress;
 
 /// How to build an [`Engine`].
@@ -31,7 +32,22 @@ pub struct EngineConfig {
     pub stripe_budget_per_sec: f64,
     /// Where audit records go ([`crate::NoAudit`] by default).
     pub audit: Arc<dyn AuditSink>,
+    /// Who may act for which billing subject on the runtime routes (enforced by default).
+    pub subjects: SubjectPolicy,
+    /// Checkout and portal sessions created at once ([`DEFAULT_RUNTIME_CONCURRENCY`]); more
+    /// wait up to [`RUNTIME_QUEUE_WAIT`], then get 429. Keep it under the pool size: on
+    /// PostgreSQL each one holds its advisory-lock connection while Stripe answers.
+    pub runtime_concurrency: usize,
+    /// How long a runtime request waits for a slot ([`RUNTIME_QUEUE_WAIT`]).
+    pub runtime_queue_wait: std::time::Duration,
 }
+
+/// See [`EngineConfig::runtime_concurrency`].
+pub const DEFAULT_RUNTIME_CONCURRENCY: usize = 4;
+
+/// How long a checkout or portal request waits for a free slot before 429 `RATE_LIMITED`, by
+/// default: long enough to ride out a burst, short of a client's patience.
+pub const RUNTIME_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl EngineConfig {
     /// A configuration with no public URL and Stripe's test-mode rate as the budget.
@@ -43,6 +59,9 @@ impl EngineConfig {
             public_url: None,
             stripe_budget_per_sec: STRIPE_TEST_MODE_RATE,
             audit: Arc::new(NoAudit),
+            subjects: SubjectPolicy::default(),
+            runtime_concurrency: DEFAULT_RUNTIME_CONCURRENCY,
+            runtime_queue_wait: RUNTIME_QUEUE_WAIT,
         }
     }
 }
@@ -56,6 +75,10 @@ impl std::fmt::Debug for EngineConfig {
             .finish_non_exhaustive()
     }
 }
+
+/// How often the sweeper looks for webhook events abandoned mid-way (see
+/// `store/events.rs`'s claim lease): a crash's events are finished within lease + this.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The embedded payments engine. Cheap to clone (shared state behind an `Arc`).
 ///
@@ -76,6 +99,10 @@ pub(crate) struct Inner {
     pub budgets: [Arc<RequestBudget>; 2],
     pub locks: EnvLocks,
     pub audit: Arc<dyn AuditSink>,
+    pub subjects: SubjectPolicy,
+    /// Slots for runtime sessions in progress ([`EngineConfig::runtime_concurrency`]).
+    pub runtime_slots: Arc<tokio::sync::Semaphore>,
+    pub runtime_queue_wait: std::time::Duration,
     /// The progress of the last (or running) sync, per environment.
     pub progress: [std::sync::Mutex<SyncProgress>; 2],
 }
@@ -94,7 +121,7 @@ impl Engine {
             return Err(EngineError::Internal("stripe_budget_per_sec must be positive".into()));
         }
         let kind = store::detect_kind(&config.pool).await?;
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 pool: config.pool,
                 kind,
@@ -104,12 +131,37 @@ impl Engine {
                 budgets: [Arc::new(RequestBudget::new(rate)), Arc::new(RequestBudget::new(rate))],
                 locks: EnvLocks::new(kind),
                 audit: config.audit,
+                subjects: config.subjects,
+                runtime_slots: Arc::new(tokio::sync::Semaphore::new(config.runtime_concurrency.max(1))),
+                runtime_queue_wait: config.runtime_queue_wait,
                 progress: [
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Test)),
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Live)),
                 ],
             }),
-        })
+        };
+        engine.spawn_event_sweeper();
+        Ok(engine)
+    }
+
+    /// Every [`SWEEP_EVERY`], finishes webhook events whose delivery died mid-way
+    /// ([`Engine::sweep_abandoned_events`]). The task holds the engine weakly and ends with it.
+    fn spawn_event_sweeper(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let engine = Engine { inner };
+                match engine.sweep_abandoned_events().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "finished abandoned webhook events"),
+                    Err(e) => tracing::warn!(error = %e, "sweeping abandoned webhook events failed"),
+                }
+            }
+        });
     }
 
     /// The database engine in use.
@@ -130,6 +182,19 @@ impl Engine {
         match self.inner.kind {
             DbKind::Sqlite => self.inner.pool.begin_with("BEGIN IMMEDIATE").await,
             DbKind::Postgres => self.inner.pool.begin().await,
+        }
+    }
+
+    /// A slot for one runtime session (checkout or portal): bounds how many wait on Stripe at
+    /// once, so that a slow Stripe cannot tie up every pooled connection.
+    pub(crate) async fn runtime_slot(&self) -> EngineResult<tokio::sync::OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.inner.runtime_queue_wait, self.inner.runtime_slots.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(EngineError::RateLimited(
+                "Too many checkout or portal sessions are being created at once; retry shortly".into(),
+            )),
         }
     }
 

@@ -65,6 +65,10 @@ pub enum EngineError {
     /// The idempotency key was used for a different checkout (409 `PAYMENT_CHECKOUT_ALREADY_EXISTS`).
     #[error("Idempotency key is already used for another checkout request")]
     CheckoutAlreadyExists,
+    /// Another delivery of this Stripe event is being processed (409
+    /// `PAYMENT_WEBHOOK_IN_PROGRESS`): answered non-2xx so that Stripe delivers it again.
+    #[error("Stripe event {0} is being processed by another delivery; retry later")]
+    WebhookInFlight(String),
     /// A caller-facing authorisation refusal (`AUTH_*` code with its status).
     #[error("{message}")]
     Auth {
@@ -102,7 +106,7 @@ impl EngineError {
             EngineError::RateLimited(_) => 429,
             EngineError::PaymentDeclined { status, .. } | EngineError::Upstream { status, .. } => *status,
             EngineError::PaymentNotFound(_) => 404,
-            EngineError::CheckoutAlreadyExists => 409,
+            EngineError::CheckoutAlreadyExists | EngineError::WebhookInFlight(_) => 409,
             EngineError::Auth { status, .. } => *status,
             EngineError::ServerMessage(_) => 500,
             EngineError::Database(_) | EngineError::Internal(_) => 500,
@@ -122,6 +126,7 @@ impl EngineError {
             EngineError::Upstream { .. } => "UPSTREAM_FAILURE",
             EngineError::PaymentNotFound(_) => "PAYMENT_NOT_FOUND",
             EngineError::CheckoutAlreadyExists => "PAYMENT_CHECKOUT_ALREADY_EXISTS",
+            EngineError::WebhookInFlight(_) => "PAYMENT_WEBHOOK_IN_PROGRESS",
             EngineError::Auth { code, .. } => code,
             EngineError::ServerMessage(_) => "INTERNAL_ERROR",
             EngineError::Database(_) | EngineError::Internal(_) => "INTERNAL_ERROR",

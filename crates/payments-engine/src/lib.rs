@@ -28,6 +28,7 @@ mod objects;
 mod sealer;
 mod store;
 mod stripe;
+mod subjects;
 mod sync;
 pub mod time;
 mod webhook;
@@ -43,7 +44,7 @@ pub use checkout::{
     BillingSubject, CheckoutLineItem, CheckoutRequest, CheckoutSession, CustomerPortalSession, PortalRequest,
     RuntimeUser,
 };
-pub use engine::{mask_key, Engine, EngineConfig};
+pub use engine::{mask_key, Engine, EngineConfig, DEFAULT_RUNTIME_CONCURRENCY, RUNTIME_QUEUE_WAIT, SWEEP_EVERY};
 pub use environment::Environment;
 pub use error::{EngineError, EngineResult};
 pub use lists::ListOptions;
@@ -52,3 +53,7 @@ pub use payments_model::{ObjectProgress, SyncProgress, SyncState};
 pub use sealer::{SealError, Sealer};
 pub use store::DbKind;
 pub use stripe::MANAGED_WEBHOOK_EVENTS;
+pub use subjects::{
+    granted_subjects, RuntimeRoute, SubjectAuthoriser, SubjectPolicy, AUTHORISER_CACHE_TTL, AUTHORISER_TIMEOUT,
+    SUBJECTS_CLAIM,
+};

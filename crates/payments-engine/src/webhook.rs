@@ -92,36 +92,80 @@ impl Engine {
             object_id: object.and_then(|o| o.get("id")).and_then(Value::as_str),
             payload: &text,
         };
-        let claimed = {
+        let claim = {
             let mut conn = self.pool().acquire().await?;
             events::claim(&mut conn, env, &new).await?
         };
-        if !claimed {
-            let mut conn = self.pool().acquire().await?;
-            return Ok(WebhookResponse {
-                received: true,
-                handled: false,
-                event: events::get(&mut conn, env, &id).await?,
-            });
+        match claim {
+            events::Claim::Claimed => self.process_claimed(env, &id, &event).await.map_err(handler_failure),
+            // Answering 2xx here would tell Stripe the event is handled while the delivery that
+            // owns it may still fail: a non-2xx makes Stripe deliver it again later.
+            events::Claim::InFlight => Err(EngineError::WebhookInFlight(id)),
+            events::Claim::Done => {
+                let mut conn = self.pool().acquire().await?;
+                Ok(WebhookResponse { received: true, handled: false, event: events::get(&mut conn, env, &id).await? })
+            }
         }
-        self.process_claimed(env, &id, &event).await.map_err(handler_failure)
     }
 
+    /// Applies a claimed event and records the outcome. Success is recorded in the transaction
+    /// that applies the event, so an event is never applied without being marked done (nor
+    /// marked done without being applied); a failure is recorded afterwards, best effort, and
+    /// returned, so that Stripe retries.
     async fn process_claimed(&self, env: Environment, id: &str, event: &Value) -> EngineResult<WebhookResponse> {
-        let outcome = self.apply_event(env, event).await;
-        let mut conn = self.pool().acquire().await?;
-        match outcome {
+        match self.apply_event(env, id, event).await {
             Ok(handled) => {
-                events::finish(&mut conn, env, id, Ok(handled)).await?;
+                let mut conn = self.pool().acquire().await?;
                 Ok(WebhookResponse { received: true, handled, event: events::get(&mut conn, env, id).await? })
             }
             Err(e) => {
                 tracing::warn!(environment = %env, event = id, error = %e, "Stripe webhook processing failed");
                 let message = e.to_string();
-                events::finish(&mut conn, env, id, Err(&message)).await?;
+                let recorded = async {
+                    let mut conn = self.pool().acquire().await?;
+                    events::finish(&mut conn, env, id, Err(&message)).await
+                };
+                if let Err(db) = recorded.await {
+                    // The row stays `pending`: redeliveries are refused until its claim expires,
+                    // then it is taken over (by a redelivery or the sweeper).
+                    tracing::warn!(environment = %env, event = id, error = %db, "could not record a webhook failure");
+                }
                 Err(e)
             }
         }
+    }
+
+    /// Finishes events whose claim expired without an outcome (the process died, or could not
+    /// record it): each is taken over atomically and processed from its stored payload. Returns
+    /// how many were processed. Run periodically by [`Engine::new`]'s sweeper; public so that
+    /// an operator tool or a test can run it at once.
+    pub async fn sweep_abandoned_events(&self) -> EngineResult<usize> {
+        let mut done = 0;
+        for env in Environment::ALL {
+            let ids = {
+                let mut conn = self.pool().acquire().await?;
+                events::abandoned(&mut conn, env, 100).await?
+            };
+            for id in ids {
+                let payload = {
+                    let mut conn = self.pool().acquire().await?;
+                    events::take_over_abandoned(&mut conn, env, &id).await?
+                };
+                let Some(payload) = payload else { continue };
+                let event: Value = match serde_json::from_str(&payload) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let mut conn = self.pool().acquire().await?;
+                        events::finish(&mut conn, env, &id, Err(&format!("stored payload is not JSON: {e}"))).await?;
+                        continue;
+                    }
+                };
+                if self.process_claimed(env, &id, &event).await.is_ok() {
+                    done += 1;
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// Re-processes a stored event now (whatever its status), e.g. after fixing the cause of a
@@ -138,13 +182,19 @@ impl Engine {
         self.process_claimed(env, event_id, &event).await
     }
 
-    /// §7.3: applies one event in one transaction; returns whether it changed anything.
-    async fn apply_event(&self, env: Environment, event: &Value) -> EngineResult<bool> {
+    /// §7.3: applies one event in one transaction, which also marks the stored event `id` done;
+    /// returns whether it changed anything.
+    async fn apply_event(&self, env: Environment, id: &str, event: &Value) -> EngineResult<bool> {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
         let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
-        let Some(object) = event.pointer("/data/object").cloned() else { return Ok(false) };
+        let Some(object) = event.pointer("/data/object").cloned() else {
+            let mut conn = self.pool().acquire().await?;
+            events::finish(&mut conn, env, id, Ok(false)).await?;
+            return Ok(false);
+        };
         // Refunds may need context from Stripe: fetch it before the transaction.
         let refund_context = if kind.starts_with("refund.") { self.refund_context(env, &object).await? } else { None };
+        let trust_metadata = self.inner.subjects.is_permissive();
         let mut tx = self.begin_write().await?;
         let handled = match kind.as_str() {
             "customer.created" | "customer.updated" => match objects::customer_record(&object) {
@@ -162,12 +212,14 @@ impl Engine {
                 }
                 None => false,
             },
-            "checkout.session.completed" => checkout_completed(&mut tx, env, &object, version, None).await?,
+            "checkout.session.completed" => {
+                checkout_completed(&mut tx, env, &object, version, None, trust_metadata).await?
+            }
             "checkout.session.async_payment_succeeded" => {
-                checkout_completed(&mut tx, env, &object, version, Some("succeeded")).await?
+                checkout_completed(&mut tx, env, &object, version, Some("succeeded"), trust_metadata).await?
             }
             "checkout.session.async_payment_failed" => {
-                checkout_completed(&mut tx, env, &object, version, Some("failed")).await?
+                checkout_completed(&mut tx, env, &object, version, Some("failed"), trust_metadata).await?
             }
             "checkout.session.expired" => update_checkout_row(&mut tx, env, &object, "expired", version).await?,
             "invoice.paid" | "invoice.payment_succeeded" => {
@@ -222,6 +274,7 @@ impl Engine {
             }
             _ => false,
         };
+        events::finish(&mut tx, env, id, Ok(handled)).await?;
         tx.commit().await?;
         Ok(handled)
     }
@@ -299,19 +352,53 @@ async fn update_checkout_row(
     Ok(done.rows_affected() > 0)
 }
 
+/// Whether the local checkout row of `session` was created for the subject `(t, i)`.
+async fn created_here_for(
+    conn: &mut AnyConnection,
+    env: Environment,
+    session: &Value,
+    t: &str,
+    i: &str,
+) -> EngineResult<bool> {
+    let Some(id) = str_field(session, "id") else { return Ok(false) };
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM payments_checkout_sessions
+         WHERE environment = $1 AND stripe_checkout_session_id = $2 AND subject_type = $3 AND subject_id = $4",
+    )
+    .bind(env.as_str())
+    .bind(&id)
+    .bind(t)
+    .bind(i)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// `checkout.session.*` (§7.3). `trust_metadata`: map the subject named in the session's
+/// metadata even when this engine did not create the session (the permissive policy).
 async fn checkout_completed(
     conn: &mut AnyConnection,
     env: Environment,
     session: &Value,
     version: i64,
     forced: Option<&str>,
+    trust_metadata: bool,
 ) -> EngineResult<bool> {
     let mut handled = update_checkout_row(conn, env, session, "completed", version).await?;
     let subject = subject_in_metadata(session.get("metadata"));
     let customer = id_field(session, "customer");
     if forced != Some("failed") {
         if let (Some((t, i)), Some(c)) = (&subject, &customer) {
-            handled |= mirror::upsert_mapping(conn, env, t, i, c).await?;
+            // The subject in Stripe's metadata is only trusted when this engine created the
+            // session for that very subject, after its subject policy allowed the creator:
+            // a session made elsewhere (the Stripe dashboard, another integration) must not
+            // re-point a subject's customer, and with it whose portal a user may open.
+            if trust_metadata || created_here_for(conn, env, session, t, i).await? {
+                handled |= mirror::upsert_mapping(conn, env, t, i, c).await?;
+            } else {
+                tracing::warn!(environment = %env, session = ?str_field(session, "id"),
+                    "checkout completed for a subject this engine did not create it for; no customer mapping written");
+            }
         }
     }
     if str_field(session, "mode").as_deref() == Some("payment") {

@@ -21,6 +21,8 @@ use zeroize::Zeroizing;
 
 use crate::api::errors::ApiError;
 use crate::api::ApiState;
+use crate::checkout::BillingSubject;
+use crate::subjects::granted_subjects;
 
 /// A boxed, sendable future (keeps [`Authenticator`] object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -47,6 +49,8 @@ pub enum Caller {
         email: Option<String>,
         /// `role` (empty when the claim is missing).
         role: String,
+        /// The billing subjects the token grants ([`crate::SUBJECTS_CLAIM`]).
+        subjects: Vec<BillingSubject>,
     },
 }
 
@@ -141,6 +145,11 @@ pub struct JwtClaims {
     /// Not valid before (Unix seconds).
     #[serde(default)]
     pub nbf: Option<i64>,
+    /// Billing subjects the token may act for besides `user:<sub>` (read by
+    /// [`crate::granted_subjects`]; any JSON, so that a malformed claim grants nothing instead
+    /// of failing the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_subjects: Option<serde_json::Value>,
 }
 
 /// A JWT that failed verification.
@@ -202,7 +211,12 @@ pub fn sign_hs256(claims: &serde_json::Value, secret: &[u8]) -> String {
 
 /// The caller a verified JWT stands for.
 pub fn caller_from_claims(claims: JwtClaims) -> Caller {
-    Caller::User { id: claims.sub.unwrap_or_default(), email: claims.email, role: claims.role.unwrap_or_default() }
+    Caller::User {
+        subjects: granted_subjects(claims.billing_subjects.as_ref()),
+        id: claims.sub.unwrap_or_default(),
+        email: claims.email,
+        role: claims.role.unwrap_or_default(),
+    }
 }
 
 /// Static API keys (full and read-only) plus HS256 JWTs: for tests and single-user setups.

@@ -19,8 +19,8 @@ type Reply = Result<(StatusCode, Json<Value>), ApiError>;
 /// sessions carry no user).
 fn user_of(caller: &Caller, message: &str) -> Result<RuntimeUser, ApiError> {
     match caller {
-        Caller::User { id, email, role } => {
-            Ok(RuntimeUser { id: id.clone(), email: email.clone(), role: role.clone() })
+        Caller::User { id, email, role, subjects } => {
+            Ok(RuntimeUser { id: id.clone(), email: email.clone(), role: role.clone(), subjects: subjects.clone() })
         }
         _ => Err(ApiError::new(401, "AUTH_INVALID_CREDENTIALS", message)),
     }

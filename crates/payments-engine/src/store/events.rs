@@ -10,8 +10,13 @@ use crate::model::WebhookEvent;
 use crate::store::new_id;
 use crate::time::{iso_ms, iso_opt, now_ms};
 
-/// How long a `pending` event may stay claimed before another delivery may reclaim it.
-pub(crate) const RECLAIM_AFTER_MS: i64 = 5 * 60 * 1000;
+/// How long a delivery's claim on an event lasts. A `pending` row younger than this belongs to
+/// a delivery still at work: another delivery of the same event is answered non-2xx (so Stripe
+/// retries it) instead of "already handled". An older one was abandoned (a crash, a lost
+/// connection while recording the outcome) and is taken over, by the next delivery or by
+/// [`crate::Engine`]'s sweeper. Longer than any one event's processing: a transaction under
+/// the busy timeout plus, for refunds, one Stripe read with its retries.
+pub(crate) const CLAIM_LEASE_MS: i64 = 60 * 1000;
 
 pub(crate) const COLUMNS: &str =
     "id, environment, stripe_event_id, event_type, livemode, stripe_account_id, object_type, \
@@ -48,9 +53,20 @@ pub(crate) struct NewEvent<'a> {
     pub payload: &'a str,
 }
 
-/// Claims an event for processing: inserts it, or reclaims a failed one or a pending one
-/// abandoned for more than 5 minutes. `false`: another delivery has it or it is done.
-pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<bool> {
+/// What a delivery found when it tried to claim an event.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// This delivery owns the event now (new, failed before, or abandoned): process it.
+    Claimed,
+    /// Another delivery claimed it less than [`CLAIM_LEASE_MS`] ago and has not finished.
+    InFlight,
+    /// It was processed or ignored already.
+    Done,
+}
+
+/// Claims an event for processing: inserts it, or takes over a failed one or a pending one whose
+/// claim is older than [`CLAIM_LEASE_MS`].
+pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<Claim> {
     let now = now_ms();
     let inserted = sqlx::query(
         "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode, stripe_account_id,
@@ -71,22 +87,86 @@ pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEve
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() > 0 {
-        return Ok(true);
+        return Ok(Claim::Claimed);
     }
-    let reclaimed = sqlx::query(
+    if take_over(conn, env, e.id, e.payload, now).await? {
+        return Ok(Claim::Claimed);
+    }
+    let status: Option<String> = sqlx::query_scalar(
+        "SELECT processing_status FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id = $2",
+    )
+    .bind(env.as_str())
+    .bind(e.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match status.as_deref() {
+        Some("processed" | "ignored") => Claim::Done,
+        // Pending within its lease, or failed and re-claimed by someone else meanwhile.
+        _ => Claim::InFlight,
+    })
+}
+
+/// Takes over a failed event, or a pending one whose claim expired, as of `now` (`payload`, the
+/// redelivered event, replaces the stored one). Atomic, so of several deliveries and sweepers
+/// exactly one wins.
+async fn take_over(
+    conn: &mut AnyConnection,
+    env: Environment,
+    id: &str,
+    payload: &str,
+    now: i64,
+) -> EngineResult<bool> {
+    let taken = sqlx::query(
         "UPDATE payments_webhook_events SET processing_status = 'pending', attempt_count = attempt_count + 1,
              last_error = NULL, processed_at = NULL, payload = $1, updated_at = $2
          WHERE environment = $3 AND stripe_event_id = $4
              AND (processing_status = 'failed' OR (processing_status = 'pending' AND updated_at < $5))",
     )
-    .bind(e.payload)
+    .bind(payload)
     .bind(now)
     .bind(env.as_str())
-    .bind(e.id)
-    .bind(now - RECLAIM_AFTER_MS)
+    .bind(id)
+    .bind(now - CLAIM_LEASE_MS)
     .execute(&mut *conn)
     .await?;
-    Ok(reclaimed.rows_affected() > 0)
+    Ok(taken.rows_affected() > 0)
+}
+
+/// Pending events whose claim expired (oldest first, at most `limit`), for the sweeper.
+pub(crate) async fn abandoned(conn: &mut AnyConnection, env: Environment, limit: i64) -> EngineResult<Vec<String>> {
+    let ids = sqlx::query_scalar(
+        "SELECT stripe_event_id FROM payments_webhook_events
+         WHERE environment = $1 AND processing_status = 'pending' AND updated_at < $2
+         ORDER BY updated_at LIMIT $3",
+    )
+    .bind(env.as_str())
+    .bind(now_ms() - CLAIM_LEASE_MS)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ids)
+}
+
+/// The sweeper's claim on an abandoned event: its stored payload when this caller took it over.
+pub(crate) async fn take_over_abandoned(
+    conn: &mut AnyConnection,
+    env: Environment,
+    id: &str,
+) -> EngineResult<Option<String>> {
+    // Only pending rows: a failed event waits for Stripe's redelivery or an explicit reprocess,
+    // as it always did.
+    let payload: Option<String> = sqlx::query_scalar(
+        "UPDATE payments_webhook_events SET attempt_count = attempt_count + 1, updated_at = $1
+         WHERE environment = $2 AND stripe_event_id = $3 AND processing_status = 'pending' AND updated_at < $4
+         RETURNING payload",
+    )
+    .bind(now_ms())
+    .bind(env.as_str())
+    .bind(id)
+    .bind(now_ms() - CLAIM_LEASE_MS)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(payload)
 }
 
 /// Marks a stored event pending again for an explicit re-processing.

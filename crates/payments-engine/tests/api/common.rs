@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use payments_engine::{AuditSink, Engine, EngineConfig, NoAudit, SealError, Sealer, SimpleAuthenticator};
+use payments_engine::{
+    AuditSink, Engine, EngineConfig, NoAudit, SealError, Sealer, SimpleAuthenticator, SubjectPolicy,
+};
 use rand::RngCore;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -148,11 +150,29 @@ impl Harness {
         Self::start_full(SandboxConfig::default(), audit).await
     }
 
+    /// A harness whose engine applies `subjects` on the runtime routes.
+    pub async fn start_with_subjects(subjects: SubjectPolicy) -> Harness {
+        Self::start_engine_with(move |c| c.subjects = subjects).await
+    }
+
+    /// A harness whose engine configuration `tweak` adjusts.
+    pub async fn start_engine_with(tweak: impl FnOnce(&mut EngineConfig)) -> Harness {
+        Self::start_configured(SandboxConfig::default(), Arc::new(NoAudit), tweak).await
+    }
+
     async fn start_full(config: SandboxConfig, audit: Arc<dyn AuditSink>) -> Harness {
+        Self::start_configured(config, audit, |_| {}).await
+    }
+
+    async fn start_configured(
+        config: SandboxConfig,
+        audit: Arc<dyn AuditSink>,
+        tweak: impl FnOnce(&mut EngineConfig),
+    ) -> Harness {
         let (sandbox, sandbox_base) = start_sandbox(config).await;
         let dir = tempfile::tempdir().unwrap();
         let (pool, db_url) = fresh_pool(&dir).await;
-        let (base, engine) = serve_engine_with(&pool, &sandbox_base, audit).await;
+        let (base, engine) = serve_engine_configured(&pool, &sandbox_base, audit, tweak).await;
         Harness { base, sandbox, sandbox_base, pool, db_url, engine, http: reqwest::Client::new(), _dir: dir }
     }
 
@@ -182,10 +202,16 @@ impl Harness {
 
     /// A signed JWT with these claims (`exp` far in the future).
     pub fn jwt(&self, role: &str, sub: &str) -> String {
-        payments_engine::sign_hs256(
-            &serde_json::json!({"sub": sub, "email": format!("{sub}@example.com"), "role": role, "exp": 4_102_444_800_i64}),
-            JWT_SECRET,
-        )
+        self.jwt_granting(role, sub, &[])
+    }
+
+    /// [`Harness::jwt`] whose `billing_subjects` claim grants `subjects` (`"team:t1"`…).
+    pub fn jwt_granting(&self, role: &str, sub: &str, subjects: &[&str]) -> String {
+        let mut claims = serde_json::json!({"sub": sub, "email": format!("{sub}@example.com"), "role": role, "exp": 4_102_444_800_i64});
+        if !subjects.is_empty() {
+            claims["billing_subjects"] = serde_json::json!(subjects);
+        }
+        payments_engine::sign_hs256(&claims, JWT_SECRET)
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
@@ -200,12 +226,23 @@ pub async fn serve_engine(pool: &AnyPool, stripe_base: &str) -> (String, Engine)
 
 /// [`serve_engine`] with an audit sink.
 pub async fn serve_engine_with(pool: &AnyPool, stripe_base: &str, audit: Arc<dyn AuditSink>) -> (String, Engine) {
+    serve_engine_configured(pool, stripe_base, audit, |_| {}).await
+}
+
+/// [`serve_engine_with`], its configuration adjusted by `tweak`.
+pub async fn serve_engine_configured(
+    pool: &AnyPool,
+    stripe_base: &str,
+    audit: Arc<dyn AuditSink>,
+    tweak: impl FnOnce(&mut EngineConfig),
+) -> (String, Engine) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = EngineConfig::new(pool.clone(), Arc::new(TestSealer), stripe_base.parse().unwrap());
     config.public_url = Some(base.parse().unwrap());
     config.stripe_budget_per_sec = 1000.0;
     config.audit = audit;
+    tweak(&mut config);
     let engine = Engine::new(config).await.unwrap();
     let auth = Arc::new(SimpleAuthenticator::new(&[ADMIN_KEY], &[SUPPORT_KEY], JWT_SECRET));
     let app = engine.router(auth);

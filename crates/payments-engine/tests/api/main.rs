@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod catalog;
+mod claims;
 mod common;
 mod config;
 mod errors;
@@ -13,5 +14,6 @@ mod locking;
 mod runtime;
 mod schema;
 mod sdk;
+mod subjects;
 mod sync;
 mod webhooks;

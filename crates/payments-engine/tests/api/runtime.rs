@@ -69,7 +69,8 @@ async fn text(h: &Harness, sql: &str) -> Option<String> {
 async fn subscription_and_payment_checkouts_are_created_paid_and_projected() {
     let h = Harness::start().await;
     let (monthly, once) = catalog(&h).await;
-    let anon = Auth::Bearer(h.jwt("anon", "anon-user"));
+    // A member of team t1 (the token grants the subject) buys for the team.
+    let member = Auth::Bearer(h.jwt_granting("authenticated", "member-1", &["team:t1"]));
 
     // Subscription mode, for team t1.
     let r = h
@@ -77,7 +78,7 @@ async fn subscription_and_payment_checkouts_are_created_paid_and_projected() {
             Method::POST,
             CHECKOUT,
             Some(checkout_body("subscription", &monthly, Some(("team", "t1")))),
-            anon.clone(),
+            member.clone(),
         )
         .await;
     let cs = r.ok(201)["checkoutSession"].clone();
@@ -128,9 +129,10 @@ async fn subscription_and_payment_checkouts_are_created_paid_and_projected() {
     assert_eq!(hist["paymentHistory"][0]["amount"], 1800);
     assert_eq!(hist["paymentHistory"][0]["stripeSubscriptionId"], sub["stripeSubscriptionId"]);
 
-    // Payment mode, for user u1 (no mapping yet: Stripe must create the customer).
+    // Payment mode, for user u1 by u1 (no mapping yet: Stripe must create the customer).
+    let u1 = Auth::Bearer(h.jwt("authenticated", "u1"));
     let r = h
-        .request(Method::POST, CHECKOUT, Some(checkout_body("payment", &once, Some(("user", "u1")))), anon.clone())
+        .request(Method::POST, CHECKOUT, Some(checkout_body("payment", &once, Some(("user", "u1")))), u1.clone())
         .await;
     let cs = r.ok(201)["checkoutSession"].clone();
     let stripe_cs = cs["stripeCheckoutSessionId"].as_str().unwrap().to_owned();
@@ -157,14 +159,14 @@ async fn subscription_and_payment_checkouts_are_created_paid_and_projected() {
             Method::POST,
             CHECKOUT,
             Some(checkout_body("subscription", &monthly, Some(("team", "t1")))),
-            anon.clone(),
+            member.clone(),
         )
         .await;
     let cs = r.ok(201)["checkoutSession"].clone();
     assert_eq!(cs["stripeCustomerId"], team_customer.as_str());
 
     // The portal of a mapped subject; an unmapped one is 404 and its row is failed.
-    let user = Auth::Bearer(h.jwt("authenticated", "user-1"));
+    let user = Auth::Bearer(h.jwt_granting("authenticated", "user-1", &["team:t1", "team:nobody"]));
     let r = h
         .request(
             Method::POST,

@@ -42,23 +42,43 @@ async fn run_sdk(input: Value) -> Value {
 async fn the_official_sdk_creates_checkouts_and_portals() {
     let h = Harness::start().await;
     let (_, once) = catalog(&h).await;
+
+    // The anon key: a payment checkout without a subject works; a subject or a portal does not,
+    // and the SDK surfaces the contract's errors.
     let anon_key = h.jwt("anon", "anon");
+    let out = run_sdk(json!({
+        "baseUrl": h.base, "anonKey": anon_key, "environment": "test",
+        "checkout": checkout_body("payment", &once, None),
+        "portal": {"subject": {"type": "team", "id": "sdk"}},
+    }))
+    .await;
+    assert_eq!(out["checkout"]["data"]["checkoutSession"]["status"], "open", "{out}");
+    let err = &out["portal"]["error"];
+    assert_eq!(err["statusCode"], 401, "{out}");
+    assert_eq!(err["error"], "AUTH_INVALID_CREDENTIALS");
+    assert_eq!(err["message"], "Customer portal sessions require an authenticated user");
+    let out = run_sdk(json!({
+        "baseUrl": h.base, "anonKey": anon_key, "environment": "test",
+        "checkout": checkout_body("payment", &once, Some(("team", "sdk"))),
+    }))
+    .await;
+    let err = &out["checkout"]["error"];
+    assert_eq!(err["statusCode"], 403, "{out}");
+    assert_eq!(err["error"], "AUTH_UNAUTHORIZED");
+    assert_eq!(err["message"], "Checkout session creation is not allowed by payments.checkout_sessions RLS policies");
+
+    // A member of team sdk, whose token grants the subject, buys for the team.
+    let member = h.jwt_granting("authenticated", "u-sdk", &["team:sdk"]);
     let mut body = checkout_body("payment", &once, Some(("team", "sdk")));
     body["idempotencyKey"] = json!("sdk-order-1");
     let out = run_sdk(json!({
-        "baseUrl": h.base, "anonKey": anon_key, "environment": "test", "checkout": body,
-        "portal": {"subject": {"type": "team", "id": "sdk"}},
+        "baseUrl": h.base, "anonKey": member, "environment": "test", "checkout": body,
     }))
     .await;
     assert!(out["checkout"]["error"].is_null(), "{out}");
     let cs = &out["checkout"]["data"]["checkoutSession"];
     assert_eq!(cs["status"], "open");
     assert_eq!(cs["subjectId"], "sdk");
-    // The anon key may not open a portal: the SDK surfaces the contract's error.
-    let err = &out["portal"]["error"];
-    assert_eq!(err["statusCode"], 401, "{out}");
-    assert_eq!(err["error"], "AUTH_INVALID_CREDENTIALS");
-    assert_eq!(err["message"], "Customer portal sessions require an authenticated user");
 
     let stripe_cs = cs["stripeCheckoutSessionId"].as_str().unwrap();
     complete(&h, stripe_cs).await;
@@ -72,10 +92,9 @@ async fn the_official_sdk_creates_checkouts_and_portals() {
     let hist = h.get("/api/payments/test/payment-history?subjectType=team&subjectId=sdk").await.ok(200).clone();
     assert_eq!(hist["paymentHistory"][0]["amount"], 5000);
 
-    // A signed-in user's token, and an SDK-side validation error.
-    let user_token = h.jwt("authenticated", "u-sdk");
+    // The member's token opens the team's portal; an SDK-side validation error.
     let out = run_sdk(json!({
-        "baseUrl": h.base, "anonKey": user_token, "environment": "test",
+        "baseUrl": h.base, "anonKey": member, "environment": "test",
         "checkout": {"environment": "test", "mode": "subscription", "lineItems": [{"stripePriceId": once}],
                      "successUrl": "https://a.example/s", "cancelUrl": "https://a.example/c"},
         "portal": {"subject": {"type": "team", "id": "sdk"}, "returnUrl": "https://a.example/billing"},
@@ -91,4 +110,18 @@ async fn the_official_sdk_creates_checkouts_and_portals() {
     let portal = &out["portal"]["data"]["customerPortalSession"];
     assert_eq!(portal["status"], "created", "{out}");
     assert!(portal["url"].as_str().is_some());
+
+    // A signed-in user who is not a member gets the RLS refusal, not the team's portal.
+    let outsider = h.jwt("authenticated", "u-other");
+    let out = run_sdk(json!({
+        "baseUrl": h.base, "anonKey": outsider, "environment": "test",
+        "portal": {"subject": {"type": "team", "id": "sdk"}},
+    }))
+    .await;
+    let err = &out["portal"]["error"];
+    assert_eq!(err["statusCode"], 403, "{out}");
+    assert_eq!(
+        err["message"],
+        "Customer portal session creation is not allowed by payments.customer_portal_sessions RLS policies"
+    );
 }

@@ -42,6 +42,9 @@ fn help_documents_every_subcommand_and_serve_flag() {
         ("--backend-api-key", "PAYMENTS_CONSOLE_BACKEND_API_KEY"),
         ("--demo", "PAYMENTS_CONSOLE_DEMO"),
         ("--master-key-file", "PAYMENTS_CONSOLE_MASTER_KEY_FILE"),
+        ("--jwt-secret", "PAYMENTS_CONSOLE_JWT_SECRET"),
+        ("--jwt-secret-file", "PAYMENTS_CONSOLE_JWT_SECRET_FILE"),
+        ("--backend-api-key-file", "PAYMENTS_CONSOLE_BACKEND_API_KEY_FILE"),
     ] {
         assert!(serve.contains(flag), "serve --help lacks {flag}");
         assert!(serve.contains(env), "serve --help lacks {env}");
@@ -99,4 +102,124 @@ fn serve_refuses_a_non_default_database_without_a_master_key() {
     let out = console(&db, &["serve", "--addr", "127.0.0.1:0"], None);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--master-key-file is required"), "{}", text(&out.stderr));
+}
+
+/// `serve` with extra environment variables; waits for it to exit.
+fn serve_with_env(db: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payments-console"));
+    cmd.arg("serve")
+        .args(args)
+        .env("PAYMENTS_CONSOLE_DATABASE_URL", db)
+        .env("RUST_LOG", "warn")
+        .env_remove("PAYMENTS_CONSOLE_JWT_SECRET")
+        .env_remove("PAYMENTS_CONSOLE_JWT_SECRET_FILE")
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.output().expect("binary runs")
+}
+
+#[test]
+fn serve_refuses_a_jwt_secret_shorter_than_32_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    // No master key for this database: had the secret been accepted, start-up would stop later
+    // with a different error, which the assertions below would catch.
+    let db = format!("sqlite://{}/c.db", dir.path().display());
+    let short_file = dir.path().join("short.secret");
+    std::fs::write(&short_file, format!("{}\n", "s".repeat(31))).unwrap();
+    let short_file = short_file.display().to_string();
+    let cases: [(&str, Vec<&str>, Vec<(&str, &str)>); 4] = [
+        ("empty variable", vec![], vec![("PAYMENTS_CONSOLE_JWT_SECRET", "")]),
+        ("31-byte flag", vec!["--jwt-secret", "0123456789012345678901234567890"], vec![]),
+        ("31-byte file", vec!["--jwt-secret-file", &short_file], vec![]),
+        ("31-byte file variable", vec![], vec![("PAYMENTS_CONSOLE_JWT_SECRET_FILE", &short_file)]),
+    ];
+    for (case, args, env) in cases {
+        let out = serve_with_env(&db, &args, &env);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{case}: started");
+        assert!(stderr.contains("--jwt-secret") && stderr.contains("at least 32 bytes"), "{case}: {stderr}");
+        assert!(!stderr.contains("0123456789"), "{case}: the secret is never printed: {stderr}");
+    }
+    assert!(!dir.path().join("c.db").exists(), "refused before the database was touched");
+}
+
+#[test]
+fn serve_refuses_a_secret_given_both_directly_and_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/c.db", dir.path().display());
+    let file = dir.path().join("jwt.secret");
+    std::fs::write(&file, "k".repeat(40)).unwrap();
+    let file = file.display().to_string();
+    let out = serve_with_env(&db, &["--jwt-secret-file", &file], &[("PAYMENTS_CONSOLE_JWT_SECRET", &"k".repeat(40))]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--jwt-secret-file"), "{}", text(&out.stderr));
+    let out = serve_with_env(
+        &db,
+        &["--backend", "http://127.0.0.1:9", "--backend-api-key", "ik_x", "--backend-api-key-file", &file],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--backend-api-key-file"), "{}", text(&out.stderr));
+    let missing = dir.path().join("missing.secret").display().to_string();
+    let out = serve_with_env(&db, &["--jwt-secret-file", &missing], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("missing.secret"), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn serve_takes_the_jwt_secret_from_a_file_and_accepts_its_tokens() {
+    use payments_engine::sign_hs256;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "0123456789abcdef0123456789abcdef"; // exactly 32 bytes
+    let secret_file = dir.path().join("jwt.secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let key_file = dir.path().join("master.key");
+    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payments-console"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--stripe-api-base", "http://127.0.0.1:9"])
+        .arg("--master-key-file")
+        .arg(&key_file)
+        .env("PAYMENTS_CONSOLE_JWT_SECRET_FILE", &secret_file)
+        .env_remove("PAYMENTS_CONSOLE_JWT_SECRET")
+        .env_remove("STRIPE_TEST_SECRET_KEY")
+        .env_remove("STRIPE_LIVE_SECRET_KEY")
+        .env("PAYMENTS_CONSOLE_DATABASE_URL", format!("sqlite://{}/c.db", dir.path().display()))
+        .env("PAYMENTS_CONSOLE_ADMIN_PASSWORD", "a long enough password")
+        .env("LEPTOS_SITE_ROOT", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..400 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if !ready {
+        child.start_kill().ok();
+        let out = child.wait_with_output().await.unwrap();
+        panic!("serve did not start: {}", text(&out.stderr));
+    }
+
+    let status = |token: String| {
+        let url = format!("{base}/api/payments/status");
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().status() }
+    };
+    let claims = serde_json::json!({ "sub": "u1", "role": "project_admin", "exp": 4_000_000_000_i64 });
+    assert_eq!(status(sign_hs256(&claims, secret.as_bytes())).await, 200, "a token signed with the file's secret");
+    // The trailing newline is not part of the secret, and another key is refused.
+    assert_eq!(status(sign_hs256(&claims, format!("{secret}\n").as_bytes())).await, 401);
+    assert_eq!(status(sign_hs256(&claims, b"")).await, 401, "an empty key forges nothing");
 }

@@ -245,3 +245,154 @@ async fn the_suite_runs_on_the_engine_it_was_asked_for() {
         if std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES").is_ok() { DbKind::Postgres } else { DbKind::Sqlite };
     assert_eq!(app.state.db.kind(), expected);
 }
+
+/// What a browser does with a `Location`: it drops tabs and newlines and reads `\` as `/`. The
+/// redirect must stay a path of this console even then.
+fn assert_local_location(res: &reqwest::Response, context: &str) {
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    let location = location.unwrap_or_else(|| panic!("{context}: no Location header"));
+    let as_browser_reads_it: String = location
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    assert!(
+        as_browser_reads_it.starts_with('/') && !as_browser_reads_it.starts_with("//"),
+        "{context}: redirected off the console to {location:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_visit_of_login_never_redirects_off_the_console() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for next in [
+        "/%09/evil.example",
+        "/%0d%0a/evil.example",
+        "/%5Cevil.example",
+        "/%252F/evil.example",
+        "%2F%2Fevil.example",
+        "https://evil.example",
+    ] {
+        let res = admin.get(app.url(&format!("/login?next={next}"))).send().await.unwrap();
+        assert!(res.status().is_redirection(), "next={next}: {}", res.status());
+        assert_local_location(&res, &format!("GET /login?next={next}"));
+        assert_eq!(res.headers()["location"], "/test", "next={next}");
+    }
+    // An ordinary destination is kept.
+    let res = admin.get(app.url("/login?next=%2Flive%2Fcatalog%3Factive%3Dtrue")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/live/catalog?active=true");
+}
+
+#[tokio::test]
+async fn the_login_form_never_sends_the_browser_off_the_console() {
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    for next in ["/\t/evil.example", "/\r\n/evil.example", "/%09/evil.example", "/%5Cevil.example", "/%2F/evil"] {
+        // Without JavaScript: the redirect.
+        let res = app
+            .client()
+            .post(app.url("/api/console/login"))
+            .header("accept", "text/html")
+            .form(&[("email", "ops@example.com"), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302, "next={next:?}");
+        assert_local_location(&res, &format!("form sign-in with next={next:?}"));
+        assert_eq!(res.headers()["location"], "/test", "next={next:?}");
+        // With JavaScript: the path the page navigates to.
+        let res = app
+            .client()
+            .post(app.url("/api/console/login"))
+            .form(&[("email", "ops@example.com"), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "next={next:?}");
+        assert_eq!(res.json::<String>().await.unwrap(), "/test", "next={next:?}");
+    }
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_refused_before_any_hashing() {
+    use payments_console::server::throttle::MAX_FAILURES_PER_EMAIL;
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let before = app.state.users.password_verifications();
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let (client, url) = (app.client(), app.url("/api/console/login"));
+        attempts.spawn(async move {
+            let guess = format!("guess {i}");
+            let res = client
+                .post(url)
+                .form(&[("email", "ops@example.com"), ("password", guess.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()))
+        });
+    }
+    let results = attempts.join_all().await;
+    let verified = app.state.users.password_verifications() - before;
+    assert!(verified <= MAX_FAILURES_PER_EMAIL as u64, "argon2 ran {verified} times for 50 parallel guesses");
+    let refused = results.iter().filter(|(status, _)| *status == 429).count();
+    let wrong = results.iter().filter(|(status, _)| *status == 401).count();
+    assert_eq!(refused + wrong, 50, "{results:?}");
+    assert!(wrong as u64 <= verified, "{results:?}");
+    for (_, retry_after) in results.iter().filter(|(status, _)| *status == 429) {
+        let secs: u64 = retry_after.as_deref().expect("a 429 says when to retry").parse().unwrap();
+        assert!(secs > 0);
+    }
+}
+
+#[tokio::test]
+async fn failures_from_one_address_throttle_sign_in_to_every_email() {
+    use payments_console::server::throttle::MAX_FAILURES_PER_ADDRESS;
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let client = app.client();
+    // Password spraying: one guess each for many emails, all from 127.0.0.1.
+    for i in 0..MAX_FAILURES_PER_ADDRESS {
+        assert_eq!(app.sign_in(&client, &format!("user{i}@example.com"), "Winter2026!").await.status(), 401);
+    }
+    let before = app.state.users.password_verifications();
+    let res = app.sign_in(&app.client(), "ops@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 429, "a fresh email from the same address is throttled too");
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.text().await.unwrap().contains("Throttled"));
+    assert_eq!(app.state.users.password_verifications(), before, "refused before hashing");
+
+    // Another address is not affected (Linux routes all of 127.0.0.0/8 to the loopback).
+    #[cfg(target_os = "linux")]
+    {
+        let mut origin = reqwest::header::HeaderMap::new();
+        origin.insert(reqwest::header::ORIGIN, app.base.parse().unwrap());
+        let elsewhere = reqwest::Client::builder()
+            .local_address(Some("127.0.0.2".parse().unwrap()))
+            .default_headers(origin)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        assert_eq!(app.sign_in(&elsewhere, "ops@example.com", PASSWORD).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn a_right_password_within_the_limit_signs_in_and_clears_the_failures() {
+    use payments_console::server::throttle::MAX_FAILURES_PER_EMAIL;
+    let app = TestApp::spawn().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let client = app.client();
+    for _ in 0..MAX_FAILURES_PER_EMAIL - 1 {
+        assert_eq!(app.sign_in(&client, "ops@example.com", "guess").await.status(), 401);
+    }
+    // The last attempt the limit allows is not blocked by its own reservation.
+    assert_eq!(app.sign_in(&client, "ops@example.com", PASSWORD).await.status(), 200);
+    // The success cleared the email's failures: a full allowance again.
+    for _ in 0..MAX_FAILURES_PER_EMAIL - 1 {
+        assert_eq!(app.sign_in(&app.client(), "ops@example.com", "guess").await.status(), 401);
+    }
+    assert_eq!(app.sign_in(&app.client(), "ops@example.com", PASSWORD).await.status(), 200);
+}

@@ -10,6 +10,7 @@ use crate::server::settings::Settings;
 use http::{header, request::Parts, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
+use std::net::{IpAddr, SocketAddr};
 
 /// The session the request arrived with, as resolved by the session middleware.
 pub fn current_session() -> Option<Session> {
@@ -33,6 +34,27 @@ pub fn require_admin() -> Result<CurrentUser, AppError> {
         Ok(user)
     } else {
         Err(fail(AppError::Forbidden))
+    }
+}
+
+/// The address of the peer the request came from (the TCP connection's, which the server records
+/// because it is served with connect info). Deliberately not `X-Forwarded-For`: any client can
+/// write that header, and trusting it would let one machine appear as many. `None` only when the
+/// router is served without connect info.
+pub fn client_address() -> Option<IpAddr> {
+    let address = use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|info| info.0.ip()));
+    if address.is_none() {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| tracing::warn!("client address unknown: sign-ins are throttled per email only"));
+    }
+    address
+}
+
+/// Tells the client how many seconds to wait before trying again (with a 429).
+pub fn set_retry_after(seconds: u64) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
 

@@ -7,8 +7,9 @@ use leptos_router::hooks::use_query_map;
 
 /// Signs in with email and password. Answers the console path to open next.
 ///
-/// Anonymous by nature; throttled per email after repeated failures. Without JavaScript the
-/// browser is redirected (to `next`, or back to the login page with an error code).
+/// Anonymous by nature; throttled per email and per client address after repeated failures
+/// (see `server::throttle`), with the attempt counted before its password is checked. Without
+/// JavaScript the browser is redirected (to `next`, or back to the login page with an error code).
 #[server(prefix = "/api/console", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use crate::auth::{safe_next, ssr};
@@ -26,16 +27,23 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         error
     };
 
-    if let Err(retry_after_secs) = state.throttle.check(&email).await.map_err(internal)? {
-        return Err(refuse(AppError::Throttled { retry_after_secs }, "throttled"));
-    }
+    // Counted before the password check, so that parallel guesses cannot all get past it.
+    let reservation = match state.throttle.reserve(&email, ssr::client_address()).await.map_err(internal)? {
+        Ok(reservation) => reservation,
+        Err(retry_after_secs) => {
+            ssr::set_retry_after(retry_after_secs);
+            tracing::info!("throttled sign-in attempt");
+            return Err(refuse(AppError::Throttled { retry_after_secs }, "throttled"));
+        }
+    };
     let user = state.users.verify(&email, password.into()).await.map_err(internal)?;
     let Some(user) = user else {
-        state.throttle.record_failure(&email).await.map_err(internal)?;
+        // The reservation stays behind as the failure.
+        drop(reservation);
         tracing::info!("failed sign-in attempt");
         return Err(refuse(AppError::BadCredentials, "credentials"));
     };
-    state.throttle.clear(&email).await.map_err(internal)?;
+    state.throttle.succeeded(reservation).await.map_err(internal)?;
     let token = state.sessions.create(&user.id).await.map_err(internal)?;
     ssr::set_session_cookie(&state.settings, &token);
     state
@@ -62,11 +70,13 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let action = ServerAction::<Login>::new();
-    // A full page load after signing in, so the console starts with the new session.
+    // A full page load after signing in, so the console starts with the new session. The server
+    // already answered a safe path; checking it again here keeps the browser from ever leaving
+    // the console whatever the answer was.
     Effect::new(move |_| {
         if let Some(Ok(next)) = action.value().get() {
             #[cfg(feature = "hydrate")]
-            let _ = window().location().set_href(&next);
+            let _ = window().location().set_href(&crate::auth::safe_next(Some(&next)));
             #[cfg(not(feature = "hydrate"))]
             let _ = next;
         }

@@ -38,9 +38,13 @@ pub struct ServeArgs {
     /// The payments backend: `embedded` (in-process engine) or the base URL of a remote InsForge backend.
     #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND", default_value = "embedded")]
     pub backend: String,
-    /// API key (`ik_…`) for a remote InsForge backend.
+    /// API key (`ik_…`) for a remote InsForge backend. Prefer --backend-api-key-file: a command
+    /// line is visible to every user of the machine (`ps`).
     #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND_API_KEY", hide_env_values = true)]
-    pub backend_api_key: Option<String>,
+    pub backend_api_key: Option<SecretString>,
+    /// File holding the --backend-api-key (one trailing newline is ignored).
+    #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND_API_KEY_FILE")]
+    pub backend_api_key_file: Option<PathBuf>,
     /// Run on the offline Stripe sandbox with demo data until a Stripe key is configured.
     #[arg(long, env = "PAYMENTS_CONSOLE_DEMO")]
     pub demo: bool,
@@ -50,9 +54,13 @@ pub struct ServeArgs {
     #[arg(long, env = "PAYMENTS_CONSOLE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
     /// Secret of the HS256 JWTs (InsForge `JWT_SECRET`) accepted on the payments API, for the
-    /// InsForge SDK's checkout and portal calls.
+    /// InsForge SDK's checkout and portal calls. At least 32 bytes. Prefer --jwt-secret-file: a
+    /// command line is visible to every user of the machine (`ps`).
     #[arg(long, env = "PAYMENTS_CONSOLE_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
+    /// File holding the --jwt-secret (one trailing newline is ignored).
+    #[arg(long, env = "PAYMENTS_CONSOLE_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
     /// Sign users out after this many minutes without a request.
     #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
@@ -85,7 +93,15 @@ impl Server {
     /// Connects the database, loads the master key, creates the first admin on a fresh database
     /// and binds the address (`127.0.0.1:0` picks a free port).
     pub async fn build(args: ServeArgs) -> anyhow::Result<Server> {
-        let remote = remote_backend(&args)?;
+        // Secrets first: a misconfigured one must stop the start before anything is touched.
+        let jwt_secret = jwt_secret(&args)?;
+        let backend_api_key = secret_option(
+            args.backend_api_key.clone(),
+            args.backend_api_key_file.as_deref(),
+            "--backend-api-key",
+            "PAYMENTS_CONSOLE_BACKEND_API_KEY",
+        )?;
+        let remote = remote_backend(&args, backend_api_key)?;
         let db = Db::connect(&args.db.database_url).await?;
         let master_key = Arc::new(load_master_key(master_key_source(&args)?)?);
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
@@ -127,7 +143,7 @@ impl Server {
             demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
             remote_backend: remote.is_some().then(|| args.backend.clone()),
             stripe_api_base,
-            jwt_secret: args.jwt_secret.clone().map(SecretString::new),
+            jwt_secret,
         };
         let leptos_options = LeptosOptions::builder()
             .output_name("payments-console")
@@ -268,9 +284,71 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
+/// The shortest JWT secret `serve` accepts, in bytes: HS256 is only as strong as its key, and a
+/// short (or empty) one lets anyone who guesses it mint `project_admin` tokens.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// `--jwt-secret` / `--jwt-secret-file`, checked for length.
+fn jwt_secret(args: &ServeArgs) -> anyhow::Result<Option<SecretString>> {
+    let secret = secret_option(
+        args.jwt_secret.clone(),
+        args.jwt_secret_file.as_deref(),
+        "--jwt-secret",
+        "PAYMENTS_CONSOLE_JWT_SECRET",
+    )?;
+    if let Some(secret) = &secret {
+        let len = secret.expose().len();
+        if len < MIN_JWT_SECRET_BYTES {
+            let source = if args.jwt_secret_file.is_some() {
+                "--jwt-secret-file (PAYMENTS_CONSOLE_JWT_SECRET_FILE)"
+            } else {
+                "--jwt-secret (PAYMENTS_CONSOLE_JWT_SECRET)"
+            };
+            anyhow::bail!(
+                "the JWT secret from {source} is {len} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} bytes \
+                 (for example `openssl rand -hex 32`), or leave it unset to refuse JWTs"
+            );
+        }
+    }
+    Ok(secret)
+}
+
+/// A secret given directly (`flag`, or its environment variable `env`) or in a file
+/// (`flag-file`); both at once is an error, since it is unclear which one is meant.
+fn secret_option(
+    value: Option<SecretString>,
+    file: Option<&std::path::Path>,
+    flag: &str,
+    env: &str,
+) -> anyhow::Result<Option<SecretString>> {
+    match (value, file) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("{flag} ({env}) and {flag}-file ({env}_FILE) are both set; give the secret only one way")
+        }
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(path)) => read_secret_file(path, flag).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Reads a secret file, without one trailing newline (as `echo` and editors leave it). The
+/// contents never appear in an error.
+fn read_secret_file(path: &std::path::Path, flag: &str) -> anyhow::Result<SecretString> {
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("{flag}-file: reading {}", path.display()))?,
+    );
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow::anyhow!("{flag}-file: {} is not UTF-8 text", path.display()))?;
+    let text = text.strip_suffix('\n').map_or(text, |t| t.strip_suffix('\r').unwrap_or(t));
+    Ok(SecretString::new(text.to_string()))
+}
+
 /// `--backend URL --backend-api-key ik_…`: the remote InsForge backend, or `None` for the
 /// embedded engine.
-fn remote_backend(args: &ServeArgs) -> anyhow::Result<Option<Arc<dyn crate::backend::ssr::PaymentsBackend>>> {
+fn remote_backend(
+    args: &ServeArgs,
+    api_key: Option<SecretString>,
+) -> anyhow::Result<Option<Arc<dyn crate::backend::ssr::PaymentsBackend>>> {
     if args.backend == "embedded" {
         return Ok(None);
     }
@@ -278,13 +356,12 @@ fn remote_backend(args: &ServeArgs) -> anyhow::Result<Option<Arc<dyn crate::back
     if !matches!(base.scheme(), "http" | "https") {
         anyhow::bail!("--backend must be an http(s) URL");
     }
-    let key = args
-        .backend_api_key
-        .clone()
-        .context("--backend-api-key (an ik_… key of the remote backend) is required with --backend URL")?;
-    if !key.starts_with("ik_") {
+    let key = api_key.context(
+        "--backend-api-key or --backend-api-key-file (an ik_… key of the remote backend) is required with --backend URL",
+    )?;
+    if !key.expose().starts_with("ik_") {
         anyhow::bail!("--backend-api-key must be an InsForge API key (ik_…)");
     }
-    let backend = crate::backend::ssr::RemoteBackend::new(base, SecretString::new(key))?;
+    let backend = crate::backend::ssr::RemoteBackend::new(base, key)?;
     Ok(Some(Arc::new(backend)))
 }

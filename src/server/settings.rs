@@ -17,6 +17,7 @@ pub struct Settings {
     pub remote_backend: Option<String>,
     /// Where Stripe's REST API is (the in-process sandbox in demo mode).
     pub stripe_api_base: Url,
-    /// Secret of the HS256 JWTs accepted on the payments API (InsForge SDK callers).
+    /// Secret of the HS256 JWTs accepted on the payments API (InsForge SDK callers); `serve`
+    /// refuses to start with one shorter than `serve::MIN_JWT_SECRET_BYTES`.
     pub jwt_secret: Option<super::secrets::SecretString>,
 }

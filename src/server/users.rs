@@ -8,6 +8,17 @@ use crate::auth::Role;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// How many argon2 computations (hashes and verifications) may run at once in this process.
+/// Each takes about 19 MiB and a core for a noticeable time, so a burst of sign-ins must queue
+/// here rather than exhaust memory and the blocking thread pool.
+pub const MAX_CONCURRENT_PASSWORD_HASHES: usize = 2;
+
+/// Process-wide, not per store: the memory and cores it protects are the process's.
+static PASSWORD_HASHING: Semaphore = Semaphore::const_new(MAX_CONCURRENT_PASSWORD_HASHES);
 
 /// An email address that has been checked for shape and lower-cased, so `Admin@X` and `admin@x`
 /// are one account.
@@ -76,11 +87,21 @@ pub enum AddUserError {
 #[derive(Clone, Debug)]
 pub struct UserStore {
     db: Db,
+    /// Password verifications run through this store (and its clones); see
+    /// [`UserStore::password_verifications`].
+    verifications: Arc<AtomicU64>,
 }
 
 impl UserStore {
     pub fn new(db: Db) -> Self {
-        UserStore { db }
+        UserStore { db, verifications: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Diagnostic: how many argon2 password verifications this store (shared by a server's
+    /// handlers) has run since it was created, whether the email existed or not. It lets tests
+    /// prove that throttled sign-ins are refused before any hashing work is spent on them.
+    pub fn password_verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Adds a user; the email must be new.
@@ -149,6 +170,7 @@ impl UserStore {
             Some(row) => (Some(record_from_row(row)?), row.try_get::<String, _>("password_hash")?),
             None => (None, DUMMY_HASH.clone()),
         };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let matches = verify_password(password, hash).await?;
         Ok(record.filter(|_| matches))
     }
@@ -177,7 +199,9 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<UserRecord> {
 /// Argon2id with the crate's default (OWASP-recommended) parameters, off the async threads:
 /// hashing is deliberately slow.
 async fn hash_password(password: SecretString) -> anyhow::Result<String> {
+    let permit = PASSWORD_HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
@@ -187,8 +211,12 @@ async fn hash_password(password: SecretString) -> anyhow::Result<String> {
     .await?
 }
 
+/// Waits for one of the [`MAX_CONCURRENT_PASSWORD_HASHES`] permits. The permit moves into the
+/// blocking task, so it is held until the hashing is done even if the request is abandoned.
 async fn verify_password(password: SecretString, hash: String) -> anyhow::Result<bool> {
+    let permit = PASSWORD_HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored password hash is invalid: {e}"))?;
         Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
     })

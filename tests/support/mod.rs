@@ -62,11 +62,13 @@ impl TestApp {
             stripe_api_base: "http://127.0.0.1:9".parse().unwrap(),
             backend: "embedded".into(),
             backend_api_key: None,
+            backend_api_key_file: None,
             demo: true,
             master_key_file,
             session_idle_minutes: 30,
             site_root: dir.join("site").display().to_string(),
             jwt_secret: None,
+            jwt_secret_file: None,
         };
         let server = Server::build(args).await.expect("server builds");
         let base = format!("http://{}", server.local_addr());

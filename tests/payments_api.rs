@@ -152,3 +152,92 @@ async fn each_demo_start_reconnects_its_fresh_sandbox_and_a_real_key_ends_demo_m
     let app = TestApp::spawn_on(dir.path(), database_url, Some(key_file)).await;
     assert_eq!(app.state.settings.demo_sandbox_url, None, "no sandbox once a real key is set");
 }
+
+/// A JWT for the console's `--jwt-secret`.
+fn app_jwt(secret: &str, claims: Value) -> String {
+    payments_engine::sign_hs256(&claims, secret.as_bytes())
+}
+
+#[tokio::test]
+async fn slow_stripe_checkouts_do_not_starve_probes_sign_in_or_webhooks() {
+    let secret = "a-jwt-secret-of-at-least-32-bytes-for-tests";
+    let app = TestApp::spawn_with(|a| {
+        a.jwt_secret = Some(payments_console::server::secrets::SecretString::new(secret.to_owned()))
+    })
+    .await;
+    let key = api_key(&app).await;
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo mode runs the sandbox");
+    let http = reqwest::Client::new();
+    let catalog: Value =
+        http.get(app.url("/api/payments/test/catalog")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let price = catalog["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "one_time" && p["active"] == true)
+        .expect("the demo catalog has a one-time price")["stripePriceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Stripe takes 5 s to create each of the next 8 checkout sessions.
+    let fault =
+        serde_json::json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "delay_ms": 5000, "count": 8});
+    assert!(http.post(format!("{sandbox}/_sandbox/faults")).json(&fault).send().await.unwrap().status().is_success());
+
+    let anon = app_jwt(secret, serde_json::json!({"sub": "anon", "role": "anon"}));
+    let body = serde_json::json!({"mode": "payment", "lineItems": [{"stripePriceId": price}],
+        "successUrl": "https://app.example.com/s", "cancelUrl": "https://app.example.com/c"});
+    let checkouts: Vec<_> = (0..8)
+        .map(|_| {
+            let req = http.post(app.url("/api/payments/test/checkout-sessions")).bearer_auth(&anon).json(&body);
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    // Wait until checkouts are at Stripe (their local rows exist).
+    let pool = app.state.db.pool().clone();
+    let at_stripe = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payments_checkout_sessions").fetch_one(&pool).await.unwrap()
+    };
+    for _ in 0..200 {
+        if at_stripe().await >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(at_stripe().await >= 4, "the checkouts did not reach Stripe");
+
+    // While they wait on Stripe: the probe, a sign-in and a webhook (a customer created at
+    // Stripe, delivered back to the console) all get through.
+    assert_eq!(http.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    app.signed_in("ops@example.com", Role::Support).await;
+    let customer: Value = http
+        .post(format!("{sandbox}/v1/customers"))
+        .bearer_auth(stripe_sandbox::DEFAULT_API_KEY)
+        .form(&[("email", "during-slow-checkouts@example.com")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = customer["id"].as_str().unwrap().to_owned();
+    let mirrored = || async {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "SELECT COUNT(*) FROM payments_customers WHERE stripe_customer_id = '{id}'"
+        ))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    while mirrored().await == 0 && !checkouts.iter().any(|c| c.is_finished()) {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(mirrored().await, 1, "the webhook was applied");
+    assert!(
+        !checkouts.iter().any(|c| c.is_finished()),
+        "all of that happened while every checkout still waited on Stripe"
+    );
+    for c in checkouts {
+        assert_eq!(c.await.unwrap(), 201);
+    }
+}

@@ -13,7 +13,7 @@ use crate::auth::Role;
 use anyhow::Context;
 use clap::{Args, Parser};
 use leptos::config::{Env, LeptosOptions};
-use payments_engine::{mask_key, Engine, EngineConfig, Environment};
+use payments_engine::{mask_key, Engine, EngineConfig, Environment, SubjectAuthoriser, SubjectPolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +61,18 @@ pub struct ServeArgs {
     /// File holding the --jwt-secret (one trailing newline is ignored).
     #[arg(long, env = "PAYMENTS_CONSOLE_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
+    /// Billing subjects on checkout and portal calls: a JWT user may act for `user:<its sub>`
+    /// and for the subjects its `billing_subjects` claim lists (e.g. ["team:acme"]); the anon
+    /// key only for payment checkouts without a subject; project_admin tokens for any. Other
+    /// subjects are refused (403), unless this URL is set: the engine then POSTs
+    /// {user, email, subject: {type, id}, environment, action} to it, and a 2xx answer (within
+    /// 2 s; cached 30 s) allows.
+    #[arg(long, env = "PAYMENTS_CONSOLE_SUBJECT_AUTHORISER_URL")]
+    pub subject_authoriser_url: Option<Url>,
+    /// Let every app user act for every billing subject, as InsForge does without RLS policies.
+    /// Unsafe on the internet: any signed-in user can open any customer's billing portal.
+    #[arg(long, env = "PAYMENTS_CONSOLE_PERMISSIVE_SUBJECTS")]
+    pub permissive_subjects: bool,
     /// Sign users out after this many minutes without a request.
     #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
@@ -102,6 +114,7 @@ impl Server {
             "PAYMENTS_CONSOLE_BACKEND_API_KEY",
         )?;
         let remote = remote_backend(&args, backend_api_key)?;
+        let subjects = subject_policy(&args)?;
         let db = Db::connect(&args.db.database_url).await?;
         let master_key = Arc::new(load_master_key(master_key_source(&args)?)?);
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
@@ -111,6 +124,7 @@ impl Server {
             let mut config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
             config.public_url = public_url;
             config.audit = audit.clone();
+            config.subjects = subjects.clone();
             async move { Engine::new(config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}")) }
         };
         let mut engine = build_engine(args.stripe_api_base.clone(), args.public_url.clone()).await?;
@@ -284,6 +298,28 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
+/// `--subject-authoriser-url` / `--permissive-subjects` as the engine's policy.
+fn subject_policy(args: &ServeArgs) -> anyhow::Result<SubjectPolicy> {
+    match (&args.subject_authoriser_url, args.permissive_subjects) {
+        (Some(_), true) => {
+            anyhow::bail!("--subject-authoriser-url and --permissive-subjects contradict each other; choose one")
+        }
+        (Some(url), false) => {
+            let authoriser =
+                SubjectAuthoriser::new(url.clone()).map_err(|e| anyhow::anyhow!("--subject-authoriser-url: {e}"))?;
+            Ok(SubjectPolicy::WithAuthoriser(Arc::new(authoriser)))
+        }
+        (None, true) => {
+            tracing::warn!(
+                "--permissive-subjects: every app user may create checkouts and billing portals for every billing \
+                 subject (InsForge's behaviour without RLS policies); do not expose this instance to untrusted users"
+            );
+            Ok(SubjectPolicy::Permissive)
+        }
+        (None, false) => Ok(SubjectPolicy::Enforced),
+    }
+}
+
 /// The shortest JWT secret `serve` accepts, in bytes: HS256 is only as strong as its key, and a
 /// short (or empty) one lets anyone who guesses it mint `project_admin` tokens.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -364,4 +400,25 @@ fn remote_backend(
     }
     let backend = crate::backend::ssr::RemoteBackend::new(base, key)?;
     Ok(Some(Arc::new(backend)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(flags: &[&str]) -> ServeArgs {
+        ServeOnly::parse_from(std::iter::once("payments-console").chain(flags.iter().copied())).args
+    }
+
+    #[test]
+    fn the_subject_policy_is_enforced_unless_an_operator_chooses_otherwise() {
+        assert!(matches!(subject_policy(&parse(&[])).unwrap(), SubjectPolicy::Enforced));
+        let with = parse(&["--subject-authoriser-url", "http://127.0.0.1:9/allow"]);
+        assert!(matches!(subject_policy(&with).unwrap(), SubjectPolicy::WithAuthoriser(_)));
+        assert!(subject_policy(&parse(&["--permissive-subjects"])).unwrap().is_permissive());
+        let both = parse(&["--permissive-subjects", "--subject-authoriser-url", "http://127.0.0.1:9/allow"]);
+        assert!(subject_policy(&both).unwrap_err().to_string().contains("contradict"));
+        let ftp = parse(&["--subject-authoriser-url", "ftp://127.0.0.1/allow"]);
+        assert!(subject_policy(&ftp).is_err());
+    }
 }

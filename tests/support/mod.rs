@@ -51,11 +51,29 @@ impl TestApp {
         database_url: String,
         master_key_file: Option<std::path::PathBuf>,
     ) -> TestApp {
+        Self::spawn_configured(dir, database_url, master_key_file, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with some `serve` flags changed (e.g. `--public-url`).
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let mut app = Self::spawn_configured(dir.path(), database_url, None, configure).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    async fn spawn_configured(
+        dir: &std::path::Path,
+        database_url: String,
+        master_key_file: Option<std::path::PathBuf>,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
         // A stand-in for the built site, so static serving can be checked without a WASM build.
         std::fs::create_dir_all(dir.join("site/pkg")).unwrap();
         std::fs::write(dir.join("site/pkg/payments-console.css"), "body { color: red }").unwrap();
         std::fs::write(dir.join("site/favicon.svg"), "<svg/>").unwrap();
-        let args = ServeArgs {
+        let mut args = ServeArgs {
             addr: "127.0.0.1:0".parse().unwrap(),
             db: DatabaseArgs { database_url },
             public_url: None,
@@ -69,7 +87,10 @@ impl TestApp {
             site_root: dir.join("site").display().to_string(),
             jwt_secret: None,
             jwt_secret_file: None,
+            subject_authoriser_url: None,
+            permissive_subjects: false,
         };
+        configure(&mut args);
         let server = Server::build(args).await.expect("server builds");
         let base = format!("http://{}", server.local_addr());
         let state = server.state().clone();
@@ -86,9 +107,18 @@ impl TestApp {
             .expect("user added");
     }
 
-    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    /// A client that keeps cookies and does not follow redirects (tests look at them). Like a
+    /// browser on the console's pages, it sends `Origin` with every request (a request may set
+    /// its own); the console refuses cookie-authenticated writes that say nothing of their origin.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

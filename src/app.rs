@@ -24,6 +24,10 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The Content-Security-Policy header names this response's nonce, which every inline script
+    // below (and Leptos's own) carries.
+    #[cfg(feature = "ssr")]
+    crate::server::http::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 // Applies the saved theme before the first paint, so a dark-mode user never sees a
                 // white flash while the WASM loads.
-                <script>
+                <script nonce=leptos::nonce::use_nonce()>
                     "try{var t=localStorage.getItem('pc-theme');if(t)document.documentElement.dataset.theme=t}catch(e){}"
                 </script>
                 <AutoReload options=options.clone() />

@@ -32,6 +32,20 @@ pub enum Command {
     ApiKeys(ApiKeysCommand),
     /// Run the offline Stripe sandbox: a stateful stand-in for Stripe's REST API.
     Sandbox(super::sandbox::SandboxArgs),
+    /// Create the master key file that encrypts the stored secrets.
+    #[command(subcommand, name = "master-key")]
+    MasterKey(MasterKeyCommand),
+}
+
+/// `master-key …`: the key file `serve --master-key-file` reads.
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Write a new random key to FILE, readable by its owner only (mode 0600). An existing file
+    /// is never overwritten.
+    Generate {
+        /// Where to write the key (pass it to `serve --master-key-file`).
+        file: std::path::PathBuf,
+    },
 }
 
 /// Where the console keeps its data.
@@ -124,6 +138,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Users(cmd)) => users(cmd).await,
         Some(Command::ApiKeys(cmd)) => api_keys(cmd).await,
         Some(Command::Sandbox(args)) => super::sandbox::run(args).await,
+        Some(Command::MasterKey(MasterKeyCommand::Generate { file })) => {
+            super::crypto::MasterKey::create_file(&file)?;
+            eprintln!("Wrote a new master key to {} (mode 0600). Back it up: without it the stored Stripe keys cannot be decrypted.", file.display());
+            Ok(())
+        }
     }
 }
 

@@ -49,7 +49,10 @@ impl MasterKey {
     }
 
     /// Reads a key file holding the key as 64 hex characters (surrounding whitespace ignored).
+    /// A file that other users could read is refused: whoever reads it can decrypt every stored
+    /// Stripe key.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
+        refuse_shared_key_file(path)?;
         let text = Zeroizing::new(
             std::fs::read_to_string(path).with_context(|| format!("reading master key file {}", path.display()))?,
         );
@@ -105,6 +108,40 @@ impl MasterKey {
     }
 }
 
+/// A command that creates a key file on a stock Debian system (no `xxd` or `openssl` needed),
+/// for error messages; `payments-console master-key generate FILE` does the same.
+pub fn key_file_command(path: &Path) -> String {
+    let path = shell_quoted(&path.display().to_string());
+    format!("(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > {path})")
+}
+
+/// A path as one shell word: unchanged when plain, single-quoted otherwise.
+fn shell_quoted(path: &str) -> String {
+    if !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c)) {
+        return path.to_string();
+    }
+    format!("'{}'", path.replace('\'', r"'\''"))
+}
+
+/// Fails when the key file's mode lets its group or others read (or write) it.
+fn refuse_shared_key_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("reading master key file {}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "master key file {0} is accessible to other users (mode {1:04o}); it must be readable by its owner \
+             only: run `chmod 600 {2}`",
+            path.display(),
+            mode & 0o7777,
+            shell_quoted(&path.display().to_string())
+        );
+    }
+    Ok(())
+}
+
 /// Where the master key comes from, decided from the command line (see `serve --help`).
 pub enum MasterKeySource<'a> {
     /// `--master-key-file`: the file must exist.
@@ -121,9 +158,10 @@ pub fn load_master_key(source: MasterKeySource<'_>) -> anyhow::Result<MasterKey>
         MasterKeySource::File(path) => {
             if !path.exists() {
                 bail!(
-                    "master key file {} does not exist; create one with `head -c 32 /dev/urandom | xxd -p -c 64 > {0}` \
-                     and `chmod 600 {0}`",
-                    path.display()
+                    "master key file {} does not exist; create one with `payments-console master-key generate {0}` \
+                     or `{1}`",
+                    path.display(),
+                    key_file_command(path)
                 );
             }
             MasterKey::load(path)
@@ -190,5 +228,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = load_master_key(MasterKeySource::File(&dir.path().join("missing.key"))).unwrap_err();
         assert!(err.to_string().contains("does not exist"));
+        assert!(err.to_string().contains("master-key generate"), "{err}");
+    }
+
+    #[test]
+    fn the_suggested_shell_command_makes_a_private_key_file_that_loads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // A space and a quote: the command must keep the path one word.
+        let path = dir.path().join("made by the shell's hint.key");
+        let cmd = key_file_command(&path);
+        let status = std::process::Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+        assert!(status.success(), "{cmd}");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        MasterKey::load(&path).unwrap();
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        MasterKey::create_file(&path).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            for source in [MasterKeySource::File(&path), MasterKeySource::DefaultFile(&path)] {
+                let err = load_master_key(source).unwrap_err().to_string();
+                assert!(err.contains(&format!("chmod 600 {}", path.display())), "{mode:o}: {err}");
+            }
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        load_master_key(MasterKeySource::File(&path)).unwrap();
     }
 }

@@ -71,21 +71,39 @@ fn kind_of(url: &str) -> anyhow::Result<DbKind> {
     }
 }
 
-/// Creates the folder of a file-backed SQLite database and asks sqlx to create the file.
+/// Creates the folder of a file-backed SQLite database (mode 0700 when new) and the file itself,
+/// readable by its owner only (mode 0600): it holds password hashes, session digests and the
+/// encrypted Stripe keys. SQLite gives the `-wal` and `-shm` files it creates beside it the
+/// database file's mode, so they are private too. An existing file keeps the mode it has.
 fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_string());
     }
     if let Some(dir) = PathBuf::from(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating database folder {}", dir.display()))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating database folder {}", dir.display()))?;
     }
-    Ok(match query {
+    let url = match query {
         Some(q) if q.contains("mode=") => url.to_string(),
         Some(q) => format!("sqlite://{path}?{q}&mode=rwc"),
         None => format!("sqlite://{path}?mode=rwc"),
-    })
+    };
+    if url.contains("mode=rwc") {
+        // Created here rather than by SQLite, which would use 0644 (less the umask). An empty
+        // file is a valid new database.
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating database file {path}")),
+        }
+    }
+    Ok(url)
 }
 
 /// The file a `sqlite://` URL names, if any (to place the default master key beside it).
@@ -115,6 +133,24 @@ mod tests {
         assert!(dir.path().join("sub").is_dir());
         assert_eq!(sqlite_file("sqlite://data/console.db?mode=rwc"), Some(PathBuf::from("data/console.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_database_and_its_wal_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data/console.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+        // A write, so the WAL and shared-memory files exist.
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(db.pool()).await.unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600, "database file");
+        for suffix in ["-wal", "-shm"] {
+            let side = dir.path().join(format!("data/console.db{suffix}"));
+            assert!(side.exists(), "{suffix} exists");
+            assert_eq!(mode(&side), 0o600, "{suffix} file");
+        }
+        assert_eq!(mode(&dir.path().join("data")), 0o700, "database folder");
     }
 
     #[tokio::test]

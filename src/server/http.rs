@@ -1,11 +1,14 @@
 //! The HTTP surface: the Leptos pages and server functions, health probes, static files, and the
-//! middleware that resolves sessions, guards pages and refuses cross-origin writes.
+//! middleware that resolves sessions, guards pages, refuses cross-origin writes, bounds request
+//! bodies and sets the security headers.
 
 use super::payments::ConsoleAuthenticator;
 use super::sessions::SESSION_COOKIE;
+use super::settings::Settings;
 use super::state::AppState;
 use crate::app::{shell, App};
 use crate::ui::format::url_encode;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +20,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Builds the whole application router for a state.
 pub fn router(state: AppState) -> Router {
@@ -27,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
     let payments_auth = Arc::new(ConsoleAuthenticator::new(&state.db, &state.settings));
     let payments_api = state.engine.router(payments_auth);
+    let policy = Arc::new(HttpPolicy::new(&state.settings, options.site_addr));
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))
         // Static files get their own routes: `/:env/*` would otherwise claim `/pkg/...`.
@@ -48,13 +51,35 @@ pub fn router(state: AppState) -> Router {
         .merge(payments_api)
         .layer(middleware::from_fn_with_state(state, resolve_session))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(refuse_cross_origin))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(middleware::from_fn_with_state(policy.clone(), refuse_cross_origin))
+        // Outside everything that reads the database or decrypts: an oversized body costs nothing.
+        .layer(middleware::from_fn(limit_body))
+        // Outermost, so that every answer (413s and 403s included) carries the headers.
+        .layer(middleware::from_fn_with_state(policy, security_headers))
+}
+
+/// What the request middleware needs from the settings, decided once per router.
+#[derive(Debug)]
+struct HttpPolicy {
+    /// The exact origin (`scheme://host[:port]`) browsers reach the console at, when the operator
+    /// gave `--public-url`; `None` to compare `Origin` with the `Host` header instead.
+    public_origin: Option<String>,
+    /// `Strict-Transport-Security`, sent only when the console is reached over HTTPS.
+    hsts: bool,
+}
+
+impl HttpPolicy {
+    fn new(settings: &Settings, site_addr: std::net::SocketAddr) -> Self {
+        let public_url = settings.public_url.as_ref();
+        // `--demo` without `--public-url` fills in `http://<listen address>` for the sandbox's
+        // webhooks; that is not where browsers come from (it may be 0.0.0.0), so it is not used.
+        let derived = settings.demo_sandbox_url.is_some()
+            && public_url.is_some_and(|u| u.as_str().trim_end_matches('/') == format!("http://{site_addr}"));
+        HttpPolicy {
+            public_origin: public_url.filter(|_| !derived).map(|u| u.origin().ascii_serialization()),
+            hsts: public_url.is_some_and(|u| u.scheme() == "https"),
+        }
+    }
 }
 
 /// The process is up.
@@ -133,30 +158,191 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
 }
 
 /// Refuses state-changing requests sent by another site (CSRF). Browsers send `Origin` on every
-/// cross-origin POST and `Sec-Fetch-Site` on all modern requests; either is enough to tell.
-/// Requests authenticated by an API key carry no ambient credentials and are not subject to it.
-async fn refuse_cross_origin(req: Request, next: Next) -> Response {
+/// cross-origin POST and `Sec-Fetch-Site` on all modern requests; either is enough to tell. A
+/// request that carries the session cookie but neither header is refused too: every browser that
+/// can hold the cookie sends one of them, so its absence means the request cannot be vouched for.
+/// Requests authenticated by an API key carry no ambient credentials and are not subject to it,
+/// nor are Stripe's webhooks (signed, and never sent by a browser).
+async fn refuse_cross_origin(State(policy): State<Arc<HttpPolicy>>, req: Request, next: Next) -> Response {
     let safe_method = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let has_api_credentials =
         req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key("x-api-key");
     if safe_method || has_api_credentials || req.uri().path().starts_with("/api/webhooks/") {
         return next.run(req).await;
     }
-    if is_cross_origin(req.headers()) {
-        tracing::warn!(path = %req.uri().path(), "refused a cross-origin request");
+    let verdict = origin_verdict(req.headers(), policy.public_origin.as_deref());
+    let refused = match verdict {
+        OriginVerdict::CrossOrigin => true,
+        OriginVerdict::SameOrigin => false,
+        OriginVerdict::Unknown => cookie(req.headers(), SESSION_COOKIE).is_some(),
+    };
+    if refused {
+        tracing::warn!(path = %req.uri().path(), ?verdict, "refused a cross-origin request");
         return (StatusCode::FORBIDDEN, "Cross-origin requests are not allowed.").into_response();
     }
     next.run(req).await
 }
 
-fn is_cross_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+/// Where a request says it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OriginVerdict {
+    /// `Origin` (or `Sec-Fetch-Site: same-origin`) names this console.
+    SameOrigin,
+    /// Another site, a sibling subdomain, or an opaque (`null`) origin.
+    CrossOrigin,
+    /// Neither header: a non-browser client (curl, the CLI), or a request that hides its origin.
+    Unknown,
+}
+
+/// Reads `Origin`, then `Sec-Fetch-Site`. With a public origin, `Origin` must equal it exactly
+/// (scheme, host and port); without one it must name the `Host` the request was sent to.
+fn origin_verdict(headers: &HeaderMap, public_origin: Option<&str>) -> OriginVerdict {
+    if let Some(origin) = headers.get(header::ORIGIN) {
         // `Origin: null` comes from sandboxed frames and file: pages: never ours.
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
-        return origin_host.is_none() || origin_host != host;
+        let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+        let ours = match public_origin {
+            Some(public) => origin.eq_ignore_ascii_case(public),
+            None => {
+                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+                let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+                origin_host.is_some() && origin_host == host
+            }
+        };
+        return if ours { OriginVerdict::SameOrigin } else { OriginVerdict::CrossOrigin };
     }
-    matches!(headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site"))
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // `none`: the user's own action (address bar, bookmark).
+        Some("same-origin" | "none") => OriginVerdict::SameOrigin,
+        // `same-site` is a sibling subdomain: not this console.
+        Some(_) => OriginVerdict::CrossOrigin,
+        None => OriginVerdict::Unknown,
+    }
+}
+
+/// The largest Stripe webhook body accepted: Stripe's events are far smaller, but an event that
+/// embeds a large object (an invoice with many lines) must never be lost to this limit.
+pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest sign-in body accepted: an email, a password and a `next` path.
+pub const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+/// The largest body of every other route. The biggest legitimate one, a catalog product or
+/// price with 50 metadata entries of 500 characters, is about 30 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// The body limit of a path.
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/api/webhooks/stripe/") {
+        WEBHOOK_BODY_LIMIT
+    } else if path == "/api/console/login" {
+        LOGIN_BODY_LIMIT
+    } else {
+        DEFAULT_BODY_LIMIT
+    }
+}
+
+/// Answers 413 for a body over the path's limit before anything else looks at the request: a
+/// declared `Content-Length` is checked up front, and a body of unknown length (chunked) is read
+/// here, at most up to the limit, so no handler or authenticator ever sees an oversized one.
+async fn limit_body(req: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    use futures_util::StreamExt;
+    let limit = body_limit(req.uri().path());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if let Some(length) = declared {
+        if length > limit as u64 {
+            return body_too_large(req.uri().path(), limit);
+        }
+        // hyper never delivers more than the declared length.
+        return next.run(req).await;
+    }
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut buffered = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return (StatusCode::BAD_REQUEST, "The request body could not be read.").into_response();
+        };
+        if buffered.len() + chunk.len() > limit {
+            return body_too_large(parts.uri.path(), limit);
+        }
+        buffered.extend_from_slice(&chunk);
+    }
+    next.run(Request::from_parts(parts, Body::from(buffered))).await
+}
+
+/// The 413 answer: the payments API's error envelope on its routes, plain text elsewhere.
+fn body_too_large(path: &str, limit: usize) -> Response {
+    let message = format!("The request body is larger than the {} KiB this endpoint accepts.", limit / 1024);
+    tracing::warn!(path, limit, "refused an oversized request body");
+    if path.starts_with("/api/payments") {
+        let body = serde_json::json!({ "error": "PAYLOAD_TOO_LARGE", "message": message, "statusCode": 413 });
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
+    }
+    (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+}
+
+/// The Content-Security-Policy of every answer. `nonce` is the one of the page being rendered
+/// (Leptos puts it on its hydration and resource scripts); without one, no inline script runs.
+/// `'wasm-unsafe-eval'` lets the page compile its WebAssembly; nothing else is evaluated. No view
+/// uses inline `style` attributes, so styles come from this origin only.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let script = match nonce {
+        Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    // `cargo leptos watch` reloads the page over a WebSocket on another port.
+    let connect = if std::env::var_os("LEPTOS_WATCH").is_some() { "'self' ws: wss:" } else { "'self'" };
+    format!(
+        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Called by the HTML shell while a page renders: sends the policy with the page's nonce.
+pub fn send_page_policy() {
+    let nonce = leptos::nonce::use_nonce();
+    if let (Some(res), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&content_security_policy(nonce.as_deref())),
+    ) {
+        res.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// `Strict-Transport-Security`, when the public URL is HTTPS: a year, this host only (other hosts
+/// of the domain are not the console's to decide).
+const HSTS: &str = "max-age=31536000";
+
+/// Static files that browsers may keep: they carry no user data.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Sets the security headers on every answer: the CSP (pages set their own, with their nonce),
+/// framing and sniffing protection, the referrer policy, `no-store` on everything but static
+/// files (pages and API answers hold account data, and a page's nonce must never be replayed from
+/// a cache), and HSTS behind HTTPS.
+async fn security_headers(State(policy): State<Arc<HttpPolicy>>, req: Request, next: Next) -> Response {
+    let cacheable = is_static(req.uri().path());
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(value) = HeaderValue::from_str(&content_security_policy(None)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
+    if !cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if policy.hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    res
 }
 
 /// The value of a cookie in the request.
@@ -190,13 +376,38 @@ mod tests {
 
     #[test]
     fn same_origin_posts_pass_and_others_are_refused() {
-        assert!(!is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
-        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
-        assert!(!is_cross_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")])));
+        use OriginVerdict::*;
+        let v = |pairs| origin_verdict(&headers(pairs), None);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), SameOrigin);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]), CrossOrigin);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("origin", "null")]), CrossOrigin);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")]), CrossOrigin);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-site")]), CrossOrigin);
+        assert_eq!(v(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")]), SameOrigin);
         // Non-browser clients (curl, the CLI) send neither header.
-        assert!(!is_cross_origin(&headers(&[("host", "127.0.0.1:3000")])));
+        assert_eq!(v(&[("host", "127.0.0.1:3000")]), Unknown);
+    }
+
+    #[test]
+    fn with_a_public_url_the_origin_must_match_it_exactly() {
+        use OriginVerdict::*;
+        let public = Some("https://console.example.com");
+        let v = |pairs| origin_verdict(&headers(pairs), public);
+        assert_eq!(v(&[("host", "internal:3000"), ("origin", "https://console.example.com")]), SameOrigin);
+        // The Host header no longer decides: a request whose Host names the attacker's origin
+        // (a DNS-rebinding page) is refused.
+        assert_eq!(v(&[("host", "evil.example"), ("origin", "http://evil.example")]), CrossOrigin);
+        assert_eq!(v(&[("host", "console.example.com"), ("origin", "http://console.example.com")]), CrossOrigin);
+        assert_eq!(v(&[("origin", "https://console.example.com:8443")]), CrossOrigin);
+        assert_eq!(v(&[("origin", "https://console.example.com.evil.example")]), CrossOrigin);
+    }
+
+    #[test]
+    fn body_limits_by_path() {
+        assert_eq!(body_limit("/api/webhooks/stripe/test"), WEBHOOK_BODY_LIMIT);
+        assert_eq!(body_limit("/api/console/login"), LOGIN_BODY_LIMIT);
+        assert_eq!(body_limit("/api/console/catalog-add-price"), DEFAULT_BODY_LIMIT);
+        assert_eq!(body_limit("/api/payments/test/products"), DEFAULT_BODY_LIMIT);
     }
 
     #[test]

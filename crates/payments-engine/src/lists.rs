@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
 use crate::model::{Metadata, WebhookEvent};
 use crate::store::events;
-use crate::time::{iso_ms, iso_opt};
+use crate::time::{iso_ms, iso_opt, parse_time};
 use payments_model::{CustomerListItem, Page, PaymentHistory, Subscription, SubscriptionItem};
 
 /// Options of a list: page size, subject filter, cursor and additive filters.
@@ -76,9 +76,16 @@ fn encode_cursor(v: Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
+/// The longest cursor accepted. Ours encode a sort key and an id (a few hundred characters at
+/// most); anything longer is not one of ours, and is refused before being decoded.
+pub(crate) const MAX_CURSOR_LEN: usize = 4096;
+
 fn decode_cursor(c: &str) -> EngineResult<Option<Vec<Value>>> {
     if c.is_empty() {
         return Ok(None);
+    }
+    if c.len() > MAX_CURSOR_LEN {
+        return Err(bad("cursor: Invalid cursor"));
     }
     let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad("cursor: Invalid cursor"))?;
     match serde_json::from_slice::<Value>(&bytes) {
@@ -87,30 +94,15 @@ fn decode_cursor(c: &str) -> EngineResult<Option<Vec<Value>>> {
     }
 }
 
-/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]Z` (or Unix milliseconds) to milliseconds.
-pub(crate) fn parse_time(s: &str) -> Option<i64> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Some(ms);
+/// The page size, checked: [`ListOptions`] is public and its `Default` has `limit: 0`, and a
+/// limit outside 1..=100 would underflow the `limit - 1` below (a panic in debug builds) or ask
+/// the database for absurd pages. The HTTP layer already refuses such values with zod's messages.
+fn page_limit(o: &ListOptions) -> EngineResult<usize> {
+    match o.limit {
+        ..=0 => Err(bad("limit: Number must be greater than or equal to 1")),
+        101.. => Err(bad("limit: Number must be less than or equal to 100")),
+        n => Ok(n as usize),
     }
-    let (date, time) = s.split_once('T').unwrap_or((s, "00:00:00Z"));
-    let mut d = date.split('-');
-    let (y, m, day): (i64, i64, i64) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let time = time.strip_suffix('Z')?;
-    let mut t = time.split(':');
-    let h: i64 = t.next()?.parse().ok()?;
-    let mi: i64 = t.next()?.parse().ok()?;
-    let sec: f64 = t.next().unwrap_or("0").parse().ok()?;
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + (sec * 1000.0) as i64)
 }
 
 fn time_filters(sql: &mut Sql, o: &ListOptions, column: &str) -> EngineResult<()> {
@@ -135,6 +127,7 @@ fn flag(r: &AnyRow, c: &str) -> EngineResult<bool> {
 impl Engine {
     /// `GET /{env}/subscriptions`: newest update first, with items.
     pub async fn list_subscriptions(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<Subscription>> {
+        let limit = page_limit(o)?;
         let mut sql = Sql::new(env);
         if let Some((t, i)) = &o.subject {
             sql.text("subject_type = $?", t);
@@ -164,12 +157,12 @@ impl Engine {
         let q = format!(
             "SELECT * FROM payments_subscriptions WHERE {} ORDER BY updated_at DESC, stripe_subscription_id DESC LIMIT {}",
             sql.wheres.join(" AND "),
-            o.limit + 1
+            limit + 1
         );
         let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() as i64 > o.limit;
+        let more = rows.len() > limit;
         let mut items = Vec::new();
-        for r in rows.iter().take(o.limit as usize) {
+        for r in rows.iter().take(limit) {
             let id: String = r.try_get("stripe_subscription_id")?;
             let item_rows = sqlx::query(
                 "SELECT * FROM payments_subscription_items WHERE environment = $1 AND stripe_subscription_id = $2
@@ -215,7 +208,7 @@ impl Engine {
                 items: sub_items,
             });
         }
-        let next_cursor = match (more, rows.get(o.limit as usize - 1)) {
+        let next_cursor = match (more, rows.get(limit - 1)) {
             (true, Some(last)) => Some(encode_cursor(serde_json::json!([
                 last.try_get::<i64, _>("updated_at")?,
                 last.try_get::<String, _>("stripe_subscription_id")?
@@ -227,6 +220,7 @@ impl Engine {
 
     /// `GET /{env}/payment-history`: newest first (`COALESCE(stripe_created_at, created_at)`).
     pub async fn list_payment_history(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<PaymentHistory>> {
+        let limit = page_limit(o)?;
         let mut sql = Sql::new(env);
         if let Some((t, i)) = &o.subject {
             sql.text("subject_type = $?", t);
@@ -258,15 +252,15 @@ impl Engine {
             "SELECT *, COALESCE(stripe_created_at, created_at) AS sort_at FROM payments_payment_history WHERE {}
              ORDER BY COALESCE(stripe_created_at, created_at) DESC, id DESC LIMIT {}",
             sql.wheres.join(" AND "),
-            o.limit + 1
+            limit + 1
         );
         let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() as i64 > o.limit;
+        let more = rows.len() > limit;
         let mut items = Vec::new();
-        for r in rows.iter().take(o.limit as usize) {
+        for r in rows.iter().take(limit) {
             items.push(history_row(env, r)?);
         }
-        let next_cursor = match (more, rows.get(o.limit as usize - 1)) {
+        let next_cursor = match (more, rows.get(limit - 1)) {
             (true, Some(last)) => Some(encode_cursor(serde_json::json!([
                 last.try_get::<i64, _>("sort_at")?,
                 last.try_get::<String, _>("id")?
@@ -278,6 +272,7 @@ impl Engine {
 
     /// `GET /{env}/customers`: not deleted first, then by email/name/id, with payment aggregates.
     pub async fn list_customers(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<CustomerListItem>> {
+        let limit = page_limit(o)?;
         let mut sql = Sql::new(env);
         if let Some(s) = o.filters.get("search") {
             let n = sql.next();
@@ -308,15 +303,15 @@ impl Engine {
             "SELECT *, COALESCE(email, name, stripe_customer_id) AS sort_key FROM payments_customers WHERE {}
              ORDER BY deleted ASC, COALESCE(email, name, stripe_customer_id), stripe_customer_id LIMIT {}",
             sql.wheres.join(" AND "),
-            o.limit + 1
+            limit + 1
         );
         let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() as i64 > o.limit;
+        let more = rows.len() > limit;
         let mut items = Vec::new();
-        for r in rows.iter().take(o.limit as usize) {
+        for r in rows.iter().take(limit) {
             items.push(self.customer_item(env, r).await?);
         }
-        let next_cursor = match (more, rows.get(o.limit as usize - 1)) {
+        let next_cursor = match (more, rows.get(limit - 1)) {
             (true, Some(last)) => Some(encode_cursor(serde_json::json!([
                 last.try_get::<i64, _>("deleted")?,
                 last.try_get::<String, _>("sort_key")?,
@@ -418,6 +413,7 @@ impl Engine {
 
     /// The webhook-events list (additive): newest first, filters `status`, `type`, `objectId`, `from`, `to`.
     pub async fn list_webhook_events(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<WebhookEvent>> {
+        let limit = page_limit(o)?;
         let mut sql = Sql::new(env);
         if let Some(s) = o.filters.get("status") {
             sql.text("processing_status = $?", s);
@@ -442,12 +438,12 @@ impl Engine {
             "SELECT {} FROM payments_webhook_events WHERE {} ORDER BY received_at DESC, id DESC LIMIT {}",
             events::COLUMNS,
             sql.wheres.join(" AND "),
-            o.limit + 1
+            limit + 1
         );
         let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() as i64 > o.limit;
-        let items = rows.iter().take(o.limit as usize).map(events::from_row).collect::<EngineResult<Vec<_>>>()?;
-        let next_cursor = match (more, rows.get(o.limit as usize - 1)) {
+        let more = rows.len() > limit;
+        let items = rows.iter().take(limit).map(events::from_row).collect::<EngineResult<Vec<_>>>()?;
+        let next_cursor = match (more, rows.get(limit - 1)) {
             (true, Some(last)) => Some(encode_cursor(serde_json::json!([
                 last.try_get::<i64, _>("received_at")?,
                 last.try_get::<String, _>("id")?
@@ -486,4 +482,77 @@ fn history_row(env: Environment, r: &AnyRow) -> EngineResult<PaymentHistory> {
         created_at: iso_ms(r.try_get("created_at")?),
         updated_at: iso_ms(r.try_get("updated_at")?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        // A fixed seed: the same cases on every CI run; no failure files in the tree.
+        ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x6375_7273),
+            ..ProptestConfig::default()
+        }
+    }
+
+    #[test]
+    fn hostile_cursors_are_invalid_input() {
+        let huge = URL_SAFE_NO_PAD.encode("[18446744073709551616, \"x\"]");
+        let deep = URL_SAFE_NO_PAD.encode(format!("{}1{}", "[".repeat(1000), "]".repeat(1000)));
+        for c in [
+            "!!!".to_owned(),
+            "a".repeat(100_000),
+            URL_SAFE_NO_PAD.encode("[1,\"x\"]").repeat(1000),
+            URL_SAFE_NO_PAD.encode("not json"),
+            URL_SAFE_NO_PAD.encode("{\"a\":1}"),
+            URL_SAFE_NO_PAD.encode([0xff, 0xfe, 0x00]),
+            deep,
+            // Out of range even for a float.
+            URL_SAFE_NO_PAD.encode(format!("[{}, \"x\"]", "9".repeat(400))),
+        ] {
+            assert!(matches!(decode_cursor(&c), Err(EngineError::InvalidInput(_))), "{}", &c[..c.len().min(40)]);
+        }
+        // Decodes, but the list refuses the shape (a number too big for i64 is not an i64).
+        assert_eq!(decode_cursor(&huge).unwrap().unwrap()[0].as_i64(), None);
+        assert_eq!(decode_cursor("").unwrap(), None);
+    }
+
+    #[test]
+    fn limits_outside_the_contract_are_invalid_input() {
+        for limit in [i64::MIN, -1, 0, 101, i64::MAX] {
+            let o = ListOptions { limit, ..ListOptions::default() };
+            assert!(matches!(page_limit(&o), Err(EngineError::InvalidInput(_))), "{limit}");
+        }
+        assert_eq!(page_limit(&ListOptions { limit: 100, ..ListOptions::default() }).unwrap(), 100);
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn arbitrary_cursors_never_panic(s in any::<String>()) {
+            let _ = decode_cursor(&s);
+        }
+
+        #[test]
+        fn base64_of_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode_cursor(&URL_SAFE_NO_PAD.encode(bytes));
+        }
+
+        #[test]
+        fn base64_alphabet_strings_never_panic(s in "[A-Za-z0-9_=+/-]{0,200}") {
+            let _ = decode_cursor(&s);
+        }
+
+        #[test]
+        fn cursors_round_trip(n in any::<i64>(), key in any::<String>(), id in "[a-z]{2,4}_[A-Za-z0-9]{1,30}") {
+            let values = vec![Value::from(n), Value::from(key), Value::from(id)];
+            let decoded = decode_cursor(&encode_cursor(Value::Array(values.clone())));
+            prop_assert_eq!(decoded.unwrap(), Some(values));
+        }
+    }
 }

@@ -175,9 +175,17 @@ pub(crate) fn classify_status(status: u16, should_retry: Option<bool>) -> Option
 }
 
 /// Parses `Retry-After` given in seconds (Stripe's form; HTTP dates are ignored).
+///
+/// The header comes from the network, so any value must be safe: a number too large for a
+/// `Duration` (`1e30`, `99999999999999999999`, `inf`) becomes [`Duration::MAX`], which
+/// [`RetryPolicy::backoff`] then caps at `max_retry_after` (`Duration::from_secs_f64` would
+/// panic on it). Negative values and `NaN` are ignored.
 pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     let secs: f64 = value?.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 #[cfg(test)]
@@ -226,5 +234,19 @@ mod tests {
         assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
         assert_eq!(parse_retry_after(Some("-1")), None);
         assert_eq!(parse_retry_after(None), None);
+        assert_eq!(parse_retry_after(Some("NaN")), None);
+        assert_eq!(parse_retry_after(Some("-inf")), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_give_the_capped_wait() {
+        // Each of these panicked in `Duration::from_secs_f64` before.
+        let p = RetryPolicy::default();
+        for raw in ["99999999999999999999", "1e30", "1.8446744073709552e19", "inf", "1e308", &"9".repeat(400)] {
+            let after = parse_retry_after(Some(raw));
+            assert_eq!(after, Some(Duration::MAX), "{raw}");
+            assert_eq!(p.backoff(1, after), p.max_retry_after, "{raw}");
+            assert_eq!(p.backoff(u32::MAX, after), p.max_retry_after, "{raw}");
+        }
     }
 }

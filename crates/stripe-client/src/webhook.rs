@@ -80,7 +80,9 @@ pub fn verify_webhook_signature(
     }
     // Checked after the signature, like Stripe's libraries, so that a bad
     // signature is reported as such whatever its age.
-    if (now - timestamp).abs() > tolerance_secs {
+    // `abs_diff`, not `(now - t).abs()`: `t` is whatever the header says (`t=-9223372036854775808`),
+    // and the subtraction would overflow. A negative tolerance accepts nothing but `t == now`.
+    if now.abs_diff(timestamp) > tolerance_secs.max(0).unsigned_abs() {
         return Err(SignatureError::OutsideTolerance { timestamp, now, tolerance_secs });
     }
     Ok(())
@@ -164,6 +166,23 @@ mod tests {
             Err(SignatureError::NoSignatures)
         );
         assert_eq!(verify_webhook_signature(BODY, "", SECRET, 300, T), Err(SignatureError::MissingTimestamp));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_without_overflow() {
+        // `(now - t).abs()` overflowed (a panic in debug builds) for these signed headers.
+        for (t, now) in [(i64::MIN, T), (i64::MAX, -1), (i64::MIN, i64::MAX), (i64::MAX, i64::MIN)] {
+            let header = sign_webhook_payload(BODY, SECRET, t);
+            assert!(
+                matches!(
+                    verify_webhook_signature(BODY, &header, SECRET, 300, now),
+                    Err(SignatureError::OutsideTolerance { .. })
+                ),
+                "t={t} now={now}"
+            );
+        }
+        let header = sign_webhook_payload(BODY, SECRET, i64::MIN);
+        assert_eq!(verify_webhook_signature(BODY, &header, SECRET, i64::MAX, i64::MIN), Ok(()));
     }
 
     #[test]

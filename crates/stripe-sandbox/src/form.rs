@@ -90,6 +90,13 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// The deepest bracket nesting kept as a path (`a[b][c]` is 2). Deeper keys are kept as flat
+/// names, like malformed ones, so Stripe-style validation reports them as unknown parameters.
+/// Without a limit, a body of `a[b][b][b]…` recursed once per level while parsing (and again
+/// when dropping, fingerprinting or echoing the tree) and overflowed the stack, which aborts
+/// the whole process. Stripe's own parameters nest five levels at most; Rack allows 100.
+pub const MAX_DEPTH: usize = 32;
+
 /// Splits `a[b][0][]` into `["a", "b", "0", ""]`.
 fn split_key(key: &str) -> Vec<String> {
     let Some(open) = key.find('[') else {
@@ -105,6 +112,9 @@ fn split_key(key: &str) -> Vec<String> {
             // Unclosed bracket: treat the whole key as a flat name.
             return vec![key.to_owned()];
         };
+        if segments.len() > MAX_DEPTH {
+            return vec![key.to_owned()];
+        }
         segments.push(stripped[..close].to_owned());
         rest = &stripped[close + 1..];
     }
@@ -432,6 +442,29 @@ mod tests {
         assert_eq!(p.str("a[b"), Some("1"));
         assert_eq!(p.str("[x]"), Some("2"));
         assert_eq!(p.str("c[d]e"), Some("3"));
+    }
+
+    #[test]
+    fn nesting_is_capped_instead_of_overflowing_the_stack() {
+        // 100 000 levels (300 KB of key) recursed once per level and aborted the process.
+        for open in ["[b]", "[]", "[0]"] {
+            let key = format!("a{}", open.repeat(100_000));
+            let p = parse(&format!("{key}=1&ok[x]=2"));
+            assert_eq!(p.str(&key), Some("1"), "too deep: kept as a flat key");
+            assert_eq!(p.map("ok").unwrap().str("x"), Some("2"));
+            assert!(p.check_known(&["ok"], "").is_err());
+            let _ = (p.fingerprint(), p.to_json());
+        }
+        // The limit itself is still a path.
+        let deepest = format!("a{}", "[b]".repeat(MAX_DEPTH));
+        let root = parse(&format!("{deepest}=1"));
+        let mut m = root.map("a").unwrap();
+        for _ in 1..MAX_DEPTH {
+            m = m.map("b").unwrap();
+        }
+        assert_eq!(m.str("b"), Some("1"));
+        let too_deep = format!("a{}", "[b]".repeat(MAX_DEPTH + 1));
+        assert_eq!(parse(&format!("{too_deep}=1")).str(&too_deep), Some("1"));
     }
 
     #[test]

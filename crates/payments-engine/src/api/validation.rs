@@ -696,12 +696,25 @@ pub(crate) struct ListQuery {
     pub filters: std::collections::BTreeMap<String, String>,
 }
 
+/// JavaScript's `Number(s)` for decimal strings: Rust's float parser also takes `inf`,
+/// `infinity` and `nan` in any case, which are `NaN` to JavaScript (only `Infinity` is spelled
+/// out). Anything too large is `±Infinity`, as in JavaScript, and is then refused by the range
+/// checks: no value reaches an integer conversion unchecked.
+fn js_number(s: &str) -> f64 {
+    let t = s.trim();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned != "Infinity" && unsigned.bytes().any(|b| b.is_ascii_alphabetic() && !b.eq_ignore_ascii_case(&b'e')) {
+        return f64::NAN;
+    }
+    t.parse::<f64>().unwrap_or(f64::NAN)
+}
+
 /// zod `z.coerce.number().int().min(1).max(100).default(50)`.
 fn limit_param(obj: &Map<String, Value>, issues: &mut Issues) -> (i64, bool) {
     let Some(v) = obj.get("limit") else { return (50, true) };
     let n = match v {
         Value::String(s) if s.trim().is_empty() => 0.0,
-        Value::String(s) => s.trim().parse::<f64>().unwrap_or(f64::NAN),
+        Value::String(s) => js_number(s),
         _ => f64::NAN,
     };
     if n.is_nan() {

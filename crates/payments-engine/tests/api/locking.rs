@@ -36,8 +36,12 @@ async fn concurrent_writes_are_serialised_and_all_succeed() {
     assert_eq!(h.get("/api/payments/test/catalog/products").await.ok(200)["products"].as_array().unwrap().len(), 8);
 }
 
-/// On PostgreSQL the engine takes `pg_advisory_lock(hashtext('payments_environment_<env>'))`:
-/// while another session (another console instance) holds it, writes of that environment wait.
+/// On PostgreSQL the engine takes `pg_advisory_lock(<environment class>, <1 = test, 2 = live>)`
+/// (`lock.rs`): while another session (another console instance) holds it, writes of that
+/// environment wait.
+/// `lock.rs`'s `ENVIRONMENT_CLASS` (`"PAY\x01"`), the advisory-lock class of environment locks.
+const ENVIRONMENT_CLASS: i32 = 0x5041_5901;
+
 #[tokio::test]
 async fn postgres_writes_wait_for_the_advisory_lock_of_another_instance() {
     let h = Harness::start().await;
@@ -47,7 +51,7 @@ async fn postgres_writes_wait_for_the_advisory_lock_of_another_instance() {
     }
     h.configure(TEST_KEY).await;
     let mut other = h.pool.acquire().await.unwrap().detach();
-    sqlx::query("SELECT CAST(pg_advisory_lock(hashtext('payments_environment_test')) AS TEXT)")
+    sqlx::query(&format!("SELECT CAST(pg_advisory_lock({ENVIRONMENT_CLASS}, 1) AS TEXT)"))
         .execute(&mut other)
         .await
         .unwrap();
@@ -61,7 +65,7 @@ async fn postgres_writes_wait_for_the_advisory_lock_of_another_instance() {
         "PAYMENT_CONFIG_INVALID",
         "STRIPE_LIVE_SECRET_KEY is not configured",
     );
-    sqlx::query("SELECT pg_advisory_unlock(hashtext('payments_environment_test'))").execute(&mut other).await.unwrap();
+    sqlx::query(&format!("SELECT pg_advisory_unlock({ENVIRONMENT_CLASS}, 1)")).execute(&mut other).await.unwrap();
     create.await.ok(201);
     other.close().await.unwrap();
 }

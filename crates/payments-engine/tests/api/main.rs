@@ -8,6 +8,7 @@ mod claims;
 mod common;
 mod config;
 mod errors;
+mod hostile;
 mod instances;
 mod lists;
 mod locking;

@@ -15,6 +15,12 @@ pub enum DbKind {
     Postgres,
 }
 
+/// How long a SQLite connection waits for another writer before failing with "database is
+/// locked". sqlx's default (5 s) is shorter than the longest write the engine holds (a full sync
+/// commits in one transaction), so a webhook or a sign-in landing during one failed instead of
+/// waiting; this outlasts it.
+pub const SQLITE_BUSY_TIMEOUT_MS: u64 = 60_000;
+
 /// A connection pool with its migrations applied.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -34,6 +40,15 @@ impl Db {
         let pool = AnyPoolOptions::new()
             // SQLite has one writer at a time; a few connections suffice for readers.
             .max_connections(if kind == DbKind::Sqlite { 4 } else { 10 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == DbKind::Sqlite {
+                        let pragma = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+                        sqlx::query(&pragma).execute(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await
             .context("connecting to the database")?;
@@ -116,6 +131,21 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_sqlite_connection_waits_out_long_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display())).await.unwrap();
+        // Several connections, so that the setting is seen to be per connection, not once.
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(db.pool().acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut **conn).await.unwrap();
+            assert_eq!(ms, SQLITE_BUSY_TIMEOUT_MS as i64);
+        }
+    }
 
     #[test]
     fn url_selects_the_engine() {

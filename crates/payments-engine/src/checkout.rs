@@ -7,17 +7,46 @@
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Row};
 use stripe_client::{Form, Method, RequestOptions};
 
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
+use crate::lock::EnvGuard;
 use crate::model::Metadata;
 use crate::store::{mirror, new_id};
 use crate::stripe::{self, id_field, str_field};
 use crate::subjects::RuntimeRoute;
 use crate::time::{iso_ms, now_ms};
+
+/// A connection for work under a checkout lock (see [`Engine::locked_conn`]).
+enum LockedConn<'g> {
+    /// The advisory lock's own session (PostgreSQL).
+    Lock(&'g mut AnyConnection),
+    /// A pooled connection (SQLite, where the lock is in-process).
+    Pool(PoolConnection<Any>),
+}
+
+impl std::ops::Deref for LockedConn<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            LockedConn::Lock(c) => c,
+            LockedConn::Pool(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for LockedConn<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            LockedConn::Lock(c) => c,
+            LockedConn::Pool(c) => c,
+        }
+    }
+}
 
 /// Metadata key prefix reserved for the engine (§4).
 pub const RESERVED_METADATA_PREFIX: &str = "insforge_";
@@ -284,13 +313,27 @@ impl Engine {
         // Before the lock and the local row: a refusal writes nothing and calls no one.
         self.inner.subjects.authorise(env, RuntimeRoute::Checkout, user, req.subject.as_ref()).await?;
         let _slot = self.runtime_slot().await?;
-        let guard = self.lock_checkout(env, req.idempotency_key.as_deref()).await?;
-        let result = self.create_checkout_locked(env, req).await;
+        let mut guard = self.lock_checkout(env, req.idempotency_key.as_deref()).await?;
+        let result = self.create_checkout_locked(env, &mut guard, req).await;
         guard.release().await;
         result
     }
 
-    async fn create_checkout_locked(&self, env: Environment, req: CheckoutRequest) -> EngineResult<CheckoutSession> {
+    /// A connection for work under `guard`: the lock's own on PostgreSQL (one connection per
+    /// request, never two), a pooled one otherwise, returned as soon as it is dropped.
+    async fn locked_conn<'g>(&self, guard: &'g mut EnvGuard) -> EngineResult<LockedConn<'g>> {
+        Ok(match guard.connection() {
+            Some(conn) => LockedConn::Lock(conn),
+            None => LockedConn::Pool(self.pool().acquire().await?),
+        })
+    }
+
+    async fn create_checkout_locked(
+        &self,
+        env: Environment,
+        guard: &mut EnvGuard,
+        req: CheckoutRequest,
+    ) -> EngineResult<CheckoutSession> {
         let mut base = req.metadata.clone();
         base.insert("insforge_checkout_mode".into(), req.mode.clone());
         if let Some(s) = &req.subject {
@@ -303,9 +346,9 @@ impl Engine {
             Some(s) => (Some(s.subject_type.clone()), Some(s.id.clone())),
             None => (None, None),
         };
-        // A connection is held only between Stripe calls (never across one), so that a slow
-        // Stripe cannot drain the pool that sign-ins, webhooks and probes need.
-        let mut conn = self.pool().acquire().await?;
+        // A pooled connection is held only between Stripe calls (never across one), so that a
+        // slow Stripe cannot drain the pool that sign-ins, webhooks and probes need.
+        let mut conn = self.locked_conn(guard).await?;
 
         // Step 2: the local row, or the one an earlier request with this idempotency key made.
         let mut id = None;
@@ -370,11 +413,11 @@ impl Engine {
             None => None,
         };
         drop(conn);
-        match self.create_stripe_checkout(env, &id, &req, base, customer).await {
-            Ok(()) => load_checkout(&mut *self.pool().acquire().await?, &id).await,
+        match self.create_stripe_checkout(env, guard, &id, &req, base, customer).await {
+            Ok(()) => load_checkout(&mut *self.locked_conn(guard).await?, &id).await,
             Err(e) => {
                 let marked = async {
-                    let mut conn = self.pool().acquire().await?;
+                    let mut conn = self.locked_conn(guard).await?;
                     sqlx::query(
                         "UPDATE payments_checkout_sessions SET status = 'failed', last_error = $1, updated_at = $2
                          WHERE id = $3",
@@ -383,7 +426,8 @@ impl Engine {
                     .bind(now_ms())
                     .bind(&id)
                     .execute(&mut *conn)
-                    .await
+                    .await?;
+                    EngineResult::Ok(())
                 }
                 .await;
                 if let Err(db) = marked {
@@ -398,6 +442,7 @@ impl Engine {
     async fn create_stripe_checkout(
         &self,
         env: Environment,
+        guard: &mut EnvGuard,
         id: &str,
         req: &CheckoutRequest,
         mut metadata: Metadata,
@@ -440,7 +485,7 @@ impl Engine {
             &RequestOptions::idempotency_key(key),
         )
         .await?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.locked_conn(guard).await?;
         sqlx::query(
             "UPDATE payments_checkout_sessions SET status = $1, payment_status = $2, stripe_checkout_session_id = $3,
                  stripe_customer_id = $4, stripe_payment_intent_id = $5, stripe_subscription_id = $6, url = $7,

@@ -40,7 +40,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
+use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use sha2::{Digest, Sha256};
@@ -200,6 +200,12 @@ impl EnvLocks {
 }
 
 impl EnvGuard {
+    /// The connection holding the advisory locks (PostgreSQL; `None` on SQLite), so that work
+    /// under the lock needs no second pooled connection.
+    pub(crate) fn connection(&mut self) -> Option<&mut AnyConnection> {
+        self.advisory.as_mut().map(|(conn, _)| &mut **conn)
+    }
+
     /// Releases the lock, returning the connection to the pool.
     pub(crate) async fn release(mut self) {
         if let Some((mut conn, names)) = self.advisory.take() {

@@ -87,6 +87,7 @@ async fn map_subject(h: &Harness, env: &str, customer: &str) {
     .unwrap();
 }
 
+/// A portal for team t1 (callers need a token granting it, see `subjects.rs`).
 fn portal_body() -> Value {
     json!({"subject": {"type": "team", "id": "t1"}})
 }
@@ -379,7 +380,7 @@ async fn every_stripe_route_needs_a_configured_key() {
     );
     // The portal looks the subject up first (404 without a mapping), then needs the key.
     map_subject(&h, "live", "cus_1").await;
-    let user = Auth::Bearer(h.jwt("authenticated", "u"));
+    let user = Auth::Bearer(h.jwt_granting("authenticated", "u", &["team:t1"]));
     h.request(Method::POST, "/api/payments/live/customer-portal-sessions", Some(portal_body()), user).await.err(
         400,
         "PAYMENT_CONFIG_INVALID",
@@ -520,7 +521,7 @@ async fn stripe_refusals_of_missing_objects_are_upstream_failures_with_stripes_s
         no_price,
     );
     map_subject(&h, "test", "cus_missing").await;
-    let user = Auth::Bearer(h.jwt("authenticated", "u"));
+    let user = Auth::Bearer(h.jwt_granting("authenticated", "u", &["team:t1"]));
     h.request(Method::POST, PORTAL, Some(portal_body()), user).await.err(
         400,
         "UPSTREAM_FAILURE",
@@ -580,7 +581,7 @@ async fn a_portal_session_without_url_is_a_500() {
     )])
     .await;
     let (base, _engine) = serve_engine(&h.pool, &stripe).await;
-    let user = Auth::Bearer(h.jwt("authenticated", "u"));
+    let user = Auth::Bearer(h.jwt_granting("authenticated", "u", &["team:t1"]));
     request(&reqwest::Client::new(), &base, Method::POST, PORTAL, Some(portal_body()), user).await.err(
         500,
         "INTERNAL_ERROR",
@@ -684,7 +685,7 @@ async fn stripe_failures_at_the_portal_are_normalised() {
     let h = Harness::start().await;
     h.configure(TEST_KEY).await;
     map_subject(&h, "test", "cus_1").await;
-    let user = Auth::Bearer(h.jwt("authenticated", "u"));
+    let user = Auth::Bearer(h.jwt_granting("authenticated", "u", &["team:t1"]));
     fault(&h, Some("POST"), "/v1/billing_portal/sessions", 503, ALL_ATTEMPTS).await;
     h.request(Method::POST, PORTAL, Some(portal_body()), user).await.err(503, "UPSTREAM_FAILURE", SERVER_ERROR_MESSAGE);
 }

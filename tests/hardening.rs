@@ -282,6 +282,16 @@ fn script_tags(html: &str) -> Vec<&str> {
     html.match_indices("<script").map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect()
 }
 
+/// The `on…=` attributes (inline event handlers) of a page's tags.
+fn inline_handlers(html: &str) -> Vec<String> {
+    html.split('<')
+        .filter_map(|rest| rest.split_once('>').map(|(tag, _)| tag))
+        .flat_map(|tag| tag.split_whitespace().skip(1))
+        .filter(|attr| attr.starts_with("on") && attr.contains('='))
+        .map(str::to_string)
+        .collect()
+}
+
 #[tokio::test]
 async fn pages_send_a_csp_whose_nonce_is_on_every_script() {
     let app = TestApp::spawn().await;
@@ -299,6 +309,7 @@ async fn pages_send_a_csp_whose_nonce_is_on_every_script() {
             assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: {tag} lacks the policy's nonce");
         }
         assert!(!html.contains(" style=\""), "{path}: an inline style attribute the policy blocks");
+        assert_eq!(inline_handlers(&html), Vec::<String>::new(), "{path}: inline handlers the policy blocks");
         nonces.push(nonce);
     }
     nonces.sort();

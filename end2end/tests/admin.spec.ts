@@ -185,7 +185,9 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   // log is still changing underneath it.
   await expect
     .poll(async () => {
+      // With the `Origin` a browser sends: cookie writes without one are refused.
       const list = await page.request.post('/api/console/webhook-events', {
+        headers: { origin: process.env.BASE_URL ?? '' },
         form: { environment: 'test', event_type: 'customer.created' },
       });
       const body = await list.json();

@@ -31,8 +31,10 @@ async function open(page: Page, path: string) {
 /// Renews the active demo subscriptions in the sandbox, so that invoices are paid and the
 /// payment history (filled from Stripe's webhooks) has rows.
 async function renewActiveSubscriptions(page: Page) {
+  // `page.request` is not a browser: it sends the cookie but no `Origin`, so it names the
+  // console's, as the page's own requests do (cookie writes without one are refused).
   const info = await page.request.post('/api/console/instance', {
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: process.env.BASE_URL ?? '' },
     data: '',
   });
   expect(info.ok()).toBeTruthy();

@@ -638,6 +638,24 @@ fn FormModal(
 /// An id in monospace with a copy button.
 #[component]
 fn IdChip(#[prop(into)] id: String) -> impl IntoView {
+    // A handler in the WASM, not an inline `onclick`: the Content-Security-Policy runs no inline
+    // script (see `server::http::content_security_policy`).
+    let copied = RwSignal::new(false);
+    let value = id.clone();
+    let copy = move |_: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            let clipboard = window().navigator().clipboard();
+            // Absent outside secure contexts (plain HTTP to another host).
+            if !wasm_bindgen::JsValue::is_undefined(&clipboard) {
+                let _ = clipboard.write_text(&value);
+                copied.set(true);
+                set_timeout(move || copied.set(false), std::time::Duration::from_millis(1500));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&value, copied);
+    };
     view! {
         <span class="catalog-id">
             <code data-testid="object-id">{id.clone()}</code>
@@ -647,9 +665,9 @@ fn IdChip(#[prop(into)] id: String) -> impl IntoView {
                 title="Copy to clipboard"
                 aria-label=format!("Copy {id}")
                 data-copy=id.clone()
-                onclick="navigator.clipboard && navigator.clipboard.writeText(this.dataset.copy).then(() => { this.textContent = 'Copied'; setTimeout(() => { this.textContent = 'Copy'; }, 1500); })"
+                on:click=copy
             >
-                "Copy"
+                {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>
         </span>
     }

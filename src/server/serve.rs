@@ -342,7 +342,7 @@ fn jwt_secret(args: &ServeArgs) -> anyhow::Result<Option<SecretString>> {
             };
             anyhow::bail!(
                 "the JWT secret from {source} is {len} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} bytes \
-                 (for example `openssl rand -hex 32`), or leave it unset to refuse JWTs"
+                 (for example `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'`), or leave it unset to refuse JWTs"
             );
         }
     }

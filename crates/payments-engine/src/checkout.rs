@@ -48,6 +48,18 @@ impl std::ops::DerefMut for LockedConn<'_> {
     }
 }
 
+/// Records why a runtime session's Stripe step failed on its local row (`table` is one of the
+/// two session tables, never input).
+async fn mark_failed(conn: &mut AnyConnection, table: &'static str, id: &str, e: &EngineError) -> EngineResult<()> {
+    sqlx::query(&format!("UPDATE {table} SET status = 'failed', last_error = $1, updated_at = $2 WHERE id = $3"))
+        .bind(e.public_message())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Metadata key prefix reserved for the engine (§4).
 pub const RESERVED_METADATA_PREFIX: &str = "insforge_";
 
@@ -416,20 +428,10 @@ impl Engine {
         match self.create_stripe_checkout(env, guard, &id, &req, base, customer).await {
             Ok(()) => load_checkout(&mut *self.locked_conn(guard).await?, &id).await,
             Err(e) => {
-                let marked = async {
-                    let mut conn = self.locked_conn(guard).await?;
-                    sqlx::query(
-                        "UPDATE payments_checkout_sessions SET status = 'failed', last_error = $1, updated_at = $2
-                         WHERE id = $3",
-                    )
-                    .bind(e.public_message())
-                    .bind(now_ms())
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
-                    EngineResult::Ok(())
-                }
-                .await;
+                let marked = match self.locked_conn(guard).await {
+                    Ok(mut conn) => mark_failed(&mut conn, "payments_checkout_sessions", &id, &e).await,
+                    Err(db) => Err(db),
+                };
                 if let Err(db) = marked {
                     tracing::warn!(error = %db, "could not mark a checkout session as failed");
                 }
@@ -541,19 +543,10 @@ impl Engine {
         match self.create_stripe_portal(env, &id, &req, customer).await {
             Ok(()) => load_portal(&mut *self.pool().acquire().await?, &id).await,
             Err(e) => {
-                let marked = async {
-                    let mut conn = self.pool().acquire().await?;
-                    sqlx::query(
-                        "UPDATE payments_customer_portal_sessions SET status = 'failed', last_error = $1, updated_at = $2
-                         WHERE id = $3",
-                    )
-                    .bind(e.public_message())
-                    .bind(now_ms())
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await
-                }
-                .await;
+                let marked = match self.pool().acquire().await {
+                    Ok(mut conn) => mark_failed(&mut conn, "payments_customer_portal_sessions", &id, &e).await,
+                    Err(db) => Err(db.into()),
+                };
                 if let Err(db) = marked {
                     tracing::warn!(error = %db, "could not mark a customer portal session as failed");
                 }

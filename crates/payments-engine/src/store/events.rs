@@ -155,15 +155,16 @@ pub(crate) async fn take_over_abandoned(
 ) -> EngineResult<Option<String>> {
     // Only pending rows: a failed event waits for Stripe's redelivery or an explicit reprocess,
     // as it always did.
+    let now = now_ms();
     let payload: Option<String> = sqlx::query_scalar(
         "UPDATE payments_webhook_events SET attempt_count = attempt_count + 1, updated_at = $1
          WHERE environment = $2 AND stripe_event_id = $3 AND processing_status = 'pending' AND updated_at < $4
          RETURNING payload",
     )
-    .bind(now_ms())
+    .bind(now)
     .bind(env.as_str())
     .bind(id)
-    .bind(now_ms() - CLAIM_LEASE_MS)
+    .bind(now - CLAIM_LEASE_MS)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(payload)

@@ -1,0 +1,723 @@
+//! The run: set-up, then each part with its baseline.
+
+use crate::data::{self, SPAN_MS};
+use crate::procs::{self, ConsoleSetup, Running};
+use crate::report::{machine, ms_pair, Goal, Latencies, Report, Row};
+use crate::{Args, Part, Plan};
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::{bail, ensure, Context};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The key the console is given for the sandbox (any `sk_test_…` is accepted there).
+const SANDBOX_KEY: &str = "sk_test_payments_bench";
+
+/// Unix time in ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Everything the parts share.
+struct Ctx {
+    http: reqwest::Client,
+    sandbox: Running,
+    console: Running,
+    setup: ConsoleSetup,
+    api_key: String,
+    pool: AnyPool,
+    plan: Plan,
+    starts: u32,
+}
+
+impl Ctx {
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/payments/test{path}", self.console.url)
+    }
+
+    /// A GET through the console's stack; fails on a non-2xx answer. Returns the time (the
+    /// `Server-Timing` total when the console sends one, else the client's) and the body.
+    async fn timed_get(&self, url: &str, cookie: Option<&str>) -> anyhow::Result<(f64, Vec<u8>)> {
+        let mut req = self.http.get(url);
+        req = match cookie {
+            Some(c) => req.header("cookie", c),
+            None => req.header("x-api-key", &self.api_key),
+        };
+        let started = Instant::now();
+        let resp = req.send().await.with_context(|| format!("GET {url}"))?;
+        let status = resp.status();
+        let server = resp.headers().get("server-timing").and_then(|v| v.to_str().ok()).and_then(server_timing_ms);
+        let body = resp.bytes().await?;
+        let client = started.elapsed().as_secs_f64() * 1000.0;
+        if !status.is_success() {
+            bail!("GET {url}: HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        }
+        Ok((server.unwrap_or(client), body.to_vec()))
+    }
+
+    /// Samples one URL; bounded by the sample count and by 30 s (at least 3 samples).
+    async fn sample(&self, url: &str, cookie: Option<&str>) -> anyhow::Result<(Latencies, Vec<u8>)> {
+        let mut lat = Latencies::default();
+        let started = Instant::now();
+        let mut last = Vec::new();
+        // One warm-up request: the first reads cold pages and compiles statements.
+        self.timed_get(url, cookie).await?;
+        while lat.len() < self.plan.samples && (lat.len() < 3 || started.elapsed() < Duration::from_secs(30)) {
+            let (ms, body) = self.timed_get(url, cookie).await?;
+            lat.push_ms(ms);
+            last = body;
+        }
+        Ok((lat, last))
+    }
+
+    async fn restart_console(&mut self) -> anyhow::Result<()> {
+        self.starts += 1;
+        let next = procs::start_console(&self.setup, &self.http, self.starts).await?;
+        let old = std::mem::replace(&mut self.console, next);
+        old.stop().await;
+        Ok(())
+    }
+}
+
+/// The total of a `Server-Timing` header (`name;dur=1.2, …`), in ms.
+fn server_timing_ms(v: &str) -> Option<f64> {
+    let durs: Vec<f64> = v
+        .split(',')
+        .filter_map(|m| m.split(';').find_map(|p| p.trim().strip_prefix("dur=")).and_then(|d| d.parse().ok()))
+        .collect();
+    (!durs.is_empty()).then(|| durs.iter().sum())
+}
+
+/// Reads the sealed webhook signing secret the console stored and opens it with the master key
+/// (AES-256-GCM, `v1:<base64(nonce || ciphertext)>`, see the console's `server/crypto.rs`).
+async fn webhook_secret(pool: &AnyPool, master_key: &Path) -> anyhow::Result<Option<String>> {
+    let sealed: Option<String> = sqlx::query_scalar(
+        "SELECT value_sealed FROM payments_secrets WHERE name = 'STRIPE_TEST_WEBHOOK_SECRET' AND is_active = 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(sealed) = sealed else { return Ok(None) };
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(std::fs::read_to_string(master_key)?.trim(), &mut key).context("reading the master key")?;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(sealed.strip_prefix("v1:").context("an unknown sealed format")?)
+        .context("decoding the sealed secret")?;
+    ensure!(blob.len() > 12, "a sealed secret too short");
+    let (nonce, ciphertext) = blob.split_at(12);
+    let plain = Aes256Gcm::new(&key.into())
+        .decrypt(Nonce::from_slice(nonce), ciphertext)
+        .map_err(|_| anyhow::anyhow!("the webhook secret does not open with the master key"))?;
+    Ok(Some(String::from_utf8(plain)?))
+}
+
+async fn connect(url: &str) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    AnyPoolOptions::new()
+        .max_connections(2)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    sqlx::query("PRAGMA busy_timeout = 30000").execute(conn).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to {url}"))
+}
+
+async fn count(pool: &AnyPool, sql: &str) -> anyhow::Result<i64> {
+    sqlx::query_scalar(sql).fetch_one(pool).await.with_context(|| sql.to_string())
+}
+
+/// Runs the parts the plan names and returns the Markdown table.
+pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String> {
+    let bin = std::fs::canonicalize(&args.console_bin)
+        .with_context(|| format!("{} (build it with scripts/bench.sh)", args.console_bin.display()))?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let db_url = args.db.clone().unwrap_or_else(|| format!("sqlite://{}", work.join("console.db").display()));
+    let master_key = work.join("master.key");
+    procs::cli(&bin, &db_url, &["master-key", "generate", &master_key.display().to_string()], None).await?;
+    // Creating the key also migrates the schema (every CLI command does).
+    let api_key =
+        procs::cli(&bin, &db_url, &["api-keys", "create", "--name", "payments-bench"], None).await?.trim().to_string();
+    ensure!(api_key.starts_with("ik_"), "`api-keys create` printed no key");
+
+    eprintln!("starting the sandbox and the console");
+    let sandbox = procs::start_sandbox(&bin, work, &http).await?;
+    let setup = ConsoleSetup {
+        bin: bin.clone(),
+        db_url: db_url.clone(),
+        master_key: master_key.clone(),
+        sandbox_url: sandbox.url.clone(),
+        admin_email: "admin@bench.test".into(),
+        admin_password: format!("bench-{}-{}", std::process::id(), now_ms()),
+        work: work.to_path_buf(),
+    };
+    let console = procs::start_console(&setup, &http, 0).await?;
+    let pool = connect(&db_url).await?;
+    let mut ctx = Ctx { http, sandbox, console, setup, api_key, pool, plan: plan.clone(), starts: 0 };
+
+    let mut report = Report::default();
+    let db_kind = if db_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    report.header.push(machine());
+    report.header.push(format!(
+        "Database: {db_kind}. Sizes: {} payment-history rows, {} subscriptions, {} customers, {} webhook events; sync {} each of products, prices, customers, subscriptions.",
+        plan.sizes.history_rows, plan.sizes.subscriptions, plan.sizes.customers, plan.sizes.events, plan.sync_objects
+    ));
+    report.header.push("All traffic is HTTP over loopback to separate sandbox and console processes.".into());
+
+    let has = |p: Part| plan.parts.contains(&p);
+    let timeout = plan.part_timeout;
+    let bounded =
+        |name: &'static str| move |e: tokio::time::error::Elapsed| anyhow::anyhow!("{name}: {e} ({timeout:?})");
+    let mut webhook_rows = Vec::new();
+    if has(Part::Webhooks) {
+        eprintln!("webhooks, empty tables");
+        let rows = tokio::time::timeout(timeout, webhooks(&ctx, "empty")).await.map_err(bounded("webhooks"))??;
+        webhook_rows.extend(rows);
+    }
+    if has(Part::Lists) || has(Part::Ssr) || has(Part::Webhooks) {
+        eprintln!("generating data");
+        let started = Instant::now();
+        data::generate(&ctx.pool, plan.sizes, now_ms()).await?;
+        if db_kind == "PostgreSQL" {
+            // What autovacuum would do soon after such a load anyway.
+            sqlx::query("ANALYZE").execute(&ctx.pool).await?;
+        }
+        report.notes.push(format!("Data generated in {:.0} s.", started.elapsed().as_secs_f64()));
+    }
+    let baseline = if has(Part::Lists) || has(Part::Ssr) {
+        let (lat, body) = ctx.sample(&ctx.api("/catalog/products/prod_bench_1"), None).await?;
+        let v: Value = serde_json::from_slice(&body)?;
+        ensure!(v.to_string().contains("prod_bench_1"), "the baseline product was not found: {v}");
+        Some(lat)
+    } else {
+        None
+    };
+    if let Some(base) = &baseline {
+        if has(Part::Lists) {
+            eprintln!("lists");
+            let rows = tokio::time::timeout(timeout, lists(&ctx, base)).await.map_err(bounded("lists"))??;
+            report.sections.push(("Lists (50-row pages)".into(), rows));
+        }
+        if has(Part::Ssr) {
+            eprintln!("server-side rendering");
+            let rows = tokio::time::timeout(timeout, ssr(&ctx, base)).await.map_err(bounded("ssr"))??;
+            report.sections.push(("Server-side rendering".into(), rows));
+        }
+    }
+    if has(Part::Webhooks) {
+        eprintln!("webhooks, full tables");
+        let rows = tokio::time::timeout(timeout, webhooks(&ctx, "full")).await.map_err(bounded("webhooks"))??;
+        webhook_rows.extend(rows);
+        report.sections.push((format!("Webhooks ({} concurrent senders)", plan.senders), webhook_rows));
+    }
+    if has(Part::Sync) {
+        eprintln!("sync");
+        let rows = tokio::time::timeout(timeout, sync(&mut ctx)).await.map_err(bounded("sync"))??;
+        report.sections.push(("Sync".into(), rows));
+    }
+    report.notes.push(
+        "List and page times are measured by the client on loopback (the console sends no Server-Timing), so they include the HTTP stack; the baseline is a primary-key lookup through the same stack (`GET /api/payments/test/catalog/products/{id}`).".into(),
+    );
+    ctx.console.stop().await;
+    ctx.sandbox.stop().await;
+    Ok(report.render())
+}
+
+fn list_row(figure: &str, lat: &Latencies, base: &Latencies, target_ms: f64) -> Row {
+    Row {
+        figure: figure.to_string(),
+        measured: ms_pair(lat),
+        baseline: ms_pair(base),
+        ratio: lat.p95() / base.p95(),
+        value: lat.p95(),
+        goal: Goal::AtMost(target_ms),
+        target: format!("≤ {target_ms} ms p95"),
+    }
+}
+
+/// Follows `nextCursor` 19 times from the first page of `path`: the cursor of the 20th page.
+async fn twentieth_cursor(ctx: &Ctx, path: &str) -> anyhow::Result<Option<String>> {
+    let mut cursor = String::new();
+    for _ in 0..19 {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (_, body) = ctx.timed_get(&ctx.api(&format!("{path}{sep}cursor={cursor}")), None).await?;
+        let v: Value = serde_json::from_slice(&body)?;
+        match v["nextCursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cursor))
+}
+
+/// Every list the API and the pages serve, 50-row pages, against the primary-key baseline.
+async fn lists(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
+    let month = 30 * 86_400_000;
+    let from = now_ms() - SPAN_MS / 2;
+    let range = format!("from={from}&to={}", from + month);
+    let mut cases: Vec<(String, String, &str)> = vec![
+        ("history: newest".into(), "/payment-history?limit=50".into(), "paymentHistory"),
+        ("history: status=failed".into(), "/payment-history?limit=50&status=failed".into(), "paymentHistory"),
+        ("history: type=refund".into(), "/payment-history?limit=50&type=refund".into(), "paymentHistory"),
+        (
+            "history: type=subscription_invoice & status=failed".into(),
+            "/payment-history?limit=50&type=subscription_invoice&status=failed".into(),
+            "paymentHistory",
+        ),
+        ("history: customer".into(), "/payment-history?limit=50&customer=cus_bench_42".into(), "paymentHistory"),
+        ("history: subject".into(), "/payment-history?limit=50&subjectType=team&subjectId=t5".into(), "paymentHistory"),
+        (
+            "history: subject & status=succeeded".into(),
+            "/payment-history?limit=50&subjectType=team&subjectId=t5&status=succeeded".into(),
+            "paymentHistory",
+        ),
+        ("history: from/to (one month)".into(), format!("/payment-history?limit=50&{range}"), "paymentHistory"),
+        ("subscriptions: newest".into(), "/subscriptions?limit=50".into(), "subscriptions"),
+        ("subscriptions: status=past_due".into(), "/subscriptions?limit=50&status=past_due".into(), "subscriptions"),
+        ("subscriptions: customer".into(), "/subscriptions?limit=50&customer=cus_bench_42".into(), "subscriptions"),
+        (
+            "subscriptions: subject".into(),
+            "/subscriptions?limit=50&subjectType=team&subjectId=t5".into(),
+            "subscriptions",
+        ),
+        ("customers: first page, with stats".into(), "/customers?limit=50".into(), "customers"),
+        ("webhook events: newest".into(), "/webhook-events?limit=50".into(), "webhookEvents"),
+        (
+            "webhook events: type=invoice.paid".into(),
+            "/webhook-events?limit=50&type=invoice.paid".into(),
+            "webhookEvents",
+        ),
+        ("webhook events: status=failed".into(), "/webhook-events?limit=50&status=failed".into(), "webhookEvents"),
+        ("webhook events: objectId".into(), "/webhook-events?limit=50&objectId=sub_bench_42".into(), "webhookEvents"),
+    ];
+    for (name, path, key) in [
+        ("history: 20th cursor page", "/payment-history?limit=50", "paymentHistory"),
+        ("customers: 20th page", "/customers?limit=50", "customers"),
+    ] {
+        match twentieth_cursor(ctx, path).await? {
+            Some(c) => cases.push((name.into(), format!("{path}&cursor={c}"), key)),
+            None => eprintln!("  {name}: fewer than 20 pages at this size, skipped"),
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, path, key) in cases {
+        let (lat, body) = ctx.sample(&ctx.api(&path), None).await?;
+        let v: Value = serde_json::from_slice(&body).with_context(|| format!("{path}: not JSON"))?;
+        let items = v[key].as_array().with_context(|| format!("{path}: no `{key}` array in {v}"))?;
+        ensure!(items.len() <= 50, "{path}: {} rows on a 50-row page", items.len());
+        // The unfiltered lists are larger than a page at every size: a short page is a wrong count.
+        if !path.contains('&') && (key != "webhookEvents" || ctx.plan.sizes.events >= 50) {
+            ensure!(items.len() == 50, "{path}: {} rows instead of 50", items.len());
+        }
+        eprintln!("  {name}: {}", ms_pair(&lat));
+        rows.push(list_row(&name, &lat, base, 10.0));
+    }
+    Ok(rows)
+}
+
+/// Signs in through the login form (its server function, as a browser without JavaScript
+/// posts it) and returns the session cookie.
+async fn sign_in(ctx: &Ctx) -> anyhow::Result<String> {
+    let url = format!("{}/api/console/login", ctx.console.url);
+    let resp = ctx
+        .http
+        .post(&url)
+        .header("origin", &ctx.console.url)
+        .form(&[
+            ("email", ctx.setup.admin_email.as_str()),
+            ("password", ctx.setup.admin_password.as_str()),
+            ("next", "/test"),
+        ])
+        .send()
+        .await?;
+    let status = resp.status();
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("pc_session=") && !c.starts_with("pc_session=;"))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string());
+    cookie.with_context(|| format!("signing in answered HTTP {status} without a session cookie"))
+}
+
+/// Every console page's HTML, rendered on the server, signed in as the admin.
+async fn ssr(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
+    let cookie = sign_in(ctx).await?;
+    let pages = [
+        "/test",
+        "/test/keys",
+        "/test/sync",
+        "/test/catalog",
+        "/test/customers",
+        "/test/subscriptions",
+        "/test/subscriptions/sub_bench_42",
+        "/test/subjects/team/t5",
+        "/test/history",
+        "/test/webhooks",
+        "/test/audit",
+    ];
+    let mut rows = Vec::new();
+    for page in pages {
+        let (lat, body) = ctx.sample(&format!("{}{page}", ctx.console.url), Some(&cookie)).await?;
+        let html = String::from_utf8_lossy(&body);
+        ensure!(html.contains("<html") || html.contains("<!DOCTYPE"), "{page}: not an HTML page");
+        eprintln!("  {page}: {}", ms_pair(&lat));
+        rows.push(list_row(&format!("page {page}"), &lat, base, 50.0));
+    }
+    Ok(rows)
+}
+
+/// One event of the webhook mix, numbered `k` within phase `tag`.
+fn webhook_event(tag: &str, k: u64, customers: i64) -> Value {
+    let now = now_ms() / 1000;
+    let c = (k as i64) % customers.max(1);
+    let (kind, object) = match k % 4 {
+        0 => (
+            "invoice.paid",
+            json!({
+                "id": format!("in_wh_{tag}_{k}"), "object": "invoice", "customer": format!("cus_bench_{c}"),
+                "customer_email": format!("customer{c}@example.test"), "currency": "usd", "amount_paid": 2900,
+                "amount_due": 2900, "created": now, "status": "paid", "status_transitions": { "paid_at": now },
+                "parent": { "subscription_details": { "subscription": format!("sub_bench_{c}"), "metadata": {} } },
+                "lines": { "data": [{ "pricing": { "price_details": { "product": "prod_bench_1", "price": "price_bench_1" } } }] },
+            }),
+        ),
+        1 => (
+            "payment_intent.succeeded",
+            json!({
+                "id": format!("pi_wh_{tag}_{k}"), "object": "payment_intent", "amount": 4900, "amount_received": 4900,
+                "currency": "eur", "customer": format!("cus_bench_{c}"), "created": now, "status": "succeeded",
+                "latest_charge": format!("ch_wh_{tag}_{k}"),
+                "metadata": { "insforge_checkout_mode": "payment", "insforge_subject_type": "team", "insforge_subject_id": format!("t{}", c % data::SUBJECTS) },
+            }),
+        ),
+        // The refund bookkeeping of an existing payment (none on empty tables).
+        2 => (
+            "charge.refunded",
+            json!({
+                "id": format!("ch_bench_{}", k * 7), "object": "charge", "payment_intent": format!("pi_bench_{}", k * 7),
+                "amount": 1000, "amount_refunded": 1000, "refunded": true, "currency": "usd", "created": now,
+            }),
+        ),
+        _ => (
+            "customer.subscription.updated",
+            json!({
+                "id": format!("sub_wh_{tag}_{k}"), "object": "subscription", "customer": format!("cus_bench_{c}"),
+                "status": "active", "created": now, "cancel_at_period_end": false, "metadata": {},
+                "items": { "object": "list", "has_more": false, "data": [{
+                    "id": format!("si_wh_{tag}_{k}"), "object": "subscription_item", "quantity": 1,
+                    "price": { "id": "price_bench_1", "product": "prod_bench_1" },
+                    "current_period_start": now, "current_period_end": now + 2_592_000,
+                }] },
+            }),
+        ),
+    };
+    json!({
+        "id": format!("evt_bench_{tag}_{k}"), "object": "event", "api_version": "2025-08-27.basil", "created": now,
+        "livemode": false, "pending_webhooks": 1, "type": kind, "data": { "object": object },
+    })
+}
+
+/// Sends events from `senders` concurrent tasks until `max` were sent or `seconds` passed.
+/// `event(k)` builds the k-th body, `ok` says whether its answer is the expected one. Returns
+/// the numbers sent and the elapsed time.
+async fn blast(
+    ctx: &Ctx,
+    secret: &str,
+    max: u64,
+    seconds: u64,
+    event: Arc<dyn Fn(u64) -> Value + Send + Sync>,
+    expect_ok: bool,
+) -> anyhow::Result<(Vec<u64>, Duration)> {
+    let next = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let url = format!("{}/api/webhooks/stripe/test", ctx.console.url);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..ctx.plan.senders {
+        let (http, url, next, event, secret) =
+            (ctx.http.clone(), url.clone(), next.clone(), event.clone(), secret.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut sent = Vec::new();
+            while Instant::now() < deadline {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= max {
+                    break;
+                }
+                let body = event(k).to_string();
+                let signature =
+                    stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
+                let resp = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("stripe-signature", signature)
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                if status.is_success() != expect_ok {
+                    bail!("webhook {k}: HTTP {status}: {}", &text[..text.len().min(300)]);
+                }
+                sent.push(k);
+            }
+            Ok::<_, anyhow::Error>(sent)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok((all, started.elapsed()))
+}
+
+/// Verified events/s with the phase's tables, against the same endpoint refusing a bad
+/// signature; then checks that none was lost and none applied twice.
+async fn webhooks(ctx: &Ctx, tag: &'static str) -> anyhow::Result<Vec<Row>> {
+    let mut secret = webhook_secret(&ctx.pool, &ctx.setup.master_key).await?;
+    if secret.is_none() {
+        let resp = ctx.http.post(ctx.api("/webhook")).header("x-api-key", &ctx.api_key).send().await?;
+        ensure!(resp.status().is_success(), "configuring the webhook: HTTP {}", resp.status());
+        secret = webhook_secret(&ctx.pool, &ctx.setup.master_key).await?;
+    }
+    let secret = secret.context("the console stored no webhook secret")?;
+    let plan = &ctx.plan;
+    let customers = plan.sizes.customers;
+
+    let bad: Arc<dyn Fn(u64) -> Value + Send + Sync> = Arc::new(move |k| webhook_event("refused", k, customers));
+    let (refused, refused_time) =
+        blast(ctx, "whsec_not_the_secret", plan.webhook_events, plan.webhook_seconds, bad, false).await?;
+    let good: Arc<dyn Fn(u64) -> Value + Send + Sync> = Arc::new(move |k| webhook_event(tag, k, customers));
+    let (sent, time) = blast(ctx, &secret, plan.webhook_events, plan.webhook_seconds, good.clone(), true).await?;
+    ensure!(!sent.is_empty(), "no webhook was accepted");
+    // Stripe redelivers: send every 20th event again; each must be acknowledged and change nothing.
+    let resend: Vec<u64> = sent.iter().copied().filter(|k| k % 20 == 7).collect();
+    let replay: Arc<dyn Fn(u64) -> Value + Send + Sync> = {
+        let resend = resend.clone();
+        Arc::new(move |i| webhook_event(tag, resend[i as usize], customers))
+    };
+    blast(ctx, &secret, resend.len() as u64, 600, replay, true).await?;
+
+    let n = sent.len() as i64;
+    let of_kind = |r: u64| sent.iter().filter(|k| *k % 4 == r).count() as i64;
+    let stored = count(
+        &ctx.pool,
+        &format!("SELECT COUNT(*) FROM payments_webhook_events WHERE stripe_event_id LIKE 'evt_bench_{tag}_%'"),
+    )
+    .await?;
+    ensure!(stored == n, "{tag}: {n} events acknowledged but {stored} stored");
+    let unfinished = count(
+        &ctx.pool,
+        &format!("SELECT COUNT(*) FROM payments_webhook_events WHERE stripe_event_id LIKE 'evt_bench_{tag}_%' AND processing_status NOT IN ('processed', 'ignored')"),
+    )
+    .await?;
+    ensure!(unfinished == 0, "{tag}: {unfinished} acknowledged events are not processed");
+    let twice = count(
+        &ctx.pool,
+        &format!("SELECT COUNT(*) FROM payments_webhook_events WHERE stripe_event_id LIKE 'evt_bench_{tag}_%' AND attempt_count > 1"),
+    )
+    .await?;
+    ensure!(twice == 0, "{tag}: {twice} events were applied more than once");
+    for (what, sql, expected) in [
+        (
+            "invoice",
+            format!("SELECT COUNT(*) FROM payments_payment_history WHERE stripe_invoice_id LIKE 'in_wh_{tag}_%'"),
+            of_kind(0),
+        ),
+        (
+            "payment",
+            format!(
+                "SELECT COUNT(*) FROM payments_payment_history WHERE stripe_payment_intent_id LIKE 'pi_wh_{tag}_%'"
+            ),
+            of_kind(1),
+        ),
+        (
+            "subscription",
+            format!("SELECT COUNT(*) FROM payments_subscriptions WHERE stripe_subscription_id LIKE 'sub_wh_{tag}_%'"),
+            of_kind(3),
+        ),
+    ] {
+        let got = count(&ctx.pool, &sql).await?;
+        ensure!(got == expected, "{tag}: {expected} {what} events acknowledged, {got} rows written");
+    }
+    eprintln!(
+        "  {tag}: {n} events in {:.1} s, {} redelivered; refused {} in {:.1} s",
+        time.as_secs_f64(),
+        resend.len(),
+        refused.len(),
+        refused_time.as_secs_f64()
+    );
+    let rate = n as f64 / time.as_secs_f64();
+    let refused_rate = refused.len() as f64 / refused_time.as_secs_f64();
+    let history = count(&ctx.pool, "SELECT COUNT(*) FROM payments_payment_history").await?;
+    Ok(vec![Row {
+        figure: format!("verified events/s, {history} history rows after ({n} events; none lost, none applied twice)"),
+        measured: format!("{rate:.0}/s"),
+        baseline: format!("{refused_rate:.0}/s refused (bad signature)"),
+        ratio: rate / refused_rate,
+        value: rate,
+        goal: Goal::AtLeast(1500.0),
+        target: "≥ 1,500/s".into(),
+    }])
+}
+
+/// The lists the engine's sync reads, as `(path, query)`.
+const SYNC_LISTS: [(&str, &str); 5] = [
+    ("/v1/products", ""),
+    ("/v1/prices", "active=true"),
+    ("/v1/prices", "active=false"),
+    ("/v1/subscriptions", "status=all"),
+    ("/v1/customers", "expand[]=data.invoice_settings.default_payment_method&expand[]=data.default_source"),
+];
+
+/// Pages the sync's lists with a bare HTTP client: 100 per page, one shared budget of Stripe's
+/// 25 req/s test-mode limit, the lists in parallel as the sync reads them. Returns the objects
+/// read and the requests made.
+async fn polite_paging(ctx: &Ctx) -> anyhow::Result<(u64, u64)> {
+    let budget = Arc::new(stripe_client::RequestBudget::new(stripe_client::STRIPE_TEST_MODE_RATE));
+    let mut tasks = Vec::new();
+    for (path, query) in SYNC_LISTS {
+        let (http, budget, base) = (ctx.http.clone(), budget.clone(), ctx.sandbox.url.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut objects, mut requests) = (0u64, 0u64);
+            let mut after: Option<String> = None;
+            loop {
+                budget.acquire().await;
+                let mut url = format!("{base}{path}?limit=100");
+                if !query.is_empty() {
+                    url = format!("{url}&{query}");
+                }
+                if let Some(a) = &after {
+                    url = format!("{url}&starting_after={a}");
+                }
+                let resp = http.get(&url).bearer_auth(SANDBOX_KEY).send().await?;
+                ensure!(resp.status().is_success(), "GET {url}: HTTP {}", resp.status());
+                let page: Value = resp.json().await?;
+                requests += 1;
+                let data = page["data"].as_array().cloned().unwrap_or_default();
+                objects += data.len() as u64;
+                after = data.last().and_then(|o| o["id"].as_str()).map(str::to_string);
+                if page["has_more"] != json!(true) || after.is_none() {
+                    return Ok::<_, anyhow::Error>((objects, requests));
+                }
+            }
+        }));
+    }
+    let (mut objects, mut requests) = (0, 0);
+    for t in tasks {
+        let (o, r) = t.await??;
+        objects += o;
+        requests += r;
+    }
+    Ok((objects, requests))
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// The sync of the seeded sandbox against polite paging of the same lists, and the console's
+/// memory before, at its peak and after.
+async fn sync(ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
+    let n = ctx.plan.sync_objects;
+    let seeded = ctx.http.post(format!("{}/_sandbox/seed", ctx.sandbox.url)).json(&json!({ "size": n })).send().await?;
+    ensure!(seeded.status().is_success(), "seeding the sandbox: HTTP {}", seeded.status());
+
+    let started = Instant::now();
+    let (objects, requests) = polite_paging(ctx).await?;
+    let paging = started.elapsed();
+    ensure!(objects as i64 >= 4 * n, "paging read {objects} objects, fewer than the {} seeded", 4 * n);
+
+    // A fresh console process, so that "before" is the memory of an idle console.
+    ctx.restart_console().await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = ctx.console.pid();
+    let (before, _) = procs::memory_kb(pid).context("reading the console's memory")?;
+    let peak = Arc::new(AtomicU64::new(before));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some((rss, _)) = procs::memory_kb(pid) {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let sync_start_ms = now_ms();
+    let resp =
+        ctx.http.post(ctx.api("/sync")).header("x-api-key", &ctx.api_key).timeout(ctx.plan.part_timeout).send().await;
+    let took = started.elapsed();
+    sampler.abort();
+    let resp = resp?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    ensure!(status.is_success(), "sync: HTTP {status}: {body}");
+    let (_, hwm) = procs::memory_kb(pid).context("reading the console's memory")?;
+    // Rows the sync wrote (generated and webhook rows are older, whether or not it removed them).
+    let since = sync_start_ms - 1000;
+    for table in ["payments_products", "payments_prices", "payments_customers", "payments_subscriptions"] {
+        let got = count(
+            &ctx.pool,
+            &format!("SELECT COUNT(*) FROM {table} WHERE environment = 'test' AND synced_at >= {since}"),
+        )
+        .await?;
+        ensure!(got == n, "after the sync {table} holds {got} rows, the sandbox {n}: {body}");
+    }
+    tokio::time::sleep(ctx.plan.settle).await;
+    let (after, _) = procs::memory_kb(pid).context("reading the console's memory")?;
+    let sampled = peak.load(Ordering::Relaxed);
+    eprintln!(
+        "  sync {:.1} s, paging {:.1} s ({requests} requests); RSS {before} → {sampled} (HWM {hwm}) → {after} kB",
+        took.as_secs_f64(),
+        paging.as_secs_f64()
+    );
+    let settle = ctx.plan.settle.as_secs();
+    Ok(vec![
+        Row {
+            figure: format!("`POST /api/payments/test/sync`, {} objects", 4 * n),
+            measured: format!("{:.1} s", took.as_secs_f64()),
+            baseline: format!("{:.1} s polite paging ({requests} requests at 25 req/s)", paging.as_secs_f64()),
+            ratio: took.as_secs_f64() / paging.as_secs_f64(),
+            value: took.as_secs_f64() / paging.as_secs_f64(),
+            goal: Goal::AtMost(1.2),
+            target: "≤ 1.2× paging".into(),
+        },
+        Row {
+            figure: "console RSS: peak (VmHWM; max of VmRSS sampled every 50 ms)".into(),
+            measured: format!("{:.0} MB ({:.0} MB)", mb(hwm), mb(sampled)),
+            baseline: format!("{:.0} MB before", mb(before)),
+            ratio: hwm as f64 / before as f64,
+            value: mb(hwm),
+            goal: Goal::AtMost(200.0),
+            target: "≤ 200 MB".into(),
+        },
+        Row {
+            figure: format!("console RSS {settle} s after the sync"),
+            measured: format!("{:.0} MB", mb(after)),
+            baseline: format!("{:.0} MB before", mb(before)),
+            ratio: after as f64 / before as f64,
+            value: mb(after),
+            goal: Goal::AtMost(80.0),
+            target: "≤ 80 MB".into(),
+        },
+    ])
+}

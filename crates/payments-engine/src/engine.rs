@@ -105,6 +105,11 @@ pub(crate) struct Inner {
     pub runtime_queue_wait: std::time::Duration,
     /// The progress of the last (or running) sync, per environment.
     pub progress: [std::sync::Mutex<SyncProgress>; 2],
+    /// The webhook receiver's unsealed signing secrets (see `webhook/signing.rs`).
+    pub signing_secrets: crate::webhook::SigningSecrets,
+    /// SQLite: the queue to the writer that commits concurrent deliveries together (see
+    /// `webhook/batch.rs`). `None` on PostgreSQL.
+    pub webhook_batcher: Option<crate::webhook::Batcher>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -121,6 +126,13 @@ impl Engine {
             return Err(EngineError::Internal("stripe_budget_per_sec must be positive".into()));
         }
         let kind = store::detect_kind(&config.pool).await?;
+        let (webhook_batcher, batch_queue) = match kind {
+            DbKind::Sqlite => {
+                let (batcher, queue) = crate::webhook::Batcher::new();
+                (Some(batcher), Some(queue))
+            }
+            DbKind::Postgres => (None, None),
+        };
         let engine = Engine {
             inner: Arc::new(Inner {
                 pool: config.pool,
@@ -138,9 +150,14 @@ impl Engine {
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Test)),
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Live)),
                 ],
+                signing_secrets: Default::default(),
+                webhook_batcher,
             }),
         };
         engine.spawn_event_sweeper();
+        if let Some(queue) = batch_queue {
+            crate::webhook::spawn_writer(&engine, queue);
+        }
         Ok(engine)
     }
 

@@ -32,6 +32,8 @@ mod subjects;
 mod sync;
 pub mod time;
 mod webhook;
+#[doc(hidden)]
+pub mod write_sql;
 
 pub use api::auth::{
     admin_decision, caller_from_claims, sign_hs256, user_decision, verify_hs256, AuthError, Authenticator, Caller,

@@ -5,6 +5,12 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 use stripe_client::{verify_webhook_signature, Form, Method, RequestOptions, SignatureError, DEFAULT_TOLERANCE_SECS};
 
+mod batch;
+mod signing;
+
+pub(crate) use batch::{spawn_writer, Batcher};
+pub(crate) use signing::SigningSecrets;
+
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
@@ -61,41 +67,25 @@ impl Engine {
         payload: &[u8],
         signature: &str,
     ) -> EngineResult<WebhookResponse> {
-        let secret = {
-            let mut conn = self.pool().acquire().await?;
-            secrets::read_active(&mut conn, env.webhook_secret_name()).await?
-        };
-        let secret = match secret {
-            Some(sealed) => self
-                .inner
-                .sealer
-                .open(&sealed)
-                .map_err(|e| EngineError::Internal(format!("opening the webhook secret: {e}")))?,
-            None => return Err(EngineError::ServerMessage(format!("{} is not configured", env.webhook_secret_name()))),
-        };
-        if self.read_key(env).await?.is_none() {
-            return Err(EngineError::key_not_configured(env));
-        }
+        let secret = self.webhook_signing_secret(env).await?;
         verify_webhook_signature(payload, signature, &secret, DEFAULT_TOLERANCE_SECS, stripe_client::unix_now())
             .map_err(|e| EngineError::InvalidInput(signature_message(&e)))?;
         let event: Value = serde_json::from_slice(payload)
             .map_err(|_| EngineError::InvalidInput("Webhook payload is not valid JSON".into()))?;
         let id = str_field(&event, "id").ok_or_else(|| EngineError::InvalidInput("Webhook event has no id".into()))?;
-        let object = event.pointer("/data/object");
-        let text = event.to_string();
-        let new = events::NewEvent {
-            id: &id,
-            event_type: event.get("type").and_then(Value::as_str).unwrap_or_default(),
-            livemode: bool_at(&event, "livemode"),
-            account: event.get("account").and_then(Value::as_str),
-            object_type: object.and_then(|o| o.get("object")).and_then(Value::as_str),
-            object_id: object.and_then(|o| o.get("id")).and_then(Value::as_str),
-            payload: &text,
-        };
+        let delivery = batch::Delivery { env, id, text: event.to_string(), event };
+        let kind = delivery.event.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !kind.starts_with("refund.") {
+            // Claimed, applied and finished in one transaction (batched on SQLite).
+            return self.deliver(delivery).await;
+        }
+        // A refund may need a Stripe read before its transaction: claimed first, on its own,
+        // so that other deliveries of it are refused while Stripe answers.
         let claim = {
             let mut conn = self.pool().acquire().await?;
-            events::claim(&mut conn, env, &new).await?
+            events::claim(&mut conn, env, &delivery.row()).await?
         };
+        let batch::Delivery { id, event, .. } = delivery;
         match claim {
             events::Claim::Claimed => self.process_claimed(env, &id, &event).await.map_err(handler_failure),
             // Answering 2xx here would tell Stripe the event is handled while the delivery that
@@ -185,71 +175,88 @@ impl Engine {
     /// §7.3: applies one event in one transaction, which also marks the stored event `id` done;
     /// returns whether it changed anything.
     async fn apply_event(&self, env: Environment, id: &str, event: &Value) -> EngineResult<bool> {
-        let kind = event.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
+        // Refunds may need context from Stripe: fetch it before the transaction.
+        let refund_context = match event.pointer("/data/object") {
+            Some(object) if kind.starts_with("refund.") => self.refund_context(env, object).await?,
+            _ => None,
+        };
+        let mut tx = self.begin_write().await?;
+        let handled = self.apply_in(&mut tx, env, id, event, refund_context.as_ref()).await?;
+        tx.commit().await?;
+        Ok(handled)
+    }
+
+    /// §7.3 inside the caller's transaction: projects the event, marks the stored event `id`
+    /// done, and returns whether it changed anything. `refund_context`: see
+    /// [`Engine::refund_context`] (fetched before the transaction).
+    async fn apply_in(
+        &self,
+        tx: &mut AnyConnection,
+        env: Environment,
+        id: &str,
+        event: &Value,
+        refund_context: Option<&Value>,
+    ) -> EngineResult<bool> {
+        let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
         let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
-        let Some(object) = event.pointer("/data/object").cloned() else {
-            let mut conn = self.pool().acquire().await?;
-            events::finish(&mut conn, env, id, Ok(false)).await?;
+        let Some(object) = event.pointer("/data/object") else {
+            events::finish(tx, env, id, Ok(false)).await?;
             return Ok(false);
         };
-        // Refunds may need context from Stripe: fetch it before the transaction.
-        let refund_context = if kind.starts_with("refund.") { self.refund_context(env, &object).await? } else { None };
         let trust_metadata = self.inner.subjects.is_permissive();
-        let mut tx = self.begin_write().await?;
-        let handled = match kind.as_str() {
-            "customer.created" | "customer.updated" => match objects::customer_record(&object) {
+        let handled = match kind {
+            "customer.created" | "customer.updated" => match objects::customer_record(object) {
                 Some(c) => {
-                    mirror::upsert_customer(&mut tx, env, &c, version, now_ms()).await?;
+                    mirror::upsert_customer(tx, env, &c, version, now_ms()).await?;
                     true
                 }
                 None => false,
             },
-            "customer.deleted" => match objects::customer_record(&object) {
+            "customer.deleted" => match objects::customer_record(object) {
                 Some(c) => {
-                    let a = mirror::mark_customer_deleted(&mut tx, env, &c, version).await?;
-                    let b = mirror::delete_mappings_of(&mut tx, env, &c.stripe_customer_id).await?;
+                    let a = mirror::mark_customer_deleted(tx, env, &c, version).await?;
+                    let b = mirror::delete_mappings_of(tx, env, &c.stripe_customer_id).await?;
                     a || b
                 }
                 None => false,
             },
-            "checkout.session.completed" => {
-                checkout_completed(&mut tx, env, &object, version, None, trust_metadata).await?
-            }
+            "checkout.session.completed" => checkout_completed(tx, env, object, version, None, trust_metadata).await?,
             "checkout.session.async_payment_succeeded" => {
-                checkout_completed(&mut tx, env, &object, version, Some("succeeded"), trust_metadata).await?
+                checkout_completed(tx, env, object, version, Some("succeeded"), trust_metadata).await?
             }
             "checkout.session.async_payment_failed" => {
-                checkout_completed(&mut tx, env, &object, version, Some("failed"), trust_metadata).await?
+                checkout_completed(tx, env, object, version, Some("failed"), trust_metadata).await?
             }
-            "checkout.session.expired" => update_checkout_row(&mut tx, env, &object, "expired", version).await?,
+            "checkout.session.expired" => update_checkout_row(tx, env, object, "expired", version).await?,
             "invoice.paid" | "invoice.payment_succeeded" => {
-                invoice_history(&mut tx, env, &object, "succeeded", version).await?;
+                invoice_history(tx, env, object, "succeeded", version).await?;
                 true
             }
             "invoice.payment_failed" => {
-                invoice_history(&mut tx, env, &object, "failed", version).await?;
+                invoice_history(tx, env, object, "failed", version).await?;
                 true
             }
             "payment_intent.succeeded" | "payment_intent.payment_failed" => {
                 let mode = object.pointer("/metadata/insforge_checkout_mode").and_then(Value::as_str);
                 if mode == Some("payment") {
                     let ok = kind == "payment_intent.succeeded";
-                    payment_intent_history(&mut tx, env, &object, ok, version).await?;
+                    payment_intent_history(tx, env, object, ok, version).await?;
                     true
                 } else {
                     false
                 }
             }
             "charge.refunded" => {
-                let pi = id_field(&object, "payment_intent");
-                let charge = str_field(&object, "id");
-                if let Some(original) = history::find_original(&mut tx, env, pi.as_deref(), charge.as_deref()).await? {
-                    history::refresh_refund_state(&mut tx, env, &original).await?;
+                let pi = id_field(object, "payment_intent");
+                let charge = str_field(object, "id");
+                if let Some(original) = history::find_original(tx, env, pi.as_deref(), charge.as_deref()).await? {
+                    history::refresh_refund_state(tx, env, &original).await?;
                 }
                 true
             }
             "refund.created" | "refund.updated" | "refund.failed" => {
-                refund_history(&mut tx, env, &object, refund_context.as_ref(), version).await?;
+                refund_history(tx, env, object, refund_context, version).await?;
                 true
             }
             "customer.subscription.created"
@@ -257,16 +264,16 @@ impl Engine {
             | "customer.subscription.deleted"
             | "customer.subscription.paused"
             | "customer.subscription.resumed" => {
-                let (items, _) = objects::embedded_items(&object);
+                let (items, _) = objects::embedded_items(object);
                 let mut subject = subject_in_metadata(object.get("metadata"));
                 if subject.is_none() {
-                    if let Some(c) = id_field(&object, "customer") {
-                        subject = mirror::subject_of_customer(&mut tx, env, &c).await?;
+                    if let Some(c) = id_field(object, "customer") {
+                        subject = mirror::subject_of_customer(tx, env, &c).await?;
                     }
                 }
-                match objects::subscription_record(&object, &items, subject)? {
+                match objects::subscription_record(object, &items, subject)? {
                     Some(record) => {
-                        mirror::upsert_subscription(&mut tx, env, &record, version, now_ms()).await?;
+                        mirror::upsert_subscription(tx, env, &record, version, now_ms()).await?;
                         true
                     }
                     None => false,
@@ -274,8 +281,7 @@ impl Engine {
             }
             _ => false,
         };
-        events::finish(&mut tx, env, id, Ok(handled)).await?;
-        tx.commit().await?;
+        events::finish(tx, env, id, Ok(handled)).await?;
         Ok(handled)
     }
 

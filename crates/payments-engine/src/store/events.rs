@@ -42,6 +42,32 @@ pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
     })
 }
 
+// The delivery path's statements, each a seek on the `(environment, stripe_event_id)` unique
+// key. Public, for the plan tests (`tests/api/write_plans.rs`).
+
+/// Inserts a new event as claimed (`pending`), or nothing if it is stored already.
+pub const CLAIM_SQL: &str =
+    "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
+         stripe_account_id, object_type, object_id, processing_status, attempt_count, payload, received_at, created_at,
+         updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, $9, $10, $10, $10)
+     ON CONFLICT (environment, stripe_event_id) DO NOTHING";
+
+/// Takes over a failed event or an expired claim (`$5`: claims older than this are expired).
+pub const TAKE_OVER_SQL: &str = "UPDATE payments_webhook_events SET processing_status = 'pending',
+         attempt_count = attempt_count + 1, last_error = NULL, processed_at = NULL, payload = $1, updated_at = $2
+     WHERE environment = $3 AND stripe_event_id = $4
+         AND (processing_status = 'failed' OR (processing_status = 'pending' AND updated_at < $5))";
+
+/// The processing status of a stored event.
+pub const EVENT_STATUS_SQL: &str =
+    "SELECT processing_status FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id = $2";
+
+/// Records an event's outcome.
+pub const FINISH_SQL: &str = "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2,
+         processed_at = $3, updated_at = $4
+     WHERE environment = $5 AND stripe_event_id = $6";
+
 /// The parts of an event the table indexes.
 pub(crate) struct NewEvent<'a> {
     pub id: &'a str,
@@ -68,37 +94,27 @@ pub(crate) enum Claim {
 /// claim is older than [`CLAIM_LEASE_MS`].
 pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<Claim> {
     let now = now_ms();
-    let inserted = sqlx::query(
-        "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode, stripe_account_id,
-             object_type, object_id, processing_status, attempt_count, payload, received_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, $9, $10, $10, $10)
-         ON CONFLICT (environment, stripe_event_id) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(env.as_str())
-    .bind(e.id)
-    .bind(e.event_type)
-    .bind(i64::from(e.livemode))
-    .bind(e.account)
-    .bind(e.object_type)
-    .bind(e.object_id)
-    .bind(e.payload)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    let inserted = sqlx::query(CLAIM_SQL)
+        .bind(new_id())
+        .bind(env.as_str())
+        .bind(e.id)
+        .bind(e.event_type)
+        .bind(i64::from(e.livemode))
+        .bind(e.account)
+        .bind(e.object_type)
+        .bind(e.object_id)
+        .bind(e.payload)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     if inserted.rows_affected() > 0 {
         return Ok(Claim::Claimed);
     }
     if take_over(conn, env, e.id, e.payload, now).await? {
         return Ok(Claim::Claimed);
     }
-    let status: Option<String> = sqlx::query_scalar(
-        "SELECT processing_status FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id = $2",
-    )
-    .bind(env.as_str())
-    .bind(e.id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let status: Option<String> =
+        sqlx::query_scalar(EVENT_STATUS_SQL).bind(env.as_str()).bind(e.id).fetch_optional(&mut *conn).await?;
     Ok(match status.as_deref() {
         Some("processed" | "ignored") => Claim::Done,
         // Pending within its lease, or failed and re-claimed by someone else meanwhile.
@@ -116,19 +132,14 @@ async fn take_over(
     payload: &str,
     now: i64,
 ) -> EngineResult<bool> {
-    let taken = sqlx::query(
-        "UPDATE payments_webhook_events SET processing_status = 'pending', attempt_count = attempt_count + 1,
-             last_error = NULL, processed_at = NULL, payload = $1, updated_at = $2
-         WHERE environment = $3 AND stripe_event_id = $4
-             AND (processing_status = 'failed' OR (processing_status = 'pending' AND updated_at < $5))",
-    )
-    .bind(payload)
-    .bind(now)
-    .bind(env.as_str())
-    .bind(id)
-    .bind(now - CLAIM_LEASE_MS)
-    .execute(&mut *conn)
-    .await?;
+    let taken = sqlx::query(TAKE_OVER_SQL)
+        .bind(payload)
+        .bind(now)
+        .bind(env.as_str())
+        .bind(id)
+        .bind(now - CLAIM_LEASE_MS)
+        .execute(&mut *conn)
+        .await?;
     Ok(taken.rows_affected() > 0)
 }
 
@@ -201,18 +212,15 @@ pub(crate) async fn finish(
         Ok(false) => ("ignored", None, Some(now)),
         Err(e) => ("failed", Some(e), None),
     };
-    sqlx::query(
-        "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2, processed_at = $3, updated_at = $4
-         WHERE environment = $5 AND stripe_event_id = $6",
-    )
-    .bind(status)
-    .bind(error)
-    .bind(processed)
-    .bind(now)
-    .bind(env.as_str())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(FINISH_SQL)
+        .bind(status)
+        .bind(error)
+        .bind(processed)
+        .bind(now)
+        .bind(env.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -34,31 +34,95 @@ pub(crate) struct HistoryRecord {
     pub raw: String,
 }
 
+// The write path's lookups. Each `OR` of the reference is split into one seek per key (`UNION
+// ALL`, or `UNION` where a row matching two keys must count once), so that every branch uses
+// an index: an `OR` across columns made both engines scan the whole table, inside the write
+// transaction (5 webhooks/s at 1M rows). Public, for the plan tests (`tests/api/write_plans.rs`).
+
+/// The stored refund row of a refund id (`$1` environment, `$2` refund id).
+pub const FIND_REFUND_SQL: &str = "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
+     WHERE environment = $1 AND stripe_refund_id = $2";
+
+/// The oldest non-refund row of a checkout session (`$2`), PaymentIntent (`$3`) or invoice (`$4`).
+pub const FIND_PAYMENT_SQL: &str = "SELECT id, v FROM (
+         SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_checkout_session_id = $2
+         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $3
+         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_invoice_id = $4
+     ) AS m ORDER BY created_at, id LIMIT 1";
+
+/// The oldest non-refund row paid by a PaymentIntent (`$2`) or charge (`$3`).
+pub const FIND_ORIGINAL_SQL: &str = "SELECT id FROM (
+         SELECT id, created_at FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $2
+         UNION ALL SELECT id, created_at FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_charge_id = $3
+     ) AS m ORDER BY created_at, id LIMIT 1";
+
+/// The original payment's fields the refund state derives from (`$1` its id).
+pub const ORIGINAL_SQL: &str =
+    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, failed_at, status FROM payments_payment_history WHERE id = $1";
+
+/// The ids of the refund rows of a PaymentIntent or charge, each once, for `id IN (…)`; the
+/// placeholders of environment, PaymentIntent and charge are the arguments.
+macro_rules! refund_ids {
+    ($env:literal, $pi:literal, $charge:literal) => {
+        concat!(
+            "SELECT id FROM payments_payment_history WHERE environment = ",
+            $env,
+            " AND type = 'refund' AND stripe_payment_intent_id = ",
+            $pi,
+            " UNION SELECT id FROM payments_payment_history WHERE environment = ",
+            $env,
+            " AND type = 'refund' AND stripe_charge_id = ",
+            $charge
+        )
+    };
+}
+
+/// The refunded total and last refund time of a PaymentIntent (`$2`) or charge (`$3`).
+pub const REFUNDED_TOTAL_SQL: &str = concat!(
+    "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, MAX(refunded_at) AS last FROM payments_payment_history
+     WHERE status = 'refunded' AND id IN (",
+    refund_ids!("$1", "$2", "$3"),
+    ")"
+);
+
+/// Back-fills the refund rows of a PaymentIntent (`$3`) or charge (`$4`) from the original (`$1`).
+pub const REFUND_BACKFILL_SQL: &str = concat!(
+    "UPDATE payments_payment_history SET
+         subject_type = COALESCE(subject_type, (SELECT o.subject_type FROM payments_payment_history o WHERE o.id = $1)),
+         subject_id = COALESCE(subject_id, (SELECT o.subject_id FROM payments_payment_history o WHERE o.id = $1)),
+         stripe_customer_id = COALESCE(stripe_customer_id, (SELECT o.stripe_customer_id FROM payments_payment_history o WHERE o.id = $1)),
+         customer_email_snapshot = COALESCE(customer_email_snapshot, (SELECT o.customer_email_snapshot FROM payments_payment_history o WHERE o.id = $1)),
+         stripe_invoice_id = COALESCE(stripe_invoice_id, (SELECT o.stripe_invoice_id FROM payments_payment_history o WHERE o.id = $1)),
+         stripe_subscription_id = COALESCE(stripe_subscription_id, (SELECT o.stripe_subscription_id FROM payments_payment_history o WHERE o.id = $1)),
+         stripe_product_id = COALESCE(stripe_product_id, (SELECT o.stripe_product_id FROM payments_payment_history o WHERE o.id = $1)),
+         stripe_price_id = COALESCE(stripe_price_id, (SELECT o.stripe_price_id FROM payments_payment_history o WHERE o.id = $1))
+     WHERE id IN (",
+    refund_ids!("$2", "$3", "$4"),
+    ")"
+);
+
 /// The row this record would update: by refund id for refunds, else the non-refund row of the
 /// same checkout session, PaymentIntent or invoice.
 async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> EngineResult<Option<(String, i64)>> {
     let row = if r.kind == "refund" {
-        sqlx::query(
-            "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
-             WHERE environment = $1 AND stripe_refund_id = $2",
-        )
-        .bind(env.as_str())
-        .bind(r.stripe_refund_id.as_deref())
-        .fetch_optional(&mut *conn)
-        .await?
+        sqlx::query(FIND_REFUND_SQL)
+            .bind(env.as_str())
+            .bind(r.stripe_refund_id.as_deref())
+            .fetch_optional(&mut *conn)
+            .await?
     } else {
-        sqlx::query(
-            "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
-             WHERE environment = $1 AND type <> 'refund' AND (stripe_checkout_session_id = $2
-                 OR stripe_payment_intent_id = $3 OR stripe_invoice_id = $4)
-             ORDER BY created_at LIMIT 1",
-        )
-        .bind(env.as_str())
-        .bind(r.stripe_checkout_session_id.as_deref())
-        .bind(r.stripe_payment_intent_id.as_deref())
-        .bind(r.stripe_invoice_id.as_deref())
-        .fetch_optional(&mut *conn)
-        .await?
+        sqlx::query(FIND_PAYMENT_SQL)
+            .bind(env.as_str())
+            .bind(r.stripe_checkout_session_id.as_deref())
+            .bind(r.stripe_payment_intent_id.as_deref())
+            .bind(r.stripe_invoice_id.as_deref())
+            .fetch_optional(&mut *conn)
+            .await?
     };
     Ok(match row {
         Some(row) => Some((row.try_get("id")?, row.try_get("v")?)),
@@ -182,15 +246,12 @@ pub(crate) async fn find_original(
     pi: Option<&str>,
     charge: Option<&str>,
 ) -> EngineResult<Option<String>> {
-    let id = sqlx::query_scalar::<_, String>(
-        "SELECT id FROM payments_payment_history WHERE environment = $1 AND type <> 'refund'
-             AND (stripe_payment_intent_id = $2 OR stripe_charge_id = $3) ORDER BY created_at LIMIT 1",
-    )
-    .bind(env.as_str())
-    .bind(pi)
-    .bind(charge)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let id = sqlx::query_scalar::<_, String>(FIND_ORIGINAL_SQL)
+        .bind(env.as_str())
+        .bind(pi)
+        .bind(charge)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(id)
 }
 
@@ -201,27 +262,18 @@ pub(crate) async fn refresh_refund_state(
     env: Environment,
     original: &str,
 ) -> EngineResult<()> {
-    let row = sqlx::query(
-        "SELECT stripe_payment_intent_id, stripe_charge_id, amount, failed_at, status FROM payments_payment_history WHERE id = $1",
-    )
-    .bind(original)
-    .fetch_one(&mut *conn)
-    .await?;
+    let row = sqlx::query(ORIGINAL_SQL).bind(original).fetch_one(&mut *conn).await?;
     let pi: Option<String> = row.try_get("stripe_payment_intent_id")?;
     let charge: Option<String> = row.try_get("stripe_charge_id")?;
     let amount: Option<i64> = row.try_get("amount")?;
     let failed_at: Option<i64> = row.try_get("failed_at")?;
     let status: String = row.try_get("status")?;
-    let refunds = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, MAX(refunded_at) AS last FROM payments_payment_history
-         WHERE environment = $1 AND type = 'refund' AND status = 'refunded'
-             AND (stripe_payment_intent_id = $2 OR stripe_charge_id = $3)",
-    )
-    .bind(env.as_str())
-    .bind(pi.as_deref())
-    .bind(charge.as_deref())
-    .fetch_one(&mut *conn)
-    .await?;
+    let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
+        .bind(env.as_str())
+        .bind(pi.as_deref())
+        .bind(charge.as_deref())
+        .fetch_one(&mut *conn)
+        .await?;
     let total: i64 = refunds.try_get("total")?;
     let last: Option<i64> = refunds.try_get("last")?;
     let new_status = if total > 0 && amount.is_some_and(|a| total >= a) {
@@ -249,23 +301,12 @@ pub(crate) async fn refresh_refund_state(
     .execute(&mut *conn)
     .await?;
     // Back-fill the refunds' context from the original.
-    sqlx::query(
-        "UPDATE payments_payment_history SET
-             subject_type = COALESCE(subject_type, (SELECT o.subject_type FROM payments_payment_history o WHERE o.id = $1)),
-             subject_id = COALESCE(subject_id, (SELECT o.subject_id FROM payments_payment_history o WHERE o.id = $1)),
-             stripe_customer_id = COALESCE(stripe_customer_id, (SELECT o.stripe_customer_id FROM payments_payment_history o WHERE o.id = $1)),
-             customer_email_snapshot = COALESCE(customer_email_snapshot, (SELECT o.customer_email_snapshot FROM payments_payment_history o WHERE o.id = $1)),
-             stripe_invoice_id = COALESCE(stripe_invoice_id, (SELECT o.stripe_invoice_id FROM payments_payment_history o WHERE o.id = $1)),
-             stripe_subscription_id = COALESCE(stripe_subscription_id, (SELECT o.stripe_subscription_id FROM payments_payment_history o WHERE o.id = $1)),
-             stripe_product_id = COALESCE(stripe_product_id, (SELECT o.stripe_product_id FROM payments_payment_history o WHERE o.id = $1)),
-             stripe_price_id = COALESCE(stripe_price_id, (SELECT o.stripe_price_id FROM payments_payment_history o WHERE o.id = $1))
-         WHERE environment = $2 AND type = 'refund' AND (stripe_payment_intent_id = $3 OR stripe_charge_id = $4)",
-    )
-    .bind(original)
-    .bind(env.as_str())
-    .bind(pi.as_deref())
-    .bind(charge.as_deref())
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(REFUND_BACKFILL_SQL)
+        .bind(original)
+        .bind(env.as_str())
+        .bind(pi.as_deref())
+        .bind(charge.as_deref())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

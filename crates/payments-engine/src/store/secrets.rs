@@ -63,3 +63,40 @@ pub(crate) async fn exists(conn: &mut AnyConnection, name: &str) -> EngineResult
         .await?;
     Ok(n > 0)
 }
+
+/// The sealed values of two active secrets (`None` for one that is absent or removed), without
+/// marking them used: the webhook receiver reads them on every delivery, and a write there
+/// would cost a commit per delivery ([`stamp_used`] records the use now and then).
+pub(crate) async fn read_active_pair(
+    conn: &mut AnyConnection,
+    first: &str,
+    second: &str,
+) -> EngineResult<(Option<String>, Option<String>)> {
+    let rows = sqlx::query("SELECT name, value_sealed FROM payments_secrets WHERE name IN ($1, $2) AND is_active = 1")
+        .bind(first)
+        .bind(second)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut pair = (None, None);
+    for row in rows {
+        let name: String = row.try_get("name")?;
+        let sealed: String = row.try_get("value_sealed")?;
+        if name == first {
+            pair.0 = Some(sealed);
+        } else {
+            pair.1 = Some(sealed);
+        }
+    }
+    Ok(pair)
+}
+
+/// Marks two active secrets used now (`last_used_at`).
+pub(crate) async fn stamp_used(conn: &mut AnyConnection, first: &str, second: &str) -> EngineResult<()> {
+    sqlx::query("UPDATE payments_secrets SET last_used_at = $1 WHERE name IN ($2, $3) AND is_active = 1")
+        .bind(now_ms())
+        .bind(first)
+        .bind(second)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -17,4 +17,6 @@ mod schema;
 mod sdk;
 mod subjects;
 mod sync;
+mod webhook_secrets;
 mod webhooks;
+mod write_plans;

@@ -29,6 +29,9 @@ PAYMENTS_CONSOLE_TEST_POSTGRES=$(scripts/pg.sh start "$PG_DIR") \
 step "release build (server + WASM)"
 cargo leptos build --release
 
+step "benchmark suite, smallest size (correctness only: no timing is asserted)"
+PAYMENTS_BENCH_CONSOLE_BIN=target/release/payments-console scripts/bench.sh --small
+
 step "end-to-end tests in Chromium"
 scripts/e2e.sh
 

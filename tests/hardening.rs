@@ -327,6 +327,9 @@ async fn every_answer_has_the_policy_and_framing_headers() {
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{path}: {csp}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let timing = h["server-timing"].to_str().unwrap();
+        let ms: f64 = timing.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).unwrap_or(-1.0);
+        assert!(ms >= 0.0, "{path}: Server-Timing {timing}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert!(h.get("strict-transport-security").is_none(), "{path}: HSTS over plain HTTP");
     }

@@ -56,7 +56,26 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(limit_body))
         // Outermost, so that every answer (413s and 403s included) carries the headers.
         .layer(middleware::from_fn_with_state(policy, security_headers))
+        .layer(middleware::from_fn(server_timing))
 }
+
+/// `Server-Timing: app;dur=<ms>`: the time from the request reaching the router to the response
+/// headers leaving it (for a page, the whole render: pages wait for their data before the first
+/// byte). The benchmark suite (`crates/payments-bench`) reads it to report server time apart
+/// from the client's, and browsers' developer tools show it. It carries a duration only, which a
+/// client can measure itself anyway.
+async fn server_timing(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        res.headers_mut().insert(SERVER_TIMING, value);
+    }
+    res
+}
+
+/// Not among `http`'s constants.
+const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
 
 /// What the request middleware needs from the settings, decided once per router.
 #[derive(Debug)]

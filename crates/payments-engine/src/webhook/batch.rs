@@ -75,17 +75,35 @@ impl Batcher {
 pub(crate) struct BatchQueue(mpsc::Receiver<Job>);
 
 /// Starts the single writer. It holds the engine weakly and ends when the engine is dropped
-/// (the queue's sender lives in the engine).
+/// (the queue's sender lives in the engine). It runs on a thread of its own: its batch is a
+/// chain of short statements, each a round trip to SQLite's connection thread, and on the
+/// shared runtime every round trip would queue behind the request handlers, which is what
+/// bounded the batches' rate.
 pub(crate) fn spawn_writer(engine: &Engine, queue: BatchQueue) {
     let weak: Weak<Inner> = std::sync::Arc::downgrade(&engine.inner);
     let BatchQueue(mut jobs) = queue;
-    tokio::spawn(async move {
+    let writer = async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let Some(inner) = weak.upgrade() else { break };
             Engine { inner }.commit_batch(std::mem::take(&mut batch)).await;
         }
-    });
+    };
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => {
+            let spawned = std::thread::Builder::new()
+                .name("payments-webhook-writer".into())
+                .spawn(move || runtime.block_on(writer));
+            if let Err(e) = spawned {
+                // Without the writer, deliveries are applied one transaction each (see `deliver`).
+                tracing::warn!(error = %e, "could not start the webhook writer thread");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not build the webhook writer's runtime; it shares the engine's");
+            tokio::spawn(writer);
+        }
+    }
 }
 
 impl Engine {

@@ -50,6 +50,9 @@ pub use engine::{mask_key, Engine, EngineConfig, DEFAULT_RUNTIME_CONCURRENCY, RU
 pub use environment::Environment;
 pub use error::{EngineError, EngineResult};
 pub use lists::ListOptions;
+/// The lists' statements, for the plan tests (`tests/api/plans.rs`).
+#[doc(hidden)]
+pub use lists::{Bind, ListShape, Statement};
 pub use payments_model::{CustomerListItem, Page, PaymentHistory, Subscription, SubscriptionItem};
 pub use payments_model::{ObjectProgress, SyncProgress, SyncState};
 pub use sealer::{SealError, Sealer};

@@ -1,6 +1,13 @@
 //! Admin lists (21)–(23) and the webhook-events list, with additive keyset pagination and filters.
+//!
+//! Every statement a list sends is built by a pure function below and is reachable from
+//! [`ListShape::statement`], which the plan tests (`tests/api/plans.rs`) explain on SQLite and
+//! PostgreSQL: each shape must seek an index in its ORDER BY order and stop at the limit, never
+//! scan the table or sort the whole result. A list query with no [`ListShape`] is a defect.
+//! The indexes are in `migrations/20261202000001_list_indexes.sql`; sort expressions here are
+//! spelled exactly as there, since both databases match expression indexes textually.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -29,10 +36,45 @@ pub struct ListOptions {
     pub filters: BTreeMap<String, String>,
 }
 
-enum Bind {
+/// One bound value of a [`Statement`].
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// A TEXT value.
     Text(String),
+    /// A BIGINT value.
     Int(i64),
 }
+
+/// A statement exactly as a list sends it: SQL text with `$n` placeholders and their values.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The SQL text.
+    pub sql: String,
+    /// `$1..$n`, in order.
+    pub binds: Vec<Bind>,
+}
+
+impl Statement {
+    async fn fetch(&self, pool: &sqlx::AnyPool) -> EngineResult<Vec<AnyRow>> {
+        let mut q = sqlx::query(&self.sql);
+        for b in &self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        Ok(q.fetch_all(pool).await?)
+    }
+}
+
+/// The payment history's sort key, as its indexes spell it.
+const HISTORY_AT: &str = "COALESCE(stripe_created_at, created_at)";
+/// The customers' sort key, as their index spells it.
+const CUSTOMER_KEY: &str = "COALESCE(email, name, stripe_customer_id)";
+/// History rows that count towards a customer's payments and spend.
+const COUNTED: &str = "type <> 'refund' AND status IN ('succeeded', 'refunded', 'partially_refunded')";
 
 struct Sql {
     wheres: Vec<String>,
@@ -56,15 +98,39 @@ impl Sql {
         self.wheres.push(clause.replace("$?", &format!("${n}")));
         self.binds.push(Bind::Int(v));
     }
-    async fn fetch(self, sql: String, pool: &sqlx::AnyPool) -> EngineResult<Vec<AnyRow>> {
-        let mut q = sqlx::query(&sql);
-        for b in self.binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s),
-                Bind::Int(i) => q.bind(i),
-            };
+    /// The subject filter, then `column = $n` for each `(filter, column)` the options carry.
+    fn equalities(&mut self, o: &ListOptions, filters: &[(&str, &str)]) {
+        if let Some((t, i)) = &o.subject {
+            self.text("subject_type = $?", t);
+            self.text("subject_id = $?", i);
         }
-        Ok(q.fetch_all(pool).await?)
+        for (filter, column) in filters {
+            if let Some(v) = o.filters.get(*filter) {
+                self.text(&format!("{column} = $?"), v);
+            }
+        }
+    }
+    /// `column IN ($a, $b, …)` over `values` (not empty).
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        let first = self.next();
+        let marks: Vec<String> = (first..first + values.len()).map(|n| format!("${n}")).collect();
+        self.wheres.push(format!("{column} IN ({})", marks.join(", ")));
+        self.binds.extend(values.iter().cloned().map(Bind::Text));
+    }
+    /// Keyset condition of a newest-first list: rows strictly after `(at, id)` in
+    /// `ORDER BY at DESC, id DESC`. The redundant `at <= $n` is what lets both planners seek the
+    /// index to the cursor instead of walking every earlier page (the OR alone is not a range).
+    fn before(&mut self, at: &str, id_column: &str, (t, id): (i64, String)) {
+        let n = self.next();
+        self.wheres.push(format!("{at} <= ${n} AND ({at} < ${n} OR ({at} = ${n} AND {id_column} < ${}))", n + 1));
+        self.binds.push(Bind::Int(t));
+        self.binds.push(Bind::Text(id));
+    }
+    fn statement(self, select: &str, order: &str, limit: usize) -> Statement {
+        Statement {
+            sql: format!("{select} WHERE {} ORDER BY {order} LIMIT {}", self.wheres.join(" AND "), limit + 1),
+            binds: self.binds,
+        }
     }
 }
 
@@ -90,6 +156,28 @@ fn decode_cursor(c: &str) -> EngineResult<Option<Vec<Value>>> {
     let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad("cursor: Invalid cursor"))?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Array(a)) => Ok(Some(a)),
+        _ => Err(bad("cursor: Invalid cursor")),
+    }
+}
+
+/// A newest-first list's cursor: `[time, id]`.
+fn time_cursor(o: &ListOptions) -> EngineResult<Option<(i64, String)>> {
+    let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    match (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str)) {
+        (Some(t), Some(id)) => Ok(Some((t, id.to_owned()))),
+        _ => Err(bad("cursor: Invalid cursor")),
+    }
+}
+
+/// The customers list's cursor: `[deleted, sort key, id]`.
+fn customer_cursor(o: &ListOptions) -> EngineResult<Option<CustomerCursor>> {
+    let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    match (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str), c.get(2).and_then(Value::as_str)) {
+        (Some(deleted), Some(key), Some(id)) => Ok(Some(CustomerCursor { deleted, key: key.into(), id: id.into() })),
         _ => Err(bad("cursor: Invalid cursor")),
     }
 }
@@ -124,70 +212,406 @@ fn flag(r: &AnyRow, c: &str) -> EngineResult<bool> {
     Ok(r.try_get::<i64, _>(c)? != 0)
 }
 
+fn subscriptions_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+    let mut sql = Sql::new(env);
+    // `id`: one subscription, as the contract has no single-subscription route.
+    sql.equalities(o, &[("status", "status"), ("customer", "stripe_customer_id"), ("id", "stripe_subscription_id")]);
+    time_filters(&mut sql, o, "updated_at")?;
+    if let Some(c) = time_cursor(o)? {
+        sql.before("updated_at", "stripe_subscription_id", c);
+    }
+    Ok(sql.statement("SELECT * FROM payments_subscriptions", "updated_at DESC, stripe_subscription_id DESC", limit))
+}
+
+/// The items of a page's subscriptions, in one query.
+fn subscription_items(env: Environment, ids: &[String]) -> Statement {
+    let mut sql = Sql::new(env);
+    sql.any_of("stripe_subscription_id", ids);
+    // The ORDER BY sorts only the page's items (the IN list), which
+    // `payments_subscription_items_subscription` finds.
+    Statement {
+        sql: format!(
+            "SELECT * FROM payments_subscription_items WHERE {} ORDER BY stripe_subscription_id, stripe_subscription_item_id",
+            sql.wheres.join(" AND ")
+        ),
+        binds: sql.binds,
+    }
+}
+
+fn history_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+    let mut sql = Sql::new(env);
+    sql.equalities(o, &[("status", "status"), ("type", "type"), ("customer", "stripe_customer_id")]);
+    time_filters(&mut sql, o, HISTORY_AT)?;
+    if let Some(c) = time_cursor(o)? {
+        sql.before(HISTORY_AT, "id", c);
+    }
+    Ok(sql.statement(
+        &format!("SELECT *, {HISTORY_AT} AS sort_at FROM payments_payment_history"),
+        &format!("{HISTORY_AT} DESC, id DESC"),
+        limit,
+    ))
+}
+
+/// Where a customers page starts.
+#[derive(Debug, Clone)]
+struct CustomerCursor {
+    deleted: i64,
+    key: String,
+    id: String,
+}
+
+/// Which part of the customers order a statement reads.
+#[derive(Debug, Clone)]
+enum CustomerSeek {
+    /// From the start.
+    First,
+    /// After the cursor, among rows with the cursor's `deleted`: an equality on `deleted` and a
+    /// range on the key, which both planners turn into an index seek.
+    Within(CustomerCursor),
+    /// Rows with a greater `deleted`, from their start: read when [`CustomerSeek::Within`] ran
+    /// out before filling the page. Two seeks instead of one OR, which neither planner can seek.
+    Beyond(i64),
+}
+
+fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit: usize) -> EngineResult<Statement> {
+    let mut sql = Sql::new(env);
+    if let Some(s) = o.filters.get("search") {
+        // A substring match has no B-tree to seek: the query walks the ordered index and stops
+        // at the limit, so its cost grows with the rows skipped before a page fills (all of them
+        // when few match).
+        let n = sql.next();
+        sql.wheres.push(format!(
+            "(LOWER(COALESCE(email, '')) LIKE ${n} OR LOWER(COALESCE(name, '')) LIKE ${n} OR LOWER(stripe_customer_id) LIKE ${n})"
+        ));
+        sql.binds.push(Bind::Text(format!("%{}%", s.to_lowercase())));
+    }
+    // Like `search`, a creation range filters the ordered walk (an index on `stripe_created_at`
+    // would make the planner sort the whole range instead); a narrow range costs a long walk.
+    time_filters(&mut sql, o, "stripe_created_at")?;
+    match seek {
+        CustomerSeek::First => {}
+        CustomerSeek::Within(c) => {
+            sql.int("deleted = $?", c.deleted);
+            let n = sql.next();
+            sql.wheres
+                .push(format!("{CUSTOMER_KEY} >= ${n} AND ({CUSTOMER_KEY} > ${n} OR stripe_customer_id > ${})", n + 1));
+            sql.binds.push(Bind::Text(c.key.clone()));
+            sql.binds.push(Bind::Text(c.id.clone()));
+        }
+        CustomerSeek::Beyond(d) => sql.int("deleted > $?", *d),
+    }
+    Ok(sql.statement(
+        &format!("SELECT *, {CUSTOMER_KEY} AS sort_key, LOWER(email) AS email_key FROM payments_customers"),
+        &format!("deleted ASC, {CUSTOMER_KEY}, stripe_customer_id"),
+        limit,
+    ))
+}
+
+/// A grouped statement without ORDER BY or LIMIT: a lookup of a page's keys.
+fn grouped(sql: Sql, select: &str, group: &str) -> Statement {
+    Statement { sql: format!("{select} WHERE {} GROUP BY {group}", sql.wheres.join(" AND ")), binds: sql.binds }
+}
+
+const SPEND: &str = "COUNT(*) AS n, MAX(COALESCE(paid_at, stripe_created_at, created_at)) AS last_at,
+     CAST(SUM(CASE WHEN COALESCE(amount, 0) > COALESCE(amount_refunded, 0)
+         THEN COALESCE(amount, 0) - COALESCE(amount_refunded, 0) ELSE 0 END) AS BIGINT) AS total,
+     MIN(currency) AS currency, COUNT(DISTINCT currency) AS currencies";
+
+/// The counted payments of a page's customers, by customer id.
+fn spend_by_customer(env: Environment, ids: &[String]) -> Statement {
+    let mut sql = Sql::new(env);
+    sql.any_of("stripe_customer_id", ids);
+    sql.wheres.push(COUNTED.into());
+    grouped(
+        sql,
+        &format!("SELECT stripe_customer_id AS k, {SPEND} FROM payments_payment_history"),
+        "stripe_customer_id",
+    )
+}
+
+/// How many customers have each of a page's lower-cased emails.
+fn email_counts(env: Environment, keys: &[String]) -> Statement {
+    let mut sql = Sql::new(env);
+    sql.any_of("LOWER(email)", keys);
+    grouped(sql, "SELECT LOWER(email) AS k, COUNT(*) AS n FROM payments_customers", "LOWER(email)")
+}
+
+/// The counted payments without a customer, by the lower-cased email they were made with.
+fn spend_by_email(env: Environment, keys: &[String]) -> Statement {
+    let mut sql = Sql::new(env);
+    sql.wheres.push("stripe_customer_id IS NULL".into());
+    sql.any_of("LOWER(customer_email_snapshot)", keys);
+    sql.wheres.push(COUNTED.into());
+    grouped(
+        sql,
+        &format!("SELECT LOWER(customer_email_snapshot) AS k, {SPEND} FROM payments_payment_history"),
+        "LOWER(customer_email_snapshot)",
+    )
+}
+
+fn events_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+    let mut sql = Sql::new(env);
+    sql.equalities(o, &[("status", "processing_status"), ("type", "event_type"), ("objectId", "object_id")]);
+    time_filters(&mut sql, o, "received_at")?;
+    if let Some(c) = time_cursor(o)? {
+        sql.before("received_at", "id", c);
+    }
+    Ok(sql.statement(
+        &format!("SELECT {} FROM payments_webhook_events", events::COLUMNS),
+        "received_at DESC, id DESC",
+        limit,
+    ))
+}
+
+/// Every statement shape the lists send, for the plan tests: each one's [`ListShape::statement`]
+/// builds it through the same function the list uses, with sample values.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListShape {
+    /// Payment history, no filter.
+    History,
+    /// Payment history, `status`.
+    HistoryStatus,
+    /// Payment history, `type`.
+    HistoryType,
+    /// Payment history, `type` and `status`.
+    HistoryTypeStatus,
+    /// Payment history, `customer`.
+    HistoryCustomer,
+    /// Payment history, a subject.
+    HistorySubject,
+    /// Payment history, a subject and `status` (the subject's index, filtered).
+    HistorySubjectStatus,
+    /// Payment history, `customer` and `type` (the customer's index, filtered).
+    HistoryCustomerType,
+    /// Subscriptions, no filter.
+    Subscriptions,
+    /// Subscriptions, `status`.
+    SubscriptionsStatus,
+    /// Subscriptions, `customer`.
+    SubscriptionsCustomer,
+    /// Subscriptions, a subject.
+    SubscriptionsSubject,
+    /// Subscriptions, `id`.
+    SubscriptionsId,
+    /// The items of a page's subscriptions.
+    SubscriptionItems,
+    /// Customers, from the start or after a cursor.
+    Customers,
+    /// Customers after the cursor's `deleted` value ran out.
+    CustomersBeyond,
+    /// Customers, `search` (a walk of the ordered index: see [`customers_page`]).
+    CustomersSearch,
+    /// A page's customers' payments.
+    CustomerSpend,
+    /// A page's customers' email counts.
+    CustomerEmailCounts,
+    /// Payments without a customer, by a page's emails.
+    CustomerEmailSpend,
+    /// Webhook events, no filter.
+    Events,
+    /// Webhook events, `status`.
+    EventsStatus,
+    /// Webhook events, `type`.
+    EventsType,
+    /// Webhook events, `objectId`.
+    EventsObject,
+    /// Webhook events, `status` and `type` (the type's index, filtered).
+    EventsStatusType,
+}
+
+impl ListShape {
+    /// Every shape.
+    pub const ALL: &'static [ListShape] = &[
+        Self::History,
+        Self::HistoryStatus,
+        Self::HistoryType,
+        Self::HistoryTypeStatus,
+        Self::HistoryCustomer,
+        Self::HistorySubject,
+        Self::HistorySubjectStatus,
+        Self::HistoryCustomerType,
+        Self::Subscriptions,
+        Self::SubscriptionsStatus,
+        Self::SubscriptionsCustomer,
+        Self::SubscriptionsSubject,
+        Self::SubscriptionsId,
+        Self::SubscriptionItems,
+        Self::Customers,
+        Self::CustomersBeyond,
+        Self::CustomersSearch,
+        Self::CustomerSpend,
+        Self::CustomerEmailCounts,
+        Self::CustomerEmailSpend,
+        Self::Events,
+        Self::EventsStatus,
+        Self::EventsType,
+        Self::EventsObject,
+        Self::EventsStatusType,
+    ];
+
+    /// Whether the shape is a page (ordered, limited: it takes `from`/`to` and a cursor) rather
+    /// than a lookup of a page's keys.
+    pub fn is_page(self) -> bool {
+        !matches!(
+            self,
+            Self::SubscriptionItems | Self::CustomerSpend | Self::CustomerEmailCounts | Self::CustomerEmailSpend
+        )
+    }
+
+    /// The statement of this shape for sample values, with a `from`/`to` range and a cursor
+    /// when asked (pages only).
+    pub fn statement(self, env: Environment, range: bool, cursor: bool) -> EngineResult<Statement> {
+        use PageOf::*;
+        enum PageOf {
+            History,
+            Subscriptions,
+            Customers,
+            CustomersBeyond,
+            Events,
+        }
+        let two = |a: &str, b: &str| [a.to_owned(), b.to_owned()];
+        let (list, filters, subject): (PageOf, &[(&str, &str)], bool) = match self {
+            Self::History => (History, &[], false),
+            Self::HistoryStatus => (History, &[("status", "failed")], false),
+            Self::HistoryType => (History, &[("type", "refund")], false),
+            Self::HistoryTypeStatus => (History, &[("type", "refund"), ("status", "refunded")], false),
+            Self::HistoryCustomer => (History, &[("customer", "cus_1")], false),
+            Self::HistorySubject => (History, &[], true),
+            Self::HistorySubjectStatus => (History, &[("status", "failed")], true),
+            Self::HistoryCustomerType => (History, &[("customer", "cus_1"), ("type", "refund")], false),
+            Self::Subscriptions => (Subscriptions, &[], false),
+            Self::SubscriptionsStatus => (Subscriptions, &[("status", "past_due")], false),
+            Self::SubscriptionsCustomer => (Subscriptions, &[("customer", "cus_1")], false),
+            Self::SubscriptionsSubject => (Subscriptions, &[], true),
+            Self::SubscriptionsId => (Subscriptions, &[("id", "sub_1")], false),
+            Self::SubscriptionItems => return Ok(subscription_items(env, &two("sub_1", "sub_2"))),
+            Self::Customers => (Customers, &[], false),
+            Self::CustomersBeyond => (CustomersBeyond, &[], false),
+            Self::CustomersSearch => (Customers, &[("search", "ann")], false),
+            Self::CustomerSpend => return Ok(spend_by_customer(env, &two("cus_1", "cus_2"))),
+            Self::CustomerEmailCounts => return Ok(email_counts(env, &two("a@example.com", "b@example.com"))),
+            Self::CustomerEmailSpend => return Ok(spend_by_email(env, &two("a@example.com", "b@example.com"))),
+            Self::Events => (Events, &[], false),
+            Self::EventsStatus => (Events, &[("status", "failed")], false),
+            Self::EventsType => (Events, &[("type", "invoice.paid")], false),
+            Self::EventsObject => (Events, &[("objectId", "ch_1")], false),
+            Self::EventsStatusType => (Events, &[("status", "failed"), ("type", "invoice.paid")], false),
+        };
+        let mut o = ListOptions {
+            limit: 50,
+            subject: subject.then(|| ("user".to_owned(), "u1".to_owned())),
+            cursor: None,
+            filters: filters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        if range {
+            o.filters.insert("from".into(), "2026-01-01T00:00:00Z".into());
+            o.filters.insert("to".into(), "2026-02-01T00:00:00Z".into());
+        }
+        if cursor {
+            o.cursor = Some(encode_cursor(serde_json::json!([1_767_225_600_000_i64, "id_1"])));
+        }
+        match list {
+            History => history_page(env, &o, 50),
+            Subscriptions => subscriptions_page(env, &o, 50),
+            Customers => {
+                let seek = match cursor {
+                    true => CustomerSeek::Within(CustomerCursor { deleted: 0, key: "m".into(), id: "cus_1".into() }),
+                    false => CustomerSeek::First,
+                };
+                customers_page(env, &o, &seek, 50)
+            }
+            CustomersBeyond => customers_page(env, &o, &CustomerSeek::Beyond(0), 50),
+            Events => events_page(env, &o, 50),
+        }
+    }
+}
+
+/// A customer's counted payments (one group of [`SPEND`]).
+#[derive(Debug, Default, Clone)]
+struct Spend {
+    count: i64,
+    last: Option<i64>,
+    total: i64,
+    /// The one currency, when there is exactly one.
+    currency: Option<String>,
+    mixed: bool,
+}
+
+impl Spend {
+    fn from_row(r: &AnyRow) -> EngineResult<Spend> {
+        let currencies: i64 = r.try_get("currencies")?;
+        Ok(Spend {
+            count: r.try_get("n")?,
+            last: r.try_get("last_at")?,
+            total: r.try_get::<Option<i64>, _>("total")?.unwrap_or(0),
+            currency: r.try_get("currency")?,
+            mixed: currencies > 1,
+        })
+    }
+
+    /// Both groups together: mixed when either is, or when their currencies differ.
+    fn add(&mut self, other: &Spend) {
+        self.count += other.count;
+        self.last = self.last.max(other.last);
+        self.total += other.total;
+        match (&self.currency, &other.currency) {
+            (None, Some(_)) => self.currency = other.currency.clone(),
+            (Some(a), Some(b)) if a != b => self.mixed = true,
+            _ => {}
+        }
+        self.mixed |= other.mixed;
+    }
+}
+
+/// Rows of a grouped lookup, by their `k` column.
+fn by_key(rows: &[AnyRow]) -> EngineResult<HashMap<String, &AnyRow>> {
+    rows.iter().map(|r| Ok((r.try_get::<String, _>("k")?, r))).collect()
+}
+
+fn subscription_item(env: Environment, i: &AnyRow) -> EngineResult<SubscriptionItem> {
+    Ok(SubscriptionItem {
+        environment: env,
+        stripe_subscription_item_id: i.try_get("stripe_subscription_item_id")?,
+        stripe_subscription_id: i.try_get("stripe_subscription_id")?,
+        stripe_product_id: i.try_get("stripe_product_id")?,
+        stripe_price_id: i.try_get("stripe_price_id")?,
+        quantity: i.try_get("quantity")?,
+        metadata: meta(i)?,
+        created_at: iso_ms(i.try_get("created_at")?),
+        updated_at: iso_ms(i.try_get("updated_at")?),
+    })
+}
+
+/// The cursor of a newest-first page whose last row is `last`, when more rows follow.
+fn next_time_cursor(more: bool, last: Option<&AnyRow>, at: &str, id: &str) -> EngineResult<Option<String>> {
+    Ok(match (more, last) {
+        (true, Some(last)) => {
+            Some(encode_cursor(serde_json::json!([last.try_get::<i64, _>(at)?, last.try_get::<String, _>(id)?])))
+        }
+        _ => None,
+    })
+}
+
 impl Engine {
     /// `GET /{env}/subscriptions`: newest update first, with items.
     pub async fn list_subscriptions(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<Subscription>> {
         let limit = page_limit(o)?;
-        let mut sql = Sql::new(env);
-        if let Some((t, i)) = &o.subject {
-            sql.text("subject_type = $?", t);
-            sql.text("subject_id = $?", i);
-        }
-        if let Some(s) = o.filters.get("status") {
-            sql.text("status = $?", s);
-        }
-        if let Some(c) = o.filters.get("customer") {
-            sql.text("stripe_customer_id = $?", c);
-        }
-        // One subscription by id: the contract has no single-subscription route.
-        if let Some(id) = o.filters.get("id") {
-            sql.text("stripe_subscription_id = $?", id);
-        }
-        time_filters(&mut sql, o, "updated_at")?;
-        if let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() {
-            let (Some(u), Some(id)) = (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str)) else {
-                return Err(bad("cursor: Invalid cursor"));
-            };
-            let n = sql.next();
-            sql.wheres
-                .push(format!("(updated_at < ${n} OR (updated_at = ${n} AND stripe_subscription_id < ${}))", n + 1));
-            sql.binds.push(Bind::Int(u));
-            sql.binds.push(Bind::Text(id.to_owned()));
-        }
-        let q = format!(
-            "SELECT * FROM payments_subscriptions WHERE {} ORDER BY updated_at DESC, stripe_subscription_id DESC LIMIT {}",
-            sql.wheres.join(" AND "),
-            limit + 1
-        );
-        let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() > limit;
-        let mut items = Vec::new();
-        for r in rows.iter().take(limit) {
-            let id: String = r.try_get("stripe_subscription_id")?;
-            let item_rows = sqlx::query(
-                "SELECT * FROM payments_subscription_items WHERE environment = $1 AND stripe_subscription_id = $2
-                 ORDER BY stripe_subscription_id, stripe_subscription_item_id",
-            )
-            .bind(env.as_str())
-            .bind(&id)
-            .fetch_all(self.pool())
-            .await?;
-            let mut sub_items = Vec::new();
-            for i in &item_rows {
-                sub_items.push(SubscriptionItem {
-                    environment: env,
-                    stripe_subscription_item_id: i.try_get("stripe_subscription_item_id")?,
-                    stripe_subscription_id: i.try_get("stripe_subscription_id")?,
-                    stripe_product_id: i.try_get("stripe_product_id")?,
-                    stripe_price_id: i.try_get("stripe_price_id")?,
-                    quantity: i.try_get("quantity")?,
-                    metadata: meta(i)?,
-                    created_at: iso_ms(i.try_get("created_at")?),
-                    updated_at: iso_ms(i.try_get("updated_at")?),
-                });
+        let rows = subscriptions_page(env, o, limit)?.fetch(self.pool()).await?;
+        let page = &rows[..rows.len().min(limit)];
+        let ids = page.iter().map(|r| r.try_get("stripe_subscription_id")).collect::<Result<Vec<String>, _>>()?;
+        let mut items: HashMap<String, Vec<SubscriptionItem>> = HashMap::new();
+        if !ids.is_empty() {
+            for i in subscription_items(env, &ids).fetch(self.pool()).await? {
+                let item = subscription_item(env, &i)?;
+                items.entry(item.stripe_subscription_id.clone()).or_default().push(item);
             }
-            items.push(Subscription {
+        }
+        let mut subscriptions = Vec::new();
+        for (r, id) in page.iter().zip(ids) {
+            subscriptions.push(Subscription {
                 environment: env,
+                items: items.remove(&id).unwrap_or_default(),
                 stripe_subscription_id: id,
                 stripe_customer_id: r.try_get("stripe_customer_id")?,
                 subject_type: r.try_get("subject_type")?,
@@ -205,113 +629,47 @@ impl Engine {
                 synced_at: iso_ms(r.try_get("synced_at")?),
                 created_at: iso_ms(r.try_get("created_at")?),
                 updated_at: iso_ms(r.try_get("updated_at")?),
-                items: sub_items,
             });
         }
-        let next_cursor = match (more, rows.get(limit - 1)) {
-            (true, Some(last)) => Some(encode_cursor(serde_json::json!([
-                last.try_get::<i64, _>("updated_at")?,
-                last.try_get::<String, _>("stripe_subscription_id")?
-            ]))),
-            _ => None,
-        };
-        Ok(Page { items, next_cursor })
+        let next_cursor = next_time_cursor(rows.len() > limit, page.last(), "updated_at", "stripe_subscription_id")?;
+        Ok(Page { items: subscriptions, next_cursor })
     }
 
     /// `GET /{env}/payment-history`: newest first (`COALESCE(stripe_created_at, created_at)`).
     pub async fn list_payment_history(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<PaymentHistory>> {
         let limit = page_limit(o)?;
-        let mut sql = Sql::new(env);
-        if let Some((t, i)) = &o.subject {
-            sql.text("subject_type = $?", t);
-            sql.text("subject_id = $?", i);
-        }
-        if let Some(s) = o.filters.get("status") {
-            sql.text("status = $?", s);
-        }
-        if let Some(s) = o.filters.get("type") {
-            sql.text("type = $?", s);
-        }
-        if let Some(c) = o.filters.get("customer") {
-            sql.text("stripe_customer_id = $?", c);
-        }
-        time_filters(&mut sql, o, "COALESCE(stripe_created_at, created_at)")?;
-        if let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() {
-            let (Some(u), Some(id)) = (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str)) else {
-                return Err(bad("cursor: Invalid cursor"));
-            };
-            let n = sql.next();
-            sql.wheres.push(format!(
-                "(COALESCE(stripe_created_at, created_at) < ${n} OR (COALESCE(stripe_created_at, created_at) = ${n} AND id < ${}))",
-                n + 1
-            ));
-            sql.binds.push(Bind::Int(u));
-            sql.binds.push(Bind::Text(id.to_owned()));
-        }
-        let q = format!(
-            "SELECT *, COALESCE(stripe_created_at, created_at) AS sort_at FROM payments_payment_history WHERE {}
-             ORDER BY COALESCE(stripe_created_at, created_at) DESC, id DESC LIMIT {}",
-            sql.wheres.join(" AND "),
-            limit + 1
-        );
-        let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() > limit;
-        let mut items = Vec::new();
-        for r in rows.iter().take(limit) {
-            items.push(history_row(env, r)?);
-        }
-        let next_cursor = match (more, rows.get(limit - 1)) {
-            (true, Some(last)) => Some(encode_cursor(serde_json::json!([
-                last.try_get::<i64, _>("sort_at")?,
-                last.try_get::<String, _>("id")?
-            ]))),
-            _ => None,
-        };
+        let rows = history_page(env, o, limit)?.fetch(self.pool()).await?;
+        let page = &rows[..rows.len().min(limit)];
+        let items = page.iter().map(|r| history_row(env, r)).collect::<EngineResult<Vec<_>>>()?;
+        let next_cursor = next_time_cursor(rows.len() > limit, page.last(), "sort_at", "id")?;
         Ok(Page { items, next_cursor })
     }
 
     /// `GET /{env}/customers`: not deleted first, then by email/name/id, with payment aggregates.
     pub async fn list_customers(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<CustomerListItem>> {
         let limit = page_limit(o)?;
-        let mut sql = Sql::new(env);
-        if let Some(s) = o.filters.get("search") {
-            let n = sql.next();
-            sql.wheres.push(format!(
-                "(LOWER(COALESCE(email, '')) LIKE ${n} OR LOWER(COALESCE(name, '')) LIKE ${n} OR LOWER(stripe_customer_id) LIKE ${n})"
-            ));
-            sql.binds.push(Bind::Text(format!("%{}%", s.to_lowercase())));
-        }
-        time_filters(&mut sql, o, "stripe_created_at")?;
-        if let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() {
-            let (Some(d), Some(k), Some(id)) =
-                (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str), c.get(2).and_then(Value::as_str))
-            else {
-                return Err(bad("cursor: Invalid cursor"));
-            };
-            let n = sql.next();
-            sql.wheres.push(format!(
-                "(deleted > ${n} OR (deleted = ${n} AND (COALESCE(email, name, stripe_customer_id) > ${a}
-                  OR (COALESCE(email, name, stripe_customer_id) = ${a} AND stripe_customer_id > ${b}))))",
-                a = n + 1,
-                b = n + 2
-            ));
-            sql.binds.push(Bind::Int(d));
-            sql.binds.push(Bind::Text(k.to_owned()));
-            sql.binds.push(Bind::Text(id.to_owned()));
-        }
-        let q = format!(
-            "SELECT *, COALESCE(email, name, stripe_customer_id) AS sort_key FROM payments_customers WHERE {}
-             ORDER BY deleted ASC, COALESCE(email, name, stripe_customer_id), stripe_customer_id LIMIT {}",
-            sql.wheres.join(" AND "),
-            limit + 1
-        );
-        let rows = sql.fetch(q, self.pool()).await?;
+        let mut rows = match customer_cursor(o)? {
+            None => customers_page(env, o, &CustomerSeek::First, limit)?.fetch(self.pool()).await?,
+            Some(c) => {
+                let deleted = c.deleted;
+                let mut rows = customers_page(env, o, &CustomerSeek::Within(c), limit)?.fetch(self.pool()).await?;
+                if rows.len() <= limit {
+                    let rest = limit - rows.len();
+                    let beyond = customers_page(env, o, &CustomerSeek::Beyond(deleted), rest)?;
+                    rows.extend(beyond.fetch(self.pool()).await?);
+                }
+                rows
+            }
+        };
         let more = rows.len() > limit;
+        rows.truncate(limit);
+        let spend = self.customers_spend(env, &rows).await?;
         let mut items = Vec::new();
-        for r in rows.iter().take(limit) {
-            items.push(self.customer_item(env, r).await?);
+        for r in &rows {
+            let id: String = r.try_get("stripe_customer_id")?;
+            items.push(customer_item(env, r, spend.get(&id).cloned().unwrap_or_default())?);
         }
-        let next_cursor = match (more, rows.get(limit - 1)) {
+        let next_cursor = match (more, rows.last()) {
             (true, Some(last)) => Some(encode_cursor(serde_json::json!([
                 last.try_get::<i64, _>("deleted")?,
                 last.try_get::<String, _>("sort_key")?,
@@ -322,136 +680,98 @@ impl Engine {
         Ok(Page { items, next_cursor })
     }
 
-    async fn customer_item(&self, env: Environment, r: &AnyRow) -> EngineResult<CustomerListItem> {
-        let id: String = r.try_get("stripe_customer_id")?;
-        let email: Option<String> = r.try_get("email")?;
-        let raw: Value = serde_json::from_str(&r.try_get::<String, _>("raw")?).unwrap_or(Value::Null);
-        const COUNTED: &str = "type <> 'refund' AND status IN ('succeeded', 'refunded', 'partially_refunded')";
-        let mut groups: Vec<Vec<AnyRow>> = vec![
-            sqlx::query(&format!(
-                "SELECT amount, amount_refunded, currency, COALESCE(paid_at, stripe_created_at, created_at) AS at
-             FROM payments_payment_history WHERE environment = $1 AND stripe_customer_id = $2 AND {COUNTED}"
-            ))
-            .bind(env.as_str())
-            .bind(&id)
-            .fetch_all(self.pool())
-            .await?,
-        ];
-        if let Some(e) = &email {
-            let unique: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM payments_customers WHERE environment = $1 AND LOWER(email) = LOWER($2)",
-            )
-            .bind(env.as_str())
-            .bind(e)
-            .fetch_one(self.pool())
-            .await?;
-            if unique == 1 {
-                groups.push(
-                    sqlx::query(&format!(
-                        "SELECT amount, amount_refunded, currency, COALESCE(paid_at, stripe_created_at, created_at) AS at
-                         FROM payments_payment_history WHERE environment = $1 AND stripe_customer_id IS NULL
-                             AND LOWER(customer_email_snapshot) = LOWER($2) AND {COUNTED}"
-                    ))
-                    .bind(env.as_str())
-                    .bind(e)
-                    .fetch_all(self.pool())
-                    .await?,
-                );
+    /// The payments of a page's customers, by customer id, in at most three indexed queries: their
+    /// own payments, and the payments without a customer made with the email of a customer who
+    /// is the only one with that email.
+    async fn customers_spend(&self, env: Environment, rows: &[AnyRow]) -> EngineResult<HashMap<String, Spend>> {
+        let mut ids = Vec::new();
+        let mut emails = Vec::new();
+        for r in rows {
+            let id: String = r.try_get("stripe_customer_id")?;
+            if let Some(key) = r.try_get::<Option<String>, _>("email_key")? {
+                emails.push((id.clone(), key));
+            }
+            ids.push(id);
+        }
+        let mut spend = HashMap::new();
+        if ids.is_empty() {
+            return Ok(spend);
+        }
+        let own = spend_by_customer(env, &ids).fetch(self.pool()).await?;
+        for (id, r) in by_key(&own)? {
+            spend.insert(id, Spend::from_row(r)?);
+        }
+        if emails.is_empty() {
+            return Ok(spend);
+        }
+        let keys: Vec<String> = emails.iter().map(|(_, k)| k.clone()).collect();
+        let counts = email_counts(env, &keys).fetch(self.pool()).await?;
+        let counts = by_key(&counts)?;
+        let unique: Vec<(String, String)> = emails
+            .into_iter()
+            .filter(|(_, k)| counts.get(k).and_then(|r| r.try_get::<i64, _>("n").ok()) == Some(1))
+            .collect();
+        if unique.is_empty() {
+            return Ok(spend);
+        }
+        let keys: Vec<String> = unique.iter().map(|(_, k)| k.clone()).collect();
+        let guest = spend_by_email(env, &keys).fetch(self.pool()).await?;
+        let guest = by_key(&guest)?;
+        for (id, key) in unique {
+            if let Some(r) = guest.get(&key) {
+                spend.entry(id).or_default().add(&Spend::from_row(r)?);
             }
         }
-        let (mut count, mut last, mut total, mut currency, mut mixed) =
-            (0i64, None::<i64>, 0i64, None::<String>, false);
-        for row in groups.iter().flatten() {
-            count += 1;
-            let at: Option<i64> = row.try_get("at")?;
-            last = last.max(at);
-            let c: Option<String> = row.try_get("currency")?;
-            match (&currency, &c) {
-                (None, Some(_)) => currency = c.clone(),
-                (Some(a), Some(b)) if a != b => mixed = true,
-                _ => {}
-            }
-            let a: i64 = row.try_get::<Option<i64>, _>("amount")?.unwrap_or(0);
-            let rf: i64 = row.try_get::<Option<i64>, _>("amount_refunded")?.unwrap_or(0);
-            total += (a - rf).max(0);
-        }
-        let card = raw
-            .pointer("/invoice_settings/default_payment_method/card")
-            .filter(|c| c.is_object())
-            .or_else(|| raw.get("default_source").filter(|s| s.is_object()));
-        let country = raw
-            .pointer("/address/country")
-            .and_then(Value::as_str)
-            .or_else(|| raw.pointer("/shipping/address/country").and_then(Value::as_str))
-            .map(str::to_uppercase)
-            .filter(|c| c.len() == 2);
-        Ok(CustomerListItem {
-            environment: env,
-            stripe_customer_id: id,
-            email,
-            name: r.try_get("name")?,
-            phone: r.try_get("phone")?,
-            deleted: flag(r, "deleted")?,
-            metadata: meta(r)?,
-            stripe_created_at: iso_opt(r.try_get("stripe_created_at")?),
-            synced_at: iso_ms(r.try_get("synced_at")?),
-            payments_count: count,
-            last_payment_at: iso_opt(last),
-            total_spend: if count == 0 {
-                Some(0)
-            } else if mixed {
-                None
-            } else {
-                Some(total)
-            },
-            total_spend_currency: if mixed { None } else { currency },
-            payment_method_brand: card.and_then(|c| c.get("brand")).and_then(Value::as_str).map(str::to_lowercase),
-            payment_method_last4: card.and_then(|c| c.get("last4")).and_then(Value::as_str).map(str::to_owned),
-            country_code: country,
-        })
+        Ok(spend)
     }
 
     /// The webhook-events list (additive): newest first, filters `status`, `type`, `objectId`, `from`, `to`.
     pub async fn list_webhook_events(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<WebhookEvent>> {
         let limit = page_limit(o)?;
-        let mut sql = Sql::new(env);
-        if let Some(s) = o.filters.get("status") {
-            sql.text("processing_status = $?", s);
-        }
-        if let Some(s) = o.filters.get("type") {
-            sql.text("event_type = $?", s);
-        }
-        if let Some(s) = o.filters.get("objectId") {
-            sql.text("object_id = $?", s);
-        }
-        time_filters(&mut sql, o, "received_at")?;
-        if let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() {
-            let (Some(u), Some(id)) = (c.first().and_then(Value::as_i64), c.get(1).and_then(Value::as_str)) else {
-                return Err(bad("cursor: Invalid cursor"));
-            };
-            let n = sql.next();
-            sql.wheres.push(format!("(received_at < ${n} OR (received_at = ${n} AND id < ${}))", n + 1));
-            sql.binds.push(Bind::Int(u));
-            sql.binds.push(Bind::Text(id.to_owned()));
-        }
-        let q = format!(
-            "SELECT {} FROM payments_webhook_events WHERE {} ORDER BY received_at DESC, id DESC LIMIT {}",
-            events::COLUMNS,
-            sql.wheres.join(" AND "),
-            limit + 1
-        );
-        let rows = sql.fetch(q, self.pool()).await?;
-        let more = rows.len() > limit;
-        let items = rows.iter().take(limit).map(events::from_row).collect::<EngineResult<Vec<_>>>()?;
-        let next_cursor = match (more, rows.get(limit - 1)) {
-            (true, Some(last)) => Some(encode_cursor(serde_json::json!([
-                last.try_get::<i64, _>("received_at")?,
-                last.try_get::<String, _>("id")?
-            ]))),
-            _ => None,
-        };
+        let rows = events_page(env, o, limit)?.fetch(self.pool()).await?;
+        let page = &rows[..rows.len().min(limit)];
+        let items = page.iter().map(events::from_row).collect::<EngineResult<Vec<_>>>()?;
+        let next_cursor = next_time_cursor(rows.len() > limit, page.last(), "received_at", "id")?;
         Ok(Page { items, next_cursor })
     }
+}
+
+fn customer_item(env: Environment, r: &AnyRow, spend: Spend) -> EngineResult<CustomerListItem> {
+    let raw: Value = serde_json::from_str(&r.try_get::<String, _>("raw")?).unwrap_or(Value::Null);
+    let card = raw
+        .pointer("/invoice_settings/default_payment_method/card")
+        .filter(|c| c.is_object())
+        .or_else(|| raw.get("default_source").filter(|s| s.is_object()));
+    let country = raw
+        .pointer("/address/country")
+        .and_then(Value::as_str)
+        .or_else(|| raw.pointer("/shipping/address/country").and_then(Value::as_str))
+        .map(str::to_uppercase)
+        .filter(|c| c.len() == 2);
+    Ok(CustomerListItem {
+        environment: env,
+        stripe_customer_id: r.try_get("stripe_customer_id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        phone: r.try_get("phone")?,
+        deleted: flag(r, "deleted")?,
+        metadata: meta(r)?,
+        stripe_created_at: iso_opt(r.try_get("stripe_created_at")?),
+        synced_at: iso_ms(r.try_get("synced_at")?),
+        payments_count: spend.count,
+        last_payment_at: iso_opt(spend.last),
+        total_spend: if spend.count == 0 {
+            Some(0)
+        } else if spend.mixed {
+            None
+        } else {
+            Some(spend.total)
+        },
+        total_spend_currency: if spend.mixed { None } else { spend.currency },
+        payment_method_brand: card.and_then(|c| c.get("brand")).and_then(Value::as_str).map(str::to_lowercase),
+        payment_method_last4: card.and_then(|c| c.get("last4")).and_then(Value::as_str).map(str::to_owned),
+        country_code: country,
+    })
 }
 
 fn history_row(env: Environment, r: &AnyRow) -> EngineResult<PaymentHistory> {

@@ -12,6 +12,7 @@ mod hostile;
 mod instances;
 mod lists;
 mod locking;
+mod plans;
 mod runtime;
 mod schema;
 mod sdk;

@@ -7,7 +7,10 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use stripe_client::{ClientConfig, Form, Method, RequestBudget, RequestOptions, StripeClient, StripeError};
+use stripe_client::{
+    ClientConfig, Form, Method, RequestBudget, RequestOptions, SecretKey, StripeClient, StripeError,
+    STRIPE_TEST_MODE_RATE,
+};
 use zeroize::Zeroizing;
 
 use crate::environment::Environment;
@@ -40,10 +43,14 @@ pub const MANAGED_WEBHOOK_EVENTS: [&str; 20] = [
     "customer.subscription.resumed",
 ];
 
-/// Builds a client for one key. The budget is shared per environment so that all of an
-/// environment's calls together stay under Stripe's rate limit.
+/// Builds a client for one key. Its budget is the key's, shared by every client of that key in
+/// the process (`RequestBudget::for_key`), so that all calls to one account together stay
+/// under Stripe's limit. `budget` carries the configured test-mode rate; a live key gets it
+/// scaled by Stripe's live/test ratio (25 → 100 requests/s).
 pub(crate) fn client(api_base: &str, key: &str, budget: &Arc<RequestBudget>) -> EngineResult<StripeClient> {
-    StripeClient::new(ClientConfig::new(key).api_base(api_base).shared_budget(budget.clone()))
+    let key = SecretKey::new(key);
+    let rate = budget.rate() * RequestBudget::stripe_rate(&key) / STRIPE_TEST_MODE_RATE;
+    StripeClient::new(ClientConfig::new(key).api_base(api_base).requests_per_second(rate))
         .map_err(|e| EngineError::Internal(format!("building the Stripe client: {e}")))
 }
 

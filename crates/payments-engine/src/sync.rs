@@ -1,18 +1,28 @@
-//! Full sync (§6): account check, products and prices (active and inactive), customers (soft
-//! delete), subscriptions with items, hard deletes of what vanished — fetched in parallel,
-//! written in one transaction, observable while it runs through [`SyncProgress`].
+//! Full sync (§6): the account check (and, when the key now points at another account, the
+//! clearing of its data in a commit of its own), then products, prices (active and inactive),
+//! customers (soft delete) and subscriptions with items, streamed: the lists are paged
+//! concurrently, each page is written and committed while the next one is fetched, and what
+//! vanished from Stripe is deleted only once every list was read to the end. Memory is bounded
+//! by the pages in flight (a few per list), not by the account's size, and other writers wait
+//! at most one page's commit. Observable while it runs through [`SyncProgress`].
+//!
+//! A streamed type is a [`PageSink`] (how one page is completed and written) plus a line in
+//! [`Engine::stream_all`]; payment history (#11) slots in the same way.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use serde_json::Value;
-use stripe_client::{Form, PageProgress, StripeClient};
+use sqlx::AnyConnection;
+use stripe_client::{Form, StripeClient, StripeError};
 
 use crate::engine::Engine;
 use crate::environment::Environment;
-use crate::error::EngineResult;
+use crate::error::{EngineError, EngineResult};
 use crate::model::{StripeConnection, SubscriptionSyncSummary, SyncEnvironmentResult, SyncResponse};
 use crate::objects;
-use crate::store::connections::{self, WebhookInfo};
+use crate::store::connections::{self, AccountIdentity, WebhookInfo};
 use crate::store::{self, catalog, mirror, secrets};
 use crate::stripe;
 use crate::time::{iso_opt, now_ms};
@@ -20,11 +30,223 @@ use payments_model::{ObjectProgress, SyncProgress, SyncState};
 
 const TYPES: [&str; 4] = ["products", "prices", "customers", "subscriptions"];
 
-struct Fetched {
-    account: connections::AccountIdentity,
-    products: Vec<Value>,
-    prices: Vec<Value>,
-    subscriptions: Vec<(Value, Vec<Value>)>,
+/// Pages fetched ahead of the one being written, per list: enough to overlap a commit with the
+/// next request, few enough that memory stays a handful of pages.
+const PAGES_AHEAD: usize = 1;
+
+/// A boxed future of the sinks (boxed so the sync future stays `Send` without naming types).
+pub(crate) type SinkFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where the pages of one streamed list go.
+///
+/// [`PageSink::complete`] runs on the fetching side, outside any transaction (follow-up Stripe
+/// requests belong there, never inside a write); [`PageSink::write_page`] runs inside a write
+/// transaction that the stream commits right after, one per page.
+pub(crate) trait PageSink: Send {
+    /// A page entry once completed (a Stripe object, or one with its follow-up lists).
+    type Item: From<Value> + Send + Sync + 'static;
+
+    /// Turns a fetched page into entries, with whatever extra requests that takes (none by
+    /// default).
+    fn complete(client: &StripeClient, page: Vec<Value>) -> SinkFuture<'_, Result<Vec<Self::Item>, StripeError>> {
+        let _ = client;
+        Box::pin(std::future::ready(Ok(page.into_iter().map(Self::Item::from).collect())))
+    }
+
+    /// Writes one page; returns how many rows were written (progress' `written`).
+    fn write_page<'a>(
+        &'a mut self,
+        conn: &'a mut AnyConnection,
+        page: &'a [Self::Item],
+    ) -> SinkFuture<'a, EngineResult<u64>>;
+}
+
+/// What the sinks share: where and as of when they write.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    env: Environment,
+    /// The sync's start (Unix ms): `synced_at` of every row it writes.
+    synced_at: i64,
+    /// The ordering guard's version (whole seconds, like an event's `created`).
+    version: i64,
+}
+
+/// The catalog: products, or prices. Active and inactive prices are two lists into the same
+/// table; a price that flipped between them is written twice (the later write wins) and
+/// counted once (from the table, once stale rows are gone).
+struct CatalogSink {
+    at: Snapshot,
+    prices: bool,
+    count: i64,
+}
+
+impl PageSink for CatalogSink {
+    type Item = Value;
+
+    fn write_page<'a>(
+        &'a mut self,
+        conn: &'a mut AnyConnection,
+        page: &'a [Value],
+    ) -> SinkFuture<'a, EngineResult<u64>> {
+        Box::pin(async move {
+            let Snapshot { env, synced_at, .. } = self.at;
+            for v in page {
+                if self.prices {
+                    catalog::upsert_price(conn, env, &stripe::price_record(v)?, synced_at).await?;
+                } else {
+                    catalog::upsert_product(conn, env, &stripe::product_record(v)?, synced_at).await?;
+                }
+            }
+            self.count += page.len() as i64;
+            Ok(page.len() as u64)
+        })
+    }
+}
+
+struct CustomerSink {
+    at: Snapshot,
+    count: i64,
+}
+
+impl PageSink for CustomerSink {
+    type Item = Value;
+
+    fn write_page<'a>(
+        &'a mut self,
+        conn: &'a mut AnyConnection,
+        page: &'a [Value],
+    ) -> SinkFuture<'a, EngineResult<u64>> {
+        Box::pin(async move {
+            let at = self.at;
+            let mut written = 0;
+            for c in page.iter().filter_map(objects::customer_record) {
+                self.count += 1;
+                let done = if c.deleted {
+                    mirror::mark_customer_deleted(conn, at.env, &c, at.version).await?
+                } else {
+                    mirror::upsert_customer(conn, at.env, &c, at.version, at.synced_at).await?
+                };
+                written += u64::from(done);
+            }
+            Ok(written)
+        })
+    }
+}
+
+/// A subscription with all its items (the embedded list, or the full one when it had more).
+struct SubscriptionWithItems {
+    subscription: Value,
+    items: Vec<Value>,
+}
+
+impl From<Value> for SubscriptionWithItems {
+    /// With the embedded items only.
+    fn from(subscription: Value) -> Self {
+        let (items, _) = objects::embedded_items(&subscription);
+        Self { subscription, items }
+    }
+}
+
+struct SubscriptionSink {
+    at: Snapshot,
+    summary: SubscriptionSyncSummary,
+}
+
+impl PageSink for SubscriptionSink {
+    type Item = SubscriptionWithItems;
+
+    fn complete(
+        client: &StripeClient,
+        page: Vec<Value>,
+    ) -> SinkFuture<'_, Result<Vec<SubscriptionWithItems>, StripeError>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(page.len());
+            for subscription in page {
+                let more = subscription.pointer("/items/has_more").and_then(Value::as_bool).unwrap_or(false);
+                let mut entry = SubscriptionWithItems::from(subscription);
+                if more {
+                    let id = stripe::str_field(&entry.subscription, "id").unwrap_or_default();
+                    entry.items =
+                        client.list_all("/v1/subscription_items", Form::new().set("subscription", id), |_| {}).await?;
+                }
+                out.push(entry);
+            }
+            Ok(out)
+        })
+    }
+
+    fn write_page<'a>(
+        &'a mut self,
+        conn: &'a mut AnyConnection,
+        page: &'a [SubscriptionWithItems],
+    ) -> SinkFuture<'a, EngineResult<u64>> {
+        Box::pin(async move {
+            let at = self.at;
+            let mut written = 0;
+            for SubscriptionWithItems { subscription: s, items } in page {
+                // Mappings are never written by the sync (only cleared by an account change,
+                // committed before streaming starts), so resolving page by page gives the same
+                // subjects as resolving after every customer was written.
+                let mut subject = objects::subject_in_metadata(s.get("metadata"));
+                if subject.is_none() {
+                    if let Some(customer) = stripe::id_field(s, "customer") {
+                        subject = mirror::subject_of_customer(conn, at.env, &customer).await?;
+                    }
+                }
+                let Some(record) = objects::subscription_record(s, items, subject)? else { continue };
+                self.summary.synced += 1;
+                if record.subject.is_none() {
+                    self.summary.unmapped += 1;
+                }
+                written +=
+                    u64::from(mirror::upsert_subscription(conn, at.env, &record, at.version, at.synced_at).await?);
+            }
+            Ok(written)
+        })
+    }
+}
+
+/// One list a sync pages: its progress type, path and filters.
+pub type SyncList = (&'static str, &'static str, Form);
+
+/// The lists a sync pages, concurrently, in this order: products, active prices, inactive
+/// prices, customers (payment methods expanded), subscriptions (every status). Benchmarks page
+/// the same lists with a bare client as the sync's baseline. Subscriptions with more than the
+/// embedded items also cost a `/v1/subscription_items` walk each.
+pub fn sync_lists() -> [SyncList; 5] {
+    [
+        ("products", "/v1/products", Form::new()),
+        ("prices", "/v1/prices", Form::new().set("active", "true")),
+        ("prices", "/v1/prices", Form::new().set("active", "false")),
+        (
+            "customers",
+            "/v1/customers",
+            Form::new().set("expand", vec!["data.invoice_settings.default_payment_method", "data.default_source"]),
+        ),
+        ("subscriptions", "/v1/subscriptions", Form::new().set("status", "all")),
+    ]
+}
+
+/// Why a streamed list stopped: Stripe (fetching) or the database (writing).
+enum StreamFailure {
+    Fetch(StripeError),
+    Write(EngineError),
+}
+
+impl From<StreamFailure> for EngineError {
+    fn from(f: StreamFailure) -> Self {
+        match f {
+            StreamFailure::Fetch(e) => e.into(),
+            StreamFailure::Write(e) => e,
+        }
+    }
+}
+
+/// The sinks of one sync, read once every list is done.
+struct Streamed {
+    products: CatalogSink,
+    customers: Option<CustomerSink>,
+    subscriptions: SubscriptionSink,
 }
 
 impl Engine {
@@ -51,14 +273,9 @@ impl Engine {
         });
     }
 
-    fn on_page(&self, env: Environment, ty: &'static str, client: &StripeClient) -> impl FnMut(&PageProgress) {
-        let engine = self.clone();
-        let client = client.clone();
-        move |page: &PageProgress| {
-            engine
-                .update_progress(env, |p| p.objects.entry(ty.to_owned()).or_default().fetched += page.page_len as u64);
-            engine.progress_stats(env, &client);
-        }
+    fn fetched(&self, env: Environment, ty: &str, n: usize, client: &StripeClient) {
+        self.update_progress(env, |p| p.objects.entry(ty.to_owned()).or_default().fetched += n as u64);
+        self.progress_stats(env, client);
     }
 
     fn written(&self, env: Environment, ty: &str, n: u64) {
@@ -120,7 +337,8 @@ impl Engine {
 
     /// The sync itself, run under the environment lock. `check_account`: compare the account
     /// with the stored one (skipped right after a key change, which already did). A failure is
-    /// recorded on the connection (`status='error'`, `lastSyncStatus='failed'`) and returned.
+    /// recorded on the connection (`status='error'`, `lastSyncStatus='failed'`) and returned;
+    /// the pages committed before it stay, and nothing is deleted.
     pub(crate) async fn sync(
         &self,
         env: Environment,
@@ -153,67 +371,106 @@ impl Engine {
         result
     }
 
-    async fn fetch(&self, env: Environment, client: &StripeClient) -> EngineResult<Fetched> {
-        let subscriptions = async {
-            let subs: Vec<Value> = client
-                .list_all(
-                    "/v1/subscriptions",
-                    Form::new().set("status", "all"),
-                    self.on_page(env, "subscriptions", client),
-                )
-                .await?;
-            let mut out = Vec::with_capacity(subs.len());
-            for s in subs {
-                let (mut items, more) = objects::embedded_items(&s);
-                if more {
-                    let id = stripe::str_field(&s, "id").unwrap_or_default();
-                    items =
-                        client.list_all("/v1/subscription_items", Form::new().set("subscription", id), |_| {}).await?;
+    /// Pages one list into `sink`: page N+1 is fetched while page N is written, and each page
+    /// is committed on its own. When fetching fails, the pages already fetched are still
+    /// written; when writing fails, fetching stops. `turn`: the sync's lists write one at a
+    /// time, so that a webhook or sign-in contends with one sync transaction, never five.
+    async fn stream<S: PageSink>(
+        &self,
+        (env, client, turn): (Environment, &StripeClient, &tokio::sync::Mutex<()>),
+        (ty, path, form): SyncList,
+        sink: &mut S,
+    ) -> Result<(), StreamFailure> {
+        let (pages_in, pages_out) = tokio::sync::mpsc::channel::<Vec<S::Item>>(PAGES_AHEAD);
+        let fetch = async move {
+            let mut pages = client.paginate::<Value>(path, form);
+            while let Some(page) = pages.next_page().await? {
+                self.fetched(env, ty, page.len(), client);
+                let page = S::complete(client, page).await?;
+                if pages_in.send(page).await.is_err() {
+                    break; // the writer stopped; its error is the one returned
                 }
-                out.push((s, items));
             }
-            Ok::<_, stripe_client::StripeError>(out)
+            Ok::<_, StripeError>(())
         };
-        let prices = async {
-            let (active, inactive) = tokio::try_join!(
-                client.list_all::<Value>(
-                    "/v1/prices",
-                    Form::new().set("active", "true"),
-                    self.on_page(env, "prices", client)
-                ),
-                client.list_all::<Value>(
-                    "/v1/prices",
-                    Form::new().set("active", "false"),
-                    self.on_page(env, "prices", client)
-                ),
-            )?;
-            let mut seen = std::collections::HashSet::new();
-            Ok(active
-                .into_iter()
-                .chain(inactive)
-                .filter(|p| seen.insert(stripe::str_field(p, "id").unwrap_or_default()))
-                .collect::<Vec<_>>())
+        let write = async move {
+            let mut pages_out = pages_out;
+            while let Some(page) = pages_out.recv().await {
+                let written = {
+                    let _turn = turn.lock().await;
+                    let mut tx = self.begin_write().await?;
+                    let written = sink.write_page(&mut tx, &page).await?;
+                    tx.commit().await?;
+                    written
+                };
+                self.written(env, ty, written);
+            }
+            Ok::<_, EngineError>(())
         };
-        let (account, products, prices, subscriptions) = tokio::try_join!(
-            stripe::retrieve_account(client),
-            client.list_all::<Value>("/v1/products", Form::new(), self.on_page(env, "products", client)),
-            prices,
-            subscriptions,
-        )?;
-        Ok(Fetched { account, products, prices, subscriptions })
+        let (fetched, written) = tokio::join!(fetch, write);
+        written.map_err(StreamFailure::Write)?;
+        fetched.map_err(StreamFailure::Fetch)
     }
 
-    async fn fetch_customers(&self, env: Environment, client: &StripeClient) -> Option<Vec<Value>> {
-        let form =
-            Form::new().set("expand", vec!["data.invoice_settings.default_payment_method", "data.default_source"]);
-        match client.list_all::<Value>("/v1/customers", form, self.on_page(env, "customers", client)).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                // As in the reference, a customers failure does not fail the sync.
-                tracing::warn!(environment = %env, error = %e, "could not sync Stripe customers");
-                None
+    /// Every streamed list of a sync, concurrently. A customers failure (Stripe's) does not fail
+    /// the sync, as in the reference: it only skips the customers' soft delete and count.
+    async fn stream_all(&self, env: Environment, client: &StripeClient, at: Snapshot) -> EngineResult<Streamed> {
+        let mut products = CatalogSink { at, prices: false, count: 0 };
+        let (mut active, mut inactive) =
+            (CatalogSink { at, prices: true, count: 0 }, CatalogSink { at, prices: true, count: 0 });
+        let mut customers = CustomerSink { at, count: 0 };
+        let mut subscriptions = SubscriptionSink {
+            at,
+            summary: SubscriptionSyncSummary { environment: env, synced: 0, unmapped: 0, deleted: 0 },
+        };
+        let turn = tokio::sync::Mutex::new(());
+        let on = (env, client, &turn);
+        let [products_list, active_list, inactive_list, customers_list, subscriptions_list] = sync_lists();
+        let customers_stream = async {
+            match self.stream(on, customers_list, &mut customers).await {
+                Ok(()) => Ok(true),
+                Err(StreamFailure::Fetch(e)) => {
+                    tracing::warn!(environment = %env, error = %e, "could not sync Stripe customers");
+                    Ok(false)
+                }
+                Err(StreamFailure::Write(e)) => Err(StreamFailure::Write(e)),
+            }
+        };
+        let ((), (), (), customers_read, ()) = tokio::try_join!(
+            self.stream(on, products_list, &mut products),
+            self.stream(on, active_list, &mut active),
+            self.stream(on, inactive_list, &mut inactive),
+            customers_stream,
+            self.stream(on, subscriptions_list, &mut subscriptions),
+        )?;
+        Ok(Streamed { products, customers: customers_read.then_some(customers), subscriptions })
+    }
+
+    /// §6 step 3, when the key now points at another account: the managed webhook is
+    /// recreated, and the old account's data cleared in a commit of its own, before any page
+    /// of the new account is written (so the clear can never remove what this sync wrote).
+    async fn switch_account(
+        &self,
+        env: Environment,
+        client: &StripeClient,
+        account: &AccountIdentity,
+    ) -> EngineResult<()> {
+        let webhook: Option<(WebhookInfo, zeroize::Zeroizing<String>)> =
+            self.try_recreate_managed_webhook(client, env).await;
+        let mut tx = self.begin_write().await?;
+        store::clear_payment_data(&mut tx, env).await?;
+        match &webhook {
+            Some((_, secret)) => {
+                let sealed = self.inner.sealer.seal(secret);
+                secrets::upsert(&mut tx, env.webhook_secret_name(), env, &sealed).await?;
+            }
+            None => {
+                secrets::deactivate(&mut tx, env.webhook_secret_name()).await?;
             }
         }
+        connections::connect(&mut tx, env, account, webhook.as_ref().map(|(w, _)| w), true).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn sync_inner(
@@ -223,97 +480,37 @@ impl Engine {
         check_account: bool,
         synced_at: i64,
     ) -> EngineResult<SubscriptionSyncSummary> {
-        let version = synced_at / 1000;
-        let (fetched, customers) = tokio::join!(self.fetch(env, client), self.fetch_customers(env, client));
-        let fetched = fetched?;
-        let products = fetched.products.iter().map(stripe::product_record).collect::<EngineResult<Vec<_>>>()?;
-        let prices = fetched.prices.iter().map(stripe::price_record).collect::<EngineResult<Vec<_>>>()?;
-        let customers: Option<Vec<_>> = customers.map(|c| c.iter().filter_map(objects::customer_record).collect());
-
-        // §6 step 3: a key now pointing at another account.
-        let mut webhook: Option<(WebhookInfo, zeroize::Zeroizing<String>)> = None;
-        let account_changed = if check_account {
+        let at = Snapshot { env, synced_at, version: synced_at / 1000 };
+        let account = stripe::retrieve_account(client).await?;
+        if check_account {
             let mut conn = self.pool().acquire().await?;
             let stored = connections::get(&mut conn, env).await?.and_then(|r| r.stripe_account_id);
-            stored.as_deref() != Some(fetched.account.id.as_str())
-        } else {
-            false
-        };
-        if account_changed {
-            webhook = self.try_recreate_managed_webhook(client, env).await;
+            drop(conn);
+            if stored.as_deref() != Some(account.id.as_str()) {
+                self.switch_account(env, client, &account).await?;
+            }
         }
 
-        let mut counts = BTreeMap::from([
-            ("products".to_owned(), products.len() as i64),
-            ("prices".to_owned(), prices.len() as i64),
-        ]);
-        if let Some(c) = &customers {
-            counts.insert("customers".to_owned(), c.len() as i64);
-        }
+        let Streamed { products, customers, subscriptions } = self.stream_all(env, client, at).await?;
 
+        // Every list was read to the end: only now may what Stripe no longer has go.
+        let mut summary = subscriptions.summary;
         let mut tx = self.begin_write().await?;
-        if account_changed {
-            store::clear_payment_data(&mut tx, env).await?;
-            match &webhook {
-                Some((_, secret)) => {
-                    let sealed = self.inner.sealer.seal(secret);
-                    secrets::upsert(&mut tx, env.webhook_secret_name(), env, &sealed).await?;
-                }
-                None => {
-                    secrets::deactivate(&mut tx, env.webhook_secret_name()).await?;
-                }
-            }
-            connections::connect(&mut tx, env, &fetched.account, webhook.as_ref().map(|(w, _)| w), true).await?;
-        }
-        connections::record_sync_success(&mut tx, env, &fetched.account, &counts, synced_at).await?;
-        for p in &products {
-            catalog::upsert_product(&mut tx, env, p, synced_at).await?;
-        }
-        self.written(env, "products", products.len() as u64);
-        for p in &prices {
-            catalog::upsert_price(&mut tx, env, p, synced_at).await?;
-        }
-        self.written(env, "prices", prices.len() as u64);
         catalog::delete_stale(&mut tx, env, synced_at).await?;
-
-        if let Some(customers) = &customers {
-            for c in customers {
-                let written = if c.deleted {
-                    mirror::mark_customer_deleted(&mut tx, env, c, version).await?
-                } else {
-                    mirror::upsert_customer(&mut tx, env, c, version, synced_at).await?
-                };
-                if written {
-                    self.written(env, "customers", 1);
-                }
-            }
-            mirror::soft_delete_unseen_customers(&mut tx, env, synced_at, version).await?;
+        let prices = catalog::count_prices(&mut tx, env).await?;
+        let mut counts = BTreeMap::from([("products".to_owned(), products.count), ("prices".to_owned(), prices)]);
+        if let Some(c) = &customers {
+            mirror::soft_delete_unseen_customers(&mut tx, env, synced_at, at.version).await?;
+            counts.insert("customers".to_owned(), c.count);
         }
-
-        let mut summary = SubscriptionSyncSummary { environment: env, synced: 0, unmapped: 0, deleted: 0 };
-        for (s, items) in &fetched.subscriptions {
-            let mut subject = objects::subject_in_metadata(s.get("metadata"));
-            if subject.is_none() {
-                if let Some(customer) = stripe::id_field(s, "customer") {
-                    subject = mirror::subject_of_customer(&mut tx, env, &customer).await?;
-                }
-            }
-            let Some(record) = objects::subscription_record(s, items, subject)? else { continue };
-            summary.synced += 1;
-            if record.subject.is_none() {
-                summary.unmapped += 1;
-            }
-            if mirror::upsert_subscription(&mut tx, env, &record, version, synced_at).await? {
-                self.written(env, "subscriptions", 1);
-            }
-        }
-        summary.deleted = mirror::delete_unseen_subscriptions(&mut tx, env, synced_at, version).await? as i64;
+        summary.deleted = mirror::delete_unseen_subscriptions(&mut tx, env, synced_at, at.version).await? as i64;
+        connections::record_sync_success(&mut tx, env, &account, &counts, synced_at).await?;
         tx.commit().await?;
         tracing::info!(
             environment = %env,
-            products = products.len(),
-            prices = prices.len(),
-            customers = customers.as_ref().map_or(0, Vec::len),
+            products = products.count,
+            prices,
+            customers = customers.as_ref().map_or(0, |c| c.count),
             subscriptions = summary.synced,
             "Stripe sync finished"
         );

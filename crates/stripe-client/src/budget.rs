@@ -1,14 +1,31 @@
-//! A token-bucket request budget, shared by every clone of a client, so
-//! that the engine as a whole stays under Stripe's rate limit instead of
-//! finding it with 429s.
+//! A token-bucket request budget, shared by every clone of a client and, through
+//! [`RequestBudget::for_key`], by every client of the same key in the process, so
+//! that the engine as a whole stays under Stripe's rate limit (which Stripe counts
+//! per account and mode) instead of finding it with 429s.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
+
+use crate::client::SecretKey;
 
 use tokio::time::Instant;
 
 /// Stripe's documented test-mode limit, in requests per second.
 pub const STRIPE_TEST_MODE_RATE: f64 = 25.0;
+
+/// Stripe's documented live-mode limit, in requests per second.
+pub const STRIPE_LIVE_MODE_RATE: f64 = 100.0;
+
+/// The budgets handed out by [`RequestBudget::for_key`], by a hash of the key (the
+/// key itself is not kept) and the rate. Weak, so a key no longer used costs nothing.
+type Registry = Mutex<(RandomState, HashMap<(u64, u64), Weak<RequestBudget>>)>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new((RandomState::new(), HashMap::new())))
+}
 
 /// A token bucket: `rate` tokens per second, at most `burst` saved up.
 ///
@@ -40,6 +57,33 @@ impl RequestBudget {
         assert!(per_second > 0.0 && per_second.is_finite(), "a request budget needs a positive rate");
         let burst = f64::from(burst.max(1));
         Self { rate: per_second, burst, state: Mutex::new(BucketState { tokens: burst, at: Instant::now() }) }
+    }
+
+    /// The process-wide budget of `key` at `per_second`: every call with the same
+    /// key and rate returns the same bucket (while one is alive), so that clients
+    /// built in different places for one account share Stripe's limit. A rate
+    /// other than the first one gets its own bucket rather than silently changing it.
+    pub fn for_key(key: &SecretKey, per_second: f64) -> Arc<RequestBudget> {
+        let mut guard = registry().lock().unwrap_or_else(|p| p.into_inner());
+        let (hasher, budgets) = &mut *guard;
+        let slot = (hasher.hash_one(key.expose()), per_second.to_bits());
+        if let Some(budget) = budgets.get(&slot).and_then(Weak::upgrade) {
+            return budget;
+        }
+        budgets.retain(|_, b| b.strong_count() > 0);
+        let budget = Arc::new(RequestBudget::new(per_second));
+        budgets.insert(slot, Arc::downgrade(&budget));
+        budget
+    }
+
+    /// Stripe's limit for `key`'s mode: [`STRIPE_TEST_MODE_RATE`] for test keys,
+    /// [`STRIPE_LIVE_MODE_RATE`] otherwise.
+    pub fn stripe_rate(key: &SecretKey) -> f64 {
+        if key.is_test_mode() {
+            STRIPE_TEST_MODE_RATE
+        } else {
+            STRIPE_LIVE_MODE_RATE
+        }
     }
 
     /// Requests per second.
@@ -107,6 +151,17 @@ mod tests {
         }
         // One free token, then five more at 5/s.
         assert!(start.elapsed() >= Duration::from_millis(999), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn one_bucket_per_key_and_rate() {
+        let a = SecretKey::new("sk_test_budget_a");
+        let first = RequestBudget::for_key(&a, 25.0);
+        assert!(Arc::ptr_eq(&first, &RequestBudget::for_key(&SecretKey::new("sk_test_budget_a"), 25.0)));
+        assert!(!Arc::ptr_eq(&first, &RequestBudget::for_key(&SecretKey::new("sk_test_budget_b"), 25.0)));
+        assert!(!Arc::ptr_eq(&first, &RequestBudget::for_key(&a, 50.0)));
+        assert_eq!(RequestBudget::stripe_rate(&a), STRIPE_TEST_MODE_RATE);
+        assert_eq!(RequestBudget::stripe_rate(&SecretKey::new("sk_live_x")), STRIPE_LIVE_MODE_RATE);
     }
 
     #[test]

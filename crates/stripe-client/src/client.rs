@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use url::Url;
 
-use crate::budget::{RequestBudget, STRIPE_TEST_MODE_RATE};
+use crate::budget::RequestBudget;
 use crate::encode::Form;
 use crate::error::{self, StripeError};
 use crate::retry::{
@@ -39,8 +39,8 @@ impl SecretKey {
         Self(Arc::from(key.into()))
     }
 
-    /// The key itself, for the `Authorization` header only.
-    fn expose(&self) -> &str {
+    /// The key itself, for the `Authorization` header (and the budget registry's hash) only.
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
@@ -88,8 +88,9 @@ pub struct ClientConfig {
     /// Requests per second allowed by the budget (default 25, Stripe's
     /// test-mode limit; live mode allows 100).
     pub requests_per_second: f64,
-    /// A budget to share with other clients (e.g. one per Stripe account
-    /// used by several engines); overrides `requests_per_second`.
+    /// A budget to share with other clients; overrides `requests_per_second`.
+    /// Without one, clients of the same key and rate share
+    /// [`RequestBudget::for_key`]'s bucket.
     pub shared_budget: Option<Arc<RequestBudget>>,
     /// Called before every retry (for metrics and the console's sync page).
     pub on_retry: Option<RetryObserver>,
@@ -114,14 +115,16 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// Defaults for `secret_key`: production base URL, 30 s timeout, 3
-    /// retries, 25 requests/s.
+    /// retries, Stripe's limit for the key's mode (25 requests/s in test
+    /// mode, 100 in live mode).
     pub fn new(secret_key: impl Into<SecretKey>) -> Self {
+        let secret_key = secret_key.into();
         Self {
             api_base: DEFAULT_API_BASE.to_owned(),
-            secret_key: secret_key.into(),
+            requests_per_second: RequestBudget::stripe_rate(&secret_key),
+            secret_key,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            requests_per_second: STRIPE_TEST_MODE_RATE,
             shared_budget: None,
             on_retry: None,
             app_info: None,
@@ -296,7 +299,11 @@ impl StripeClient {
         {
             return Err(StripeError::Config("requests_per_second must be positive".into()));
         }
-        let budget = config.shared_budget.unwrap_or_else(|| Arc::new(RequestBudget::new(config.requests_per_second)));
+        // Stripe counts requests per account and mode, not per client: without an explicit
+        // budget, every client of this key in the process draws from one bucket.
+        let budget = config
+            .shared_budget
+            .unwrap_or_else(|| RequestBudget::for_key(&config.secret_key, config.requests_per_second));
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -525,6 +532,7 @@ mod tests {
         let config = ClientConfig::new("sk_test_x");
         assert_eq!(config.api_base, "https://api.stripe.com");
         assert_eq!(config.requests_per_second, 25.0);
+        assert_eq!(ClientConfig::new("sk_live_x").requests_per_second, 100.0);
         assert_eq!(STRIPE_VERSION, stripe_sandbox::STRIPE_VERSION);
     }
 

@@ -35,7 +35,7 @@ mod resources;
 mod retry;
 mod webhook;
 
-pub use budget::{RequestBudget, STRIPE_TEST_MODE_RATE};
+pub use budget::{RequestBudget, STRIPE_LIVE_MODE_RATE, STRIPE_TEST_MODE_RATE};
 pub use client::{
     ClientConfig, RequestOptions, SecretKey, StripeClient, StripeResponse, DEFAULT_API_BASE, STRIPE_VERSION,
 };

@@ -283,16 +283,27 @@ pub(crate) async fn delete_product(conn: &mut AnyConnection, env: Environment, i
 }
 
 /// Hard-deletes the catalog rows a full snapshot no longer contains (§6 step 4): every row of
-/// `env` not refreshed by the snapshot written at `synced_at`.
+/// `env` written neither by the snapshot started at `synced_at` nor since it started.
 pub(crate) async fn delete_stale(conn: &mut AnyConnection, env: Environment, synced_at: i64) -> EngineResult<()> {
     // Rows the snapshot wrote carry exactly `synced_at`; comparing times avoids binding a
-    // parameter list of every id (SQLite caps parameters per statement).
+    // parameter list of every id (SQLite caps parameters per statement). The snapshot is
+    // written page by page, so a row written meanwhile (console edit, later than `synced_at`)
+    // is newer than the snapshot and stays.
     for table in ["payments_prices", "payments_products"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1 AND synced_at <> $2"))
+        sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1 AND synced_at < $2"))
             .bind(env.as_str())
             .bind(synced_at)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
+}
+
+/// How many prices `env` holds (a sync's count, once stale rows are gone: the active and
+/// inactive lists may both hold a price that changed while they were read).
+pub(crate) async fn count_prices(conn: &mut AnyConnection, env: Environment) -> EngineResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM payments_prices WHERE environment = $1")
+        .bind(env.as_str())
+        .fetch_one(&mut *conn)
+        .await?)
 }

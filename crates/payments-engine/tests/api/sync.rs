@@ -163,3 +163,121 @@ async fn webhook_configure_recreates_the_managed_endpoint() {
     assert_ne!(r["connection"]["webhookEndpointId"], first);
     assert_eq!(r["connection"]["webhookEndpointUrl"], format!("{}/api/webhooks/stripe/test", h.base));
 }
+
+async fn add_fault(h: &Harness, fault: Value) {
+    let r =
+        reqwest::Client::new().post(format!("{}/_sandbox/faults", h.sandbox_base)).json(&fault).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+async fn clear_faults(h: &Harness) {
+    reqwest::Client::new().delete(format!("{}/_sandbox/faults", h.sandbox_base)).send().await.unwrap();
+}
+
+/// Rows Stripe does not have, written long ago: a sync that read everything removes them.
+async fn insert_vanished_rows(h: &Harness) {
+    for sql in [
+        "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, status,
+             synced_at, created_at, updated_at, source_version)
+         VALUES ('x1', 'test', 'sub_gone', 'cus_gone', 'active', 0, 0, 0, 0)",
+        "INSERT INTO payments_customers (id, environment, stripe_customer_id, deleted, metadata, raw, synced_at,
+             created_at, updated_at, source_version)
+         VALUES ('x2', 'test', 'cus_gone', 0, '{}', '{}', 0, 0, 0, 0)",
+        "INSERT INTO payments_products (id, environment, stripe_product_id, name, active, metadata, raw, synced_at,
+             created_at, updated_at)
+         VALUES ('x3', 'test', 'prod_gone', 'Gone', 1, '{}', '{}', 0, 0, 0)",
+    ] {
+        sqlx::query(sql).execute(&h.pool).await.unwrap();
+    }
+}
+
+async fn vanished_rows_left(h: &Harness) -> (i64, i64, i64) {
+    (
+        h.scalar_i64("SELECT COUNT(*) FROM payments_subscriptions WHERE stripe_subscription_id = 'sub_gone'").await,
+        h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE stripe_customer_id = 'cus_gone' AND deleted = 0")
+            .await,
+        h.scalar_i64("SELECT COUNT(*) FROM payments_products WHERE stripe_product_id = 'prod_gone'").await,
+    )
+}
+
+#[tokio::test]
+async fn a_sync_failing_on_a_later_page_keeps_the_pages_written_and_deletes_nothing() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    insert_vanished_rows(&h).await;
+    h.sandbox.seed_size(250); // three pages of each list
+                              // Faults are matched in order: the first subscriptions page passes (a 1 ms delay), every
+                              // later attempt (retries included) gets a 500.
+    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
+    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "status": 500, "count": 50})).await;
+
+    let failed = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
+    let result = &failed["results"][0];
+    assert_eq!(result["subscriptions"], Value::Null, "{failed}");
+    assert_eq!(result["connection"]["lastSyncStatus"], "failed");
+    // The first page was committed as it went.
+    let bulk_subscriptions = "SELECT COUNT(*) FROM payments_subscriptions WHERE stripe_subscription_id <> 'sub_gone'";
+    assert_eq!(h.scalar_i64(bulk_subscriptions).await, 100);
+    let progress = h.engine.sync_progress(payments_engine::Environment::Test);
+    assert_eq!(progress.succeeded, Some(false));
+    assert_eq!(progress.objects["subscriptions"].written, 100);
+    // Nothing was deleted: no list may be trusted as complete after a failure.
+    assert_eq!(vanished_rows_left(&h).await, (1, 1, 1));
+
+    clear_faults(&h).await;
+    let ok = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
+    assert_eq!(ok["results"][0]["subscriptions"]["synced"], 250, "{ok}");
+    assert_eq!(ok["results"][0]["subscriptions"]["deleted"], 1);
+    assert_eq!(
+        ok["results"][0]["connection"]["lastSyncCounts"],
+        json!({"products": 250, "prices": 250, "customers": 250})
+    );
+    assert_eq!(h.scalar_i64(bulk_subscriptions).await, 250);
+    assert_eq!(vanished_rows_left(&h).await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_webhook_is_applied_while_a_sync_is_still_running() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let secret = crate::webhooks::webhook_secret(&h).await;
+    h.sandbox.seed_size(250);
+    // The first subscriptions page comes at once, the next two slowly: the sync is still
+    // running (and has committed page one) when the webhook arrives.
+    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
+    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1500, "count": 2})).await;
+
+    let engine = h.engine.clone();
+    let sync = tokio::spawn(async move { engine.sync_environment(payments_engine::Environment::Test).await });
+    let progress = || h.engine.sync_progress(payments_engine::Environment::Test);
+    for _ in 0..400 {
+        if progress().objects.get("subscriptions").is_some_and(|o| o.written > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(progress().state, payments_engine::SyncState::Running);
+    assert_eq!(progress().objects["subscriptions"].written, 100);
+
+    let now = stripe_client::unix_now();
+    let event = json!({
+        "id": "evt_during_sync", "object": "event", "type": "customer.subscription.created", "created": now,
+        "livemode": false,
+        "data": {"object": {
+            "id": "sub_from_webhook", "object": "subscription", "customer": "cus_from_webhook", "status": "active",
+            "metadata": {"insforge_subject_type": "team", "insforge_subject_id": "t1"},
+            "cancel_at_period_end": false,
+            "items": {"object": "list", "has_more": false, "data": []}
+        }}
+    });
+    crate::webhooks::post_event(&h.base, &secret, &event).await.ok(200);
+    // Applied and acknowledged while the sync goes on: it waited for one page's commit at most.
+    assert_eq!(progress().state, payments_engine::SyncState::Running);
+    let from_webhook = "SELECT COUNT(*) FROM payments_subscriptions WHERE stripe_subscription_id = 'sub_from_webhook'";
+    assert_eq!(h.scalar_i64(from_webhook).await, 1);
+
+    let done = sync.await.unwrap().unwrap();
+    assert_eq!(done.subscriptions.unwrap().synced, 250);
+    // Written during the sync, so newer than its snapshot: not taken for a vanished row.
+    assert_eq!(h.scalar_i64(from_webhook).await, 1);
+}

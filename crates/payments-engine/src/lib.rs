@@ -58,8 +58,8 @@ pub use payments_model::{ObjectProgress, SyncProgress, SyncState};
 pub use sealer::{SealError, Sealer};
 pub use store::DbKind;
 pub use stripe::MANAGED_WEBHOOK_EVENTS;
-pub use sync::{sync_lists, SyncList};
 pub use subjects::{
     granted_subjects, RuntimeRoute, SubjectAuthoriser, SubjectPolicy, AUTHORISER_CACHE_TTL, AUTHORISER_TIMEOUT,
     SUBJECTS_CLAIM,
 };
+pub use sync::{sync_lists, SyncList};

@@ -231,7 +231,7 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
         report.sections.push(("Sync".into(), rows));
     }
     report.notes.push(
-        "List and page times are measured by the client on loopback, so they include the HTTP stack (the answers' `Server-Timing` header is not read here); the baseline is a primary-key lookup through the same stack (`GET /api/payments/test/catalog/products/{id}`).".into(),
+        "List and page times are the console's own `Server-Timing` (router in to response headers out) where it sends one, else the client's time on loopback; the baseline is a primary-key lookup through the same stack (`GET /api/payments/test/catalog/products/{id}`).".into(),
     );
     ctx.console.stop().await;
     ctx.sandbox.stop().await;

@@ -437,6 +437,22 @@ impl dyn PaymentsBackend {
         page(self.send(user, call).await?, "paymentHistory")
     }
 
+    /// The chart and status counts of a filtered history view (additive route).
+    pub async fn payment_history_summary(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        q: &ListQuery,
+    ) -> Result<HistorySummary, BackendError> {
+        let mut pairs = q.pairs();
+        // The summary counts a bounded number of rows itself; a page size means nothing to it.
+        pairs.retain(|(k, _)| k != "limit" && k != "cursor");
+        let call = ApiCall::new(Method::GET, env_path(env, "/payment-history/summary"))
+            .query(pairs)
+            .extension("the payment-history summary");
+        field(self.send(user, call).await?, "summary")
+    }
+
     /// A page of customers with their payment aggregates.
     pub async fn customers(
         &self,

@@ -10,7 +10,7 @@ use crate::ui::layout::use_env;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::PaymentHistory;
+use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount, HISTORY_SUMMARY_ROWS};
 use serde::{Deserialize, Serialize};
 
 /// The row types of the engine's payment history.
@@ -106,32 +106,9 @@ pub async fn list_history(
     .await
 }
 
-/// Payments and refunds of one day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayCount {
-    /// `YYYY-MM-DD` (UTC).
-    pub date: String,
-    pub payments: u32,
-    pub refunds: u32,
-}
-
-/// The chart and the status breakdown of the filtered view.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryStats {
-    /// Oldest first.
-    pub days: Vec<DayCount>,
-    /// `(status, rows)`, most frequent first.
-    pub statuses: Vec<(String, u32)>,
-    pub rows: u32,
-    /// More rows matched than were counted.
-    pub truncated: bool,
-}
-
-/// Most rows the summary reads.
-pub const SUMMARY_ROWS: usize = 2000;
-
-/// Counts rows per day and per status (pure, for tests).
-pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistoryStats {
+/// Counts rows per day and per status, as the engine's summary does (pure: the fallback for a
+/// backend without the summary route, and tests).
+pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
     use std::collections::BTreeMap;
     let mut days: BTreeMap<String, DayCount> = BTreeMap::new();
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
@@ -146,17 +123,24 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistoryStats {
         }
         *statuses.entry(r.status.clone()).or_default() += 1;
     }
-    let mut statuses: Vec<(String, u32)> = statuses.into_iter().collect();
-    statuses.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    HistoryStats { days: days.into_values().collect(), statuses, rows: rows.len() as u32, truncated }
+    let mut statuses: Vec<StatusCount> =
+        statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
+    statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+    HistorySummary { days: days.into_values().collect(), statuses, rows: rows.len() as u32, truncated }
 }
 
-/// The chart and status breakdown of the filtered view (up to [`SUMMARY_ROWS`] rows). Any
-/// signed-in user.
+/// The chart and status breakdown of the filtered view (its newest [`HISTORY_SUMMARY_ROWS`]
+/// rows). Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-history-summary")]
-pub async fn history_summary(env: Environment, filters: HistoryFilters) -> Result<HistoryStats, AppError> {
+pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> Result<HistorySummary, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
+    let q = filters.list_query(100, None)?;
+    match backend.payment_history_summary(&user, env, &q).await {
+        Err(crate::backend::ssr::BackendError::Unsupported(_)) => {}
+        other => return Ok(other?),
+    }
+    // A backend without the summary route (InsForge): count the newest rows page by page.
     let mut rows = Vec::new();
     let mut cursor = String::new();
     let mut truncated = false;
@@ -170,7 +154,7 @@ pub async fn history_summary(env: Environment, filters: HistoryFilters) -> Resul
         rows.extend(listing.page.items);
         match listing.page.next_cursor {
             Some(next) if listing.notice.is_none() => {
-                if rows.len() >= SUMMARY_ROWS {
+                if rows.len() >= HISTORY_SUMMARY_ROWS {
                     truncated = true;
                     break;
                 }
@@ -197,7 +181,8 @@ pub fn HistoryPage() -> impl IntoView {
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
         |(env, filters, cursor, limit)| list_history(env, filters, cursor, limit),
     );
-    let summary = Resource::new(move || (env.get(), filters.get()), |(env, filters)| history_summary(env, filters));
+    let summary =
+        Resource::new(move || (env.get(), filters.get()), |(env, filters)| load_history_summary(env, filters));
     let csv_href = move || {
         let pairs = filters.get().pairs();
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -274,7 +259,7 @@ pub fn HistoryPage() -> impl IntoView {
 
 /// The chart of payments and refunds per day, and the counts per status.
 #[component]
-fn SummaryView(summary: HistoryStats) -> impl IntoView {
+fn SummaryView(summary: HistorySummary) -> impl IntoView {
     let note = summary.truncated.then(|| {
         view! { <p class="muted">{format!("Counted the newest {} matching rows only.", summary.rows)}</p> }
     });
@@ -293,7 +278,7 @@ fn SummaryView(summary: HistoryStats) -> impl IntoView {
                         {summary
                             .statuses
                             .into_iter()
-                            .map(|(s, n)| {
+                            .map(|StatusCount { status: s, rows: n }| {
                                 let key = s.clone();
                                 view! {
                                 <tr data-status=key>
@@ -473,7 +458,13 @@ mod tests {
         let s = summarize(&rows, false);
         assert_eq!(s.days.len(), 2);
         assert_eq!((s.days[0].date.as_str(), s.days[0].payments, s.days[0].refunds), ("2026-11-24", 1, 1));
-        assert_eq!(s.statuses, vec![("succeeded".to_string(), 2), ("failed".to_string(), 1)]);
+        assert_eq!(
+            s.statuses,
+            vec![
+                StatusCount { status: "succeeded".to_string(), rows: 2 },
+                StatusCount { status: "failed".to_string(), rows: 1 }
+            ]
+        );
     }
 
     #[test]

@@ -90,11 +90,28 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
             add(c, false);
         }
     }
-    for c in customers.values_mut().take(20) {
-        let mut cq = ListQuery { limit: Some(10), ..Default::default() };
-        cq.filters.insert("search".into(), c.id.clone());
-        if let Ok(page) = backend.customers(&user, env, &cq).await {
-            c.details = page.items.into_iter().find(|i| i.stripe_customer_id == c.id);
+    // Their details in one indexed lookup (`ids`, additive); a backend without it is asked for
+    // the first few by search instead. Details are a nicety: a failure leaves them out.
+    let mut cq = ListQuery { limit: Some(100), ..Default::default() };
+    cq.filters.insert("ids".into(), customers.keys().take(100).cloned().collect::<Vec<_>>().join(","));
+    if !customers.is_empty() {
+        match backend.customers(&user, env, &cq).await {
+            Ok(page) => {
+                for item in page.items {
+                    if let Some(c) = customers.get_mut(&item.stripe_customer_id) {
+                        c.details = Some(item);
+                    }
+                }
+            }
+            Err(_) => {
+                for c in customers.values_mut().take(20) {
+                    let mut cq = ListQuery { limit: Some(10), ..Default::default() };
+                    cq.filters.insert("search".into(), c.id.clone());
+                    if let Ok(page) = backend.customers(&user, env, &cq).await {
+                        c.details = page.items.into_iter().find(|i| i.stripe_customer_id == c.id);
+                    }
+                }
+            }
         }
     }
 
@@ -114,24 +131,18 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
         }
     }
     object_ids.truncate(30);
-    let mut events: Option<Vec<WebhookEvent>> = Some(Vec::new());
-    for id in &object_ids {
-        let mut eq = ListQuery { limit: Some(10), ..Default::default() };
-        eq.filters.insert("objectId".into(), id.clone());
+    // The newest 25 events about any of them, in one request (the list merges per-object seeks).
+    let events = if object_ids.is_empty() {
+        Some(Vec::new())
+    } else {
+        let mut eq = ListQuery { limit: Some(25), ..Default::default() };
+        eq.filters.insert("objectId".into(), object_ids.join(","));
         match backend.webhook_events(&user, env, &eq).await {
-            Ok(page) => events.get_or_insert_with(Vec::new).extend(page.items),
-            Err(BackendError::Unsupported(_)) => {
-                events = None;
-                break;
-            }
+            Ok(page) => Some(page.items),
+            Err(BackendError::Unsupported(_)) => None,
             Err(e) => return Err(e.into()),
         }
-    }
-    if let Some(list) = &mut events {
-        list.sort_by(|a, b| b.received_at.cmp(&a.received_at).then_with(|| b.stripe_event_id.cmp(&a.stripe_event_id)));
-        list.dedup_by(|a, b| a.stripe_event_id == b.stripe_event_id);
-        list.truncate(25);
-    }
+    };
     let labels = super::subscriptions::catalog_labels(&backend, &user, env).await;
     Ok(SubjectData {
         customers: customers.into_values().collect(),

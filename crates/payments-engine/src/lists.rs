@@ -21,7 +21,10 @@ use crate::error::{EngineError, EngineResult};
 use crate::model::{Metadata, WebhookEvent};
 use crate::store::events;
 use crate::time::{iso_ms, iso_opt, parse_time};
-use payments_model::{CustomerListItem, Page, PaymentHistory, Subscription, SubscriptionItem};
+use payments_model::{
+    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, StatusCount, Subscription, SubscriptionItem,
+    HISTORY_SUMMARY_ROWS,
+};
 
 /// Options of a list: page size, subject filter, cursor and additive filters.
 #[derive(Debug, Clone, Default)]
@@ -182,6 +185,26 @@ fn customer_cursor(o: &ListOptions) -> EngineResult<Option<CustomerCursor>> {
     }
 }
 
+/// The most ids a comma-separated id filter (`objectId` of the events, `ids` of the customers)
+/// takes: a page's worth, each one an index seek.
+pub(crate) const MAX_LISTED_IDS: usize = 100;
+
+/// The ids of a comma-separated id filter, trimmed, without repeats, in the order given.
+fn id_list(o: &ListOptions, key: &str) -> EngineResult<Option<Vec<String>>> {
+    let Some(raw) = o.filters.get(key) else { return Ok(None) };
+    let mut ids: Vec<String> = Vec::new();
+    for id in raw.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+        if !ids.iter().any(|seen| seen == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    match ids.len() {
+        0 => Err(bad(&format!("{key}: Expected at least one id"))),
+        n if n > MAX_LISTED_IDS => Err(bad(&format!("{key}: At most {MAX_LISTED_IDS} ids"))),
+        _ => Ok(Some(ids)),
+    }
+}
+
 /// The page size, checked: [`ListOptions`] is public and its `Default` has `limit: 0`, and a
 /// limit outside 1..=100 would underflow the `limit - 1` below (a panic in debug builds) or ask
 /// the database for absurd pages. The HTTP layer already refuses such values with zod's messages.
@@ -239,6 +262,11 @@ fn subscription_items(env: Environment, ids: &[String]) -> Statement {
 }
 
 fn history_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+    history_rows(env, o, limit, "*")
+}
+
+/// [`history_page`]'s statement selecting `columns` (and the sort key, `sort_at`).
+fn history_rows(env: Environment, o: &ListOptions, limit: usize, columns: &str) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
     sql.equalities(o, &[("status", "status"), ("type", "type"), ("customer", "stripe_customer_id")]);
     time_filters(&mut sql, o, HISTORY_AT)?;
@@ -246,10 +274,45 @@ fn history_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult
         sql.before(HISTORY_AT, "id", c);
     }
     Ok(sql.statement(
-        &format!("SELECT *, {HISTORY_AT} AS sort_at FROM payments_payment_history"),
+        &format!("SELECT {columns}, {HISTORY_AT} AS sort_at FROM payments_payment_history"),
         &format!("{HISTORY_AT} DESC, id DESC"),
         limit,
     ))
+}
+
+/// Milliseconds in a UTC day: the summary groups by `sort_at / DAY_MS` (integer division on
+/// both databases), the day number [`day_date`] turns back into a date.
+const DAY_MS: i64 = 86_400_000;
+
+/// The history summary's count: the newest [`HISTORY_SUMMARY_ROWS`] rows of the filtered view,
+/// read through the same index seek as its first page, grouped by day, kind and status. The
+/// subquery bounds the read; the grouping sorts only what it returned.
+fn history_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement> {
+    let o = ListOptions { cursor: None, ..o.clone() };
+    let inner = history_rows(env, &o, HISTORY_SUMMARY_ROWS - 1, "type, status")?;
+    Ok(Statement {
+        sql: format!(
+            "SELECT sort_at / {DAY_MS} AS day, CASE WHEN type = 'refund' THEN 1 ELSE 0 END AS refund, status, \
+             COUNT(*) AS n FROM ({}) AS newest GROUP BY sort_at / {DAY_MS}, CASE WHEN type = 'refund' THEN 1 ELSE 0 END, status",
+            inner.sql
+        ),
+        binds: inner.binds,
+    })
+}
+
+/// Whether the filtered view has more rows than the summary counts: one index step past them.
+fn history_beyond_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement> {
+    let o = ListOptions { cursor: None, ..o.clone() };
+    let mut s = history_rows(env, &o, 0, "id")?;
+    s.sql = format!("{} OFFSET {HISTORY_SUMMARY_ROWS}", s.sql);
+    Ok(s)
+}
+
+/// `YYYY-MM-DD` of a day number (days since the epoch, UTC).
+fn day_date(day: i64) -> String {
+    let mut iso = iso_ms(day.saturating_mul(DAY_MS));
+    iso.truncate(10);
+    iso
 }
 
 /// Where a customers page starts.
@@ -284,6 +347,10 @@ fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit:
             "(LOWER(COALESCE(email, '')) LIKE ${n} OR LOWER(COALESCE(name, '')) LIKE ${n} OR LOWER(stripe_customer_id) LIKE ${n})"
         ));
         sql.binds.push(Bind::Text(format!("%{}%", s.to_lowercase())));
+    }
+    if let Some(ids) = id_list(o, "ids")? {
+        // Given customers: found through the unique key; the sort is of those rows only.
+        sql.any_of("stripe_customer_id", &ids);
     }
     // Like `search`, a creation range filters the ordered walk (an index on `stripe_created_at`
     // would make the planner sort the whole range instead); a narrow range costs a long walk.
@@ -349,6 +416,27 @@ fn spend_by_email(env: Environment, keys: &[String]) -> Statement {
     )
 }
 
+/// A page of webhook events; with several `objectId`s, one statement per id (each a seek of
+/// `payments_webhook_events_list_object`), which [`Engine::list_webhook_events`] merges.
+fn events_pages(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Vec<Statement>> {
+    match id_list(o, "objectId")? {
+        Some(ids) if ids.len() > 1 => ids
+            .into_iter()
+            .map(|id| {
+                let mut one = o.clone();
+                one.filters.insert("objectId".into(), id);
+                events_page(env, &one, limit)
+            })
+            .collect(),
+        Some(ids) => {
+            let mut one = o.clone();
+            one.filters.insert("objectId".into(), ids.into_iter().next().unwrap_or_default());
+            Ok(vec![events_page(env, &one, limit)?])
+        }
+        None => Ok(vec![events_page(env, o, limit)?]),
+    }
+}
+
 fn events_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
     sql.equalities(o, &[("status", "processing_status"), ("type", "event_type"), ("objectId", "object_id")]);
@@ -384,6 +472,14 @@ pub enum ListShape {
     HistorySubjectStatus,
     /// Payment history, `customer` and `type` (the customer's index, filtered).
     HistoryCustomerType,
+    /// The history summary's grouped count, no filter.
+    HistorySummary,
+    /// The history summary, `type` and `status`.
+    HistorySummaryTypeStatus,
+    /// The history summary of a subject, `status`.
+    HistorySummarySubject,
+    /// Whether more history rows match than the summary counted.
+    HistoryBeyondSummary,
     /// Subscriptions, no filter.
     Subscriptions,
     /// Subscriptions, `status`.
@@ -402,6 +498,8 @@ pub enum ListShape {
     CustomersBeyond,
     /// Customers, `search` (a walk of the ordered index: see [`customers_page`]).
     CustomersSearch,
+    /// Customers, `ids` (the unique key; sorts only the given customers).
+    CustomersIds,
     /// A page's customers' payments.
     CustomerSpend,
     /// A page's customers' email counts.
@@ -431,6 +529,10 @@ impl ListShape {
         Self::HistorySubject,
         Self::HistorySubjectStatus,
         Self::HistoryCustomerType,
+        Self::HistorySummary,
+        Self::HistorySummaryTypeStatus,
+        Self::HistorySummarySubject,
+        Self::HistoryBeyondSummary,
         Self::Subscriptions,
         Self::SubscriptionsStatus,
         Self::SubscriptionsCustomer,
@@ -440,6 +542,7 @@ impl ListShape {
         Self::Customers,
         Self::CustomersBeyond,
         Self::CustomersSearch,
+        Self::CustomersIds,
         Self::CustomerSpend,
         Self::CustomerEmailCounts,
         Self::CustomerEmailSpend,
@@ -451,11 +554,17 @@ impl ListShape {
     ];
 
     /// Whether the shape is a page (ordered, limited: it takes `from`/`to` and a cursor) rather
-    /// than a lookup of a page's keys.
+    /// than a lookup of a page's keys or a grouped count (which may sort what it found).
     pub fn is_page(self) -> bool {
         !matches!(
             self,
-            Self::SubscriptionItems | Self::CustomerSpend | Self::CustomerEmailCounts | Self::CustomerEmailSpend
+            Self::SubscriptionItems
+                | Self::CustomerSpend
+                | Self::CustomerEmailCounts
+                | Self::CustomerEmailSpend
+                | Self::HistorySummary
+                | Self::HistorySummaryTypeStatus
+                | Self::HistorySummarySubject
         )
     }
 
@@ -465,6 +574,8 @@ impl ListShape {
         use PageOf::*;
         enum PageOf {
             History,
+            Summary,
+            BeyondSummary,
             Subscriptions,
             Customers,
             CustomersBeyond,
@@ -480,6 +591,10 @@ impl ListShape {
             Self::HistorySubject => (History, &[], true),
             Self::HistorySubjectStatus => (History, &[("status", "failed")], true),
             Self::HistoryCustomerType => (History, &[("customer", "cus_1"), ("type", "refund")], false),
+            Self::HistorySummary => (Summary, &[], false),
+            Self::HistorySummaryTypeStatus => (Summary, &[("type", "refund"), ("status", "refunded")], false),
+            Self::HistorySummarySubject => (Summary, &[("status", "failed")], true),
+            Self::HistoryBeyondSummary => (BeyondSummary, &[("status", "failed")], false),
             Self::Subscriptions => (Subscriptions, &[], false),
             Self::SubscriptionsStatus => (Subscriptions, &[("status", "past_due")], false),
             Self::SubscriptionsCustomer => (Subscriptions, &[("customer", "cus_1")], false),
@@ -489,6 +604,7 @@ impl ListShape {
             Self::Customers => (Customers, &[], false),
             Self::CustomersBeyond => (CustomersBeyond, &[], false),
             Self::CustomersSearch => (Customers, &[("search", "ann")], false),
+            Self::CustomersIds => (Customers, &[("ids", "cus_1,cus_2,cus_3")], false),
             Self::CustomerSpend => return Ok(spend_by_customer(env, &two("cus_1", "cus_2"))),
             Self::CustomerEmailCounts => return Ok(email_counts(env, &two("a@example.com", "b@example.com"))),
             Self::CustomerEmailSpend => return Ok(spend_by_email(env, &two("a@example.com", "b@example.com"))),
@@ -513,6 +629,8 @@ impl ListShape {
         }
         match list {
             History => history_page(env, &o, 50),
+            Summary => history_summary(env, &o),
+            BeyondSummary => history_beyond_summary(env, &o),
             Subscriptions => subscriptions_page(env, &o, 50),
             Customers => {
                 let seek = match cursor {
@@ -645,6 +763,31 @@ impl Engine {
         Ok(Page { items, next_cursor })
     }
 
+    /// `GET /{env}/payment-history/summary` (additive): the chart and status counts of the
+    /// filtered view's newest [`HISTORY_SUMMARY_ROWS`] rows, in two bounded index reads.
+    pub async fn payment_history_summary(&self, env: Environment, o: &ListOptions) -> EngineResult<HistorySummary> {
+        let groups = history_summary(env, o)?.fetch(self.pool()).await?;
+        let truncated = !history_beyond_summary(env, o)?.fetch(self.pool()).await?.is_empty();
+        let mut days: BTreeMap<i64, DayCount> = BTreeMap::new();
+        let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
+        let mut rows = 0;
+        for g in &groups {
+            let (day, refund): (i64, i64) = (g.try_get("day")?, g.try_get("refund")?);
+            let n = u32::try_from(g.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
+            let entry = days.entry(day).or_insert_with(|| DayCount { date: day_date(day), payments: 0, refunds: 0 });
+            match refund {
+                0 => entry.payments += n,
+                _ => entry.refunds += n,
+            }
+            *statuses.entry(g.try_get("status")?).or_default() += n;
+            rows += n;
+        }
+        let mut statuses: Vec<StatusCount> =
+            statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
+        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+        Ok(HistorySummary { days: days.into_values().collect(), statuses, rows, truncated })
+    }
+
     /// `GET /{env}/customers`: not deleted first, then by email/name/id, with payment aggregates.
     pub async fn list_customers(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<CustomerListItem>> {
         let limit = page_limit(o)?;
@@ -728,7 +871,23 @@ impl Engine {
     /// The webhook-events list (additive): newest first, filters `status`, `type`, `objectId`, `from`, `to`.
     pub async fn list_webhook_events(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<WebhookEvent>> {
         let limit = page_limit(o)?;
-        let rows = events_page(env, o, limit)?.fetch(self.pool()).await?;
+        let mut rows = Vec::new();
+        let statements = events_pages(env, o, limit)?;
+        let merged = statements.len() > 1;
+        for s in statements {
+            rows.extend(s.fetch(self.pool()).await?);
+        }
+        if merged {
+            // Each id's rows are its first `limit + 1` after the cursor, so the first
+            // `limit + 1` of their union in the list's order are the whole list's.
+            let mut keyed = rows
+                .into_iter()
+                .map(|r| Ok(((r.try_get::<i64, _>("received_at")?, r.try_get::<String, _>("id")?), r)))
+                .collect::<EngineResult<Vec<_>>>()?;
+            keyed.sort_by(|a, b| b.0.cmp(&a.0));
+            keyed.dedup_by(|a, b| a.0 == b.0);
+            rows = keyed.into_iter().map(|(_, r)| r).take(limit + 1).collect();
+        }
         let page = &rows[..rows.len().min(limit)];
         let items = page.iter().map(events::from_row).collect::<EngineResult<Vec<_>>>()?;
         let next_cursor = next_time_cursor(rows.len() > limit, page.last(), "received_at", "id")?;

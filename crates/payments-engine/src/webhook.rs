@@ -14,12 +14,19 @@ pub(crate) use signing::SigningSecrets;
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
-use crate::model::{ConfiguredWebhook, WebhookResponse};
+use crate::model::{ConfiguredWebhook, WebhookEvent, WebhookResponse};
 use crate::objects::{self, secs_ms, subject_in_metadata};
 use crate::store::history::{self, HistoryRecord};
 use crate::store::{self, connections, events, mirror, secrets};
 use crate::stripe::{self, id_field, str_field};
 use crate::time::now_ms;
+
+/// What applying an event did: whether it changed anything, and the event's row as its outcome
+/// recorded it (what the delivery is answered, without reading the row again).
+pub(crate) struct Applied {
+    pub handled: bool,
+    pub event: Option<WebhookEvent>,
+}
 
 fn bool_at(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
@@ -104,10 +111,7 @@ impl Engine {
     /// returned, so that Stripe retries.
     async fn process_claimed(&self, env: Environment, id: &str, event: &Value) -> EngineResult<WebhookResponse> {
         match self.apply_event(env, id, event).await {
-            Ok(handled) => {
-                let mut conn = self.pool().acquire().await?;
-                Ok(WebhookResponse { received: true, handled, event: events::get(&mut conn, env, id).await? })
-            }
+            Ok(Applied { handled, event }) => Ok(WebhookResponse { received: true, handled, event }),
             Err(e) => {
                 tracing::warn!(environment = %env, event = id, error = %e, "Stripe webhook processing failed");
                 let message = e.to_string();
@@ -173,8 +177,8 @@ impl Engine {
     }
 
     /// §7.3: applies one event in one transaction, which also marks the stored event `id` done;
-    /// returns whether it changed anything.
-    async fn apply_event(&self, env: Environment, id: &str, event: &Value) -> EngineResult<bool> {
+    /// returns what it did ([`Applied`]).
+    async fn apply_event(&self, env: Environment, id: &str, event: &Value) -> EngineResult<Applied> {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
         // Refunds may need context from Stripe: fetch it before the transaction.
         let refund_context = match event.pointer("/data/object") {
@@ -182,13 +186,13 @@ impl Engine {
             _ => None,
         };
         let mut tx = self.begin_write().await?;
-        let handled = self.apply_in(&mut tx, env, id, event, refund_context.as_ref()).await?;
+        let applied = self.apply_in(&mut tx, env, id, event, refund_context.as_ref()).await?;
         tx.commit().await?;
-        Ok(handled)
+        Ok(applied)
     }
 
     /// §7.3 inside the caller's transaction: projects the event, marks the stored event `id`
-    /// done, and returns whether it changed anything. `refund_context`: see
+    /// done, and returns what it did ([`Applied`]). `refund_context`: see
     /// [`Engine::refund_context`] (fetched before the transaction).
     async fn apply_in(
         &self,
@@ -197,12 +201,12 @@ impl Engine {
         id: &str,
         event: &Value,
         refund_context: Option<&Value>,
-    ) -> EngineResult<bool> {
+    ) -> EngineResult<Applied> {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
         let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
         let Some(object) = event.pointer("/data/object") else {
-            events::finish(tx, env, id, Ok(false)).await?;
-            return Ok(false);
+            let event = events::finish(tx, env, id, Ok(false)).await?;
+            return Ok(Applied { handled: false, event });
         };
         let trust_metadata = self.inner.subjects.is_permissive();
         let handled = match kind {
@@ -281,8 +285,8 @@ impl Engine {
             }
             _ => false,
         };
-        events::finish(tx, env, id, Ok(handled)).await?;
-        Ok(handled)
+        let event = events::finish(tx, env, id, Ok(handled)).await?;
+        Ok(Applied { handled, event })
     }
 
     /// The PaymentIntent of a refund whose original payment is not in the history yet.

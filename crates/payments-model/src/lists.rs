@@ -121,3 +121,44 @@ pub struct CustomerListItem {
     pub payment_method_last4: Option<String>,
     pub country_code: Option<String>,
 }
+
+/// Payments and refunds of one day, for the history chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayCount {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    /// Rows that are not refunds.
+    pub payments: u32,
+    /// Refund rows.
+    pub refunds: u32,
+}
+
+/// How many rows of a summary have one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCount {
+    /// The history row's status (`succeeded`, `failed`, `refunded`…).
+    pub status: String,
+    /// Rows with it.
+    pub rows: u32,
+}
+
+/// The chart and status breakdown of a filtered payment-history view, over its newest
+/// [`HISTORY_SUMMARY_ROWS`] rows (additive route `GET /{env}/payment-history/summary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySummary {
+    /// Oldest first.
+    pub days: Vec<DayCount>,
+    /// Most frequent first, then by name.
+    pub statuses: Vec<StatusCount>,
+    /// Rows counted.
+    pub rows: u32,
+    /// More rows matched than were counted.
+    pub truncated: bool,
+}
+
+/// How many of a view's newest rows a [`HistorySummary`] counts: enough for a chart of recent
+/// activity, and a bounded read however large the history is.
+pub const HISTORY_SUMMARY_ROWS: usize = 2000;

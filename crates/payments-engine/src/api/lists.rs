@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::api::errors::ApiError;
 use crate::api::{validation, ApiState};
+use crate::environment::Environment;
 use crate::lists::ListOptions;
 
 fn options(q: validation::ListQuery) -> (ListOptions, bool) {
@@ -38,20 +39,34 @@ pub(super) async fn subscriptions(
     Ok(reply("subscriptions", json!(page.items), page.next_cursor, paged))
 }
 
+/// The payment history's environment and query, as both of its routes take them.
+fn history_options(env: &str, q: Option<&str>) -> Result<(Environment, ListOptions, bool), ApiError> {
+    let env = validation::environment(env)?;
+    let q = validation::list_query(&validation::query_object(q), true, &["status", "type", "customer", "from", "to"])?;
+    let (o, paged) = options(q);
+    Ok((env, o, paged))
+}
+
 pub(super) async fn payment_history(
     State(st): State<ApiState>,
     Path(env): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let env = validation::environment(&env)?;
-    let q = validation::list_query(
-        &validation::query_object(q.as_deref()),
-        true,
-        &["status", "type", "customer", "from", "to"],
-    )?;
-    let (o, paged) = options(q);
+    let (env, o, paged) = history_options(&env, q.as_deref())?;
     let page = st.engine.list_payment_history(env, &o).await?;
     Ok(reply("paymentHistory", json!(page.items), page.next_cursor, paged))
+}
+
+/// `GET /{env}/payment-history/summary` (additive): the history page's chart and status counts,
+/// with the list's filters (it accepts and ignores `limit` and `cursor`: it counts a bounded view).
+pub(super) async fn payment_history_summary(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (env, o, _) = history_options(&env, q.as_deref())?;
+    let summary = st.engine.payment_history_summary(env, &o).await?;
+    Ok(Json(json!({ "summary": summary })))
 }
 
 pub(super) async fn customers(
@@ -60,7 +75,7 @@ pub(super) async fn customers(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "from", "to"])?;
+    let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "ids", "from", "to"])?;
     let (o, paged) = options(q);
     let page = st.engine.list_customers(env, &o).await?;
     Ok(reply("customers", json!(page.items), page.next_cursor, paged))

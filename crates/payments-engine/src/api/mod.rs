@@ -90,6 +90,7 @@ pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
         .route("/{environment}/webhook", route(post(sync::configure_webhook)))
         .route("/{environment}/subscriptions", route(get(lists::subscriptions)))
         .route("/{environment}/payment-history", route(get(lists::payment_history)))
+        .route("/{environment}/payment-history/summary", route(get(lists::payment_history_summary)))
         .route("/{environment}/customers", route(get(lists::customers)))
         .route("/{environment}/webhook-events", route(get(lists::webhook_events)))
         .route("/{environment}/webhook-events/{eventId}/reprocess", route(post(sync::reprocess_event)))

@@ -736,6 +736,10 @@ fn limit_param(obj: &Map<String, Value>, issues: &mut Issues) -> (i64, bool) {
 
 /// Parses the list query. `subject`: whether `subjectType`/`subjectId` are part of the schema;
 /// `extra`: additive filter keys accepted (strings, trimmed, non-empty).
+/// The longest comma-separated id list a list filter takes: [`crate::lists::MAX_LISTED_IDS`]
+/// ids of Stripe's length (255 characters at most; ours are under 40).
+const MAX_ID_LIST_CHARS: usize = 8000;
+
 pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result<ListQuery, EngineError> {
     let mut issues = Issues::default();
     let mut out = ListQuery::default();
@@ -776,8 +780,10 @@ pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result
     }
     for key in extra {
         known.push(key);
+        // `objectId` and the customers' `id` take a comma-separated list of ids (see lists.rs).
+        let max = if *key == "objectId" || *key == "ids" { MAX_ID_LIST_CHARS } else { 500 };
         if let Some(v) =
-            string_field(obj, key, "", Presence::Optional, Str::trimmed().min(1, None).max(500), &mut issues).flatten()
+            string_field(obj, key, "", Presence::Optional, Str::trimmed().min(1, None).max(max), &mut issues).flatten()
         {
             out.filters.insert((*key).to_owned(), v);
         }

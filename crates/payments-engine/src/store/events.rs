@@ -18,9 +18,15 @@ use crate::time::{iso_ms, iso_opt, now_ms};
 /// the busy timeout plus, for refunds, one Stripe read with its retries.
 pub(crate) const CLAIM_LEASE_MS: i64 = 60 * 1000;
 
-pub(crate) const COLUMNS: &str =
-    "id, environment, stripe_event_id, event_type, livemode, stripe_account_id, object_type, \
-    object_id, processing_status, attempt_count, last_error, received_at, processed_at, created_at, updated_at";
+/// The columns of a [`WebhookEvent`], as a macro so that statements can `concat!` them.
+macro_rules! event_columns {
+    () => {
+        "id, environment, stripe_event_id, event_type, livemode, stripe_account_id, object_type, \
+         object_id, processing_status, attempt_count, last_error, received_at, processed_at, created_at, updated_at"
+    };
+}
+
+pub(crate) const COLUMNS: &str = event_columns!();
 
 pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
     let env: String = r.try_get("environment")?;
@@ -63,10 +69,13 @@ pub const TAKE_OVER_SQL: &str = "UPDATE payments_webhook_events SET processing_s
 pub const EVENT_STATUS_SQL: &str =
     "SELECT processing_status FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id = $2";
 
-/// Records an event's outcome.
-pub const FINISH_SQL: &str = "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2,
-         processed_at = $3, updated_at = $4
-     WHERE environment = $5 AND stripe_event_id = $6";
+/// Records an event's outcome, and returns the row as recorded (the webhook's answer: no
+/// second read of it).
+pub const FINISH_SQL: &str = concat!(
+    "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2, processed_at = $3, updated_at = $4
+     WHERE environment = $5 AND stripe_event_id = $6 RETURNING ",
+    event_columns!()
+);
 
 /// The parts of an event the table indexes.
 pub(crate) struct NewEvent<'a> {
@@ -199,29 +208,29 @@ pub(crate) async fn restart(conn: &mut AnyConnection, env: Environment, id: &str
     })
 }
 
-/// Records the outcome of processing.
+/// Records the outcome of processing; the event's row as recorded (`None`: no such event).
 pub(crate) async fn finish(
     conn: &mut AnyConnection,
     env: Environment,
     id: &str,
     outcome: Result<bool, &str>,
-) -> EngineResult<()> {
+) -> EngineResult<Option<WebhookEvent>> {
     let now = now_ms();
     let (status, error, processed) = match outcome {
         Ok(true) => ("processed", None, Some(now)),
         Ok(false) => ("ignored", None, Some(now)),
         Err(e) => ("failed", Some(e), None),
     };
-    sqlx::query(FINISH_SQL)
+    let row = sqlx::query(FINISH_SQL)
         .bind(status)
         .bind(error)
         .bind(processed)
         .bind(now)
         .bind(env.as_str())
         .bind(id)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    Ok(())
+    row.as_ref().map(from_row).transpose()
 }
 
 /// The stored row of an event.

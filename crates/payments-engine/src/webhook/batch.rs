@@ -185,6 +185,10 @@ impl Engine {
     /// Claims the event; applies it when claimed. A failure of its projection is rolled back
     /// and recorded as the event's outcome (`failed`), and answered with the error, so that
     /// Stripe retries. `Err`: nothing of this delivery may be kept.
+    ///
+    /// The success path is the claim, the projection and the outcome (which returns the row
+    /// answered): no savepoint of its own. A failure rolls back to [`Engine::deliver_in`]'s
+    /// savepoint, which also undoes the claim, then claims again and records the failure.
     async fn claim_and_apply(&self, conn: &mut AnyConnection, d: &Delivery) -> EngineResult<Answer> {
         let env = d.env;
         match events::claim(conn, env, &d.row()).await? {
@@ -194,23 +198,19 @@ impl Engine {
             events::Claim::Done => {
                 Ok(Ok(WebhookResponse { received: true, handled: false, event: events::get(conn, env, &d.id).await? }))
             }
-            events::Claim::Claimed => {
-                execute(conn, "SAVEPOINT webhook_apply").await?;
-                match self.apply_in(conn, env, &d.id, &d.event, None).await {
-                    Ok(handled) => {
-                        execute(conn, "RELEASE SAVEPOINT webhook_apply").await?;
-                        let event = events::get(conn, env, &d.id).await?;
-                        Ok(Ok(WebhookResponse { received: true, handled, event }))
-                    }
-                    Err(e) => {
-                        tracing::warn!(environment = %env, event = d.id, error = %e, "Stripe webhook processing failed");
-                        execute(conn, "ROLLBACK TO SAVEPOINT webhook_apply").await?;
-                        execute(conn, "RELEASE SAVEPOINT webhook_apply").await?;
+            events::Claim::Claimed => match self.apply_in(conn, env, &d.id, &d.event, None).await {
+                Ok(super::Applied { handled, event }) => Ok(Ok(WebhookResponse { received: true, handled, event })),
+                Err(e) => {
+                    tracing::warn!(environment = %env, event = d.id, error = %e, "Stripe webhook processing failed");
+                    execute(conn, "ROLLBACK TO SAVEPOINT webhook_delivery").await?;
+                    // The same claim as before the rollback (nothing else wrote in between on
+                    // SQLite's single writer; on PostgreSQL a concurrent delivery's claim wins).
+                    if events::claim(conn, env, &d.row()).await? == events::Claim::Claimed {
                         events::finish(conn, env, &d.id, Err(&e.to_string())).await?;
-                        Ok(Err(super::handler_failure(e)))
                     }
+                    Ok(Err(super::handler_failure(e)))
                 }
-            }
+            },
         }
     }
 }

@@ -26,7 +26,7 @@ const SERVER_ERROR_MESSAGE: &str = "An unknown error occurred while processing y
 const ALL_ATTEMPTS: u32 = 4;
 
 /// Every admin route (rows 1–3, 6–23 of §2.1, then the console's additive ones), `{env}` to fill.
-const ADMIN_ROUTES: [(Method, &str); 24] = [
+const ADMIN_ROUTES: [(Method, &str); 25] = [
     (Method::GET, "/api/payments/status"),
     (Method::GET, "/api/payments/config"),
     (Method::POST, "/api/payments/sync"),
@@ -46,6 +46,7 @@ const ADMIN_ROUTES: [(Method, &str); 24] = [
     (Method::PATCH, "/api/payments/{env}/catalog/prices/price_1"),
     (Method::DELETE, "/api/payments/{env}/catalog/prices/price_1"),
     (Method::GET, "/api/payments/{env}/payment-history"),
+    (Method::GET, "/api/payments/{env}/payment-history/summary"),
     (Method::GET, "/api/payments/{env}/subscriptions"),
     (Method::GET, "/api/payments/{env}/customers"),
     (Method::GET, "/api/payments/{env}/sync/progress"),

@@ -129,6 +129,12 @@ async fn keyset_pagination_walks_every_row_once() {
     assert_eq!(subs.len(), n_subs);
     assert_unique(&subs);
     let customers = walk(&h, "customers", "customers", "stripeCustomerId", "", 100).await;
+    // `ids` (additive): the given customers, in the list's order, paged.
+    let picked = [&customers[40], &customers[3], &customers[77], &customers[12]];
+    let ids = picked.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+    let given = walk(&h, "customers", "customers", "stripeCustomerId", &format!("&ids={ids},cus_unknown"), 3).await;
+    let in_order: Vec<String> = customers.iter().filter(|c| picked.contains(c)).cloned().collect();
+    assert_eq!(given, in_order);
     assert_eq!(customers.len(), n_customers);
     assert_unique(&customers);
     // The same walk with a filter.
@@ -205,7 +211,133 @@ async fn the_webhook_events_list_pages_and_filters() {
     assert_eq!(typed.len(), 20);
     let one = walk(&h, "webhook-events", "webhookEvents", "stripeEventId", "&objectId=cus_007", 3).await;
     assert_eq!(one, vec!["evt_007".to_owned()]);
+    // Several objects at once (the subject page's recent events), merged in the list's order and
+    // paged across the ids; repeats and blanks in the list are ignored.
+    let several = walk(
+        &h,
+        "webhook-events",
+        "webhookEvents",
+        "stripeEventId",
+        "&objectId=cus_003,cus_011,+cus_003,,cus_020,cus_nope",
+        2,
+    )
+    .await;
+    let mut expected: Vec<String> =
+        all.iter().filter(|e| ["evt_003", "evt_011", "evt_020"].contains(&e.as_str())).cloned().collect();
+    assert_eq!(several, expected);
+    expected.reverse();
+    assert_ne!(several, expected, "the merge keeps the newest-first order");
+    for (q, message) in [
+        ("objectId=,%20,".to_owned(), "objectId: Expected at least one id".to_owned()),
+        (
+            format!("objectId={}", (0..101).map(|i| format!("cus_{i}")).collect::<Vec<_>>().join(",")),
+            "objectId: At most 100 ids".into(),
+        ),
+    ] {
+        h.get(&format!("/api/payments/test/webhook-events?{q}")).await.err(400, "INVALID_INPUT", &message);
+    }
     let first = h.get("/api/payments/test/webhook-events?limit=2").await.ok(200).clone();
     assert_eq!(first["webhookEvents"].as_array().unwrap().len(), 2);
     assert!(first["nextCursor"].is_string());
+}
+
+/// `GET /{env}/payment-history/summary` (additive): the history page's chart and status counts,
+/// over the filtered view's newest 2,000 rows, equal to counting those rows one by one.
+#[tokio::test]
+async fn the_history_summary_counts_the_filtered_view() {
+    let h = Harness::start().await;
+    // 2,100 rows an hour apart, newest first in `i`; subject `b` has 100 of them and `a` exactly
+    // 2,000 (the boundary: counted whole, not truncated). Every 13th has no Stripe time.
+    const BASE: i64 = 1_780_272_000_000; // 2026-06-01T00:00:00Z
+    sqlx::query(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2100)
+         INSERT INTO payments_payment_history (id, environment, type, status, subject_type, subject_id, amount,
+             currency, stripe_created_at, raw, created_at, updated_at)
+         SELECT 'sum' || i, 'test', CASE WHEN i % 10 = 0 THEN 'refund' ELSE 'one_time_payment' END,
+             CASE WHEN i % 10 = 0 THEN 'refunded' WHEN i % 7 = 0 THEN 'failed' ELSE 'succeeded' END,
+             'team', CASE WHEN i % 21 = 0 THEN 'b' ELSE 'a' END, 100, 'usd',
+             CASE WHEN i % 13 = 0 THEN NULL ELSE {BASE} - i * 3600000 END, '{{}}', {BASE} - i * 3600000, 0 FROM n"
+    ))
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    struct Row {
+        at: i64,
+        refund: bool,
+        status: &'static str,
+        subject: &'static str,
+    }
+    let rows: Vec<Row> = (1..=2100_i64)
+        .map(|i| Row {
+            at: BASE - i * 3_600_000,
+            refund: i % 10 == 0,
+            status: if i % 10 == 0 {
+                "refunded"
+            } else if i % 7 == 0 {
+                "failed"
+            } else {
+                "succeeded"
+            },
+            subject: if i % 21 == 0 { "b" } else { "a" },
+        })
+        .collect();
+    let expect = |keep: &dyn Fn(&Row) -> bool| {
+        let matching: Vec<&Row> = rows.iter().filter(|r| keep(r)).collect();
+        let counted = &matching[..matching.len().min(2000)];
+        let mut days = std::collections::BTreeMap::<String, (u32, u32)>::new();
+        let mut statuses = std::collections::BTreeMap::<&str, u32>::new();
+        for r in counted {
+            let day = days.entry(payments_engine::time::iso_ms(r.at)[..10].to_owned()).or_default();
+            if r.refund {
+                day.1 += 1
+            } else {
+                day.0 += 1
+            }
+            *statuses.entry(r.status).or_default() += 1;
+        }
+        let mut statuses: Vec<(&str, u32)> = statuses.into_iter().collect();
+        statuses.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        serde_json::json!({
+            "days": days.into_iter().map(|(date, (p, r))| serde_json::json!({"date": date, "payments": p, "refunds": r}))
+                .collect::<Vec<_>>(),
+            "statuses": statuses.into_iter().map(|(s, n)| serde_json::json!({"status": s, "rows": n})).collect::<Vec<_>>(),
+            "rows": counted.len(),
+            "truncated": matching.len() > 2000,
+        })
+    };
+    let summary = |q: &'static str| {
+        let h = &h;
+        async move { h.get(&format!("/api/payments/test/payment-history/summary{q}")).await.ok(200)["summary"].clone() }
+    };
+    let all = summary("").await;
+    assert_eq!(all, expect(&|_| true));
+    assert_eq!((all["rows"].as_u64(), all["truncated"].as_bool()), (Some(2000), Some(true)));
+    let a = summary("?subjectType=team&subjectId=a").await;
+    assert_eq!(a, expect(&|r| r.subject == "a"));
+    assert_eq!((a["rows"].as_u64(), a["truncated"].as_bool()), (Some(2000), Some(false)));
+    assert_eq!(summary("?type=refund").await, expect(&|r| r.refund));
+    assert_eq!(
+        summary("?subjectType=team&subjectId=b&status=failed").await,
+        expect(&|r| r.subject == "b" && r.status == "failed")
+    );
+    // A range, and the list's paging parameters accepted and ignored.
+    let (from, to) = (BASE - 500 * 3_600_000, BASE - 100 * 3_600_000);
+    let ranged = h
+        .get(&format!(
+            "/api/payments/test/payment-history/summary?from={from}&to={to}&limit=5&cursor=&status=succeeded"
+        ))
+        .await
+        .ok(200)["summary"]
+        .clone();
+    assert_eq!(ranged, expect(&|r| r.at >= from && r.at < to && r.status == "succeeded"));
+    assert_eq!(summary("?customer=cus_none").await, expect(&|_| false));
+
+    for (q, message) in [
+        ("?from=yesterday", "from: Invalid date"),
+        ("?subjectType=team", ": subjectType and subjectId must be provided together"),
+        ("?search=x", ": Unrecognized key(s) in object: 'search'"),
+        ("?limit=0", "limit: Number must be greater than or equal to 1"),
+    ] {
+        h.get(&format!("/api/payments/test/payment-history/summary{q}")).await.err(400, "INVALID_INPUT", message);
+    }
 }

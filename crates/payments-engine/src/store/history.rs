@@ -63,7 +63,8 @@ pub const FIND_ORIGINAL_SQL: &str = "SELECT id FROM (
 
 /// The original payment's fields the refund state derives from (`$1` its id).
 pub const ORIGINAL_SQL: &str =
-    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, failed_at, status FROM payments_payment_history WHERE id = $1";
+    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, amount_refunded, failed_at, status
+     FROM payments_payment_history WHERE id = $1";
 
 /// The ids of the refund rows of a PaymentIntent or charge, each once, for `id IN (…)`; the
 /// placeholders of environment, PaymentIntent and charge are the arguments.
@@ -82,10 +83,12 @@ macro_rules! refund_ids {
     };
 }
 
-/// The refunded total and last refund time of a PaymentIntent (`$2`) or charge (`$3`).
+/// The refunded total and last refund time of a PaymentIntent (`$2`) or charge (`$3`), and how
+/// many refund rows it has in any status (none: no back-fill to run).
 pub const REFUNDED_TOTAL_SQL: &str = concat!(
-    "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, MAX(refunded_at) AS last FROM payments_payment_history
-     WHERE status = 'refunded' AND id IN (",
+    "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'refunded' THEN amount ELSE 0 END), 0) AS BIGINT) AS total,
+         MAX(CASE WHEN status = 'refunded' THEN refunded_at END) AS last, COUNT(*) AS refund_rows
+     FROM payments_payment_history WHERE id IN (",
     refund_ids!("$1", "$2", "$3"),
     ")"
 );
@@ -266,6 +269,7 @@ pub(crate) async fn refresh_refund_state(
     let pi: Option<String> = row.try_get("stripe_payment_intent_id")?;
     let charge: Option<String> = row.try_get("stripe_charge_id")?;
     let amount: Option<i64> = row.try_get("amount")?;
+    let stored_refunded: Option<i64> = row.try_get("amount_refunded")?;
     let failed_at: Option<i64> = row.try_get("failed_at")?;
     let status: String = row.try_get("status")?;
     let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
@@ -276,6 +280,7 @@ pub(crate) async fn refresh_refund_state(
         .await?;
     let total: i64 = refunds.try_get("total")?;
     let last: Option<i64> = refunds.try_get("last")?;
+    let refund_rows: i64 = refunds.try_get("refund_rows")?;
     let new_status = if total > 0 && amount.is_some_and(|a| total >= a) {
         "refunded".to_owned()
     } else if total > 0 {
@@ -287,8 +292,13 @@ pub(crate) async fn refresh_refund_state(
             "succeeded".to_owned()
         }
     } else {
-        status
+        status.clone()
     };
+    // Most payments have no refund: then, once their refunded amount reads 0, there is
+    // nothing to write (each statement here runs inside the webhook writer's transaction).
+    if refund_rows == 0 && stored_refunded == Some(0) && new_status == status {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE payments_payment_history SET amount_refunded = $1, status = $2, refunded_at = COALESCE($3, refunded_at),
              updated_at = $4 WHERE id = $5",
@@ -300,6 +310,9 @@ pub(crate) async fn refresh_refund_state(
     .bind(original)
     .execute(&mut *conn)
     .await?;
+    if refund_rows == 0 {
+        return Ok(());
+    }
     // Back-fill the refunds' context from the original.
     sqlx::query(REFUND_BACKFILL_SQL)
         .bind(original)

@@ -3,10 +3,12 @@
 //! A delivery used to cost two commits of its own (the claim, then the projection with its
 //! outcome). Now the claim, the projection and the outcome are one transaction. On SQLite,
 //! whose commit is an fsync (≈4 ms here, so ≈250 commits/s whatever the work), concurrent
-//! deliveries are queued to a single writer that applies a batch of them in one transaction,
-//! each inside its own savepoint, and answers each only after the shared commit succeeded. A
-//! failing event is rolled back to its savepoint and recorded `failed` within the batch; the
-//! others are unaffected. If the batch as a whole cannot commit, nothing of it was written, and
+//! deliveries are queued to a single writer that applies a batch of them in one transaction
+//! and answers each only after the shared commit succeeded. The first pass runs the batch
+//! without savepoints (each statement is a round trip to SQLite's connection thread, and these
+//! round trips bound the rate); if an event fails to apply, that pass is rolled back and the
+//! batch runs again with each delivery in its own savepoint, where the failing event is rolled
+//! back to it and recorded `failed`; the others are unaffected. If the batch as a whole cannot commit, nothing of it was written, and
 //! its deliveries are retried one transaction each. PostgreSQL commits concurrent transactions
 //! together by itself: there each delivery runs its own transaction on its own connection.
 
@@ -125,23 +127,68 @@ impl Engine {
     async fn commit_batch(&self, jobs: Vec<Job>) {
         let (deliveries, replies): (Vec<Delivery>, Vec<oneshot::Sender<Answer>>) =
             jobs.into_iter().map(|j| (j.delivery, j.reply)).unzip();
-        let answers = match self.deliver_together(&deliveries).await {
-            Ok(answers) => answers,
-            Err(e) if deliveries.len() == 1 => vec![Err(e)],
-            Err(e) => {
-                tracing::warn!(error = %e, deliveries = deliveries.len(),
-                    "a batch of webhook deliveries could not commit; retrying them one by one");
-                let mut answers = Vec::with_capacity(deliveries.len());
-                for d in &deliveries {
-                    answers.push(self.deliver_alone(d).await);
+        let optimistic = match deliveries.len() {
+            1 => None,
+            _ => self.deliver_optimistically(&deliveries).await.transpose(),
+        };
+        let answers = match optimistic {
+            Some(Ok(answers)) => answers,
+            // An event of the batch failed to apply (nothing of the batch was kept), or the
+            // first pass could not run: every delivery isolated in a savepoint, one commit.
+            _ => match self.deliver_together(&deliveries).await {
+                Ok(answers) => answers,
+                Err(e) if deliveries.len() == 1 => vec![Err(e)],
+                Err(e) => {
+                    tracing::warn!(error = %e, deliveries = deliveries.len(),
+                        "a batch of webhook deliveries could not commit; retrying them one by one");
+                    let mut answers = Vec::with_capacity(deliveries.len());
+                    for d in &deliveries {
+                        answers.push(self.deliver_alone(d).await);
+                    }
+                    answers
                 }
-                answers
-            }
+            },
         };
         for (reply, answer) in replies.into_iter().zip(answers) {
             // A sender that gave up waiting is answered by Stripe's redelivery (then a duplicate).
             let _ = reply.send(answer);
         }
+    }
+
+    /// The batch's first pass: every delivery claimed and applied in one transaction without a
+    /// savepoint each (two statements fewer per event, and each statement is a round trip to
+    /// SQLite's connection thread). `Ok(None)`: an event failed to apply, which only a savepoint
+    /// can isolate; the transaction was rolled back and the caller runs [`Self::deliver_together`].
+    async fn deliver_optimistically(&self, deliveries: &[Delivery]) -> EngineResult<Option<Vec<Answer>>> {
+        let mut tx = self.begin_write().await?;
+        let mut answers = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            let answer = match events::claim(&mut tx, d.env, &d.row()).await? {
+                events::Claim::Claimed => match self.apply_in(&mut tx, d.env, &d.id, &d.event, None).await {
+                    Ok(super::Applied { handled, event }) => Ok(WebhookResponse { received: true, handled, event }),
+                    Err(_) => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                },
+                other => self.unclaimed(&mut tx, d, other).await?,
+            };
+            answers.push(answer);
+        }
+        tx.commit().await?;
+        Ok(Some(answers))
+    }
+
+    /// The answer to a delivery of an event it did not claim.
+    async fn unclaimed(&self, conn: &mut AnyConnection, d: &Delivery, claim: events::Claim) -> EngineResult<Answer> {
+        Ok(match claim {
+            // Answering 2xx here would tell Stripe the event is handled while the delivery that
+            // owns it may still fail: a non-2xx makes Stripe deliver it again later.
+            events::Claim::InFlight | events::Claim::Claimed => Err(EngineError::WebhookInFlight(d.id.clone())),
+            events::Claim::Done => {
+                Ok(WebhookResponse { received: true, handled: false, event: events::get(conn, d.env, &d.id).await? })
+            }
+        })
     }
 
     /// One delivery in a transaction of its own.
@@ -192,12 +239,7 @@ impl Engine {
     async fn claim_and_apply(&self, conn: &mut AnyConnection, d: &Delivery) -> EngineResult<Answer> {
         let env = d.env;
         match events::claim(conn, env, &d.row()).await? {
-            // Answering 2xx here would tell Stripe the event is handled while the delivery that
-            // owns it may still fail: a non-2xx makes Stripe deliver it again later.
-            events::Claim::InFlight => Ok(Err(EngineError::WebhookInFlight(d.id.clone()))),
-            events::Claim::Done => {
-                Ok(Ok(WebhookResponse { received: true, handled: false, event: events::get(conn, env, &d.id).await? }))
-            }
+            other @ (events::Claim::InFlight | events::Claim::Done) => Ok(self.unclaimed(conn, d, other).await?),
             events::Claim::Claimed => match self.apply_in(conn, env, &d.id, &d.event, None).await {
                 Ok(super::Applied { handled, event }) => Ok(Ok(WebhookResponse { received: true, handled, event })),
                 Err(e) => {
@@ -274,6 +316,48 @@ mod tests {
             .fetch_all(engine.pool())
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_first_pass_keeps_nothing_when_an_event_fails_and_the_batch_path_still_answers_each() {
+        let (engine, _dir) = engine().await;
+        sqlx::query(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON payments_customers WHEN NEW.stripe_customer_id = 'cus_bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .execute(engine.pool())
+        .await
+        .unwrap();
+        let batch = [customer_created("evt_1", "cus_1"), customer_created("evt_bad", "cus_bad")];
+        // The savepoint-free pass gives up on the failing event and rolls everything back.
+        assert!(engine.deliver_optimistically(&batch).await.unwrap().is_none());
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM payments_webhook_events").fetch_one(engine.pool()).await.unwrap();
+        assert_eq!(events, 0);
+        assert!(customers(&engine).await.is_empty());
+
+        // Through the writer's path: the isolated pass answers each delivery.
+        let mut answers = Vec::new();
+        let mut jobs = Vec::new();
+        for delivery in [customer_created("evt_1", "cus_1"), customer_created("evt_bad", "cus_bad")] {
+            let (reply, answer) = oneshot::channel();
+            jobs.push(Job { delivery, reply });
+            answers.push(answer);
+        }
+        engine.commit_batch(jobs).await;
+        assert!(answers.remove(0).await.unwrap().unwrap().handled);
+        assert!(answers.remove(0).await.unwrap().is_err());
+        assert_eq!(outcome(&engine, "evt_1").await, ("processed".into(), 1, None));
+        assert_eq!(outcome(&engine, "evt_bad").await.0, "failed");
+        assert_eq!(customers(&engine).await, ["cus_1"]);
+
+        // A clean batch commits in the first pass, duplicates answered as such.
+        let clean = [customer_created("evt_4", "cus_4"), customer_created("evt_1", "cus_1")];
+        let answers = engine.deliver_optimistically(&clean).await.unwrap().expect("no event failed");
+        assert!(answers[0].as_ref().unwrap().handled);
+        assert!(!answers[1].as_ref().unwrap().handled);
+        assert_eq!(outcome(&engine, "evt_4").await, ("processed".into(), 1, None));
+        assert_eq!(customers(&engine).await, ["cus_1", "cus_4"]);
     }
 
     #[tokio::test]

@@ -311,6 +311,17 @@ mod tests {
         .unwrap()
     }
 
+    /// Makes the projection of `cus_bad` fail inside the database, after its event's claim.
+    async fn refuse_bad_customer(engine: &Engine) {
+        sqlx::query(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON payments_customers WHEN NEW.stripe_customer_id = 'cus_bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .execute(engine.pool())
+        .await
+        .unwrap();
+    }
+
     async fn customers(engine: &Engine) -> Vec<String> {
         sqlx::query_scalar("SELECT stripe_customer_id FROM payments_customers ORDER BY stripe_customer_id")
             .fetch_all(engine.pool())
@@ -321,13 +332,7 @@ mod tests {
     #[tokio::test]
     async fn the_first_pass_keeps_nothing_when_an_event_fails_and_the_batch_path_still_answers_each() {
         let (engine, _dir) = engine().await;
-        sqlx::query(
-            "CREATE TRIGGER refuse_bad BEFORE INSERT ON payments_customers WHEN NEW.stripe_customer_id = 'cus_bad'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-        )
-        .execute(engine.pool())
-        .await
-        .unwrap();
+        refuse_bad_customer(&engine).await;
         let batch = [customer_created("evt_1", "cus_1"), customer_created("evt_bad", "cus_bad")];
         // The savepoint-free pass gives up on the failing event and rolls everything back.
         assert!(engine.deliver_optimistically(&batch).await.unwrap().is_none());
@@ -364,13 +369,7 @@ mod tests {
     async fn a_failing_event_is_recorded_failed_and_the_rest_of_its_batch_commits() {
         let (engine, _dir) = engine().await;
         // The projection of one event fails inside the database, after its claim.
-        sqlx::query(
-            "CREATE TRIGGER refuse_bad BEFORE INSERT ON payments_customers WHEN NEW.stripe_customer_id = 'cus_bad'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-        )
-        .execute(engine.pool())
-        .await
-        .unwrap();
+        refuse_bad_customer(&engine).await;
         let batch = [
             customer_created("evt_1", "cus_1"),
             customer_created("evt_bad", "cus_bad"),

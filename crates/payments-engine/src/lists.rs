@@ -292,7 +292,7 @@ fn history_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement>
     let inner = history_rows(env, &o, HISTORY_SUMMARY_ROWS - 1, "type, status")?;
     Ok(Statement {
         sql: format!(
-            "SELECT sort_at / {DAY_MS} AS day, CASE WHEN type = 'refund' THEN 1 ELSE 0 END AS refund, status, \
+            "SELECT sort_at / {DAY_MS} AS day, CAST(CASE WHEN type = 'refund' THEN 1 ELSE 0 END AS BIGINT) AS refund, status, \
              COUNT(*) AS n FROM ({}) AS newest GROUP BY sort_at / {DAY_MS}, CASE WHEN type = 'refund' THEN 1 ELSE 0 END, status",
             inner.sql
         ),
@@ -565,6 +565,9 @@ impl ListShape {
                 | Self::HistorySummary
                 | Self::HistorySummaryTypeStatus
                 | Self::HistorySummarySubject
+                // An OFFSET past the summary's rows: where few rows match, PostgreSQL rightly
+                // sorts those few instead of walking the index to the offset.
+                | Self::HistoryBeyondSummary
         )
     }
 

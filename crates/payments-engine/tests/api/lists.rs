@@ -256,7 +256,8 @@ async fn the_history_summary_counts_the_filtered_view() {
          SELECT 'sum' || i, 'test', CASE WHEN i % 10 = 0 THEN 'refund' ELSE 'one_time_payment' END,
              CASE WHEN i % 10 = 0 THEN 'refunded' WHEN i % 7 = 0 THEN 'failed' ELSE 'succeeded' END,
              'team', CASE WHEN i % 21 = 0 THEN 'b' ELSE 'a' END, 100, 'usd',
-             CASE WHEN i % 13 = 0 THEN NULL ELSE {BASE} - i * 3600000 END, '{{}}', {BASE} - i * 3600000, 0 FROM n"
+             CASE WHEN i % 13 = 0 THEN NULL ELSE {BASE} - CAST(i AS BIGINT) * 3600000 END, '{{}}',
+             {BASE} - CAST(i AS BIGINT) * 3600000, 0 FROM n"
     ))
     .execute(&h.pool)
     .await

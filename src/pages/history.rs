@@ -123,10 +123,7 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
         }
         *statuses.entry(r.status.clone()).or_default() += 1;
     }
-    let mut statuses: Vec<StatusCount> =
-        statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
-    statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
-    HistorySummary { days: days.into_values().collect(), statuses, rows: rows.len() as u32, truncated }
+    HistorySummary::from_counts(days.into_values().collect(), statuses, truncated)
 }
 
 /// The chart and status breakdown of the filtered view (its newest [`HISTORY_SUMMARY_ROWS`]

@@ -22,7 +22,7 @@ use crate::model::{Metadata, WebhookEvent};
 use crate::store::events;
 use crate::time::{iso_ms, iso_opt, parse_time};
 use payments_model::{
-    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, StatusCount, Subscription, SubscriptionItem,
+    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, Subscription, SubscriptionItem,
     HISTORY_SUMMARY_ROWS,
 };
 
@@ -420,7 +420,7 @@ fn spend_by_email(env: Environment, keys: &[String]) -> Statement {
 /// `payments_webhook_events_list_object`), which [`Engine::list_webhook_events`] merges.
 fn events_pages(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Vec<Statement>> {
     match id_list(o, "objectId")? {
-        Some(ids) if ids.len() > 1 => ids
+        Some(ids) => ids
             .into_iter()
             .map(|id| {
                 let mut one = o.clone();
@@ -428,11 +428,6 @@ fn events_pages(env: Environment, o: &ListOptions, limit: usize) -> EngineResult
                 events_page(env, &one, limit)
             })
             .collect(),
-        Some(ids) => {
-            let mut one = o.clone();
-            one.filters.insert("objectId".into(), ids.into_iter().next().unwrap_or_default());
-            Ok(vec![events_page(env, &one, limit)?])
-        }
         None => Ok(vec![events_page(env, o, limit)?]),
     }
 }
@@ -773,7 +768,6 @@ impl Engine {
         let truncated = !history_beyond_summary(env, o)?.fetch(self.pool()).await?.is_empty();
         let mut days: BTreeMap<i64, DayCount> = BTreeMap::new();
         let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
-        let mut rows = 0;
         for g in &groups {
             let (day, refund): (i64, i64) = (g.try_get("day")?, g.try_get("refund")?);
             let n = u32::try_from(g.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
@@ -783,12 +777,8 @@ impl Engine {
                 _ => entry.refunds += n,
             }
             *statuses.entry(g.try_get("status")?).or_default() += n;
-            rows += n;
         }
-        let mut statuses: Vec<StatusCount> =
-            statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
-        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
-        Ok(HistorySummary { days: days.into_values().collect(), statuses, rows, truncated })
+        Ok(HistorySummary::from_counts(days.into_values().collect(), statuses, truncated))
     }
 
     /// `GET /{env}/customers`: not deleted first, then by email/name/id, with payment aggregates.

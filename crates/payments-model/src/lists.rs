@@ -159,6 +159,22 @@ pub struct HistorySummary {
     pub truncated: bool,
 }
 
+impl HistorySummary {
+    /// The summary of counts per day (oldest first) and per status: statuses most frequent
+    /// first, then by name; `rows` is their total.
+    pub fn from_counts(
+        days: Vec<DayCount>,
+        statuses: std::collections::BTreeMap<String, u32>,
+        truncated: bool,
+    ) -> Self {
+        let rows = statuses.values().sum();
+        let mut statuses: Vec<StatusCount> =
+            statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
+        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+        HistorySummary { days, statuses, rows, truncated }
+    }
+}
+
 /// How many of a view's newest rows a [`HistorySummary`] counts: enough for a chart of recent
 /// activity, and a bounded read however large the history is.
 pub const HISTORY_SUMMARY_ROWS: usize = 2000;

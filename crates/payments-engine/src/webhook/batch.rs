@@ -8,9 +8,10 @@
 //! without savepoints (each statement is a round trip to SQLite's connection thread, and these
 //! round trips bound the rate); if an event fails to apply, that pass is rolled back and the
 //! batch runs again with each delivery in its own savepoint, where the failing event is rolled
-//! back to it and recorded `failed`; the others are unaffected. If the batch as a whole cannot commit, nothing of it was written, and
-//! its deliveries are retried one transaction each. PostgreSQL commits concurrent transactions
-//! together by itself: there each delivery runs its own transaction on its own connection.
+//! back to it and recorded `failed`; the others are unaffected. If the batch as a whole cannot
+//! commit, nothing of it was written, and its deliveries are retried one transaction each.
+//! PostgreSQL commits concurrent transactions together by itself: there each delivery runs its
+//! own transaction on its own connection.
 
 use std::sync::Weak;
 
@@ -179,7 +180,8 @@ impl Engine {
         Ok(Some(answers))
     }
 
-    /// The answer to a delivery of an event it did not claim.
+    /// The answer to a delivery of an event it did not claim (`Claimed` is never passed; it is
+    /// answered as in flight only to keep the match total).
     async fn unclaimed(&self, conn: &mut AnyConnection, d: &Delivery, claim: events::Claim) -> EngineResult<Answer> {
         Ok(match claim {
             // Answering 2xx here would tell Stripe the event is handled while the delivery that

@@ -225,7 +225,7 @@ fn SyncBody() -> impl IntoView {
                                 let connections = last.await?;
                                 let rows = connections
                                     .into_iter()
-                                    .map(|c| SyncEnvironmentResult { environment: c.environment, connection: c, subscriptions: None })
+                                    .map(|c| SyncEnvironmentResult { environment: c.environment, connection: c, subscriptions: None, history: None })
                                     .collect::<Vec<_>>();
                                 Ok::<_, AppError>(view! { <ResultTable rows fresh=false /> })
                             })}

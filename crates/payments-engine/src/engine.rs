@@ -40,6 +40,9 @@ pub struct EngineConfig {
     pub runtime_concurrency: usize,
     /// How long a runtime request waits for a slot ([`RUNTIME_QUEUE_WAIT`]).
     pub runtime_queue_wait: std::time::Duration,
+    /// How far back a sync backfills payment history and imports events, in days (`None`: all
+    /// Stripe has; Stripe itself keeps 30 days of events).
+    pub history_days: Option<u32>,
 }
 
 /// See [`EngineConfig::runtime_concurrency`].
@@ -62,6 +65,7 @@ impl EngineConfig {
             subjects: SubjectPolicy::default(),
             runtime_concurrency: DEFAULT_RUNTIME_CONCURRENCY,
             runtime_queue_wait: RUNTIME_QUEUE_WAIT,
+            history_days: None,
         }
     }
 }
@@ -103,6 +107,8 @@ pub(crate) struct Inner {
     /// Slots for runtime sessions in progress ([`EngineConfig::runtime_concurrency`]).
     pub runtime_slots: Arc<tokio::sync::Semaphore>,
     pub runtime_queue_wait: std::time::Duration,
+    /// See [`EngineConfig::history_days`].
+    pub history_days: Option<u32>,
     /// The progress of the last (or running) sync, per environment.
     pub progress: [std::sync::Mutex<SyncProgress>; 2],
     /// The webhook receiver's unsealed signing secrets (see `webhook/signing.rs`).
@@ -146,6 +152,7 @@ impl Engine {
                 subjects: config.subjects,
                 runtime_slots: Arc::new(tokio::sync::Semaphore::new(config.runtime_concurrency.max(1))),
                 runtime_queue_wait: config.runtime_queue_wait,
+                history_days: config.history_days,
                 progress: [
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Test)),
                     std::sync::Mutex::new(SyncProgress::idle(Environment::Live)),

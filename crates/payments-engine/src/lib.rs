@@ -62,4 +62,4 @@ pub use subjects::{
     granted_subjects, RuntimeRoute, SubjectAuthoriser, SubjectPolicy, AUTHORISER_CACHE_TTL, AUTHORISER_TIMEOUT,
     SUBJECTS_CLAIM,
 };
-pub use sync::{sync_lists, SyncList};
+pub use sync::{history_lists, sync_lists, SyncList};

@@ -7,7 +7,9 @@
 //! at most one page's commit. Observable while it runs through [`SyncProgress`].
 //!
 //! A streamed type is a [`PageSink`] (how one page is completed and written) plus a line in
-//! [`Engine::stream_all`]; payment history (#11) slots in the same way.
+//! [`Engine::stream_all`]. The payment history is backfilled the same way, from Stripe's own
+//! objects (`sync/history.rs`), and an account's first sync imports the events Stripe still
+//! holds into the event log, through the webhook pipeline ([`Engine::import_events`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -20,15 +22,25 @@ use stripe_client::{Form, StripeClient, StripeError};
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
-use crate::model::{StripeConnection, SubscriptionSyncSummary, SyncEnvironmentResult, SyncResponse};
+use crate::model::{
+    HistorySyncSummary, StripeConnection, SubscriptionSyncSummary, SyncEnvironmentResult, SyncResponse,
+};
 use crate::objects;
 use crate::store::connections::{self, AccountIdentity, WebhookInfo};
-use crate::store::{self, catalog, mirror, secrets};
+use crate::store::{self, catalog, history as history_store, mirror, secrets};
 use crate::stripe;
 use crate::time::{iso_opt, now_ms};
-use payments_model::{ObjectProgress, SyncProgress, SyncState};
+use crate::webhook::batch::Delivery;
+use payments_model::{ObjectProgress, SyncProgress, SyncState, SYNC_OBJECT_TYPES};
 
-const TYPES: [&str; 4] = ["products", "prices", "customers", "subscriptions"];
+mod history;
+
+pub use history::history_lists;
+use history::{CheckoutSessionSink, InvoiceSink, PaymentIntentSink, RefundSink};
+
+/// Imported events delivered at once: enough for the webhook writer to commit them in batches
+/// (SQLite), few enough to leave the pool's connections to other work (PostgreSQL).
+const IMPORT_CONCURRENCY: usize = 16;
 
 /// Pages fetched ahead of the one being written, per list: enough to overlap a commit with the
 /// next request, few enough that memory stays a handful of pages.
@@ -69,6 +81,8 @@ struct Snapshot {
     synced_at: i64,
     /// The ordering guard's version (whole seconds, like an event's `created`).
     version: i64,
+    /// The history window's start (Unix seconds); `None`: all of it.
+    since: Option<i64>,
 }
 
 /// The catalog: products, or prices. Active and inactive prices are two lists into the same
@@ -242,11 +256,16 @@ impl From<StreamFailure> for EngineError {
     }
 }
 
+/// What a sync reports: the contract's subscriptions summary, and the history it backfilled.
+type SyncSummaries = (SubscriptionSyncSummary, HistorySyncSummary);
+
 /// The sinks of one sync, read once every list is done.
 struct Streamed {
     products: CatalogSink,
     customers: Option<CustomerSink>,
     subscriptions: SubscriptionSink,
+    /// Customer mappings recovered from completed Checkout Sessions.
+    mappings: i64,
 }
 
 impl Engine {
@@ -296,12 +315,12 @@ impl Engine {
         let guard = self.lock(env).await?;
         let result = self.sync_environment_locked(env).await;
         guard.release().await;
-        let subscriptions = result?;
+        let (subscriptions, history) = result?.unzip();
         let connection: StripeConnection = self.connection(env).await?;
-        Ok(SyncEnvironmentResult { environment: env, connection, subscriptions })
+        Ok(SyncEnvironmentResult { environment: env, connection, subscriptions, history })
     }
 
-    async fn sync_environment_locked(&self, env: Environment) -> EngineResult<Option<SubscriptionSyncSummary>> {
+    async fn sync_environment_locked(&self, env: Environment) -> EngineResult<Option<SyncSummaries>> {
         let key = match self.read_key(env).await {
             Ok(Some(key)) => key,
             Ok(None) => {
@@ -344,13 +363,13 @@ impl Engine {
         env: Environment,
         client: &StripeClient,
         check_account: bool,
-    ) -> EngineResult<SubscriptionSyncSummary> {
+    ) -> EngineResult<SyncSummaries> {
         let started = now_ms();
         self.update_progress(env, |p| {
             *p = SyncProgress::idle(env);
             p.state = SyncState::Running;
             p.started_at = iso_opt(Some(started));
-            for t in TYPES {
+            for t in SYNC_OBJECT_TYPES {
                 p.objects.insert(t.to_owned(), ObjectProgress::default());
             }
         });
@@ -412,8 +431,13 @@ impl Engine {
         fetched.map_err(StreamFailure::Fetch)
     }
 
-    /// Every streamed list of a sync, concurrently. A customers failure (Stripe's) does not fail
-    /// the sync, as in the reference: it only skips the customers' soft delete and count.
+    /// Every streamed list of a sync, in three phases of concurrent lists: (1) the catalog,
+    /// customers, completed Checkout Sessions (which recover customer mappings) and payment
+    /// intents; (2) subscriptions and invoices, whose subjects fall back to those mappings;
+    /// (3) refunds, once the payments they refund are written. A phase ends when its longest
+    /// list does; under the shared request budget the lists of a phase keep it busy. A
+    /// customers failure (Stripe's) does not fail the sync, as in the reference: it only skips
+    /// the customers' soft delete and count.
     async fn stream_all(&self, env: Environment, client: &StripeClient, at: Snapshot) -> EngineResult<Streamed> {
         let mut products = CatalogSink { at, prices: false, count: 0 };
         let (mut active, mut inactive) =
@@ -423,9 +447,15 @@ impl Engine {
             at,
             summary: SubscriptionSyncSummary { environment: env, synced: 0, unmapped: 0, deleted: 0 },
         };
+        let trust_metadata = self.inner.subjects.is_permissive();
+        let mut sessions = CheckoutSessionSink { at, trust_metadata, mappings: 0 };
+        let mut intents = PaymentIntentSink { at };
+        let mut invoices = InvoiceSink { at };
+        let mut refunds = RefundSink { at };
         let turn = tokio::sync::Mutex::new(());
         let on = (env, client, &turn);
         let [products_list, active_list, inactive_list, customers_list, subscriptions_list] = sync_lists();
+        let [sessions_list, intents_list, invoices_list, refunds_list] = history_lists(at.since);
         let customers_stream = async {
             match self.stream(on, customers_list, &mut customers).await {
                 Ok(()) => Ok(true),
@@ -436,14 +466,78 @@ impl Engine {
                 Err(StreamFailure::Write(e)) => Err(StreamFailure::Write(e)),
             }
         };
-        let ((), (), (), customers_read, ()) = tokio::try_join!(
+        let ((), (), (), customers_read, (), ()) = tokio::try_join!(
             self.stream(on, products_list, &mut products),
             self.stream(on, active_list, &mut active),
             self.stream(on, inactive_list, &mut inactive),
             customers_stream,
-            self.stream(on, subscriptions_list, &mut subscriptions),
+            self.stream(on, sessions_list, &mut sessions),
+            self.stream(on, intents_list, &mut intents),
         )?;
-        Ok(Streamed { products, customers: customers_read.then_some(customers), subscriptions })
+        tokio::try_join!(
+            self.stream(on, subscriptions_list, &mut subscriptions),
+            self.stream(on, invoices_list, &mut invoices),
+        )?;
+        self.stream(on, refunds_list, &mut refunds).await?;
+        Ok(Streamed {
+            products,
+            customers: customers_read.then_some(customers),
+            subscriptions,
+            mappings: sessions.mappings,
+        })
+    }
+
+    /// Imports the events Stripe still holds (it keeps 30 days; the managed endpoint's types,
+    /// within the history window) into the event log, each through the webhook pipeline
+    /// ([`Engine::ingest`]): claimed once, projected under the ordering guard (so an event older
+    /// than the sync's snapshot changes nothing and a newer one applies), and recorded
+    /// `processed` or `ignored` with Stripe's creation time as its arrival. An event already
+    /// delivered stays as it was. Stripe lists newest first; the guard makes the order moot for
+    /// the mirror and the history, and mappings from imported sessions follow the webhook's
+    /// rule. Returns how many events were fetched. A Stripe failure stops the import (the next
+    /// sync tries again) without failing the sync.
+    async fn import_events(&self, env: Environment, client: &StripeClient, since: Option<i64>) -> Option<i64> {
+        use futures_util::StreamExt;
+        let form = Form::new()
+            .set("types", stripe::MANAGED_WEBHOOK_EVENTS.to_vec())
+            .set_opt("created", since.map(|s| Form::new().set("gte", s)));
+        let mut pages = client.paginate::<Value>("/v1/events", form);
+        let mut imported = 0i64;
+        loop {
+            let page = match pages.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => return Some(imported),
+                Err(e) => {
+                    tracing::warn!(environment = %env, error = %e, "could not import Stripe's recent events");
+                    return None;
+                }
+            };
+            self.fetched(env, "events", page.len(), client);
+            imported += page.len() as i64;
+            let deliveries = page.into_iter().filter_map(|event| {
+                let id = stripe::str_field(&event, "id")?;
+                let received_at = event.get("created").and_then(Value::as_i64).map(|s| s * 1000);
+                Some(Delivery { env, id, text: event.to_string(), event, received_at })
+            });
+            let outcomes: Vec<_> = futures_util::stream::iter(deliveries.map(|d| async move {
+                let id = d.id.clone();
+                (id, self.ingest(d).await)
+            }))
+            .buffer_unordered(IMPORT_CONCURRENCY)
+            .collect()
+            .await;
+            let mut written = 0;
+            for (id, outcome) in outcomes {
+                match outcome {
+                    Ok(r) if r.handled => written += 1,
+                    Ok(_) | Err(EngineError::WebhookInFlight(_)) => {}
+                    // Recorded `failed` on its row, as a delivery's failure is: retried by a
+                    // redelivery or an explicit re-processing, like any failed event.
+                    Err(e) => tracing::warn!(environment = %env, event = %id, error = %e, "imported event failed"),
+                }
+            }
+            self.written(env, "events", written);
+        }
     }
 
     /// §6 step 3, when the key now points at another account: the managed webhook is
@@ -479,8 +573,9 @@ impl Engine {
         client: &StripeClient,
         check_account: bool,
         synced_at: i64,
-    ) -> EngineResult<SubscriptionSyncSummary> {
-        let at = Snapshot { env, synced_at, version: synced_at / 1000 };
+    ) -> EngineResult<SyncSummaries> {
+        let since = self.inner.history_days.map(|d| synced_at / 1000 - i64::from(d) * 86_400);
+        let at = Snapshot { env, synced_at, version: synced_at / 1000, since };
         let account = stripe::retrieve_account(client).await?;
         if check_account {
             let mut conn = self.pool().acquire().await?;
@@ -491,17 +586,48 @@ impl Engine {
             }
         }
 
-        let Streamed { products, customers, subscriptions } = self.stream_all(env, client, at).await?;
+        let Streamed { products, customers, subscriptions, mappings } = self.stream_all(env, client, at).await?;
+
+        // An account's first sync imports its recent events (a key for another account, once
+        // more: its log was cleared with the rest of its data).
+        let imported = {
+            let mut conn = self.pool().acquire().await?;
+            connections::events_imported_account(&mut conn, env).await?
+        };
+        let mut events = 0;
+        if imported.as_deref() != Some(account.id.as_str()) {
+            if let Some(n) = self.import_events(env, client, since).await {
+                let mut conn = self.pool().acquire().await?;
+                connections::mark_events_imported(&mut conn, env, &account.id).await?;
+                events = n;
+            }
+        }
+
+        // The history as it now stands (a payment seen as a session, its PaymentIntent and an
+        // invoice is one row): counted outside the final transaction, which other writers wait for.
+        let (payments, refunds) = {
+            let mut conn = self.pool().acquire().await?;
+            history_store::count(&mut conn, env).await?
+        };
 
         // Every list was read to the end: only now may what Stripe no longer has go.
         let mut summary = subscriptions.summary;
         let mut tx = self.begin_write().await?;
         catalog::delete_stale(&mut tx, env, synced_at).await?;
         let prices = catalog::count_prices(&mut tx, env).await?;
-        let mut counts = BTreeMap::from([("products".to_owned(), products.count), ("prices".to_owned(), prices)]);
+        let mut counts = BTreeMap::from([
+            ("products".to_owned(), products.count),
+            ("prices".to_owned(), prices),
+            ("subscriptions".to_owned(), summary.synced),
+            ("payments".to_owned(), payments),
+            ("refunds".to_owned(), refunds),
+        ]);
         if let Some(c) = &customers {
             mirror::soft_delete_unseen_customers(&mut tx, env, synced_at, at.version).await?;
             counts.insert("customers".to_owned(), c.count);
+        }
+        if events > 0 {
+            counts.insert("events".to_owned(), events);
         }
         summary.deleted = mirror::delete_unseen_subscriptions(&mut tx, env, synced_at, at.version).await? as i64;
         connections::record_sync_success(&mut tx, env, &account, &counts, synced_at).await?;
@@ -512,8 +638,18 @@ impl Engine {
             prices,
             customers = customers.as_ref().map_or(0, |c| c.count),
             subscriptions = summary.synced,
+            payments,
+            refunds,
+            events,
             "Stripe sync finished"
         );
-        Ok(summary)
+        let history = HistorySyncSummary {
+            payments,
+            refunds,
+            mappings,
+            events,
+            since: since.and_then(|s| iso_opt(Some(s * 1000))),
+        };
+        Ok((summary, history))
     }
 }

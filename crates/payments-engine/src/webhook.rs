@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 use stripe_client::{verify_webhook_signature, Form, Method, RequestOptions, SignatureError, DEFAULT_TOLERANCE_SECS};
 
-mod batch;
+pub(crate) mod batch;
 mod signing;
 
 pub(crate) use batch::{spawn_writer, Batcher};
@@ -80,7 +80,14 @@ impl Engine {
         let event: Value = serde_json::from_slice(payload)
             .map_err(|_| EngineError::InvalidInput("Webhook payload is not valid JSON".into()))?;
         let id = str_field(&event, "id").ok_or_else(|| EngineError::InvalidInput("Webhook event has no id".into()))?;
-        let delivery = batch::Delivery { env, id, text: event.to_string(), event };
+        self.ingest(batch::Delivery { env, id, text: event.to_string(), event, received_at: None }).await
+    }
+
+    /// A verified event, claimed, applied and recorded: what a webhook delivery does after its
+    /// signature check, and what the sync's event import does with each event Stripe still
+    /// holds (so both share the claim, the projections and the exactly-once outcome).
+    pub(crate) async fn ingest(&self, delivery: batch::Delivery) -> EngineResult<WebhookResponse> {
+        let env = delivery.env;
         let kind = delivery.event.get("type").and_then(Value::as_str).unwrap_or_default();
         if !kind.starts_with("refund.") {
             // Claimed, applied and finished in one transaction (batched on SQLite).
@@ -331,7 +338,7 @@ fn signature_message(e: &SignatureError) -> String {
     }
 }
 
-async fn update_checkout_row(
+pub(crate) async fn update_checkout_row(
     conn: &mut AnyConnection,
     env: Environment,
     session: &Value,
@@ -384,8 +391,54 @@ async fn created_here_for(
     Ok(found.is_some())
 }
 
-/// `checkout.session.*` (§7.3). `trust_metadata`: map the subject named in the session's
-/// metadata even when this engine did not create the session (the permissive policy).
+/// How a completed session's metadata subject may map its customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MappingTrust {
+    /// A webhook (or an imported event): map only a session this engine created for that very
+    /// subject; `true` in the permissive policy, where the metadata is trusted as in InsForge.
+    Event { trust_metadata: bool },
+    /// The sync's backfill of sessions completed before this console saw them: sessions this
+    /// engine created (or every session, permissively) map as above; any other maps only a
+    /// subject and a customer that are both unmapped yet (never re-pointing a mapping, as
+    /// InsForge v3's metadata back-fill does), and only to a customer Stripe still has.
+    Backfill { trust_metadata: bool, customer_exists: bool },
+}
+
+/// The customer mapping of a completed session (§4), under `trust`. Whether it wrote one.
+pub(crate) async fn map_checkout_subject(
+    conn: &mut AnyConnection,
+    env: Environment,
+    session: &Value,
+    trust: MappingTrust,
+) -> EngineResult<bool> {
+    let (Some((t, i)), Some(c)) = (subject_in_metadata(session.get("metadata")), id_field(session, "customer")) else {
+        return Ok(false);
+    };
+    // The subject in Stripe's metadata is only trusted when this engine created the session
+    // for that very subject, after its subject policy allowed the creator: a session made
+    // elsewhere (the Stripe dashboard, another integration) must not re-point a subject's
+    // customer, and with it whose portal a user may open.
+    let trust_metadata = match trust {
+        MappingTrust::Event { trust_metadata } | MappingTrust::Backfill { trust_metadata, .. } => trust_metadata,
+    };
+    if trust_metadata || created_here_for(conn, env, session, &t, &i).await? {
+        return mirror::upsert_mapping(conn, env, &t, &i, &c).await;
+    }
+    match trust {
+        MappingTrust::Backfill { customer_exists: true, .. } => {
+            mirror::insert_mapping_if_absent(conn, env, &t, &i, &c).await
+        }
+        MappingTrust::Backfill { customer_exists: false, .. } => Ok(false),
+        MappingTrust::Event { .. } => {
+            tracing::warn!(environment = %env, session = ?str_field(session, "id"),
+                "checkout completed for a subject this engine did not create it for; no customer mapping written");
+            Ok(false)
+        }
+    }
+}
+
+/// `checkout.session.*` (§7.3): the local row, the mapping (unless the payment failed) and,
+/// in payment mode, the history row.
 async fn checkout_completed(
     conn: &mut AnyConnection,
     env: Environment,
@@ -395,29 +448,31 @@ async fn checkout_completed(
     trust_metadata: bool,
 ) -> EngineResult<bool> {
     let mut handled = update_checkout_row(conn, env, session, "completed", version).await?;
+    if forced != Some("failed") {
+        handled |= map_checkout_subject(conn, env, session, MappingTrust::Event { trust_metadata }).await?;
+    }
+    handled |= checkout_history(conn, env, session, forced, version, version * 1000).await?;
+    Ok(handled)
+}
+
+/// The history row of a payment-mode session (§7.4a); `at`: when it was paid or failed (Unix
+/// ms: the event's time for a webhook, the payment's for the backfill). Whether it was one.
+pub(crate) async fn checkout_history(
+    conn: &mut AnyConnection,
+    env: Environment,
+    session: &Value,
+    forced: Option<&str>,
+    version: i64,
+    at: i64,
+) -> EngineResult<bool> {
     let subject = subject_in_metadata(session.get("metadata"));
     let customer = id_field(session, "customer");
-    if forced != Some("failed") {
-        if let (Some((t, i)), Some(c)) = (&subject, &customer) {
-            // The subject in Stripe's metadata is only trusted when this engine created the
-            // session for that very subject, after its subject policy allowed the creator:
-            // a session made elsewhere (the Stripe dashboard, another integration) must not
-            // re-point a subject's customer, and with it whose portal a user may open.
-            if trust_metadata || created_here_for(conn, env, session, t, i).await? {
-                handled |= mirror::upsert_mapping(conn, env, t, i, c).await?;
-            } else {
-                tracing::warn!(environment = %env, session = ?str_field(session, "id"),
-                    "checkout completed for a subject this engine did not create it for; no customer mapping written");
-            }
-        }
-    }
     if str_field(session, "mode").as_deref() == Some("payment") {
         let status = match forced {
             Some(s) => s.to_owned(),
             None if str_field(session, "payment_status").as_deref() == Some("paid") => "succeeded".to_owned(),
             None => "pending".to_owned(),
         };
-        let at = version * 1000;
         let record = HistoryRecord {
             kind: "one_time_payment".into(),
             paid_at: (status == "succeeded").then_some(at),
@@ -440,9 +495,9 @@ async fn checkout_completed(
         if let Some(id) = history::write(conn, env, &record, version).await? {
             history::refresh_refund_state(conn, env, &id).await?;
         }
-        handled = true;
+        return Ok(true);
     }
-    Ok(handled)
+    Ok(false)
 }
 
 fn invoice_subscription(invoice: &Value) -> Option<String> {
@@ -460,7 +515,7 @@ fn invoice_subscription(invoice: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn invoice_history(
+pub(crate) async fn invoice_history(
     conn: &mut AnyConnection,
     env: Environment,
     invoice: &Value,
@@ -528,7 +583,7 @@ async fn invoice_history(
     Ok(())
 }
 
-async fn payment_intent_history(
+pub(crate) async fn payment_intent_history(
     conn: &mut AnyConnection,
     env: Environment,
     pi: &Value,
@@ -559,7 +614,7 @@ async fn payment_intent_history(
     Ok(id)
 }
 
-async fn refund_history(
+pub(crate) async fn refund_history(
     conn: &mut AnyConnection,
     env: Environment,
     refund: &Value,

@@ -259,6 +259,26 @@ pub struct SyncEnvironmentResult {
     pub connection: StripeConnection,
     /// `null` when not connected or failed.
     pub subscriptions: Option<SubscriptionSyncSummary>,
+    /// What the sync backfilled of the payment history (additive: absent when it did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySyncSummary>,
+}
+
+/// The payment history a sync backfilled from Stripe's own objects, and the events it imported
+/// (additive to the contract's sync result).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySyncSummary {
+    /// Payment rows (invoices, one-time and failed payments) the history holds after the sync.
+    pub payments: i64,
+    /// Refund rows the history holds after the sync.
+    pub refunds: i64,
+    /// Customer ↔ subject mappings recovered from completed Checkout Sessions.
+    pub mappings: i64,
+    /// Events imported into the event log (only on an account's first sync).
+    pub events: i64,
+    /// The start of the backfill window (ISO 8601); `null`: all of Stripe's history.
+    pub since: Option<String>,
 }
 
 /// `SyncPaymentsResponse`.

@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
 
+/// The object types a sync reports progress for, in the order it reads them: the mirror
+/// (catalog, customers, subscriptions), then the payment history it backfills, then the
+/// events it imports on an account's first sync.
+pub const SYNC_OBJECT_TYPES: [&str; 9] = [
+    "products",
+    "prices",
+    "customers",
+    "subscriptions",
+    "checkout_sessions",
+    "payment_intents",
+    "invoices",
+    "refunds",
+    "events",
+];
+
 /// Whether a sync of the environment is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,7 +59,7 @@ pub struct SyncProgress {
     pub succeeded: Option<bool>,
     /// Why it failed.
     pub error: Option<String>,
-    /// Per object type: `products`, `prices`, `customers`, `subscriptions`.
+    /// Per object type ([`SYNC_OBJECT_TYPES`]).
     pub objects: BTreeMap<String, ObjectProgress>,
     /// Stripe requests made by the sync.
     pub stripe_requests: u64,

@@ -269,3 +269,35 @@ pub(crate) async fn set_webhook(
     }
     Ok(())
 }
+
+/// The account whose recent Stripe events were imported into the event log (`None`: never).
+pub(crate) async fn events_imported_account(
+    conn: &mut AnyConnection,
+    env: Environment,
+) -> EngineResult<Option<String>> {
+    let account: Option<Option<String>> =
+        sqlx::query_scalar("SELECT events_imported_account FROM payments_stripe_connections WHERE environment = $1")
+            .bind(env.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(account.flatten())
+}
+
+/// Records that `account`'s recent events were imported (once per account: see the sync).
+pub(crate) async fn mark_events_imported(
+    conn: &mut AnyConnection,
+    env: Environment,
+    account: &str,
+) -> EngineResult<()> {
+    let now = now_ms();
+    ensure(conn, env, now).await?;
+    sqlx::query(
+        "UPDATE payments_stripe_connections SET events_imported_account = $1, updated_at = $2 WHERE environment = $3",
+    )
+    .bind(account)
+    .bind(now)
+    .bind(env.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -51,12 +51,13 @@ pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
 // The delivery path's statements, each a seek on the `(environment, stripe_event_id)` unique
 // key. Public, for the plan tests (`tests/api/write_plans.rs`).
 
-/// Inserts a new event as claimed (`pending`), or nothing if it is stored already.
+/// Inserts a new event as claimed (`pending`), or nothing if it is stored already. `$10`: when
+/// it was received, `$11`: now (the claim's start, which its lease counts from).
 pub const CLAIM_SQL: &str =
     "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
          stripe_account_id, object_type, object_id, processing_status, attempt_count, payload, received_at, created_at,
          updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, $9, $10, $10, $10)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 1, $9, $10, $10, $11)
      ON CONFLICT (environment, stripe_event_id) DO NOTHING";
 
 /// Takes over a failed event or an expired claim (`$5`: claims older than this are expired).
@@ -86,6 +87,8 @@ pub(crate) struct NewEvent<'a> {
     pub object_type: Option<&'a str>,
     pub object_id: Option<&'a str>,
     pub payload: &'a str,
+    /// When it was received (Unix ms); `None`: now.
+    pub received_at: Option<i64>,
 }
 
 /// What a delivery found when it tried to claim an event.
@@ -113,6 +116,7 @@ pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEve
         .bind(e.object_type)
         .bind(e.object_id)
         .bind(e.payload)
+        .bind(e.received_at.unwrap_or(now))
         .bind(now)
         .execute(&mut *conn)
         .await?;

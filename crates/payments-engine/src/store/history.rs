@@ -323,3 +323,16 @@ pub(crate) async fn refresh_refund_state(
         .await?;
     Ok(())
 }
+
+/// How many payment rows (every kind but refunds) and refund rows `env`'s history holds.
+pub(crate) async fn count(conn: &mut AnyConnection, env: Environment) -> EngineResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN type <> 'refund' THEN 1 ELSE 0 END), 0) AS BIGINT) AS payments,
+             CAST(COALESCE(SUM(CASE WHEN type = 'refund' THEN 1 ELSE 0 END), 0) AS BIGINT) AS refunds
+         FROM payments_payment_history WHERE environment = $1",
+    )
+    .bind(env.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row.try_get("payments")?, row.try_get("refunds")?))
+}

@@ -233,6 +233,34 @@ pub(crate) async fn upsert_mapping(
     Ok(done.rows_affected() > 0)
 }
 
+/// Maps `subject` to `customer` only when neither is mapped yet (the backfill's rule: a mapping
+/// recovered from Stripe's history never re-points one the engine holds). Whether it wrote one.
+pub(crate) async fn insert_mapping_if_absent(
+    conn: &mut AnyConnection,
+    env: Environment,
+    subject_type: &str,
+    subject_id: &str,
+    customer: &str,
+) -> EngineResult<bool> {
+    let now = now_ms();
+    // Without a conflict target, a conflict on either unique key (subject, or customer) skips.
+    let done = sqlx::query(
+        "INSERT INTO payments_customer_mappings (id, environment, subject_type, subject_id, stripe_customer_id,
+             created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(env.as_str())
+    .bind(subject_type)
+    .bind(subject_id)
+    .bind(customer)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// `customer.deleted`: drops the customer's mappings.
 pub(crate) async fn delete_mappings_of(
     conn: &mut AnyConnection,

@@ -36,6 +36,9 @@ pub(crate) struct Delivery {
     pub event: Value,
     /// The payload as stored (the parsed event, re-serialised).
     pub text: String,
+    /// When it reached the log (Unix ms); `None`: now. The sync's event import gives Stripe's
+    /// creation time, so that imported events sit in the log in the order they happened.
+    pub received_at: Option<i64>,
 }
 
 impl Delivery {
@@ -49,6 +52,7 @@ impl Delivery {
             object_type: object.and_then(|o| o.get("object")).and_then(Value::as_str),
             object_id: object.and_then(|o| o.get("id")).and_then(Value::as_str),
             payload: &self.text,
+            received_at: self.received_at,
         }
     }
 }
@@ -299,7 +303,7 @@ mod tests {
     fn customer_created(id: &str, customer: &str) -> Delivery {
         let event = json!({"id": id, "object": "event", "type": "customer.created", "created": 1_700_000_000,
             "data": {"object": {"id": customer, "object": "customer", "email": "b@example.com", "metadata": {}}}});
-        Delivery { env: Environment::Test, id: id.to_owned(), text: event.to_string(), event }
+        Delivery { env: Environment::Test, id: id.to_owned(), text: event.to_string(), event, received_at: None }
     }
 
     async fn outcome(engine: &Engine, id: &str) -> (String, i64, Option<String>) {

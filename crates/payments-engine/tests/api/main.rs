@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod backfill;
 mod catalog;
 mod claims;
 mod common;

@@ -149,6 +149,7 @@ async fn the_write_path_seeks_indexes_and_never_scans_the_history() {
             Text("in_1"),
             Text("{}"),
             Int(1),
+            Int(1),
         ],
     )
     .await;

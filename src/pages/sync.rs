@@ -18,7 +18,8 @@ use payments_model::{SyncEnvironmentResult, SyncProgress, SyncResponse, SyncStat
 use std::time::Duration;
 
 /// The object types a sync handles, in the order it handles them.
-const OBJECT_TYPES: [&str; 4] = ["products", "prices", "customers", "subscriptions"];
+/// The sync's object types, mirror then backfilled history then imported events.
+const OBJECT_TYPES: [&str; 9] = payments_model::SYNC_OBJECT_TYPES;
 
 /// Syncs `environment`, or both environments with `both`; answers when the sync has finished.
 /// Per-environment failures are in the body (`lastSyncStatus == "failed"`). Admins only.
@@ -302,7 +303,7 @@ fn ProgressPanel(progress: SyncProgress) -> impl IntoView {
             let label = format!("{} {ty}", env.label());
             view! {
                 <div class="sync-bar" data-testid=format!("progress-{ty}")>
-                    <span class="sync-bar-label">{ty.to_string()}</span>
+                    <span class="sync-bar-label">{ty.replace('_', " ")}</span>
                     <progress aria-label=label value=value max=max></progress>
                     <span class="sync-bar-counts" data-testid="counts">
                         {format!("{} fetched · {} written", o.fetched, o.written)}

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Unsafe on the internet: any signed-in user can open any customer's billing portal.
     #[arg(long, env = "PAYMENTS_CONSOLE_PERMISSIVE_SUBJECTS")]
     pub permissive_subjects: bool,
+    /// How many days of payment history (and of Stripe's events, which Stripe keeps for 30) a
+    /// sync backfills; unset: all of it. For accounts with years of history.
+    #[arg(long, env = "PAYMENTS_CONSOLE_SYNC_HISTORY_DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub sync_history_days: Option<u32>,
     /// Sign users out after this many minutes without a request.
     #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
@@ -125,6 +129,7 @@ impl Server {
             config.public_url = public_url;
             config.audit = audit.clone();
             config.subjects = subjects.clone();
+            config.history_days = args.sync_history_days;
             async move { Engine::new(config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}")) }
         };
         let mut engine = build_engine(args.stripe_api_base.clone(), args.public_url.clone()).await?;

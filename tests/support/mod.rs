@@ -89,6 +89,7 @@ impl TestApp {
             jwt_secret_file: None,
             subject_authoriser_url: None,
             permissive_subjects: false,
+            sync_history_days: None,
         };
         configure(&mut args);
         let server = Server::build(args).await.expect("server builds");

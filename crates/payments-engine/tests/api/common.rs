@@ -214,6 +214,16 @@ impl Harness {
         payments_engine::sign_hs256(&claims, JWT_SECRET)
     }
 
+    /// What a sync reports of the history and the event log, read from the tables:
+    /// `(payments, refunds, events)`.
+    pub async fn backfilled(&self) -> (i64, i64, i64) {
+        (
+            self.scalar_i64("SELECT COUNT(*) FROM payments_payment_history WHERE type <> 'refund'").await,
+            self.scalar_i64("SELECT COUNT(*) FROM payments_payment_history WHERE type = 'refund'").await,
+            self.scalar_i64("SELECT COUNT(*) FROM payments_webhook_events").await,
+        )
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.unwrap()
     }

@@ -74,11 +74,17 @@ async fn setting_a_key_checks_the_account_creates_the_webhook_and_syncs_the_cata
     assert!(is_iso_ms(&test["lastSyncedAt"]), "{test}");
     assert_eq!(test["lastSyncStatus"], "succeeded");
     assert_eq!(test["lastSyncError"], Value::Null);
-    // `customers` is recorded too (InsForge never did; the CLI reads it).
+    // `customers` and `subscriptions` are recorded too (InsForge never did; the CLI reads
+    // them), and the history the first sync backfilled, with the events it imported.
     let customers_in_stripe = h.sandbox.count("customer").unwrap() as i64;
+    let subscriptions_in_stripe = h.sandbox.count("subscription").unwrap() as i64;
+    let (payments, refunds, events) = h.backfilled().await;
+    assert_eq!(refunds, h.sandbox.count("refund").unwrap() as i64);
+    assert!(payments > subscriptions_in_stripe && events > 0, "{payments} payments, {events} events");
     assert_eq!(
         test["lastSyncCounts"],
-        json!({"products": products_in_stripe, "prices": prices_in_stripe, "customers": customers_in_stripe})
+        json!({"products": products_in_stripe, "prices": prices_in_stripe, "customers": customers_in_stripe,
+               "subscriptions": subscriptions_in_stripe, "payments": payments, "refunds": refunds, "events": events})
     );
     assert_eq!(status["connections"][1], unconfigured("live"));
 

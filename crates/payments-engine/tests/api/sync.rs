@@ -33,10 +33,17 @@ async fn sync_mirrors_the_demo_seed_idempotently_and_deletes_what_vanished() {
     let result = &body["results"][0];
     assert_eq!(body["results"].as_array().unwrap().len(), 1);
     assert_eq!(result["connection"]["lastSyncStatus"], "succeeded");
+    // The history was backfilled by the key's first sync; this one finds it whole, and imports
+    // no event again.
+    let (payments, refunds, _) = h.backfilled().await;
+    assert_eq!(refunds, h.sandbox.count("refund").unwrap() as i64);
     assert_eq!(
         result["connection"]["lastSyncCounts"],
-        json!({"products": products, "prices": prices, "customers": customers})
+        json!({"products": products, "prices": prices, "customers": customers, "subscriptions": subscriptions,
+               "payments": payments, "refunds": refunds})
     );
+    assert_eq!(result["history"]["payments"], payments);
+    assert_eq!(result["history"]["events"], 0);
     assert_eq!(result["subscriptions"]["synced"], subscriptions);
     assert_eq!(result["subscriptions"]["deleted"], 0);
     assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE deleted = 0").await, customers);
@@ -230,7 +237,7 @@ async fn a_sync_failing_on_a_later_page_keeps_the_pages_written_and_deletes_noth
     assert_eq!(ok["results"][0]["subscriptions"]["deleted"], 1);
     assert_eq!(
         ok["results"][0]["connection"]["lastSyncCounts"],
-        json!({"products": 250, "prices": 250, "customers": 250})
+        json!({"products": 250, "prices": 250, "customers": 250, "subscriptions": 250, "payments": 0, "refunds": 0})
     );
     assert_eq!(h.scalar_i64(bulk_subscriptions).await, 250);
     assert_eq!(vanished_rows_left(&h).await, (0, 0, 0));

@@ -198,10 +198,11 @@ test('payment history filters, charts and exports exactly the filtered view', as
     expect(cells[9]).toBe('acme');
   }
 
-  // A filter that matches nothing: an empty table, a header-only CSV.
-  await open(page, '/test/history?subjectType=team&subjectId=acme&type=refund');
+  // A filter that matches nothing (Acme never had a failed one-time payment): an empty
+  // table, a header-only CSV.
+  await open(page, '/test/history?subjectType=team&subjectId=acme&type=failed_payment');
   await expect(page.getByTestId('history-table')).toContainText('No payments match.');
-  const res = await page.request.get('/export/test/payment-history.csv?subjectType=team&subjectId=acme&type=refund');
+  const res = await page.request.get('/export/test/payment-history.csv?subjectType=team&subjectId=acme&type=failed_payment');
   expect(res.status()).toBe(200);
   expect((await res.text()).trim().split(/\r?\n/)).toHaveLength(1);
 

@@ -14,8 +14,12 @@ use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount, HIST
 use serde::{Deserialize, Serialize};
 
 /// The row types of the engine's payment history.
-pub const TYPES: [(&str, &str); 3] =
-    [("one_time_payment", "One-time payment"), ("subscription_invoice", "Subscription invoice"), ("refund", "Refund")];
+pub const TYPES: [(&str, &str); 4] = [
+    ("one_time_payment", "One-time payment"),
+    ("subscription_invoice", "Subscription invoice"),
+    ("failed_payment", "Failed payment"),
+    ("refund", "Refund"),
+];
 
 /// The statuses a history row can have.
 pub const STATUSES: [&str; 6] = ["succeeded", "pending", "failed", "refunded", "partially_refunded", "canceled"];

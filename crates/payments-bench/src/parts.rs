@@ -577,13 +577,19 @@ async fn webhooks(ctx: &Ctx, tag: &'static str) -> anyhow::Result<Vec<Row>> {
     }])
 }
 
-/// The lists the engine's sync reads, as `(path, query)`.
-const SYNC_LISTS: [(&str, &str); 5] = [
+/// The lists the engine's sync reads, as `(path, query)`: the mirror's
+/// (`payments_engine::sync_lists`), then the history it backfills
+/// (`payments_engine::history_lists`, without a window).
+const SYNC_LISTS: [(&str, &str); 9] = [
     ("/v1/products", ""),
     ("/v1/prices", "active=true"),
     ("/v1/prices", "active=false"),
     ("/v1/subscriptions", "status=all"),
     ("/v1/customers", "expand[]=data.invoice_settings.default_payment_method&expand[]=data.default_source"),
+    ("/v1/checkout/sessions", "status=complete&expand[]=data.customer&expand[]=data.payment_intent"),
+    ("/v1/payment_intents", ""),
+    ("/v1/invoices", "expand[]=data.payments"),
+    ("/v1/refunds", "expand[]=data.payment_intent"),
 ];
 
 /// Pages the sync's lists with a bare HTTP client: 100 per page, one shared budget of Stripe's

@@ -447,8 +447,7 @@ impl Engine {
             at,
             summary: SubscriptionSyncSummary { environment: env, synced: 0, unmapped: 0, deleted: 0 },
         };
-        let trust_metadata = self.inner.subjects.is_permissive();
-        let mut sessions = CheckoutSessionSink { at, trust_metadata, mappings: 0 };
+        let mut sessions = CheckoutSessionSink { at, mappings: 0 };
         let mut intents = PaymentIntentSink { at };
         let mut invoices = InvoiceSink { at };
         let mut refunds = RefundSink { at };

@@ -396,12 +396,13 @@ async fn created_here_for(
 pub(crate) enum MappingTrust {
     /// A webhook (or an imported event): map only a session this engine created for that very
     /// subject; `true` in the permissive policy, where the metadata is trusted as in InsForge.
+    /// The latest completion wins, re-pointing an older mapping.
     Event { trust_metadata: bool },
-    /// The sync's backfill of sessions completed before this console saw them: sessions this
-    /// engine created (or every session, permissively) map as above; any other maps only a
-    /// subject and a customer that are both unmapped yet (never re-pointing a mapping, as
-    /// InsForge v3's metadata back-fill does), and only to a customer Stripe still has.
-    Backfill { trust_metadata: bool, customer_exists: bool },
+    /// The sync's backfill of completed sessions (Stripe lists them newest first): map only a
+    /// subject and a customer that are both unmapped yet, so the newest session wins and no
+    /// mapping the engine holds is ever re-pointed by history (as InsForge v3's metadata
+    /// back-fill does), and only to a customer Stripe still has.
+    Backfill { customer_exists: bool },
 }
 
 /// The customer mapping of a completed session (§4), under `trust`. Whether it wrote one.
@@ -414,22 +415,19 @@ pub(crate) async fn map_checkout_subject(
     let (Some((t, i)), Some(c)) = (subject_in_metadata(session.get("metadata")), id_field(session, "customer")) else {
         return Ok(false);
     };
-    // The subject in Stripe's metadata is only trusted when this engine created the session
-    // for that very subject, after its subject policy allowed the creator: a session made
-    // elsewhere (the Stripe dashboard, another integration) must not re-point a subject's
-    // customer, and with it whose portal a user may open.
-    let trust_metadata = match trust {
-        MappingTrust::Event { trust_metadata } | MappingTrust::Backfill { trust_metadata, .. } => trust_metadata,
-    };
-    if trust_metadata || created_here_for(conn, env, session, &t, &i).await? {
-        return mirror::upsert_mapping(conn, env, &t, &i, &c).await;
-    }
     match trust {
-        MappingTrust::Backfill { customer_exists: true, .. } => {
+        MappingTrust::Backfill { customer_exists: true } => {
             mirror::insert_mapping_if_absent(conn, env, &t, &i, &c).await
         }
-        MappingTrust::Backfill { customer_exists: false, .. } => Ok(false),
-        MappingTrust::Event { .. } => {
+        MappingTrust::Backfill { customer_exists: false } => Ok(false),
+        // The subject in Stripe's metadata is only trusted when this engine created the
+        // session for that very subject, after its subject policy allowed the creator: a
+        // session made elsewhere (the Stripe dashboard, another integration) must not re-point
+        // a subject's customer, and with it whose portal a user may open.
+        MappingTrust::Event { trust_metadata } => {
+            if trust_metadata || created_here_for(conn, env, session, &t, &i).await? {
+                return mirror::upsert_mapping(conn, env, &t, &i, &c).await;
+            }
             tracing::warn!(environment = %env, session = ?str_field(session, "id"),
                 "checkout completed for a subject this engine did not create it for; no customer mapping written");
             Ok(false)

@@ -59,7 +59,6 @@ fn collapse(v: &mut Value, key: &str) -> Option<Value> {
 /// Completed Checkout Sessions: mappings and one-time payments.
 pub(super) struct CheckoutSessionSink {
     pub at: Snapshot,
-    pub trust_metadata: bool,
     /// Customer mappings recovered.
     pub mappings: i64,
 }
@@ -85,7 +84,7 @@ impl PageSink for CheckoutSessionSink {
                 };
                 let intent = collapse(&mut session, "payment_intent");
                 webhook::update_checkout_row(conn, env, &session, "completed", version).await?;
-                let trust = MappingTrust::Backfill { trust_metadata: self.trust_metadata, customer_exists };
+                let trust = MappingTrust::Backfill { customer_exists };
                 if webhook::map_checkout_subject(conn, env, &session, trust).await? {
                     self.mappings += 1;
                 }

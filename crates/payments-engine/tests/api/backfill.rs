@@ -324,3 +324,29 @@ async fn the_history_window_leaves_older_payments_and_events_out() {
     assert_eq!(stored(&all_of_it).await, expected_from_stripe(&all_of_it).await);
     assert!(all_of_it.scalar_i64("SELECT COUNT(*) FROM payments_payment_history").await >= 8);
 }
+
+#[tokio::test]
+async fn the_backfill_recovers_mappings_but_never_repoints_one_nor_maps_a_deleted_customer() {
+    let h = Harness::start().await;
+    let customer = stripe_history(&h).await;
+    h.configure(TEST_KEY).await;
+    let mapped =
+        "SELECT stripe_customer_id FROM payments_customer_mappings WHERE subject_type = 'team' AND subject_id = 'acme'";
+    let current = || async { sqlx::query_scalar::<_, String>(mapped).fetch_optional(&h.pool).await.unwrap() };
+    assert_eq!(current().await.as_deref(), Some(customer.as_str()));
+
+    // A newer checkout (through this engine) mapped the subject elsewhere: history leaves it.
+    sqlx::query("UPDATE payments_customer_mappings SET stripe_customer_id = 'cus_newer' WHERE subject_id = 'acme'")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let r = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
+    assert_eq!(r["results"][0]["history"]["mappings"], 0, "{r}");
+    assert_eq!(current().await.as_deref(), Some("cus_newer"));
+
+    // A customer Stripe no longer has is not mapped again.
+    sqlx::query("DELETE FROM payments_customer_mappings").execute(&h.pool).await.unwrap();
+    call(&stripe(&h), Method::DELETE, &format!("/v1/customers/{customer}"), Form::new()).await;
+    h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200);
+    assert_eq!(current().await, None);
+}

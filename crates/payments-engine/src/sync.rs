@@ -17,7 +17,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 use sqlx::AnyConnection;
-use stripe_client::{Form, StripeClient, StripeError};
+use stripe_client::{Form, Method, RequestOptions, StripeClient, StripeError};
 
 use crate::engine::Engine;
 use crate::environment::Environment;
@@ -37,10 +37,6 @@ mod history;
 
 pub use history::history_lists;
 use history::{CheckoutSessionSink, InvoiceSink, PaymentIntentSink, RefundSink};
-
-/// Imported events delivered at once: enough for the webhook writer to commit them in batches
-/// (SQLite), few enough to leave the pool's connections to other work (PostgreSQL).
-const IMPORT_CONCURRENCY: usize = 16;
 
 /// Pages fetched ahead of the one being written, per list: enough to overlap a commit with the
 /// next request, few enough that memory stays a handful of pages.
@@ -488,54 +484,59 @@ impl Engine {
 
     /// Imports the events Stripe still holds (it keeps 30 days; the managed endpoint's types,
     /// within the history window) into the event log, each through the webhook pipeline
-    /// ([`Engine::ingest`]): claimed once, projected under the ordering guard (so an event older
-    /// than the sync's snapshot changes nothing and a newer one applies), and recorded
+    /// ([`Engine::ingest`]): claimed once, projected under the ordering guard, and recorded
     /// `processed` or `ignored` with Stripe's creation time as its arrival. An event already
-    /// delivered stays as it was. Stripe lists newest first; the guard makes the order moot for
-    /// the mirror and the history, and mappings from imported sessions follow the webhook's
-    /// rule. Returns how many events were fetched. A Stripe failure stops the import (the next
-    /// sync tries again) without failing the sync.
+    /// delivered stays as it was. Events are applied oldest first, one at a time, as Stripe
+    /// sent them: the guard lets an event of the sync's own second apply, so the order must
+    /// be the real one (a `customer.subscription.deleted` after its `created`). Stripe lists
+    /// newest first, so a first walk finds the oldest page (keeping one page), and the import
+    /// then pages towards the newest with `ending_before`. Returns how many events were
+    /// imported; a Stripe failure stops the import (the next sync tries again), not the sync.
     async fn import_events(&self, env: Environment, client: &StripeClient, since: Option<i64>) -> Option<i64> {
-        use futures_util::StreamExt;
         let form = Form::new()
             .set("types", stripe::MANAGED_WEBHOOK_EVENTS.to_vec())
             .set_opt("created", since.map(|s| Form::new().set("gte", s)));
-        let mut pages = client.paginate::<Value>("/v1/events", form);
-        let mut imported = 0i64;
-        loop {
-            let page = match pages.next_page().await {
-                Ok(Some(page)) => page,
-                Ok(None) => return Some(imported),
-                Err(e) => {
-                    tracing::warn!(environment = %env, error = %e, "could not import Stripe's recent events");
-                    return None;
-                }
-            };
-            self.fetched(env, "events", page.len(), client);
-            imported += page.len() as i64;
-            let deliveries = page.into_iter().filter_map(|event| {
-                let id = stripe::str_field(&event, "id")?;
-                let received_at = event.get("created").and_then(Value::as_i64).map(|s| s * 1000);
-                Some(Delivery { env, id, text: event.to_string(), event, received_at })
-            });
-            let outcomes: Vec<_> = futures_util::stream::iter(deliveries.map(|d| async move {
-                let id = d.id.clone();
-                (id, self.ingest(d).await)
-            }))
-            .buffer_unordered(IMPORT_CONCURRENCY)
-            .collect()
-            .await;
-            let mut written = 0;
-            for (id, outcome) in outcomes {
-                match outcome {
-                    Ok(r) if r.handled => written += 1,
-                    Ok(_) | Err(EngineError::WebhookInFlight(_)) => {}
-                    // Recorded `failed` on its row, as a delivery's failure is: retried by a
-                    // redelivery or an explicit re-processing, like any failed event.
-                    Err(e) => tracing::warn!(environment = %env, event = %id, error = %e, "imported event failed"),
+        let result = async {
+            let mut oldest = Vec::new();
+            let mut pages = client.paginate::<Value>("/v1/events", form.clone());
+            while let Some(page) = pages.next_page().await? {
+                if !page.is_empty() {
+                    oldest = page;
                 }
             }
-            self.written(env, "events", written);
+            let mut page = oldest;
+            let mut imported = 0i64;
+            while let Some(newest) = page.first().and_then(|e| stripe::str_field(e, "id")) {
+                self.fetched(env, "events", page.len(), client);
+                imported += page.len() as i64;
+                let mut written = 0;
+                for event in page.into_iter().rev() {
+                    let Some(id) = stripe::str_field(&event, "id") else { continue };
+                    let received_at = event.get("created").and_then(Value::as_i64).map(|s| s * 1000);
+                    match self
+                        .ingest(Delivery { env, id: id.clone(), text: event.to_string(), event, received_at })
+                        .await
+                    {
+                        Ok(r) if r.handled => written += 1,
+                        Ok(_) | Err(EngineError::WebhookInFlight(_)) => {}
+                        // Recorded `failed` on its row, as a delivery's failure is: retried by a
+                        // redelivery or an explicit re-processing, like any failed event.
+                        Err(e) => tracing::warn!(environment = %env, event = %id, error = %e, "imported event failed"),
+                    }
+                }
+                self.written(env, "events", written);
+                let next = form.clone().set("limit", 100).set("ending_before", newest);
+                let list = stripe::request(client, Method::GET, "/v1/events", &next, &RequestOptions::NONE).await?;
+                page = list.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+            }
+            Ok::<_, EngineError>(imported)
+        };
+        match result.await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                tracing::warn!(environment = %env, error = %e, "could not import Stripe's recent events");
+                None
+            }
         }
     }
 

@@ -79,9 +79,11 @@ test('a fresh demo shows the payments, refunds and events Stripe already held', 
   await open(page, '/test/history?status=partially_refunded');
   await expect(rows).toHaveCount(1);
 
-  // A subject's page shows its payments (Linus only ever bought once-off).
+  // A subject's page shows its payments and refunds (Linus bought twice once-off, and one of
+  // the two was refunded).
   await open(page, '/test/subjects/user/99');
-  await expect(page.getByTestId('subject-payments').getByTestId('history-row')).toHaveCount(3);
+  await expect(page.getByTestId('subject-payments').getByTestId('history-row')).toHaveCount(2);
+  await expect(page.getByTestId('subject-refunds').getByTestId('history-row')).toHaveCount(1);
 
   // The webhook log holds the events Stripe still had, handled.
   await open(page, '/test/webhooks?type=invoice.paid');

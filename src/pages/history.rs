@@ -193,7 +193,7 @@ pub fn HistoryPage() -> impl IntoView {
     view! {
         <Title text="Payment history" />
         <h1>"Payment history"</h1>
-        <p class="muted">"Payments, invoices and refunds recorded from Stripe's events, newest first."</p>
+        <p class="muted">"Payments, invoices and refunds from Stripe: backfilled by each sync, kept current by its webhooks. Newest first."</p>
         <form method="get" class="filters" data-testid="history-filters">
             <label>"Subject type" <input type="text" name="subjectType" value=move || f().subject_type prop:value=move || f().subject_type placeholder="team" /></label>
             <label>"Subject id" <input type="text" name="subjectId" value=move || f().subject_id prop:value=move || f().subject_id placeholder="acme" /></label>

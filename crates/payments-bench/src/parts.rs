@@ -642,13 +642,18 @@ fn mb(kb: u64) -> f64 {
 /// memory before, at its peak and after.
 async fn sync(ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
     let n = ctx.plan.sync_objects;
-    let seeded = ctx.http.post(format!("{}/_sandbox/seed", ctx.sandbox.url)).json(&json!({ "size": n })).send().await?;
+    let seeded = ctx
+        .http
+        .post(format!("{}/_sandbox/seed", ctx.sandbox.url))
+        .json(&json!({ "size": n, "history": true }))
+        .send()
+        .await?;
     ensure!(seeded.status().is_success(), "seeding the sandbox: HTTP {}", seeded.status());
 
     let started = Instant::now();
     let (objects, requests) = polite_paging(ctx).await?;
     let paging = started.elapsed();
-    ensure!(objects as i64 >= 4 * n, "paging read {objects} objects, fewer than the {} seeded", 4 * n);
+    ensure!(objects as i64 >= 5 * n, "paging read {objects} objects, fewer than the {} seeded", 5 * n);
 
     // The generated mirror rows are not at Stripe: a sync would spend its time removing them.
     // Measure the sync of a fresh mirror, as on a new installation (history and events stay).
@@ -700,6 +705,19 @@ async fn sync(ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
         .await?;
         ensure!(got == n, "after the sync {table} holds {got} rows, the sandbox {n}: {body}");
     }
+    // The history it backfilled: an invoice per subscription, a refund per 10th customer.
+    let invoices = count(
+        &ctx.pool,
+        "SELECT COUNT(*) FROM payments_payment_history WHERE environment = 'test' AND description LIKE 'BULK-%'",
+    )
+    .await?;
+    ensure!(invoices == n, "the sync backfilled {invoices} invoices, the sandbox holds {n}: {body}");
+    let refunds = count(
+        &ctx.pool,
+        &format!("SELECT COUNT(*) FROM payments_payment_history WHERE environment = 'test' AND type = 'refund' AND updated_at >= {since}"),
+    )
+    .await?;
+    ensure!(refunds == (n + 9) / 10, "the sync backfilled {refunds} refunds, the sandbox {}: {body}", (n + 9) / 10);
     tokio::time::sleep(ctx.plan.settle).await;
     let (after, _) = procs::memory_kb(pid).context("reading the console's memory")?;
     let sampled = peak.load(Ordering::Relaxed);
@@ -711,7 +729,7 @@ async fn sync(ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
     let settle = ctx.plan.settle.as_secs();
     Ok(vec![
         Row {
-            figure: format!("`POST /api/payments/test/sync`, {} objects", 4 * n),
+            figure: format!("`POST /api/payments/test/sync`, {objects} objects ({n} each of products, prices, customers, subscriptions and invoices; one-time payments, refunds)"),
             measured: format!("{:.1} s", took.as_secs_f64()),
             baseline: format!("{:.1} s polite paging ({requests} requests at 25 req/s)", paging.as_secs_f64()),
             ratio: took.as_secs_f64() / paging.as_secs_f64(),

@@ -64,6 +64,9 @@ async fn reset(State(sb): State<Sandbox>) -> Json<Value> {
 struct SeedBody {
     preset: Option<String>,
     size: Option<usize>,
+    /// With `size`: also a payment history at the same scale ([`Sandbox::seed_history`]).
+    #[serde(default)]
+    history: bool,
 }
 
 async fn seed(State(sb): State<Sandbox>, bytes: Bytes) -> ControlReply {
@@ -71,8 +74,17 @@ async fn seed(State(sb): State<Sandbox>, bytes: Bytes) -> ControlReply {
     let started = std::time::Instant::now();
     match (req.preset.as_deref(), req.size) {
         (Some("demo"), None) => sb.seed_demo(),
-        (None, Some(n)) if n <= 1_000_000 => sb.seed_size(n),
-        _ => return Err(ApiError::bad_request("Pass either {\"preset\": \"demo\"} or {\"size\": N} (N ≤ 1000000).")),
+        (None, Some(n)) if n <= 1_000_000 => {
+            sb.seed_size(n);
+            if req.history {
+                sb.seed_history(n);
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "Pass either {\"preset\": \"demo\"} or {\"size\": N, \"history\": bool} (N ≤ 1000000).",
+            ))
+        }
     }
     Ok(Json(json!({ "object": "sandbox.seed", "elapsed_ms": started.elapsed().as_millis() as u64 })))
 }

@@ -171,6 +171,15 @@ impl Sandbox {
         seed::bulk(&mut st, n);
     }
 
+    /// Adds a payment history to the last [`Sandbox::seed_size`]'s `n` customers, for the sync
+    /// benchmark's backfill: a paid invoice per subscription, a one-time payment (a completed
+    /// payment-mode Checkout Session and its PaymentIntent) for every 5th customer, and a
+    /// partial refund of every other one of those. Bypasses event recording too.
+    pub fn seed_history(&self, n: usize) {
+        let mut st = self.inner.state.lock();
+        seed::bulk_history(&mut st, n);
+    }
+
     /// Drops all data: objects, events, webhook endpoints and deliveries,
     /// idempotency keys and faults.
     pub fn reset(&self) {

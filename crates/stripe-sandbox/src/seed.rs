@@ -329,3 +329,75 @@ pub(crate) fn bulk(st: &mut State, n: usize) {
         );
     }
 }
+
+/// A payment history for the newest `n` bulk subscriptions (see [`bulk`]): one paid invoice
+/// each; for every 5th customer a one-time payment through a completed payment-mode Checkout
+/// Session with its PaymentIntent (InsForge's checkout metadata on both), and for every 10th a
+/// partial refund of it. Written straight into the tables: no events.
+pub(crate) fn bulk_history(st: &mut State, n: usize) {
+    let created = now();
+    let subscriptions: Vec<Value> = st.table(Kind::Subscription).iter_newest().take(n).cloned().collect();
+    for (i, sub) in subscriptions.iter().enumerate() {
+        let (sub_id, customer) = (id_of(sub), sub["customer"].as_str().unwrap_or_default().to_owned());
+        let metadata = sub["metadata"].clone();
+        let item =
+            st.sub_items.get(&sub_id).and_then(|items| items.first()).and_then(|si| st.get(Kind::SubscriptionItem, si));
+        let price = item.map(|si| si["price"].clone()).unwrap_or(Value::Null);
+        let price_object = price.as_str().and_then(|p| st.get(Kind::Price, p));
+        let product = price_object.map(|p| p["product"].clone()).unwrap_or(Value::Null);
+        let amount = price_object.and_then(|p| p["unit_amount"].as_i64()).unwrap_or(100);
+        let email = st.get(Kind::Customer, &customer).map(|c| c["email"].clone()).unwrap_or(Value::Null);
+        st.insert(
+            Kind::Invoice,
+            json!({
+                "id": new_id("in"), "object": "invoice", "amount_due": amount, "amount_paid": amount, "amount_remaining": 0,
+                "attempt_count": 1, "attempted": true, "billing_reason": "subscription_create", "collection_method": "charge_automatically",
+                "created": created, "currency": "usd", "customer": customer, "customer_email": email, "description": null,
+                "livemode": false, "metadata": {}, "number": format!("BULK-{i}"),
+                "parent": { "type": "subscription_details", "quote_details": null,
+                    "subscription_details": { "metadata": metadata, "subscription": sub_id } },
+                "lines": { "object": "list", "has_more": false, "data": [{
+                    "id": new_id("il"), "object": "line_item", "amount": amount, "currency": "usd", "quantity": 1,
+                    "pricing": { "type": "price_details", "price_details": { "price": price, "product": product } },
+                    "parent": { "type": "subscription_item_details", "subscription_item_details": { "subscription": sub_id } },
+                }] },
+                "status": "paid", "status_transitions": { "finalized_at": created, "paid_at": created, "voided_at": null },
+                "total": amount,
+            }),
+        );
+        if i % 5 != 0 {
+            continue;
+        }
+        let (pi_id, charge_id) = (new_id("pi"), new_id("ch"));
+        let mut checkout = metadata.clone();
+        checkout["insforge_checkout_mode"] = json!("payment");
+        st.insert(
+            Kind::PaymentIntent,
+            json!({
+                "id": pi_id, "object": "payment_intent", "amount": 4900, "amount_received": 4900, "created": created,
+                "currency": "usd", "customer": customer, "description": null, "last_payment_error": null,
+                "latest_charge": charge_id, "livemode": false, "metadata": checkout, "receipt_email": email,
+                "status": "succeeded",
+            }),
+        );
+        st.insert(
+            Kind::CheckoutSession,
+            json!({
+                "id": new_id("cs_test"), "object": "checkout.session", "amount_subtotal": 4900, "amount_total": 4900,
+                "client_reference_id": null, "created": created, "currency": "usd", "customer": customer,
+                "customer_details": { "email": email }, "livemode": false, "metadata": metadata, "mode": "payment",
+                "payment_intent": pi_id, "payment_status": "paid", "status": "complete", "subscription": null, "url": null,
+            }),
+        );
+        if i % 10 == 0 {
+            st.insert(
+                Kind::Refund,
+                json!({
+                    "id": new_id("re"), "object": "refund", "amount": 1000, "charge": charge_id, "created": created,
+                    "currency": "usd", "description": null, "metadata": {}, "payment_intent": pi_id,
+                    "reason": "requested_by_customer", "status": "succeeded",
+                }),
+            );
+        }
+    }
+}

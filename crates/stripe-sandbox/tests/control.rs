@@ -184,6 +184,28 @@ async fn seed_size_is_fast_and_paginates() {
         .starts_with("Bulk product"));
 }
 
+#[tokio::test]
+async fn seed_size_with_history_adds_invoices_one_time_payments_and_refunds() {
+    let s = start().await;
+    s.control("/_sandbox/seed", json!({"size": 100, "history": true})).await.ok();
+    for (object, n) in [("invoice", 100), ("checkout.session", 20), ("payment_intent", 20), ("refund", 10)] {
+        assert_eq!(s.sandbox.count(object), Some(n), "{object}");
+    }
+    // Each invoice belongs to a subscription and its customer, with the subject's metadata.
+    let r = s.get("/v1/invoices", &[("limit", "1"), ("status", "paid")]).await;
+    let invoice = &r.ok()["data"][0];
+    let sub = invoice["parent"]["subscription_details"]["subscription"].as_str().unwrap();
+    let sub = s.get(&format!("/v1/subscriptions/{sub}"), &[]).await;
+    assert_eq!(sub.ok()["customer"], invoice["customer"]);
+    assert_eq!(invoice["parent"]["subscription_details"]["metadata"], sub.body["metadata"]);
+    assert_eq!(invoice["amount_paid"], sub.body["items"]["data"][0]["price"]["unit_amount"]);
+    // Refunds point at a succeeded InsForge one-time payment.
+    let r = s.get("/v1/refunds", &[("limit", "1"), ("expand[]", "data.payment_intent")]).await;
+    let pi = &r.ok()["data"][0]["payment_intent"];
+    assert_eq!(pi["status"], "succeeded");
+    assert_eq!(pi["metadata"]["insforge_checkout_mode"], "payment");
+}
+
 /// 100k objects (25k each of products, prices, customers, subscriptions).
 /// Run with `cargo test -p stripe-sandbox --release -- --ignored --nocapture`.
 #[test]

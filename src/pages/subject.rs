@@ -50,19 +50,23 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
     let subject = Some((subject_type.trim().to_owned(), subject_id.trim().to_owned()));
     // The contract's own parameters (subject + limit): every backend answers these.
     let q = ListQuery { limit: Some(100), subject: subject.clone(), cursor: Some(String::new()), ..Default::default() };
-    let listing = super::customers::list_with_fallback(q.clone(), |q| {
-        let (backend, user) = (backend.clone(), user.clone());
-        async move { backend.subscriptions(&user, env, &q).await }
-    })
-    .await?;
+    // The subject's subscriptions, its history and the catalog's labels do not depend on each
+    // other: read together, the page waits for the slowest read, not for their sum.
+    let (listing, history, labels) = tokio::join!(
+        super::customers::list_with_fallback(q.clone(), |q| {
+            let (backend, user) = (backend.clone(), user.clone());
+            async move { backend.subscriptions(&user, env, &q).await }
+        }),
+        super::customers::list_with_fallback(q, |q| {
+            let (backend, user) = (backend.clone(), user.clone());
+            async move { backend.payment_history(&user, env, &q).await }
+        }),
+        super::subscriptions::catalog_labels(&backend, &user, env),
+    );
+    let (listing, history) = (listing?, history?);
     let mut notice = listing.notice;
     let subscriptions_more = listing.page.next_cursor.is_some();
     let subscriptions = listing.page.items;
-    let history = super::customers::list_with_fallback(q, |q| {
-        let (backend, user) = (backend.clone(), user.clone());
-        async move { backend.payment_history(&user, env, &q).await }
-    })
-    .await?;
     notice = notice.or(history.notice);
     let history_more = history.page.next_cursor.is_some();
     let (refunds, payments): (Vec<_>, Vec<_>) = history.page.items.into_iter().partition(|p| p.kind == "refund");
@@ -90,11 +94,33 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
             add(c, false);
         }
     }
-    // Their details in one indexed lookup (`ids`, additive); a backend without it is asked for
-    // the first few by search instead. Details are a nicety: a failure leaves them out.
-    let mut cq = ListQuery { limit: Some(100), ..Default::default() };
-    cq.filters.insert("ids".into(), customers.keys().take(100).cloned().collect::<Vec<_>>().join(","));
-    if !customers.is_empty() {
+    // Recent events about its subscriptions and customers, then about the invoices, payments
+    // and refunds of its newest history rows.
+    let mut object_ids: Vec<String> = subscriptions.iter().map(|s| s.stripe_subscription_id.clone()).collect();
+    object_ids.extend(customers.keys().cloned());
+    for p in payments.iter().chain(&refunds) {
+        for id in
+            [&p.stripe_invoice_id, &p.stripe_payment_intent_id, &p.stripe_checkout_session_id, &p.stripe_refund_id]
+                .into_iter()
+                .flatten()
+        {
+            if !object_ids.contains(id) {
+                object_ids.push(id.clone());
+            }
+        }
+    }
+    object_ids.truncate(30);
+
+    // The customers' details and those events, read together. Details come from one indexed
+    // lookup (`ids`, additive); a backend without it is asked for the first few by search
+    // instead. Details are a nicety: a failure leaves them out.
+    let details = async {
+        let mut customers = customers;
+        if customers.is_empty() {
+            return customers;
+        }
+        let mut cq = ListQuery { limit: Some(100), ..Default::default() };
+        cq.filters.insert("ids".into(), customers.keys().take(100).cloned().collect::<Vec<_>>().join(","));
         match backend.customers(&user, env, &cq).await {
             Ok(page) => {
                 for item in page.items {
@@ -113,37 +139,23 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
                 }
             }
         }
-    }
-
-    // Recent events about its subscriptions and customers.
-    let mut object_ids: Vec<String> = subscriptions.iter().map(|s| s.stripe_subscription_id.clone()).collect();
-    object_ids.extend(customers.keys().cloned());
-    // Then the invoices, payments and refunds of its newest history rows.
-    for p in payments.iter().chain(&refunds) {
-        for id in
-            [&p.stripe_invoice_id, &p.stripe_payment_intent_id, &p.stripe_checkout_session_id, &p.stripe_refund_id]
-                .into_iter()
-                .flatten()
-        {
-            if !object_ids.contains(id) {
-                object_ids.push(id.clone());
-            }
-        }
-    }
-    object_ids.truncate(30);
+        customers
+    };
     // The newest 25 events about any of them, in one request (the list merges per-object seeks).
-    let events = if object_ids.is_empty() {
-        Some(Vec::new())
-    } else {
+    let events = async {
+        if object_ids.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
         let mut eq = ListQuery { limit: Some(25), ..Default::default() };
         eq.filters.insert("objectId".into(), object_ids.join(","));
         match backend.webhook_events(&user, env, &eq).await {
-            Ok(page) => Some(page.items),
-            Err(BackendError::Unsupported(_)) => None,
-            Err(e) => return Err(e.into()),
+            Ok(page) => Ok(Some(page.items)),
+            Err(BackendError::Unsupported(_)) => Ok(None),
+            Err(e) => Err(AppError::from(e)),
         }
     };
-    let labels = super::subscriptions::catalog_labels(&backend, &user, env).await;
+    let (customers, events) = tokio::join!(details, events);
+    let events = events?;
     Ok(SubjectData {
         customers: customers.into_values().collect(),
         subscriptions,

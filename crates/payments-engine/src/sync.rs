@@ -27,7 +27,7 @@ use crate::model::{
 };
 use crate::objects;
 use crate::store::connections::{self, AccountIdentity, WebhookInfo};
-use crate::store::{self, catalog, history as history_store, mirror, secrets};
+use crate::store::{self, catalog, history as history_store, mirror, secrets, DbKind};
 use crate::stripe;
 use crate::time::{iso_opt, now_ms};
 use crate::webhook::batch::Delivery;
@@ -252,6 +252,43 @@ impl From<StreamFailure> for EngineError {
     }
 }
 
+/// The tables a sync's lists write, for [`Turns`].
+#[derive(Clone, Copy)]
+enum Table {
+    Products,
+    Prices,
+    Customers,
+    Subscriptions,
+    History,
+}
+
+/// Whose turn it is to write a page. SQLite has one writer: the sync's lists write one at a
+/// time, so that a webhook or sign-in waits for one sync transaction, never five. PostgreSQL
+/// writes concurrently, and one list at a time there made the sync wait on its writes (1.38×
+/// paging at 25k objects a type): lists of different tables write together, while lists of
+/// one table (active and inactive prices; the four history lists, which may meet on a row)
+/// still take turns, so that no two page transactions lock the same rows in opposite orders.
+#[derive(Default)]
+struct Turns {
+    products: tokio::sync::Mutex<()>,
+    prices: tokio::sync::Mutex<()>,
+    customers: tokio::sync::Mutex<()>,
+    subscriptions: tokio::sync::Mutex<()>,
+    history: tokio::sync::Mutex<()>,
+}
+
+impl Turns {
+    fn of(&self, table: Table, sqlite: bool) -> &tokio::sync::Mutex<()> {
+        match (sqlite, table) {
+            (true, _) | (false, Table::Products) => &self.products,
+            (false, Table::Prices) => &self.prices,
+            (false, Table::Customers) => &self.customers,
+            (false, Table::Subscriptions) => &self.subscriptions,
+            (false, Table::History) => &self.history,
+        }
+    }
+}
+
 /// What a sync reports: the contract's subscriptions summary, and the history it backfilled.
 type SyncSummaries = (SubscriptionSyncSummary, HistorySyncSummary);
 
@@ -388,8 +425,8 @@ impl Engine {
 
     /// Pages one list into `sink`: page N+1 is fetched while page N is written, and each page
     /// is committed on its own. When fetching fails, the pages already fetched are still
-    /// written; when writing fails, fetching stops. `turn`: the sync's lists write one at a
-    /// time, so that a webhook or sign-in contends with one sync transaction, never five.
+    /// written; when writing fails, fetching stops. `turn`: whose turn it is to write (see
+    /// [`Turns`]).
     async fn stream<S: PageSink>(
         &self,
         (env, client, turn): (Environment, &StripeClient, &tokio::sync::Mutex<()>),
@@ -447,12 +484,13 @@ impl Engine {
         let mut intents = PaymentIntentSink { at };
         let mut invoices = InvoiceSink { at };
         let mut refunds = RefundSink { at };
-        let turn = tokio::sync::Mutex::new(());
-        let on = (env, client, &turn);
+        let turns = Turns::default();
+        let sqlite = self.inner.kind == DbKind::Sqlite;
+        let on = |table| (env, client, turns.of(table, sqlite));
         let [products_list, active_list, inactive_list, customers_list, subscriptions_list] = sync_lists();
         let [sessions_list, intents_list, invoices_list, refunds_list] = history_lists(at.since);
         let customers_stream = async {
-            match self.stream(on, customers_list, &mut customers).await {
+            match self.stream(on(Table::Customers), customers_list, &mut customers).await {
                 Ok(()) => Ok(true),
                 Err(StreamFailure::Fetch(e)) => {
                     tracing::warn!(environment = %env, error = %e, "could not sync Stripe customers");
@@ -462,18 +500,18 @@ impl Engine {
             }
         };
         let ((), (), (), customers_read, (), ()) = tokio::try_join!(
-            self.stream(on, products_list, &mut products),
-            self.stream(on, active_list, &mut active),
-            self.stream(on, inactive_list, &mut inactive),
+            self.stream(on(Table::Products), products_list, &mut products),
+            self.stream(on(Table::Prices), active_list, &mut active),
+            self.stream(on(Table::Prices), inactive_list, &mut inactive),
             customers_stream,
-            self.stream(on, sessions_list, &mut sessions),
-            self.stream(on, intents_list, &mut intents),
+            self.stream(on(Table::History), sessions_list, &mut sessions),
+            self.stream(on(Table::History), intents_list, &mut intents),
         )?;
         tokio::try_join!(
-            self.stream(on, subscriptions_list, &mut subscriptions),
-            self.stream(on, invoices_list, &mut invoices),
+            self.stream(on(Table::Subscriptions), subscriptions_list, &mut subscriptions),
+            self.stream(on(Table::History), invoices_list, &mut invoices),
         )?;
-        self.stream(on, refunds_list, &mut refunds).await?;
+        self.stream(on(Table::History), refunds_list, &mut refunds).await?;
         Ok(Streamed {
             products,
             customers: customers_read.then_some(customers),

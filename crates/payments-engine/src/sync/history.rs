@@ -1,5 +1,5 @@
-//! The payment history a sync backfills from Stripe's own objects (issue #11), and the recent
-//! events it imports into the event log on an account's first sync.
+//! The payment history a sync backfills from Stripe's own objects (issue #11). The import of an
+//! account's recent events into the event log is `Engine::import_events`, in `sync.rs`.
 //!
 //! Every row goes through the webhook projections themselves (`crate::webhook`'s
 //! `checkout_history`, `payment_intent_history`, `invoice_history`, `refund_history`), so a

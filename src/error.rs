@@ -71,6 +71,18 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // The server could not read the call's arguments (a missing or mistyped field):
+            // the caller's mistake, answered 400 with what was wrong, not a 500 that reads
+            // like a server failure.
+            ServerFnErrorErr::Args(message) => {
+                let detail = message.trim_start_matches("error deserializing server function arguments: ");
+                let error = AppError::Invalid(format!("The request is malformed: {detail}."));
+                #[cfg(feature = "ssr")]
+                let error = crate::server::errors::fail(error);
+                error
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }

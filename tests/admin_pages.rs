@@ -141,3 +141,24 @@ async fn events_from_stripe_are_listed_filtered_and_reprocessed() {
         call(&admin, &app, "webhook-reprocess", &[("environment", "test"), ("event_id", "evt_missing")]).await;
     assert_eq!(status, 404);
 }
+
+/// A server function called with a missing or mistyped field is the caller's mistake: 400 with a
+/// plain message, not a 500 that reads like a server failure (issue #15, defect 10).
+#[tokio::test]
+async fn a_server_function_with_a_missing_or_bad_field_answers_400() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for (endpoint, form) in [
+        ("webhook-reprocess", vec![("environment", "test")]),
+        ("webhook-events", vec![("environment", "nowhere")]),
+        ("sync-run", vec![("environment", "test"), ("both", "maybe")]),
+    ] {
+        let (status, body) = call(&admin, &app, endpoint, &form).await;
+        assert_eq!(status, 400, "{endpoint}: {body}");
+        let message = body.to_string();
+        assert!(message.contains("The request is malformed"), "{endpoint}: {body}");
+    }
+    // A well-formed call of the same function still works.
+    let (status, page) = call(&admin, &app, "webhook-events", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{page}");
+}

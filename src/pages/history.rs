@@ -10,7 +10,7 @@ use crate::ui::layout::use_env;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount, HISTORY_SUMMARY_ROWS};
+use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount};
 use serde::{Deserialize, Serialize};
 
 /// The row types of the engine's payment history.
@@ -130,7 +130,7 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
     HistorySummary::from_counts(days.into_values().collect(), statuses, truncated)
 }
 
-/// The chart and status breakdown of the filtered view (its newest [`HISTORY_SUMMARY_ROWS`]
+/// The chart and status breakdown of the filtered view (its newest [`payments_model::HISTORY_SUMMARY_ROWS`]
 /// rows). Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-history-summary")]
 pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> Result<HistorySummary, AppError> {
@@ -155,7 +155,7 @@ pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> 
         rows.extend(listing.page.items);
         match listing.page.next_cursor {
             Some(next) if listing.notice.is_none() => {
-                if rows.len() >= HISTORY_SUMMARY_ROWS {
+                if rows.len() >= payments_model::HISTORY_SUMMARY_ROWS {
                     truncated = true;
                     break;
                 }

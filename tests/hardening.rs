@@ -299,7 +299,7 @@ async fn pages_send_a_csp_whose_nonce_is_on_every_script() {
     let mut nonces = Vec::new();
     for path in ["/login", "/test", "/test/history", "/test/catalog", "/test/no-such-page", "/no-such-page"] {
         let client = if path == "/login" { app.client() } else { admin.clone() };
-        let res = client.get(app.url(path)).send().await.unwrap();
+        let res = client.get(app.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert!(matches!(res.status().as_u16(), 200 | 404), "{path}: {}", res.status());
         let nonce = policy_nonce(&res);
         let html = res.text().await.unwrap();

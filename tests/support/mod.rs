@@ -118,6 +118,9 @@ impl TestApp {
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
+            // A request the server never answers fails its test, naming the URL, instead of
+            // hanging the suite (seen once on 2026-12-04: a page GET in hardening.rs).
+            .timeout(std::time::Duration::from_secs(90))
             .build()
             .unwrap()
     }

@@ -2,6 +2,9 @@
 
 mod support;
 
+#[path = "hardening/role_matrix.rs"]
+mod role_matrix;
+
 use payments_console::auth::Role;
 use payments_console::server::http::{DEFAULT_BODY_LIMIT, LOGIN_BODY_LIMIT, WEBHOOK_BODY_LIMIT};
 use support::{TestApp, PASSWORD};

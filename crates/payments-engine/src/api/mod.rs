@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Request};
 use axum::middleware;
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{post, MethodRouter};
 use axum::Router;
 
 use crate::engine::Engine;
@@ -75,41 +75,74 @@ where
     .await
 }
 
+/// One route of the payments API: a method and a path in axum's syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Lower-case HTTP method (`get`, `post`, ...), as axum's routing functions are named.
+    pub method: &'static str,
+    /// The full path, e.g. `/api/payments/{environment}/catalog`.
+    pub path: &'static str,
+}
+
+/// Declares the routes under `/api/payments` once, and derives from that one list both the router
+/// ([`payments_routes`]) and the table of its routes ([`ROUTES`]), so that a route cannot be
+/// served without being listed: the role-matrix test (`tests/hardening/role_matrix.rs`) calls
+/// every listed route as every kind of caller and fails on a route it has no decision for.
+macro_rules! payments_api {
+    ($($path:literal => $first:ident($handler:path) $(.$method:ident($more:path))* ;)+) => {
+        /// Every route under `/api/payments` (see [`payments_api!`]), plus [`WEBHOOK_PATH`].
+        pub const ROUTES: &[RouteSpec] = &[
+            $(
+                RouteSpec { method: stringify!($first), path: concat!("/api/payments", $path) },
+                $( RouteSpec { method: stringify!($method), path: concat!("/api/payments", $path) }, )*
+            )+
+            RouteSpec { method: "post", path: WEBHOOK_PATH },
+        ];
+
+        /// The routes of [`ROUTES`] under `/api/payments`, without their guard.
+        fn payments_routes() -> Router<ApiState> {
+            Router::new()
+                $( .route($path, route(axum::routing::$first($handler) $(.$method($more))*)) )+
+        }
+    };
+}
+
+payments_api! {
+    "/status" => get(status::status);
+    "/config" => get(config::get_config);
+    "/sync" => post(sync::sync_all);
+    "/{environment}/checkout-sessions" => post(runtime::create_checkout_session);
+    "/{environment}/customer-portal-sessions" => post(runtime::create_customer_portal_session);
+    "/{environment}/config" => put(config::put_config).delete(config::delete_config);
+    "/{environment}/sync" => post(sync::sync_env);
+    "/{environment}/sync/progress" => get(sync::sync_progress);
+    "/{environment}/webhook" => post(sync::configure_webhook);
+    "/{environment}/subscriptions" => get(lists::subscriptions);
+    "/{environment}/payment-history" => get(lists::payment_history);
+    "/{environment}/payment-history/summary" => get(lists::payment_history_summary);
+    "/{environment}/customers" => get(lists::customers);
+    "/{environment}/webhook-events" => get(lists::webhook_events);
+    "/{environment}/webhook-events/{eventId}/reprocess" => post(sync::reprocess_event);
+    "/{environment}/catalog" => get(catalog::list_catalog);
+    "/{environment}/catalog/products" => get(catalog::list_products).post(catalog::create_product);
+    "/{environment}/catalog/products/{productId}" =>
+        get(catalog::get_product).patch(catalog::update_product).delete(catalog::delete_product);
+    "/{environment}/catalog/prices" => get(catalog::list_prices).post(catalog::create_price);
+    "/{environment}/catalog/prices/{priceId}" =>
+        get(catalog::get_price).patch(catalog::update_price).delete(catalog::archive_price);
+}
+
+/// Where Stripe delivers an environment's events (authenticated by their signature, not a caller).
+pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe/{environment}";
+
 /// The payments admin API, to merge into the console's router. `auth` decides who calls.
 pub fn router(engine: Engine, auth: Arc<dyn Authenticator>) -> Router {
     let state = ApiState { engine, auth };
-    let payments = Router::new()
-        .route("/status", route(get(status::status)))
-        .route("/config", route(get(config::get_config)))
-        .route("/sync", route(post(sync::sync_all)))
-        .route("/{environment}/checkout-sessions", route(post(runtime::create_checkout_session)))
-        .route("/{environment}/customer-portal-sessions", route(post(runtime::create_customer_portal_session)))
-        .route("/{environment}/config", route(put(config::put_config).delete(config::delete_config)))
-        .route("/{environment}/sync", route(post(sync::sync_env)))
-        .route("/{environment}/sync/progress", route(get(sync::sync_progress)))
-        .route("/{environment}/webhook", route(post(sync::configure_webhook)))
-        .route("/{environment}/subscriptions", route(get(lists::subscriptions)))
-        .route("/{environment}/payment-history", route(get(lists::payment_history)))
-        .route("/{environment}/payment-history/summary", route(get(lists::payment_history_summary)))
-        .route("/{environment}/customers", route(get(lists::customers)))
-        .route("/{environment}/webhook-events", route(get(lists::webhook_events)))
-        .route("/{environment}/webhook-events/{eventId}/reprocess", route(post(sync::reprocess_event)))
-        .route("/{environment}/catalog", route(get(catalog::list_catalog)))
-        .route("/{environment}/catalog/products", route(get(catalog::list_products).post(catalog::create_product)))
-        .route(
-            "/{environment}/catalog/products/{productId}",
-            route(get(catalog::get_product).patch(catalog::update_product).delete(catalog::delete_product)),
-        )
-        .route("/{environment}/catalog/prices", route(get(catalog::list_prices).post(catalog::create_price)))
-        .route(
-            "/{environment}/catalog/prices/{priceId}",
-            route(get(catalog::get_price).patch(catalog::update_price).delete(catalog::archive_price)),
-        )
+    let payments = payments_routes()
         .fallback(endpoint_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state(state.clone());
-    let webhooks =
-        Router::new().route("/api/webhooks/stripe/{environment}", route(post(sync::receive))).with_state(state);
+    let webhooks = Router::new().route(WEBHOOK_PATH, route(post(sync::receive))).with_state(state);
     Router::new().nest("/api/payments", payments).merge(webhooks)
 }
 

@@ -9,6 +9,7 @@ mod claims;
 mod common;
 mod config;
 mod errors;
+mod forged;
 mod hostile;
 mod instances;
 mod lists;

@@ -237,6 +237,33 @@ pub fn sync_lists() -> [SyncList; 5] {
     ]
 }
 
+/// How many times a page read is attempted in all, each attempt being the client's own request
+/// with its retries (`stripe_client::RetryPolicy`).
+const PAGE_ATTEMPTS: u32 = 3;
+
+/// The next page of a list, read again after a pause when the client's retries were not enough
+/// for a passing fault (a 429, a 5xx, a dropped connection): reads are safe to repeat and the
+/// paginator's cursor only moves on success, so a long sync is not lost to one unlucky page.
+/// Anything else (a revoked key, a bad request) stops at once.
+async fn next_page_patiently(pages: &mut stripe_client::Paginator<Value>) -> Result<Option<Vec<Value>>, StripeError> {
+    let mut attempt = 1;
+    loop {
+        match pages.next_page().await {
+            Err(e) if attempt < PAGE_ATTEMPTS && is_passing_fault(&e) => {
+                tracing::warn!(error = %e, attempt, "a Stripe page read failed; reading it again");
+                tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether a Stripe failure may go away by itself.
+fn is_passing_fault(e: &StripeError) -> bool {
+    matches!(e.status(), Some(429 | 500..=599)) || matches!(e, StripeError::Transport(_))
+}
+
 /// Why a streamed list stopped: Stripe (fetching) or the database (writing).
 enum StreamFailure {
     Fetch(StripeError),
@@ -436,7 +463,7 @@ impl Engine {
         let (pages_in, pages_out) = tokio::sync::mpsc::channel::<Vec<S::Item>>(PAGES_AHEAD);
         let fetch = async move {
             let mut pages = client.paginate::<Value>(path, form);
-            while let Some(page) = pages.next_page().await? {
+            while let Some(page) = next_page_patiently(&mut pages).await? {
                 self.fetched(env, ty, page.len(), client);
                 let page = S::complete(client, page).await?;
                 if pages_in.send(page).await.is_err() {
@@ -537,7 +564,7 @@ impl Engine {
         let result = async {
             let mut oldest = Vec::new();
             let mut pages = client.paginate::<Value>("/v1/events", form.clone());
-            while let Some(page) = pages.next_page().await? {
+            while let Some(page) = next_page_patiently(&mut pages).await? {
                 if !page.is_empty() {
                     oldest = page;
                 }

@@ -150,6 +150,11 @@ async fn advance_subscription(State(sb): State<Sandbox>, Path(id): Path<String>,
 
 /// An injected fault: the next `remaining` requests whose path starts with
 /// `path_prefix` (and method matches, if given) get `status` and/or `delay_ms`.
+///
+/// With `every: n`, only every n-th matching request is hit (a deterministic failure rate:
+/// `every: 5` fails 20% of the calls, the same ones in every run). With `after: true` the request
+/// is processed first and only its answer is replaced: the reply lost on the way back, after which
+/// a client that retries without its idempotency key would create the object twice.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub(crate) struct Fault {
     #[serde(default)]
@@ -163,6 +168,13 @@ pub(crate) struct Fault {
     status: Option<u16>,
     #[serde(default)]
     delay_ms: Option<u64>,
+    #[serde(default = "one")]
+    every: u32,
+    #[serde(default)]
+    after: bool,
+    /// Matching requests seen so far (for `every`).
+    #[serde(default)]
+    seen: u32,
 }
 
 fn one() -> u32 {
@@ -191,6 +203,10 @@ async fn add_fault(State(sb): State<Sandbox>, bytes: Bytes) -> ControlReply {
     if fault.remaining == 0 {
         return Err(ApiError::invalid("count", "count must be at least 1."));
     }
+    if fault.every == 0 {
+        return Err(ApiError::invalid("every", "every must be at least 1."));
+    }
+    fault.seen = 0;
     fault.id = new_id("fault");
     fault.method = fault.method.map(|m| m.to_uppercase());
     sb.inner.faults.lock().push(fault.clone());
@@ -216,8 +232,13 @@ pub(crate) async fn inject_faults(State(sb): State<Sandbox>, req: Request, next:
     let method = req.method().as_str().to_owned();
     let hit = {
         let mut faults = sb.inner.faults.lock();
-        let found = faults.iter().position(|f| {
-            path.starts_with(&f.path_prefix) && f.method.as_deref().is_none_or(|m| m == method) && f.remaining > 0
+        let found = faults.iter_mut().position(|f| {
+            let matches =
+                path.starts_with(&f.path_prefix) && f.method.as_deref().is_none_or(|m| m == method) && f.remaining > 0;
+            if matches {
+                f.seen += 1;
+            }
+            matches && f.seen % f.every == 0
         });
         found.map(|i| {
             faults[i].remaining -= 1;
@@ -231,8 +252,19 @@ pub(crate) async fn inject_faults(State(sb): State<Sandbox>, req: Request, next:
     let Some(fault) = hit else {
         return next.run(req).await;
     };
+    sb.inner.faults_hit.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(ms) = fault.delay_ms.filter(|ms| *ms > 0) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if fault.after {
+        // Processed (and committed) like any request; only the reply is lost.
+        let processed = next.run(req).await;
+        drop(processed);
+        return match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            Some(StatusCode::TOO_MANY_REQUESTS) => ApiError::rate_limited().into_response(),
+            Some(status) => ApiError::server_error(status).into_response(),
+            None => ApiError::server_error(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+        };
     }
     match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
         Some(StatusCode::TOO_MANY_REQUESTS) => ApiError::rate_limited().into_response(),

@@ -123,6 +123,8 @@ struct Inner {
     config: SandboxConfig,
     state: Mutex<State>,
     faults: Mutex<Vec<control::Fault>>,
+    /// Requests that injected faults hit.
+    faults_hit: std::sync::atomic::AtomicU64,
     idempotency: Mutex<http::IdempotencyStore>,
     http: reqwest::Client,
 }
@@ -136,6 +138,7 @@ impl Sandbox {
                 state: Mutex::new(State::new(config.clone())),
                 config,
                 faults: Mutex::new(Vec::new()),
+                faults_hit: Default::default(),
                 idempotency: Mutex::new(http::IdempotencyStore::default()),
                 http,
             }),
@@ -193,6 +196,18 @@ impl Sandbox {
     pub fn count(&self, object: &str) -> Option<usize> {
         let st = self.inner.state.lock();
         store::Kind::ALL.into_iter().find(|k| k.object_name() == object).map(|k| st.table(k).len())
+    }
+
+    /// Every stored object of a Stripe `object` type, newest first, as the API renders them;
+    /// `None` for unknown types.
+    pub fn list(&self, object: &str) -> Option<Vec<Value>> {
+        let kind = store::Kind::ALL.into_iter().find(|k| k.object_name() == object)?;
+        Some(self.read(|st| st.table(kind).iter_newest().map(|v| st.render(kind, v)).collect()))
+    }
+
+    /// How many requests injected faults have hit so far (see `POST /_sandbox/faults`).
+    pub fn faults_hit(&self) -> u64 {
+        self.inner.faults_hit.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs a mutation under the lock and hands the webhook deliveries it

@@ -9,6 +9,7 @@ mod claims;
 mod common;
 mod config;
 mod errors;
+mod faults;
 mod forged;
 mod hostile;
 mod instances;

@@ -103,6 +103,14 @@ if [ "$WANT_TEST" = 1 ]; then
      npm install --silent --no-audit --no-fund "stripe@$STRIPE_NODE_VERSION")
   fi
   # --- end cross-check tier ---
+  # --- schemathesis, for scripts/fuzz.sh (contract fuzzing, issue #9) ---
+  SCHEMATHESIS_VERSION=4.32.5
+  if ! .tools/venv-schemathesis/bin/schemathesis --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION into .tools/venv-schemathesis"
+    mkdir -p .tools
+    python3 -m venv .tools/venv-schemathesis
+    .tools/venv-schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   # --- InsForge SDK for the engine's contract tests ---
   # Used by crates/payments-engine/tests/api/sdk.rs, which fails (not skips) without it.
   INSFORGE_SDK_VERSION=1.3.1

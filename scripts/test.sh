@@ -24,10 +24,13 @@ step "integration tests again, on PostgreSQL"
 PG_DIR=$(mktemp -d)
 trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 PAYMENTS_CONSOLE_TEST_POSTGRES=$(scripts/pg.sh start "$PG_DIR") \
-  cargo test --workspace --no-default-features --features ssr --test console --test payments_api --test backend --test processes --test admin_pages --test catalog_pages --test support_pages --test api
+  cargo test --workspace --no-default-features --features ssr --test console --test payments_api --test backend --test processes --test admin_pages --test catalog_pages --test support_pages --test hardening --test api
 
 step "release build (server + WASM)"
 cargo leptos build --release
+
+step "contract fuzzing (schemathesis: every operation and phase, 5,000+ cases)"
+scripts/fuzz.sh
 
 step "benchmark suite, smallest size (correctness only: no timing is asserted)"
 PAYMENTS_BENCH_CONSOLE_BIN=target/release/payments-console scripts/bench.sh --small

@@ -19,8 +19,11 @@ use crate::model::Metadata;
 use crate::store::catalog::{PriceRecord, ProductRecord};
 use crate::store::connections::{AccountIdentity, WebhookInfo};
 
-/// The 20 events the managed webhook endpoint subscribes to (contract §7.1).
-pub const MANAGED_WEBHOOK_EVENTS: [&str; 20] = [
+/// The events the managed webhook endpoint subscribes to: the contract's 20
+/// (contract/BEHAVIOUR.md §7.1) and `invoice_payment.paid`, which names the PaymentIntent that
+/// paid an invoice (Stripe's invoice events stopped carrying it in API version 2025-03-31);
+/// without it a refund of a subscription payment would find no original.
+pub const MANAGED_WEBHOOK_EVENTS: [&str; 21] = [
     "customer.created",
     "customer.updated",
     "customer.deleted",
@@ -30,6 +33,7 @@ pub const MANAGED_WEBHOOK_EVENTS: [&str; 20] = [
     "checkout.session.expired",
     "invoice.paid",
     "invoice.payment_failed",
+    "invoice_payment.paid",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
     "charge.refunded",

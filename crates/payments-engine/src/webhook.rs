@@ -248,6 +248,7 @@ impl Engine {
                 invoice_history(tx, env, object, "failed", version).await?;
                 true
             }
+            "invoice_payment.paid" => invoice_payment_paid(tx, env, object).await?,
             "payment_intent.succeeded" | "payment_intent.payment_failed" => {
                 let mode = object.pointer("/metadata/insforge_checkout_mode").and_then(Value::as_str);
                 if mode == Some("payment") {
@@ -529,16 +530,19 @@ pub(crate) async fn invoice_history(
             subject = mirror::subject_of_customer(conn, env, c).await?;
         }
     }
-    let pi = invoice.pointer("/payments/data").and_then(Value::as_array).and_then(|p| {
-        p.iter().find_map(|p| {
-            p.pointer("/payment/payment_intent").and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                other => str_field(other, "id"),
-            })
-        })
-    });
-    let line = invoice.pointer("/lines/data/0");
     let succeeded = status == "succeeded";
+    // The PaymentIntent that paid the invoice: from its payments when Stripe included them (the
+    // sync expands them), else from an `invoice_payment.paid` that came first. A failed
+    // invoice has none (its attempts paid nothing), whichever way it arrives.
+    let pi = match invoice.pointer("/payments/data").and_then(Value::as_array) {
+        Some(payments) => payments.iter().filter(|p| p["status"] == "paid").find_map(invoice_payment_intent),
+        None if succeeded => match str_field(invoice, "id") {
+            Some(id) => invoice_payment_of(conn, env, &id).await?,
+            None => None,
+        },
+        None => None,
+    };
+    let line = invoice.pointer("/lines/data/0");
     let record = HistoryRecord {
         kind: if subscription.is_some() { "subscription_invoice" } else { "one_time_payment" }.into(),
         status: status.into(),
@@ -579,6 +583,69 @@ pub(crate) async fn invoice_history(
         }
     }
     Ok(())
+}
+
+/// The PaymentIntent of an InvoicePayment (`payment.payment_intent`, an id or expanded).
+fn invoice_payment_intent(payment: &Value) -> Option<String> {
+    if payment.pointer("/payment/type").and_then(Value::as_str).is_some_and(|t| t != "payment_intent") {
+        return None;
+    }
+    payment.pointer("/payment/payment_intent").and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        other => str_field(other, "id"),
+    })
+}
+
+/// The PaymentIntent an `invoice_payment.paid` recorded for `invoice`.
+async fn invoice_payment_of(conn: &mut AnyConnection, env: Environment, invoice: &str) -> EngineResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT stripe_payment_intent_id FROM payments_invoice_payments WHERE environment = $1 AND stripe_invoice_id = $2",
+    )
+    .bind(env.as_str())
+    .bind(invoice)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// `invoice_payment.paid`: records which PaymentIntent paid the invoice, and gives it to the
+/// invoice's history row if that exists already (the events come in either order), whose
+/// refunds can then be found by it. Not handled unless it is a paid PaymentIntent payment.
+async fn invoice_payment_paid(conn: &mut AnyConnection, env: Environment, payment: &Value) -> EngineResult<bool> {
+    let (Some(invoice), Some(pi)) = (id_field(payment, "invoice"), invoice_payment_intent(payment)) else {
+        return Ok(false);
+    };
+    if payment["status"] != "paid" {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO payments_invoice_payments (environment, stripe_invoice_id, stripe_payment_intent_id, created_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (environment, stripe_invoice_id) DO UPDATE SET stripe_payment_intent_id = excluded.stripe_payment_intent_id",
+    )
+    .bind(env.as_str())
+    .bind(&invoice)
+    .bind(&pi)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    let row: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM payments_payment_history WHERE environment = $1 AND stripe_invoice_id = $2 AND type <> 'refund'
+             AND status <> 'failed' AND stripe_payment_intent_id IS NULL",
+    )
+    .bind(env.as_str())
+    .bind(&invoice)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = row {
+        sqlx::query("UPDATE payments_payment_history SET stripe_payment_intent_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(&pi)
+            .bind(now_ms())
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+        history::refresh_refund_state(conn, env, &id).await?;
+    }
+    Ok(true)
 }
 
 pub(crate) async fn payment_intent_history(

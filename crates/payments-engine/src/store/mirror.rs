@@ -285,7 +285,18 @@ pub(crate) async fn upsert_subscription(
     synced_at: i64,
 ) -> EngineResult<bool> {
     let now = now_ms();
-    let done = sqlx::query(
+    // Stripe's `created` has whole seconds, and a burst of events about one subscription (its
+    // creation and first invoice, a renewal, a cancellation) often shares one. Among those,
+    // delivered in any order, the state that can only come later wins: a subscription never
+    // leaves an ended status nor goes back to `incomplete`, and its period never moves back.
+    let rank = |t: &str| {
+        format!(
+            "(CASE WHEN {t}.status IN ('canceled', 'incomplete_expired') THEN 2
+                   WHEN {t}.status = 'incomplete' THEN 0 ELSE 1 END)"
+        )
+    };
+    let (rank_new, rank_old) = (rank("excluded"), rank("payments_subscriptions"));
+    let sql = format!(
         "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, subject_type,
              subject_id, status, current_period_start, current_period_end, cancel_at_period_end, cancel_at,
              canceled_at, trial_start, trial_end, latest_invoice_id, metadata, raw, synced_at, created_at,
@@ -301,30 +312,34 @@ pub(crate) async fn upsert_subscription(
              trial_end = excluded.trial_end, latest_invoice_id = excluded.latest_invoice_id,
              metadata = excluded.metadata, raw = excluded.raw, synced_at = excluded.synced_at,
              updated_at = excluded.updated_at, source_version = excluded.source_version
-         WHERE COALESCE(payments_subscriptions.source_version, 0) <= excluded.source_version",
-    )
-    .bind(new_id())
-    .bind(env.as_str())
-    .bind(&s.stripe_subscription_id)
-    .bind(&s.stripe_customer_id)
-    .bind(s.subject.as_ref().map(|x| x.0.as_str()))
-    .bind(s.subject.as_ref().map(|x| x.1.as_str()))
-    .bind(&s.status)
-    .bind(s.current_period_start)
-    .bind(s.current_period_end)
-    .bind(flag(s.cancel_at_period_end))
-    .bind(s.cancel_at)
-    .bind(s.canceled_at)
-    .bind(s.trial_start)
-    .bind(s.trial_end)
-    .bind(s.latest_invoice_id.as_deref())
-    .bind(json_text(&s.metadata))
-    .bind(&s.raw)
-    .bind(synced_at)
-    .bind(now)
-    .bind(version)
-    .execute(&mut *conn)
-    .await?;
+         WHERE COALESCE(payments_subscriptions.source_version, 0) < excluded.source_version
+            OR (COALESCE(payments_subscriptions.source_version, 0) = excluded.source_version
+                AND {rank_new} >= {rank_old}
+                AND COALESCE(excluded.current_period_end, 0) >= COALESCE(payments_subscriptions.current_period_end, 0))"
+    );
+    let done = sqlx::query(&sql)
+        .bind(new_id())
+        .bind(env.as_str())
+        .bind(&s.stripe_subscription_id)
+        .bind(&s.stripe_customer_id)
+        .bind(s.subject.as_ref().map(|x| x.0.as_str()))
+        .bind(s.subject.as_ref().map(|x| x.1.as_str()))
+        .bind(&s.status)
+        .bind(s.current_period_start)
+        .bind(s.current_period_end)
+        .bind(flag(s.cancel_at_period_end))
+        .bind(s.cancel_at)
+        .bind(s.canceled_at)
+        .bind(s.trial_start)
+        .bind(s.trial_end)
+        .bind(s.latest_invoice_id.as_deref())
+        .bind(json_text(&s.metadata))
+        .bind(&s.raw)
+        .bind(synced_at)
+        .bind(now)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }

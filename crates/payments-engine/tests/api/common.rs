@@ -118,7 +118,7 @@ pub async fn start_sandbox(config: SandboxConfig) -> (Sandbox, String) {
     (sandbox, base)
 }
 
-async fn fresh_pool(dir: &tempfile::TempDir) -> (AnyPool, String) {
+pub async fn fresh_pool(dir: &tempfile::TempDir) -> (AnyPool, String) {
     install_default_drivers();
     let url = match std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES") {
         Ok(admin_url) if !admin_url.is_empty() => {

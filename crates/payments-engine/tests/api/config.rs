@@ -96,7 +96,9 @@ async fn setting_a_key_checks_the_account_creates_the_webhook_and_syncs_the_cata
     assert_eq!(we["url"], test["webhookEndpointUrl"]);
     assert_eq!(we["metadata"]["managed_by"], "insforge");
     assert_eq!(we["metadata"]["insforge_environment"], "test");
-    assert_eq!(we["enabled_events"].as_array().unwrap().len(), 20);
+    // The contract's 20 events and `invoice_payment.paid` (see `MANAGED_WEBHOOK_EVENTS`).
+    assert_eq!(we["enabled_events"], json!(payments_engine::MANAGED_WEBHOOK_EVENTS));
+    assert_eq!(we["enabled_events"].as_array().unwrap().len(), 21);
 
     // Both secrets are stored sealed: no plaintext anywhere in the secrets table.
     let rows: Vec<(String, String, i64)> =

@@ -24,6 +24,9 @@ const RATE_LIMIT_MESSAGE: &str =
 const SERVER_ERROR_MESSAGE: &str = "An unknown error occurred while processing your request. Please try again.";
 /// The client tries once and retries 3 times: a fault must hit 4 requests to surface.
 const ALL_ATTEMPTS: u32 = 4;
+/// A sync reads a failed page twice more, each time with the client's retries
+/// (`PAGE_ATTEMPTS` in crates/payments-engine/src/sync.rs).
+const ALL_PAGE_ATTEMPTS: u32 = 3 * ALL_ATTEMPTS;
 
 /// Every admin route (rows 1–3, 6–23 of §2.1, then the console's additive ones), `{env}` to fill.
 const ADMIN_ROUTES: [(Method, &str); 25] = [
@@ -722,7 +725,7 @@ async fn best_effort_stripe_failures_of_key_setup_and_removal_do_not_fail_the_re
     let h = Harness::start().await;
     // §5.2: the managed webhook is best-effort and the initial sync records its own failure.
     fault(&h, None, "/v1/webhook_endpoints", 500, ALL_ATTEMPTS).await;
-    fault(&h, Some("GET"), "/v1/products", 500, ALL_ATTEMPTS).await;
+    fault(&h, Some("GET"), "/v1/products", 500, ALL_PAGE_ATTEMPTS).await;
     let r = h.send(Method::PUT, "/api/payments/test/config", json!({"secretKey": TEST_KEY})).await;
     assert_eq!(r.ok(200)["keys"][0]["hasKey"], true);
     let status = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();

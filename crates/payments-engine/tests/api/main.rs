@@ -19,6 +19,7 @@ mod plans;
 mod runtime;
 mod schema;
 mod sdk;
+mod streams;
 mod subjects;
 mod sync;
 mod webhook_secrets;

@@ -796,6 +796,12 @@ impl Db {
             pay["amount_paid"] = pay["amount_requested"].clone();
             pay["status_transitions"]["paid_at"] = json!(at);
         }
+        // Since API version 2025-03-31 an invoice no longer names the PaymentIntent that paid it;
+        // Stripe says so with this event (the InvoicePayment), sent with the invoice's own.
+        if let Some(p) = payment {
+            let paid = self.snapshot(Kind::InvoicePayment, p);
+            self.emit("invoice_payment.paid", paid, None, ctx);
+        }
         let after = self.snapshot(Kind::Invoice, id);
         let prev = crate::store::previous_attributes(&before, &after);
         self.emit("invoice.paid", after.clone(), Some(prev.clone()), ctx);

@@ -24,6 +24,9 @@ pub enum Part {
     Webhooks,
     /// `POST /api/payments/test/sync` against polite paging, and the console's memory.
     Sync,
+    /// Signed-in users browsing while webhooks arrive at a steady rate (issue #9): errors, the
+    /// pages' p95 and events lost.
+    Load,
 }
 
 /// Benchmarks the console at scale (issue #10). Defaults are the issue's full sizes; `--small`
@@ -68,6 +71,15 @@ pub struct Args {
     /// Concurrent webhook senders.
     #[arg(long, default_value_t = 16)]
     pub senders: usize,
+    /// Seconds the load part runs.
+    #[arg(long)]
+    pub load_seconds: Option<u64>,
+    /// Signed-in users browsing during the load part.
+    #[arg(long)]
+    pub load_users: Option<usize>,
+    /// Webhooks per second during the load part.
+    #[arg(long)]
+    pub load_rate: Option<u64>,
     /// Seconds after the sync at which the console's memory is read again.
     #[arg(long)]
     pub settle_seconds: Option<u64>,
@@ -97,6 +109,9 @@ pub struct Plan {
     pub settle: Duration,
     pub part_timeout: Duration,
     pub parts: Vec<Part>,
+    pub load_seconds: u64,
+    pub load_users: usize,
+    pub load_rate: u64,
 }
 
 impl Args {
@@ -117,8 +132,11 @@ impl Args {
             senders: self.senders.max(1),
             settle: Duration::from_secs(self.settle_seconds.unwrap_or(if s { 2 } else { 10 })),
             part_timeout: Duration::from_secs(self.part_timeout.unwrap_or(if s { 60 } else { 900 })),
+            load_seconds: self.load_seconds.unwrap_or(if s { 5 } else { 60 }),
+            load_users: self.load_users.unwrap_or(if s { 10 } else { 50 }).max(1),
+            load_rate: self.load_rate.unwrap_or(if s { 100 } else { 500 }).max(1),
             parts: if self.only.is_empty() {
-                vec![Part::Lists, Part::Ssr, Part::Webhooks, Part::Sync]
+                vec![Part::Lists, Part::Ssr, Part::Webhooks, Part::Load, Part::Sync]
             } else {
                 self.only.clone()
             },

@@ -189,7 +189,7 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
         let rows = tokio::time::timeout(timeout, webhooks(&ctx, "empty")).await.map_err(bounded("webhooks"))??;
         webhook_rows.extend(rows);
     }
-    if has(Part::Lists) || has(Part::Ssr) || has(Part::Webhooks) {
+    if has(Part::Lists) || has(Part::Ssr) || has(Part::Webhooks) || has(Part::Load) {
         eprintln!("generating data");
         let started = Instant::now();
         data::generate(&ctx.pool, plan.sizes, now_ms()).await?;
@@ -199,7 +199,7 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
         }
         report.notes.push(format!("Data generated in {:.0} s.", started.elapsed().as_secs_f64()));
     }
-    let baseline = if has(Part::Lists) || has(Part::Ssr) {
+    let baseline = if has(Part::Lists) || has(Part::Ssr) || has(Part::Load) {
         let (lat, body) = ctx.sample(&ctx.api("/catalog/products/prod_bench_1"), None).await?;
         let v: Value = serde_json::from_slice(&body)?;
         ensure!(v.to_string().contains("prod_bench_1"), "the baseline product was not found: {v}");
@@ -224,6 +224,11 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
         let rows = tokio::time::timeout(timeout, webhooks(&ctx, "full")).await.map_err(bounded("webhooks"))??;
         webhook_rows.extend(rows);
         report.sections.push((format!("Webhooks ({} concurrent senders)", plan.senders), webhook_rows));
+    }
+    if let (true, Some(base)) = (has(Part::Load), &baseline) {
+        eprintln!("load");
+        let rows = tokio::time::timeout(timeout, load(&ctx, base)).await.map_err(bounded("load"))??;
+        report.sections.push(("Bounded load (loopback)".into(), rows));
     }
     if has(Part::Sync) {
         eprintln!("sync");
@@ -356,24 +361,165 @@ async fn sign_in(ctx: &Ctx) -> anyhow::Result<String> {
     cookie.with_context(|| format!("signing in answered HTTP {status} without a session cookie"))
 }
 
+/// The console pages the SSR part renders and the load part browses.
+const PAGES: [&str; 11] = [
+    "/test",
+    "/test/keys",
+    "/test/sync",
+    "/test/catalog",
+    "/test/customers",
+    "/test/subscriptions",
+    "/test/subscriptions/sub_bench_42",
+    "/test/subjects/team/t5",
+    "/test/history",
+    "/test/webhooks",
+    "/test/audit",
+];
+
+/// The webhook secret, configuring the managed endpoint first if the console has none.
+async fn ensure_webhook_secret(ctx: &Ctx) -> anyhow::Result<String> {
+    if let Some(secret) = webhook_secret(&ctx.pool, &ctx.setup.master_key).await? {
+        return Ok(secret);
+    }
+    let resp = ctx.http.post(ctx.api("/webhook")).header("x-api-key", &ctx.api_key).send().await?;
+    ensure!(resp.status().is_success(), "configuring the webhook: HTTP {}", resp.status());
+    webhook_secret(&ctx.pool, &ctx.setup.master_key).await?.context("the console stored no webhook secret")
+}
+
+/// `--load-users` signed-in admins browsing the console's pages (one page, then half a second
+/// to read it) while webhooks arrive at `--load-rate` per second from 16 senders, for
+/// `--load-seconds`, at the data sizes of the run: the errors, the pages' p95 (server time)
+/// and the acknowledged events that are not in the event log. Reported, not a target.
+async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
+    let plan = &ctx.plan;
+    let secret = ensure_webhook_secret(ctx).await?;
+    let mut cookies = Vec::new();
+    for _ in 0..plan.load_users {
+        cookies.push(sign_in(ctx).await?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(plan.load_seconds);
+    let mut users = Vec::new();
+    for (u, cookie) in cookies.into_iter().enumerate() {
+        let (http, base_url) = (ctx.http.clone(), ctx.console.url.clone());
+        users.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Latencies::default(), 0u64);
+            let mut i = u;
+            while Instant::now() < deadline {
+                let url = format!("{base_url}{}", PAGES[i % PAGES.len()]);
+                i += 1;
+                let started = Instant::now();
+                match http.get(&url).header("cookie", &cookie).send().await {
+                    Ok(resp) if resp.status().is_success() => {
+                        let server = resp
+                            .headers()
+                            .get("server-timing")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(server_timing_ms);
+                        let ok = resp.bytes().await.is_ok();
+                        lat.push_ms(server.unwrap_or(started.elapsed().as_secs_f64() * 1000.0));
+                        errors += u64::from(!ok);
+                    }
+                    _ => errors += 1,
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            (lat, errors)
+        }));
+    }
+    // The webhooks: 16 senders, each sending its share of the rate on its own clock.
+    let senders = 16u64;
+    let interval = Duration::from_secs_f64(senders as f64 / plan.load_rate as f64);
+    let url = format!("{}/api/webhooks/stripe/test", ctx.console.url);
+    let customers = plan.sizes.customers;
+    let mut hooks = Vec::new();
+    for n in 0..senders {
+        let (http, url, secret) = (ctx.http.clone(), url.clone(), secret.clone());
+        hooks.push(tokio::spawn(async move {
+            let (mut acked, mut errors) = (0u64, 0u64);
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut k = n;
+            while Instant::now() < deadline {
+                tick.tick().await;
+                let body = webhook_event("load", k, customers).to_string();
+                k += senders;
+                let signature =
+                    stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
+                let sent = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("stripe-signature", signature)
+                    .body(body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => acked += 1,
+                    _ => errors += 1,
+                }
+            }
+            (acked, errors)
+        }));
+    }
+    let (mut pages, mut page_errors) = (Latencies::default(), 0);
+    for u in users {
+        let (lat, errors) = u.await?;
+        for ms in lat.values() {
+            pages.push_ms(*ms);
+        }
+        page_errors += errors;
+    }
+    let (mut acked, mut hook_errors) = (0, 0);
+    for h in hooks {
+        let (a, e) = h.await?;
+        acked += a;
+        hook_errors += e;
+    }
+    let stored = count(
+        &ctx.pool,
+        "SELECT COUNT(*) FROM payments_webhook_events WHERE stripe_event_id LIKE 'evt_bench_load_%'
+             AND processing_status IN ('processed', 'ignored')",
+    )
+    .await?;
+    let lost = acked as i64 - stored;
+    ensure!(lost <= 0, "load: {lost} acknowledged events are missing from the event log");
+    let seconds = plan.load_seconds as f64;
+    eprintln!(
+        "  {} users: {} pages, p95 {:.1} ms, {page_errors} errors; webhooks {acked} acknowledged ({:.0}/s), {hook_errors} errors, 0 lost",
+        plan.load_users,
+        pages.len(),
+        pages.p95(),
+        acked as f64 / seconds
+    );
+    Ok(vec![
+        Row {
+            figure: format!(
+                "{} signed-in users browsing for {} s with webhooks at {}/s: pages served, p95 (errors)",
+                plan.load_users, plan.load_seconds, plan.load_rate
+            ),
+            measured: format!("{} pages, p95 {:.1} ms ({page_errors} errors)", pages.len(), pages.p95()),
+            baseline: format!("lookup p95 {:.2} ms", base.p95()),
+            ratio: pages.p95() / base.p95().max(0.001),
+            value: pages.p95(),
+            goal: Goal::AtMost(50.0),
+            target: "reported (pages ≤ 50 ms p95)".into(),
+        },
+        Row {
+            figure: format!("webhooks at {}/s during the browsing: acknowledged, errors, lost", plan.load_rate),
+            measured: format!("{:.0}/s ({hook_errors} errors, 0 lost)", acked as f64 / seconds),
+            baseline: format!("{}/s offered", plan.load_rate),
+            ratio: acked as f64 / seconds / plan.load_rate as f64,
+            value: acked as f64 / seconds,
+            goal: Goal::AtLeast(plan.load_rate as f64 * 0.95),
+            target: "reported (≥ 95% of the rate)".into(),
+        },
+    ])
+}
+
 /// Every console page's HTML, rendered on the server, signed in as the admin.
 async fn ssr(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
     let cookie = sign_in(ctx).await?;
-    let pages = [
-        "/test",
-        "/test/keys",
-        "/test/sync",
-        "/test/catalog",
-        "/test/customers",
-        "/test/subscriptions",
-        "/test/subscriptions/sub_bench_42",
-        "/test/subjects/team/t5",
-        "/test/history",
-        "/test/webhooks",
-        "/test/audit",
-    ];
     let mut rows = Vec::new();
-    for page in pages {
+    for page in PAGES {
         let (lat, body) = ctx.sample(&format!("{}{page}", ctx.console.url), Some(&cookie)).await?;
         let html = String::from_utf8_lossy(&body);
         ensure!(html.contains("<html") || html.contains("<!DOCTYPE"), "{page}: not an HTML page");
@@ -490,13 +636,7 @@ async fn blast(
 /// Verified events/s with the phase's tables, against the same endpoint refusing a bad
 /// signature; then checks that none was lost and none applied twice.
 async fn webhooks(ctx: &Ctx, tag: &'static str) -> anyhow::Result<Vec<Row>> {
-    let mut secret = webhook_secret(&ctx.pool, &ctx.setup.master_key).await?;
-    if secret.is_none() {
-        let resp = ctx.http.post(ctx.api("/webhook")).header("x-api-key", &ctx.api_key).send().await?;
-        ensure!(resp.status().is_success(), "configuring the webhook: HTTP {}", resp.status());
-        secret = webhook_secret(&ctx.pool, &ctx.setup.master_key).await?;
-    }
-    let secret = secret.context("the console stored no webhook secret")?;
+    let secret = ensure_webhook_secret(ctx).await?;
     let plan = &ctx.plan;
     let customers = plan.sizes.customers;
 

@@ -7,6 +7,11 @@ use std::fmt::Write;
 pub struct Latencies(Vec<f64>);
 
 impl Latencies {
+    /// The samples, in the order they were taken.
+    pub fn values(&self) -> &[f64] {
+        &self.0
+    }
+
     pub fn push_ms(&mut self, ms: f64) {
         self.0.push(ms);
     }

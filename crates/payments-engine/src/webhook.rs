@@ -537,7 +537,7 @@ pub(crate) async fn invoice_history(
     let pi = match invoice.pointer("/payments/data").and_then(Value::as_array) {
         Some(payments) => payments.iter().filter(|p| p["status"] == "paid").find_map(invoice_payment_intent),
         None if succeeded => match str_field(invoice, "id") {
-            Some(id) => meet_invoice_payment(conn, env, &id).await?,
+            Some(id) => history::meet_invoice_payment(conn, env, &id).await?,
             None => None,
         },
         None => None,
@@ -596,29 +596,6 @@ fn invoice_payment_intent(payment: &Value) -> Option<String> {
     })
 }
 
-/// The PaymentIntent an `invoice_payment.paid` recorded for `invoice`, if any. Writes the link
-/// row (without a PaymentIntent when there is none yet), so that an `invoice_payment.paid` being
-/// applied at the same moment waits for this transaction, or this one for it, on that row's lock;
-/// each then sees the other's work (see the migration `20261204000002_invoice_payments.sql`).
-async fn meet_invoice_payment(
-    conn: &mut AnyConnection,
-    env: Environment,
-    invoice: &str,
-) -> EngineResult<Option<String>> {
-    let pi: Option<Option<String>> = sqlx::query_scalar(
-        "INSERT INTO payments_invoice_payments (environment, stripe_invoice_id, stripe_payment_intent_id, created_at)
-         VALUES ($1, $2, NULL, $3)
-         ON CONFLICT (environment, stripe_invoice_id) DO UPDATE SET created_at = payments_invoice_payments.created_at
-         RETURNING stripe_payment_intent_id",
-    )
-    .bind(env.as_str())
-    .bind(invoice)
-    .bind(now_ms())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(pi.flatten())
-}
-
 /// `invoice_payment.paid`: records which PaymentIntent paid the invoice, and gives it to the
 /// invoice's history row if that exists already (the events come in either order), whose
 /// refunds can then be found by it. Not handled unless it is a paid PaymentIntent payment.
@@ -629,33 +606,8 @@ async fn invoice_payment_paid(conn: &mut AnyConnection, env: Environment, paymen
     if payment["status"] != "paid" {
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO payments_invoice_payments (environment, stripe_invoice_id, stripe_payment_intent_id, created_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (environment, stripe_invoice_id) DO UPDATE SET stripe_payment_intent_id = excluded.stripe_payment_intent_id",
-    )
-    .bind(env.as_str())
-    .bind(&invoice)
-    .bind(&pi)
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await?;
-    let row: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM payments_payment_history WHERE environment = $1 AND stripe_invoice_id = $2 AND type <> 'refund'
-             AND status <> 'failed' AND stripe_payment_intent_id IS NULL",
-    )
-    .bind(env.as_str())
-    .bind(&invoice)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = row {
-        sqlx::query("UPDATE payments_payment_history SET stripe_payment_intent_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(&pi)
-            .bind(now_ms())
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
-        history::refresh_refund_state(conn, env, &id).await?;
+    if let Some(row) = history::record_invoice_payment(conn, env, &invoice, &pi).await? {
+        history::refresh_refund_state(conn, env, &row).await?;
     }
     Ok(true)
 }

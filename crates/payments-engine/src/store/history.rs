@@ -324,6 +324,70 @@ pub(crate) async fn refresh_refund_state(
     Ok(())
 }
 
+/// The PaymentIntent an `invoice_payment.paid` recorded for `invoice`, if any. Writes the link
+/// row (without a PaymentIntent when there is none yet), so that an `invoice_payment.paid` being
+/// applied at the same moment waits for this transaction, or this one for it, on that row's lock;
+/// each then sees the other's work (see the migration `20261204000002_invoice_payments.sql`).
+pub(crate) async fn meet_invoice_payment(
+    conn: &mut AnyConnection,
+    env: Environment,
+    invoice: &str,
+) -> EngineResult<Option<String>> {
+    let pi: Option<Option<String>> = sqlx::query_scalar(
+        "INSERT INTO payments_invoice_payments (environment, stripe_invoice_id, stripe_payment_intent_id, created_at)
+         VALUES ($1, $2, NULL, $3)
+         ON CONFLICT (environment, stripe_invoice_id) DO UPDATE SET created_at = payments_invoice_payments.created_at
+         RETURNING stripe_payment_intent_id",
+    )
+    .bind(env.as_str())
+    .bind(invoice)
+    .bind(now_ms())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(pi.flatten())
+}
+
+/// The paid history row of an invoice that has no PaymentIntent yet (a seek on the unique
+/// invoice index).
+pub const INVOICE_WITHOUT_PAYMENT_SQL: &str = "SELECT id FROM payments_payment_history
+     WHERE environment = $1 AND stripe_invoice_id = $2 AND type <> 'refund' AND status <> 'failed'
+         AND stripe_payment_intent_id IS NULL";
+
+/// Records that `pi` paid `invoice`, and gives it to the invoice's paid history row when that
+/// row exists without one; returns that row's id (whose refund state the caller refreshes).
+pub(crate) async fn record_invoice_payment(
+    conn: &mut AnyConnection,
+    env: Environment,
+    invoice: &str,
+    pi: &str,
+) -> EngineResult<Option<String>> {
+    sqlx::query(
+        "INSERT INTO payments_invoice_payments (environment, stripe_invoice_id, stripe_payment_intent_id, created_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (environment, stripe_invoice_id) DO UPDATE SET stripe_payment_intent_id = excluded.stripe_payment_intent_id",
+    )
+    .bind(env.as_str())
+    .bind(invoice)
+    .bind(pi)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    let row: Option<String> = sqlx::query_scalar(INVOICE_WITHOUT_PAYMENT_SQL)
+        .bind(env.as_str())
+        .bind(invoice)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = &row {
+        sqlx::query("UPDATE payments_payment_history SET stripe_payment_intent_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(pi)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(row)
+}
+
 /// How many payment rows (every kind but refunds) and refund rows `env`'s history holds.
 pub(crate) async fn count(conn: &mut AnyConnection, env: Environment) -> EngineResult<(i64, i64)> {
     let row = sqlx::query(

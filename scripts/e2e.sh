@@ -27,7 +27,11 @@ echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role supp
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export BASE_URL="http://127.0.0.1:$PORT"
-LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve --addr "127.0.0.1:$PORT" --demo >"$WORK/server.log" 2>&1 &
+# A master key and a JWT secret of the run's own, so that the secret scan after the suite knows them.
+"$BIN" master-key generate "$WORK/console.key" >/dev/null
+(umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/jwt.secret")
+LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve --addr "127.0.0.1:$PORT" --demo \
+  --master-key-file "$WORK/console.key" --jwt-secret-file "$WORK/jwt.secret" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
   python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$BASE_URL/readyz" 2>/dev/null && break
@@ -59,7 +63,31 @@ done
 cd end2end
 rm -rf screenshots
 status=0
+export E2E_RECORD_DIR="$WORK/record"
 npx playwright test "$@" || status=$?
+# The secret scan (issue #9): a CSV export as an admin downloads it, then every secret the run
+# used, searched for in what it served, logged and stored.
+if [ "$status" = 0 ]; then
+  python3 - "$BASE_URL" "$E2E_ADMIN_EMAIL" "$E2E_PASSWORD" "$E2E_RECORD_DIR/export.csv" <<'EOF' || status=$?
+import http.cookiejar, sys, urllib.parse, urllib.request
+base, email, password, out = sys.argv[1:]
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+login = urllib.request.Request(f"{base}/api/console/login", urllib.parse.urlencode(
+    {"email": email, "password": password}).encode(), headers={"Origin": base})
+opener.open(login).read()
+with open(out, "wb") as fh:
+    fh.write(opener.open(f"{base}/export/test/payment-history.csv").read())
+EOF
+fi
+if [ "$status" = 0 ]; then
+  python3 "$ROOT/scripts/leaks.py" \
+    --secret "the users' password=$E2E_PASSWORD" --secret "the API key=$REMOTE_KEY" \
+    --secret-file "the JWT secret=$WORK/jwt.secret" --secret-file "the master key=$WORK/console.key" \
+    --secret-file "the remote console's master key=$WORK/remote.key" \
+    --tokens "$E2E_RECORD_DIR/cookies.txt" \
+    --scan "$E2E_RECORD_DIR" --scan "$WORK/server.log" --scan "$WORK/remote.log" --scan "$ROOT/target/site/pkg" \
+    --sqlite "$WORK/console.db" --sqlite "$WORK/remote.db" || status=$?
+fi
 # The benchmark: every page's time to interactive (reported, never asserted).
 if [ "$status" = 0 ]; then
   node measure-tti.mjs || status=$?

@@ -1,10 +1,12 @@
-//! Two console **processes** (the real binary, as a load balancer would run them) on one
-//! PostgreSQL database, with the Stripe sandbox as a third process: a key set through one is
-//! used by the other, syncs of one environment never overlap across processes, and the same
-//! webhook delivered to both is processed once.
+//! Console **processes** (the real binary), with the Stripe sandbox as a process of its own.
 //!
-//! PostgreSQL-only (SQLite is the single-instance deployment): on SQLite the test says it did
-//! not run; the test script's PostgreSQL pass runs it.
+//! Two of them on one PostgreSQL database, as a load balancer would run them: a key set through
+//! one is used by the other, syncs of one environment never overlap across processes, and the
+//! same webhook delivered to both is processed once. PostgreSQL-only (SQLite is the
+//! single-instance deployment): on SQLite that test says it did not run; the test script's
+//! PostgreSQL pass runs it.
+//!
+//! One killed with `kill -9` again and again, on either database: nothing acknowledged is lost.
 
 mod support;
 

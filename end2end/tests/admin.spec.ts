@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 // The Keys, Sync and Webhooks pages against the demo server (scripts/e2e.sh): the test
 // environment is connected to the in-process Stripe sandbox with `sk_test_sandbox`, live has no key.
@@ -202,7 +202,8 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   const endpoint = page.getByTestId('endpoint-card');
   await expect(endpoint.getByTestId('endpoint-id')).toHaveText(/^we_/);
   await expect(endpoint.getByTestId('endpoint-url')).toContainText('/api/webhooks/stripe/test');
-  await expect(endpoint).toContainText('The managed set (20 event types)');
+  await expect(endpoint).toContainText('The managed set (21 event types)');
+  await expect(endpoint).toContainText('invoice_payment.paid');
 
   const row = page.getByTestId('event-row').filter({ hasText: customer });
   await expect(row).toHaveCount(1);

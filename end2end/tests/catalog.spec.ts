@@ -1,4 +1,4 @@
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from './fixtures';
 
 const PASSWORD = process.env.E2E_PASSWORD ?? '';
 const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';

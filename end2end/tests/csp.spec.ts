@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 // The Content-Security-Policy the server sends (a per-page script nonce, 'wasm-unsafe-eval',
 // styles from the console's own origin only) must not get in the way of the hydrated app: no

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 // A fresh demo shows the payments Stripe already held before the console connected (issue #11):
 // `scripts/e2e.sh` starts `serve --demo`, whose first sync backfills the sandbox's demo history

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 // A second console started by scripts/e2e.sh with `--backend <first console> --backend-api-key ik_…`:
 // everything it shows and changes goes over HTTP to the first console's InsForge-compatible API.

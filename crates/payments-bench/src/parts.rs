@@ -402,7 +402,7 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
     for (u, cookie) in cookies.into_iter().enumerate() {
         let (http, base_url) = (ctx.http.clone(), ctx.console.url.clone());
         users.push(tokio::spawn(async move {
-            let (mut lat, mut errors) = (Latencies::default(), 0u64);
+            let (mut lat, mut errors) = (Latencies::default(), Vec::<String>::new());
             let mut i = u;
             while Instant::now() < deadline {
                 let url = format!("{base_url}{}", PAGES[i % PAGES.len()]);
@@ -415,11 +415,14 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
                             .get("server-timing")
                             .and_then(|v| v.to_str().ok())
                             .and_then(server_timing_ms);
-                        let ok = resp.bytes().await.is_ok();
-                        lat.push_ms(server.unwrap_or(started.elapsed().as_secs_f64() * 1000.0));
-                        errors += u64::from(!ok);
+                        match resp.bytes().await {
+                            Ok(_) => lat.push_ms(server.unwrap_or(started.elapsed().as_secs_f64() * 1000.0)),
+                            Err(_) => errors.push("a cut-off body".into()),
+                        }
                     }
-                    _ => errors += 1,
+                    Ok(resp) => errors.push(format!("HTTP {}", resp.status().as_u16())),
+                    Err(e) if e.is_timeout() => errors.push("a timeout".into()),
+                    Err(_) => errors.push("a connection error".into()),
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
@@ -460,14 +463,23 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
             (acked, errors)
         }));
     }
-    let (mut pages, mut page_errors) = (Latencies::default(), 0);
+    let (mut pages, mut kinds) = (Latencies::default(), std::collections::BTreeMap::<String, u64>::new());
     for u in users {
         let (lat, errors) = u.await?;
         for ms in lat.values() {
             pages.push_ms(*ms);
         }
-        page_errors += errors;
+        for e in errors {
+            *kinds.entry(e).or_default() += 1;
+        }
     }
+    let page_errors: u64 = kinds.values().sum();
+    // What the errors were, e.g. ": 27 × HTTP 503".
+    let error_kinds = if kinds.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", kinds.iter().map(|(k, n)| format!("{n} × {k}")).collect::<Vec<_>>().join(", "))
+    };
     let (mut acked, mut hook_errors) = (0, 0);
     for h in hooks {
         let (a, e) = h.await?;
@@ -484,7 +496,7 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
     ensure!(lost <= 0, "load: {lost} acknowledged events are missing from the event log");
     let seconds = plan.load_seconds as f64;
     eprintln!(
-        "  {} users: {} pages, p95 {:.1} ms, {page_errors} errors; webhooks {acked} acknowledged ({:.0}/s), {hook_errors} errors, 0 lost",
+        "  {} users: {} pages, p95 {:.1} ms, {page_errors} errors{error_kinds}; webhooks {acked} acknowledged ({:.0}/s), {hook_errors} errors, 0 lost",
         plan.load_users,
         pages.len(),
         pages.p95(),
@@ -496,7 +508,7 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
                 "{} signed-in users browsing for {} s with webhooks at {}/s: pages served, p95 (errors)",
                 plan.load_users, plan.load_seconds, plan.load_rate
             ),
-            measured: format!("{} pages, p95 {:.1} ms ({page_errors} errors)", pages.len(), pages.p95()),
+            measured: format!("{} pages, p95 {:.1} ms ({page_errors} errors{error_kinds})", pages.len(), pages.p95()),
             baseline: format!("lookup p95 {:.2} ms", base.p95()),
             ratio: pages.p95() / base.p95().max(0.001),
             value: pages.p95(),

@@ -1,0 +1,44 @@
+import { test as base, expect, type Response } from '@playwright/test';
+import { appendFileSync, mkdirSync } from 'node:fs';
+
+// Every spec imports `test` from here. When scripts/e2e.sh sets E2E_RECORD_DIR, each test's
+// browser context records the bodies of the answers it receives (pages, server functions, API
+// calls, CSV exports: not the static bundle, which scripts/leaks.py reads from the build) and,
+// at its end, the values of its cookies (the session tokens), so that the secret scan that runs
+// after the suite can look for every secret the run used (issue #9).
+const recordDir = process.env.E2E_RECORD_DIR;
+
+/** Content types of bundle files, scanned from the build instead. */
+const STATIC = /wasm|javascript|css|font|image/;
+
+export const test = base.extend<{ recordTraffic: void }>({
+  recordTraffic: [
+    async ({ context }, use, testInfo) => {
+      if (!recordDir) {
+        await use();
+        return;
+      }
+      mkdirSync(recordDir, { recursive: true });
+      const file = `${recordDir}/responses-${testInfo.workerIndex}.txt`;
+      const pending: Promise<void>[] = [];
+      const record = (response: Response) => {
+        if (STATIC.test(response.headers()['content-type'] ?? '')) return;
+        pending.push(
+          response
+            .body()
+            .then((body) => appendFileSync(file, `\n=== ${response.status()} ${response.url()}\n${body.toString('latin1')}`))
+            .catch(() => {}), // a redirect or an aborted request has no body
+        );
+      };
+      context.on('response', record);
+      await use();
+      await Promise.all(pending);
+      const cookies = (await context.cookies()).map((c) => c.value).filter((v) => v.length >= 16);
+      appendFileSync(`${recordDir}/cookies.txt`, cookies.map((v) => `${v}\n`).join(''));
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+export type { Locator, Page } from '@playwright/test';

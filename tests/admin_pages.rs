@@ -55,15 +55,28 @@ async fn a_refused_key_comes_back_with_a_message_for_the_user() {
     assert_eq!(config[0]["maskedKey"], "sk_test_****dbox", "{config}");
 }
 
+/// The Keys page as the server renders it.
+async fn keys_page(client: &reqwest::Client, app: &TestApp) -> String {
+    let res = client.get(app.url("/test/keys")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn removing_and_setting_the_key_again() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let page = keys_page(&admin, &app).await;
+    assert!(!page.contains("Last connected account"), "a connected account reads as disconnected");
     let (status, config) = call(&admin, &app, "keys-remove", &[("environment", "test")]).await;
     assert_eq!(status, 200, "{config}");
     assert!(!config.to_string().contains("sk_test_sandbox"));
     let (_, connections) = call(&admin, &app, "payments-status", &[("", "")]).await;
     assert!(connections[0]["maskedKey"].is_null(), "{connections}");
+    // The page no longer names the account as if it were connected (issue #15, defect 5).
+    let page = keys_page(&admin, &app).await;
+    assert!(page.contains("Last connected account"), "the old account reads as connected");
+    assert!(page.contains("Not connected: no key is set."));
     let (status, config) = call(&admin, &app, "keys-set", &[("environment", "test"), ("key", "sk_test_sandbox")]).await;
     assert_eq!(status, 200, "{config}");
     // Only the masked key comes back.

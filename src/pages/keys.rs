@@ -265,10 +265,17 @@ fn KeyCard(connection: Option<Connection>, on_remove: Callback<()>) -> impl Into
                 <dd><code data-testid="masked-key">{c.masked_key.clone().unwrap_or_else(|| "not set".into())}</code></dd>
                 <dt>"Status"</dt>
                 <dd><span class=status_class data-testid="connection-status">{c.status.clone()}</span></dd>
-                <dt>"Stripe account"</dt>
+                // Without a key the account is only the one last connected (its mirrored data
+                // stays until a key of another account is set): never shown as if connected.
+                <dt>{if has_key { "Stripe account" } else { "Last connected account" }}</dt>
                 <dd data-testid="account-id">
                     {c.stripe_account_id.clone().unwrap_or_else(|| "—".into())}
                     {c.stripe_account_email.clone().map(|e| view! { <span class="muted">{format!(" ({e})")}</span> })}
+                    {(!has_key && c.stripe_account_id.is_some()).then(|| view! {
+                        <p class="muted" data-testid="account-disconnected">
+                            "Not connected: no key is set. Its mirrored data stays until a key of another Stripe account is set."
+                        </p>
+                    })}
                 </dd>
             </dl>
             {has_key.then(|| view! {

@@ -168,3 +168,34 @@ async fn an_admin_prices_a_product_changes_the_amount_and_is_refused_the_delete(
     assert_eq!(status, 200, "{deleted}");
     assert_eq!(deleted["deleted"], true);
 }
+
+/// The badge of a product's card in the catalog page as the server renders it.
+fn product_badge(html: &str, product_id: &str) -> String {
+    let card = html.split(&format!("data-product-id=\"{product_id}\"")).nth(1).expect("the product's card");
+    let badge = card.split("data-testid=\"status-badge\"").nth(1).expect("its badge");
+    badge.split('>').nth(1).and_then(|t| t.split('<').next()).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_product_whose_prices_are_all_archived_is_not_shown_as_for_sale() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+    let body = json!({"env": "test", "draft": {"name": "Gadget"}, "form_key": format!("{form_key}-1")});
+    let (status, product) = call(&app, &admin, "catalog-add-product", body).await;
+    assert_eq!(status, 200, "{product}");
+    let product_id = product["stripeProductId"].as_str().unwrap().to_string();
+    let draft = json!({"stripeProductId": product_id, "currency": "usd", "unitAmount": 900});
+    let body = json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-2")});
+    let (status, price) = call(&app, &admin, "catalog-add-price", body).await;
+    assert_eq!(status, 200, "{price}");
+    let page = || async { admin.get(app.url("/test/catalog")).send().await.unwrap().text().await.unwrap() };
+    assert_eq!(product_badge(&page().await, &product_id), "Active");
+
+    // Its only price archived: active, but nothing can buy it (issue #15, defect 3).
+    let (status, _) =
+        call(&app, &admin, "catalog-archive-price", json!({"env": "test", "id": price["stripePriceId"]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(product_badge(&page().await, &product_id), "Not for sale");
+}

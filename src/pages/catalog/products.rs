@@ -154,7 +154,7 @@ fn ProductCard(
                     <span class="catalog-caret" aria-hidden="true">{if open { "▾" } else { "▸" }}</span>
                     <span class="catalog-product-name" data-testid="product-name">{product.name.clone()}</span>
                 </a>
-                {status_badge(product.active, "Active", "Inactive")}
+                {sale_badge(product.active, price_count, active_prices)}
                 <span class="muted catalog-price-count">
                     {match price_count {
                         0 => "no prices".to_string(),
@@ -175,6 +175,43 @@ fn ProductCard(
 }
 
 /// A green or grey status badge.
+/// Whether a product can be bought, as its badge says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SaleState {
+    /// Active, with at least one active price.
+    ForSale,
+    /// Active, but no active price: no checkout can buy it.
+    NoActivePrice,
+    /// Archived.
+    Inactive,
+}
+
+impl SaleState {
+    fn of(active: bool, active_prices: usize) -> Self {
+        match (active, active_prices) {
+            (false, _) => SaleState::Inactive,
+            (true, 0) => SaleState::NoActivePrice,
+            (true, _) => SaleState::ForSale,
+        }
+    }
+}
+
+/// The product's badge: green only when it can be bought; an active product whose prices are
+/// all archived (or that has none) says so instead (issue #15, defect 3).
+fn sale_badge(active: bool, prices: usize, active_prices: usize) -> impl IntoView {
+    let (class, text, title) = match SaleState::of(active, active_prices) {
+        SaleState::ForSale => ("badge badge-ok", "Active", ""),
+        SaleState::NoActivePrice if prices == 0 => {
+            ("badge badge-warn", "Not for sale", "Active, but it has no price: no checkout can buy it.")
+        }
+        SaleState::NoActivePrice => {
+            ("badge badge-warn", "Not for sale", "Active, but all its prices are archived: no checkout can buy it.")
+        }
+        SaleState::Inactive => ("badge", "Inactive", ""),
+    };
+    view! { <span class=class title=title data-testid="status-badge">{text}</span> }
+}
+
 pub(super) fn status_badge(on: bool, yes: &'static str, no: &'static str) -> impl IntoView {
     view! {
         <span class=if on { "badge badge-ok" } else { "badge" } data-testid="status-badge">
@@ -511,5 +548,17 @@ pub(super) fn ProductForm(existing: Option<Product>) -> impl IntoView {
                 <p class="field-hint">"Live mode: you will be asked to type “live” to confirm."</p>
             })}
         </FormModal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SaleState;
+
+    #[test]
+    fn only_a_product_with_an_active_price_is_for_sale() {
+        assert_eq!(SaleState::of(true, 1), SaleState::ForSale);
+        assert_eq!(SaleState::of(true, 0), SaleState::NoActivePrice);
+        assert_eq!(SaleState::of(false, 2), SaleState::Inactive);
     }
 }

@@ -1,7 +1,8 @@
 //! The role matrix (issue #9): every payments API route (from the engine's own route table, which
 //! the router is built from), every server function (from Leptos's registry) and every page (from
 //! the app's route list), called as each kind of caller. What each caller may do is decided once,
-//! in [`access`] and [`expect`]; an endpoint with no decision fails the test, so a new route or
+//! in [`expect`] (and who each endpoint is for, in `api_access`, `server_fn_access`,
+//! `page_access` and `PLAIN_ROUTES`); an endpoint with no decision fails the test, so a new route or
 //! server function cannot ship without one.
 
 use crate::support::{TestApp, PASSWORD};

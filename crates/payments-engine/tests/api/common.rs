@@ -224,6 +224,17 @@ impl Harness {
         )
     }
 
+    /// Adds a sandbox fault (`POST /_sandbox/faults`, see `crates/stripe-sandbox/src/control.rs`).
+    pub async fn add_fault(&self, fault: Value) {
+        let r = self.http.post(format!("{}/_sandbox/faults", self.sandbox_base)).json(&fault).send().await.unwrap();
+        assert!(r.status().is_success(), "adding a fault: {}", r.text().await.unwrap());
+    }
+
+    /// Removes every sandbox fault.
+    pub async fn clear_faults(&self) {
+        self.http.delete(format!("{}/_sandbox/faults", self.sandbox_base)).send().await.unwrap();
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.unwrap()
     }

@@ -68,13 +68,7 @@ fn body_for(method: &Method) -> Option<Value> {
 /// Adds a sandbox fault: the next `count` requests to `path_prefix` (with `method`, if given)
 /// answer `status`.
 async fn fault(h: &Harness, method: Option<&str>, path_prefix: &str, status: u16, count: u32) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/_sandbox/faults", h.sandbox_base))
-        .json(&json!({"path_prefix": path_prefix, "method": method, "status": status, "count": count}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "adding a fault: {}", r.text().await.unwrap());
+    h.add_fault(json!({"path_prefix": path_prefix, "method": method, "status": status, "count": count})).await;
 }
 
 /// Maps the billing subject `team/t1` of `env` to `customer`, as a completed checkout would.

@@ -9,17 +9,6 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::runtime::{catalog, checkout_body, CHECKOUT};
 
-/// Adds a sandbox fault (see `crates/stripe-sandbox/src/control.rs`).
-async fn fault(h: &Harness, spec: Value) {
-    let r =
-        reqwest::Client::new().post(format!("{}/_sandbox/faults", h.sandbox_base)).json(&spec).send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-}
-
-async fn clear_faults(h: &Harness) {
-    reqwest::Client::new().delete(format!("{}/_sandbox/faults", h.sandbox_base)).send().await.unwrap();
-}
-
 /// How many of the sandbox's `object`s match `pred`.
 fn count_where(h: &Harness, object: &str, pred: impl Fn(&Value) -> bool) -> usize {
     h.sandbox.list(object).unwrap().iter().filter(|o| pred(o)).count()
@@ -32,12 +21,11 @@ async fn catalog_writes_through_lost_replies_and_errors_happen_exactly_once() {
     // Every third product and price creation is carried out by Stripe but its reply is lost (500 or
     // 503), and every fourth is refused with a 429 before Stripe does anything.
     for (path, status) in [("/v1/products", 500), ("/v1/prices", 503)] {
-        fault(
-            &h,
+        h.add_fault(
             json!({"path_prefix": path, "method": "POST", "status": status, "after": true, "every": 3, "count": 100}),
         )
         .await;
-        fault(&h, json!({"path_prefix": path, "method": "POST", "status": 429, "every": 4, "count": 100})).await;
+        h.add_fault(json!({"path_prefix": path, "method": "POST", "status": 429, "every": 4, "count": 100})).await;
     }
     let mut products = Vec::new();
     for i in 0..12 {
@@ -65,8 +53,8 @@ async fn catalog_writes_through_lost_replies_and_errors_happen_exactly_once() {
     );
 
     // A failure that outlasts every retry is the contract's error, and nothing is half-made.
-    clear_faults(&h).await;
-    fault(&h, json!({"path_prefix": "/v1/products", "method": "POST", "status": 500, "count": 10})).await;
+    h.clear_faults().await;
+    h.add_fault(json!({"path_prefix": "/v1/products", "method": "POST", "status": 500, "count": 10})).await;
     h.send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Never"})).await.err(
         500,
         "UPSTREAM_FAILURE",
@@ -74,8 +62,8 @@ async fn catalog_writes_through_lost_replies_and_errors_happen_exactly_once() {
     );
     assert_eq!(count_where(&h, "product", |p| p["name"] == "Never"), 0);
     assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_products WHERE name = 'Never'").await, 0);
-    clear_faults(&h).await;
-    fault(&h, json!({"path_prefix": "/v1/products", "method": "POST", "status": 429, "count": 10})).await;
+    h.clear_faults().await;
+    h.add_fault(json!({"path_prefix": "/v1/products", "method": "POST", "status": 429, "count": 10})).await;
     let r = h.send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Throttled"})).await;
     assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (429, Some("RATE_LIMITED")), "{}", r.body);
     assert_eq!(count_where(&h, "product", |p| p["name"] == "Throttled"), 0);
@@ -85,8 +73,7 @@ async fn catalog_writes_through_lost_replies_and_errors_happen_exactly_once() {
 async fn checkouts_through_lost_replies_create_one_stripe_session_each() {
     let h = Harness::start().await;
     let (_, one_time) = catalog(&h).await;
-    fault(
-        &h,
+    h.add_fault(
         json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "status": 500, "after": true, "every": 2,
                "count": 100}),
     )
@@ -112,11 +99,11 @@ async fn a_sync_through_failing_reads_converges_on_what_stripe_holds() {
     h.sandbox.seed_size(150);
     // About one read in five fails: 500, 502 or 429, each with its own rhythm.
     for (status, every) in [(500, 10), (502, 15), (429, 20)] {
-        fault(&h, json!({"path_prefix": "/v1/", "method": "GET", "status": status, "every": every, "count": 10_000}))
+        h.add_fault(json!({"path_prefix": "/v1/", "method": "GET", "status": status, "every": every, "count": 10_000}))
             .await;
     }
     // And one outage outlasts the client's retries (4 attempts) on a page of customers.
-    fault(&h, json!({"path_prefix": "/v1/customers", "method": "GET", "status": 503, "count": 5})).await;
+    h.add_fault(json!({"path_prefix": "/v1/customers", "method": "GET", "status": 503, "count": 5})).await;
     let r = h.send(Method::POST, "/api/payments/test/sync", json!({})).await;
     let body = r.ok(200).clone();
     assert_eq!(body["results"][0]["connection"]["lastSyncStatus"], "succeeded", "{body}");

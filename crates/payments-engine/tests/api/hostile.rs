@@ -159,13 +159,8 @@ async fn a_crafted_idempotency_key_does_not_take_the_environment_lock() {
     let (_, once) = catalog(&h).await;
     let user = Auth::Bearer(h.jwt("authenticated", "u1"));
     // The crafted checkout hangs in Stripe for a minute while holding its locks.
-    let r = reqwest::Client::new()
-        .post(format!("{}/_sandbox/faults", h.sandbox_base))
-        .json(&json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "delay_ms": 60_000, "count": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "adding a fault: {}", r.text().await.unwrap());
+    h.add_fault(json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "delay_ms": 60_000, "count": 1}))
+        .await;
     let mut crafted = checkout_body("payment", &once, None);
     crafted["idempotencyKey"] = json!(CRAFTED_KEY);
     let first = {

@@ -22,13 +22,7 @@ async fn postgres_two_instances_serialise_syncs_and_process_a_webhook_once() {
     let http = reqwest::Client::new();
 
     // Slow Stripe down so that two unserialised syncs would overlap.
-    let fault = http
-        .post(format!("{}/_sandbox/faults", h.sandbox_base))
-        .json(&json!({"path_prefix": "/v1/products", "count": 2, "delay_ms": 400, "method": "GET"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(fault.status().is_success());
+    h.add_fault(json!({"path_prefix": "/v1/products", "count": 2, "delay_ms": 400, "method": "GET"})).await;
     let sync = |base: String| {
         let http = http.clone();
         async move { request(&http, &base, reqwest::Method::POST, "/api/payments/test/sync", None, Auth::Admin).await }

@@ -264,13 +264,6 @@ async fn a_checkout_made_elsewhere_never_maps_a_customer_to_a_subject() {
     assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customer_mappings WHERE subject_id = 'victim'").await, 0);
 }
 
-/// Adds a sandbox fault (see `/_sandbox/faults`).
-async fn fault(h: &Harness, fault: Value) {
-    let r =
-        reqwest::Client::new().post(format!("{}/_sandbox/faults", h.sandbox_base)).json(&fault).send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-}
-
 #[tokio::test]
 async fn runtime_sessions_beyond_the_concurrency_bound_wait_then_get_429() {
     let h = Harness::start_engine_with(|c| {
@@ -280,7 +273,7 @@ async fn runtime_sessions_beyond_the_concurrency_bound_wait_then_get_429() {
     .await;
     let (_, once) = catalog(&h).await;
     // Stripe answers the next checkout creation after 3 s: that request holds the only slot.
-    fault(&h, json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "delay_ms": 3000})).await;
+    h.add_fault(json!({"path_prefix": "/v1/checkout/sessions", "method": "POST", "delay_ms": 3000})).await;
     let anon = Auth::Bearer(h.jwt("anon", "a"));
     let body = checkout_body("payment", &once, None);
     let slow = {

@@ -171,16 +171,6 @@ async fn webhook_configure_recreates_the_managed_endpoint() {
     assert_eq!(r["connection"]["webhookEndpointUrl"], format!("{}/api/webhooks/stripe/test", h.base));
 }
 
-async fn add_fault(h: &Harness, fault: Value) {
-    let r =
-        reqwest::Client::new().post(format!("{}/_sandbox/faults", h.sandbox_base)).json(&fault).send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-}
-
-async fn clear_faults(h: &Harness) {
-    reqwest::Client::new().delete(format!("{}/_sandbox/faults", h.sandbox_base)).send().await.unwrap();
-}
-
 /// Rows Stripe does not have, written long ago: a sync that read everything removes them.
 async fn insert_vanished_rows(h: &Harness) {
     for sql in [
@@ -215,8 +205,8 @@ async fn a_sync_failing_on_a_later_page_keeps_the_pages_written_and_deletes_noth
     h.sandbox.seed_size(250); // three pages of each list
                               // Faults are matched in order: the first subscriptions page passes (a 1 ms delay), every
                               // later attempt (retries included) gets a 500.
-    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
-    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "status": 500, "count": 50})).await;
+    h.add_fault(json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
+    h.add_fault(json!({"path_prefix": "/v1/subscriptions", "status": 500, "count": 50})).await;
 
     let failed = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
     let result = &failed["results"][0];
@@ -231,7 +221,7 @@ async fn a_sync_failing_on_a_later_page_keeps_the_pages_written_and_deletes_noth
     // Nothing was deleted: no list may be trusted as complete after a failure.
     assert_eq!(vanished_rows_left(&h).await, (1, 1, 1));
 
-    clear_faults(&h).await;
+    h.clear_faults().await;
     let ok = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
     assert_eq!(ok["results"][0]["subscriptions"]["synced"], 250, "{ok}");
     assert_eq!(ok["results"][0]["subscriptions"]["deleted"], 1);
@@ -251,8 +241,8 @@ async fn a_webhook_is_applied_while_a_sync_is_still_running() {
     h.sandbox.seed_size(250);
     // The first subscriptions page comes at once, the next two slowly: the sync is still
     // running (and has committed page one) when the webhook arrives.
-    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
-    add_fault(&h, json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1500, "count": 2})).await;
+    h.add_fault(json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1, "count": 1})).await;
+    h.add_fault(json!({"path_prefix": "/v1/subscriptions", "delay_ms": 1500, "count": 2})).await;
 
     let engine = h.engine.clone();
     let sync = tokio::spawn(async move { engine.sync_environment(payments_engine::Environment::Test).await });

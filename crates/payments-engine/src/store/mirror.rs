@@ -275,31 +275,14 @@ pub(crate) async fn delete_mappings_of(
     Ok(done.rows_affected() > 0)
 }
 
-/// Writes a subscription and its items (items not listed are removed) unless the row holds
-/// newer state. Returns whether it was written.
-pub(crate) async fn upsert_subscription(
-    conn: &mut AnyConnection,
-    env: Environment,
-    s: &SubscriptionRecord,
-    version: i64,
-    synced_at: i64,
-) -> EngineResult<bool> {
-    let now = now_ms();
-    // Stripe's `created` has whole seconds, and a burst of events about one subscription (its
-    // creation and first invoice, a renewal, a cancellation) often shares one. Among those,
-    // delivered in any order, the state that can only come later wins: a subscription never
-    // leaves an ended status nor goes back to `incomplete`, and its period never moves back.
-    let rank = |t: &str| {
-        format!(
-            "(CASE WHEN {t}.status IN ('canceled', 'incomplete_expired') THEN 2
-                   WHEN {t}.status = 'incomplete' THEN 0 ELSE 1 END)"
-        )
-    };
-    let (rank_new, rank_old) = (rank("excluded"), rank("payments_subscriptions"));
-    let sql = format!(
-        "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id, stripe_customer_id, subject_type,
-             subject_id, status, current_period_start, current_period_end, cancel_at_period_end, cancel_at,
-             canceled_at, trial_start, trial_end, latest_invoice_id, metadata, raw, synced_at, created_at,
+/// Writes a subscription unless the row holds newer state. Stripe's `created` has whole seconds,
+/// and a burst of events about one subscription (its creation and first invoice, a renewal, a
+/// cancellation) often shares one. Among those, delivered in any order, the state that can only
+/// come later wins: a subscription never leaves an ended status nor goes back to `incomplete`
+/// (the `CASE` ranks), and its period never moves back.
+const UPSERT_SUBSCRIPTION_SQL: &str = "INSERT INTO payments_subscriptions (id, environment, stripe_subscription_id,
+             stripe_customer_id, subject_type, subject_id, status, current_period_start, current_period_end,
+             cancel_at_period_end, cancel_at, canceled_at, trial_start, trial_end, latest_invoice_id, metadata, raw, synced_at, created_at,
              updated_at, source_version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)
          ON CONFLICT (environment, stripe_subscription_id) DO UPDATE SET
@@ -314,10 +297,23 @@ pub(crate) async fn upsert_subscription(
              updated_at = excluded.updated_at, source_version = excluded.source_version
          WHERE COALESCE(payments_subscriptions.source_version, 0) < excluded.source_version
             OR (COALESCE(payments_subscriptions.source_version, 0) = excluded.source_version
-                AND {rank_new} >= {rank_old}
-                AND COALESCE(excluded.current_period_end, 0) >= COALESCE(payments_subscriptions.current_period_end, 0))"
-    );
-    let done = sqlx::query(&sql)
+                AND (CASE WHEN excluded.status IN ('canceled', 'incomplete_expired') THEN 2
+                          WHEN excluded.status = 'incomplete' THEN 0 ELSE 1 END)
+                    >= (CASE WHEN payments_subscriptions.status IN ('canceled', 'incomplete_expired') THEN 2
+                             WHEN payments_subscriptions.status = 'incomplete' THEN 0 ELSE 1 END)
+                AND COALESCE(excluded.current_period_end, 0) >= COALESCE(payments_subscriptions.current_period_end, 0))";
+
+/// Writes a subscription and its items (items not listed are removed) unless the row holds
+/// newer state. Returns whether it was written.
+pub(crate) async fn upsert_subscription(
+    conn: &mut AnyConnection,
+    env: Environment,
+    s: &SubscriptionRecord,
+    version: i64,
+    synced_at: i64,
+) -> EngineResult<bool> {
+    let now = now_ms();
+    let done = sqlx::query(UPSERT_SUBSCRIPTION_SQL)
         .bind(new_id())
         .bind(env.as_str())
         .bind(&s.stripe_subscription_id)

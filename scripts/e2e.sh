@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. scripts/lib.sh
 BIN="$ROOT/target/${E2E_PROFILE:-release}/payments-console"
 [ -x "$BIN" ] || { echo "no build at $BIN; run cargo leptos build --release" >&2; exit 1; }
 
@@ -25,7 +26,7 @@ export E2E_SUPPORT_EMAIL="support@example.com"
 echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_ADMIN_EMAIL" --role admin --password-stdin
 echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role support --password-stdin
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 export BASE_URL="http://127.0.0.1:$PORT"
 # A master key and a JWT secret of the run's own, so that the secret scan after the suite knows them.
 "$BIN" master-key generate "$WORK/console.key" >/dev/null
@@ -33,11 +34,7 @@ export BASE_URL="http://127.0.0.1:$PORT"
 LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve --addr "127.0.0.1:$PORT" --demo \
   --master-key-file "$WORK/console.key" --jwt-secret-file "$WORK/jwt.secret" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$BASE_URL/readyz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready "$BASE_URL/readyz" "$SERVER_PID" "$WORK/server.log"
 
 # A second console in remote mode: no engine of its own in use, every payments call goes over
 # HTTP to the first console's InsForge-compatible API with an API key made for it.
@@ -46,7 +43,7 @@ REMOTE_DB="sqlite://$WORK/remote.db"
 echo "$E2E_PASSWORD" | PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" "$BIN" users add --email "$E2E_ADMIN_EMAIL" --role admin --password-stdin
 echo "$E2E_PASSWORD" | PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role support --password-stdin
 (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/remote.key")
-REMOTE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REMOTE_PORT=$(free_port)
 export REMOTE_BASE_URL="http://127.0.0.1:$REMOTE_PORT"
 # The same key lets the suite check, through the first console's API, what the second changed.
 export E2E_API_KEY="$REMOTE_KEY"
@@ -54,11 +51,7 @@ PAYMENTS_CONSOLE_DATABASE_URL="$REMOTE_DB" LEPTOS_SITE_ROOT="$ROOT/target/site" 
   --addr "127.0.0.1:$REMOTE_PORT" --master-key-file "$WORK/remote.key" \
   --backend "$BASE_URL" --backend-api-key "$REMOTE_KEY" >"$WORK/remote.log" 2>&1 &
 REMOTE_PID=$!
-for _ in $(seq 1 100); do
-  python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$REMOTE_BASE_URL/readyz" 2>/dev/null && break
-  kill -0 "$REMOTE_PID" 2>/dev/null || { cat "$WORK/remote.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready "$REMOTE_BASE_URL/readyz" "$REMOTE_PID" "$WORK/remote.log"
 
 cd end2end
 rm -rf screenshots

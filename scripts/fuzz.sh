@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. scripts/lib.sh
 CASES=150
 SEED=20261204
 while [ $# -gt 0 ]; do
@@ -38,16 +39,12 @@ trap cleanup EXIT
 
 export PAYMENTS_CONSOLE_DATABASE_URL="sqlite://$WORK/console.db"
 (umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/jwt.secret")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE_URL="http://127.0.0.1:$PORT"
 LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve --addr "127.0.0.1:$PORT" --demo \
   --jwt-secret-file "$WORK/jwt.secret" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$BASE_URL/readyz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready "$BASE_URL/readyz" "$SERVER_PID" "$WORK/server.log"
 
 # An HS256 `project_admin` token for this run's secret, valid for a day.
 TOKEN=$(python3 - "$WORK/jwt.secret" <<'EOF'

@@ -256,19 +256,18 @@ pub(crate) async fn inject_faults(State(sb): State<Sandbox>, req: Request, next:
     if let Some(ms) = fault.delay_ms.filter(|ms| *ms > 0) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok());
+    let refusal = |status: StatusCode| match status {
+        StatusCode::TOO_MANY_REQUESTS => ApiError::rate_limited().into_response(),
+        status => ApiError::server_error(status).into_response(),
+    };
     if fault.after {
         // Processed (and committed) like any request; only the reply is lost.
-        let processed = next.run(req).await;
-        drop(processed);
-        return match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-            Some(StatusCode::TOO_MANY_REQUESTS) => ApiError::rate_limited().into_response(),
-            Some(status) => ApiError::server_error(status).into_response(),
-            None => ApiError::server_error(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
-        };
+        drop(next.run(req).await);
+        return refusal(status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     }
-    match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-        Some(StatusCode::TOO_MANY_REQUESTS) => ApiError::rate_limited().into_response(),
-        Some(status) => ApiError::server_error(status).into_response(),
+    match status {
+        Some(status) => refusal(status),
         None => next.run(req).await,
     }
 }

@@ -446,16 +446,7 @@ async fn load(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
                 tick.tick().await;
                 let body = webhook_event("load", k, customers).to_string();
                 k += senders;
-                let signature =
-                    stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
-                let sent = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("stripe-signature", signature)
-                    .body(body)
-                    .send()
-                    .await;
-                match sent {
+                match post_signed(&http, &url, &secret, body).await {
                     Ok(r) if r.status().is_success() => acked += 1,
                     _ => errors += 1,
                 }
@@ -592,6 +583,22 @@ fn webhook_event(tag: &str, k: u64, customers: i64) -> Value {
     })
 }
 
+/// Delivers one webhook body to `url`, signed with `secret` as Stripe signs it.
+async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
+    let signature = stripe_client::sign_webhook_payload(body.as_bytes(), secret, stripe_client::unix_now());
+    http.post(url)
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(body)
+        .send()
+        .await
+}
+
 /// Sends events from `senders` concurrent tasks until `max` were sent or `seconds` passed.
 /// `event(k)` builds the k-th body, `ok` says whether its answer is the expected one. Returns
 /// the numbers sent and the elapsed time.
@@ -619,15 +626,7 @@ async fn blast(
                     break;
                 }
                 let body = event(k).to_string();
-                let signature =
-                    stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
-                let resp = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("stripe-signature", signature)
-                    .body(body)
-                    .send()
-                    .await?;
+                let resp = post_signed(&http, &url, &secret, body).await?;
                 let status = resp.status();
                 let text = resp.text().await.unwrap_or_default();
                 if status.is_success() != expect_ok {

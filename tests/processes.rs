@@ -84,6 +84,17 @@ async fn call(http: &reqwest::Client, method: reqwest::Method, url: String, key:
     body
 }
 
+/// Delivers a webhook body to `url`, signed with `secret` as Stripe signs it.
+fn post_event(
+    http: &reqwest::Client,
+    url: String,
+    secret: &str,
+    body: String,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    let signature = stripe_client::sign_webhook_payload(body.as_bytes(), secret, stripe_client::unix_now());
+    http.post(url).header("content-type", "application/json").header("stripe-signature", signature).body(body).send()
+}
+
 #[tokio::test]
 async fn two_processes_share_keys_serialise_syncs_and_process_a_webhook_once() {
     if std::env::var("PAYMENTS_CONSOLE_TEST_POSTGRES").is_err() {
@@ -163,14 +174,9 @@ async fn two_processes_share_keys_serialise_syncs_and_process_a_webhook_once() {
         "data": {"object": {"id": "cus_two_processes", "object": "customer", "email": "lb@example.com", "metadata": {}}}});
     let body = event.to_string();
     let deliver = |base: String| {
-        let signature = stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
-        let req = http
-            .post(format!("{base}/api/webhooks/stripe/test"))
-            .header("content-type", "application/json")
-            .header("stripe-signature", signature)
-            .body(body.clone());
+        let send = post_event(&http, format!("{base}/api/webhooks/stripe/test"), &secret, body.clone());
         async move {
-            let r = req.send().await.unwrap();
+            let r = send.await.unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -331,15 +337,7 @@ async fn kill_9_during_syncs_and_webhook_bursts_loses_nothing_acknowledged() {
                 tokio::spawn(async move {
                     let mut answered = Vec::new();
                     for (id, body) in mine {
-                        let signature =
-                            stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
-                        let sent = http
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .header("stripe-signature", signature)
-                            .body(body.clone())
-                            .send()
-                            .await;
+                        let sent = post_event(&http, url.clone(), &secret, body.clone()).await;
                         answered.push((id, body, sent.is_ok_and(|r| r.status() == 200)));
                     }
                     answered
@@ -383,15 +381,7 @@ async fn kill_9_during_syncs_and_webhook_bursts_loses_nothing_acknowledged() {
     .await
     .unwrap();
     for (id, body) in &unanswered {
-        let signature = stripe_client::sign_webhook_payload(body.as_bytes(), &secret, stripe_client::unix_now());
-        let r = http
-            .post(format!("{base}/api/webhooks/stripe/test"))
-            .header("content-type", "application/json")
-            .header("stripe-signature", signature)
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+        let r = post_event(&http, format!("{base}/api/webhooks/stripe/test"), &secret, body.clone()).await.unwrap();
         assert_eq!(r.status(), 200, "{id}: {}", r.text().await.unwrap());
     }
     let total = (acknowledged.len() + unanswered.len()) as i64;

@@ -22,7 +22,9 @@ fn with_metadata(form: Form, metadata: Option<&Metadata>) -> Form {
     }
 }
 
-fn idempotency(env: Environment, kind: &str, key: Option<&str>) -> RequestOptions {
+/// The Stripe options of a write: an `Idempotency-Key` scoped to the environment and the kind of
+/// object (`insforge:<env>:<kind>:<key>`) when the caller gave one.
+pub(crate) fn idempotency(env: Environment, kind: &str, key: Option<&str>) -> RequestOptions {
     match key {
         Some(k) => RequestOptions::idempotency_key(format!("insforge:{env}:{kind}:{k}")),
         None => RequestOptions::NONE,

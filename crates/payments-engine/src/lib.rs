@@ -25,6 +25,7 @@ mod error;
 mod lists;
 mod lock;
 mod objects;
+mod refunds;
 mod sealer;
 mod store;
 mod stripe;

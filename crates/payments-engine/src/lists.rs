@@ -265,10 +265,63 @@ fn history_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult
     history_rows(env, o, limit, "*")
 }
 
+/// The Stripe object an `object` filter of the payment history names, by its id's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryObject {
+    /// `pi_`: the payment's row and its refunds.
+    PaymentIntent,
+    /// `cs_`: the Checkout Session's payment row.
+    CheckoutSession,
+    /// `in_`: the invoice's row.
+    Invoice,
+    /// `ch_`: the rows of the charge.
+    Charge,
+    /// `re_`: the refund's row.
+    Refund,
+}
+
+impl HistoryObject {
+    fn parse(id: &str) -> EngineResult<HistoryObject> {
+        let kind = match id.split_once('_').map(|(prefix, _)| prefix) {
+            Some("pi") => HistoryObject::PaymentIntent,
+            Some("cs") => HistoryObject::CheckoutSession,
+            Some("in") => HistoryObject::Invoice,
+            Some("ch" | "py") => HistoryObject::Charge,
+            Some("re" | "pyr") => HistoryObject::Refund,
+            _ => return Err(bad("object: Expected a pi_, cs_, in_, ch_ or re_ id")),
+        };
+        Ok(kind)
+    }
+
+    /// The condition on bind `$n`, written so that each branch implies the predicate of one of
+    /// the history's partial indexes (the dedup keys of the payments migration, and the charge
+    /// and refund-by-PaymentIntent indexes of the webhook migration): both planners then find
+    /// the few rows through those indexes instead of walking the table.
+    fn condition(self, n: usize) -> String {
+        match self {
+            HistoryObject::PaymentIntent => format!(
+                "((stripe_payment_intent_id = ${n} AND type <> 'refund') OR (stripe_payment_intent_id = ${n} AND type = 'refund'))"
+            ),
+            HistoryObject::CheckoutSession => format!("(stripe_checkout_session_id = ${n} AND type <> 'refund')"),
+            HistoryObject::Invoice => format!("(stripe_invoice_id = ${n} AND type <> 'refund')"),
+            HistoryObject::Charge => format!("stripe_charge_id = ${n}"),
+            HistoryObject::Refund => format!("stripe_refund_id = ${n}"),
+        }
+    }
+}
+
 /// [`history_page`]'s statement selecting `columns` (and the sort key, `sort_at`).
 fn history_rows(env: Environment, o: &ListOptions, limit: usize, columns: &str) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
     sql.equalities(o, &[("status", "status"), ("type", "type"), ("customer", "stripe_customer_id")]);
+    if let Some(id) = o.filters.get("object") {
+        // The rows of one Stripe object (search by id): a handful, found through its index and
+        // sorted among themselves.
+        let id = id.trim();
+        let n = sql.next();
+        sql.wheres.push(HistoryObject::parse(id)?.condition(n));
+        sql.binds.push(Bind::Text(id.to_owned()));
+    }
     time_filters(&mut sql, o, HISTORY_AT)?;
     if let Some(c) = time_cursor(o)? {
         sql.before(HISTORY_AT, "id", c);
@@ -501,6 +554,10 @@ pub enum ListShape {
     CustomerEmailCounts,
     /// Payments without a customer, by a page's emails.
     CustomerEmailSpend,
+    /// Payment history, `object` (one Stripe object's rows, through its id's index).
+    HistoryObject,
+    /// Payment history, `object` of a PaymentIntent (its payment and its refunds).
+    HistoryObjectPaymentIntent,
     /// Webhook events, no filter.
     Events,
     /// Webhook events, `status`.
@@ -528,6 +585,8 @@ impl ListShape {
         Self::HistorySummaryTypeStatus,
         Self::HistorySummarySubject,
         Self::HistoryBeyondSummary,
+        Self::HistoryObject,
+        Self::HistoryObjectPaymentIntent,
         Self::Subscriptions,
         Self::SubscriptionsStatus,
         Self::SubscriptionsCustomer,
@@ -593,6 +652,8 @@ impl ListShape {
             Self::HistorySummaryTypeStatus => (Summary, &[("type", "refund"), ("status", "refunded")], false),
             Self::HistorySummarySubject => (Summary, &[("status", "failed")], true),
             Self::HistoryBeyondSummary => (BeyondSummary, &[("status", "failed")], false),
+            Self::HistoryObject => (History, &[("object", "in_1")], false),
+            Self::HistoryObjectPaymentIntent => (History, &[("object", "pi_1")], false),
             Self::Subscriptions => (Subscriptions, &[], false),
             Self::SubscriptionsStatus => (Subscriptions, &[("status", "past_due")], false),
             Self::SubscriptionsCustomer => (Subscriptions, &[("customer", "cus_1")], false),

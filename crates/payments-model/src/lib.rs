@@ -8,8 +8,10 @@ pub mod contract;
 pub mod environment;
 pub mod lists;
 pub mod progress;
+pub mod refunds;
 
 pub use contract::*;
 pub use environment::Environment;
 pub use lists::*;
 pub use progress::*;
+pub use refunds::*;

@@ -42,7 +42,11 @@ pub(super) async fn subscriptions(
 /// The payment history's environment and query, as both of its routes take them.
 fn history_options(env: &str, q: Option<&str>) -> Result<(Environment, ListOptions, bool), ApiError> {
     let env = validation::environment(env)?;
-    let q = validation::list_query(&validation::query_object(q), true, &["status", "type", "customer", "from", "to"])?;
+    let q = validation::list_query(
+        &validation::query_object(q),
+        true,
+        &["status", "type", "customer", "object", "from", "to"],
+    )?;
     let (o, paged) = options(q);
     Ok((env, o, paged))
 }

@@ -10,6 +10,7 @@ mod catalog;
 mod config;
 pub mod errors;
 mod lists;
+mod refunds;
 mod runtime;
 mod status;
 mod sync;
@@ -123,6 +124,7 @@ payments_api! {
     "/{environment}/customers" => get(lists::customers);
     "/{environment}/webhook-events" => get(lists::webhook_events);
     "/{environment}/webhook-events/{eventId}/reprocess" => post(sync::reprocess_event);
+    "/{environment}/refunds" => post(refunds::create_refund);
     "/{environment}/catalog" => get(catalog::list_catalog);
     "/{environment}/catalog/products" => get(catalog::list_products).post(catalog::create_product);
     "/{environment}/catalog/products/{productId}" =>

@@ -10,6 +10,7 @@ use crate::checkout::{BillingSubject, CheckoutLineItem, CheckoutRequest, PortalR
 use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
+use payments_model::{CreateRefund, RefundReason};
 
 /// Collected validation issues.
 #[derive(Debug, Default)]
@@ -552,6 +553,47 @@ pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError
                 "metadata",
                 "idempotencyKey",
             ],
+            "",
+            &mut issues,
+        );
+    }
+    issues.finish(out)
+}
+
+/// `CreateRefundBody` (additive, strict): `paymentIntentId`, optional `amount` (minor units,
+/// at least 1), `reason` (Stripe's three) and `idempotencyKey`.
+pub(crate) fn refund_body(body: &Input) -> Result<CreateRefund, EngineError> {
+    let mut issues = Issues::default();
+    let mut out = CreateRefund { payment_intent_id: String::new(), amount: None, reason: None, idempotency_key: None };
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        out.payment_intent_id = string_field(
+            obj,
+            "paymentIntentId",
+            "",
+            Presence::Required,
+            Str::trimmed().min(1, Some("PaymentIntent id is required")).max(255),
+            &mut issues,
+        )
+        .flatten()
+        .unwrap_or_default();
+        out.amount =
+            int_field(obj, "amount", "", Presence::Optional, Some((1, "Number must be greater than 0")), &mut issues);
+        let reasons = RefundReason::ALL.map(RefundReason::as_str);
+        out.reason = enum_field(obj, "reason", "", Presence::Optional, &reasons, &mut issues)
+            .and_then(|r| RefundReason::parse(&r));
+        out.idempotency_key = string_field(
+            obj,
+            "idempotencyKey",
+            "",
+            Presence::Optional,
+            Str::trimmed().min(1, None).max(200),
+            &mut issues,
+        )
+        .flatten();
+        strict_ordered(
+            obj,
+            Some(&body.order),
+            &["paymentIntentId", "amount", "reason", "idempotencyKey"],
             "",
             &mut issues,
         );

@@ -9,8 +9,9 @@ use serde_json::json;
 
 use crate::common::*;
 
+/// Keeps what the engine reports (shared with the refund tests).
 #[derive(Default)]
-struct Recorder(Mutex<Vec<AuditRecord>>);
+pub(crate) struct Recorder(Mutex<Vec<AuditRecord>>);
 
 impl AuditSink for Recorder {
     fn record(&self, record: AuditRecord) {
@@ -19,7 +20,7 @@ impl AuditSink for Recorder {
 }
 
 impl Recorder {
-    fn take(&self) -> Vec<AuditRecord> {
+    pub(crate) fn take(&self) -> Vec<AuditRecord> {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 }

@@ -16,6 +16,7 @@ mod instances;
 mod lists;
 mod locking;
 mod plans;
+mod refunds;
 mod runtime;
 mod schema;
 mod sdk;

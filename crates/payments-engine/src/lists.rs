@@ -487,7 +487,16 @@ fn events_pages(env: Environment, o: &ListOptions, limit: usize) -> EngineResult
 
 fn events_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
-    sql.equalities(o, &[("status", "processing_status"), ("type", "event_type"), ("objectId", "object_id")]);
+    // `id`: one event (search by `evt_…`), through the unique key.
+    sql.equalities(
+        o,
+        &[
+            ("status", "processing_status"),
+            ("type", "event_type"),
+            ("objectId", "object_id"),
+            ("id", "stripe_event_id"),
+        ],
+    );
     time_filters(&mut sql, o, "received_at")?;
     if let Some(c) = time_cursor(o)? {
         sql.before("received_at", "id", c);
@@ -568,6 +577,8 @@ pub enum ListShape {
     EventsObject,
     /// Webhook events, `status` and `type` (the type's index, filtered).
     EventsStatusType,
+    /// One webhook event, `id` (the unique key).
+    EventsId,
 }
 
 impl ListShape {
@@ -605,6 +616,7 @@ impl ListShape {
         Self::EventsType,
         Self::EventsObject,
         Self::EventsStatusType,
+        Self::EventsId,
     ];
 
     /// Whether the shape is a page (ordered, limited: it takes `from`/`to` and a cursor) rather
@@ -672,6 +684,7 @@ impl ListShape {
             Self::EventsType => (Events, &[("type", "invoice.paid")], false),
             Self::EventsObject => (Events, &[("objectId", "ch_1")], false),
             Self::EventsStatusType => (Events, &[("status", "failed"), ("type", "invoice.paid")], false),
+            Self::EventsId => (Events, &[("id", "evt_1")], false),
         };
         let mut o = ListOptions {
             limit: 50,
@@ -983,6 +996,15 @@ fn customer_item(env: Environment, r: &AnyRow, spend: Spend) -> EngineResult<Cus
         total_spend_currency: if spend.mixed { None } else { spend.currency },
         payment_method_brand: card.and_then(|c| c.get("brand")).and_then(Value::as_str).map(str::to_lowercase),
         payment_method_last4: card.and_then(|c| c.get("last4")).and_then(Value::as_str).map(str::to_owned),
+        // Only the brand, the last four digits and the expiry are kept: never a full number.
+        payment_method_exp_month: card
+            .and_then(|c| c.get("exp_month"))
+            .and_then(Value::as_u64)
+            .and_then(|m| u32::try_from(m).ok()),
+        payment_method_exp_year: card
+            .and_then(|c| c.get("exp_year"))
+            .and_then(Value::as_u64)
+            .and_then(|y| u32::try_from(y).ok()),
         country_code: country,
     })
 }

@@ -119,6 +119,12 @@ pub struct CustomerListItem {
     pub total_spend_currency: Option<String>,
     pub payment_method_brand: Option<String>,
     pub payment_method_last4: Option<String>,
+    /// Expiry month (1–12) of the default card; absent from backends that do not report it.
+    #[serde(default)]
+    pub payment_method_exp_month: Option<u32>,
+    /// Expiry year of the default card.
+    #[serde(default)]
+    pub payment_method_exp_year: Option<u32>,
     pub country_code: Option<String>,
 }
 

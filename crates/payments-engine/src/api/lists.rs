@@ -94,7 +94,7 @@ pub(super) async fn webhook_events(
     let q = validation::list_query(
         &validation::query_object(q.as_deref()),
         false,
-        &["status", "type", "objectId", "from", "to"],
+        &["status", "type", "objectId", "id", "from", "to"],
     )?;
     let (o, _) = options(q);
     let page = st.engine.list_webhook_events(env, &o).await?;

@@ -211,6 +211,10 @@ async fn the_webhook_events_list_pages_and_filters() {
     assert_eq!(typed.len(), 20);
     let one = walk(&h, "webhook-events", "webhookEvents", "stripeEventId", "&objectId=cus_007", 3).await;
     assert_eq!(one, vec!["evt_007".to_owned()]);
+    // One event by its id (search by `evt_…`).
+    let by_id = walk(&h, "webhook-events", "webhookEvents", "stripeEventId", "&id=evt_012", 3).await;
+    assert_eq!(by_id, vec!["evt_012".to_owned()]);
+    assert!(walk(&h, "webhook-events", "webhookEvents", "stripeEventId", "&id=evt_nope", 3).await.is_empty());
     // Several objects at once (the subject page's recent events), merged in the list's order and
     // paged across the ids; repeats and blanks in the list are ignored.
     let several = walk(

@@ -29,6 +29,9 @@ fn allowed_indexes() -> BTreeSet<String> {
     // … and for UNIQUE (environment, stripe_customer_id) (`ids=`).
     names.insert("sqlite_autoindex_payments_customers_2".into());
     names.insert("payments_customers_environment_stripe_customer_id_key".into());
+    // … and for UNIQUE (environment, stripe_event_id) (one event, `id=`).
+    names.insert("sqlite_autoindex_payments_webhook_events_2".into());
+    names.insert("payments_webhook_events_environment_stripe_event_id_key".into());
     // One Stripe object's history rows (`object=`): the dedup keys and the refund lookups.
     for name in [
         "payments_history_payment_intent",
@@ -190,6 +193,7 @@ async fn every_list_statement_seeks_an_index_in_its_order() {
                         | ListShape::CustomersIds
                         | ListShape::HistoryObject
                         | ListShape::HistoryObjectPaymentIntent
+                        | ListShape::EventsId
                 );
             let found = defects(&plan, pg, !may_sort, &allowed);
             if !found.is_empty() {

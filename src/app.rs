@@ -3,12 +3,14 @@
 use crate::pages::{
     audit::AuditPage,
     catalog::CatalogPage,
+    customer::CustomerPage,
     customers::CustomersPage,
     history::HistoryPage,
     keys::KeysPage,
     login::LoginPage,
     not_found::NotFound,
     overview::OverviewPage,
+    search::SearchPage,
     subject::SubjectPage,
     subscriptions::{SubscriptionDetailPage, SubscriptionsPage},
     sync::SyncPage,
@@ -71,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async />
+                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
                     <Route path=path!("subscriptions/:id") view=SubscriptionDetailPage ssr=SsrMode::Async />
                     <Route path=path!("subjects/:subject_type/:subject_id") view=SubjectPage ssr=SsrMode::Async />

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod environment;
 pub mod error;
 pub mod pages;
+pub mod services;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -223,15 +223,7 @@ async fn demo_mode_runs_a_seeded_stripe_sandbox_in_process() {
     assert!(sandbox.starts_with("http://127.0.0.1:"), "loopback only: {sandbox}");
 
     // It is a working Stripe stand-in with the demo catalog.
-    let products: serde_json::Value = reqwest::Client::new()
-        .get(format!("{sandbox}/v1/products"))
-        .bearer_auth("sk_test_sandbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let products = app.sandbox_get("/v1/products").await;
     assert_eq!(products["object"], "list");
     assert!(!products["data"].as_array().unwrap().is_empty(), "demo seed has products");
     assert_eq!(app.client().post(app.url("/api/console/instance")).send().await.unwrap().status(), 401);

@@ -114,16 +114,7 @@ async fn writes_through_the_api_land_in_the_console_audit_log_with_stripe_reques
 
 /// The sandbox's webhook endpoints, as Stripe would list them.
 async fn sandbox_webhook_urls(app: &TestApp) -> Vec<String> {
-    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo mode runs a sandbox");
-    let list: Value = reqwest::Client::new()
-        .get(format!("{sandbox}/v1/webhook_endpoints"))
-        .bearer_auth("sk_test_sandbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.sandbox_get("/v1/webhook_endpoints").await;
     list["data"].as_array().unwrap().iter().map(|e| e["url"].as_str().unwrap().to_string()).collect()
 }
 

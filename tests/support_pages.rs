@@ -183,3 +183,213 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     let err = list_with_fallback(ListQuery::default(), failing).await.unwrap_err();
     assert_eq!(err.status_code(), 502);
 }
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The demo customer of `team:acme` and its id.
+async fn acme(app: &TestApp) -> String {
+    let found =
+        app.state.engine.list_customers(Environment::Test, &options(&[("search", "billing@acme.test")])).await.unwrap();
+    found.items[0].stripe_customer_id.clone()
+}
+
+#[tokio::test]
+async fn the_customer_page_shows_everything_about_one_customer() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let history = seed_history(&app).await;
+    let id = acme(&app).await;
+    assert!(history.iter().any(|p| p.stripe_customer_id.as_deref() == Some(id.as_str())), "acme paid something");
+
+    let (status, data) = call(&support, &app, "support-customer", &[("env", "test"), ("id", &id)]).await;
+    assert_eq!(status, 200, "{data}");
+    assert_eq!(data["customer"]["email"], "billing@acme.test");
+    assert_eq!(data["subjects"], serde_json::json!([{"subject_type": "team", "subject_id": "acme"}]));
+    let subs = data["subscriptions"].as_array().unwrap();
+    assert!(!subs.is_empty() && subs.iter().all(|s| s["stripeCustomerId"] == id.as_str()), "{data}");
+    let payments = data["payments"].as_array().unwrap();
+    assert!(!payments.is_empty() && payments.iter().all(|p| p["stripeCustomerId"] == id.as_str()), "{data}");
+    assert!(data["events"].as_array().is_some_and(|e| !e.is_empty()), "events about it: {data}");
+    // The card on file: brand, last four and expiry, never more.
+    assert!(data["customer"]["paymentMethodLast4"].is_string(), "{data}");
+    assert!(data["customer"]["paymentMethodExpYear"].is_number(), "{data}");
+
+    // The page itself, rendered on the server.
+    let (status, html) = page(&support, &app, &format!("/test/customers/{id}")).await;
+    assert_eq!(status, 200);
+    for needle in [
+        "billing@acme.test",
+        "data-testid=\"customer-identity\"",
+        "href=\"/test/subjects/team/acme\"",
+        &format!("https://dashboard.stripe.com/test/customers/{id}"),
+        "data-testid=\"customer-payments\"",
+        "expires",
+    ] {
+        assert!(html.contains(needle), "{needle} missing from the customer page");
+    }
+    // A customer the mirror does not have, and an id that is not a customer's.
+    let (status, html) = page(&support, &app, "/test/customers/cus_missing").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"customer-missing\""));
+    let (status, _) = call(&support, &app, "support-customer", &[("env", "test"), ("id", "sub_1")]).await;
+    assert_eq!(status, 400);
+    assert_eq!(call(&app.client(), &app, "support-customer", &[("env", "test"), ("id", &id)]).await.0, 401);
+
+    // Every list that names the customer links to its page.
+    let link = format!("href=\"/test/customers/{id}\"");
+    for path in ["/test/customers", "/test/subscriptions", "/test/history", "/test/subjects/team/acme"] {
+        let (status, html) = page(&support, &app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(&link), "{path} does not link to the customer page");
+    }
+}
+
+#[tokio::test]
+async fn search_jumps_to_the_page_of_any_id_email_or_subject() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let history = seed_history(&app).await;
+    let id = acme(&app).await;
+    let go = |q: String| {
+        let support = support.clone();
+        let app = &app;
+        async move {
+            let (status, body) = call(&support, app, "support-search", &[("env", "test"), ("q", &q)]).await;
+            assert_eq!(status, 200, "{q}: {body}");
+            body
+        }
+    };
+    let paid = history.iter().find(|p| p.kind != "refund" && p.stripe_payment_intent_id.is_some()).unwrap();
+    let pi = paid.stripe_payment_intent_id.clone().unwrap();
+    let catalog = app.state.engine.list_catalog(Environment::Test).await.unwrap();
+    let price = &catalog.prices[0];
+    let cases = [
+        (id.clone(), format!("/test/customers/{id}")),
+        (" billing@acme.test ".into(), format!("/test/customers/{id}")),
+        ("team:acme".into(), "/test/subjects/team/acme".into()),
+        (pi.clone(), format!("/test/history?object={pi}")),
+        (price.stripe_price_id.clone(), format!("/test/catalog?product={}", price.stripe_product_id.clone().unwrap())),
+        (
+            catalog.products[0].stripe_product_id.clone(),
+            format!("/test/catalog?product={}", catalog.products[0].stripe_product_id),
+        ),
+        ("evt_1".into(), "/test/webhooks?id=evt_1".into()),
+        ("nobody@nowhere.test".into(), "/test/customers?search=nobody%40nowhere.test".into()),
+    ];
+    for (q, path) in cases {
+        assert_eq!(go(q.clone()).await, serde_json::json!({ "Go": path }), "{q}");
+    }
+    // Text lists the matching customers and products.
+    let found = go("acme".into()).await;
+    let customers = found["Matches"]["customers"].as_array().unwrap();
+    assert_eq!(customers[0]["stripeCustomerId"], id.as_str(), "{found}");
+    let name = catalog.products[0].name.to_lowercase();
+    let found = go(name.clone()).await;
+    assert!(!found["Matches"]["products"].as_array().unwrap().is_empty(), "{name}: {found}");
+    // The page answers a browser with a redirect, so the header's GET form lands on the object's page.
+    let res = support.get(app.url(&format!("/test/search?q={id}"))).header("accept", "text/html").send().await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], format!("/test/customers/{id}").as_str());
+    // The target pages show the object: the payment's rows, and the event by its id.
+    let form = [
+        ("env", "test"),
+        ("filters[subject_type]", ""),
+        ("filters[subject_id]", ""),
+        ("filters[kind]", ""),
+        ("filters[status]", ""),
+        ("filters[customer]", ""),
+        ("filters[object]", pi.as_str()),
+        ("filters[from]", ""),
+        ("filters[to]", ""),
+        ("cursor", ""),
+        ("limit", "25"),
+    ];
+    let (status, rows) = call(&support, &app, "support-history", &form).await;
+    assert_eq!(status, 200, "{rows}");
+    let rows = rows["page"]["items"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["stripePaymentIntentId"] == pi.as_str()), "{rows:?}");
+    let event = app.state.engine.list_webhook_events(Environment::Test, &options(&[])).await.unwrap().items[3].clone();
+    let (status, html) = page(&support, &app, &format!("/test/webhooks?id={}", event.stripe_event_id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"event-id-filter\"") && html.contains(&event.stripe_event_id));
+    assert_eq!(call(&app.client(), &app, "support-search", &[("env", "test"), ("q", "acme")]).await.0, 401);
+}
+
+#[tokio::test]
+async fn admins_refund_once_per_click_and_support_cannot() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let history = seed_history(&app).await;
+    let paid = history
+        .iter()
+        .find(|p| p.kind != "refund" && p.status == "succeeded" && p.stripe_payment_intent_id.is_some())
+        .expect("a refundable payment");
+    let pi = paid.stripe_payment_intent_id.clone().unwrap();
+    let currency = paid.currency.clone().unwrap();
+    let form = |amount: &'static str, key: &'static str, confirm: &'static str, env: &'static str| {
+        vec![
+            ("env", env.to_owned()),
+            ("form[payment_intent_id]", pi.clone()),
+            ("form[currency]", currency.clone()),
+            ("form[amount]", amount.to_owned()),
+            ("form[reason]", "requested_by_customer".to_owned()),
+            ("form[idempotency_key]", key.to_owned()),
+            ("form[confirm]", confirm.to_owned()),
+        ]
+    };
+    let post = |client: &reqwest::Client, f: Vec<(&'static str, String)>| {
+        let req = client.post(app.url("/api/console/admin-refund")).form(&f);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, serde_json::from_str::<Value>(&res.text().await.unwrap()).unwrap_or(Value::Null))
+        }
+    };
+    // Support sees no control and the server refuses them; so do anonymous callers.
+    assert_eq!(post(&support, form("1.00", "k-support", "", "test")).await.0, 403);
+    assert_eq!(post(&app.client(), form("1.00", "k-anon", "", "test")).await.0, 401);
+    let (status, html) = page(&support, &app, "/test/history").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("data-testid=\"refund-open\""), "support sees no refund control");
+    let (_, html) = page(&admin, &app, "/test/history").await;
+    assert!(html.contains("data-testid=\"refund-open\""), "admins do");
+
+    // A double click: one refund.
+    let (status, first) = post(&admin, form("1.00", "click-1", "", "test")).await;
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = post(&admin, form("1.00", "click-1", "", "test")).await;
+    assert_eq!(first["stripeRefundId"], again["stripeRefundId"], "{again}");
+    assert_eq!(first["amount"], 100);
+    let refunds = app.sandbox_get(&format!("/v1/refunds?payment_intent={pi}")).await;
+    assert_eq!(refunds["data"].as_array().unwrap().len(), 1, "{refunds}");
+    // Bad input and Stripe's refusal, each with a message for the form.
+    let (status, err) = post(&admin, form("0", "k0", "", "test")).await;
+    assert_eq!(status, 400, "{err}");
+    let (status, err) = post(&admin, form("99999999", "k-big", "", "test")).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("greater than"), "Stripe's message: {err}");
+    // Live mode asks for the typed confirmation before anything reaches Stripe.
+    let (status, err) = post(&admin, form("1.00", "k-live", "", "live")).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("type live"), "{err}");
+    // The history row follows Stripe's event.
+    for _ in 0..100 {
+        let rows =
+            app.state.engine.list_payment_history(Environment::Test, &options(&[("object", &pi)])).await.unwrap();
+        if rows.items.iter().any(|r| r.kind == "refund" && r.amount == Some(100)) {
+            // The refund is audited, by whom, with Stripe's request id.
+            let audit = app.state.audit.page(None, 50).await.unwrap();
+            let entry = audit.entries.iter().find(|e| e.action == "payments.refund.create").expect("audited");
+            assert_eq!(entry.actor, "user:admin@example.com");
+            assert_eq!(entry.target.as_deref(), Some(pi.as_str()));
+            assert!(entry.stripe_request_id.as_deref().is_some_and(|r| r.starts_with("req_")), "{entry:?}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no refund row arrived for {pi}");
+}

@@ -478,6 +478,18 @@ impl dyn PaymentsBackend {
         page(self.send(user, call).await?, "webhookEvents")
     }
 
+    /// Refunds all or part of a payment (additive route); the history changes when Stripe's
+    /// events arrive.
+    pub async fn create_refund(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        refund: &CreateRefund,
+    ) -> Result<Refund, BackendError> {
+        let call = ApiCall::new(Method::POST, env_path(env, "/refunds")).body(json!(refund)).extension("refunds");
+        field(self.send(user, call).await?, "refund")
+    }
+
     /// Re-processes a stored event (additive route).
     pub async fn reprocess_event(
         &self,

@@ -213,7 +213,7 @@ fn CustomersTable(env: Environment, rows: Vec<CustomerListItem>) -> impl IntoVie
                             view! {
                                 <tr class:deleted-row=c.deleted data-testid="customer-row">
                                     <td>
-                                        <code>{c.stripe_customer_id.clone()}</code>
+                                        <super::customer::CustomerLink env id=c.stripe_customer_id.clone() />
                                         {c.deleted.then(|| view! { " " <span class="badge badge-danger">"deleted"</span> })}
                                     </td>
                                     <td>{c.email.clone().unwrap_or_else(|| "—".into())}</td>

@@ -1,10 +1,12 @@
 //! Payment history: filters, keyset pagination, CSV export of the filtered view, chart and status breakdown.
 
 use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::refund::RefundControl;
 use super::subscriptions::{StatusBadge, SubjectLink};
 use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::services::refunds::refundable;
 use crate::ui::format::{iso_short, money, query_string};
 use crate::ui::layout::use_env;
 use leptos::prelude::*;
@@ -25,7 +27,7 @@ pub const TYPES: [(&str, &str); 4] = [
 pub const STATUSES: [&str; 6] = ["succeeded", "pending", "failed", "refunded", "partially_refunded", "canceled"];
 
 /// The filters of the history view, by their URL names (`subjectType`, `subjectId`, `type`,
-/// `status`, `customer`, `from`, `to`; dates as `YYYY-MM-DD`, `to` inclusive).
+/// `status`, `customer`, `object`, `from`, `to`; dates as `YYYY-MM-DD`, `to` inclusive).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryFilters {
     pub subject_type: String,
@@ -33,6 +35,9 @@ pub struct HistoryFilters {
     pub kind: String,
     pub status: String,
     pub customer: String,
+    /// A Stripe id of the rows (`pi_`, `in_`, `ch_`, `re_`, `cs_`): the search box's target.
+    #[serde(default)]
+    pub object: String,
     pub from: String,
     pub to: String,
 }
@@ -47,6 +52,7 @@ impl HistoryFilters {
             kind: v("type"),
             status: v("status"),
             customer: v("customer"),
+            object: v("object"),
             from: v("from"),
             to: v("to"),
         }
@@ -60,6 +66,7 @@ impl HistoryFilters {
             ("type", &self.kind),
             ("status", &self.status),
             ("customer", &self.customer),
+            ("object", &self.object),
             ("from", &self.from),
             ("to", &self.to),
         ]
@@ -78,9 +85,13 @@ impl HistoryFilters {
         }
         let is_date = |s: &str| s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
         let to = if is_date(&self.to) { format!("{}T23:59:59.999Z", self.to) } else { self.to.clone() };
-        for (k, v) in
-            [("type", &self.kind), ("status", &self.status), ("customer", &self.customer), ("from", &self.from)]
-        {
+        for (k, v) in [
+            ("type", &self.kind),
+            ("status", &self.status),
+            ("customer", &self.customer),
+            ("object", &self.object),
+            ("from", &self.from),
+        ] {
             if !v.is_empty() {
                 q.filters.insert(k.to_owned(), v.clone());
             }
@@ -218,6 +229,7 @@ pub fn HistoryPage() -> impl IntoView {
                 </select>
             </label>
             <label>"Customer" <input type="text" name="customer" value=move || f().customer prop:value=move || f().customer placeholder="cus_…" /></label>
+            <label>"Stripe id" <input type="text" name="object" value=move || f().object prop:value=move || f().object placeholder="pi_… in_… re_…" /></label>
             <label>"From" <input type="date" name="from" value=move || f().from prop:value=move || f().from /></label>
             <label>"To" <input type="date" name="to" value=move || f().to prop:value=move || f().to /></label>
             {move || {
@@ -373,6 +385,9 @@ pub fn HistoryTable(
     empty_text: &'static str,
 ) -> impl IntoView {
     let empty = rows.is_empty();
+    // Admins refund from the row; support sees no control (and the server refuses them).
+    let admin = crate::ui::layout::use_user().role.can_write();
+    let columns = if admin { "9" } else { "8" };
     view! {
         <div class="table-scroll">
             <table class="data-table" data-testid=testid>
@@ -386,10 +401,11 @@ pub fn HistoryTable(
                         <th scope="col">"Customer"</th>
                         <th scope="col">"Subject"</th>
                         <th scope="col">"Reference"</th>
+                        {admin.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                     </tr>
                 </thead>
                 <tbody>
-                    {empty.then(|| view! { <tr><td colspan="8" class="empty">{empty_text}</td></tr> })}
+                    {empty.then(|| view! { <tr><td colspan=columns class="empty">{empty_text}</td></tr> })}
                     {rows
                         .into_iter()
                         .map(|p| {
@@ -409,7 +425,12 @@ pub fn HistoryTable(
                                 .or(p.stripe_payment_intent_id.clone())
                                 .or(p.stripe_checkout_session_id.clone())
                                 .unwrap_or_default();
-                            let customer = p.customer_email_snapshot.clone().or(p.stripe_customer_id.clone()).unwrap_or_else(|| "—".into());
+                            // The customer's page when the row names one; a guest's email otherwise.
+                            let customer = match (p.stripe_customer_id.clone(), p.customer_email_snapshot.clone()) {
+                                (Some(id), label) => view! { <super::customer::CustomerLink env id label /> }.into_any(),
+                                (None, Some(email)) => view! { <span>{email}</span> }.into_any(),
+                                (None, None) => view! { <span class="muted">"—"</span> }.into_any(),
+                            };
                             view! {
                                 <tr data-testid="history-row" data-type=p.kind.clone() data-status=p.status.clone()>
                                     <td class="nowrap">{iso_short(&at)}</td>
@@ -422,6 +443,13 @@ pub fn HistoryTable(
                                     <td><code>{reference}</code>
                                         {p.description.clone().map(|d| view! { <div class="muted small">{d}</div> })}
                                     </td>
+                                    {admin.then(|| view! {
+                                        <td>
+                                            {refundable(&p).zip(p.stripe_payment_intent_id.clone()).map(|(left, pi)| view! {
+                                                <RefundControl env payment_intent_id=pi currency=currency.clone() left />
+                                            })}
+                                        </td>
+                                    })}
                                 </tr>
                             }
                         })

@@ -2,12 +2,15 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod customer;
 pub mod customers;
 pub mod history;
 pub mod keys;
 pub mod login;
 pub mod not_found;
 pub mod overview;
+pub mod refund;
+pub mod search;
 pub mod subject;
 pub mod subscriptions;
 pub mod sync;

@@ -61,7 +61,7 @@ pub async fn load_subject(env: Environment, subject_type: String, subject_id: St
             let (backend, user) = (backend.clone(), user.clone());
             async move { backend.payment_history(&user, env, &q).await }
         }),
-        super::subscriptions::catalog_labels(&backend, &user, env),
+        crate::services::catalog::labels(&backend, &user, env),
     );
     let (listing, history) = (listing?, history?);
     let mut notice = listing.notice;
@@ -259,7 +259,7 @@ fn CustomerMapping(env: Environment, customers: Vec<MappedCustomer>) -> impl Int
                 {customers
                     .into_iter()
                     .map(|c| {
-                        let href = format!("/{env}/customers{}", query_string(&[("search", &c.id)]));
+                        let href = super::customer::customer_path(env, &c.id);
                         let seen = match (c.via_subscriptions, c.via_payments) {
                             (true, true) => "subscriptions, payments",
                             (true, false) => "subscriptions",
@@ -291,8 +291,14 @@ fn CustomerMapping(env: Environment, customers: Vec<MappedCustomer>) -> impl Int
     .into_any()
 }
 
+/// Recent webhook events about a page's objects; a notice when the backend keeps no log.
 #[component]
-fn EventsTable(events: Option<Vec<WebhookEvent>>) -> impl IntoView {
+pub fn EventsTable(
+    events: Option<Vec<WebhookEvent>>,
+    /// What an empty list says.
+    #[prop(default = "No events received about this subject's subscriptions or customers.")]
+    empty_text: &'static str,
+) -> impl IntoView {
     let Some(events) = events else {
         return view! {
             <div class="notice" role="status" data-testid="events-unsupported">
@@ -302,8 +308,7 @@ fn EventsTable(events: Option<Vec<WebhookEvent>>) -> impl IntoView {
         .into_any();
     };
     if events.is_empty() {
-        return view! { <p class="muted" data-testid="subject-events">"No events received about this subject's subscriptions or customers."</p> }
-            .into_any();
+        return view! { <p class="muted" data-testid="subject-events">{empty_text}</p> }.into_any();
     }
     view! {
         <table class="data-table" data-testid="subject-events">

@@ -46,30 +46,6 @@ pub struct SubscriptionList {
     pub labels: BTreeMap<String, String>,
 }
 
-/// Labels of the catalog's products (`Pro`) and prices (`Pro · $29.00 / month`).
-#[cfg(feature = "ssr")]
-pub async fn catalog_labels(
-    backend: &std::sync::Arc<dyn crate::backend::ssr::PaymentsBackend>,
-    user: &crate::auth::CurrentUser,
-    env: Environment,
-) -> BTreeMap<String, String> {
-    let Ok(catalog) = backend.catalog(user, env).await else { return BTreeMap::new() };
-    let mut labels: BTreeMap<String, String> =
-        catalog.products.iter().map(|p| (p.stripe_product_id.clone(), p.name.clone())).collect();
-    for price in &catalog.prices {
-        let product = price.stripe_product_id.as_ref().and_then(|p| labels.get(p)).cloned().unwrap_or_default();
-        let amount = price.unit_amount.map(|a| crate::ui::format::money(a, &price.currency)).unwrap_or_default();
-        let every = match (price.recurring_interval.as_deref(), price.recurring_interval_count) {
-            (Some(i), Some(n)) if n > 1 => format!(" / {n} {i}s"),
-            (Some(i), _) => format!(" / {i}"),
-            _ => String::new(),
-        };
-        let label = [product, format!("{amount}{every}")].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
-        labels.insert(price.stripe_price_id.clone(), label.join(" · "));
-    }
-    labels
-}
-
 /// A page of subscriptions matching the filters, after `cursor`. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-subscriptions")]
 pub async fn list_subscriptions(
@@ -99,7 +75,7 @@ pub async fn list_subscriptions(
         async move { backend.subscriptions(&user, env, &q).await }
     })
     .await?;
-    let labels = catalog_labels(&backend, &user, env).await;
+    let labels = crate::services::catalog::labels(&backend, &user, env).await;
     Ok(SubscriptionList { listing, labels })
 }
 
@@ -228,7 +204,6 @@ pub fn SubscriptionsTable(
                         .into_iter()
                         .map(|s| {
                             let detail = format!("/{env}/subscriptions/{}", url_encode(&s.stripe_subscription_id));
-                            let customer = format!("/{env}/subscriptions{}", query_string(&[("customer", &s.stripe_customer_id)]));
                             let count = s.items.len();
                             let first = s
                                 .items
@@ -244,7 +219,7 @@ pub fn SubscriptionsTable(
                                 <tr class="subscription-main">
                                     <td><a href=detail data-testid="subscription-link"><code>{s.stripe_subscription_id.clone()}</code></a></td>
                                     <td><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></td>
-                                    <td><a href=customer title="Filter by this customer"><code>{s.stripe_customer_id.clone()}</code></a></td>
+                                    <td><super::customer::CustomerLink env id=s.stripe_customer_id.clone() /></td>
                                     <td>
                                         <StatusBadge status=s.status.clone() />
                                         {s.cancel_at_period_end.then(|| view! { " " <span class="badge badge-warn">"cancels at period end"</span> })}
@@ -395,7 +370,7 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
     } else {
         history.page.items
     };
-    let labels = catalog_labels(&backend, &user, env).await;
+    let labels = crate::services::catalog::labels(&backend, &user, env).await;
     Ok(SubscriptionInfo { subscription, labels, payments, notice: notice.or(history.notice) })
 }
 
@@ -431,7 +406,7 @@ fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
         (None, None) => "none".to_string(),
         _ => format!("{} → {}", when(&s.trial_start), when(&s.trial_end)),
     };
-    let customer_href = format!("/{env}/customers{}", query_string(&[("search", &s.stripe_customer_id)]));
+    let customer_href = super::customer::customer_path(env, &s.stripe_customer_id);
     let history_href = format!("/{env}/history{}", query_string(&[("customer", &s.stripe_customer_id)]));
     let own_id = s.stripe_subscription_id.clone();
     let (own, other): (Vec<_>, Vec<_>) =

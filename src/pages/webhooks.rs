@@ -60,6 +60,9 @@ pub async fn list_webhook_events(
     status: Option<String>,
     event_type: Option<String>,
     cursor: Option<String>,
+    /// One event by its `evt_…` id (the search box's target).
+    #[server(default)]
+    event_id: Option<String>,
 ) -> Result<Page<WebhookEvent>, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
@@ -70,6 +73,9 @@ pub async fn list_webhook_events(
     }
     if let Some(t) = event_type.filter(|t| !t.trim().is_empty()) {
         q.filters.insert("type".into(), t);
+    }
+    if let Some(id) = event_id.filter(|id| !id.trim().is_empty()) {
+        q.filters.insert("id".into(), id.trim().to_owned());
     }
     state.backend.webhook_events(&user, environment, &q).await.map_err(|e| crate::server::errors::fail(e.into()))
 }
@@ -106,13 +112,14 @@ pub fn WebhooksPage() -> impl IntoView {
     let status_q = Memo::new(move |_| query.read().get("status").unwrap_or_default());
     let type_q = Memo::new(move |_| query.read().get("type").unwrap_or_default());
     let cursor_q = Memo::new(move |_| query.read().get("cursor").filter(|c| !c.is_empty()));
+    let id_q = Memo::new(move |_| query.read().get("id").unwrap_or_default());
 
     let endpoint_version = RwSignal::new(0u32);
     let endpoint = Resource::new(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
     let events_version = RwSignal::new(0u32);
     let events = Resource::new(
-        move || (env.get(), status_q.get(), type_q.get(), cursor_q.get(), events_version.get()),
-        |(e, s, t, c, _)| list_webhook_events(e, Some(s), Some(t), c),
+        move || (env.get(), status_q.get(), type_q.get(), cursor_q.get(), id_q.get(), events_version.get()),
+        |(e, s, t, c, id, _)| list_webhook_events(e, Some(s), Some(t), c, Some(id)),
     );
 
     let configure = ServerAction::<ConfigureManagedWebhook>::new();
@@ -186,6 +193,12 @@ pub fn WebhooksPage() -> impl IntoView {
 
         <section class="event-log" aria-labelledby="event-log-title">
             <h2 id="event-log-title">"Event log"</h2>
+            <Show when=move || !id_q.get().is_empty()>
+                <p class="notice" role="status" data-testid="event-id-filter">
+                    "Showing event " <code>{move || id_q.get()}</code> " only · "
+                    <a href=move || format!("/{}/webhooks", env.get())>"Show all events"</a>
+                </p>
+            </Show>
             <form class="filters" method="get" on:submit=apply data-testid="event-filters">
                 <div class="filter">
                     <label for="event-filter-status">"Status"</label>

@@ -63,6 +63,19 @@ pub fn money(amount: i64, currency: &str) -> String {
     }
 }
 
+/// An amount in minor units as a form field shows it: `12.50`, `1200`, no symbol or grouping
+/// ([`parse_amount`] reads it back).
+pub fn plain_amount(amount: i64, currency: &str) -> String {
+    let exp = currency_exponent(currency);
+    let unit = 10i64.pow(exp);
+    let (whole, frac) = (amount / unit, (amount % unit).abs());
+    if exp == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{frac:0width$}", width = exp as usize)
+    }
+}
+
 /// Parses a typed amount (`12`, `12.5`, `1,234.50`) into minor units of `currency`; refuses
 /// more decimals than the currency has, negatives and garbage, with a message for the form.
 pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
@@ -142,6 +155,16 @@ mod tests {
         assert_eq!(money(12_500, "kwd"), "12.500 KWD");
         assert_eq!(money(-5, "chf"), "-0.05 CHF");
         assert_eq!(money(0, "usd"), "$0.00");
+    }
+
+    #[test]
+    fn plain_amounts_read_back() {
+        for (minor, cur, text) in
+            [(1250, "usd", "12.50"), (5, "usd", "0.05"), (1200, "jpy", "1200"), (12500, "kwd", "12.500")]
+        {
+            assert_eq!(plain_amount(minor, cur), text);
+            assert_eq!(parse_amount(text, cur), Ok(minor));
+        }
     }
 
     #[test]

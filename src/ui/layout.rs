@@ -10,7 +10,7 @@ use crate::environment::{switch_path, Environment};
 use crate::pages::not_found::NotFound;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 /// The environment of the current page, for the pages below the layout.
 #[derive(Clone, Copy)]
@@ -112,6 +112,7 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                         })
                         .collect_view()}
                 </nav>
+                <SearchBox env />
                 <div class="topbar-right">
                     <ThemeToggle />
                     <span class="user-chip" title="Signed in">
@@ -168,5 +169,50 @@ fn LogoutButton() -> impl IntoView {
         <ActionForm action=logout attr:class="logout-form">
             <button type="submit" class="button-secondary" data-testid="logout">"Sign out"</button>
         </ActionForm>
+    }
+}
+
+/// The search box in the header: a plain GET form (it works before the WASM has loaded), which
+/// `/` or Ctrl-K (⌘K) focuses from anywhere on the page.
+#[component]
+fn SearchBox(env: Memo<Environment>) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let location = use_location();
+    let query = use_query_map();
+    // The query of the search page, so the box shows what was searched for.
+    let current = move || {
+        let on_search = location.pathname.get().ends_with("/search");
+        on_search.then(|| query.read().get("q")).flatten().unwrap_or_default()
+    };
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = document().active_element().is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
+        });
+        let shortcut =
+            (ev.key() == "/" && !typing) || (ev.key().eq_ignore_ascii_case("k") && (ev.ctrl_key() || ev.meta_key()));
+        if shortcut {
+            if let Some(el) = input.get() {
+                ev.prevent_default();
+                let _ = el.focus();
+                el.select();
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+    view! {
+        <form method="get" action=move || format!("/{}/search", env.get()) class="topbar-search" role="search">
+            <label class="visually-hidden" for="console-search">"Search"</label>
+            <input
+                node_ref=input
+                id="console-search"
+                type="search"
+                name="q"
+                value=current
+                placeholder="Search ids, emails, subjects…  /"
+                aria-keyshortcuts="/ Control+K Meta+K"
+                autocomplete="off"
+                data-testid="console-search"
+            />
+        </form>
     }
 }

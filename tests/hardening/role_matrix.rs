@@ -162,6 +162,7 @@ fn api_access(method: &str, path: &str) -> Option<Access> {
             | "/{environment}/sync"
             | "/{environment}/webhook"
             | "/{environment}/webhook-events/{eventId}/reprocess"
+            | "/{environment}/refunds"
             | "/{environment}/catalog/products"
             | "/{environment}/catalog/products/{productId}"
             | "/{environment}/catalog/prices"
@@ -182,6 +183,7 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         ("filters[kind]", ""),
         ("filters[status]", ""),
         ("filters[customer]", ""),
+        ("filters[object]", ""),
         ("filters[from]", ""),
         ("filters[to]", ""),
     ];
@@ -223,7 +225,20 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "support-subject" => {
             (Access::ConsoleReader, form(&[("env", "test"), ("subject_type", "team"), ("subject_id", "matrix")]))
         }
+        "support-customer" => (Access::ConsoleReader, form(&[("env", "test"), ("id", "cus_matrix")])),
+        "support-search" => (Access::ConsoleReader, form(&[("env", "test"), ("q", "matrix")])),
         "audit" => (Access::ConsoleAdmin, form(&[])),
+        // A PaymentIntent Stripe does not have: the admin's call reaches Stripe and is refused.
+        "admin-refund" => (
+            Access::ConsoleAdmin,
+            form(&[
+                ("env", "test"),
+                ("form[payment_intent_id]", "pi_matrix"),
+                ("form[currency]", "usd"),
+                ("form[amount]", "1"),
+                ("form[reason]", "duplicate"),
+            ]),
+        ),
         "sync-run" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "sync-progress" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "webhook-configure" => (Access::ConsoleAdmin, form(&[("environment", "test")])),
@@ -267,6 +282,8 @@ fn page_access(path: &str) -> Option<Access> {
         | "/{env}/"
         | "/{env}/catalog"
         | "/{env}/customers"
+        | "/{env}/customers/{id}"
+        | "/{env}/search"
         | "/{env}/subscriptions"
         | "/{env}/subscriptions/{id}"
         | "/{env}/subjects/{subject_type}/{subject_id}"

@@ -125,6 +125,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET` of the demo sandbox's Stripe API (`/v1/…`) with its key: what Stripe holds.
+    pub async fn sandbox_get(&self, path: &str) -> serde_json::Value {
+        let sandbox = self.state.settings.demo_sandbox_url.clone().expect("demo mode runs a sandbox");
+        reqwest::Client::new()
+            .get(format!("{sandbox}{path}"))
+            .bearer_auth("sk_test_sandbox")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

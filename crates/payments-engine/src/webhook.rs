@@ -219,6 +219,7 @@ impl Engine {
         let handled = match kind {
             "customer.created" | "customer.updated" => match objects::customer_record(object) {
                 Some(c) => {
+                    let c = mirror::keep_expanded_card(tx, env, c).await?;
                     mirror::upsert_customer(tx, env, &c, version, now_ms()).await?;
                     true
                 }

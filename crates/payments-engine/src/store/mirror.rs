@@ -58,6 +58,34 @@ pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// A customer event names its default payment method by id only, where the sync expands it
+/// (brand, last four, expiry: what the console shows of a card). Keeps the card already
+/// mirrored when the event names the same payment method, so a `customer.updated` does not
+/// blank the card out until the next sync. One read by the customers' unique key.
+pub(crate) async fn keep_expanded_card(
+    conn: &mut AnyConnection,
+    env: Environment,
+    mut c: CustomerRecord,
+) -> EngineResult<CustomerRecord> {
+    const CARD: &str = "/invoice_settings/default_payment_method";
+    let Ok(mut raw) = serde_json::from_str::<serde_json::Value>(&c.raw) else { return Ok(c) };
+    let Some(named) = raw.pointer(CARD).and_then(serde_json::Value::as_str).map(str::to_owned) else { return Ok(c) };
+    let old: Option<String> =
+        sqlx::query_scalar("SELECT raw FROM payments_customers WHERE environment = $1 AND stripe_customer_id = $2")
+            .bind(env.as_str())
+            .bind(&c.stripe_customer_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let old = old.and_then(|o| serde_json::from_str::<serde_json::Value>(&o).ok());
+    let expanded =
+        old.as_ref().and_then(|o| o.pointer(CARD)).filter(|pm| pm.get("id").and_then(|i| i.as_str()) == Some(&named));
+    if let (Some(expanded), Some(slot)) = (expanded, raw.pointer_mut(CARD)) {
+        *slot = expanded.clone();
+        c.raw = raw.to_string();
+    }
+    Ok(c)
+}
+
 /// Inserts or overwrites a customer (`deleted = false`) unless the row holds newer state.
 /// Returns whether it was written.
 pub(crate) async fn upsert_customer(

@@ -260,3 +260,44 @@ async fn sandbox_deliveries_are_projected_customers_and_refunds() {
     )
     .await;
 }
+
+/// A `customer.updated` names the default card by id only: the card the sync expanded (brand,
+/// last four, expiry) stays until the customer points at another payment method.
+#[tokio::test]
+async fn a_customer_event_keeps_the_card_the_sync_expanded() {
+    let h = Harness::start().await;
+    h.sandbox.seed_demo();
+    h.configure(TEST_KEY).await;
+    let secret = webhook_secret(&h).await;
+    let customers = h.get("/api/payments/test/customers?limit=100").await.ok(200).clone();
+    let with_card = customers["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["paymentMethodLast4"].is_string())
+        .expect("the sync expands the demo's cards")
+        .clone();
+    let id = with_card["stripeCustomerId"].as_str().unwrap();
+    let raw: String = sqlx::query_scalar("SELECT raw FROM payments_customers WHERE stripe_customer_id = $1")
+        .bind(id)
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    let raw: Value = serde_json::from_str(&raw).unwrap();
+    let pm = raw.pointer("/invoice_settings/default_payment_method/id").and_then(Value::as_str).unwrap().to_owned();
+    let updated = |n: u32, pm: &str| {
+        json!({"id": format!("evt_card_{n}"), "type": "customer.updated", "created": unix_now() + i64::from(n), "livemode": false,
+            "data": {"object": {"id": id, "object": "customer", "email": "renamed@example.com", "metadata": {},
+                "invoice_settings": {"default_payment_method": pm}}}})
+    };
+    let q = format!("/api/payments/test/customers?ids={id}");
+    post_event(&h.base, &secret, &updated(1, &pm)).await.ok(200);
+    let after = h.get(&q).await.ok(200)["customers"][0].clone();
+    assert_eq!(after["email"], "renamed@example.com", "the event was applied");
+    for key in ["paymentMethodBrand", "paymentMethodLast4", "paymentMethodExpMonth", "paymentMethodExpYear"] {
+        assert_eq!(after[key], with_card[key], "{key}");
+    }
+    // Another payment method: the old card is not shown for it.
+    post_event(&h.base, &secret, &updated(2, "pm_other")).await.ok(200);
+    assert_eq!(h.get(&q).await.ok(200)["customers"][0]["paymentMethodLast4"], Value::Null);
+}

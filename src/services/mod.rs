@@ -1,0 +1,12 @@
+//! The console's services: what a page needs, composed from calls to the payments backend.
+//!
+//! Layers, top to bottom: pages (`crate::pages`) → their server functions (authorise, call one
+//! service, return) → services (here) → the backend trait (`crate::backend::ssr`) → the engine.
+//! The data types are shared with the browser (the server functions return them); the functions
+//! that build them run on the server only.
+
+#[cfg(feature = "ssr")]
+pub mod catalog;
+pub mod customer;
+pub mod refunds;
+pub mod search;

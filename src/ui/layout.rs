@@ -201,7 +201,7 @@ fn SearchBox(env: Memo<Environment>) -> impl IntoView {
     on_cleanup(move || handle.remove());
     view! {
         <form method="get" action=move || format!("/{}/search", env.get()) class="topbar-search" role="search">
-            <label class="visually-hidden" for="console-search">"Search"</label>
+            <label class="visually-hidden" for="console-search">"Find by id, email or subject"</label>
             <input
                 node_ref=input
                 id="console-search"

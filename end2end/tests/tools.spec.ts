@@ -1,0 +1,154 @@
+import { expect, test, type Page } from './fixtures';
+
+// Support's power tools (issue #15): the customer page, the header search for every kind of id,
+// and refunds by admins, against the demo sandbox that `scripts/e2e.sh` starts.
+
+const PASSWORD = process.env.E2E_PASSWORD ?? '';
+const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+
+test.describe.configure({ timeout: 120_000 });
+
+async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/test$/);
+  await waitForHydration(page);
+}
+
+/// Types into the header's search box, focused with its `/` shortcut, and submits.
+async function search(page: Page, query: string) {
+  // Nothing focused (the shortcut leaves fields alone while someone types in them).
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('/');
+  const box = page.getByTestId('console-search');
+  await expect(box).toBeFocused();
+  await box.fill(query);
+  await box.press('Enter');
+}
+
+/// The demo's `team:acme` customer, opened from the customers list.
+async function openAcme(page: Page): Promise<string> {
+  await page.goto('/test/customers?search=acme');
+  await waitForHydration(page);
+  await page.getByTestId('customer-row').first().getByTestId('customer-link').click();
+  await expect(page).toHaveURL(/\/test\/customers\/cus_[A-Za-z0-9]+$/);
+  await waitForHydration(page);
+  return page.url().split('/').pop() ?? '';
+}
+
+test('support opens a customer and finds every kind of id from the header', async ({ page }) => {
+  await signIn(page, SUPPORT);
+  const customer = await openAcme(page);
+  await expect(page.getByTestId('customer-heading')).toContainText('Acme');
+  const identity = page.getByTestId('customer-identity');
+  await expect(identity).toContainText('billing@acme.test');
+  await expect(page.getByTestId('customer-card')).toContainText(/•••• \d{4}, expires \d{2}\/\d{4}/);
+  await expect(page.getByTestId('customer-subjects').getByRole('link', { name: 'team:acme' })).toBeVisible();
+  await expect(page.getByTestId('stripe-link')).toHaveAttribute('href', `https://dashboard.stripe.com/test/customers/${customer}`);
+  await expect(page.getByTestId('subscriptions-table')).toBeVisible();
+  await expect(page.getByTestId('customer-payments').getByTestId('history-row').first()).toBeVisible();
+  // Support sees no refund control.
+  await expect(page.getByTestId('refund-open')).toHaveCount(0);
+  await page.screenshot({ path: 'screenshots/test-customer.png', fullPage: true });
+
+  // The ids this page shows, each searched for from the header.
+  const subscription = await page.getByTestId('subscription-row').first().getAttribute('data-id');
+  const invoice = (await page.getByTestId('customer-payments').locator('code').allTextContents()).find((t) => t.startsWith('in_'));
+  expect(subscription).toMatch(/^sub_/);
+  expect(invoice).toMatch(/^in_/);
+
+  await search(page, customer);
+  await expect(page).toHaveURL(new RegExp(`/test/customers/${customer}$`));
+  await search(page, 'billing@acme.test');
+  await expect(page).toHaveURL(new RegExp(`/test/customers/${customer}$`));
+  await search(page, 'team:acme');
+  await expect(page).toHaveURL(/\/test\/subjects\/team\/acme$/);
+  await search(page, subscription ?? '');
+  await expect(page).toHaveURL(new RegExp(`/test/subscriptions/${subscription}$`));
+  await search(page, invoice ?? '');
+  await expect(page).toHaveURL(new RegExp(`/test/history\\?object=${invoice}$`));
+  await waitForHydration(page);
+  await expect(page.getByTestId('history-table').getByTestId('history-row')).toHaveCount(1);
+  await page.screenshot({ path: 'screenshots/test-search-invoice.png', fullPage: true });
+
+  await page.goto('/test/webhooks');
+  await waitForHydration(page);
+  const event = await page.getByTestId('event-row').first().getAttribute('data-event-id');
+  await search(page, event ?? '');
+  await expect(page).toHaveURL(new RegExp(`/test/webhooks\\?id=${event}$`));
+  await waitForHydration(page);
+  await expect(page.getByTestId('event-row')).toHaveCount(1);
+
+  await page.goto('/test/catalog');
+  await waitForHydration(page);
+  const product = (await page.locator('code').allTextContents()).find((t) => t.startsWith('prod_'));
+  expect(product).toMatch(/^prod_/);
+  await search(page, product ?? '');
+  await expect(page).toHaveURL(new RegExp(`/test/catalog\\?product=${product}$`));
+  // The expanded product lists its prices; a price's id opens that same product.
+  await waitForHydration(page);
+  const price = (await page.locator('code').allTextContents()).find((t) => t.startsWith('price_'));
+  expect(price).toMatch(/^price_/);
+  await search(page, price ?? '');
+  await expect(page).toHaveURL(/\/test\/catalog\?product=prod_/);
+
+  // Ctrl-K focuses the box as well; free text lists matches by kind.
+  await page.keyboard.press('Control+k');
+  await expect(page.getByTestId('console-search')).toBeFocused();
+  await page.getByTestId('console-search').fill('acme');
+  await page.getByTestId('console-search').press('Enter');
+  await expect(page).toHaveURL(/\/test\/search\?q=acme$/);
+  await expect(page.getByTestId('search-customers')).toContainText('billing@acme.test');
+  await expect(page.getByTestId('console-search')).toHaveValue('acme');
+  await page.screenshot({ path: 'screenshots/test-search-text.png', fullPage: true });
+
+  // The server refuses a refund from support, whatever the page shows.
+  const refused = await page.request.post('/api/console/admin-refund', {
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: process.env.BASE_URL ?? '' },
+    data: 'env=test&form[payment_intent_id]=pi_x&form[currency]=usd&form[amount]=1&form[reason]=duplicate',
+  });
+  expect(refused.status()).toBe(403);
+});
+
+test('an admin refunds part of a payment from the customer page', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await openAcme(page);
+  const payments = page.getByTestId('customer-payments');
+  const control = payments.getByTestId('refund-open').first();
+  await expect(control).toBeVisible();
+  await control.click();
+  const form = payments.getByTestId('refund-form').first();
+  await form.getByTestId('refund-amount').fill('1.00');
+  await form.getByTestId('refund-reason').selectOption('duplicate');
+  await page.screenshot({ path: 'screenshots/test-refund-form.png', fullPage: true });
+  await form.getByTestId('refund-submit').click();
+  await expect(form.getByTestId('refund-done')).toContainText('Refunded $1.00');
+
+  // Stripe's event updates the history: the payment's own view lists the refund.
+  await form.getByRole('link', { name: "this payment's history" }).click();
+  await expect(page).toHaveURL(/\/test\/history\?object=pi_/);
+  await expect
+    .poll(async () => {
+      await page.reload();
+      return page.locator('[data-testid="history-row"][data-type="refund"]').count();
+    })
+    .toBeGreaterThan(0);
+  await page.screenshot({ path: 'screenshots/test-refund-history.png', fullPage: true });
+
+  // More than is left: Stripe's message, on the form.
+  await waitForHydration(page);
+  const again = page.getByTestId('history-table').getByTestId('refund-open').first();
+  await again.click();
+  const second = page.getByTestId('refund-form').first();
+  await second.getByTestId('refund-amount').fill('99999');
+  await second.getByTestId('refund-submit').click();
+  await expect(second.getByTestId('refund-error')).toContainText('greater than');
+});

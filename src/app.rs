@@ -1,6 +1,7 @@
 //! The application root: the HTML shell, the router and the route table.
 
 use crate::pages::{
+    api_keys::ApiKeysPage,
     audit::AuditPage,
     catalog::CatalogPage,
     customer::CustomerPage,
@@ -14,6 +15,7 @@ use crate::pages::{
     subject::SubjectPage,
     subscriptions::{SubscriptionDetailPage, SubscriptionsPage},
     sync::SyncPage,
+    users::{AccountPage, UsersPage},
     webhooks::WebhooksPage,
 };
 use crate::ui::layout::ConsoleLayout;
@@ -81,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("*any") view=NotFound ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

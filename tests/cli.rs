@@ -71,6 +71,11 @@ fn users_are_added_listed_and_removed() {
     assert!(list.contains("ops@example.com") && list.contains("support"));
     assert!(!list.contains("short@example.com"));
 
+    // The CLI shares the pages' rules: the last admin stays.
+    assert!(add("boss@example.com", "admin", "a long enough passphrase\n").status.success());
+    let out = console(&db, &["users", "remove", "--email", "boss@example.com"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("last admin"), "{}", text(&out.stderr));
     assert!(console(&db, &["users", "remove", "--email", "ops@example.com"], None).status.success());
     assert!(!console(&db, &["users", "remove", "--email", "ops@example.com"], None).status.success());
     assert!(!text(&console(&db, &["users", "list"], None).stdout).contains("ops@example.com"));

@@ -388,3 +388,152 @@ async fn a_right_password_within_the_limit_signs_in_and_clears_the_failures() {
     }
     assert_eq!(app.sign_in(&app.client(), "ops@example.com", PASSWORD).await.status(), 200);
 }
+
+async fn post(
+    client: &reqwest::Client,
+    app: &TestApp,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = client.post(app.url(&format!("/api/console/{endpoint}"))).form(form).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// Users (issue #14): an admin adds, promotes, resets and removes users in the browser; the
+/// last admin stays; every change is audited; support may do none of it.
+#[tokio::test]
+async fn admins_manage_users_and_the_last_admin_stays() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("boss@example.com", Role::Admin).await;
+    let support = app.signed_in("help@example.com", Role::Support).await;
+    assert_eq!(post(&support, &app, "users-list", &[]).await.0, 403);
+    assert_eq!(
+        post(&support, &app, "users-add", &[("email", "x@example.com"), ("role", "admin"), ("password", "")]).await.0,
+        403
+    );
+
+    // Listed with their last sign-in and active sessions.
+    let (status, users) = post(&admin, &app, "users-list", &[]).await;
+    assert_eq!(status, 200, "{users}");
+    let help = users.as_array().unwrap().iter().find(|u| u["email"] == "help@example.com").unwrap().clone();
+    assert_eq!(help["active_sessions"], 1);
+    assert!(help["last_sign_in_at"].is_number(), "{help}");
+    assert!(users.as_array().unwrap().iter().any(|u| u["email"] == "boss@example.com" && u["you"] == true));
+
+    // Added with a one-time password, which signs in once shown.
+    let (status, added) =
+        post(&admin, &app, "users-add", &[("email", "New@Example.com"), ("role", "support"), ("password", "")]).await;
+    assert_eq!(status, 200, "{added}");
+    let once = added["password"].as_str().unwrap().to_owned();
+    assert_eq!(added["email"], "new@example.com");
+    let newcomer = app.client();
+    assert_eq!(app.sign_in(&newcomer, "new@example.com", &once).await.status(), 200);
+    // A duplicate and a weak password are refused with a reason.
+    let (status, err) =
+        post(&admin, &app, "users-add", &[("email", "new@example.com"), ("role", "admin"), ("password", "")]).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let (status, _) =
+        post(&admin, &app, "users-add", &[("email", "weak@example.com"), ("role", "admin"), ("password", "short")])
+            .await;
+    assert_eq!(status, 400);
+
+    // Promoted: their session ends (it carried the old role).
+    let (status, _) = post(&admin, &app, "users-set-role", &[("email", "new@example.com"), ("role", "admin")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(post(&newcomer, &app, "me", &[]).await.1, serde_json::Value::Null, "signed out");
+    // A reset password works and the old one does not.
+    let (status, reset) = post(&admin, &app, "users-reset-password", &[("email", "new@example.com")]).await;
+    assert_eq!(status, 200, "{reset}");
+    assert_eq!(app.sign_in(&app.client(), "new@example.com", &once).await.status(), 401);
+    assert_eq!(app.sign_in(&app.client(), "new@example.com", reset["password"].as_str().unwrap()).await.status(), 200);
+
+    // The last admin cannot be demoted or removed; while there is another admin, they can (the
+    // first start made `admin@localhost`).
+    for other in ["new@example.com", "admin@localhost"] {
+        let (status, err) = post(&admin, &app, "users-remove", &[("email", other)]).await;
+        assert_eq!(status, 200, "{other}: {err}");
+    }
+    let (status, err) =
+        post(&admin, &app, "users-set-role", &[("email", "boss@example.com"), ("role", "support")]).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("last admin"), "{err}");
+    let (status, err) = post(&admin, &app, "users-remove", &[("email", "boss@example.com")]).await;
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = post(&admin, &app, "users-remove", &[("email", "nobody@example.com")]).await;
+    assert_eq!(status, 400);
+    // Removing a user ends their sessions at once.
+    let (status, _) = post(&admin, &app, "users-remove", &[("email", "help@example.com")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(post(&support, &app, "me", &[]).await.1, serde_json::Value::Null);
+
+    let audit = app.state.audit.page(None, 50).await.unwrap();
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    for action in ["user.add", "user.role", "user.password_reset", "user.remove"] {
+        assert!(actions.contains(&action), "{action} not audited: {actions:?}");
+    }
+    assert!(audit.entries.iter().all(|e| !e.action.starts_with("user.") || e.actor == "user:boss@example.com"));
+}
+
+/// Your own password: the current one is required; your other sessions end, this one stays.
+#[tokio::test]
+async fn users_change_their_own_password() {
+    let app = TestApp::spawn().await;
+    let me = app.signed_in("me@example.com", Role::Support).await;
+    let elsewhere = app.client();
+    assert_eq!(app.sign_in(&elsewhere, "me@example.com", PASSWORD).await.status(), 200);
+    let (status, err) =
+        post(&me, &app, "account-password", &[("current", "wrong password!"), ("new", "a brand new passphrase")]).await;
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = post(&me, &app, "account-password", &[("current", PASSWORD), ("new", "short")]).await;
+    assert_eq!(status, 400);
+    let (status, _) =
+        post(&me, &app, "account-password", &[("current", PASSWORD), ("new", "a brand new passphrase")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(post(&me, &app, "me", &[]).await.1["email"], "me@example.com", "this session stays");
+    assert_eq!(post(&elsewhere, &app, "me", &[]).await.1, serde_json::Value::Null, "the other one ended");
+    assert_eq!(app.sign_in(&app.client(), "me@example.com", "a brand new passphrase").await.status(), 200);
+    assert_eq!(post(&app.client(), &app, "account-password", &[("current", "x"), ("new", "y")]).await.0, 401);
+}
+
+/// API keys in the browser (issue #14): created and shown once, listed by prefix, revoked;
+/// a revoked key no longer reaches the payments API. Audited like the CLI's.
+#[tokio::test]
+async fn admins_create_list_and_revoke_api_keys() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("boss@example.com", Role::Admin).await;
+    let support = app.signed_in("help@example.com", Role::Support).await;
+    assert_eq!(post(&support, &app, "api-keys-create", &[("name", "sneaky")]).await.0, 403);
+    assert_eq!(post(&support, &app, "api-keys-list", &[]).await.0, 403);
+    let (status, _) = post(&admin, &app, "api-keys-create", &[("name", "  ")]).await;
+    assert_eq!(status, 400);
+    let (status, created) = post(&admin, &app, "api-keys-create", &[("name", "deploy-bot")]).await;
+    assert_eq!(status, 200, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("ik_") && key.starts_with(created["row"]["prefix"].as_str().unwrap()));
+    let api = |key: &str| {
+        reqwest::Client::new().get(app.url("/api/payments/status")).header("x-api-key", key.to_owned()).send()
+    };
+    assert_eq!(api(&key).await.unwrap().status(), 200);
+
+    let (_, listed) = post(&admin, &app, "api-keys-list", &[]).await;
+    assert!(!listed.to_string().contains(&key), "the list never carries a key");
+    let row = listed.as_array().unwrap().iter().find(|k| k["name"] == "deploy-bot").unwrap().clone();
+    assert!(row["last_used_at"].is_number(), "{row}");
+    let (status, _) = post(&admin, &app, "api-keys-revoke", &[("id", row["id"].as_str().unwrap())]).await;
+    assert_eq!(status, 200);
+    assert_eq!(api(&key).await.unwrap().status(), 401);
+    let (status, _) = post(&admin, &app, "api-keys-revoke", &[("id", row["id"].as_str().unwrap())]).await;
+    assert_eq!(status, 400, "already revoked");
+    let audit = app.state.audit.page(None, 50).await.unwrap();
+    assert!(audit.entries.iter().any(|e| e.action == "api_key.create" && e.actor == "user:boss@example.com"));
+    assert!(audit.entries.iter().any(|e| e.action == "api_key.revoke"));
+    // The pages themselves, for admins only.
+    for path in ["/test/users", "/test/api-keys"] {
+        assert_eq!(admin.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+        assert_eq!(support.get(app.url(path)).send().await.unwrap().status(), 403, "{path}");
+    }
+    assert_eq!(support.get(app.url("/test/account")).send().await.unwrap().status(), 200);
+}

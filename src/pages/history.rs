@@ -452,6 +452,9 @@ pub fn HistoryTable(
                                     })}
                                 </tr>
                             }
+                            // Erased: the row's full view type is deeper than the compiler's
+                            // query depth allows in the WASM build.
+                            .into_any()
                         })
                         .collect_view()}
                 </tbody>

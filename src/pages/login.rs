@@ -45,6 +45,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     };
     state.throttle.succeeded(reservation).await.map_err(internal)?;
     let token = state.sessions.create(&user.id).await.map_err(internal)?;
+    state.users.signed_in(&user.id).await.map_err(internal)?;
     ssr::set_session_cookie(&state.settings, &token);
     state
         .audit

@@ -1,5 +1,6 @@
 //! The console's pages, one module each, with the server functions they call beside them.
 
+pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod customer;
@@ -14,4 +15,5 @@ pub mod search;
 pub mod subject;
 pub mod subscriptions;
 pub mod sync;
+pub mod users;
 pub mod webhooks;

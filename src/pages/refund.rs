@@ -88,4 +88,5 @@ pub fn RefundControl(
             </ActionForm>
         </details>
     }
+    .into_any()
 }

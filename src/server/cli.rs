@@ -2,11 +2,11 @@
 //! so a deployment can be configured without a command line.
 
 use super::api_keys::ApiKeyStore;
-use super::audit::{AuditLog, NewAuditEntry};
 use super::db::Db;
 use super::serve::{ServeArgs, Server};
-use super::users::{AddUserError, EmailAddress, NewPassword, UserStore};
+use super::users::{EmailAddress, NewPassword, UserStore};
 use crate::auth::Role;
+use crate::services::accounts::Accounts;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal};
@@ -156,21 +156,8 @@ async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::Add { email, role, password_stdin, db } => {
             let email = EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
             let password = NewPassword::parse(read_password(password_stdin)?).map_err(anyhow::Error::msg)?;
-            let db = Db::connect(&db.database_url).await?;
-            let record = match UserStore::new(db.clone()).add(&email, role.into(), password).await {
-                Ok(record) => record,
-                Err(AddUserError::Duplicate(email)) => anyhow::bail!("a user with email {email} already exists"),
-                Err(AddUserError::Storage(e)) => return Err(e),
-            };
-            AuditLog::new(db)
-                .record(NewAuditEntry {
-                    actor: &cli_actor(),
-                    action: "user.add",
-                    target: Some(&record.email),
-                    detail: Some(record.role.as_str()),
-                    ..Default::default()
-                })
-                .await?;
+            let accounts = Accounts::new(Db::connect(&db.database_url).await?);
+            let record = accounts.add_user(&cli_actor(), &email, role.into(), password).await?;
             println!("added {} ({})", record.email, record.role.as_str());
         }
         UsersCommand::List { db } => {
@@ -182,18 +169,7 @@ async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
         }
         UsersCommand::Remove { email, db } => {
             let email = EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
-            let db = Db::connect(&db.database_url).await?;
-            if !UserStore::new(db.clone()).remove(&email).await? {
-                anyhow::bail!("no user with email {}", email.as_str());
-            }
-            AuditLog::new(db)
-                .record(NewAuditEntry {
-                    actor: &cli_actor(),
-                    action: "user.remove",
-                    target: Some(email.as_str()),
-                    ..Default::default()
-                })
-                .await?;
+            Accounts::new(Db::connect(&db.database_url).await?).remove_user(&cli_actor(), &email).await?;
             println!("removed {}", email.as_str());
         }
     }
@@ -204,16 +180,7 @@ async fn api_keys(cmd: ApiKeysCommand) -> anyhow::Result<()> {
     match cmd {
         ApiKeysCommand::Create { name, db } => {
             let db = Db::connect(&db.database_url).await?;
-            let (record, key) = ApiKeyStore::new(db.clone()).create(&name).await?;
-            AuditLog::new(db)
-                .record(NewAuditEntry {
-                    actor: &cli_actor(),
-                    action: "api_key.create",
-                    target: Some(&record.id),
-                    detail: Some(&record.name),
-                    ..Default::default()
-                })
-                .await?;
+            let (record, key) = Accounts::new(db).create_api_key(&cli_actor(), &name).await?;
             eprintln!("Created API key {} ({}). It is shown once; store it now:", record.id, record.name);
             println!("{}", key.expose());
         }
@@ -233,19 +200,8 @@ async fn api_keys(cmd: ApiKeysCommand) -> anyhow::Result<()> {
             }
         }
         ApiKeysCommand::Revoke { key, db } => {
-            let db = Db::connect(&db.database_url).await?;
-            let revoked = ApiKeyStore::new(db.clone()).revoke(&key).await?;
-            if revoked == 0 {
-                anyhow::bail!("no active API key with id or name {key:?}");
-            }
-            AuditLog::new(db)
-                .record(NewAuditEntry {
-                    actor: &cli_actor(),
-                    action: "api_key.revoke",
-                    target: Some(&key),
-                    ..Default::default()
-                })
-                .await?;
+            let revoked =
+                Accounts::new(Db::connect(&db.database_url).await?).revoke_api_key(&cli_actor(), &key).await?;
             println!("revoked {revoked} key(s)");
         }
     }

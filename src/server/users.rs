@@ -74,6 +74,53 @@ pub struct UserRecord {
     pub created_at: i64,
 }
 
+/// A user as the Users page lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    pub user: UserRecord,
+    /// Unix seconds; `None` before the first sign-in.
+    pub last_sign_in_at: Option<i64>,
+    /// Sessions used within the idle timeout.
+    pub active_sessions: i64,
+}
+
+/// Why a change to an account was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountChange {
+    #[error("there is no user with that email")]
+    NoSuchUser,
+    #[error("the last admin cannot be removed or demoted: make another user an admin first")]
+    LastAdmin,
+    #[error(transparent)]
+    Storage(#[from] anyhow::Error),
+}
+
+/// Locks every admin row (a no-op update: SQLite takes its write lock, PostgreSQL the rows'),
+/// then reads the role of `email`.
+async fn lock_admins_and_find(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email: &EmailAddress,
+) -> anyhow::Result<Option<Role>> {
+    sqlx::query("UPDATE console_users SET role = role WHERE role = 'admin'").execute(&mut **tx).await?;
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM console_users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    role.map(|r| Role::parse(&r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?} in the database"))).transpose()
+}
+
+async fn admins(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM console_users WHERE role = 'admin'").fetch_one(&mut **tx).await?)
+}
+
+async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, email: &EmailAddress) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE email = $1)")
+        .bind(email.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Why a user could not be added.
 #[derive(Debug, thiserror::Error)]
 pub enum AddUserError {
@@ -156,6 +203,111 @@ impl UserStore {
             sqlx::query("DELETE FROM console_users WHERE email = $1").bind(email.as_str()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Every user with when they last signed in and how many sessions they have that were used
+    /// within `idle_secs`, oldest account first.
+    pub async fn overview(&self, idle_secs: i64) -> anyhow::Result<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.role, u.created_at, u.last_sign_in_at,
+                 (SELECT COUNT(*) FROM console_sessions s WHERE s.user_id = u.id AND s.last_seen_at >= $1) AS sessions
+             FROM console_users u ORDER BY u.created_at, u.email",
+        )
+        .bind(now_unix() - idle_secs)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    user: record_from_row(row)?,
+                    last_sign_in_at: row.try_get("last_sign_in_at")?,
+                    active_sessions: row.try_get("sessions")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a successful sign-in.
+    pub async fn signed_in(&self, user_id: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE console_users SET last_sign_in_at = $1 WHERE id = $2")
+            .bind(now_unix())
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Changes a user's role, ending their sessions (a session carries its role). Refuses to
+    /// demote the last admin: the admin rows are locked first (a no-op update), so two admins
+    /// demoting each other at once cannot both succeed.
+    pub async fn set_role(&self, email: &EmailAddress, role: Role) -> Result<(), AccountChange> {
+        let mut tx = self.db.pool().begin().await.map_err(anyhow::Error::from)?;
+        let Some(current) = lock_admins_and_find(&mut tx, email).await? else {
+            return Err(AccountChange::NoSuchUser);
+        };
+        if current == Role::Admin && role != Role::Admin && admins(&mut tx).await? <= 1 {
+            return Err(AccountChange::LastAdmin);
+        }
+        sqlx::query("UPDATE console_users SET role = $1 WHERE email = $2")
+            .bind(role.as_str())
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        end_sessions(&mut tx, email).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Removes a user and every session of theirs; never the last admin.
+    pub async fn remove_checked(&self, email: &EmailAddress) -> Result<(), AccountChange> {
+        let mut tx = self.db.pool().begin().await.map_err(anyhow::Error::from)?;
+        let Some(current) = lock_admins_and_find(&mut tx, email).await? else {
+            return Err(AccountChange::NoSuchUser);
+        };
+        if current == Role::Admin && admins(&mut tx).await? <= 1 {
+            return Err(AccountChange::LastAdmin);
+        }
+        end_sessions(&mut tx, email).await?;
+        sqlx::query("DELETE FROM console_users WHERE email = $1")
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Sets a new password and ends every session of the user (`except` one, their own, when
+    /// they changed it themselves).
+    pub async fn set_password(
+        &self,
+        email: &EmailAddress,
+        password: NewPassword,
+        except: Option<&str>,
+    ) -> Result<(), AccountChange> {
+        let hash = hash_password(password.0).await?;
+        let mut tx = self.db.pool().begin().await.map_err(anyhow::Error::from)?;
+        let done = sqlx::query("UPDATE console_users SET password_hash = $1 WHERE email = $2")
+            .bind(&hash)
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if done.rows_affected() == 0 {
+            return Err(AccountChange::NoSuchUser);
+        }
+        sqlx::query(
+            "DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE email = $1)
+                 AND token_hash <> $2",
+        )
+        .bind(email.as_str())
+        .bind(except.unwrap_or(""))
+        .execute(&mut *tx)
+        .await
+        .map_err(anyhow::Error::from)?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(())
     }
 
     /// The user with this email and password, if both match. An unknown email costs the same

@@ -6,6 +6,8 @@
 //! that build them run on the server only.
 
 #[cfg(feature = "ssr")]
+pub mod accounts;
+#[cfg(feature = "ssr")]
 pub mod catalog;
 pub mod customer;
 pub mod refunds;

@@ -115,10 +115,10 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                 <SearchBox env />
                 <div class="topbar-right">
                     <ThemeToggle />
-                    <span class="user-chip" title="Signed in">
+                    <a class="user-chip" title="Your account" href=move || format!("/{}/account", env.get()) data-testid="account-link">
                         {user.email.clone()}
                         <span class="role-badge" data-testid="role-badge">{user.role.as_str()}</span>
-                    </span>
+                    </a>
                     <LogoutButton />
                 </div>
             </header>

@@ -21,6 +21,8 @@ pub const SECTIONS: &[Section] = &[
     Section { slug: "subscriptions", label: "Subscriptions", admin_only: false },
     Section { slug: "history", label: "Payment history", admin_only: false },
     Section { slug: "webhooks", label: "Webhooks", admin_only: false },
+    Section { slug: "users", label: "Users", admin_only: true },
+    Section { slug: "api-keys", label: "API keys", admin_only: true },
     Section { slug: "audit", label: "Audit log", admin_only: true },
 ];
 

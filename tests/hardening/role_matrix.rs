@@ -228,6 +228,21 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "support-customer" => (Access::ConsoleReader, form(&[("env", "test"), ("id", "cus_matrix")])),
         "support-search" => (Access::ConsoleReader, form(&[("env", "test"), ("q", "matrix")])),
         "audit" => (Access::ConsoleAdmin, form(&[])),
+        // Users and keys: changes aimed at nobody (refused with 400 after the role check), and
+        // one harmless addition each.
+        "users-list" | "api-keys-list" => (Access::ConsoleAdmin, form(&[])),
+        "users-add" => (
+            Access::ConsoleAdmin,
+            form(&[("email", "matrix-added@example.com"), ("role", "support"), ("password", "")]),
+        ),
+        "users-set-role" => (Access::ConsoleAdmin, form(&[("email", "nobody@example.com"), ("role", "admin")])),
+        "users-remove" | "users-reset-password" => (Access::ConsoleAdmin, form(&[("email", "nobody@example.com")])),
+        "api-keys-create" => (Access::ConsoleAdmin, form(&[("name", "matrix")])),
+        "api-keys-revoke" => (Access::ConsoleAdmin, form(&[("id", "key_nope")])),
+        // A wrong current password: refused after the session check, changing nothing.
+        "account-password" => {
+            (Access::ConsoleReader, form(&[("current", "not the password"), ("new", "a new long passphrase")]))
+        }
         // A PaymentIntent Stripe does not have: the admin's call reaches Stripe and is refused.
         "admin-refund" => (
             Access::ConsoleAdmin,
@@ -277,13 +292,14 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
 fn page_access(path: &str) -> Option<Access> {
     Some(match path {
         "/login" => Access::Public,
-        "/{env}/keys" | "/{env}/sync" | "/{env}/audit" => Access::AdminPage,
+        "/{env}/keys" | "/{env}/sync" | "/{env}/audit" | "/{env}/users" | "/{env}/api-keys" => Access::AdminPage,
         "/{env}"
         | "/{env}/"
         | "/{env}/catalog"
         | "/{env}/customers"
         | "/{env}/customers/{id}"
         | "/{env}/search"
+        | "/{env}/account"
         | "/{env}/subscriptions"
         | "/{env}/subscriptions/{id}"
         | "/{env}/subjects/{subject_type}/{subject_id}"

@@ -175,3 +175,47 @@ async fn a_server_function_with_a_missing_or_bad_field_answers_400() {
     let (status, page) = call(&admin, &app, "webhook-events", &[("environment", "test")]).await;
     assert_eq!(status, 200, "{page}");
 }
+
+/// A console page as the server renders it for `client`.
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// An ignored event says why on its row, from the reason the engine recorded: a PaymentIntent
+/// outside a one-time checkout is handled through its invoice or checkout session, not a failure
+/// (issue #15, defect 7).
+#[tokio::test]
+async fn ignored_events_say_why() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let mut ignored = Vec::new();
+    for _ in 0..100 {
+        let (status, list) =
+            call(&admin, &app, "webhook-events", &[("environment", "test"), ("status", "ignored")]).await;
+        assert_eq!(status, 200, "{list}");
+        ignored = list["items"].as_array().cloned().unwrap_or_default();
+        if !ignored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ignored.iter().any(|e| e["eventType"] == "payment_intent.succeeded"), "{ignored:?}");
+    for e in &ignored {
+        assert!(e["ignoredReason"].is_string(), "an ignored event without a reason: {e}");
+        if e["eventType"].as_str().is_some_and(|t| t.starts_with("payment_intent.")) {
+            assert_eq!(e["ignoredReason"], "handled_elsewhere", "{e}");
+        }
+    }
+    let (_, processed) =
+        call(&admin, &app, "webhook-events", &[("environment", "test"), ("status", "processed")]).await;
+    for e in processed["items"].as_array().unwrap() {
+        assert!(e.get("ignoredReason").is_none_or(Value::is_null), "a processed event with a reason: {e}");
+    }
+
+    let html = page(&admin, &app, "/test/webhooks?status=ignored").await;
+    let reasons = html.matches("data-testid=\"event-reason\"").count();
+    assert_eq!(reasons, html.matches("data-testid=\"event-row\"").count(), "{html}");
+    assert!(html.contains("Handled through invoice.paid or checkout.session.completed"), "{html}");
+}

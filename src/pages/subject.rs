@@ -3,6 +3,7 @@
 use super::customers::{ListError, ListNotice, TableSkeleton};
 use super::history::HistoryTable;
 use super::subscriptions::{StatusBadge, SubscriptionsTable};
+use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::ui::format::{iso_short, money, query_string};
@@ -322,11 +323,12 @@ fn EventsTable(events: Option<Vec<WebhookEvent>>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td class="nowrap">{iso_short(&e.received_at)}</td>
-                                <td><code>{e.event_type}</code> <div class="muted small">{e.stripe_event_id}</div></td>
-                                <td><code>{e.object_id.unwrap_or_default()}</code></td>
+                                <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
+                                <td><code>{e.object_id.clone().unwrap_or_default()}</code></td>
                                 <td>
-                                    <StatusBadge status=e.processing_status />
-                                    {e.last_error.map(|m| view! { <div class="error-text small">{m}</div> })}
+                                    <StatusBadge status=e.processing_status.clone() />
+                                    {e.last_error.clone().map(|m| view! { <div class="error-text small">{m}</div> })}
+                                    <IgnoredReasonNote event=e />
                                 </td>
                             </tr>
                         }

@@ -13,7 +13,7 @@ use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use payments_model::{Page, WebhookEvent, WebhookResponse};
+use payments_model::{IgnoredReason, Page, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
 
 /// Processing states an event can be in, for the status filter.
@@ -96,6 +96,30 @@ fn status_badge(status: &str) -> &'static str {
     }
 }
 
+/// Why an ignored event changed nothing, in words for support staff: "ignored" alone reads like a
+/// failure, while most such events are handled through another event of the same payment.
+pub fn ignored_reason_text(reason: Option<IgnoredReason>) -> &'static str {
+    match reason {
+        Some(IgnoredReason::HandledElsewhere) => {
+            "Handled through invoice.paid or checkout.session.completed: the console records this payment from its invoice or checkout session."
+        }
+        Some(IgnoredReason::NothingToChange) => {
+            "Nothing to change: the console already had this state or a newer one, or does not keep this object."
+        }
+        Some(IgnoredReason::NoObject) => "Nothing to record: the event carries no object.",
+        Some(IgnoredReason::UnhandledType) => "Not needed: the console does not record this event type.",
+        None => "Changed nothing; no reason was recorded for this event.",
+    }
+}
+
+/// The reason under an ignored event's status badge (nothing for other statuses).
+#[component]
+pub fn IgnoredReasonNote(event: WebhookEvent) -> impl IntoView {
+    (event.processing_status == "ignored").then(|| {
+        view! { <div class="muted small event-reason" data-testid="event-reason">{ignored_reason_text(event.ignored_reason)}</div> }
+    })
+}
+
 /// The page.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -144,7 +168,11 @@ pub fn WebhooksPage() -> impl IntoView {
         match result {
             Ok(r) => {
                 let status = r.event.as_ref().map(|e| e.processing_status.clone()).unwrap_or_else(|| "done".into());
-                let effect = if r.handled { "changes applied" } else { "nothing to change" };
+                let effect = match &r.event {
+                    _ if r.handled => "changes applied",
+                    Some(e) if e.processing_status == "ignored" => ignored_reason_text(e.ignored_reason),
+                    _ => "nothing to change",
+                };
                 toasts.success(format!("Event {id} re-processed: {status} ({effect})."));
             }
             Err(e) => toasts.error(format!("Event {id} could not be re-processed: {e}")),
@@ -401,6 +429,7 @@ fn EventTable(
                                     <span class=status_badge(&e.processing_status) data-testid="event-status">
                                         {e.processing_status.clone()}
                                     </span>
+                                    <IgnoredReasonNote event=e.clone() />
                                 </td>
                                 <td class="num" data-testid="event-attempts">{e.attempt_count}</td>
                                 <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>

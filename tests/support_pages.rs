@@ -183,3 +183,96 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     let err = list_with_fallback(ListQuery::default(), failing).await.unwrap_err();
     assert_eq!(err.status_code(), 502);
 }
+
+/// A console page as the server renders it for `client`.
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// What a page shows as text: its markup without scripts (the hydration data) and tags.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].split_once("</script>").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Where `text` holds an ISO 8601 timestamp (`2026-11-25T10:00`), the timestamp.
+fn raw_iso(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd";
+    (0..b.len().saturating_sub(shape.len() - 1)).find_map(|i| {
+        let fits = shape.iter().zip(&b[i..]).all(|(s, c)| if *s == b'd' { c.is_ascii_digit() } else { s == c });
+        fits.then(|| &text[i..i + shape.len()])
+    })
+}
+
+/// How many times `text` shows as `HH:MM UTC`.
+fn times_shown(text: &str) -> usize {
+    text.match_indices(" UTC")
+        .filter(|(i, _)| {
+            let before = text[..*i].as_bytes();
+            before.len() >= 3
+                && before[before.len() - 3] == b':'
+                && before[before.len() - 2..].iter().all(u8::is_ascii_digit)
+        })
+        .count()
+}
+
+/// Every page shows times one way: `YYYY-MM-DD HH:MM UTC` inside `<time datetime="…">`, which
+/// the browser may switch to the viewer's time zone after hydration; never a raw ISO string
+/// (issue #15, defect 8).
+#[tokio::test]
+async fn every_page_shows_times_in_one_format_inside_time_elements() {
+    let app = TestApp::spawn().await;
+    seed_history(&app).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let subs = app.state.engine.list_subscriptions(Environment::Test, &options(&[])).await.unwrap().items;
+    let sub = subs.iter().find(|s| s.subject_type.is_some()).expect("a subscription with a subject");
+    let paths = [
+        "/test".to_string(),
+        "/test/subscriptions".into(),
+        format!("/test/subscriptions/{}", sub.stripe_subscription_id),
+        format!("/test/subjects/{}/{}", sub.subject_type.as_deref().unwrap(), sub.subject_id.as_deref().unwrap()),
+        "/test/history".into(),
+        "/test/customers".into(),
+        "/test/webhooks".into(),
+    ];
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for path in paths {
+        pages.push((path.clone(), page(&support, &app, &path).await));
+    }
+    for path in ["/test/sync", "/test/audit"] {
+        pages.push((path.to_string(), page(&admin, &app, path).await));
+    }
+    for (path, html) in &pages {
+        let text = visible_text(html);
+        assert_eq!(raw_iso(&text), None, "{path} shows a raw ISO timestamp");
+        let shown = times_shown(&text);
+        let in_time = html.matches(" UTC</time>").count();
+        assert_eq!(shown, in_time, "{path}: times outside <time> elements");
+    }
+    let overview = &pages[0].1;
+    let last_sync = overview.split("Last sync</dt><dd>").nth(1).expect("the last sync");
+    assert!(last_sync.starts_with("<time datetime=\"20"), "{last_sync}");
+    let shown = visible_text(last_sync.split("</time>").next().unwrap());
+    assert!(shown.len() == "2026-12-04 10:00 UTC".len() && shown.ends_with(" UTC"), "{shown}");
+    assert!(pages.iter().map(|(_, h)| h.matches("<time datetime=").count()).sum::<usize>() > 10);
+}

@@ -5,8 +5,9 @@ use super::subscriptions::{StatusBadge, SubjectLink};
 use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
+use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -412,7 +413,7 @@ pub fn HistoryTable(
                             let customer = p.customer_email_snapshot.clone().or(p.stripe_customer_id.clone()).unwrap_or_else(|| "—".into());
                             view! {
                                 <tr data-testid="history-row" data-type=p.kind.clone() data-status=p.status.clone()>
-                                    <td class="nowrap">{iso_short(&at)}</td>
+                                    <td class="nowrap"><Time iso=at /></td>
                                     <td>{kind}</td>
                                     <td><StatusBadge status=p.status.clone() /></td>
                                     <td class="num">{amount}</td>

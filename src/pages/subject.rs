@@ -6,8 +6,9 @@ use super::subscriptions::{StatusBadge, SubscriptionsTable};
 use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
+use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -322,7 +323,7 @@ fn EventsTable(events: Option<Vec<WebhookEvent>>) -> impl IntoView {
                     .map(|e| {
                         view! {
                             <tr>
-                                <td class="nowrap">{iso_short(&e.received_at)}</td>
+                                <td class="nowrap"><Time iso=e.received_at.clone() /></td>
                                 <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
                                 <td><code>{e.object_id.clone().unwrap_or_default()}</code></td>
                                 <td>

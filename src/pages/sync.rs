@@ -7,9 +7,9 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::pages::overview::payments_status;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::iso_short;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
+use crate::ui::time::TimeOr;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -373,7 +373,7 @@ fn ResultTable(rows: Vec<SyncEnvironmentResult>, fresh: bool) -> impl IntoView {
                                 <td>
                                     <span class=badge data-testid="sync-status">{status}</span>
                                     <div class="muted sync-when">
-                                        {c.last_synced_at.as_deref().map(iso_short).unwrap_or_else(|| "never synced".into())}
+                                        <TimeOr iso=c.last_synced_at.clone() none="never synced" />
                                     </div>
                                 </td>
                                 <td class="num" data-testid="count-products">{count(c, "products")}</td>

@@ -7,8 +7,9 @@ use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::{iso_short, query_string};
+use crate::ui::format::query_string;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::time::{Time, TimeOr};
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -336,7 +337,7 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
                 <dt>"URL"</dt>
                 <dd data-testid="endpoint-url">{url.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Configured at"</dt>
-                <dd data-testid="endpoint-configured-at">{at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</dd>
+                <dd data-testid="endpoint-configured-at"><TimeOr iso=at none="—" /></dd>
                 <dt>"Events"</dt>
                 <dd>
                     <details>
@@ -433,8 +434,8 @@ fn EventTable(
                                 </td>
                                 <td class="num" data-testid="event-attempts">{e.attempt_count}</td>
                                 <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
-                                <td class="event-time">{iso_short(&e.received_at)}</td>
-                                <td class="event-time">{e.processed_at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                <td class="event-time"><Time iso=e.received_at.clone() /></td>
+                                <td class="event-time"><TimeOr iso=e.processed_at.clone() none="—" /></td>
                                 {can_write.then(|| {
                                     let label = format!("Re-process {id}");
                                     let id = id.clone();

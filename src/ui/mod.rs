@@ -6,4 +6,5 @@ pub mod guard;
 pub mod layout;
 pub mod nav;
 pub mod theme;
+pub mod time;
 pub mod toast;

@@ -219,3 +219,22 @@ async fn ignored_events_say_why() {
     assert_eq!(reasons, html.matches("data-testid=\"event-row\"").count(), "{html}");
     assert!(html.contains("Handled through invoice.paid or checkout.session.completed"), "{html}");
 }
+
+/// The Sync page's result table scrolls inside its own container, so its error column can be
+/// reached at any width; long errors wrap (issue #15, defect 4).
+#[tokio::test]
+async fn the_sync_table_scrolls_in_its_own_container() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = page(&admin, &app, "/test/sync").await;
+    let before = html.split("data-testid=\"sync-last\"").next().unwrap();
+    let wrapper = before.rsplit("<div").next().unwrap();
+    assert!(wrapper.contains("table-scroll"), "the table is not in a scroll container: {wrapper}");
+    assert!(wrapper.contains("tabindex=\"0\""), "keyboard users cannot scroll it: {wrapper}");
+    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/style/main.css")).unwrap();
+    let rule = |selector: &str| {
+        css.split(&format!("\n{selector} {{")).nth(1).and_then(|r| r.split('}').next()).unwrap_or_default().to_owned()
+    };
+    assert!(rule(".table-scroll").contains("overflow-x: auto"), "{}", rule(".table-scroll"));
+    assert!(rule(".sync-table .error-text").contains("overflow-wrap: anywhere"));
+}

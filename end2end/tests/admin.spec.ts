@@ -267,3 +267,30 @@ test('support reads the webhook log without controls, and is refused keys and sy
     await expect(page.getByTestId('sync-env')).toHaveCount(0);
   }
 });
+
+test('the sync table scrolls inside its own box at 1280 px, so its error column can be reached', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page, ADMIN);
+  await open(page, '/test/sync');
+  const table = page.getByTestId('sync-last');
+  await expect(table.getByTestId('sync-row-test')).toBeVisible();
+  const box = page.locator('.sync-table-scroll');
+  await expect(box).toHaveCount(1);
+  // The box, not the page, is what scrolls: the page is no wider than the window, and the box
+  // ends inside it.
+  const pageOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(pageOverflow).toBeLessThanOrEqual(0);
+  const { right, scrollable } = await box.evaluate((el) => ({
+    right: el.getBoundingClientRect().right,
+    scrollable: getComputedStyle(el).overflowX,
+  }));
+  expect(right).toBeLessThanOrEqual(1280);
+  expect(scrollable).toBe('auto');
+  // The error column can be brought into view, and an error wraps instead of widening the table.
+  const errorHeader = table.getByRole('columnheader', { name: 'Error' });
+  await errorHeader.scrollIntoViewIfNeeded();
+  await expect(errorHeader).toBeInViewport();
+  const wrap = await table.getByTestId('sync-row-error').first().evaluate((el) => getComputedStyle(el).overflowWrap);
+  expect(wrap).toBe('anywhere');
+  await page.screenshot({ path: 'screenshots/test-sync-table-1280.png', fullPage: true });
+});

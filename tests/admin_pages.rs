@@ -238,3 +238,17 @@ async fn the_sync_table_scrolls_in_its_own_container() {
     assert!(rule(".table-scroll").contains("overflow-x: auto"), "{}", rule(".table-scroll"));
     assert!(rule(".sync-table .error-text").contains("overflow-wrap: anywhere"));
 }
+
+/// A status badge never sits flush against the id before it: a space separates them, so they do
+/// not read (or copy) as one word (issue #15, defect 9).
+#[tokio::test]
+async fn badges_are_separated_from_the_ids_they_follow() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for path in ["/test", "/test/webhooks", "/test/keys", "/test/sync"] {
+        let html = page(&admin, &app, path).await;
+        for flush in ["</code><span class=\"badge", "</code><span class=\"pill", "</time><span class=\"pill"] {
+            assert!(!html.contains(flush), "{path}: {flush}");
+        }
+    }
+}

@@ -276,3 +276,23 @@ async fn every_page_shows_times_in_one_format_inside_time_elements() {
     assert!(shown.len() == "2026-12-04 10:00 UTC".len() && shown.ends_with(" UTC"), "{shown}");
     assert!(pages.iter().map(|(_, h)| h.matches("<time datetime=").count()).sum::<usize>() > 10);
 }
+
+/// Every filter form applies with the same words, from one shared button (issue #15, defect 9).
+#[tokio::test]
+async fn filter_forms_share_one_apply_button() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    for path in ["/test/subscriptions", "/test/history", "/test/webhooks", "/test/customers"] {
+        let html = page(&support, &app, path).await;
+        let form = html.split("class=\"filters").nth(1).and_then(|f| f.split("</form>").next()).expect(path);
+        let buttons: Vec<&str> = form
+            .split("<button")
+            .skip(1)
+            .filter(|b| b.contains("type=\"submit\""))
+            .map(|b| b.split('>').nth(1).and_then(|t| t.split('<').next()).unwrap_or_default())
+            .collect();
+        assert_eq!(buttons, ["Apply filters"], "{path}");
+        // Its "clear" link, where there is one, says the same everywhere too.
+        assert!(!form.contains(">Clear</a>"), "{path}: {form}");
+    }
+}

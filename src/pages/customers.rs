@@ -5,6 +5,7 @@
 
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
 use crate::ui::time::TimeOr;
@@ -149,8 +150,8 @@ pub fn CustomersPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Search"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
         </form>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {

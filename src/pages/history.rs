@@ -5,6 +5,7 @@ use super::subscriptions::{StatusBadge, SubjectLink};
 use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
@@ -224,8 +225,8 @@ pub fn HistoryPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Filter"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
             <a href=csv_href class="button-secondary" download data-testid="csv-export">"Export CSV"</a>
         </form>
         <Suspense fallback=|| view! { <div class="skeleton history-summary-skeleton" aria-busy="true"></div> }>

@@ -4,6 +4,7 @@ use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSk
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::{query_string, url_encode};
 use crate::ui::layout::use_env;
 use crate::ui::time::{Time, TimeOr};
@@ -178,8 +179,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Filter"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
         </form>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {

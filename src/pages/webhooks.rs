@@ -7,6 +7,7 @@ use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
+use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::query_string;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::{Time, TimeOr};
@@ -248,9 +249,9 @@ pub fn WebhooksPage() -> impl IntoView {
                         on:input=move |ev| type_in.set(event_target_value(&ev))
                     />
                 </div>
-                <button type="submit" class="button-secondary">"Apply filters"</button>
+                <ApplyFilters />
                 <Show when=move || !status_q.get().is_empty() || !type_q.get().is_empty()>
-                    <a href=move || format!("/{}/webhooks", env.get())>"Clear filters"</a>
+                    <ClearFilters href=Signal::derive(move || format!("/{}/webhooks", env.get())) />
                 </Show>
             </form>
             <Transition fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
@@ -328,6 +329,9 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
                 <dt>"Endpoint"</dt>
                 <dd>
                     <code data-testid="endpoint-id">{id.unwrap_or_else(|| "not configured".into())}</code>
+                    // A space, not only the badge's margin: otherwise the id and the badge read
+                    // (and copy) as one word.
+                    " "
                     {if configured {
                         view! { <span class="badge badge-ok endpoint-badge">"configured"</span> }.into_any()
                     } else {

@@ -57,9 +57,7 @@ async fn a_refused_key_comes_back_with_a_message_for_the_user() {
 
 /// The Keys page as the server renders it.
 async fn keys_page(client: &reqwest::Client, app: &TestApp) -> String {
-    let res = client.get(app.url("/test/keys")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
+    app.page(client, "/test/keys").await
 }
 
 #[tokio::test]
@@ -176,13 +174,6 @@ async fn a_server_function_with_a_missing_or_bad_field_answers_400() {
     assert_eq!(status, 200, "{page}");
 }
 
-/// A console page as the server renders it for `client`.
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    let res = client.get(app.url(path)).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.text().await.unwrap()
-}
-
 /// An ignored event says why on its row, from the reason the engine recorded: a PaymentIntent
 /// outside a one-time checkout is handled through its invoice or checkout session, not a failure
 /// (issue #15, defect 7).
@@ -214,7 +205,7 @@ async fn ignored_events_say_why() {
         assert!(e.get("ignoredReason").is_none_or(Value::is_null), "a processed event with a reason: {e}");
     }
 
-    let html = page(&admin, &app, "/test/webhooks?status=ignored").await;
+    let html = app.page(&admin, "/test/webhooks?status=ignored").await;
     let reasons = html.matches("data-testid=\"event-reason\"").count();
     assert_eq!(reasons, html.matches("data-testid=\"event-row\"").count(), "{html}");
     assert!(html.contains("Handled through invoice.paid or checkout.session.completed"), "{html}");
@@ -226,7 +217,7 @@ async fn ignored_events_say_why() {
 async fn the_sync_table_scrolls_in_its_own_container() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    let html = page(&admin, &app, "/test/sync").await;
+    let html = app.page(&admin, "/test/sync").await;
     let before = html.split("data-testid=\"sync-last\"").next().unwrap();
     let wrapper = before.rsplit("<div").next().unwrap();
     assert!(wrapper.contains("table-scroll"), "the table is not in a scroll container: {wrapper}");
@@ -246,7 +237,7 @@ async fn badges_are_separated_from_the_ids_they_follow() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     for path in ["/test", "/test/webhooks", "/test/keys", "/test/sync"] {
-        let html = page(&admin, &app, path).await;
+        let html = app.page(&admin, path).await;
         for flush in ["</code><span class=\"badge", "</code><span class=\"pill", "</time><span class=\"pill"] {
             assert!(!html.contains(flush), "{path}: {flush}");
         }

@@ -184,13 +184,6 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     assert_eq!(err.status_code(), 502);
 }
 
-/// A console page as the server renders it for `client`.
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    let res = client.get(app.url(path)).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.text().await.unwrap()
-}
-
 /// What a page shows as text: its markup without scripts (the hydration data) and tags.
 fn visible_text(html: &str) -> String {
     let mut text = String::new();
@@ -257,10 +250,10 @@ async fn every_page_shows_times_in_one_format_inside_time_elements() {
     ];
     let mut pages: Vec<(String, String)> = Vec::new();
     for path in paths {
-        pages.push((path.clone(), page(&support, &app, &path).await));
+        pages.push((path.clone(), app.page(&support, &path).await));
     }
     for path in ["/test/sync", "/test/audit"] {
-        pages.push((path.to_string(), page(&admin, &app, path).await));
+        pages.push((path.to_string(), app.page(&admin, path).await));
     }
     for (path, html) in &pages {
         let text = visible_text(html);
@@ -283,7 +276,7 @@ async fn filter_forms_share_one_apply_button() {
     let app = TestApp::spawn().await;
     let support = app.signed_in("support@example.com", Role::Support).await;
     for path in ["/test/subscriptions", "/test/history", "/test/webhooks", "/test/customers"] {
-        let html = page(&support, &app, path).await;
+        let html = app.page(&support, path).await;
         let form = html.split("class=\"filters").nth(1).and_then(|f| f.split("</form>").next()).expect(path);
         let buttons: Vec<&str> = form
             .split("<button")

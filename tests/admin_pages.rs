@@ -243,3 +243,21 @@ async fn badges_are_separated_from_the_ids_they_follow() {
         }
     }
 }
+
+/// In demo mode the Keys page says plainly that the offline sandbox accepts any `sk_test_` key,
+/// instead of claiming that Stripe checked it, and lists what setting a key does, as its
+/// confirmation does for every key change (issue #15, defect 6).
+#[tokio::test]
+async fn the_keys_page_says_what_a_key_change_does_and_that_the_demo_sandbox_checks_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = app.page(&admin, "/test/keys").await;
+    assert!(html.contains("data-testid=\"demo-key-notice\""), "{html}");
+    assert!(html.contains("The offline sandbox accepts any <code>sk_test_</code> key"), "{html}");
+    assert!(!html.contains("Stripe checks it before it is saved"), "{html}");
+    let steps = html.split("data-testid=\"key-steps\"").nth(1).expect("the steps of a key change");
+    let steps = steps.split("</ol>").next().unwrap();
+    for step in ["account", "webhook endpoint", "first sync"] {
+        assert!(steps.contains(step), "{step}: {steps}");
+    }
+}

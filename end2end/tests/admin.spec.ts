@@ -82,10 +82,22 @@ test('an admin sees the masked key, gets client and server errors inline, remove
   await expect(card.getByTestId('masked-key')).toHaveText('not set');
   await expect(page.getByTestId('remove-key')).toHaveCount(0);
 
-  // Setting the sandbox key again restores the demo (same account: the mirror is kept).
+  // Setting the sandbox key again restores the demo (same account: the mirror is kept). A first
+  // key is confirmed too, with what it does; in demo mode the sandbox, not Stripe, is named.
+  await expect(page.getByTestId('demo-key-notice')).toContainText('accepts any sk_test_ key');
   await input.fill('sk_test_sandbox');
   await page.getByTestId('save-key').click();
-  await expect(page.getByTestId('toast-success').filter({ hasText: 'Test key saved' })).toContainText('sk_test_****dbox');
+  const setDialog = page.getByTestId('confirm-dialog');
+  await expect(setDialog).toContainText('Set the test key?');
+  await expect(setDialog).toContainText('the offline sandbox accepts any sk_test_ key');
+  await expect(setDialog).toContainText('creates its webhook endpoint');
+  await expect(setDialog).toContainText('A first sync');
+  await expect(setDialog).not.toContainText('Stripe checks the key');
+  await page.screenshot({ path: 'screenshots/test-keys-set-confirm.png', fullPage: true });
+  await setDialog.getByTestId('confirm-ok').click();
+  const saved = page.getByTestId('toast-success').filter({ hasText: 'Test key saved' });
+  await expect(saved).toContainText('sk_test_****dbox');
+  await expect(saved).toContainText('the offline sandbox accepted it');
   await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
   await expect(card.getByTestId('connection-status')).toHaveText('connected');
   await expect(input).toHaveValue('');

@@ -199,3 +199,59 @@ async fn a_product_whose_prices_are_all_archived_is_not_shown_as_for_sale() {
     assert_eq!(status, 200);
     assert_eq!(product_badge(&page().await, &product_id), "Not for sale");
 }
+
+/// The expanded card of a product in the catalog page as the server renders it (up to the next
+/// card).
+fn product_card(html: &str, product_id: &str) -> String {
+    let card = html.split(&format!("data-product-id=\"{product_id}\"")).nth(1).expect("the product's card");
+    card.split("data-testid=\"product\"").next().unwrap_or(card).to_string()
+}
+
+/// A product with prices cannot be deleted (Stripe refuses): the card says so instead of offering
+/// a delete that can only fail, once it is inactive; while it is active, its delete dialog offers
+/// to deactivate it (issue #15, defect 2). A product without prices keeps its delete button.
+#[tokio::test]
+async fn a_product_with_prices_is_not_offered_a_delete_that_stripe_refuses() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+    let add =
+        |name: &str, n: u32| json!({"env": "test", "draft": {"name": name}, "form_key": format!("{form_key}-{n}")});
+    let (_, priced) = call(&app, &admin, "catalog-add-product", add("Priced", 1)).await;
+    let priced = priced["stripeProductId"].as_str().unwrap().to_string();
+    let draft = json!({"stripeProductId": priced, "currency": "usd", "unitAmount": 900});
+    let (status, price) = call(
+        &app,
+        &admin,
+        "catalog-add-price",
+        json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-2")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{price}");
+    let (_, bare) = call(&app, &admin, "catalog-add-product", add("Bare", 3)).await;
+    let bare = bare["stripeProductId"].as_str().unwrap().to_string();
+    let card = |id: String| {
+        let admin = admin.clone();
+        let url = app.url(&format!("/test/catalog?product={id}"));
+        async move { product_card(&admin.get(url).send().await.unwrap().text().await.unwrap(), &id) }
+    };
+
+    // Active with prices: the button is there; its dialog offers "Deactivate product".
+    let active = card(priced.clone()).await;
+    assert!(active.contains("data-testid=\"delete-product\""), "{active}");
+    assert!(active.contains("data-delete-plan=\"deactivate\""), "{active}");
+    // Without prices: a real delete.
+    let plain = card(bare.clone()).await;
+    assert!(plain.contains("data-delete-plan=\"delete\""), "{plain}");
+
+    // Inactive with prices: nothing left to offer, and the card says why.
+    let (status, _) =
+        call(&app, &admin, "catalog-edit-product", json!({"env": "test", "id": priced, "changes": {"active": false}}))
+            .await;
+    assert_eq!(status, 200);
+    let inactive = card(priced.clone()).await;
+    assert!(!inactive.contains("data-testid=\"delete-product\""), "{inactive}");
+    assert!(inactive.contains("data-testid=\"delete-impossible\""), "{inactive}");
+    assert!(inactive.contains("Stripe does not delete a product that has prices"), "{inactive}");
+}

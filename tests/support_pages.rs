@@ -220,7 +220,7 @@ fn raw_iso(text: &str) -> Option<&str> {
 fn times_shown(text: &str) -> usize {
     text.match_indices(" UTC")
         .filter(|(i, _)| {
-            let before = text[..*i].as_bytes();
+            let before = &text.as_bytes()[..*i];
             before.len() >= 3
                 && before[before.len() - 3] == b':'
                 && before[before.len() - 2..].iter().all(u8::is_ascii_digit)

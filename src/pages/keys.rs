@@ -274,10 +274,14 @@ fn KeysBody() -> impl IntoView {
                     disabled=move || !hydrated.get() || set_key.pending().get()
                     aria-busy=move || set_key.pending().get().to_string()
                 >
-                    {move || match (set_key.pending().get(), demo()) {
-                        (false, _) => "Save key",
-                        (true, false) => "Checking with Stripe…",
-                        (true, true) => "Checking with the sandbox…",
+                    {move || {
+                        if !set_key.pending().get() {
+                            "Save key"
+                        } else if demo() {
+                            "Checking with the sandbox…"
+                        } else {
+                            "Checking with Stripe…"
+                        }
                     }}
                 </button>
             </form>

@@ -245,6 +245,13 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   await expect(page.getByLabel('Event type', { exact: true })).toHaveValue('invoice.paid');
   await expect(row).toHaveCount(0);
 
+  // An ignored event says why on its row, so support does not read it as a failure.
+  await open(page, '/test/webhooks?status=ignored&type=payment_intent.succeeded');
+  const ignored = page.getByTestId('event-row').first();
+  await expect(ignored.getByTestId('event-status')).toHaveText('ignored');
+  await expect(ignored.getByTestId('event-reason')).toContainText('Handled through invoice.paid or checkout.session.completed');
+  await page.screenshot({ path: 'screenshots/test-webhooks-ignored.png', fullPage: true });
+
   // Re-process, confirmed: a toast, and the row shows one more attempt.
   await open(page, '/test/webhooks?type=customer.created');
   await row.getByTestId('reprocess').click();

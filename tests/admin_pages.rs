@@ -57,9 +57,7 @@ async fn a_refused_key_comes_back_with_a_message_for_the_user() {
 
 /// The Keys page as the server renders it.
 async fn keys_page(client: &reqwest::Client, app: &TestApp) -> String {
-    let res = client.get(app.url("/test/keys")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
+    app.page(client, "/test/keys").await
 }
 
 #[tokio::test]
@@ -174,4 +172,92 @@ async fn a_server_function_with_a_missing_or_bad_field_answers_400() {
     // A well-formed call of the same function still works.
     let (status, page) = call(&admin, &app, "webhook-events", &[("environment", "test")]).await;
     assert_eq!(status, 200, "{page}");
+}
+
+/// An ignored event says why on its row, from the reason the engine recorded: a PaymentIntent
+/// outside a one-time checkout is handled through its invoice or checkout session, not a failure
+/// (issue #15, defect 7).
+#[tokio::test]
+async fn ignored_events_say_why() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let mut ignored = Vec::new();
+    for _ in 0..100 {
+        let (status, list) =
+            call(&admin, &app, "webhook-events", &[("environment", "test"), ("status", "ignored")]).await;
+        assert_eq!(status, 200, "{list}");
+        ignored = list["items"].as_array().cloned().unwrap_or_default();
+        if !ignored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ignored.iter().any(|e| e["eventType"] == "payment_intent.succeeded"), "{ignored:?}");
+    for e in &ignored {
+        assert!(e["ignoredReason"].is_string(), "an ignored event without a reason: {e}");
+        if e["eventType"].as_str().is_some_and(|t| t.starts_with("payment_intent.")) {
+            assert_eq!(e["ignoredReason"], "handled_elsewhere", "{e}");
+        }
+    }
+    let (_, processed) =
+        call(&admin, &app, "webhook-events", &[("environment", "test"), ("status", "processed")]).await;
+    for e in processed["items"].as_array().unwrap() {
+        assert!(e.get("ignoredReason").is_none_or(Value::is_null), "a processed event with a reason: {e}");
+    }
+
+    let html = app.page(&admin, "/test/webhooks?status=ignored").await;
+    let reasons = html.matches("data-testid=\"event-reason\"").count();
+    assert_eq!(reasons, html.matches("data-testid=\"event-row\"").count(), "{html}");
+    assert!(html.contains("Handled through invoice.paid or checkout.session.completed"), "{html}");
+}
+
+/// The Sync page's result table scrolls inside its own container, so its error column can be
+/// reached at any width; long errors wrap (issue #15, defect 4).
+#[tokio::test]
+async fn the_sync_table_scrolls_in_its_own_container() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = app.page(&admin, "/test/sync").await;
+    let before = html.split("data-testid=\"sync-last\"").next().unwrap();
+    let wrapper = before.rsplit("<div").next().unwrap();
+    assert!(wrapper.contains("table-scroll"), "the table is not in a scroll container: {wrapper}");
+    assert!(wrapper.contains("tabindex=\"0\""), "keyboard users cannot scroll it: {wrapper}");
+    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/style/main.css")).unwrap();
+    let rule = |selector: &str| {
+        css.split(&format!("\n{selector} {{")).nth(1).and_then(|r| r.split('}').next()).unwrap_or_default().to_owned()
+    };
+    assert!(rule(".table-scroll").contains("overflow-x: auto"), "{}", rule(".table-scroll"));
+    assert!(rule(".sync-table .error-text").contains("overflow-wrap: anywhere"));
+}
+
+/// A status badge never sits flush against the id before it: a space separates them, so they do
+/// not read (or copy) as one word (issue #15, defect 9).
+#[tokio::test]
+async fn badges_are_separated_from_the_ids_they_follow() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for path in ["/test", "/test/webhooks", "/test/keys", "/test/sync"] {
+        let html = app.page(&admin, path).await;
+        for flush in ["</code><span class=\"badge", "</code><span class=\"pill", "</time><span class=\"pill"] {
+            assert!(!html.contains(flush), "{path}: {flush}");
+        }
+    }
+}
+
+/// In demo mode the Keys page says plainly that the offline sandbox accepts any `sk_test_` key,
+/// instead of claiming that Stripe checked it, and lists what setting a key does, as its
+/// confirmation does for every key change (issue #15, defect 6).
+#[tokio::test]
+async fn the_keys_page_says_what_a_key_change_does_and_that_the_demo_sandbox_checks_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = app.page(&admin, "/test/keys").await;
+    assert!(html.contains("data-testid=\"demo-key-notice\""), "{html}");
+    assert!(html.contains("The offline sandbox accepts any <code>sk_test_</code> key"), "{html}");
+    assert!(!html.contains("Stripe checks it before it is saved"), "{html}");
+    let steps = html.split("data-testid=\"key-steps\"").nth(1).expect("the steps of a key change");
+    let steps = steps.split("</ol>").next().unwrap();
+    for step in ["account", "webhook endpoint", "first sync"] {
+        assert!(steps.contains(step), "{step}: {steps}");
+    }
 }

@@ -37,6 +37,30 @@ async fn catalog(app: &TestApp, client: &reqwest::Client) -> Value {
     panic!("the demo catalog never appeared");
 }
 
+/// Creates a product named `name` as the page's form does (form `n` of `form_key`); its id.
+async fn add_product(app: &TestApp, client: &reqwest::Client, form_key: &str, n: u32, name: &str) -> String {
+    let body = json!({"env": "test", "draft": {"name": name}, "form_key": format!("{form_key}-{n}")});
+    let (status, product) = call(app, client, "catalog-add-product", body).await;
+    assert_eq!(status, 200, "{product}");
+    product["stripeProductId"].as_str().unwrap().to_string()
+}
+
+/// Adds a one-time USD price of `amount` cents to a product (form `n` of `form_key`).
+async fn add_price(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form_key: &str,
+    n: u32,
+    product: &str,
+    amount: i64,
+) -> Value {
+    let draft = json!({"stripeProductId": product, "currency": "usd", "unitAmount": amount});
+    let body = json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-{n}")});
+    let (status, price) = call(app, client, "catalog-add-price", body).await;
+    assert_eq!(status, 200, "{price}");
+    price
+}
+
 fn price<'a>(view: &'a Value, id: &str) -> &'a Value {
     view["catalog"]["prices"].as_array().unwrap().iter().find(|p| p["stripePriceId"] == id).expect("price listed")
 }
@@ -182,14 +206,8 @@ async fn a_product_whose_prices_are_all_archived_is_not_shown_as_for_sale() {
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let view = catalog(&app, &admin).await;
     let form_key = view["form_key"].as_str().unwrap().to_string();
-    let body = json!({"env": "test", "draft": {"name": "Gadget"}, "form_key": format!("{form_key}-1")});
-    let (status, product) = call(&app, &admin, "catalog-add-product", body).await;
-    assert_eq!(status, 200, "{product}");
-    let product_id = product["stripeProductId"].as_str().unwrap().to_string();
-    let draft = json!({"stripeProductId": product_id, "currency": "usd", "unitAmount": 900});
-    let body = json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-2")});
-    let (status, price) = call(&app, &admin, "catalog-add-price", body).await;
-    assert_eq!(status, 200, "{price}");
+    let product_id = add_product(&app, &admin, &form_key, 1, "Gadget").await;
+    let price = add_price(&app, &admin, &form_key, 2, &product_id, 900).await;
     let page = || async { admin.get(app.url("/test/catalog")).send().await.unwrap().text().await.unwrap() };
     assert_eq!(product_badge(&page().await, &product_id), "Active");
 
@@ -198,4 +216,48 @@ async fn a_product_whose_prices_are_all_archived_is_not_shown_as_for_sale() {
         call(&app, &admin, "catalog-archive-price", json!({"env": "test", "id": price["stripePriceId"]})).await;
     assert_eq!(status, 200);
     assert_eq!(product_badge(&page().await, &product_id), "Not for sale");
+}
+
+/// The expanded card of a product in the catalog page as the server renders it (up to the next
+/// card).
+fn product_card(html: &str, product_id: &str) -> String {
+    let card = html.split(&format!("data-product-id=\"{product_id}\"")).nth(1).expect("the product's card");
+    card.split("data-testid=\"product\"").next().unwrap_or(card).to_string()
+}
+
+/// A product with prices cannot be deleted (Stripe refuses): the card says so instead of offering
+/// a delete that can only fail, once it is inactive; while it is active, its delete dialog offers
+/// to deactivate it (issue #15, defect 2). A product without prices keeps its delete button.
+#[tokio::test]
+async fn a_product_with_prices_is_not_offered_a_delete_that_stripe_refuses() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+    let priced = add_product(&app, &admin, &form_key, 1, "Priced").await;
+    add_price(&app, &admin, &form_key, 2, &priced, 900).await;
+    let bare = add_product(&app, &admin, &form_key, 3, "Bare").await;
+    let card = |id: String| {
+        let admin = admin.clone();
+        let url = app.url(&format!("/test/catalog?product={id}"));
+        async move { product_card(&admin.get(url).send().await.unwrap().text().await.unwrap(), &id) }
+    };
+
+    // Active with prices: the button is there; its dialog offers "Deactivate product".
+    let active = card(priced.clone()).await;
+    assert!(active.contains("data-testid=\"delete-product\""), "{active}");
+    assert!(active.contains("data-delete-plan=\"deactivate\""), "{active}");
+    // Without prices: a real delete.
+    let plain = card(bare.clone()).await;
+    assert!(plain.contains("data-delete-plan=\"delete\""), "{plain}");
+
+    // Inactive with prices: nothing left to offer, and the card says why.
+    let (status, _) =
+        call(&app, &admin, "catalog-edit-product", json!({"env": "test", "id": priced, "changes": {"active": false}}))
+            .await;
+    assert_eq!(status, 200);
+    let inactive = card(priced.clone()).await;
+    assert!(!inactive.contains("data-testid=\"delete-product\""), "{inactive}");
+    assert!(inactive.contains("data-testid=\"delete-impossible\""), "{inactive}");
+    assert!(inactive.contains("Stripe does not delete a product that has prices"), "{inactive}");
 }

@@ -184,11 +184,6 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     assert_eq!(err.status_code(), 502);
 }
 
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    let res = client.get(app.url(path)).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The demo customer of `team:acme` and its id.
 async fn acme(app: &TestApp) -> String {
     let found =
@@ -218,8 +213,7 @@ async fn the_customer_page_shows_everything_about_one_customer() {
     assert!(data["customer"]["paymentMethodExpYear"].is_number(), "{data}");
 
     // The page itself, rendered on the server.
-    let (status, html) = page(&support, &app, &format!("/test/customers/{id}")).await;
-    assert_eq!(status, 200);
+    let html = app.page(&support, &format!("/test/customers/{id}")).await;
     for needle in [
         "billing@acme.test",
         "data-testid=\"customer-identity\"",
@@ -231,8 +225,7 @@ async fn the_customer_page_shows_everything_about_one_customer() {
         assert!(html.contains(needle), "{needle} missing from the customer page");
     }
     // A customer the mirror does not have, and an id that is not a customer's.
-    let (status, html) = page(&support, &app, "/test/customers/cus_missing").await;
-    assert_eq!(status, 200);
+    let html = app.page(&support, "/test/customers/cus_missing").await;
     assert!(html.contains("data-testid=\"customer-missing\""));
     let (status, _) = call(&support, &app, "support-customer", &[("env", "test"), ("id", "sub_1")]).await;
     assert_eq!(status, 400);
@@ -241,8 +234,7 @@ async fn the_customer_page_shows_everything_about_one_customer() {
     // Every list that names the customer links to its page.
     let link = format!("href=\"/test/customers/{id}\"");
     for path in ["/test/customers", "/test/subscriptions", "/test/history", "/test/subjects/team/acme"] {
-        let (status, html) = page(&support, &app, path).await;
-        assert_eq!(status, 200, "{path}");
+        let html = app.page(&support, path).await;
         assert!(html.contains(&link), "{path} does not link to the customer page");
     }
 }
@@ -312,8 +304,7 @@ async fn search_jumps_to_the_page_of_any_id_email_or_subject() {
     let rows = rows["page"]["items"].as_array().unwrap();
     assert!(!rows.is_empty() && rows.iter().all(|r| r["stripePaymentIntentId"] == pi.as_str()), "{rows:?}");
     let event = app.state.engine.list_webhook_events(Environment::Test, &options(&[])).await.unwrap().items[3].clone();
-    let (status, html) = page(&support, &app, &format!("/test/webhooks?id={}", event.stripe_event_id)).await;
-    assert_eq!(status, 200);
+    let html = app.page(&support, &format!("/test/webhooks?id={}", event.stripe_event_id)).await;
     assert!(html.contains("data-testid=\"event-id-filter\"") && html.contains(&event.stripe_event_id));
     assert_eq!(call(&app.client(), &app, "support-search", &[("env", "test"), ("q", "acme")]).await.0, 401);
 }
@@ -352,10 +343,9 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     // Support sees no control and the server refuses them; so do anonymous callers.
     assert_eq!(post(&support, form("1.00", "k-support", "", "test")).await.0, 403);
     assert_eq!(post(&app.client(), form("1.00", "k-anon", "", "test")).await.0, 401);
-    let (status, html) = page(&support, &app, "/test/history").await;
-    assert_eq!(status, 200);
+    let html = app.page(&support, "/test/history").await;
     assert!(!html.contains("data-testid=\"refund-open\""), "support sees no refund control");
-    let (_, html) = page(&admin, &app, "/test/history").await;
+    let html = app.page(&admin, "/test/history").await;
     assert!(html.contains("data-testid=\"refund-open\""), "admins do");
 
     // A double click: one refund.
@@ -392,4 +382,110 @@ async fn admins_refund_once_per_click_and_support_cannot() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("no refund row arrived for {pi}");
+}
+
+/// What a page shows as text: its markup without scripts (the hydration data) and tags.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].split_once("</script>").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Where `text` holds an ISO 8601 timestamp (`2026-11-25T10:00`), the timestamp.
+fn raw_iso(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd";
+    (0..b.len().saturating_sub(shape.len() - 1)).find_map(|i| {
+        let fits = shape.iter().zip(&b[i..]).all(|(s, c)| if *s == b'd' { c.is_ascii_digit() } else { s == c });
+        fits.then(|| &text[i..i + shape.len()])
+    })
+}
+
+/// How many times `text` shows as `HH:MM UTC`.
+fn times_shown(text: &str) -> usize {
+    text.match_indices(" UTC")
+        .filter(|(i, _)| {
+            let before = &text.as_bytes()[..*i];
+            before.len() >= 3
+                && before[before.len() - 3] == b':'
+                && before[before.len() - 2..].iter().all(u8::is_ascii_digit)
+        })
+        .count()
+}
+
+/// Every page shows times one way: `YYYY-MM-DD HH:MM UTC` inside `<time datetime="…">`, which
+/// the browser may switch to the viewer's time zone after hydration; never a raw ISO string
+/// (issue #15, defect 8).
+#[tokio::test]
+async fn every_page_shows_times_in_one_format_inside_time_elements() {
+    let app = TestApp::spawn().await;
+    seed_history(&app).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let subs = app.state.engine.list_subscriptions(Environment::Test, &options(&[])).await.unwrap().items;
+    let sub = subs.iter().find(|s| s.subject_type.is_some()).expect("a subscription with a subject");
+    let paths = [
+        "/test".to_string(),
+        "/test/subscriptions".into(),
+        format!("/test/subscriptions/{}", sub.stripe_subscription_id),
+        format!("/test/subjects/{}/{}", sub.subject_type.as_deref().unwrap(), sub.subject_id.as_deref().unwrap()),
+        "/test/history".into(),
+        "/test/customers".into(),
+        "/test/webhooks".into(),
+    ];
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for path in paths {
+        pages.push((path.clone(), app.page(&support, &path).await));
+    }
+    for path in ["/test/sync", "/test/audit"] {
+        pages.push((path.to_string(), app.page(&admin, path).await));
+    }
+    for (path, html) in &pages {
+        let text = visible_text(html);
+        assert_eq!(raw_iso(&text), None, "{path} shows a raw ISO timestamp");
+        let shown = times_shown(&text);
+        let in_time = html.matches(" UTC</time>").count();
+        assert_eq!(shown, in_time, "{path}: times outside <time> elements");
+    }
+    let overview = &pages[0].1;
+    let last_sync = overview.split("Last sync</dt><dd>").nth(1).expect("the last sync");
+    assert!(last_sync.starts_with("<time datetime=\"20"), "{last_sync}");
+    let shown = visible_text(last_sync.split("</time>").next().unwrap());
+    assert!(shown.len() == "2026-12-04 10:00 UTC".len() && shown.ends_with(" UTC"), "{shown}");
+    assert!(pages.iter().map(|(_, h)| h.matches("<time datetime=").count()).sum::<usize>() > 10);
+}
+
+/// Every filter form applies with the same words, from one shared button (issue #15, defect 9).
+#[tokio::test]
+async fn filter_forms_share_one_apply_button() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    for path in ["/test/subscriptions", "/test/history", "/test/webhooks", "/test/customers"] {
+        let html = app.page(&support, path).await;
+        let form = html.split("class=\"filters").nth(1).and_then(|f| f.split("</form>").next()).expect(path);
+        let buttons: Vec<&str> = form
+            .split("<button")
+            .skip(1)
+            .filter(|b| b.contains("type=\"submit\""))
+            .map(|b| b.split('>').nth(1).and_then(|t| t.split('<').next()).unwrap_or_default())
+            .collect();
+        assert_eq!(buttons, ["Apply filters"], "{path}");
+        // Its "clear" link, where there is one, says the same everywhere too.
+        assert!(!form.contains(">Clear</a>"), "{path}: {form}");
+    }
 }

@@ -82,10 +82,22 @@ test('an admin sees the masked key, gets client and server errors inline, remove
   await expect(card.getByTestId('masked-key')).toHaveText('not set');
   await expect(page.getByTestId('remove-key')).toHaveCount(0);
 
-  // Setting the sandbox key again restores the demo (same account: the mirror is kept).
+  // Setting the sandbox key again restores the demo (same account: the mirror is kept). A first
+  // key is confirmed too, with what it does; in demo mode the sandbox, not Stripe, is named.
+  await expect(page.getByTestId('demo-key-notice')).toContainText('accepts any sk_test_ key');
   await input.fill('sk_test_sandbox');
   await page.getByTestId('save-key').click();
-  await expect(page.getByTestId('toast-success').filter({ hasText: 'Test key saved' })).toContainText('sk_test_****dbox');
+  const setDialog = page.getByTestId('confirm-dialog');
+  await expect(setDialog).toContainText('Set the test key?');
+  await expect(setDialog).toContainText('the offline sandbox accepts any sk_test_ key');
+  await expect(setDialog).toContainText('creates its webhook endpoint');
+  await expect(setDialog).toContainText('A first sync');
+  await expect(setDialog).not.toContainText('Stripe checks the key');
+  await page.screenshot({ path: 'screenshots/test-keys-set-confirm.png', fullPage: true });
+  await setDialog.getByTestId('confirm-ok').click();
+  const saved = page.getByTestId('toast-success').filter({ hasText: 'Test key saved' });
+  await expect(saved).toContainText('sk_test_****dbox');
+  await expect(saved).toContainText('the offline sandbox accepted it');
   await expect(card.getByTestId('masked-key')).toHaveText('sk_test_****dbox');
   await expect(card.getByTestId('connection-status')).toHaveText('connected');
   await expect(input).toHaveValue('');
@@ -233,6 +245,13 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   await expect(page.getByLabel('Event type', { exact: true })).toHaveValue('invoice.paid');
   await expect(row).toHaveCount(0);
 
+  // An ignored event says why on its row, so support does not read it as a failure.
+  await open(page, '/test/webhooks?status=ignored&type=payment_intent.succeeded');
+  const ignored = page.getByTestId('event-row').first();
+  await expect(ignored.getByTestId('event-status')).toHaveText('ignored');
+  await expect(ignored.getByTestId('event-reason')).toContainText('Handled through invoice.paid or checkout.session.completed');
+  await page.screenshot({ path: 'screenshots/test-webhooks-ignored.png', fullPage: true });
+
   // Re-process, confirmed: a toast, and the row shows one more attempt.
   await open(page, '/test/webhooks?type=customer.created');
   await row.getByTestId('reprocess').click();
@@ -266,4 +285,31 @@ test('support reads the webhook log without controls, and is refused keys and sy
     await expect(page.getByTestId('secret-key')).toHaveCount(0);
     await expect(page.getByTestId('sync-env')).toHaveCount(0);
   }
+});
+
+test('the sync table scrolls inside its own box at 1280 px, so its error column can be reached', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page, ADMIN);
+  await open(page, '/test/sync');
+  const table = page.getByTestId('sync-last');
+  await expect(table.getByTestId('sync-row-test')).toBeVisible();
+  const box = page.locator('.sync-table-scroll');
+  await expect(box).toHaveCount(1);
+  // The box, not the page, is what scrolls: the page is no wider than the window, and the box
+  // ends inside it.
+  const pageOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(pageOverflow).toBeLessThanOrEqual(0);
+  const { right, scrollable } = await box.evaluate((el) => ({
+    right: el.getBoundingClientRect().right,
+    scrollable: getComputedStyle(el).overflowX,
+  }));
+  expect(right).toBeLessThanOrEqual(1280);
+  expect(scrollable).toBe('auto');
+  // The error column can be brought into view, and an error wraps instead of widening the table.
+  const errorHeader = table.getByRole('columnheader', { name: 'Error' });
+  await errorHeader.scrollIntoViewIfNeeded();
+  await expect(errorHeader).toBeInViewport();
+  const wrap = await table.getByTestId('sync-row-error').first().evaluate((el) => getComputedStyle(el).overflowWrap);
+  expect(wrap).toBe('anywhere');
+  await page.screenshot({ path: 'screenshots/test-sync-table-1280.png', fullPage: true });
 });

@@ -206,18 +206,25 @@ test('an admin creates, edits and prices a product, changes an amount, and delet
   await oneTime.getByTestId('restore-price').click();
   await expect(oneTime.getByTestId('price-status')).toHaveText('Active');
 
-  // Stripe refuses to delete a product with prices; deactivating it instead works.
+  // Stripe refuses to delete a product with prices: the delete dialog says so and offers to
+  // deactivate it instead, in the dialog itself; the outcome is one message, not a panel and
+  // toasts (issue #15, defect 2).
+  await expect(card.getByTestId('delete-product')).toHaveAttribute('data-delete-plan', 'deactivate');
   await card.getByTestId('delete-product').click();
-  await expect(confirm).toContainText('Stripe refuses to delete a product that has prices');
+  await expect(confirm).toContainText('Stripe does not delete a product that has prices');
+  await expect(confirm.getByTestId('confirm-ok')).toHaveText('Deactivate product');
   await page.screenshot({ path: 'screenshots/test-catalog-delete-confirm.png', fullPage: true });
   await confirm.getByTestId('confirm-ok').click();
-  const refusal = card.getByTestId('delete-refused');
-  await expect(refusal).toContainText('cannot be deleted because it has one or more user-created prices');
-  await page.screenshot({ path: 'screenshots/test-catalog-delete-refused.png', fullPage: true });
-  await refusal.getByTestId('deactivate-instead').click();
-  await expect(page.getByTestId('toast-success').filter({ hasText: `Product “${renamed}” deactivated.` })).toBeVisible();
+  await expect(confirm).toHaveCount(0);
+  const deactivated = page.getByTestId('toast-success').filter({ hasText: `Product “${renamed}” deactivated.` });
+  await expect(deactivated).toHaveCount(1);
+  await expect(page.getByTestId('toast-error')).toHaveCount(0);
   await expect(card.getByTestId('status-badge').first()).toHaveText('Inactive');
   await expect(card.getByTestId('delete-refused')).toHaveCount(0);
+  // Inactive with prices: nothing left to offer, and the card says why.
+  await expect(card.getByTestId('delete-product')).toHaveCount(0);
+  await expect(card.getByTestId('delete-impossible')).toContainText('Stripe does not delete a product that has prices');
+  await page.screenshot({ path: 'screenshots/test-catalog-delete-impossible.png', fullPage: true });
 
   // A product without prices can be deleted.
   const temporary = `Gizmo Temp ${stamp}`;
@@ -227,8 +234,10 @@ test('an admin creates, edits and prices a product, changes an amount, and delet
   await form.getByTestId('save-product').click();
   await expect(form).toHaveCount(0);
   await expect(product(page, temporary)).toBeVisible();
+  await expect(product(page, temporary).getByTestId('delete-product')).toHaveAttribute('data-delete-plan', 'delete');
   await product(page, temporary).getByTestId('delete-product').click();
-  await expect(confirm).not.toContainText('Stripe refuses');
+  await expect(confirm).not.toContainText('Stripe does not delete');
+  await expect(confirm.getByTestId('confirm-ok')).toHaveText('Delete product');
   await confirm.getByTestId('confirm-ok').click();
   await expect(page.getByTestId('toast-success').filter({ hasText: `Product “${temporary}” deleted.` })).toBeVisible();
   await expect(product(page, temporary)).toHaveCount(0);

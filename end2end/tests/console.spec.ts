@@ -146,3 +146,36 @@ test('unknown addresses show the 404 page', async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });
+
+test.describe('times', () => {
+  // A zone with a half-hour offset and no daylight saving time, so the expected label is fixed.
+  test.use({ timezoneId: 'Asia/Kolkata' });
+
+  test('times render in UTC, switch to the viewer\'s time zone, and the choice survives a reload', async ({ page }) => {
+    await signIn(page, ADMIN);
+    await expect(page).toHaveURL(/\/test$/);
+    await waitForHydration(page);
+    const lastSync = page.getByTestId('connection-test').locator('time').first();
+    await expect(lastSync).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    const iso = await lastSync.getAttribute('datetime');
+    expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d/);
+
+    const toggle = page.getByTestId('time-zone-toggle');
+    await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+    await expect(lastSync).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC\+5:30$/);
+    // The same instant: 5:30 later on the wall clock.
+    const shown = (await lastSync.textContent()) ?? '';
+    const local = Date.parse(`${shown.slice(0, 10)}T${shown.slice(11, 16)}:00Z`) - 330 * 60_000;
+    expect(Math.floor(Date.parse(iso ?? '') / 60_000) * 60_000).toBe(local);
+    await page.screenshot({ path: 'screenshots/overview-local-time.png', fullPage: true });
+
+    await page.reload();
+    await waitForHydration(page);
+    await expect(page.getByTestId('time-zone-toggle')).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByTestId('connection-test').locator('time').first()).toHaveText(/UTC\+5:30$/);
+    await page.getByTestId('time-zone-toggle').click();
+    await expect(page.getByTestId('connection-test').locator('time').first()).toHaveText(/ UTC$/);
+  });
+});

@@ -58,7 +58,7 @@ test('support searches customers and pages through them with the cursor', async 
   expect(await rows.count()).toBeGreaterThan(3);
 
   await page.getByLabel('Search').fill('acme');
-  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/\/test\/customers\?search=acme$/);
   await waitForHydration(page);
   await expect(rows).toHaveCount(1);
@@ -94,7 +94,7 @@ test('support filters subscriptions, expands items, opens a subscription and its
 
   // Status filter: only active ones, in the URL, kept on reload.
   await page.getByLabel('Status').selectOption('active');
-  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/status=active/);
   await waitForHydration(page);
   const statuses = await rows.getByTestId('status').allTextContents();
@@ -106,7 +106,7 @@ test('support filters subscriptions, expands items, opens a subscription and its
   await open(page, '/test/subscriptions');
   await page.getByLabel('Subject type').fill('team');
   await page.getByLabel('Subject id').fill('acme');
-  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/subjectType=team&subjectId=acme/);
   await waitForHydration(page);
   await expect(rows).toHaveCount(1);
@@ -175,7 +175,7 @@ test('payment history filters, charts and exports exactly the filtered view', as
 
   await page.getByLabel('Subject type').fill('team');
   await page.getByLabel('Subject id').fill('acme');
-  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/subjectType=team&subjectId=acme/);
   await waitForHydration(page);
   await expect(rows.first()).toBeVisible();

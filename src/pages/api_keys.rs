@@ -3,7 +3,8 @@
 
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::utc_datetime;
+use crate::ui::format::unix_iso;
+use crate::ui::time::{Time, TimeOr};
 use crate::ui::guard::AdminOnly;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -166,8 +167,8 @@ fn ApiKeysBody() -> impl IntoView {
                                     <tr data-testid="api-key-row" data-id=k.id.clone()>
                                         <td>{k.name.clone()}</td>
                                         <td><code>{format!("{}…", k.prefix)}</code></td>
-                                        <td class="nowrap">{utc_datetime(k.created_at)}</td>
-                                        <td class="nowrap">{k.last_used_at.map(utc_datetime).unwrap_or_else(|| "never".into())}</td>
+                                        <td class="nowrap"><Time iso=unix_iso(k.created_at) /></td>
+                                        <td class="nowrap"><TimeOr iso=k.last_used_at.map(unix_iso) none="never" /></td>
                                         <td>{if revoked {
                                             view! { <span class="badge badge-danger">"revoked"</span> }.into_any()
                                         } else {

@@ -1,8 +1,9 @@
 //! The audit log page (admin): every admin write with who, when, what and the Stripe request.
 
 use crate::error::AppError;
-use crate::ui::format::{url_encode, utc_datetime};
+use crate::ui::format::{unix_iso, url_encode};
 use crate::ui::guard::AdminOnly;
+use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -87,7 +88,7 @@ fn AuditTable() -> impl IntoView {
                                     .map(|e| {
                                         view! {
                                             <tr>
-                                                <td class="nowrap">{utc_datetime(e.at)}</td>
+                                                <td class="nowrap"><Time iso=unix_iso(e.at) /></td>
                                                 <td>{e.actor}</td>
                                                 <td><code>{e.action}</code></td>
                                                 <td>{e.environment.unwrap_or_default()}</td>

@@ -8,8 +8,9 @@ use super::subscriptions::SubscriptionsTable;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::services::customer::CustomerData;
-use crate::ui::format::{iso_short, money, query_string, url_encode};
+use crate::ui::format::{money, query_string, url_encode};
 use crate::ui::layout::use_env;
+use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -171,8 +172,8 @@ fn Identity(customer: CustomerListItem) -> impl IntoView {
             <dt>"Country"</dt><dd>{customer.country_code.clone().unwrap_or_else(dash)}</dd>
             <dt>"Default payment method"</dt><dd data-testid="customer-card">{card}</dd>
             <dt>"Total spend"</dt><dd>{spend} {format!(" · {} payments", customer.payments_count)}</dd>
-            <dt>"Last payment"</dt><dd>{customer.last_payment_at.as_deref().map(iso_short).unwrap_or_else(dash)}</dd>
-            <dt>"Created in Stripe"</dt><dd>{customer.stripe_created_at.as_deref().map(iso_short).unwrap_or_else(dash)}</dd>
+            <dt>"Last payment"</dt><dd><TimeOr iso=customer.last_payment_at.clone() none="—" /></dd>
+            <dt>"Created in Stripe"</dt><dd><TimeOr iso=customer.stripe_created_at.clone() none="—" /></dd>
             <dt>"Status"</dt>
             <dd>{if customer.deleted {
                 view! { <span class="badge badge-danger">"deleted in Stripe"</span> }.into_any()

@@ -5,8 +5,10 @@
 
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::filters::{ApplyFilters, ClearFilters};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
+use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -148,8 +150,8 @@ pub fn CustomersPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Search"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
         </form>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
@@ -220,7 +222,7 @@ fn CustomersTable(env: Environment, rows: Vec<CustomerListItem>) -> impl IntoVie
                                     <td>{c.name.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td class="num" data-testid="customer-spend">{spend}</td>
                                     <td class="num">{c.payments_count}</td>
-                                    <td class="nowrap">{c.last_payment_at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="nowrap"><TimeOr iso=c.last_payment_at.clone() none="—" /></td>
                                     <td class="nowrap">{card}</td>
                                     <td class="nowrap">
                                         <a href=subs>"Subscriptions"</a>

@@ -7,8 +7,10 @@ use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::services::refunds::refundable;
-use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::filters::{ApplyFilters, ClearFilters};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
+use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -235,8 +237,8 @@ pub fn HistoryPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Filter"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
             <a href=csv_href class="button-secondary" download data-testid="csv-export">"Export CSV"</a>
         </form>
         <Suspense fallback=|| view! { <div class="skeleton history-summary-skeleton" aria-busy="true"></div> }>
@@ -433,7 +435,7 @@ pub fn HistoryTable(
                             };
                             view! {
                                 <tr data-testid="history-row" data-type=p.kind.clone() data-status=p.status.clone()>
-                                    <td class="nowrap">{iso_short(&at)}</td>
+                                    <td class="nowrap"><Time iso=at /></td>
                                     <td>{kind}</td>
                                     <td><StatusBadge status=p.status.clone() /></td>
                                     <td class="num">{amount}</td>

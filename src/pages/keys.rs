@@ -6,7 +6,7 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::pages::overview::payments_status;
+use crate::pages::overview::{instance_info, payments_status};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
@@ -49,6 +49,41 @@ pub fn check_key(env: Environment, key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What setting a key of `env` does, step by step: the form lists it and the confirmation asks
+/// for it. `demo`: the console runs on the offline sandbox (`--demo`), which checks nothing
+/// against a real Stripe account, so the first step says so instead of claiming Stripe did.
+pub fn set_key_steps(env: Environment, demo: bool) -> [String; 3] {
+    let check = match (demo, env) {
+        (true, Environment::Test) => {
+            "Demo mode: the offline sandbox accepts any sk_test_ key and answers for its own demo account; no real Stripe account is checked.".to_owned()
+        }
+        (true, Environment::Live) => {
+            "Demo mode: Stripe calls go to the offline sandbox, which accepts test keys only, so a live key is refused there.".to_owned()
+        }
+        (false, _) => "Stripe checks the key and names its account; restricted keys (rk_…) are refused.".to_owned(),
+    };
+    [
+        check,
+        "The console creates its webhook endpoint in that account, replacing the previous one.".to_owned(),
+        format!(
+            "A first sync copies the {} catalog, customers and subscriptions into the console.",
+            env.label().to_lowercase()
+        ),
+    ]
+}
+
+/// The confirmation of a key change: the steps, and what a key already set means.
+fn set_key_message(env: Environment, demo: bool, current: Option<&str>) -> String {
+    let [check, endpoint, sync] = set_key_steps(env, demo);
+    let mut message = format!("Saving the key: 1. {check} 2. {endpoint} 3. {sync}");
+    if let Some(masked) = current {
+        message.push_str(&format!(
+            " It replaces {masked}; a key of another Stripe account replaces the mirrored catalog, customers and subscriptions."
+        ));
+    }
+    message
+}
+
 /// What stops working when the key of `env` is removed.
 fn removal_message(env: Environment) -> String {
     format!(
@@ -75,6 +110,17 @@ fn KeysBody() -> impl IntoView {
     let toasts = use_toasts();
     let version = RwSignal::new(0u32);
     let status = Resource::new(move || (version.get(), env.get()), |_| payments_status());
+    let info = Resource::new(|| (), |_| instance_info());
+    // Demo mode (the offline sandbox) is said plainly wherever Stripe would otherwise be named.
+    let demo = move || info.get().and_then(Result::ok).is_some_and(|i| i.demo_sandbox_url.is_some());
+    // The key of the environment on screen, masked, while one is set.
+    let current_key = move || {
+        status
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|c| c.environment == env.get()))
+            .and_then(|c| c.masked_key)
+    };
 
     let key = RwSignal::new(String::new());
     let client_error = RwSignal::new(None::<String>);
@@ -111,18 +157,9 @@ fn KeysBody() -> impl IntoView {
             Err(message) => client_error.set(Some(message)),
             Ok(()) => {
                 client_error.set(None);
-                // Live writes are always confirmed; so is replacing a key, since a key of another
-                // Stripe account replaces the mirrored data.
-                let replacing = status
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .and_then(|list| list.into_iter().find(|c| c.environment == current))
-                    .is_some_and(|c| c.masked_key.is_some());
-                if current == Environment::Live || replacing {
-                    confirm_set.set(true);
-                } else {
-                    send();
-                }
+                // Every key change is confirmed, a first key too: it checks the account, creates
+                // a webhook endpoint in it and runs a sync, which the confirmation spells out.
+                confirm_set.set(true);
             }
         }
     };
@@ -140,7 +177,8 @@ fn KeysBody() -> impl IntoView {
                     .unwrap_or_default();
                 key.set(String::new());
                 server_error.set(None);
-                toasts.success(format!("{} key saved ({masked}): Stripe accepted it.", current.label()));
+                let by = if demo() { "the offline sandbox accepted it" } else { "Stripe accepted it" };
+                toasts.success(format!("{} key saved ({masked}): {by}.", current.label()));
                 version.update(|v| *v += 1);
             }
             Err(e) => {
@@ -203,10 +241,27 @@ fn KeysBody() -> impl IntoView {
                             client_error.set(None);
                         }
                     />
-                    <p class="field-hint key-hint" id="secret-key-hint">
-                        "Starts with " <code>{move || env.get().key_prefix()}</code>
-                        ". Stripe checks it before it is saved; restricted keys (rk_…) are refused. Setting it creates the webhook endpoint and runs a first sync."
-                    </p>
+                    <div class="field-hint key-hint" id="secret-key-hint">
+                        <p>"Starts with " <code>{move || env.get().key_prefix()}</code> ". Saving it, after a confirmation:"</p>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let demo = info.await.is_ok_and(|i| i.demo_sandbox_url.is_some());
+                                let current = env.get();
+                                view! {
+                                    {(demo && current == Environment::Test).then(|| view! {
+                                        <p class="notice" data-testid="demo-key-notice">
+                                            <strong>"Demo mode."</strong>
+                                            " The offline sandbox accepts any " <code>"sk_test_"</code>
+                                            " key: nothing is checked against a real Stripe account."
+                                        </p>
+                                    })}
+                                    <ol class="key-steps" data-testid="key-steps">
+                                        {set_key_steps(current, demo).into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}
+                                    </ol>
+                                }
+                            })}
+                        </Transition>
+                    </div>
                     <div id="secret-key-error" class="key-errors" aria-live="polite">
                         {move || client_error.get().map(|e| view! { <p class="field-error" data-testid="key-client-error">{e}</p> })}
                         {move || server_error.get().map(|e| view! { <p class="field-error" data-testid="key-server-error">{e}</p> })}
@@ -219,20 +274,26 @@ fn KeysBody() -> impl IntoView {
                     disabled=move || !hydrated.get() || set_key.pending().get()
                     aria-busy=move || set_key.pending().get().to_string()
                 >
-                    {move || if set_key.pending().get() { "Checking with Stripe…" } else { "Save key" }}
+                    {move || {
+                        if !set_key.pending().get() {
+                            "Save key"
+                        } else if demo() {
+                            "Checking with the sandbox…"
+                        } else {
+                            "Checking with Stripe…"
+                        }
+                    }}
                 </button>
             </form>
         </section>
 
         <ConfirmDialog
             open=confirm_set
-            title=Signal::derive(move || format!("Set the {} key?", env.get().label().to_lowercase()))
-            message=Signal::derive(move || {
-                format!(
-                    "Stripe checks the key first. The {} environment then uses it for checkout, the portal, sync and webhooks; a key of another Stripe account replaces the mirrored catalog, customers and subscriptions.",
-                    env.get().label().to_lowercase()
-                )
+            title=Signal::derive(move || {
+                let verb = if current_key().is_some() { "Replace" } else { "Set" };
+                format!("{verb} the {} key?", env.get().label().to_lowercase())
             })
+            message=Signal::derive(move || set_key_message(env.get(), demo(), current_key().as_deref()))
             confirm_label="Set key"
             on_confirm=Callback::new(move |_| send())
         />
@@ -300,6 +361,19 @@ mod tests {
         assert!(check_key(Environment::Live, "sk_test_abc").unwrap_err().contains("sk_live_"));
         assert!(check_key(Environment::Test, "rk_test_abc").is_err());
         assert_eq!(check_key(Environment::Test, "  ").unwrap_err(), "Enter the secret key.");
+    }
+
+    #[test]
+    fn a_key_change_says_what_it_does_and_what_demo_mode_checks() {
+        let real = set_key_message(Environment::Test, false, None);
+        assert!(
+            real.contains("Stripe checks the key") && real.contains("webhook endpoint") && real.contains("first sync")
+        );
+        assert!(!real.contains("replaces"), "{real}");
+        let demo = set_key_message(Environment::Test, true, Some("sk_test_****dbox"));
+        assert!(demo.contains("accepts any sk_test_ key") && !demo.contains("Stripe checks"), "{demo}");
+        assert!(demo.contains("It replaces sk_test_****dbox") && demo.contains("another Stripe account"), "{demo}");
+        assert!(set_key_steps(Environment::Live, true)[0].contains("test keys only"));
     }
 
     #[test]

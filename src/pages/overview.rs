@@ -4,6 +4,7 @@ use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -151,8 +152,8 @@ fn ConnectionCard(connection: Connection) -> impl IntoView {
                 <dd>{connection.webhook_endpoint_url.clone().unwrap_or_else(|| "none".into())}</dd>
                 <dt>"Last sync"</dt>
                 <dd>
-                    {connection.last_synced_at.clone().unwrap_or_else(|| "never".into())}
-                    {connection.last_sync_status.clone().map(|s| { let class = format!("pill pill-{s}"); view! { <span class=class>{s}</span> } })}
+                    <TimeOr iso=connection.last_synced_at.clone() none="never" />
+                    {connection.last_sync_status.clone().map(|s| { let class = format!("pill pill-{s}"); view! { " " <span class=class>{s}</span> } })}
                 </dd>
                 <dt>"Synced"</dt>
                 <dd data-testid="sync-counts">{counts}</dd>

@@ -3,10 +3,12 @@
 use super::customers::{ListError, ListNotice, TableSkeleton};
 use super::history::HistoryTable;
 use super::subscriptions::{StatusBadge, SubscriptionsTable};
+use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{iso_short, money, query_string};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
+use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -326,12 +328,13 @@ pub fn EventsTable(
                     .map(|e| {
                         view! {
                             <tr>
-                                <td class="nowrap">{iso_short(&e.received_at)}</td>
-                                <td><code>{e.event_type}</code> <div class="muted small">{e.stripe_event_id}</div></td>
-                                <td><code>{e.object_id.unwrap_or_default()}</code></td>
+                                <td class="nowrap"><Time iso=e.received_at.clone() /></td>
+                                <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
+                                <td><code>{e.object_id.clone().unwrap_or_default()}</code></td>
                                 <td>
-                                    <StatusBadge status=e.processing_status />
-                                    {e.last_error.map(|m| view! { <div class="error-text small">{m}</div> })}
+                                    <StatusBadge status=e.processing_status.clone() />
+                                    {e.last_error.clone().map(|m| view! { <div class="error-text small">{m}</div> })}
+                                    <IgnoredReasonNote event=e />
                                 </td>
                             </tr>
                         }

@@ -4,8 +4,10 @@ use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSk
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{iso_short, query_string, url_encode};
+use crate::ui::filters::{ApplyFilters, ClearFilters};
+use crate::ui::format::{query_string, url_encode};
 use crate::ui::layout::use_env;
+use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -153,8 +155,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
             {move || {
                 (limit.get() != DEFAULT_LIMIT).then(|| view! { <input type="hidden" name="limit" value=limit.get().to_string() /> })
             }}
-            <button type="submit" class="button-primary">"Filter"</button>
-            <a href="?" class="button-link">"Clear"</a>
+            <ApplyFilters />
+            <ClearFilters href="?" />
         </form>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
@@ -224,7 +226,7 @@ pub fn SubscriptionsTable(
                                         <StatusBadge status=s.status.clone() />
                                         {s.cancel_at_period_end.then(|| view! { " " <span class="badge badge-warn">"cancels at period end"</span> })}
                                     </td>
-                                    <td class="nowrap">{s.current_period_end.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="nowrap"><TimeOr iso=s.current_period_end.clone() none="—" /></td>
                                 </tr>
                                 <tr class="subscription-items-row">
                                     <td colspan="5">
@@ -400,11 +402,11 @@ pub fn SubscriptionDetailPage() -> impl IntoView {
 #[component]
 fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
     let s = detail.subscription;
-    let when = |v: &Option<String>| v.as_deref().map(iso_short).unwrap_or_else(|| "—".into());
-    let period = format!("{} → {}", when(&s.current_period_start), when(&s.current_period_end));
+    let when = |v: &Option<String>| view! { <TimeOr iso=v.clone() none="—" /> };
+    let period = view! { {when(&s.current_period_start)} " → " {when(&s.current_period_end)} };
     let trial = match (&s.trial_start, &s.trial_end) {
-        (None, None) => "none".to_string(),
-        _ => format!("{} → {}", when(&s.trial_start), when(&s.trial_end)),
+        (None, None) => "none".into_any(),
+        _ => view! { {when(&s.trial_start)} " → " {when(&s.trial_end)} }.into_any(),
     };
     let customer_href = super::customer::customer_path(env, &s.stripe_customer_id);
     let history_href = format!("/{env}/history{}", query_string(&[("customer", &s.stripe_customer_id)]));
@@ -435,9 +437,9 @@ fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
                 <dt>"Latest invoice"</dt>
                 <dd><code>{s.latest_invoice_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
                 <dt>"Created"</dt>
-                <dd>{iso_short(&s.created_at)}</dd>
+                <dd><Time iso=s.created_at.clone() /></dd>
                 <dt>"Last synced"</dt>
-                <dd>{iso_short(&s.synced_at)}</dd>
+                <dd><Time iso=s.synced_at.clone() /></dd>
             </dl>
         </section>
         <h2>"Metadata"</h2>

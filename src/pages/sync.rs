@@ -7,9 +7,9 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::pages::overview::payments_status;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::iso_short;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
+use crate::ui::time::TimeOr;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -335,59 +335,64 @@ fn ResultTable(rows: Vec<SyncEnvironmentResult>, fresh: bool) -> impl IntoView {
     let count = |c: &payments_model::StripeConnection, k: &str| {
         c.last_sync_counts.get(k).map(|n| n.to_string()).unwrap_or_else(|| "—".into())
     };
+    // Nine columns do not fit beside the sidebar at laptop widths: the table scrolls sideways in
+    // its own box (focusable, so the keyboard can scroll it too) rather than pushing the error
+    // column off the page.
     view! {
-        <table class="data-table sync-table" data-testid=if fresh { "sync-result" } else { "sync-last" }>
-            <thead>
-                <tr>
-                    <th scope="col">"Environment"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col" class="num">"Products"</th>
-                    <th scope="col" class="num">"Prices"</th>
-                    <th scope="col" class="num">"Customers"</th>
-                    <th scope="col" class="num">"Subscriptions"</th>
-                    <th scope="col" class="num">"Unmapped"</th>
-                    <th scope="col" class="num">"Deleted"</th>
-                    <th scope="col">"Error"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|r| {
-                        let c = &r.connection;
-                        let status = c.last_sync_status.clone().unwrap_or_else(|| {
-                            if c.masked_key.is_none() { c.status.clone() } else { "never synced".into() }
-                        });
-                        let badge = match status.as_str() {
-                            "succeeded" => "badge badge-ok",
-                            "failed" | "error" => "badge badge-danger",
-                            _ => "badge badge-warn",
-                        };
-                        let subs = r.subscriptions.as_ref();
-                        let sub = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
-                        let subscriptions = sub(subs.map(|s| s.synced)).to_string();
-                        let subscriptions = if subs.is_none() && !fresh { count(c, "subscriptions") } else { subscriptions };
-                        view! {
-                            <tr data-testid=format!("sync-row-{}", r.environment)>
-                                <th scope="row">{r.environment.label()}</th>
-                                <td>
-                                    <span class=badge data-testid="sync-status">{status}</span>
-                                    <div class="muted sync-when">
-                                        {c.last_synced_at.as_deref().map(iso_short).unwrap_or_else(|| "never synced".into())}
-                                    </div>
-                                </td>
-                                <td class="num" data-testid="count-products">{count(c, "products")}</td>
-                                <td class="num" data-testid="count-prices">{count(c, "prices")}</td>
-                                <td class="num" data-testid="count-customers">{count(c, "customers")}</td>
-                                <td class="num" data-testid="count-subscriptions">{subscriptions}</td>
-                                <td class="num" data-testid="count-unmapped">{sub(subs.map(|s| s.unmapped))}</td>
-                                <td class="num" data-testid="count-deleted">{sub(subs.map(|s| s.deleted))}</td>
-                                <td class="error-text" data-testid="sync-row-error">{c.last_sync_error.clone().unwrap_or_default()}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll sync-table-scroll" role="region" aria-label="Sync results" tabindex="0">
+            <table class="data-table sync-table" data-testid=if fresh { "sync-result" } else { "sync-last" }>
+                <thead>
+                    <tr>
+                        <th scope="col">"Environment"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Products"</th>
+                        <th scope="col" class="num">"Prices"</th>
+                        <th scope="col" class="num">"Customers"</th>
+                        <th scope="col" class="num">"Subscriptions"</th>
+                        <th scope="col" class="num">"Unmapped"</th>
+                        <th scope="col" class="num">"Deleted"</th>
+                        <th scope="col">"Error"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            let c = &r.connection;
+                            let status = c.last_sync_status.clone().unwrap_or_else(|| {
+                                if c.masked_key.is_none() { c.status.clone() } else { "never synced".into() }
+                            });
+                            let badge = match status.as_str() {
+                                "succeeded" => "badge badge-ok",
+                                "failed" | "error" => "badge badge-danger",
+                                _ => "badge badge-warn",
+                            };
+                            let subs = r.subscriptions.as_ref();
+                            let sub = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
+                            let subscriptions = sub(subs.map(|s| s.synced)).to_string();
+                            let subscriptions = if subs.is_none() && !fresh { count(c, "subscriptions") } else { subscriptions };
+                            view! {
+                                <tr data-testid=format!("sync-row-{}", r.environment)>
+                                    <th scope="row">{r.environment.label()}</th>
+                                    <td>
+                                        <span class=badge data-testid="sync-status">{status}</span>
+                                        <div class="muted sync-when">
+                                            <TimeOr iso=c.last_synced_at.clone() none="never synced" />
+                                        </div>
+                                    </td>
+                                    <td class="num" data-testid="count-products">{count(c, "products")}</td>
+                                    <td class="num" data-testid="count-prices">{count(c, "prices")}</td>
+                                    <td class="num" data-testid="count-customers">{count(c, "customers")}</td>
+                                    <td class="num" data-testid="count-subscriptions">{subscriptions}</td>
+                                    <td class="num" data-testid="count-unmapped">{sub(subs.map(|s| s.unmapped))}</td>
+                                    <td class="num" data-testid="count-deleted">{sub(subs.map(|s| s.deleted))}</td>
+                                    <td class="error-text" data-testid="sync-row-error">{c.last_sync_error.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

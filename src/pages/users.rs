@@ -4,7 +4,8 @@
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::utc_datetime;
+use crate::ui::format::unix_iso;
+use crate::ui::time::{Time, TimeOr};
 use crate::ui::guard::AdminOnly;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -273,9 +274,9 @@ fn UserRowView(
         <tr data-testid="user-row" data-email=user.email.clone()>
             <td>{user.email.clone()} {user.you.then(|| view! { " " <span class="badge">"you"</span> })}</td>
             <td><span class="role-badge">{user.role.as_str()}</span></td>
-            <td class="nowrap">{user.last_sign_in_at.map(utc_datetime).unwrap_or_else(|| "never".into())}</td>
+            <td class="nowrap"><TimeOr iso=user.last_sign_in_at.map(unix_iso) none="never" /></td>
             <td class="num">{user.active_sessions}</td>
-            <td class="nowrap">{utc_datetime(user.created_at)}</td>
+            <td class="nowrap"><Time iso=unix_iso(user.created_at) /></td>
             <td class="row-actions">
                 <ActionForm action=set_role>
                     <input type="hidden" name="email" value=for_role />

@@ -7,13 +7,15 @@ use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::{iso_short, query_string};
+use crate::ui::filters::{ApplyFilters, ClearFilters};
+use crate::ui::format::query_string;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::time::{Time, TimeOr};
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use payments_model::{Page, WebhookEvent, WebhookResponse};
+use payments_model::{IgnoredReason, Page, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
 
 /// Processing states an event can be in, for the status filter.
@@ -102,6 +104,30 @@ fn status_badge(status: &str) -> &'static str {
     }
 }
 
+/// Why an ignored event changed nothing, in words for support staff: "ignored" alone reads like a
+/// failure, while most such events are handled through another event of the same payment.
+pub fn ignored_reason_text(reason: Option<IgnoredReason>) -> &'static str {
+    match reason {
+        Some(IgnoredReason::HandledElsewhere) => {
+            "Handled through invoice.paid or checkout.session.completed: the console records this payment from its invoice or checkout session."
+        }
+        Some(IgnoredReason::NothingToChange) => {
+            "Nothing to change: the console already had this state or a newer one, or does not keep this object."
+        }
+        Some(IgnoredReason::NoObject) => "Nothing to record: the event carries no object.",
+        Some(IgnoredReason::UnhandledType) => "Not needed: the console does not record this event type.",
+        None => "Changed nothing; no reason was recorded for this event.",
+    }
+}
+
+/// The reason under an ignored event's status badge (nothing for other statuses).
+#[component]
+pub fn IgnoredReasonNote(event: WebhookEvent) -> impl IntoView {
+    (event.processing_status == "ignored").then(|| {
+        view! { <div class="muted small event-reason" data-testid="event-reason">{ignored_reason_text(event.ignored_reason)}</div> }
+    })
+}
+
 /// The page.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -151,7 +177,11 @@ pub fn WebhooksPage() -> impl IntoView {
         match result {
             Ok(r) => {
                 let status = r.event.as_ref().map(|e| e.processing_status.clone()).unwrap_or_else(|| "done".into());
-                let effect = if r.handled { "changes applied" } else { "nothing to change" };
+                let effect = match &r.event {
+                    _ if r.handled => "changes applied",
+                    Some(e) if e.processing_status == "ignored" => ignored_reason_text(e.ignored_reason),
+                    _ => "nothing to change",
+                };
                 toasts.success(format!("Event {id} re-processed: {status} ({effect})."));
             }
             Err(e) => toasts.error(format!("Event {id} could not be re-processed: {e}")),
@@ -232,9 +262,9 @@ pub fn WebhooksPage() -> impl IntoView {
                         on:input=move |ev| type_in.set(event_target_value(&ev))
                     />
                 </div>
-                <button type="submit" class="button-secondary">"Apply filters"</button>
+                <ApplyFilters />
                 <Show when=move || !status_q.get().is_empty() || !type_q.get().is_empty()>
-                    <a href=move || format!("/{}/webhooks", env.get())>"Clear filters"</a>
+                    <ClearFilters href=Signal::derive(move || format!("/{}/webhooks", env.get())) />
                 </Show>
             </form>
             <Transition fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
@@ -312,6 +342,9 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
                 <dt>"Endpoint"</dt>
                 <dd>
                     <code data-testid="endpoint-id">{id.unwrap_or_else(|| "not configured".into())}</code>
+                    // A space, not only the badge's margin: otherwise the id and the badge read
+                    // (and copy) as one word.
+                    " "
                     {if configured {
                         view! { <span class="badge badge-ok endpoint-badge">"configured"</span> }.into_any()
                     } else {
@@ -321,7 +354,7 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
                 <dt>"URL"</dt>
                 <dd data-testid="endpoint-url">{url.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Configured at"</dt>
-                <dd data-testid="endpoint-configured-at">{at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</dd>
+                <dd data-testid="endpoint-configured-at"><TimeOr iso=at none="—" /></dd>
                 <dt>"Events"</dt>
                 <dd>
                     <details>
@@ -414,11 +447,12 @@ fn EventTable(
                                     <span class=status_badge(&e.processing_status) data-testid="event-status">
                                         {e.processing_status.clone()}
                                     </span>
+                                    <IgnoredReasonNote event=e.clone() />
                                 </td>
                                 <td class="num" data-testid="event-attempts">{e.attempt_count}</td>
                                 <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
-                                <td class="event-time">{iso_short(&e.received_at)}</td>
-                                <td class="event-time">{e.processed_at.as_deref().map(iso_short).unwrap_or_else(|| "—".into())}</td>
+                                <td class="event-time"><Time iso=e.received_at.clone() /></td>
+                                <td class="event-time"><TimeOr iso=e.processed_at.clone() none="—" /></td>
                                 {can_write.then(|| {
                                     let label = format!("Re-process {id}");
                                     let id = id.clone();

@@ -121,6 +121,57 @@ pub fn iso_short(iso: &str) -> String {
     }
 }
 
+/// An ISO timestamp from the API (`2026-11-25T10:00:01.000Z`, always UTC) as Unix seconds;
+/// `None` when it is not one.
+pub fn iso_unix(iso: &str) -> Option<i64> {
+    let num = |range: std::ops::Range<usize>| {
+        iso.get(range).filter(|s| s.bytes().all(|b| b.is_ascii_digit()))?.parse::<i64>().ok()
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm) = (num(11..13)?, num(14..16)?);
+    let ss = num(17..19).unwrap_or(0);
+    let shape = iso.as_bytes();
+    if shape.get(4) != Some(&b'-') || shape.get(7) != Some(&b'-') || shape.get(13) != Some(&b':') {
+        return None;
+    }
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Unix seconds in the API's ISO form (`2026-11-25T10:00:01.000Z`), e.g. for `<time datetime>`.
+pub fn unix_iso(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// An ISO timestamp in the time zone `offset_minutes` east of UTC, in [`iso_short`]'s format
+/// with the offset named: `2026-11-25 11:00 UTC+1`, `2026-11-25 15:30 UTC+5:30`.
+pub fn iso_short_at_offset(iso: &str, offset_minutes: i64) -> String {
+    let Some(unix) = iso_unix(iso) else { return iso_short(iso) };
+    if offset_minutes == 0 {
+        return iso_short(iso);
+    }
+    let local = unix_iso(unix + offset_minutes * 60);
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let (h, m) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
+    let zone = if m == 0 { format!("UTC{sign}{h}") } else { format!("UTC{sign}{h}:{m:02}") };
+    format!("{} {} {zone}", &local[..10], &local[11..16])
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -145,6 +196,24 @@ mod tests {
         assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc_datetime(1_795_651_199), "2026-11-25 23:59:59 UTC");
         assert_eq!(utc_datetime(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn converts_iso_timestamps_both_ways_and_to_other_zones() {
+        assert_eq!(iso_unix("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(iso_unix("2026-11-25T23:59:59.000Z"), Some(1_795_651_199));
+        assert_eq!(iso_unix("2000-02-29T00:00:00Z"), Some(951_782_400));
+        assert_eq!(iso_unix("soon"), None);
+        assert_eq!(iso_unix("2026-13-01T00:00:00Z"), None);
+        for unix in [0, 951_782_400, 1_795_651_199, -1] {
+            assert_eq!(iso_unix(&unix_iso(unix)), Some(unix));
+        }
+        let iso = "2026-11-25T23:30:00.000Z";
+        assert_eq!(iso_short_at_offset(iso, 0), "2026-11-25 23:30 UTC");
+        assert_eq!(iso_short_at_offset(iso, 60), "2026-11-26 00:30 UTC+1");
+        assert_eq!(iso_short_at_offset(iso, -300), "2026-11-25 18:30 UTC-5");
+        assert_eq!(iso_short_at_offset(iso, 330), "2026-11-26 05:00 UTC+5:30");
+        assert_eq!(iso_short_at_offset("never", 60), "never");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! by the inline script in the shell; this button needs the WASM, so it also shows that the
 //! page has hydrated.
 
+use super::time::TimeZoneToggle;
 use leptos::prelude::*;
 
-/// A button that flips between the light and dark themes.
+/// The header's display switches: the time zone of the times shown, then the theme (both kept in
+/// `localStorage`). The header places this component.
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let (dark, set_dark) = signal(false);
@@ -37,6 +39,7 @@ pub fn ThemeToggle() -> impl IntoView {
         }
     };
     view! {
+        <TimeZoneToggle />
         <button
             type="button"
             class="icon-button"

@@ -41,12 +41,7 @@ impl Toasts {
     fn push(&self, kind: ToastKind, message: String) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.items.update(|items| {
-            items.push(Toast { id, kind, message });
-            // A burst of results must not bury the page: the newest few are enough.
-            let excess = items.len().saturating_sub(MAX_VISIBLE);
-            items.drain(..excess);
-        });
+        self.items.update(|items| admit(items, Toast { id, kind, message }));
         if kind == ToastKind::Success {
             let items = self.items;
             set_timeout(move || items.update(|items| items.retain(|t| t.id != id)), std::time::Duration::from_secs(6));
@@ -56,6 +51,16 @@ impl Toasts {
     fn dismiss(&self, id: u64) {
         self.items.update(|items| items.retain(|t| t.id != id));
     }
+}
+
+/// Adds a toast to those shown. The same message twice (a double click, a retried action) shows
+/// once, as the newest, never as two identical toasts; a burst of results must not bury the
+/// page either, so only the newest few stay.
+fn admit(items: &mut Vec<Toast>, toast: Toast) {
+    items.retain(|t| t.kind != toast.kind || t.message != toast.message);
+    items.push(toast);
+    let excess = items.len().saturating_sub(MAX_VISIBLE);
+    items.drain(..excess);
 }
 
 /// Creates the toasts for the pages below (called once, by the layout).
@@ -93,5 +98,27 @@ pub fn ToastRegion(toasts: Toasts) -> impl IntoView {
                 </div>
             </For>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toast(id: u64, kind: ToastKind, message: &str) -> Toast {
+        Toast { id, kind, message: message.to_owned() }
+    }
+
+    #[test]
+    fn the_same_message_shows_once_and_only_the_newest_few_stay() {
+        let mut items = Vec::new();
+        admit(&mut items, toast(0, ToastKind::Error, "Stripe refused"));
+        admit(&mut items, toast(1, ToastKind::Success, "Saved"));
+        admit(&mut items, toast(2, ToastKind::Error, "Stripe refused"));
+        assert_eq!(items.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 2]);
+        // The same words as a success and as an error are two outcomes.
+        admit(&mut items, toast(3, ToastKind::Success, "Stripe refused"));
+        admit(&mut items, toast(4, ToastKind::Success, "Deleted"));
+        assert_eq!(items.iter().map(|t| t.id).collect::<Vec<_>>(), [2, 3, 4]);
     }
 }

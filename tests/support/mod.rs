@@ -143,6 +143,13 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A console page as the server renders it for `client` (which must be let in: 200).
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.unwrap()
+    }
+
     /// Signs in through the login server function, as the hydrated page does.
     pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
         client

@@ -14,8 +14,9 @@ pub(crate) use signing::SigningSecrets;
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
-use crate::model::{ConfiguredWebhook, WebhookEvent, WebhookResponse};
+use crate::model::{ConfiguredWebhook, IgnoredReason, WebhookEvent, WebhookResponse};
 use crate::objects::{self, secs_ms, subject_in_metadata};
+use crate::store::events::Outcome;
 use crate::store::history::{self, HistoryRecord};
 use crate::store::{self, connections, events, mirror, secrets};
 use crate::stripe::{self, id_field, str_field};
@@ -26,6 +27,16 @@ use crate::time::now_ms;
 pub(crate) struct Applied {
     pub handled: bool,
     pub event: Option<WebhookEvent>,
+}
+
+/// A projection's "did it write anything", as an outcome: nothing written means the mirror
+/// already had this (or a newer) state, or does not hold the object.
+fn changed(wrote: bool) -> Outcome {
+    if wrote {
+        Outcome::Handled
+    } else {
+        Outcome::Ignored(IgnoredReason::NothingToChange)
+    }
 }
 
 fn bool_at(v: &Value, key: &str) -> bool {
@@ -212,52 +223,56 @@ impl Engine {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
         let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
         let Some(object) = event.pointer("/data/object") else {
-            let event = events::finish(tx, env, id, Ok(false)).await?;
+            let event = events::finish(tx, env, id, Ok(Outcome::Ignored(IgnoredReason::NoObject))).await?;
             return Ok(Applied { handled: false, event });
         };
         let trust_metadata = self.inner.subjects.is_permissive();
-        let handled = match kind {
+        let outcome = match kind {
             "customer.created" | "customer.updated" => match objects::customer_record(object) {
                 Some(c) => {
                     let c = mirror::keep_expanded_card(tx, env, c).await?;
                     mirror::upsert_customer(tx, env, &c, version, now_ms()).await?;
-                    true
+                    Outcome::Handled
                 }
-                None => false,
+                None => Outcome::Ignored(IgnoredReason::NoObject),
             },
             "customer.deleted" => match objects::customer_record(object) {
                 Some(c) => {
                     let a = mirror::mark_customer_deleted(tx, env, &c, version).await?;
                     let b = mirror::delete_mappings_of(tx, env, &c.stripe_customer_id).await?;
-                    a || b
+                    changed(a || b)
                 }
-                None => false,
+                None => Outcome::Ignored(IgnoredReason::NoObject),
             },
-            "checkout.session.completed" => checkout_completed(tx, env, object, version, None, trust_metadata).await?,
+            "checkout.session.completed" => {
+                changed(checkout_completed(tx, env, object, version, None, trust_metadata).await?)
+            }
             "checkout.session.async_payment_succeeded" => {
-                checkout_completed(tx, env, object, version, Some("succeeded"), trust_metadata).await?
+                changed(checkout_completed(tx, env, object, version, Some("succeeded"), trust_metadata).await?)
             }
             "checkout.session.async_payment_failed" => {
-                checkout_completed(tx, env, object, version, Some("failed"), trust_metadata).await?
+                changed(checkout_completed(tx, env, object, version, Some("failed"), trust_metadata).await?)
             }
-            "checkout.session.expired" => update_checkout_row(tx, env, object, "expired", version).await?,
+            "checkout.session.expired" => changed(update_checkout_row(tx, env, object, "expired", version).await?),
             "invoice.paid" | "invoice.payment_succeeded" => {
                 invoice_history(tx, env, object, "succeeded", version).await?;
-                true
+                Outcome::Handled
             }
             "invoice.payment_failed" => {
                 invoice_history(tx, env, object, "failed", version).await?;
-                true
+                Outcome::Handled
             }
-            "invoice_payment.paid" => invoice_payment_paid(tx, env, object).await?,
+            "invoice_payment.paid" => changed(invoice_payment_paid(tx, env, object).await?),
             "payment_intent.succeeded" | "payment_intent.payment_failed" => {
                 let mode = object.pointer("/metadata/insforge_checkout_mode").and_then(Value::as_str);
                 if mode == Some("payment") {
                     let ok = kind == "payment_intent.succeeded";
                     payment_intent_history(tx, env, object, ok, version).await?;
-                    true
+                    Outcome::Handled
                 } else {
-                    false
+                    // A subscription's payment (or one outside the console's checkout): its
+                    // invoice's or checkout session's own event records it.
+                    Outcome::Ignored(IgnoredReason::HandledElsewhere)
                 }
             }
             "charge.refunded" => {
@@ -266,11 +281,11 @@ impl Engine {
                 if let Some(original) = history::find_original(tx, env, pi.as_deref(), charge.as_deref()).await? {
                     history::refresh_refund_state(tx, env, &original).await?;
                 }
-                true
+                Outcome::Handled
             }
             "refund.created" | "refund.updated" | "refund.failed" => {
                 refund_history(tx, env, object, refund_context, version).await?;
-                true
+                Outcome::Handled
             }
             "customer.subscription.created"
             | "customer.subscription.updated"
@@ -287,15 +302,15 @@ impl Engine {
                 match objects::subscription_record(object, &items, subject)? {
                     Some(record) => {
                         mirror::upsert_subscription(tx, env, &record, version, now_ms()).await?;
-                        true
+                        Outcome::Handled
                     }
-                    None => false,
+                    None => Outcome::Ignored(IgnoredReason::NothingToChange),
                 }
             }
-            _ => false,
+            _ => Outcome::Ignored(IgnoredReason::UnhandledType),
         };
-        let event = events::finish(tx, env, id, Ok(handled)).await?;
-        Ok(Applied { handled, event })
+        let event = events::finish(tx, env, id, Ok(outcome)).await?;
+        Ok(Applied { handled: outcome == Outcome::Handled, event })
     }
 
     /// The PaymentIntent of a refund whose original payment is not in the history yet.

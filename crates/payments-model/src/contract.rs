@@ -320,6 +320,52 @@ pub struct WebhookEvent {
     pub created_at: String,
     /// Row update.
     pub updated_at: String,
+    /// Why an `ignored` event changed nothing (an addition to the contract's event: absent from
+    /// backends that do not record it, and on events that were not ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_reason: Option<IgnoredReason>,
+}
+
+/// Why processing an event changed nothing. An ignored event is not a failure: most are handled
+/// through another event of the same object, or carry nothing the mirror keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoredReason {
+    /// A PaymentIntent outside a one-time checkout: the payment is recorded through its invoice
+    /// (`invoice.paid`) or checkout session (`checkout.session.completed`), not this event.
+    HandledElsewhere,
+    /// The mirror already holds this state or a newer one, or does not hold the object (e.g. a
+    /// checkout session created outside the console).
+    NothingToChange,
+    /// The event carries no object.
+    NoObject,
+    /// A type the console does not record.
+    UnhandledType,
+}
+
+impl IgnoredReason {
+    /// Every reason, for parsing and tests.
+    pub const ALL: [IgnoredReason; 4] = [
+        IgnoredReason::HandledElsewhere,
+        IgnoredReason::NothingToChange,
+        IgnoredReason::NoObject,
+        IgnoredReason::UnhandledType,
+    ];
+
+    /// The stored and serialized code, e.g. `handled_elsewhere`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoredReason::HandledElsewhere => "handled_elsewhere",
+            IgnoredReason::NothingToChange => "nothing_to_change",
+            IgnoredReason::NoObject => "no_object",
+            IgnoredReason::UnhandledType => "unhandled_type",
+        }
+    }
+
+    /// The reason of a stored code; `None` for an unknown one (a newer engine's).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == code)
+    }
 }
 
 /// `StripeWebhookResponse`.
@@ -339,4 +385,18 @@ pub struct WebhookResponse {
 pub struct ConfiguredWebhook {
     /// The connection after the change.
     pub connection: StripeConnection,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IgnoredReason;
+
+    #[test]
+    fn ignored_reasons_serialize_as_their_stored_codes() {
+        for reason in IgnoredReason::ALL {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+            assert_eq!(IgnoredReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(IgnoredReason::parse("newer_reason"), None);
+    }
 }

@@ -246,13 +246,6 @@ enum Editor {
     ChangeAmount(Price),
 }
 
-/// A delete Stripe refused: shown in the product's panel with "Deactivate instead".
-#[derive(Clone, Debug, PartialEq)]
-struct Refusal {
-    product_id: String,
-    message: String,
-}
-
 /// Asks before a write: always for destructive ones, and for every write in live mode, where
 /// [`ConfirmDialog`] also makes the user type the environment's name.
 #[derive(Clone, Copy)]
@@ -312,7 +305,6 @@ struct Ctx {
     can_write: bool,
     data: Resource<Result<CatalogView, AppError>>,
     editor: RwSignal<Option<Editor>>,
-    refusal: RwSignal<Option<Refusal>>,
     confirmer: Confirmer,
     toasts: Toasts,
     /// Set to a product id to expand it (after creating it).
@@ -430,7 +422,6 @@ pub fn CatalogPage() -> impl IntoView {
         can_write,
         data,
         editor: RwSignal::new(None),
-        refusal: RwSignal::new(None),
         confirmer: Confirmer::new(),
         toasts: use_toasts(),
         expand: RwSignal::new(None),

@@ -1,11 +1,11 @@
 //! Products: the list with its filters applied, a product's card with its prices, the product
-//! form, and delete with Stripe's refusal and "Deactivate instead".
+//! form, and delete, which offers to deactivate instead where Stripe would refuse it.
 
 use super::metadata::{self, MetaRows, MetadataEditor};
 use super::prices::PriceTable;
 use super::{
     catalog_query, edit_product, matches_search, remove_product, use_ctx, ActiveFilter, CatalogView, Ctx, Editor,
-    FormError, FormModal, IdChip, Refusal,
+    FormError, FormModal, IdChip,
 };
 use crate::backend::{ProductChanges, ProductDraft};
 use crate::environment::Environment;
@@ -220,15 +220,45 @@ pub(super) fn status_badge(on: bool, yes: &'static str, no: &'static str) -> imp
     }
 }
 
-/// An expanded product: metadata, admin actions, the delete refusal and the prices.
+/// What "Delete product" can do, known before anything is sent: Stripe refuses to delete a
+/// product that has prices (they cannot be deleted either), so the dialog offers what can be
+/// done instead of a delete that can only fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeletePlan {
+    /// No prices: a real delete.
+    Delete,
+    /// Prices, still active: deactivate it instead (it stays in Stripe, but cannot be bought).
+    Deactivate,
+    /// Prices, already inactive: there is nothing left to do.
+    Impossible,
+}
+
+impl DeletePlan {
+    fn of(active: bool, has_prices: bool) -> Self {
+        match (has_prices, active) {
+            (false, _) => DeletePlan::Delete,
+            (true, true) => DeletePlan::Deactivate,
+            (true, false) => DeletePlan::Impossible,
+        }
+    }
+
+    /// The `data-delete-plan` of the delete button (for tests and styling).
+    fn as_str(self) -> &'static str {
+        match self {
+            DeletePlan::Delete => "delete",
+            DeletePlan::Deactivate => "deactivate",
+            DeletePlan::Impossible => "impossible",
+        }
+    }
+}
+
+/// Why a product with prices cannot be deleted.
+const HAS_PRICES: &str = "Stripe does not delete a product that has prices (prices cannot be deleted either).";
+
+/// An expanded product: metadata, admin actions and the prices.
 #[component]
 fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> impl IntoView {
     let ctx = use_ctx();
-    let id = product.stripe_product_id.clone();
-    let refused = {
-        let id = id.clone();
-        move || ctx.refusal.get().filter(|r| r.product_id == id)
-    };
     let metadata = (!product.metadata.is_empty()).then(|| {
         view! {
             <dl class="catalog-meta" data-testid="product-metadata">
@@ -243,7 +273,27 @@ fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> imp
     let actions = ctx.can_write.then(|| {
         let edit = product.clone();
         let delete = product.clone();
-        let has_prices = !prices.is_empty();
+        let plan = DeletePlan::of(product.active, !prices.is_empty());
+        let delete_action = match plan {
+            DeletePlan::Impossible => view! {
+                <p class="muted catalog-delete-note" data-testid="delete-impossible">
+                    {HAS_PRICES} " It is already inactive, so it can no longer be bought."
+                </p>
+            }
+            .into_any(),
+            _ => view! {
+                <button
+                    type="button"
+                    class="button-danger"
+                    data-testid="delete-product"
+                    data-delete-plan=plan.as_str()
+                    on:click=move |_| ask_delete(ctx, &delete, plan)
+                >
+                    "Delete product"
+                </button>
+            }
+            .into_any(),
+        };
         view! {
             <div class="catalog-actions">
                 <button
@@ -269,95 +319,65 @@ fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> imp
                         </button>
                     })
                 }}
-                <button
-                    type="button"
-                    class="button-danger"
-                    data-testid="delete-product"
-                    on:click=move |_| ask_delete(ctx, &delete, has_prices)
-                >
-                    "Delete product"
-                </button>
+                {delete_action}
             </div>
         }
     });
-    let deactivate_target = product.clone();
     view! {
         <div class="catalog-product-body" id=panel_id>
             {metadata}
             {actions}
-            {move || {
-                refused().map(|r| {
-                    let target = deactivate_target.clone();
-                    let still_active = target.active;
-                    view! {
-                        <div class="catalog-refusal" role="alert" data-testid="delete-refused">
-                            <p><strong>"Stripe refused to delete this product."</strong> " " {r.message}</p>
-                            <p>
-                                {if still_active {
-                                    "You can deactivate it instead: it stays in Stripe with its prices, but can no longer be bought."
-                                } else {
-                                    "It is already inactive, so it can no longer be bought."
-                                }}
-                            </p>
-                            <div class="catalog-actions">
-                                {still_active.then(|| view! {
-                                    <button
-                                        type="button"
-                                        class="button-primary"
-                                        data-testid="deactivate-instead"
-                                        on:click=move |_| set_active(ctx, &target, false)
-                                    >
-                                        "Deactivate instead"
-                                    </button>
-                                })}
-                                <button type="button" class="button-secondary" on:click=move |_| ctx.refusal.set(None)>
-                                    "Dismiss"
-                                </button>
-                            </div>
-                        </div>
-                    }
-                })
-            }}
             <PriceTable product=product.clone() prices />
         </div>
     }
     .into_any()
 }
 
-/// Confirms, then deletes a product; a refusal from Stripe opens the refusal panel.
-fn ask_delete(ctx: Ctx, product: &Product, has_prices: bool) {
+/// Asks, then deletes a product or, where it has prices, deactivates it instead. Each outcome
+/// is one toast.
+fn ask_delete(ctx: Ctx, product: &Product, plan: DeletePlan) {
     let id = product.stripe_product_id.clone();
     let name = product.name.clone();
-    let mut message = format!("“{name}” ({id}) will be deleted from Stripe. This cannot be undone.");
-    if has_prices {
-        message.push_str(" Stripe refuses to delete a product that has prices; you can deactivate it instead.");
-    }
-    ctx.refusal.set(None);
-    ctx.confirmer.ask(format!("Delete {name}?"), message, "Delete product", true, move || {
-        let id = id.clone();
-        let name = name.clone();
-        let env = ctx.env.get_untracked();
-        leptos::task::spawn_local(async move {
-            match remove_product(env, id.clone()).await {
-                Ok(_) => {
-                    ctx.toasts.success(format!("Product “{name}” deleted."));
+    match plan {
+        DeletePlan::Delete => {
+            let message = format!("“{name}” ({id}) will be deleted from Stripe. This cannot be undone.");
+            ctx.confirmer.ask(format!("Delete {name}?"), message, "Delete product", true, move || {
+                let id = id.clone();
+                let name = name.clone();
+                let env = ctx.env.get_untracked();
+                leptos::task::spawn_local(async move {
+                    match remove_product(env, id).await {
+                        Ok(_) => ctx.toasts.success(format!("Product “{name}” deleted.")),
+                        // Prices were added since the page loaded: reloaded, the card offers
+                        // to deactivate it instead.
+                        Err(AppError::Rejected { message, .. }) => {
+                            ctx.toasts.error(format!("Stripe refused to delete “{name}”: {message}"))
+                        }
+                        Err(e) => ctx.toasts.error(format!("“{name}” was not deleted: {e}")),
+                    }
                     ctx.reload();
-                }
-                Err(AppError::Rejected { message, .. }) => {
-                    ctx.toasts.error(format!("Stripe refused to delete “{name}”."));
-                    ctx.refusal.set(Some(Refusal { product_id: id, message }));
-                }
-                Err(e) => ctx.toasts.error(format!("“{name}” was not deleted: {e}")),
-            }
-        });
-    });
+                });
+            });
+        }
+        DeletePlan::Deactivate => {
+            let message = format!(
+                "{HAS_PRICES} Deactivate “{name}” ({id}) instead: it stays in Stripe with its prices, but can no longer be bought."
+            );
+            // The dialog is the confirmation (with the typed one in live mode): no second ask.
+            ctx.confirmer.ask(format!("Deactivate {name} instead?"), message, "Deactivate product", false, move || {
+                apply_active(ctx, id.clone(), name.clone(), false)
+            });
+        }
+        // No button offers it.
+        DeletePlan::Impossible => {}
+    }
 }
 
 /// Activates or deactivates a product (after the typed confirmation in live mode).
 fn set_active(ctx: Ctx, product: &Product, active: bool) {
     let id = product.stripe_product_id.clone();
     let name = product.name.clone();
-    let (title, verb) = if active { ("Activate", "activated") } else { ("Deactivate", "deactivated") };
+    let title = if active { "Activate" } else { "Deactivate" };
     ctx.write(
         format!("{title} {name}?"),
         if active {
@@ -366,23 +386,24 @@ fn set_active(ctx: Ctx, product: &Product, active: bool) {
             format!("“{name}” stays in Stripe with its prices but can no longer be bought.")
         },
         format!("{title} product"),
-        move || {
-            let id = id.clone();
-            let name = name.clone();
-            let env = ctx.env.get_untracked();
-            leptos::task::spawn_local(async move {
-                let changes = ProductChanges { active: Some(active), ..Default::default() };
-                match edit_product(env, id, changes).await {
-                    Ok(_) => {
-                        ctx.refusal.set(None);
-                        ctx.toasts.success(format!("Product “{name}” {verb}."));
-                        ctx.reload();
-                    }
-                    Err(e) => ctx.toasts.error(format!("“{name}” was not {verb}: {e}")),
-                }
-            });
-        },
+        move || apply_active(ctx, id.clone(), name.clone(), active),
     );
+}
+
+/// Sends the change of a product's active flag; one toast says how it went.
+fn apply_active(ctx: Ctx, id: String, name: String, active: bool) {
+    let verb = if active { "activated" } else { "deactivated" };
+    let env = ctx.env.get_untracked();
+    leptos::task::spawn_local(async move {
+        let changes = ProductChanges { active: Some(active), ..Default::default() };
+        match edit_product(env, id, changes).await {
+            Ok(_) => {
+                ctx.toasts.success(format!("Product “{name}” {verb}."));
+                ctx.reload();
+            }
+            Err(e) => ctx.toasts.error(format!("“{name}” was not {verb}: {e}")),
+        }
+    });
 }
 
 /// Creates a product (`existing: None`) or edits one.
@@ -553,7 +574,15 @@ pub(super) fn ProductForm(existing: Option<Product>) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::SaleState;
+    use super::{DeletePlan, SaleState};
+
+    #[test]
+    fn only_a_product_without_prices_is_offered_a_delete() {
+        assert_eq!(DeletePlan::of(true, false), DeletePlan::Delete);
+        assert_eq!(DeletePlan::of(false, false), DeletePlan::Delete);
+        assert_eq!(DeletePlan::of(true, true), DeletePlan::Deactivate);
+        assert_eq!(DeletePlan::of(false, true), DeletePlan::Impossible);
+    }
 
     #[test]
     fn only_a_product_with_an_active_price_is_for_sale() {

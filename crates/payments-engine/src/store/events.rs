@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::environment::Environment;
 use crate::error::EngineResult;
-use crate::model::WebhookEvent;
+use crate::model::{IgnoredReason, WebhookEvent};
 use crate::store::new_id;
 use crate::time::{iso_ms, iso_opt, now_ms};
 
@@ -22,7 +22,8 @@ pub(crate) const CLAIM_LEASE_MS: i64 = 60 * 1000;
 macro_rules! event_columns {
     () => {
         "id, environment, stripe_event_id, event_type, livemode, stripe_account_id, object_type, \
-         object_id, processing_status, attempt_count, last_error, received_at, processed_at, created_at, updated_at"
+         object_id, processing_status, attempt_count, last_error, received_at, processed_at, created_at, updated_at, \
+         ignored_reason"
     };
 }
 
@@ -45,6 +46,7 @@ pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
         processed_at: iso_opt(r.try_get("processed_at")?),
         created_at: iso_ms(r.try_get("created_at")?),
         updated_at: iso_ms(r.try_get("updated_at")?),
+        ignored_reason: r.try_get::<Option<String>, _>("ignored_reason")?.as_deref().and_then(IgnoredReason::parse),
     })
 }
 
@@ -73,8 +75,9 @@ pub const EVENT_STATUS_SQL: &str =
 /// Records an event's outcome, and returns the row as recorded (the webhook's answer: no
 /// second read of it).
 pub const FINISH_SQL: &str = concat!(
-    "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2, processed_at = $3, updated_at = $4
-     WHERE environment = $5 AND stripe_event_id = $6 RETURNING ",
+    "UPDATE payments_webhook_events SET processing_status = $1, last_error = $2, ignored_reason = $3, processed_at = $4,
+         updated_at = $5
+     WHERE environment = $6 AND stripe_event_id = $7 RETURNING ",
     event_columns!()
 );
 
@@ -198,7 +201,7 @@ pub(crate) async fn take_over_abandoned(
 pub(crate) async fn restart(conn: &mut AnyConnection, env: Environment, id: &str) -> EngineResult<Option<String>> {
     let row = sqlx::query(
         "UPDATE payments_webhook_events SET processing_status = 'pending', attempt_count = attempt_count + 1,
-             last_error = NULL, processed_at = NULL, updated_at = $1
+             last_error = NULL, ignored_reason = NULL, processed_at = NULL, updated_at = $1
          WHERE environment = $2 AND stripe_event_id = $3 RETURNING payload",
     )
     .bind(now_ms())
@@ -212,22 +215,32 @@ pub(crate) async fn restart(conn: &mut AnyConnection, env: Environment, id: &str
     })
 }
 
+/// What processing an event did, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It changed the mirror.
+    Handled,
+    /// It changed nothing, for this reason (recorded, so the event log can say why).
+    Ignored(IgnoredReason),
+}
+
 /// Records the outcome of processing; the event's row as recorded (`None`: no such event).
 pub(crate) async fn finish(
     conn: &mut AnyConnection,
     env: Environment,
     id: &str,
-    outcome: Result<bool, &str>,
+    outcome: Result<Outcome, &str>,
 ) -> EngineResult<Option<WebhookEvent>> {
     let now = now_ms();
-    let (status, error, processed) = match outcome {
-        Ok(true) => ("processed", None, Some(now)),
-        Ok(false) => ("ignored", None, Some(now)),
-        Err(e) => ("failed", Some(e), None),
+    let (status, error, reason, processed) = match outcome {
+        Ok(Outcome::Handled) => ("processed", None, None, Some(now)),
+        Ok(Outcome::Ignored(reason)) => ("ignored", None, Some(reason.as_str()), Some(now)),
+        Err(e) => ("failed", Some(e), None, None),
     };
     let row = sqlx::query(FINISH_SQL)
         .bind(status)
         .bind(error)
+        .bind(reason)
         .bind(processed)
         .bind(now)
         .bind(env.as_str())

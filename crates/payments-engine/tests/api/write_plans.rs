@@ -46,7 +46,7 @@ fn statements() -> Vec<(&'static str, &'static str, Vec<Arg>, &'static str)> {
         (
             "finish an event",
             FINISH_SQL,
-            vec![Text("processed"), Text("x"), Int(1), Int(1), env, Text("evt_fill_5")],
+            vec![Text("ignored"), Text("x"), Text("nothing_to_change"), Int(1), Int(1), env, Text("evt_fill_5")],
             events,
         ),
     ]

@@ -820,7 +820,8 @@ async fn unknown_endpoints_and_methods_are_not_found_after_the_guard() {
         (Method::PUT, "/api/payments/test/catalog"),
         (Method::GET, "/api/payments/test/checkout-sessions"),
         (Method::GET, "/api/payments/test/subscriptions/sub_1"),
-        (Method::POST, "/api/payments/test/refunds"),
+        // (`POST /{env}/refunds` is the engine's own, additive; disputes are not.)
+        (Method::POST, "/api/payments/test/disputes"),
         (Method::GET, "/api/payments"),
     ] {
         let r = h.request(method.clone(), path, None, Auth::Admin).await;

@@ -1,0 +1,105 @@
+import { expect, test, type Page } from './fixtures';
+
+// Users, your own password and API keys in the browser (issue #14).
+
+const PASSWORD = process.env.E2E_PASSWORD ?? '';
+const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+
+test.describe.configure({ timeout: 120_000 });
+
+async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/test$/);
+  await waitForHydration(page);
+}
+
+test('an admin adds a user with a one-time password, who then sets their own', async ({ page, browser }) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Users' }).click();
+  await expect(page).toHaveURL(/\/test\/users$/);
+  await waitForHydration(page);
+  const email = `agent-${Date.now()}@example.com`;
+  const form = page.getByTestId('add-user-form');
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Role').selectOption('support');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const once = await page.getByTestId('one-time-password-value').textContent();
+  expect(once).toMatch(/^[0-9a-f]{24}$/);
+  const row = page.locator(`[data-testid="user-row"][data-email="${email}"]`);
+  await expect(row).toContainText('support');
+  await expect(row).toContainText('never');
+  await page.screenshot({ path: 'screenshots/test-users.png', fullPage: true });
+
+  // The new user signs in with it and changes it on the Account page.
+  const context = await browser.newContext();
+  const newcomer = await context.newPage();
+  await signIn(newcomer, email, once ?? '');
+  await newcomer.getByTestId('account-link').click();
+  await expect(newcomer).toHaveURL(/\/test\/account$/);
+  await waitForHydration(newcomer);
+  const password = newcomer.getByTestId('password-form');
+  await password.getByLabel('Current password').fill(once ?? '');
+  await password.getByLabel('New password').fill('my own long passphrase');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(newcomer.getByTestId('password-changed')).toBeVisible();
+  await newcomer.screenshot({ path: 'screenshots/test-account.png', fullPage: true });
+  await context.close();
+
+  // Promoted, then removed after a confirmation: gone from the list.
+  await page.reload();
+  await waitForHydration(page);
+  await expect(row).not.toContainText('never'); // they have signed in
+  await row.getByTestId('user-role').click();
+  await expect(row).toContainText('admin');
+  await row.getByTestId('user-remove').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Remove ${email}?`);
+  await page.getByTestId('confirm-ok').click();
+  await expect(row).toHaveCount(0);
+
+  // Support staff are refused the page.
+  const support = await browser.newContext();
+  const helper = await support.newPage();
+  await signIn(helper, SUPPORT);
+  await helper.goto('/test/users');
+  await expect(helper.getByTestId('forbidden')).toBeVisible();
+  await support.close();
+});
+
+test('an admin creates an API key, sees it once, and revokes it', async ({ page, playwright }) => {
+  await signIn(page, ADMIN);
+  await page.goto('/test/api-keys');
+  await waitForHydration(page);
+  const name = `ci-bot-${Date.now()}`;
+  await page.getByTestId('create-key-form').getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.getByTestId('new-api-key-value').textContent()) ?? '';
+  expect(key).toMatch(/^ik_[0-9a-f]{64}$/);
+  const row = page.getByTestId('api-key-row').filter({ hasText: name });
+  await expect(row).toContainText(`${key.slice(0, 11)}…`);
+  await expect(row).toContainText('active');
+  await page.screenshot({ path: 'screenshots/test-api-keys.png', fullPage: true });
+
+  // It works against the payments API, until it is revoked (asked without the page's session).
+  const api = await playwright.request.newContext({ baseURL: process.env.BASE_URL });
+  const status = () => api.get('/api/payments/status', { headers: { 'x-api-key': key } });
+  expect((await status()).status()).toBe(200);
+  await row.getByTestId('api-key-revoke').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Revoke “${name}”?`);
+  await page.getByTestId('confirm-ok').click();
+  await expect(row).toContainText('revoked');
+  expect((await status()).status()).toBe(401);
+  await api.dispose();
+  // Shown once: a reload lists the key by its prefix only.
+  await page.reload();
+  await expect(page.getByTestId('new-api-key')).toHaveCount(0);
+  expect(await page.content()).not.toContain(key);
+});

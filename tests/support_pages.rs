@@ -233,7 +233,13 @@ async fn the_customer_page_shows_everything_about_one_customer() {
 
     // Every list that names the customer links to its page.
     let link = format!("href=\"/test/customers/{id}\"");
-    for path in ["/test/customers", "/test/subscriptions", "/test/history", "/test/subjects/team/acme"] {
+    for path in [
+        "/test/customers",
+        "/test/subscriptions",
+        "/test/history",
+        "/test/subjects/team/acme",
+        "/test/webhooks?type=customer.created",
+    ] {
         let html = app.page(&support, path).await;
         assert!(html.contains(&link), "{path} does not link to the customer page");
     }
@@ -362,10 +368,26 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     let (status, err) = post(&admin, form("99999999", "k-big", "", "test")).await;
     assert_eq!(status, 400, "{err}");
     assert!(err.to_string().contains("greater than"), "Stripe's message: {err}");
-    // Live mode asks for the typed confirmation before anything reaches Stripe.
+    // Live mode asks for the typed confirmation before anything reaches Stripe: the form has
+    // the field, and only with `live` typed does the request reach the backend (which has no
+    // live key in the demo).
     let (status, err) = post(&admin, form("1.00", "k-live", "", "live")).await;
     assert_eq!(status, 400, "{err}");
     assert!(err.to_string().contains("type live"), "{err}");
+    let (status, err) = post(&admin, form("1.00", "k-live", "live", "live")).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("STRIPE_LIVE_SECRET_KEY is not configured"), "{err}");
+    sqlx::query(
+        "INSERT INTO payments_payment_history (id, environment, type, status, stripe_payment_intent_id, amount,
+             amount_refunded, currency, stripe_created_at, raw, created_at, updated_at)
+         VALUES ('live-row', 'live', 'one_time_payment', 'succeeded', 'pi_live_1', 5000, 0, 'eur', 1, '{}', 1, 1)",
+    )
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let live = app.page(&admin, "/live/history").await;
+    assert!(live.contains("data-testid=\"refund-confirm\""), "the live form asks for the typed confirmation");
+    assert!(!app.page(&admin, "/test/history").await.contains("data-testid=\"refund-confirm\""));
     // The history row follows Stripe's event.
     for _ in 0..100 {
         let rows =
@@ -373,7 +395,16 @@ async fn admins_refund_once_per_click_and_support_cannot() {
         if rows.items.iter().any(|r| r.kind == "refund" && r.amount == Some(100)) {
             // The refund is audited, by whom, with Stripe's request id.
             let audit = app.state.audit.page(None, 50).await.unwrap();
-            let entry = audit.entries.iter().find(|e| e.action == "payments.refund.create").expect("audited");
+            let refunds: Vec<_> = audit.entries.iter().filter(|e| e.action == "payments.refund.create").collect();
+            // Refused attempts are audited as failures; the refund itself with Stripe's request id.
+            assert!(
+                refunds.iter().any(|e| e.detail.as_deref().is_some_and(|d| d.starts_with("failed:"))),
+                "{refunds:?}"
+            );
+            let succeeded = |e: &&&payments_console::pages::audit::AuditEntry| {
+                e.environment.as_deref() == Some("test") && !e.detail.as_deref().unwrap_or("").starts_with("failed:")
+            };
+            let entry = refunds.iter().find(succeeded).expect("the refund is audited");
             assert_eq!(entry.actor, "user:admin@example.com");
             assert_eq!(entry.target.as_deref(), Some(pi.as_str()));
             assert!(entry.stripe_request_id.as_deref().is_some_and(|r| r.starts_with("req_")), "{entry:?}");

@@ -4,8 +4,8 @@
 use crate::error::AppError;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::format::unix_iso;
-use crate::ui::time::{Time, TimeOr};
 use crate::ui::guard::AdminOnly;
+use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};

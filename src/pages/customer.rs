@@ -138,7 +138,7 @@ fn CustomerBody(env: Environment, id: String, data: CustomerData) -> impl IntoVi
         </section>
         <section class="subject-section" aria-labelledby="customer-events">
             <h2 id="customer-events">"Recent webhook events"</h2>
-            <EventsTable events=data.events empty_text="No events received about this customer or its objects." />
+            <EventsTable env events=data.events empty_text="No events received about this customer or its objects." />
         </section>
     }
     .into_any()

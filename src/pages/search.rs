@@ -23,6 +23,17 @@ pub async fn search(env: Environment, q: String) -> Result<SearchOutcome, AppErr
     crate::services::search::search(&crate::server::state::app_state().backend, &user, env, &q).await
 }
 
+/// A Stripe id, linked to the console page that shows its object (a customer's page, a
+/// subscription, the history rows of a payment…) when there is one; plain otherwise.
+#[component]
+pub fn ObjectLink(env: Environment, id: String) -> impl IntoView {
+    use crate::services::search::{direct_path, SearchQuery};
+    match direct_path(env, &SearchQuery::classify(&id)) {
+        Some(href) => view! { <a href=href data-testid="object-link"><code>{id}</code></a> }.into_any(),
+        None => view! { <code>{id}</code> }.into_any(),
+    }
+}
+
 /// The page.
 #[component]
 pub fn SearchPage() -> impl IntoView {

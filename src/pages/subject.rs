@@ -235,7 +235,7 @@ fn SubjectBody(env: Environment, subject_type: String, subject_id: String, data:
         </section>
         <section class="subject-section" aria-labelledby="subject-events">
             <h2 id="subject-events">"Recent webhook events"</h2>
-            <EventsTable events=data.events />
+            <EventsTable env events=data.events />
         </section>
     }
     .into_any()
@@ -296,6 +296,7 @@ fn CustomerMapping(env: Environment, customers: Vec<MappedCustomer>) -> impl Int
 /// Recent webhook events about a page's objects; a notice when the backend keeps no log.
 #[component]
 pub fn EventsTable(
+    env: Environment,
     events: Option<Vec<WebhookEvent>>,
     /// What an empty list says.
     #[prop(default = "No events received about this subject's subscriptions or customers.")]
@@ -330,7 +331,7 @@ pub fn EventsTable(
                             <tr>
                                 <td class="nowrap"><Time iso=e.received_at.clone() /></td>
                                 <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
-                                <td><code>{e.object_id.clone().unwrap_or_default()}</code></td>
+                                <td>{e.object_id.clone().map(|id| view! { <super::search::ObjectLink env id /> })}</td>
                                 <td>
                                     <StatusBadge status=e.processing_status.clone() />
                                     {e.last_error.clone().map(|m| view! { <div class="error-text small">{m}</div> })}

@@ -441,7 +441,7 @@ fn EventTable(
                                 </td>
                                 <td class="event-object" data-testid="event-object">
                                     {object_type}
-                                    {object_id.map(|i| view! { <div class="muted event-id"><code>{i}</code></div> })}
+                                    {object_id.map(|i| view! { <div class="muted event-id"><super::search::ObjectLink env=env.get_untracked() id=i /></div> })}
                                 </td>
                                 <td>
                                     <span class=status_badge(&e.processing_status) data-testid="event-status">

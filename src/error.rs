@@ -27,6 +27,10 @@ pub enum AppError {
     /// Sign-in refused after repeated failures (HTTP 429).
     #[error("Too many failed sign-in attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
+    /// The password was chosen by someone else (the generated first-admin password, a one-time
+    /// password): only changing it works until it is changed (HTTP 403).
+    #[error("Choose your own password first: your current one was set for you (Account page).")]
+    PasswordChangeRequired,
     /// The thing asked for does not exist (HTTP 404).
     #[error("Not found.")]
     NotFound,
@@ -54,7 +58,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::PasswordChangeRequired => 403,
             AppError::Invalid(_) => 400,
             AppError::Throttled { .. } => 429,
             AppError::NotFound => 404,

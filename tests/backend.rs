@@ -14,11 +14,11 @@ use std::sync::Arc;
 use support::TestApp;
 
 fn admin() -> CurrentUser {
-    CurrentUser { email: "admin@example.com".into(), role: Role::Admin }
+    CurrentUser { email: "admin@example.com".into(), role: Role::Admin, must_change_password: false }
 }
 
 fn support_user() -> CurrentUser {
-    CurrentUser { email: "support@example.com".into(), role: Role::Support }
+    CurrentUser { email: "support@example.com".into(), role: Role::Support, must_change_password: false }
 }
 
 /// Runs `case` against the embedded backend of one console and a remote backend speaking HTTP

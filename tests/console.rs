@@ -430,6 +430,26 @@ async fn admins_manage_users_and_the_last_admin_stays() {
     assert_eq!(added["email"], "new@example.com");
     let newcomer = app.client();
     assert_eq!(app.sign_in(&newcomer, "new@example.com", &once).await.status(), 200);
+    // A password set for them: nothing but choosing their own works, here or on the API.
+    let (status, err) =
+        post(&newcomer, &app, "support-customers", &[("env", "test"), ("search", ""), ("cursor", ""), ("limit", "5")])
+            .await;
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(err, "PasswordChangeRequired");
+    let api = newcomer.get(app.url("/api/payments/status")).send().await.unwrap();
+    assert_eq!(api.status(), 403);
+    let overview = newcomer.get(app.url("/test")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(overview.headers().get("location").map(|l| l.to_str().unwrap()), Some("/test/account"));
+    let (status, me) = post(&newcomer, &app, "me", &[]).await;
+    assert_eq!((status, &me["must_change_password"]), (200, &serde_json::Value::Bool(true)));
+    let (status, _) =
+        post(&newcomer, &app, "account-password", &[("current", &once), ("new", "my very own passphrase")]).await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        post(&newcomer, &app, "support-customers", &[("env", "test"), ("search", ""), ("cursor", ""), ("limit", "5")])
+            .await;
+    assert_eq!(status, 200, "their own password opens the console");
+    let once = "my very own passphrase".to_owned();
     // A duplicate and a weak password are refused with a reason.
     let (status, err) =
         post(&admin, &app, "users-add", &[("email", "new@example.com"), ("role", "admin"), ("password", "")]).await;
@@ -444,6 +464,13 @@ async fn admins_manage_users_and_the_last_admin_stays() {
     let (status, _) = post(&admin, &app, "users-set-role", &[("email", "new@example.com"), ("role", "admin")]).await;
     assert_eq!(status, 200);
     assert_eq!(post(&newcomer, &app, "me", &[]).await.1, serde_json::Value::Null, "signed out");
+    // The first start's generated password must be replaced too.
+    let flagged: i64 =
+        sqlx::query_scalar("SELECT must_change_password FROM console_users WHERE email = 'admin@localhost'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(flagged, 1);
     // A reset password works and the old one does not.
     let (status, reset) = post(&admin, &app, "users-reset-password", &[("email", "new@example.com")]).await;
     assert_eq!(status, 200, "{reset}");

@@ -39,19 +39,27 @@ test('an admin adds a user with a one-time password, who then sets their own', a
   await expect(row).toContainText('never');
   await page.screenshot({ path: 'screenshots/test-users.png', fullPage: true });
 
-  // The new user signs in with it and changes it on the Account page.
+  // The new user signs in with it and is sent to the Account page to choose their own first.
   const context = await browser.newContext();
   const newcomer = await context.newPage();
-  await signIn(newcomer, email, once ?? '');
-  await newcomer.getByTestId('account-link').click();
+  await newcomer.goto('/login');
+  await waitForHydration(newcomer);
+  await newcomer.getByLabel('Email').fill(email);
+  await newcomer.getByLabel('Password').fill(once ?? '');
+  await newcomer.getByRole('button', { name: 'Sign in' }).click();
   await expect(newcomer).toHaveURL(/\/test\/account$/);
   await waitForHydration(newcomer);
+  await expect(newcomer.getByTestId('password-required')).toBeVisible();
   const password = newcomer.getByTestId('password-form');
   await password.getByLabel('Current password').fill(once ?? '');
   await password.getByLabel('New password').fill('my own long passphrase');
   await password.getByRole('button', { name: 'Change password' }).click();
   await expect(newcomer.getByTestId('password-changed')).toBeVisible();
   await newcomer.screenshot({ path: 'screenshots/test-account.png', fullPage: true });
+  await newcomer.getByRole('link', { name: 'Continue to the console →' }).click();
+  await expect(newcomer).toHaveURL(/\/test$/);
+  await expect(newcomer.getByRole('heading', { level: 1 })).toBeVisible();
+  await expect(newcomer.getByTestId('password-required')).toHaveCount(0);
   await context.close();
 
   // Promoted, then removed after a confirmation: gone from the list.

@@ -47,6 +47,10 @@ impl Role {
 pub struct CurrentUser {
     pub email: String,
     pub role: Role,
+    /// Their password was set for them: the console sends them to the Account page to choose
+    /// their own, and refuses everything else until they have.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// The signed-in user, or `None` for an anonymous visitor.

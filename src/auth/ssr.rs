@@ -22,9 +22,13 @@ pub fn require_session() -> Result<Session, AppError> {
     current_session().ok_or_else(|| fail(AppError::Unauthenticated))
 }
 
-/// Any signed-in user may read (admin or support).
+/// Any signed-in user may read (admin or support), once they have chosen their own password.
 pub fn require_reader() -> Result<CurrentUser, AppError> {
-    require_session().map(|s| s.user)
+    let user = require_session()?.user;
+    if user.must_change_password {
+        return Err(fail(AppError::PasswordChangeRequired));
+    }
+    Ok(user)
 }
 
 /// Only admins: 401 for anonymous callers, 403 for support.

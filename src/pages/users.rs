@@ -103,7 +103,9 @@ pub async fn add_user(email: String, role: Role, password: String) -> Result<Opt
             .map_err(|m| crate::server::errors::fail(AppError::Invalid(format!("The password is too weak: {m}."))))?;
         (password, None)
     };
-    let record = ssr::accounts().add_user(&ssr::actor(&admin), &email, role, password).await.map_err(ssr::refused)?;
+    let one_time = shown.is_some();
+    let record =
+        ssr::accounts().add_user(&ssr::actor(&admin), &email, role, password, one_time).await.map_err(ssr::refused)?;
     Ok(shown.map(|s| OneTimePassword { email: record.email, password: s.expose().to_owned() }))
 }
 
@@ -300,10 +302,16 @@ fn UserRowView(
 pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let user = crate::ui::layout::use_user();
+    let env = crate::ui::layout::use_env();
     view! {
         <Title text="Account" />
         <h1>"Account"</h1>
         <p class="muted">{format!("Signed in as {} ({}).", user.email, user.role.as_str())}</p>
+        {user.must_change_password.then(|| view! {
+            <div class="notice" role="alert" data-testid="password-required">
+                <p>"Your password was set for you. Choose your own to continue: the console opens once it is changed."</p>
+            </div>
+        })}
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change your password"</h2>
             <ActionForm action=change attr:class="stack-form" attr:data-testid="password-form">
@@ -312,7 +320,12 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button-primary">"Change password"</button>
             </ActionForm>
             {move || change.value().get().map(|r| match r {
-                Ok(()) => view! { <p class="ok-text" role="status" data-testid="password-changed">"Password changed. Your other sessions have been signed out."</p> }.into_any(),
+                Ok(()) => view! {
+                    <p class="ok-text" role="status" data-testid="password-changed">
+                        "Password changed. Your other sessions have been signed out. "
+                        <a href=format!("/{}", env.get_untracked()) rel="external">"Continue to the console →"</a>
+                    </p>
+                }.into_any(),
                 Err(e) => view! { <p class="error-text" role="alert" data-testid="password-error">{e.to_string()}</p> }.into_any(),
             })}
         </section>

@@ -157,7 +157,7 @@ async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
             let email = EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
             let password = NewPassword::parse(read_password(password_stdin)?).map_err(anyhow::Error::msg)?;
             let accounts = Accounts::new(Db::connect(&db.database_url).await?);
-            let record = accounts.add_user(&cli_actor(), &email, role.into(), password).await?;
+            let record = accounts.add_user(&cli_actor(), &email, role.into(), password, false).await?;
             println!("added {} ({})", record.email, record.role.as_str());
         }
         UsersCommand::List { db } => {

@@ -68,6 +68,9 @@ impl ConsoleAuthenticator {
     async fn from_session(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
         let Some(token) = cookie(headers, SESSION_COOKIE) else { return Err(AuthError::MissingCredentials) };
         match self.sessions.lookup(&token).await {
+            Ok(Some(session)) if session.user.must_change_password => {
+                Err(AuthError::Forbidden("Choose your own password first (Account page).".into()))
+            }
             Ok(Some(session)) => {
                 let actor = format!("user:{}", session.user.email);
                 Ok(match session.user.role {

@@ -250,6 +250,10 @@ async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
         }
         anyhow::bail!("creating the first admin: {e}");
     }
+    if generated {
+        // A password the console chose: its first sign-in must replace it.
+        state.users.require_password_change(&email).await?;
+    }
     match shown {
         // Printed to the terminal, not logged: log files are kept, this must not be.
         Some(password) => println!(

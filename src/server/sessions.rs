@@ -59,7 +59,7 @@ impl SessionStore {
     pub async fn lookup(&self, token: &str) -> anyhow::Result<Option<Session>> {
         let token_hash = token_digest(token);
         let row = sqlx::query(
-            "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.role
+            "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.role, u.must_change_password
              FROM console_sessions s JOIN console_users u ON u.id = s.user_id
              WHERE s.token_hash = $1",
         )
@@ -88,6 +88,7 @@ impl SessionStore {
             user: CurrentUser {
                 email: row.try_get("email")?,
                 role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}"))?,
+                must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
             },
         }))
     }

@@ -227,6 +227,15 @@ impl UserStore {
             .collect()
     }
 
+    /// Makes the user choose their own password at their next sign-in (theirs was set for them).
+    pub async fn require_password_change(&self, email: &EmailAddress) -> anyhow::Result<()> {
+        sqlx::query("UPDATE console_users SET must_change_password = 1 WHERE email = $1")
+            .bind(email.as_str())
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Records a successful sign-in.
     pub async fn signed_in(&self, user_id: &str) -> anyhow::Result<()> {
         sqlx::query("UPDATE console_users SET last_sign_in_at = $1 WHERE id = $2")
@@ -279,7 +288,8 @@ impl UserStore {
     }
 
     /// Sets a new password and ends every session of the user (`except` one, their own, when
-    /// they changed it themselves).
+    /// they changed it themselves). A password set for someone else (`except: None`) must be
+    /// changed at their next sign-in; one they chose themselves clears that.
     pub async fn set_password(
         &self,
         email: &EmailAddress,
@@ -288,12 +298,14 @@ impl UserStore {
     ) -> Result<(), AccountChange> {
         let hash = hash_password(password.0).await?;
         let mut tx = self.db.pool().begin().await.map_err(anyhow::Error::from)?;
-        let done = sqlx::query("UPDATE console_users SET password_hash = $1 WHERE email = $2")
-            .bind(&hash)
-            .bind(email.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let done =
+            sqlx::query("UPDATE console_users SET password_hash = $1, must_change_password = $2 WHERE email = $3")
+                .bind(&hash)
+                .bind(i64::from(except.is_none()))
+                .bind(email.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(anyhow::Error::from)?;
         if done.rows_affected() == 0 {
             return Err(AccountChange::NoSuchUser);
         }

@@ -75,13 +75,15 @@ impl Accounts {
         self.audit.record(NewAuditEntry { actor, action, target: Some(target), detail, ..Default::default() }).await
     }
 
-    /// Adds a user with a role and a password.
+    /// Adds a user with a role and a password; `one_time`: the password was made for them, and
+    /// they choose their own at their first sign-in.
     pub async fn add_user(
         &self,
         actor: &str,
         email: &EmailAddress,
         role: Role,
         password: NewPassword,
+        one_time: bool,
     ) -> Result<UserRecord, AccountError> {
         let record = match self.users.add(email, role, password).await {
             Ok(record) => record,
@@ -90,6 +92,9 @@ impl Accounts {
             }
             Err(AddUserError::Storage(e)) => return Err(e.into()),
         };
+        if one_time {
+            self.users.require_password_change(email).await?;
+        }
         self.audit(actor, "user.add", &record.email, Some(record.role.as_str())).await?;
         Ok(record)
     }

@@ -68,6 +68,7 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
         }
     };
     let is_admin = user.role == Role::Admin;
+    let must_change = user.must_change_password;
     let nav_items = SECTIONS
         .iter()
         .filter(|s| is_admin || !s.admin_only)
@@ -127,6 +128,13 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                     <ul>{nav_items}</ul>
                 </nav>
                 <main class="content" id="main">
+                    // A password set for them: the Account page first (the server refuses
+                    // everything else until it is changed).
+                    {must_change.then(|| view! {
+                        <Show when=move || !location.pathname.get().ends_with("/account")>
+                            <Redirect path=format!("/{}/account", env.get_untracked()) />
+                        </Show>
+                    })}
                     <ErrorBoundary fallback=|errors| {
                         view! {
                             <div class="error-panel" role="alert">

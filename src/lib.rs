@@ -4,6 +4,10 @@
 //! `hydrate` as the WebAssembly bundle that makes the server-rendered pages interactive.
 //! Modules that only make sense on the server live behind `#[cfg(feature = "ssr")]`.
 
+// Leptos views are nested types; the console's frame (header, navigation, page, toasts) is
+// deeper than the default limit when the WASM build lays out its hydration future.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod auth;
 pub mod backend;

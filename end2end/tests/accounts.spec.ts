@@ -1,26 +1,8 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn } from './fixtures';
 
 // Users, your own password and API keys in the browser (issue #14).
 
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-
 test.describe.configure({ timeout: 120_000 });
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-  await waitForHydration(page);
-}
 
 test('an admin adds a user with a one-time password, who then sets their own', async ({ page, browser }) => {
   await signIn(page, ADMIN);

@@ -1,30 +1,8 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, open } from './fixtures';
 
 // The Keys, Sync and Webhooks pages against the demo server (scripts/e2e.sh): the test
 // environment is connected to the in-process Stripe sandbox with `sk_test_sandbox`, live has no key.
 // Every test leaves that state as it found it, since console.spec.ts checks it afterwards.
-
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-}
-
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await waitForHydration(page);
-}
 
 /** The demo sandbox's base URL, as the overview shows it. */
 async function sandboxUrl(page: Page): Promise<string> {

@@ -1,21 +1,4 @@
-import { expect, test, type Locator, type Page } from './fixtures';
-
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-}
+import { expect, test, type Locator, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn } from './fixtures';
 
 async function openCatalog(page: Page, query = '') {
   await page.goto(`/test/catalog${query}`);

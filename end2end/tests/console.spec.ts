@@ -1,8 +1,4 @@
-import { expect, test, type Page } from './fixtures';
-
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, submitSignIn } from './fixtures';
 
 const ALL_SECTIONS = [
   { label: 'Overview', slug: '', heading: /Test environment/ },
@@ -16,18 +12,6 @@ const ALL_SECTIONS = [
   { label: 'Audit log', slug: '/audit', heading: 'Audit log' },
 ];
 const ADMIN_ONLY = ['Keys', 'Sync', 'Audit log'];
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 test('an admin signs in, visits every section, switches to live and back, and signs out', async ({ page }) => {
   await page.goto('/test/catalog');
@@ -97,7 +81,7 @@ test('an admin signs in, visits every section, switches to live and back, and si
 });
 
 test('a wrong password is refused with a message and no session', async ({ page }) => {
-  await signIn(page, ADMIN, 'not the password at all');
+  await submitSignIn(page, ADMIN, 'not the password at all');
   await expect(page.getByTestId('login-error')).toHaveText('The email or password is incorrect.');
   await expect(page).toHaveURL(/\/login/);
   await page.goto('/test');
@@ -105,7 +89,7 @@ test('a wrong password is refused with a message and no session', async ({ page 
 });
 
 test('support users see no admin-only sections or controls', async ({ page }) => {
-  await signIn(page, SUPPORT);
+  await submitSignIn(page, SUPPORT);
   await expect(page).toHaveURL(/\/test$/);
   await expect(page.getByTestId('role-badge')).toHaveText('support');
   const nav = page.getByRole('navigation', { name: 'Sections' });
@@ -127,7 +111,7 @@ test('support users see no admin-only sections or controls', async ({ page }) =>
 });
 
 test('the theme switch works once the page has hydrated, and survives a reload', async ({ page }) => {
-  await signIn(page, ADMIN);
+  await submitSignIn(page, ADMIN);
   await expect(page).toHaveURL(/\/test$/);
   await waitForHydration(page);
   const html = page.locator('html');
@@ -152,7 +136,7 @@ test.describe('times', () => {
   test.use({ timezoneId: 'Asia/Kolkata' });
 
   test('times render in UTC, switch to the viewer\'s time zone, and the choice survives a reload', async ({ page }) => {
-    await signIn(page, ADMIN);
+    await submitSignIn(page, ADMIN);
     await expect(page).toHaveURL(/\/test$/);
     await waitForHydration(page);
     const lastSync = page.getByTestId('connection-test').locator('time').first();

@@ -1,12 +1,9 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, waitForHydration } from './fixtures';
 
 // The Content-Security-Policy the server sends (a per-page script nonce, 'wasm-unsafe-eval',
 // styles from the console's own origin only) must not get in the way of the hydrated app: no
 // `securitypolicyviolation` event and no CSP message in the console on any page, and the pages
 // become interactive.
-
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
 
 declare global {
   interface Window {
@@ -36,10 +33,6 @@ async function watchCsp(page: Page): Promise<string[]> {
 
 async function violations(page: Page): Promise<string[]> {
   return page.evaluate(() => window.__cspViolations ?? []);
-}
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
 }
 
 /** Opens a page, checks its policy header carries a nonce, and waits for hydration. */

@@ -41,4 +41,36 @@ export const test = base.extend<{ recordTraffic: void }>({
 });
 
 export { expect };
+
+// The run's users (scripts/e2e.sh creates them) and the helpers every spec signs in with.
+export const PASSWORD = process.env.E2E_PASSWORD ?? '';
+export const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
+export const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
+
+/** Waits until the WASM has hydrated the page (the app marks `<body>` then). */
+export async function waitForHydration(page: import('@playwright/test').Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+/** Opens a console path and waits for hydration. */
+export async function open(page: import('@playwright/test').Page, path: string) {
+  await page.goto(path);
+  await waitForHydration(page);
+}
+
+/** Fills in and submits the sign-in form, whatever the outcome. */
+export async function submitSignIn(page: import('@playwright/test').Page, email: string, password = PASSWORD) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in and waits for the overview of the test environment, hydrated. */
+export async function signIn(page: import('@playwright/test').Page, email: string, password = PASSWORD) {
+  await submitSignIn(page, email, password);
+  await expect(page).toHaveURL(/\/test$/);
+  await waitForHydration(page);
+}
 export type { Locator, Page } from '@playwright/test';

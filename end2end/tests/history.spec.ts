@@ -1,32 +1,11 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, SUPPORT, waitForHydration, signIn, open } from './fixtures';
 
 // A fresh demo shows the payments Stripe already held before the console connected (issue #11):
 // `scripts/e2e.sh` starts `serve --demo`, whose first sync backfills the sandbox's demo history
 // (paid invoices, one-time payments, a full and a partial refund) and imports its events. This
 // file runs before any test that makes new payments (support.spec.ts renews subscriptions).
 
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-
 test.describe.configure({ timeout: 90_000 });
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await waitForHydration(page);
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-}
 
 /// The CSV export of a view: its data rows, split into cells (no cell of the demo holds a comma).
 async function csvRows(page: Page, query: string): Promise<string[][]> {

@@ -1,10 +1,8 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN } from './fixtures';
 
 // A second console started by scripts/e2e.sh with `--backend <first console> --backend-api-key ik_…`:
 // everything it shows and changes goes over HTTP to the first console's InsForge-compatible API.
 const REMOTE = process.env.REMOTE_BASE_URL ?? '';
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
 
 async function signInRemote(page: Page) {
   await page.goto(`${REMOTE}/login`);

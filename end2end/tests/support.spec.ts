@@ -1,32 +1,11 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, SUPPORT, waitForHydration, signIn, open } from './fixtures';
 import { readFileSync } from 'node:fs';
 
 // The support pages (customers, subscriptions, payment history, subject) as a support user sees
 // them, against the demo sandbox that `scripts/e2e.sh` starts with `serve --demo`.
 
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-
 // Each test visits several server-rendered pages on a machine shared with builds.
 test.describe.configure({ timeout: 90_000 });
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string, password = PASSWORD) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-}
-
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await waitForHydration(page);
-}
 
 /// Renews the active demo subscriptions in the sandbox, so that invoices are paid and the
 /// payment history (filled from Stripe's webhooks) has rows.

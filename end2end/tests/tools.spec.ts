@@ -1,27 +1,9 @@
-import { expect, test, type Page } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn } from './fixtures';
 
 // Support's power tools (issue #15): the customer page, the header search for every kind of id,
 // and refunds by admins, against the demo sandbox that `scripts/e2e.sh` starts.
 
-const PASSWORD = process.env.E2E_PASSWORD ?? '';
-const SUPPORT = process.env.E2E_SUPPORT_EMAIL ?? '';
-const ADMIN = process.env.E2E_ADMIN_EMAIL ?? '';
-
 test.describe.configure({ timeout: 120_000 });
-
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/test$/);
-  await waitForHydration(page);
-}
 
 /// Types into the header's search box, focused with its `/` shortcut, and submits.
 async function search(page: Page, query: string) {

@@ -121,6 +121,13 @@ fn is_console_page(path: &str) -> bool {
     crate::environment::Environment::parse(first).is_some()
 }
 
+/// `/{env}/account`, the one page a user who must change their password may open.
+fn is_account_page(path: &str) -> bool {
+    let mut parts = path.trim_start_matches('/').split('/');
+    let _env = parts.next();
+    parts.next() == Some("account") && parts.next().is_none_or(str::is_empty)
+}
+
 /// Paths that never need a session lookup here: static files, probes, and the payments API
 /// (whose authenticator reads the session itself).
 fn skips_session(path: &str) -> bool {
@@ -163,6 +170,12 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
                 }
             }
             return response;
+        }
+        // A password set for them: the Account page, and no other page, until they choose their
+        // own (their server functions answer 403 meanwhile; see `auth::ssr::require_reader`).
+        Some(s) if s.user.must_change_password && is_get && is_console_page(&path) && !is_account_page(&path) => {
+            let env = path.trim_start_matches('/').split('/').next().unwrap_or("test").to_owned();
+            return Redirect::to(&format!("/{env}/account")).into_response();
         }
         Some(_) if is_get && path == "/login" => {
             let next = req.uri().query().and_then(|q| query_param(q, "next"));
@@ -441,6 +454,8 @@ mod tests {
         assert!(is_console_page("/test"));
         assert!(is_console_page("/live/catalog"));
         assert!(!is_console_page("/login"));
+        assert!(is_account_page("/test/account") && is_account_page("/live/account/"));
+        assert!(!is_account_page("/test/accounts") && !is_account_page("/test/account/x") && !is_account_page("/test"));
         assert!(!is_console_page("/api/console/me"));
         assert!(!is_console_page("/testing"));
     }

@@ -84,6 +84,42 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
         })
         .collect_view();
 
+    // Built apart and type-erased: the frame's whole view type is deeper than the compiler's
+    // query depth allows in the WASM build.
+    let header = view! {
+        <header class="topbar">
+            <a class="brand" href=move || format!("/{}", env.get())>"Payments Console"</a>
+            <nav class="env-switch" aria-label="Environment">
+                {Environment::ALL
+                    .into_iter()
+                    .map(|e| {
+                        view! {
+                            <a
+                                href=move || if env.get() == e { location.pathname.get() } else { switch_href() }
+                                class="env-option"
+                                class:selected=move || env.get() == e
+                                class:env-live=e == Environment::Live
+                                aria-current=move || (env.get() == e).then_some("true")
+                                data-testid=format!("env-{}", e.as_str())
+                            >
+                                {e.label()}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <SearchBox env />
+            <div class="topbar-right">
+                <ThemeToggle />
+                <a class="user-chip" title="Your account" href=move || format!("/{}/account", env.get()) data-testid="account-link">
+                    {user.email.clone()}
+                    <span class="role-badge" data-testid="role-badge">{user.role.as_str()}</span>
+                </a>
+                <LogoutButton />
+            </div>
+        </header>
+    }
+    .into_any();
     view! {
         <div class="console" class:live=move || env.get() == Environment::Live>
             <Show when=move || env.get() == Environment::Live>
@@ -92,37 +128,7 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                     " · You are working with real customers and real money. Changes here take effect immediately."
                 </div>
             </Show>
-            <header class="topbar">
-                <a class="brand" href=move || format!("/{}", env.get())>"Payments Console"</a>
-                <nav class="env-switch" aria-label="Environment">
-                    {Environment::ALL
-                        .into_iter()
-                        .map(|e| {
-                            view! {
-                                <a
-                                    href=move || if env.get() == e { location.pathname.get() } else { switch_href() }
-                                    class="env-option"
-                                    class:selected=move || env.get() == e
-                                    class:env-live=e == Environment::Live
-                                    aria-current=move || (env.get() == e).then_some("true")
-                                    data-testid=format!("env-{}", e.as_str())
-                                >
-                                    {e.label()}
-                                </a>
-                            }
-                        })
-                        .collect_view()}
-                </nav>
-                <SearchBox env />
-                <div class="topbar-right">
-                    <ThemeToggle />
-                    <a class="user-chip" title="Your account" href=move || format!("/{}/account", env.get()) data-testid="account-link">
-                        {user.email.clone()}
-                        <span class="role-badge" data-testid="role-badge">{user.role.as_str()}</span>
-                    </a>
-                    <LogoutButton />
-                </div>
-            </header>
+            {header}
             <div class="body">
                 <nav class="sidebar" aria-label="Sections">
                     <ul>{nav_items}</ul>

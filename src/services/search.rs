@@ -134,10 +134,8 @@ mod ssr {
                 let catalog = backend.catalog(user, env).await?;
                 let product =
                     catalog.prices.iter().find(|p| p.stripe_price_id == id).and_then(|p| p.stripe_product_id.clone());
-                Ok(match product {
-                    Some(product) => {
-                        SearchOutcome::Go(format!("/{env}/catalog{}", query_string(&[("product", &product)])))
-                    }
+                Ok(match product.and_then(|p| direct_path(env, &SearchQuery::Product(p))) {
+                    Some(path) => SearchOutcome::Go(path),
                     None => SearchOutcome::Matches(SearchMatches {
                         notice: Some(format!("No price {id} in the {env} catalog.")),
                         ..Default::default()
@@ -153,12 +151,15 @@ mod ssr {
                     .iter()
                     .filter(|c| c.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email)))
                     .collect();
-                Ok(match exact.as_slice() {
-                    [one] if !found.more_customers => SearchOutcome::Go(format!(
-                        "/{env}/customers/{}",
-                        crate::ui::format::url_encode(&one.stripe_customer_id)
-                    )),
-                    _ => SearchOutcome::Go(format!("/{env}/customers{}", query_string(&[("search", &email)]))),
+                let one = match exact.as_slice() {
+                    [one] if !found.more_customers => {
+                        direct_path(env, &SearchQuery::Customer(one.stripe_customer_id.clone()))
+                    }
+                    _ => None,
+                };
+                Ok(match one {
+                    Some(path) => SearchOutcome::Go(path),
+                    None => SearchOutcome::Go(format!("/{env}/customers{}", query_string(&[("search", &email)]))),
                 })
             }
             SearchQuery::Text(text) => {

@@ -454,3 +454,39 @@ fn the_missing_key_file_hint_needs_only_stock_tools() {
     // Debian has neither by default.
     assert!(!stderr.contains("xxd") && !stderr.contains("openssl"), "{stderr}");
 }
+
+// --- Rendering -----------------------------------------------------------------------------------
+
+/// Building a router while another serves pages never stalls a page.
+///
+/// Every test of a binary builds its own router in one process, and so do two consoles embedded
+/// in one program. Generating Leptos's route list sets a process-wide "suppress resource loads"
+/// flag; a page's resource first polled meanwhile waited forever, and its response stopped after
+/// the headers (two CI runs on 2026-12-04 lost a test to a 90-second timeout this way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_routers_never_stalls_a_page_being_rendered() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let builder = {
+        let (state, stop) = (app.state.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut built = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(payments_console::server::http::router(state.clone()));
+                built += 1;
+            }
+            built
+        })
+    };
+    for round in 0..60 {
+        let path = ["/test/webhooks", "/test/history", "/test/customers"][round % 3];
+        let page = tokio::time::timeout(std::time::Duration::from_secs(20), app.page(&support, path)).await;
+        if page.is_err() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            panic!("{path} (round {round}) did not finish in 20 s while routers were being built");
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(builder.await.unwrap() > 0, "no router was built while the pages rendered");
+}

@@ -16,14 +16,26 @@ use axum::routing::get;
 use axum::{Json, Router};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::{Arc, OnceLock};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
+/// The console's page routes, generated once per process.
+///
+/// Why once: `generate_route_list` renders the app with leptos_server's process-wide
+/// `SuppressResourceLoad` flag set (leptos_server 0.8.8, `resource.rs`), and a resource that a
+/// page being served elsewhere in the process first polls meanwhile never loads: its response
+/// stops after the headers. One program may build several routers (every test does), so the
+/// generation happens once, before the first router serves anything.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application router for a state.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());

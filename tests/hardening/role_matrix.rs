@@ -391,7 +391,7 @@ fn endpoints() -> (Vec<Endpoint>, Vec<String>) {
             None => undecided.push(format!("server function {path}")),
         }
     }
-    for listing in leptos_axum::generate_route_list(payments_console::app::App) {
+    for listing in payments_console::server::http::route_list() {
         let path = listing.path().to_owned();
         match page_access(&path) {
             Some(access) => all.push(Endpoint {

@@ -31,6 +31,9 @@ pub enum AppError {
     /// password): only changing it works until it is changed (HTTP 403).
     #[error("Choose your own password first: your current one was set for you (Account page).")]
     PasswordChangeRequired,
+    /// Sign-in with the right password to an account an admin deactivated (HTTP 403).
+    #[error("This account has been deactivated. Ask an admin to reactivate it.")]
+    Deactivated,
     /// The thing asked for does not exist (HTTP 404).
     #[error("Not found.")]
     NotFound,
@@ -58,7 +61,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
-            AppError::Forbidden | AppError::PasswordChangeRequired => 403,
+            AppError::Forbidden | AppError::PasswordChangeRequired | AppError::Deactivated => 403,
             AppError::Invalid(_) => 400,
             AppError::Throttled { .. } => 429,
             AppError::NotFound => 404,

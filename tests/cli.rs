@@ -76,6 +76,16 @@ fn users_are_added_listed_and_removed() {
     let out = console(&db, &["users", "remove", "--email", "boss@example.com"], None);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("last admin"), "{}", text(&out.stderr));
+    // Deactivation: listed as such, reversible, and never of the last admin who can sign in.
+    let out = console(&db, &["users", "deactivate", "--email", "boss@example.com"], None);
+    assert!(!out.status.success() && text(&out.stderr).contains("last admin"), "{}", text(&out.stderr));
+    assert!(console(&db, &["users", "deactivate", "--email", "ops@example.com"], None).status.success());
+    let list = text(&console(&db, &["users", "list"], None).stdout);
+    let ops = list.lines().find(|l| l.starts_with("ops@example.com")).unwrap();
+    assert!(ops.contains("deactivated"), "{list}");
+    assert!(console(&db, &["users", "reactivate", "--email", "ops@example.com"], None).status.success());
+    let list = text(&console(&db, &["users", "list"], None).stdout);
+    assert!(!list.contains("deactivated"), "{list}");
     assert!(console(&db, &["users", "remove", "--email", "ops@example.com"], None).status.success());
     assert!(!console(&db, &["users", "remove", "--email", "ops@example.com"], None).status.success());
     assert!(!text(&console(&db, &["users", "list"], None).stdout).contains("ops@example.com"));

@@ -504,6 +504,70 @@ async fn admins_manage_users_and_the_last_admin_stays() {
     assert!(audit.entries.iter().all(|e| !e.action.starts_with("user.") || e.actor == "user:boss@example.com"));
 }
 
+/// Deactivation (issue #14): the user is signed out at once and cannot sign in until an admin
+/// reactivates them; a deactivated admin does not count as the admin who keeps the console
+/// manageable; support may not do it; both changes are audited.
+#[tokio::test]
+async fn deactivated_users_are_signed_out_and_cannot_sign_in_until_reactivated() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("boss@example.com", Role::Admin).await;
+    let support = app.signed_in("help@example.com", Role::Support).await;
+    let form = |email: &'static str, active: &'static str| [("email", email), ("active", active)];
+    assert_eq!(post(&support, &app, "users-set-active", &form("boss@example.com", "false")).await.0, 403);
+
+    let (status, err) = post(&admin, &app, "users-set-active", &form("help@example.com", "false")).await;
+    assert_eq!(status, 200, "{err}");
+    assert_eq!(post(&support, &app, "me", &[]).await.1, serde_json::Value::Null, "signed out at once");
+    let listed = post(&admin, &app, "users-list", &[]).await.1;
+    let help = listed.as_array().unwrap().iter().find(|u| u["email"] == "help@example.com").unwrap().clone();
+    assert!(help["deactivated_at"].is_number(), "{help}");
+    assert_eq!(help["active_sessions"], 0);
+    // The right password says why; a wrong one says no more than for anyone.
+    let res = app.sign_in(&app.client(), "help@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("Deactivated"));
+    let res = app.sign_in(&app.client(), "help@example.com", "not the password at all").await;
+    assert_eq!(res.status(), 401);
+    // A session that somehow survived is dead too: the lookup refuses deactivated users.
+    let token = app
+        .state
+        .sessions
+        .create(&app.state.users.verify("help@example.com", PASSWORD.to_owned().into()).await.unwrap().unwrap().id)
+        .await
+        .unwrap();
+    assert!(app.state.sessions.lookup(&token).await.unwrap().is_none());
+    // Deactivating twice changes nothing (and is not audited twice).
+    assert_eq!(post(&admin, &app, "users-set-active", &form("help@example.com", "false")).await.0, 200);
+
+    // Reactivated: the same password signs in again.
+    assert_eq!(post(&admin, &app, "users-set-active", &form("help@example.com", "true")).await.0, 200);
+    assert_eq!(app.sign_in(&app.client(), "help@example.com", PASSWORD).await.status(), 200);
+
+    // The first start made `admin@localhost`; once it is deactivated, boss is the last active
+    // admin and can be neither deactivated nor demoted, and a deactivated admin cannot sign in
+    // to do it either.
+    assert_eq!(post(&admin, &app, "users-set-active", &form("admin@localhost", "false")).await.0, 200);
+    let (status, err) = post(&admin, &app, "users-set-active", &form("boss@example.com", "false")).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("last admin"), "{err}");
+    let (status, _) = post(&admin, &app, "users-set-role", &[("email", "boss@example.com"), ("role", "support")]).await;
+    assert_eq!(status, 400);
+    assert_eq!(post(&admin, &app, "users-set-active", &form("nobody@example.com", "false")).await.0, 400);
+    // The deactivated admin may still be removed: they were not keeping the console manageable.
+    assert_eq!(post(&admin, &app, "users-remove", &[("email", "admin@localhost")]).await.0, 200);
+
+    // The Users page says who is deactivated.
+    assert_eq!(post(&admin, &app, "users-set-active", &form("help@example.com", "false")).await.0, 200);
+    let html = app.page(&admin, "/test/users").await;
+    let row = html.split("data-email=\"help@example.com\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("data-testid=\"user-deactivated\"") && row.contains("Reactivate"), "{row}");
+
+    let audit = app.state.audit.page(None, 50).await.unwrap();
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "user.deactivate").count(), 3, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "user.reactivate").count(), 1, "{actions:?}");
+}
+
 /// Your own password: the current one is required; your other sessions end, this one stays.
 #[tokio::test]
 async fn users_change_their_own_password() {

@@ -43,6 +43,12 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         tracing::info!("failed sign-in attempt");
         return Err(refuse(AppError::BadCredentials, "credentials"));
     };
+    if !user.is_active() {
+        // Only someone who knows the password learns this; it stays counted as a failure.
+        drop(reservation);
+        tracing::info!("sign-in attempt to a deactivated account");
+        return Err(refuse(AppError::Deactivated, "deactivated"));
+    }
     state.throttle.succeeded(reservation).await.map_err(internal)?;
     let token = state.sessions.create(&user.id).await.map_err(internal)?;
     state.users.signed_in(&user.id).await.map_err(internal)?;
@@ -61,6 +67,7 @@ fn error_message(code: &str) -> Option<&'static str> {
     match code {
         "credentials" => Some("The email or password is incorrect."),
         "throttled" => Some("Too many failed sign-in attempts. Wait a few minutes and try again."),
+        "deactivated" => Some("This account has been deactivated. Ask an admin to reactivate it."),
         _ => None,
     }
 }

@@ -1,5 +1,5 @@
 //! Users (admins): who may sign in, with which role; add, change the role, reset the password,
-//! remove. And every user's own password (`/{env}/account`).
+//! deactivate and reactivate, remove. And every user's own password (`/{env}/account`).
 
 use crate::auth::Role;
 use crate::error::AppError;
@@ -21,6 +21,8 @@ pub struct UserRow {
     pub last_sign_in_at: Option<i64>,
     /// Sessions used within the idle timeout.
     pub active_sessions: i64,
+    /// Unix seconds; set while the user may not sign in.
+    pub deactivated_at: Option<i64>,
     /// The signed-in admin's own account.
     pub you: bool,
 }
@@ -84,6 +86,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
             created_at: u.user.created_at,
             last_sign_in_at: u.last_sign_in_at,
             active_sessions: u.active_sessions,
+            deactivated_at: u.user.deactivated_at,
         })
         .collect())
 }
@@ -123,6 +126,15 @@ pub async fn remove_user(email: String) -> Result<(), AppError> {
     let admin = crate::auth::ssr::require_admin()?;
     let email = ssr::email(&email)?;
     ssr::accounts().remove_user(&ssr::actor(&admin), &email).await.map_err(ssr::refused)
+}
+
+/// Deactivates a user (`active: false`; they are signed out at once and cannot sign in until
+/// reactivated) or reactivates one. Admins only.
+#[server(prefix = "/api/console", endpoint = "users-set-active")]
+pub async fn set_user_active(email: String, active: bool) -> Result<(), AppError> {
+    let admin = crate::auth::ssr::require_admin()?;
+    let email = ssr::email(&email)?;
+    ssr::accounts().set_active(&ssr::actor(&admin), &email, active).await.map_err(ssr::refused)
 }
 
 /// Gives a user a new one-time password, shown once; their sessions end. Admins only.
@@ -177,9 +189,18 @@ fn UsersBody() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
     let reset = ServerAction::<ResetUserPassword>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
     // Every finished change reloads the list.
     let users = Resource::new(
-        move || (add.version().get(), set_role.version().get(), remove.version().get(), reset.version().get()),
+        move || {
+            (
+                add.version().get(),
+                set_role.version().get(),
+                remove.version().get(),
+                reset.version().get(),
+                set_active.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let outcome = move || {
@@ -188,6 +209,7 @@ fn UsersBody() -> impl IntoView {
             set_role.value().get().and_then(Result::err),
             remove.value().get().and_then(Result::err),
             reset.value().get().and_then(Result::err),
+            set_active.value().get().and_then(Result::err),
         ];
         let error = failed.into_iter().flatten().next();
         let shown = add.value().get().and_then(Result::ok).flatten().or(reset.value().get().and_then(Result::ok));
@@ -196,14 +218,29 @@ fn UsersBody() -> impl IntoView {
             {shown.map(|s| view! { <PasswordOnce shown=s /> })}
         }
     };
-    // Removing asks first, naming who loses access.
+    // Removing and deactivating ask first, naming who loses access.
     let target = RwSignal::new(String::new());
     let confirm_remove = RwSignal::new(false);
     let ask_remove = Callback::new(move |email: String| {
         target.set(email);
         confirm_remove.set(true);
     });
+    let confirm_deactivate = RwSignal::new(false);
+    let ask_deactivate = Callback::new(move |email: String| {
+        target.set(email);
+        confirm_deactivate.set(true);
+    });
     view! {
+        <ConfirmDialog
+            open=confirm_deactivate
+            title=Signal::derive(move || format!("Deactivate {}?", target.get()))
+            message="They are signed out at once and cannot sign in until an admin reactivates them. Their account, role and audit entries stay."
+            confirm_label="Deactivate user"
+            on_confirm=Callback::new(move |_| {
+                set_active.dispatch(SetUserActive { email: target.get_untracked(), active: false });
+            })
+            destructive=true
+        />
         <ConfirmDialog
             open=confirm_remove
             title=Signal::derive(move || format!("Remove {}?", target.get()))
@@ -225,6 +262,7 @@ fn UsersBody() -> impl IntoView {
                             <tr>
                                 <th scope="col">"Email"</th>
                                 <th scope="col">"Role"</th>
+                                <th scope="col">"Status"</th>
                                 <th scope="col">"Last sign-in"</th>
                                 <th scope="col" class="num">"Active sessions"</th>
                                 <th scope="col">"Added"</th>
@@ -232,7 +270,10 @@ fn UsersBody() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {rows.into_iter().map(|u| view! { <UserRowView user=u set_role ask_remove reset /> }).collect_view()}
+                            {rows
+                                .into_iter()
+                                .map(|u| view! { <UserRowView user=u set_role ask_remove ask_deactivate reset set_active /> })
+                                .collect_view()}
                         </tbody>
                     </table>
                 })
@@ -264,7 +305,9 @@ fn UserRowView(
     user: UserRow,
     set_role: ServerAction<SetUserRole>,
     ask_remove: Callback<String>,
+    ask_deactivate: Callback<String>,
     reset: ServerAction<ResetUserPassword>,
+    set_active: ServerAction<SetUserActive>,
 ) -> impl IntoView {
     let other = match user.role {
         Role::Admin => (Role::Support, "Make support"),
@@ -272,10 +315,45 @@ fn UserRowView(
     };
     // One copy per form: each form's children own theirs.
     let (for_role, for_reset, to_remove) = (user.email.clone(), user.email.clone(), user.email.clone());
+    let status = match user.deactivated_at {
+        None => view! { <span class="badge badge-ok">"active"</span> }.into_any(),
+        Some(at) => view! {
+            <span class="badge badge-muted" data-testid="user-deactivated">"deactivated"</span>
+            " "
+            <Time iso=unix_iso(at) />
+        }
+        .into_any(),
+    };
+    // Deactivating asks first; reactivating is harmless and a plain form. Nobody deactivates
+    // themselves from here (the server would sign them out mid-click).
+    let activation = match (user.deactivated_at.is_some(), user.you) {
+        (true, _) => {
+            let email = user.email.clone();
+            view! {
+                <ActionForm action=set_active>
+                    <input type="hidden" name="email" value=email />
+                    <input type="hidden" name="active" value="true" />
+                    <button type="submit" class="button-secondary" data-testid="user-reactivate">"Reactivate"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+        (false, false) => {
+            let email = user.email.clone();
+            view! {
+                <button type="button" class="button-secondary" data-testid="user-deactivate" on:click=move |_| ask_deactivate.run(email.clone())>
+                    "Deactivate"
+                </button>
+            }
+            .into_any()
+        }
+        (false, true) => ().into_any(),
+    };
     view! {
-        <tr data-testid="user-row" data-email=user.email.clone()>
+        <tr data-testid="user-row" data-email=user.email.clone() class:row-muted=user.deactivated_at.is_some()>
             <td>{user.email.clone()} {user.you.then(|| view! { " " <span class="badge">"you"</span> })}</td>
             <td><span class="role-badge">{user.role.as_str()}</span></td>
+            <td class="nowrap" data-testid="user-status">{status}</td>
             <td class="nowrap"><TimeOr iso=user.last_sign_in_at.map(unix_iso) none="never" /></td>
             <td class="num">{user.active_sessions}</td>
             <td class="nowrap"><Time iso=unix_iso(user.created_at) /></td>
@@ -289,6 +367,7 @@ fn UserRowView(
                     <input type="hidden" name="email" value=for_reset />
                     <button type="submit" class="button-secondary" data-testid="user-reset">"Reset password"</button>
                 </ActionForm>
+                {activation}
                 <button type="button" class="button-danger" data-testid="user-remove" on:click=move |_| ask_remove.run(to_remove.clone())>
                     "Remove"
                 </button>

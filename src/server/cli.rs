@@ -95,6 +95,22 @@ pub enum UsersCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Deactivate a user: they are signed out at once and cannot sign in until reactivated.
+    Deactivate {
+        /// The email address of the user to deactivate.
+        #[arg(long, env = "PAYMENTS_CONSOLE_USER_EMAIL")]
+        email: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Let a deactivated user sign in again.
+    Reactivate {
+        /// The email address of the user to reactivate.
+        #[arg(long, env = "PAYMENTS_CONSOLE_USER_EMAIL")]
+        email: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Remove a user and end their sessions.
     Remove {
         /// The email address of the user to remove.
@@ -162,17 +178,33 @@ async fn users(cmd: UsersCommand) -> anyhow::Result<()> {
         }
         UsersCommand::List { db } => {
             let users = UserStore::new(Db::connect(&db.database_url).await?).list().await?;
-            println!("{:<40} {:<8} CREATED", "EMAIL", "ROLE");
+            println!("{:<40} {:<8} {:<12} CREATED", "EMAIL", "ROLE", "STATUS");
             for user in users {
-                println!("{:<40} {:<8} {}", user.email, user.role.as_str(), format_time(user.created_at));
+                let status = if user.is_active() { "active" } else { "deactivated" };
+                println!(
+                    "{:<40} {:<8} {:<12} {}",
+                    user.email,
+                    user.role.as_str(),
+                    status,
+                    format_time(user.created_at)
+                );
             }
         }
+        UsersCommand::Deactivate { email, db } => set_active(&email, &db, false).await?,
+        UsersCommand::Reactivate { email, db } => set_active(&email, &db, true).await?,
         UsersCommand::Remove { email, db } => {
             let email = EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
             Accounts::new(Db::connect(&db.database_url).await?).remove_user(&cli_actor(), &email).await?;
             println!("removed {}", email.as_str());
         }
     }
+    Ok(())
+}
+
+async fn set_active(email: &str, db: &DatabaseArgs, active: bool) -> anyhow::Result<()> {
+    let email = EmailAddress::parse(email).map_err(anyhow::Error::msg)?;
+    Accounts::new(Db::connect(&db.database_url).await?).set_active(&cli_actor(), &email, active).await?;
+    println!("{} {}", if active { "reactivated" } else { "deactivated" }, email.as_str());
     Ok(())
 }
 

@@ -61,7 +61,7 @@ impl SessionStore {
         let row = sqlx::query(
             "SELECT s.user_id, s.created_at, s.last_seen_at, u.email, u.role, u.must_change_password
              FROM console_sessions s JOIN console_users u ON u.id = s.user_id
-             WHERE s.token_hash = $1",
+             WHERE s.token_hash = $1 AND u.deactivated_at IS NULL",
         )
         .bind(&token_hash)
         .fetch_optional(self.db.pool())

@@ -72,6 +72,15 @@ pub struct UserRecord {
     pub email: String,
     pub role: Role,
     pub created_at: i64,
+    /// Unix seconds; set while the user may not sign in.
+    pub deactivated_at: Option<i64>,
+}
+
+impl UserRecord {
+    /// Whether the user may sign in.
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
 }
 
 /// A user as the Users page lists them.
@@ -89,28 +98,39 @@ pub struct UserSummary {
 pub enum AccountChange {
     #[error("there is no user with that email")]
     NoSuchUser,
-    #[error("the last admin cannot be removed or demoted: make another user an admin first")]
+    #[error(
+        "the last admin who can sign in cannot be removed, demoted or deactivated: make another user an admin first"
+    )]
     LastAdmin,
     #[error(transparent)]
     Storage(#[from] anyhow::Error),
 }
 
 /// Locks every admin row (a no-op update: SQLite takes its write lock, PostgreSQL the rows'),
-/// then reads the role of `email`.
+/// then reads the user with `email`.
 async fn lock_admins_and_find(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     email: &EmailAddress,
-) -> anyhow::Result<Option<Role>> {
+) -> anyhow::Result<Option<UserRecord>> {
     sqlx::query("UPDATE console_users SET role = role WHERE role = 'admin'").execute(&mut **tx).await?;
-    let role: Option<String> = sqlx::query_scalar("SELECT role FROM console_users WHERE email = $1")
+    let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM console_users WHERE email = $1"))
         .bind(email.as_str())
         .fetch_optional(&mut **tx)
         .await?;
-    role.map(|r| Role::parse(&r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?} in the database"))).transpose()
+    row.as_ref().map(record_from_row).transpose()
 }
 
-async fn admins(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM console_users WHERE role = 'admin'").fetch_one(&mut **tx).await?)
+/// Whether changing `user` so that they no longer act as an admin would leave no active admin.
+/// A deactivated admin cannot sign in, so they neither count nor need counting.
+async fn is_last_active_admin(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user: &UserRecord) -> anyhow::Result<bool> {
+    if user.role != Role::Admin || !user.is_active() {
+        return Ok(false);
+    }
+    let admins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM console_users WHERE role = 'admin' AND deactivated_at IS NULL")
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(admins <= 1)
 }
 
 async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, email: &EmailAddress) -> anyhow::Result<()> {
@@ -159,7 +179,13 @@ impl UserStore {
         password: NewPassword,
     ) -> Result<UserRecord, AddUserError> {
         let hash = hash_password(password.0).await?;
-        let record = UserRecord { id: new_id("usr"), email: email.as_str().to_string(), role, created_at: now_unix() };
+        let record = UserRecord {
+            id: new_id("usr"),
+            email: email.as_str().to_string(),
+            role,
+            created_at: now_unix(),
+            deactivated_at: None,
+        };
         let inserted = sqlx::query(
             "INSERT INTO console_users (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (email) DO NOTHING",
@@ -180,7 +206,7 @@ impl UserStore {
 
     /// All users, oldest first.
     pub async fn list(&self) -> anyhow::Result<Vec<UserRecord>> {
-        let rows = sqlx::query("SELECT id, email, role, created_at FROM console_users ORDER BY created_at, email")
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM console_users ORDER BY created_at, email"))
             .fetch_all(self.db.pool())
             .await?;
         rows.iter().map(record_from_row).collect()
@@ -209,7 +235,7 @@ impl UserStore {
     /// within `idle_secs`, oldest account first.
     pub async fn overview(&self, idle_secs: i64) -> anyhow::Result<Vec<UserSummary>> {
         let rows = sqlx::query(
-            "SELECT u.id, u.email, u.role, u.created_at, u.last_sign_in_at,
+            "SELECT u.id, u.email, u.role, u.created_at, u.deactivated_at, u.last_sign_in_at,
                  (SELECT COUNT(*) FROM console_sessions s WHERE s.user_id = u.id AND s.last_seen_at >= $1) AS sessions
              FROM console_users u ORDER BY u.created_at, u.email",
         )
@@ -254,7 +280,7 @@ impl UserStore {
         let Some(current) = lock_admins_and_find(&mut tx, email).await? else {
             return Err(AccountChange::NoSuchUser);
         };
-        if current == Role::Admin && role != Role::Admin && admins(&mut tx).await? <= 1 {
+        if role != Role::Admin && is_last_active_admin(&mut tx, &current).await? {
             return Err(AccountChange::LastAdmin);
         }
         sqlx::query("UPDATE console_users SET role = $1 WHERE email = $2")
@@ -274,7 +300,7 @@ impl UserStore {
         let Some(current) = lock_admins_and_find(&mut tx, email).await? else {
             return Err(AccountChange::NoSuchUser);
         };
-        if current == Role::Admin && admins(&mut tx).await? <= 1 {
+        if is_last_active_admin(&mut tx, &current).await? {
             return Err(AccountChange::LastAdmin);
         }
         end_sessions(&mut tx, email).await?;
@@ -285,6 +311,33 @@ impl UserStore {
             .map_err(anyhow::Error::from)?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(())
+    }
+
+    /// Deactivates a user (`active: false`: they cannot sign in and their sessions end at once)
+    /// or reactivates one; never deactivates the last active admin. Answers whether anything
+    /// changed (deactivating a deactivated user keeps the first date).
+    pub async fn set_active(&self, email: &EmailAddress, active: bool) -> Result<bool, AccountChange> {
+        let mut tx = self.db.pool().begin().await.map_err(anyhow::Error::from)?;
+        let Some(current) = lock_admins_and_find(&mut tx, email).await? else {
+            return Err(AccountChange::NoSuchUser);
+        };
+        if current.is_active() == active {
+            return Ok(false);
+        }
+        if !active && is_last_active_admin(&mut tx, &current).await? {
+            return Err(AccountChange::LastAdmin);
+        }
+        sqlx::query("UPDATE console_users SET deactivated_at = $1 WHERE email = $2")
+            .bind((!active).then(now_unix))
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !active {
+            end_sessions(&mut tx, email).await?;
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(true)
     }
 
     /// Sets a new password and ends every session of the user (`except` one, their own, when
@@ -322,11 +375,13 @@ impl UserStore {
         Ok(())
     }
 
-    /// The user with this email and password, if both match. An unknown email costs the same
-    /// hashing work as a wrong password, so response times do not reveal which emails exist.
+    /// The user with this email and password, if both match, deactivated or not (the caller
+    /// decides; only someone who knows the password learns that an account is deactivated). An
+    /// unknown email costs the same hashing work as a wrong password, so response times do not
+    /// reveal which emails exist.
     pub async fn verify(&self, email: &str, password: SecretString) -> anyhow::Result<Option<UserRecord>> {
         let email = email.trim().to_lowercase();
-        let row = sqlx::query("SELECT id, email, role, created_at, password_hash FROM console_users WHERE email = $1")
+        let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS}, password_hash FROM console_users WHERE email = $1"))
             .bind(&email)
             .fetch_optional(self.db.pool())
             .await?;
@@ -350,6 +405,9 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .to_string()
 });
 
+/// The columns [`record_from_row`] reads.
+const RECORD_COLUMNS: &str = "id, email, role, created_at, deactivated_at";
+
 fn record_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<UserRecord> {
     let role: String = row.try_get("role")?;
     Ok(UserRecord {
@@ -357,6 +415,7 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<UserRecord> {
         email: row.try_get("email")?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
         created_at: row.try_get("created_at")?,
+        deactivated_at: row.try_get("deactivated_at")?,
     })
 }
 

@@ -31,7 +31,8 @@ impl From<AccountChange> for AccountError {
         match e {
             AccountChange::NoSuchUser => AccountError::NotFound("There is no user with that email.".into()),
             AccountChange::LastAdmin => AccountError::LastAdmin(
-                "The last admin cannot be removed or demoted: make another user an admin first.".into(),
+                "The last admin who can sign in cannot be removed, demoted or deactivated: make another user an admin first."
+                    .into(),
             ),
             AccountChange::Storage(e) => AccountError::Storage(e),
         }
@@ -110,6 +111,16 @@ impl Accounts {
     pub async fn set_role(&self, actor: &str, email: &EmailAddress, role: Role) -> Result<(), AccountError> {
         self.users.set_role(email, role).await?;
         self.audit(actor, "user.role", email.as_str(), Some(role.as_str())).await?;
+        Ok(())
+    }
+
+    /// Deactivates a user (they are signed out at once and cannot sign in) or reactivates one;
+    /// never deactivates the last active admin. Audited only when something changed.
+    pub async fn set_active(&self, actor: &str, email: &EmailAddress, active: bool) -> Result<(), AccountError> {
+        if self.users.set_active(email, active).await? {
+            let action = if active { "user.reactivate" } else { "user.deactivate" };
+            self.audit(actor, action, email.as_str(), None).await?;
+        }
         Ok(())
     }
 

@@ -236,6 +236,7 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
             form(&[("email", "matrix-added@example.com"), ("role", "support"), ("password", "")]),
         ),
         "users-set-role" => (Access::ConsoleAdmin, form(&[("email", "nobody@example.com"), ("role", "admin")])),
+        "users-set-active" => (Access::ConsoleAdmin, form(&[("email", "nobody@example.com"), ("active", "false")])),
         "users-remove" | "users-reset-password" => (Access::ConsoleAdmin, form(&[("email", "nobody@example.com")])),
         "api-keys-create" => (Access::ConsoleAdmin, form(&[("name", "matrix")])),
         "api-keys-revoke" => (Access::ConsoleAdmin, form(&[("id", "key_nope")])),

@@ -25,6 +25,7 @@ mod error;
 mod lists;
 mod lock;
 mod objects;
+mod overview;
 mod refunds;
 mod sealer;
 mod store;

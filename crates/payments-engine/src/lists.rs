@@ -19,6 +19,7 @@ use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
 use crate::model::{Metadata, WebhookEvent};
+use crate::overview::{statement as overview, Figure};
 use crate::store::events;
 use crate::time::{iso_ms, iso_opt, parse_time};
 use payments_model::{
@@ -60,7 +61,7 @@ pub struct Statement {
 }
 
 impl Statement {
-    async fn fetch(&self, pool: &sqlx::AnyPool) -> EngineResult<Vec<AnyRow>> {
+    pub(crate) async fn fetch(&self, pool: &sqlx::AnyPool) -> EngineResult<Vec<AnyRow>> {
         let mut q = sqlx::query(&self.sql);
         for b in &self.binds {
             q = match b {
@@ -73,11 +74,11 @@ impl Statement {
 }
 
 /// The payment history's sort key, as its indexes spell it.
-const HISTORY_AT: &str = "COALESCE(stripe_created_at, created_at)";
+pub(crate) const HISTORY_AT: &str = "COALESCE(stripe_created_at, created_at)";
 /// The customers' sort key, as their index spells it.
 const CUSTOMER_KEY: &str = "COALESCE(email, name, stripe_customer_id)";
 /// History rows that count towards a customer's payments and spend.
-const COUNTED: &str = "type <> 'refund' AND status IN ('succeeded', 'refunded', 'partially_refunded')";
+pub(crate) const COUNTED: &str = "type <> 'refund' AND status IN ('succeeded', 'refunded', 'partially_refunded')";
 
 struct Sql {
     wheres: Vec<String>,
@@ -335,7 +336,7 @@ fn history_rows(env: Environment, o: &ListOptions, limit: usize, columns: &str) 
 
 /// Milliseconds in a UTC day: the summary groups by `sort_at / DAY_MS` (integer division on
 /// both databases), the day number [`day_date`] turns back into a date.
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// The history summary's count: the newest [`HISTORY_SUMMARY_ROWS`] rows of the filtered view,
 /// read through the same index seek as its first page, grouped by day, kind and status. The
@@ -579,6 +580,14 @@ pub enum ListShape {
     EventsStatusType,
     /// One webhook event, `id` (the unique key).
     EventsId,
+    /// The overview's subscriptions by status.
+    OverviewSubscriptions,
+    /// The overview's MRR: billed subscription items with their prices.
+    OverviewMrr,
+    /// The overview's last 30 days of payments.
+    OverviewPayments,
+    /// The overview's failed and pending webhook events.
+    OverviewEvents,
 }
 
 impl ListShape {
@@ -617,6 +626,10 @@ impl ListShape {
         Self::EventsObject,
         Self::EventsStatusType,
         Self::EventsId,
+        Self::OverviewSubscriptions,
+        Self::OverviewMrr,
+        Self::OverviewPayments,
+        Self::OverviewEvents,
     ];
 
     /// Whether the shape is a page (ordered, limited: it takes `from`/`to` and a cursor) rather
@@ -634,6 +647,10 @@ impl ListShape {
                 // An OFFSET past the summary's rows: where few rows match, PostgreSQL rightly
                 // sorts those few instead of walking the index to the offset.
                 | Self::HistoryBeyondSummary
+                | Self::OverviewSubscriptions
+                | Self::OverviewMrr
+                | Self::OverviewPayments
+                | Self::OverviewEvents
         )
     }
 
@@ -685,6 +702,12 @@ impl ListShape {
             Self::EventsObject => (Events, &[("objectId", "ch_1")], false),
             Self::EventsStatusType => (Events, &[("status", "failed"), ("type", "invoice.paid")], false),
             Self::EventsId => (Events, &[("id", "evt_1")], false),
+            Self::OverviewSubscriptions => return Ok(overview(Figure::Subscriptions, env, 0)),
+            Self::OverviewMrr => return Ok(overview(Figure::Mrr, env, 0)),
+            // The plan tests' rows span 2025-12-25 to 2026-01-08: the last day of them, as the
+            // last 30 days are of a long history.
+            Self::OverviewPayments => return Ok(overview(Figure::Payments, env, 1_767_744_000_000)),
+            Self::OverviewEvents => return Ok(overview(Figure::Events, env, 0)),
         };
         let mut o = ListOptions {
             limit: 50,

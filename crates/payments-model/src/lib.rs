@@ -7,11 +7,13 @@
 pub mod contract;
 pub mod environment;
 pub mod lists;
+pub mod overview;
 pub mod progress;
 pub mod refunds;
 
 pub use contract::*;
 pub use environment::Environment;
 pub use lists::*;
+pub use overview::*;
 pub use progress::*;
 pub use refunds::*;

@@ -73,6 +73,12 @@ pub(super) async fn payment_history_summary(
     Ok(Json(json!({ "summary": summary })))
 }
 
+/// `GET /{env}/overview` (additive): the environment at a glance (`{"overview": …}`).
+pub(super) async fn overview(State(st): State<ApiState>, Path(env): Path<String>) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    Ok(Json(json!({ "overview": st.engine.overview(env).await? })))
+}
+
 pub(super) async fn customers(
     State(st): State<ApiState>,
     Path(env): Path<String>,

@@ -122,6 +122,7 @@ payments_api! {
     "/{environment}/payment-history" => get(lists::payment_history);
     "/{environment}/payment-history/summary" => get(lists::payment_history_summary);
     "/{environment}/customers" => get(lists::customers);
+    "/{environment}/overview" => get(lists::overview);
     "/{environment}/webhook-events" => get(lists::webhook_events);
     "/{environment}/webhook-events/{eventId}/reprocess" => post(sync::reprocess_event);
     "/{environment}/refunds" => post(refunds::create_refund);

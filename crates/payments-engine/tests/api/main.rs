@@ -15,6 +15,7 @@ mod hostile;
 mod instances;
 mod lists;
 mod locking;
+mod overview;
 mod plans;
 mod refunds;
 mod runtime;

@@ -29,6 +29,9 @@ fn allowed_indexes() -> BTreeSet<String> {
     // … and for UNIQUE (environment, stripe_customer_id) (`ids=`).
     names.insert("sqlite_autoindex_payments_customers_2".into());
     names.insert("payments_customers_environment_stripe_customer_id_key".into());
+    // … and for UNIQUE (environment, stripe_price_id) (the overview's MRR, a price per item).
+    names.insert("sqlite_autoindex_payments_prices_2".into());
+    names.insert("payments_prices_environment_stripe_price_id_key".into());
     // … and for UNIQUE (environment, stripe_event_id) (one event, `id=`).
     names.insert("sqlite_autoindex_payments_webhook_events_2".into());
     names.insert("payments_webhook_events_environment_stripe_event_id_key".into());
@@ -195,7 +198,14 @@ async fn every_list_statement_seeks_an_index_in_its_order() {
                         | ListShape::HistoryObjectPaymentIntent
                         | ListShape::EventsId
                 );
-            let found = defects(&plan, pg, !may_sort, &allowed);
+            let mut found = defects(&plan, pg, !may_sort, &allowed);
+            // The overview's subscription figures count every subscription of the environment
+            // (here, every row of the table): PostgreSQL rightly reads the table straight through
+            // for that, where SQLite walks an index. Their cost grows with the subscriptions,
+            // not with the history or the events, and the benchmark measures it.
+            if pg && matches!(shape, ListShape::OverviewSubscriptions | ListShape::OverviewMrr) {
+                found.retain(|d| !d.starts_with("full scan") && d != "no index used");
+            }
             if !found.is_empty() {
                 failures.push(format!(
                     "{shape:?} (range {range}, cursor {cursor}): {found:?}\n  {}\n  {}",

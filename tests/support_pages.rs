@@ -520,3 +520,52 @@ async fn filter_forms_share_one_apply_button() {
         assert!(!form.contains(">Clear</a>"), "{path}: {form}");
     }
 }
+
+/// The overview's figures (issue #14): the page shows what the engine computed (MRR per
+/// currency, 30 days of payments, failures, the status mix), links each figure to its rows, and
+/// lists a failed webhook event as something to look at; the Subscriptions page gets the mix.
+#[tokio::test]
+async fn the_overview_shows_the_environments_figures_with_links_to_their_rows() {
+    let app = TestApp::spawn().await;
+    seed_history(&app).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    sqlx::query(
+        "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
+             processing_status, payload, received_at, created_at, updated_at)
+         VALUES ('e_failed', 'test', 'evt_failed_overview', 'invoice.paid', 0, 'failed', '{}', 0, 0, 0)",
+    )
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+
+    let (status, figures) = call(&support, &app, "overview-figures", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{figures}");
+    assert!(figures["payments30d"].as_u64().unwrap() > 0, "{figures}");
+    assert!(!figures["mrr"].as_array().unwrap().is_empty(), "the demo has priced subscriptions: {figures}");
+    assert!(figures["eventsFailed"].as_u64().unwrap() >= 1);
+
+    let html = app.page(&support, "/test").await;
+    let card = |id: &str| {
+        html.split(&format!("data-testid=\"{id}\"")).nth(1).unwrap().split("</article>").next().unwrap().to_owned()
+    };
+    let mrr = &figures["mrr"][0];
+    let shown = payments_console::ui::format::money(mrr["amount"].as_i64().unwrap(), mrr["currency"].as_str().unwrap());
+    assert!(card("kpi-mrr").contains(&shown), "{shown} not in {}", card("kpi-mrr"));
+    assert!(card("kpi-payments").contains(&format!(">{}</p>", figures["payments30d"])), "{}", card("kpi-payments"));
+    assert!(card("kpi-failed").contains("href=\"/test/history?status=failed\""));
+    assert!(card("kpi-refunds").contains("href=\"/test/history?type=refund\""));
+    let attention = html.split("data-testid=\"figures-attention\"").nth(1).expect("a failed event needs a look");
+    assert!(attention.contains("href=\"/test/webhooks?status=failed\""), "{attention}");
+    assert!(html.contains("data-testid=\"overview-chart\""));
+    // Every status of the mix links to its subscriptions.
+    for page in ["/test", "/test/subscriptions"] {
+        let html = app.page(&support, page).await;
+        let mix = html.split("data-testid=\"subscription-mix\"").nth(1).unwrap_or_else(|| panic!("{page}: no mix"));
+        for s in figures["subscriptions"].as_array().unwrap() {
+            let status = s["status"].as_str().unwrap();
+            assert!(mix.contains(&format!("href=\"/test/subscriptions?status={status}\"")), "{page}: {status}");
+        }
+    }
+    // Nobody signed in sees nothing.
+    assert_eq!(call(&app.client(), &app, "overview-figures", &[("environment", "test")]).await.0, 401);
+}

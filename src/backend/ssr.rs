@@ -453,6 +453,13 @@ impl dyn PaymentsBackend {
         field(self.send(user, call).await?, "summary")
     }
 
+    /// The environment at a glance: MRR, recent payments, failures, subscription and event
+    /// counts (additive route).
+    pub async fn overview(&self, user: &CurrentUser, env: Environment) -> Result<Overview, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/overview")).extension("the overview's figures");
+        field(self.send(user, call).await?, "overview")
+    }
+
     /// A page of customers with their payment aggregates.
     pub async fn customers(
         &self,

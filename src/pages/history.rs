@@ -7,6 +7,7 @@ use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::services::refunds::refundable;
+use crate::ui::chart::{DayBar, DayBars};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
@@ -310,70 +311,19 @@ fn SummaryView(summary: HistorySummary) -> impl IntoView {
     .into_any()
 }
 
-/// Bars per day as inline SVG (no script): payments and refunds side by side, the newest 60 days
-/// that have rows.
+/// Payments and refunds per day (the newest 60 days that have rows).
 #[component]
 fn DayChart(days: Vec<DayCount>) -> impl IntoView {
-    if days.is_empty() {
-        return view! { <p class="muted chart-empty" data-testid="history-chart">"No payments in this view."</p> }
-            .into_any();
-    }
-    let days: Vec<DayCount> = days.iter().skip(days.len().saturating_sub(60)).cloned().collect();
-    let max = days.iter().map(|d| d.payments.max(d.refunds)).max().unwrap_or(1).max(1) as f64;
-    let (slot, bar, height, top, left) = (28.0, 11.0, 120.0, 8.0, 28.0);
-    let width = left + slot * days.len() as f64 + 8.0;
-    let every = days.len().div_ceil(8).max(1);
-    let scale = |n: u32| (n as f64 / max) * height;
-    let bars = days
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let x = left + slot * i as f64 + 2.0;
-            let (hp, hr) = (scale(d.payments), scale(d.refunds));
-            let label = (i % every == 0).then(|| {
-                view! {
-                    <text x=format!("{:.1}", x + bar) y=format!("{:.1}", top + height + 14.0) class="chart-label" text-anchor="middle">
-                        {d.date.get(5..).unwrap_or(&d.date).to_owned()}
-                    </text>
-                }
-            });
-            view! {
-                <g>
-                    <rect class="bar-payments" x=format!("{x:.1}") y=format!("{:.1}", top + height - hp) width=bar height=format!("{hp:.1}")>
-                        <title>{format!("{}: {} payments", d.date, d.payments)}</title>
-                    </rect>
-                    <rect class="bar-refunds" x=format!("{:.1}", x + bar) y=format!("{:.1}", top + height - hr) width=bar height=format!("{hr:.1}")>
-                        <title>{format!("{}: {} refunds", d.date, d.refunds)}</title>
-                    </rect>
-                    {label}
-                </g>
-            }
-        })
-        .collect_view();
-    let total_p: u32 = days.iter().map(|d| d.payments).sum();
-    let total_r: u32 = days.iter().map(|d| d.refunds).sum();
-    let aria = format!("Bar chart: {total_p} payments and {total_r} refunds over {} days", days.len());
+    let days = days.into_iter().map(|d| DayBar { date: d.date, first: d.payments, second: d.refunds }).collect();
     view! {
-        <svg
-            class="history-chart"
-            data-testid="history-chart"
-            role="img"
-            aria-label=aria
-            viewBox=format!("0 0 {width:.0} {:.0}", top + height + 20.0)
-            width=format!("{width:.0}")
-            height=format!("{:.0}", top + height + 20.0)
-        >
-            <line class="chart-axis" x1=left y1=top + height x2=width - 4.0 y2=top + height />
-            <text x="2" y=format!("{:.0}", top + 8.0) class="chart-label">{format!("{max:.0}")}</text>
-            <text x="2" y=format!("{:.0}", top + height) class="chart-label">"0"</text>
-            {bars}
-        </svg>
-        <p class="chart-legend">
-            <span class="legend-swatch bar-payments-swatch"></span>" Payments and invoices "
-            <span class="legend-swatch bar-refunds-swatch"></span>" Refunds"
-        </p>
+        <DayBars
+            days
+            names=("payments", "refunds")
+            legend=("Payments and invoices", "Refunds")
+            testid="history-chart"
+            empty="No payments in this view."
+        />
     }
-    .into_any()
 }
 
 /// Payment history rows.

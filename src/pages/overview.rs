@@ -1,12 +1,16 @@
-//! The overview: both environments' Stripe connections side by side, and what needs attention.
+//! The overview: the environment's figures (MRR, payments, failures, subscriptions, stuck
+//! events), both environments' Stripe connections side by side, and what needs attention.
 
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
+use crate::ui::format::{money, query_string};
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use payments_model::{CurrencyAmount, Overview};
 
 /// Facts about this console instance that any signed-in user may see.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,12 +44,21 @@ pub async fn payments_status() -> Result<Vec<Connection>, AppError> {
     Ok(state.backend.status(&user).await?)
 }
 
+/// The environment's figures. Any signed-in user.
+#[server(prefix = "/api/console", endpoint = "overview-figures")]
+pub async fn overview_figures(environment: Environment) -> Result<Overview, AppError> {
+    let user = crate::auth::ssr::require_reader()?;
+    let state = crate::server::state::app_state();
+    Ok(state.backend.overview(&user, environment).await?)
+}
+
 /// Landing page of an environment.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let env = use_env();
     let info = Resource::new(|| (), |_| instance_info());
     let status = Resource::new(|| (), |_| payments_status());
+    let figures = Resource::new(move || env.get(), overview_figures);
     view! {
         <Title text="Overview" />
         <h1>{move || format!("{} environment", env.get().label())}</h1>
@@ -77,12 +90,139 @@ pub fn OverviewPage() -> impl IntoView {
                     {remote}
                     {demo}
                     <Attention connections=connections.clone() />
+                    <Transition fallback=|| view! { <div class="kpi-grid skeleton" aria-busy="true"></div> }>
+                        {move || Suspend::new(async move {
+                            match figures.await {
+                                Ok(figures) => view! { <Figures figures /> }.into_any(),
+                                Err(AppError::Unsupported(message)) => view! {
+                                    <p class="notice muted" data-testid="figures-unsupported">{message}</p>
+                                }
+                                .into_any(),
+                                Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
                     <div class="connection-cards">
                         {connections.into_iter().map(|c| view! { <ConnectionCard connection=c /> }).collect_view()}
                     </div>
                 })
             })}
         </Suspense>
+    }
+}
+
+/// Amounts per currency, one line each; a dash when there are none.
+fn amounts(all: &[CurrencyAmount]) -> impl IntoView {
+    if all.is_empty() {
+        return view! { <p class="kpi-value">"—"</p> }.into_any();
+    }
+    all.iter()
+        .map(|a| view! { <p class="kpi-value" data-currency=a.currency.clone()>{money(a.amount, &a.currency)}</p> })
+        .collect_view()
+        .into_any()
+}
+
+/// The environment's figures: what is earned and paid, what failed, what needs a look.
+#[component]
+fn Figures(figures: Overview) -> impl IntoView {
+    let env = use_env().get_untracked();
+    let link = |page: &str, pairs: &[(&str, &str)]| format!("/{env}/{page}{}", query_string(pairs));
+    let count = |status: &str| figures.subscriptions.iter().find(|s| s.status == status).map_or(0, |s| s.rows);
+    let (active, trialing, past_due) = (count("active"), count("trialing"), count("past_due"));
+    // Figures that want someone to look, each linking to the rows.
+    let mut attention: Vec<(String, String)> = Vec::new();
+    if figures.events_failed > 0 {
+        let what = format!("{} webhook events failed to process.", figures.events_failed);
+        attention.push((what, link("webhooks", &[("status", "failed")])));
+    }
+    if past_due > 0 {
+        attention.push((
+            format!("{past_due} subscriptions are past due."),
+            link("subscriptions", &[("status", "past_due")]),
+        ));
+    }
+    if figures.failed_7d > 0 {
+        let what = format!("{} payments failed in the last 7 days.", figures.failed_7d);
+        attention.push((what, link("history", &[("status", "failed")])));
+    }
+    let days: Vec<DayBar> =
+        figures.days.iter().map(|d| DayBar { date: d.date.clone(), first: d.succeeded, second: d.failed }).collect();
+    let mix: Vec<MixPart> = figures
+        .subscriptions
+        .iter()
+        .map(|s| MixPart {
+            status: s.status.clone(),
+            count: s.rows,
+            href: link("subscriptions", &[("status", &s.status)]),
+        })
+        .collect();
+    let uncounted = (figures.mrr_uncounted_items > 0).then(|| {
+        view! {
+            <p class="muted" data-testid="mrr-uncounted">
+                {format!("{} items with tiered, metered or unsynced prices are not counted.", figures.mrr_uncounted_items)}
+            </p>
+        }
+    });
+    view! {
+        {(!attention.is_empty()).then(|| view! {
+            <section class="attention" aria-label="Figures that need a look" data-testid="figures-attention">
+                <ul>
+                    {attention.into_iter().map(|(what, href)| view! { <li>{what} " " <a href=href>"Show them →"</a></li> }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <section class="kpi-grid" aria-label="Figures" data-testid="figures">
+            <article class="card kpi" data-testid="kpi-mrr">
+                <h2>"Monthly recurring revenue"</h2>
+                {amounts(&figures.mrr)}
+                <p class="muted">"Active and past-due subscriptions, prices normalised to a month, before discounts."</p>
+                {uncounted}
+            </article>
+            <article class="card kpi" data-testid="kpi-subscriptions">
+                <h2>"Subscriptions"</h2>
+                <p class="kpi-value">{active} " active"</p>
+                <p class="kpi-value">{trialing} " trialing"</p>
+                <p class="muted"><a href=link("subscriptions", &[("status", "active")])>"Active subscriptions →"</a></p>
+            </article>
+            <article class="card kpi" data-testid="kpi-payments">
+                <h2>"Payments, last 30 days"</h2>
+                <p class="kpi-value">{figures.payments_30d}</p>
+                {amounts(&figures.volume_30d)}
+                <p class="muted"><a href=link("history", &[])>"Payment history →"</a></p>
+            </article>
+            <article class="card kpi" data-testid="kpi-failed">
+                <h2>"Failed payments, last 7 days"</h2>
+                <p class="kpi-value">{figures.failed_7d}</p>
+                <p class="muted"><a href=link("history", &[("status", "failed")])>"Failed payments →"</a></p>
+            </article>
+            <article class="card kpi" data-testid="kpi-refunds">
+                <h2>"Refunds, last 7 days"</h2>
+                <p class="kpi-value">{figures.refunds_7d}</p>
+                <p class="muted"><a href=link("history", &[("type", "refund")])>"Refunds →"</a></p>
+            </article>
+            <article class="card kpi" data-testid="kpi-events">
+                <h2>"Webhook events"</h2>
+                <p class="kpi-value">{figures.events_failed} " failed"</p>
+                <p class="kpi-value">{figures.events_pending} " pending"</p>
+                <p class="muted"><a href=link("webhooks", &[("status", "failed")])>"Failed events →"</a></p>
+            </article>
+        </section>
+        <section class="overview-charts">
+            <div class="card">
+                <h2>"Payments per day, last 30 days"</h2>
+                <DayBars
+                    days
+                    names=("payments", "failed payments")
+                    legend=("Went through", "Failed")
+                    testid="overview-chart"
+                    empty="No payments in the last 30 days."
+                />
+            </div>
+            <div class="card">
+                <h2>"Subscriptions by status"</h2>
+                <StatusMix parts=mix testid="subscription-mix" />
+            </div>
+        </section>
     }
 }
 

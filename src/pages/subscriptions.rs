@@ -4,6 +4,7 @@ use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSk
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::format::{query_string, url_encode};
 use crate::ui::layout::use_env;
@@ -125,10 +126,25 @@ pub fn SubscriptionsPage() -> impl IntoView {
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
         |(env, filters, cursor, limit)| list_subscriptions(env, filters, cursor, limit),
     );
+    // The environment's status mix, from the overview's figures (nothing on a backend without them).
+    let figures = Resource::new(move || env.get(), super::overview::overview_figures);
     view! {
         <Title text="Subscriptions" />
         <h1>"Subscriptions"</h1>
         <p class="muted">"Newest change first. Filter by billing subject, status or customer; open a row for its items."</p>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                figures.await.ok().map(|f| {
+                    let env = env.get_untracked();
+                    let parts: Vec<MixPart> = f
+                        .subscriptions
+                        .into_iter()
+                        .map(|s| MixPart { href: format!("/{env}/subscriptions?status={}", s.status), status: s.status, count: s.rows })
+                        .collect();
+                    view! { <div class="card"><StatusMix parts testid="subscription-mix" /></div> }
+                })
+            })}
+        </Transition>
         <form method="get" class="filters" data-testid="subscription-filters">
             <label>
                 "Subject type"

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages: the console layout, navigation, formatting.
 
+pub mod chart;
 pub mod confirm;
 pub mod filters;
 pub mod format;

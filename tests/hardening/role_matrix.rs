@@ -147,6 +147,7 @@ fn api_access(method: &str, path: &str) -> Option<Access> {
             "get",
             "/{environment}/payment-history"
             | "/{environment}/payment-history/summary"
+            | "/{environment}/overview"
             | "/{environment}/customers"
             | "/{environment}/webhook-events"
             | "/{environment}/catalog"
@@ -194,7 +195,7 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "logout" => (Access::Session, form(&[])),
         "instance" | "payments-status" => (Access::ConsoleReader, form(&[])),
         "catalog" => (Access::ConsoleReader, form(&[("env", "test")])),
-        "webhook-endpoint" => (Access::ConsoleReader, form(&[("environment", "test")])),
+        "webhook-endpoint" | "overview-figures" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "webhook-events" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "support-customers" => {
             (Access::ConsoleReader, form(&[("env", "test"), ("search", ""), ("cursor", ""), ("limit", "5")]))

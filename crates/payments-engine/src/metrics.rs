@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use crate::environment::Environment;
 
+/// The Stripe client's series (its names, for a recorder that configures them).
+pub use stripe_client::metrics as stripe;
+
 /// Counter: sync runs, by `environment` and `outcome` (`succeeded`, `failed`, `unconfigured`:
 /// no key; `refused`: the stored key could not be used).
 pub const SYNC_RUNS_TOTAL: &str = "payments_sync_runs_total";
@@ -84,11 +87,11 @@ pub(crate) enum WebhookOutcome {
     InFlight,
     /// Processing failed (recorded `failed`; Stripe retries).
     Failed,
-    /// The `Stripe-Signature` did not verify.
+    /// The `Stripe-Signature` was missing or did not verify.
     RefusedSignature,
     /// No signing secret is configured for the environment.
     Unconfigured,
-    /// Signed, but not an event (not JSON, or no id).
+    /// Not an event: not sent as JSON, not JSON, or without an id.
     Invalid,
 }
 

@@ -45,6 +45,8 @@ fn help_documents_every_subcommand_and_serve_flag() {
         ("--jwt-secret", "PAYMENTS_CONSOLE_JWT_SECRET"),
         ("--jwt-secret-file", "PAYMENTS_CONSOLE_JWT_SECRET_FILE"),
         ("--backend-api-key-file", "PAYMENTS_CONSOLE_BACKEND_API_KEY_FILE"),
+        ("--metrics-token", "PAYMENTS_CONSOLE_METRICS_TOKEN"),
+        ("--metrics-token-file", "PAYMENTS_CONSOLE_METRICS_TOKEN_FILE"),
     ] {
         assert!(serve.contains(flag), "serve --help lacks {flag}");
         assert!(serve.contains(env), "serve --help lacks {env}");

@@ -5,6 +5,9 @@ mod support;
 #[path = "hardening/role_matrix.rs"]
 mod role_matrix;
 
+#[path = "hardening/metrics.rs"]
+mod metrics;
+
 use payments_console::auth::Role;
 use payments_console::server::http::{DEFAULT_BODY_LIMIT, LOGIN_BODY_LIMIT, WEBHOOK_BODY_LIMIT};
 use support::{TestApp, PASSWORD};

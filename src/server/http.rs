@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        // For operators: guarded by its own token or the peer's address, not by sessions.
+        .route("/metrics", get(super::metrics::serve_metrics))
         .route("/export/{env}/payment-history.csv", get(super::export::payment_history_csv))
         .leptos_routes_with_context(
             &state,
@@ -69,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         // Outermost, so that every answer (413s and 403s included) carries the headers.
         .layer(middleware::from_fn_with_state(policy, security_headers))
         .layer(middleware::from_fn(server_timing))
+        // Outside everything else, so that every answer is counted with the time it took.
+        .layer(middleware::from_fn(super::metrics::track_http))
 }
 
 /// `Server-Timing: app;dur=<ms>`: the time from the request reaching the router to the response
@@ -148,6 +152,7 @@ fn skips_session(path: &str) -> bool {
         || path.starts_with("/api/webhooks/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path == "/favicon.svg"
 }
 

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod export;
 pub mod http;
 pub mod ids;
+pub mod metrics;
 pub mod payments;
 pub mod sandbox;
 pub mod secrets;

@@ -80,6 +80,15 @@ pub struct ServeArgs {
     /// Sign users out after this many minutes without a request.
     #[arg(long, env = "PAYMENTS_CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
+    /// Bearer token that `/metrics` requires from every scraper (`Authorization: Bearer …`).
+    /// Without one, `/metrics` answers loopback peers only, which a reverse proxy on the same
+    /// host defeats: set a token when one fronts the console. At least 16 bytes. Prefer
+    /// --metrics-token-file: a command line is visible to every user of the machine (`ps`).
+    #[arg(long, env = "PAYMENTS_CONSOLE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
+    /// File holding the --metrics-token (one trailing newline is ignored).
+    #[arg(long, env = "PAYMENTS_CONSOLE_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
     /// Folder of the built site (the WASM bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -111,6 +120,9 @@ impl Server {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Server> {
         // Secrets first: a misconfigured one must stop the start before anything is touched.
         let jwt_secret = jwt_secret(&args)?;
+        let metrics_token = metrics_token(&args)?;
+        // Before anything reports (the engine's start-up sync included).
+        super::metrics::recorder();
         let backend_api_key = secret_option(
             args.backend_api_key.clone(),
             args.backend_api_key_file.as_deref(),
@@ -163,6 +175,7 @@ impl Server {
             remote_backend: remote.is_some().then(|| args.backend.clone()),
             stripe_api_base,
             jwt_secret,
+            metrics_token,
         };
         let leptos_options = LeptosOptions::builder()
             .output_name("payments-console")
@@ -358,6 +371,36 @@ fn jwt_secret(args: &ServeArgs) -> anyhow::Result<Option<SecretString>> {
     Ok(secret)
 }
 
+/// The shortest metrics token `serve` accepts, in bytes: `/metrics` may be reachable from
+/// anywhere once a token is set, so the token must not be guessable.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 16;
+
+/// `--metrics-token` / `--metrics-token-file`, checked for length.
+fn metrics_token(args: &ServeArgs) -> anyhow::Result<Option<SecretString>> {
+    let token = secret_option(
+        args.metrics_token.clone(),
+        args.metrics_token_file.as_deref(),
+        "--metrics-token",
+        "PAYMENTS_CONSOLE_METRICS_TOKEN",
+    )?;
+    if let Some(token) = &token {
+        // It travels in a header: printable ASCII without spaces, so that what a scraper sends
+        // can be exactly it.
+        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+            anyhow::bail!("the metrics token must be printable ASCII without spaces");
+        }
+        let len = token.expose().len();
+        if len < MIN_METRICS_TOKEN_BYTES {
+            anyhow::bail!(
+                "the metrics token is {len} bytes long; it must be at least {MIN_METRICS_TOKEN_BYTES} bytes \
+                 (for example `head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n'`), or leave it unset to \
+                 serve /metrics to loopback only"
+            );
+        }
+    }
+    Ok(token)
+}
+
 /// A secret given directly (`flag`, or its environment variable `env`) or in a file
 /// (`flag-file`); both at once is an error, since it is unclear which one is meant.
 fn secret_option(
@@ -417,6 +460,32 @@ mod tests {
 
     fn parse(flags: &[&str]) -> ServeArgs {
         ServeOnly::parse_from(std::iter::once("payments-console").chain(flags.iter().copied())).args
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_long_printable_and_given_one_way() {
+        assert!(metrics_token(&parse(&[])).unwrap().is_none());
+        let good = metrics_token(&parse(&["--metrics-token", "0123456789abcdef"])).unwrap().unwrap();
+        assert_eq!(good.expose(), "0123456789abcdef");
+        let short = metrics_token(&parse(&["--metrics-token", "0123456789abcde"])).unwrap_err().to_string();
+        assert!(short.contains("at least 16 bytes") && !short.contains("0123456789abcde"), "{short}");
+        let spaced = metrics_token(&parse(&["--metrics-token", "0123456789 abcdef"])).unwrap_err();
+        assert!(spaced.to_string().contains("without spaces"), "{spaced}");
+        let dir = tempfile_dir();
+        let file = dir.join("metrics.token");
+        std::fs::write(&file, "fedcba9876543210\n").unwrap();
+        let from_file = parse(&["--metrics-token-file", file.to_str().unwrap()]);
+        assert_eq!(metrics_token(&from_file).unwrap().unwrap().expose(), "fedcba9876543210");
+        let both = parse(&["--metrics-token", "0123456789abcdef", "--metrics-token-file", file.to_str().unwrap()]);
+        assert!(metrics_token(&both).unwrap_err().to_string().contains("both set"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A fresh folder of this test's own (the library has no `tempfile`).
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("payments-console-serve-{}", random_hex(8)));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

@@ -20,4 +20,7 @@ pub struct Settings {
     /// Secret of the HS256 JWTs accepted on the payments API (InsForge SDK callers); `serve`
     /// refuses to start with one shorter than `serve::MIN_JWT_SECRET_BYTES`.
     pub jwt_secret: Option<super::secrets::SecretString>,
+    /// The bearer token `/metrics` requires (`--metrics-token-file`); `None`: loopback peers only
+    /// (see `metrics::metrics_access`).
+    pub metrics_token: Option<super::secrets::SecretString>,
 }

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 /// The JWT secret of the console under test.
 const JWT_SECRET: &str = "a-jwt-secret-of-at-least-32-bytes-for-the-role-matrix";
+/// Its metrics token, which no caller of the matrix carries.
+const METRICS_TOKEN: &str = "a-metrics-token-for-the-role-matrix";
 
 /// Everyone who may knock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,9 @@ enum Access {
     Portal,
     /// Stripe's deliveries: no credential opens it, only a signature.
     StripeSignature,
+    /// `/metrics` with a metrics token configured: only that token opens it, never a session,
+    /// an API key or a JWT (see `tests/hardening/metrics.rs` for the token itself).
+    MetricsToken,
 }
 
 /// What a call must come to.
@@ -130,7 +135,7 @@ fn expect(access: Access, caller: Caller) -> Outcome {
             OtherUserJwt => Forbidden,
             _ => Unauthenticated,
         },
-        Access::StripeSignature => Unauthenticated,
+        Access::StripeSignature | Access::MetricsToken => Unauthenticated,
     }
 }
 
@@ -313,12 +318,13 @@ fn page_access(path: &str) -> Option<Access> {
 }
 
 /// The console's own routes besides pages and server functions (`src/server/http.rs`).
-const PLAIN_ROUTES: [(&str, Access); 5] = [
+const PLAIN_ROUTES: [(&str, Access); 6] = [
     ("/", Access::Public),
     ("/healthz", Access::Public),
     ("/readyz", Access::Public),
     ("/favicon.svg", Access::Public),
     ("/export/test/payment-history.csv", Access::Session),
+    ("/metrics", Access::MetricsToken),
 ];
 
 #[derive(Debug, Clone)]
@@ -456,7 +462,8 @@ fn outcome_of(status: StatusCode, location: Option<&str>) -> Outcome {
 #[tokio::test]
 async fn every_endpoint_answers_each_caller_as_the_role_table_decides() {
     let app = TestApp::spawn_with(|a| {
-        a.jwt_secret = Some(payments_console::server::secrets::SecretString::new(JWT_SECRET.to_owned()))
+        a.jwt_secret = Some(payments_console::server::secrets::SecretString::new(JWT_SECRET.to_owned()));
+        a.metrics_token = Some(payments_console::server::secrets::SecretString::new(METRICS_TOKEN.to_owned()));
     })
     .await;
     app.add_user("matrix@example.com", Role::Support).await;

@@ -90,6 +90,8 @@ impl TestApp {
             subject_authoriser_url: None,
             permissive_subjects: false,
             sync_history_days: None,
+            metrics_token: None,
+            metrics_token_file: None,
         };
         configure(&mut args);
         let server = Server::build(args).await.expect("server builds");

@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod lists;
 mod lock;
+pub mod metrics;
 mod objects;
 mod overview;
 mod refunds;

@@ -22,6 +22,7 @@ use stripe_client::{Form, Method, RequestOptions, StripeClient, StripeError};
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
+use crate::metrics::SyncOutcome;
 use crate::model::{
     HistorySyncSummary, StripeConnection, SubscriptionSyncSummary, SyncEnvironmentResult, SyncResponse,
 };
@@ -385,18 +386,23 @@ impl Engine {
             Ok(Some(key)) => key,
             Ok(None) => {
                 let message = format!("{} is not configured", env.secret_key_name());
+                crate::metrics::sync_run(env, SyncOutcome::Unconfigured, None);
                 self.sync_refused(env, &message);
                 let mut conn = self.pool().acquire().await?;
                 connections::record_status(&mut conn, env, "unconfigured", &message).await?;
                 return Ok(None);
             }
             Err(e) if !e.is_internal() => {
+                crate::metrics::sync_run(env, SyncOutcome::Refused, None);
                 self.sync_refused(env, &e.public_message());
                 let mut conn = self.pool().acquire().await?;
                 connections::record_status(&mut conn, env, "error", &e.public_message()).await?;
                 return Ok(None);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                crate::metrics::sync_run(env, SyncOutcome::Failed, None);
+                return Err(e);
+            }
         };
         let client = self.stripe_client(env, &key)?;
         Ok(self.sync(env, &client, true).await.ok())
@@ -433,7 +439,10 @@ impl Engine {
                 p.objects.insert(t.to_owned(), ObjectProgress::default());
             }
         });
+        let clock = std::time::Instant::now();
         let result = self.sync_inner(env, client, check_account, started).await;
+        let outcome = if result.is_ok() { SyncOutcome::Succeeded } else { SyncOutcome::Failed };
+        crate::metrics::sync_run(env, outcome, Some(clock.elapsed()));
         self.progress_stats(env, client);
         let finished = iso_opt(Some(now_ms()));
         self.update_progress(env, |p| {
@@ -582,7 +591,7 @@ impl Engine {
                         .ingest(Delivery { env, id: id.clone(), text: event.to_string(), event, received_at })
                         .await
                     {
-                        Ok(r) if r.handled => written += 1,
+                        Ok(r) if r.response.handled => written += 1,
                         Ok(_) | Err(EngineError::WebhookInFlight(_)) => {}
                         // Recorded `failed` on its row, as a delivery's failure is: retried by a
                         // redelivery or an explicit re-processing, like any failed event.

@@ -14,6 +14,7 @@ pub(crate) use signing::SigningSecrets;
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
+use crate::metrics::WebhookOutcome;
 use crate::model::{ConfiguredWebhook, IgnoredReason, WebhookEvent, WebhookResponse};
 use crate::objects::{self, secs_ms, subject_in_metadata};
 use crate::store::events::Outcome;
@@ -85,19 +86,56 @@ impl Engine {
         payload: &[u8],
         signature: &str,
     ) -> EngineResult<WebhookResponse> {
-        let secret = self.webhook_signing_secret(env).await?;
-        verify_webhook_signature(payload, signature, &secret, DEFAULT_TOLERANCE_SECS, stripe_client::unix_now())
-            .map_err(|e| EngineError::InvalidInput(signature_message(&e)))?;
-        let event: Value = serde_json::from_slice(payload)
-            .map_err(|_| EngineError::InvalidInput("Webhook payload is not valid JSON".into()))?;
-        let id = str_field(&event, "id").ok_or_else(|| EngineError::InvalidInput("Webhook event has no id".into()))?;
-        self.ingest(batch::Delivery { env, id, text: event.to_string(), event, received_at: None }).await
+        let started = std::time::Instant::now();
+        let (outcome, result) = self.receive_verified(env, payload, signature).await;
+        crate::metrics::webhook_event(env, outcome, started.elapsed());
+        result
+    }
+
+    /// [`Engine::receive_webhook`] and what became of the delivery, for the metrics.
+    async fn receive_verified(
+        &self,
+        env: Environment,
+        payload: &[u8],
+        signature: &str,
+    ) -> (WebhookOutcome, EngineResult<WebhookResponse>) {
+        let secret = match self.webhook_signing_secret(env).await {
+            Ok(secret) => secret,
+            Err(e @ EngineError::ServerMessage(_)) => return (WebhookOutcome::Unconfigured, Err(e)),
+            Err(e) => return (WebhookOutcome::Failed, Err(e)),
+        };
+        if let Err(e) =
+            verify_webhook_signature(payload, signature, &secret, DEFAULT_TOLERANCE_SECS, stripe_client::unix_now())
+        {
+            return (WebhookOutcome::RefusedSignature, Err(EngineError::InvalidInput(signature_message(&e))));
+        }
+        let Ok(event) = serde_json::from_slice::<Value>(payload) else {
+            return (
+                WebhookOutcome::Invalid,
+                Err(EngineError::InvalidInput("Webhook payload is not valid JSON".into())),
+            );
+        };
+        let Some(id) = str_field(&event, "id") else {
+            return (WebhookOutcome::Invalid, Err(EngineError::InvalidInput("Webhook event has no id".into())));
+        };
+        match self.ingest(batch::Delivery { env, id, text: event.to_string(), event, received_at: None }).await {
+            Ok(d) => {
+                let outcome = match (d.duplicate, d.response.handled) {
+                    (true, _) => WebhookOutcome::Duplicate,
+                    (false, true) => WebhookOutcome::Processed,
+                    (false, false) => WebhookOutcome::Ignored,
+                };
+                (outcome, Ok(d.response))
+            }
+            Err(e @ EngineError::WebhookInFlight(_)) => (WebhookOutcome::InFlight, Err(e)),
+            Err(e) => (WebhookOutcome::Failed, Err(e)),
+        }
     }
 
     /// A verified event, claimed, applied and recorded: what a webhook delivery does after its
     /// signature check, and what the sync's event import does with each event Stripe still
     /// holds (so both share the claim, the projections and the exactly-once outcome).
-    pub(crate) async fn ingest(&self, delivery: batch::Delivery) -> EngineResult<WebhookResponse> {
+    pub(crate) async fn ingest(&self, delivery: batch::Delivery) -> batch::Answer {
         let env = delivery.env;
         let kind = delivery.event.get("type").and_then(Value::as_str).unwrap_or_default();
         if !kind.starts_with("refund.") {
@@ -112,13 +150,15 @@ impl Engine {
         };
         let batch::Delivery { id, event, .. } = delivery;
         match claim {
-            events::Claim::Claimed => self.process_claimed(env, &id, &event).await.map_err(handler_failure),
+            events::Claim::Claimed => {
+                self.process_claimed(env, &id, &event).await.map(batch::Delivered::fresh).map_err(handler_failure)
+            }
             // Answering 2xx here would tell Stripe the event is handled while the delivery that
             // owns it may still fail: a non-2xx makes Stripe deliver it again later.
             events::Claim::InFlight => Err(EngineError::WebhookInFlight(id)),
             events::Claim::Done => {
                 let mut conn = self.pool().acquire().await?;
-                Ok(WebhookResponse { received: true, handled: false, event: events::get(&mut conn, env, &id).await? })
+                Ok(batch::Delivered::duplicate(events::get(&mut conn, env, &id).await?))
             }
         }
     }

@@ -392,6 +392,7 @@ impl StripeClient {
                 req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone());
             }
 
+            let sent = std::time::Instant::now();
             let outcome = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -403,6 +404,8 @@ impl StripeClient {
                 }
                 Err(e) => Err(e),
             };
+            let status = outcome.as_ref().ok().map(|(status, _, _)| *status);
+            crate::metrics::attempt(&method, path, status, sent.elapsed());
 
             let (reason, retry_after, request_id, err) = match outcome {
                 Ok((status, headers, bytes)) => {
@@ -445,6 +448,7 @@ impl StripeClient {
                 Some(reason) if attempt <= max_retries => {
                     let delay = self.inner.retry.backoff(attempt, retry_after);
                     self.inner.counters.retry(&reason);
+                    crate::metrics::retry(&method, path, &reason);
                     self.publish_stats();
                     let event = RetryEvent {
                         method: method.to_string(),

@@ -29,6 +29,7 @@ mod budget;
 mod client;
 mod encode;
 mod error;
+pub mod metrics;
 pub mod models;
 mod pagination;
 mod resources;

@@ -12,6 +12,7 @@ use crate::api::errors::ApiError;
 use crate::api::{detached, validation, ApiState};
 use crate::environment::Environment;
 use crate::error::EngineError;
+use crate::metrics::WebhookOutcome;
 use crate::model::{ConfiguredWebhook, SyncEnvironmentResult, SyncResponse, WebhookResponse};
 use payments_model::SyncProgress;
 
@@ -102,10 +103,14 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let started = std::time::Instant::now();
     let Some(env) = Environment::parse(&env) else {
         return Err(EngineError::InvalidInput("Invalid Stripe environment".into()).into());
     };
+    // Deliveries refused here never reach the engine's own count (`Engine::receive_webhook`).
+    let refused = |outcome| crate::metrics::webhook_event(env, outcome, started.elapsed());
     let Some(signature) = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        refused(WebhookOutcome::RefusedSignature);
         return Err(ApiError::new(401, "AUTH_UNAUTHORIZED", "Missing stripe-signature header"));
     };
     let is_json = headers
@@ -113,6 +118,7 @@ pub(super) async fn receive(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !is_json {
+        refused(WebhookOutcome::Invalid);
         return Err(EngineError::InvalidInput("Stripe webhook requires raw request body".into()).into());
     }
     let engine = st.engine.clone();

@@ -58,7 +58,27 @@ impl Delivery {
 }
 
 /// What a delivery is answered.
-pub(crate) type Answer = EngineResult<WebhookResponse>;
+pub(crate) type Answer = EngineResult<Delivered>;
+
+/// A delivery's answer, and whether an earlier delivery had already processed its event (the
+/// contract's answer does not tell a duplicate from an ignored event; the metrics do).
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    pub response: WebhookResponse,
+    pub duplicate: bool,
+}
+
+impl Delivered {
+    /// Applied by this delivery.
+    pub(crate) fn fresh(response: WebhookResponse) -> Self {
+        Delivered { response, duplicate: false }
+    }
+
+    /// Already processed: answered with the event's row, changing nothing.
+    pub(crate) fn duplicate(event: Option<crate::model::WebhookEvent>) -> Self {
+        Delivered { response: WebhookResponse { received: true, handled: false, event }, duplicate: true }
+    }
+}
 
 struct Job {
     delivery: Delivery,
@@ -170,7 +190,9 @@ impl Engine {
         for d in deliveries {
             let answer = match events::claim(&mut tx, d.env, &d.row()).await? {
                 events::Claim::Claimed => match self.apply_in(&mut tx, d.env, &d.id, &d.event, None).await {
-                    Ok(super::Applied { handled, event }) => Ok(WebhookResponse { received: true, handled, event }),
+                    Ok(super::Applied { handled, event }) => {
+                        Ok(Delivered::fresh(WebhookResponse { received: true, handled, event }))
+                    }
                     Err(_) => {
                         tx.rollback().await?;
                         return Ok(None);
@@ -191,9 +213,7 @@ impl Engine {
             // Answering 2xx here would tell Stripe the event is handled while the delivery that
             // owns it may still fail: a non-2xx makes Stripe deliver it again later.
             events::Claim::InFlight | events::Claim::Claimed => Err(EngineError::WebhookInFlight(d.id.clone())),
-            events::Claim::Done => {
-                Ok(WebhookResponse { received: true, handled: false, event: events::get(conn, d.env, &d.id).await? })
-            }
+            events::Claim::Done => Ok(Delivered::duplicate(events::get(conn, d.env, &d.id).await?)),
         })
     }
 
@@ -247,7 +267,9 @@ impl Engine {
         match events::claim(conn, env, &d.row()).await? {
             other @ (events::Claim::InFlight | events::Claim::Done) => Ok(self.unclaimed(conn, d, other).await?),
             events::Claim::Claimed => match self.apply_in(conn, env, &d.id, &d.event, None).await {
-                Ok(super::Applied { handled, event }) => Ok(Ok(WebhookResponse { received: true, handled, event })),
+                Ok(super::Applied { handled, event }) => {
+                    Ok(Ok(Delivered::fresh(WebhookResponse { received: true, handled, event })))
+                }
                 Err(e) => {
                     tracing::warn!(environment = %env, event = d.id, error = %e, "Stripe webhook processing failed");
                     execute(conn, "ROLLBACK TO SAVEPOINT webhook_delivery").await?;
@@ -356,7 +378,7 @@ mod tests {
             answers.push(answer);
         }
         engine.commit_batch(jobs).await;
-        assert!(answers.remove(0).await.unwrap().unwrap().handled);
+        assert!(answers.remove(0).await.unwrap().unwrap().response.handled);
         assert!(answers.remove(0).await.unwrap().is_err());
         assert_eq!(outcome(&engine, "evt_1").await, ("processed".into(), 1, None));
         assert_eq!(outcome(&engine, "evt_bad").await.0, "failed");
@@ -365,8 +387,9 @@ mod tests {
         // A clean batch commits in the first pass, duplicates answered as such.
         let clean = [customer_created("evt_4", "cus_4"), customer_created("evt_1", "cus_1")];
         let answers = engine.deliver_optimistically(&clean).await.unwrap().expect("no event failed");
-        assert!(answers[0].as_ref().unwrap().handled);
-        assert!(!answers[1].as_ref().unwrap().handled);
+        assert!(answers[0].as_ref().unwrap().response.handled);
+        assert!(!answers[1].as_ref().unwrap().response.handled);
+        assert!(answers[1].as_ref().unwrap().duplicate && !answers[0].as_ref().unwrap().duplicate);
         assert_eq!(outcome(&engine, "evt_4").await, ("processed".into(), 1, None));
         assert_eq!(customers(&engine).await, ["cus_1", "cus_4"]);
     }
@@ -385,13 +408,13 @@ mod tests {
         ];
         let answers = engine.deliver_together(&batch).await.unwrap();
         assert_eq!(answers.len(), 4);
-        assert!(answers[0].as_ref().unwrap().handled);
+        assert!(answers[0].as_ref().unwrap().response.handled);
         let failure = answers[1].as_ref().unwrap_err();
         assert!(failure.to_string().contains("refused by the test"), "{failure}");
-        assert!(answers[2].as_ref().unwrap().handled);
+        assert!(answers[2].as_ref().unwrap().response.handled);
         let duplicate = answers[3].as_ref().unwrap();
-        assert!(!duplicate.handled);
-        assert_eq!(duplicate.event.as_ref().unwrap().processing_status, "processed");
+        assert!(duplicate.duplicate && !duplicate.response.handled);
+        assert_eq!(duplicate.response.event.as_ref().unwrap().processing_status, "processed");
 
         // Committed: the others applied once, the failed one recorded (and nothing of it kept).
         assert_eq!(outcome(&engine, "evt_1").await, ("processed".into(), 1, None));
@@ -404,7 +427,7 @@ mod tests {
         // Stripe's redelivery of the failed event takes it over once the cause is gone.
         sqlx::query("DROP TRIGGER refuse_bad").execute(engine.pool()).await.unwrap();
         let retried = engine.deliver(customer_created("evt_bad", "cus_bad")).await.unwrap();
-        assert!(retried.handled);
+        assert!(retried.response.handled && !retried.duplicate);
         assert_eq!(outcome(&engine, "evt_bad").await, ("processed".into(), 2, None));
     }
 
@@ -425,9 +448,10 @@ mod tests {
         for task in sent {
             let answer = task.await.unwrap().unwrap();
             // Answered only after its commit: the row is durable and done by now.
-            let id = answer.event.as_ref().unwrap().stripe_event_id.clone();
+            let id = answer.response.event.as_ref().unwrap().stripe_event_id.clone();
             assert_eq!(outcome(&engine, &id).await.0, "processed");
-            handled += usize::from(answer.handled);
+            handled += usize::from(answer.response.handled);
+            assert_eq!(answer.duplicate, !answer.response.handled);
         }
         assert_eq!(handled, 40);
         assert_eq!(customers(&engine).await.len(), 40);

@@ -49,11 +49,7 @@ pub async fn start(
 ) -> anyhow::Result<RunningSandbox> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the Stripe sandbox to {addr}"))?;
     let url = format!("http://{}", listener.local_addr()?);
-    let sandbox = Sandbox::new(SandboxConfig {
-        api_keys,
-        public_url: url.clone(),
-        ..SandboxConfig::default()
-    });
+    let sandbox = Sandbox::new(SandboxConfig { api_keys, public_url: url.clone(), ..SandboxConfig::default() });
     if seed == Seed::Demo {
         sandbox.seed_demo();
     }

@@ -334,7 +334,11 @@ mod ssr {
         for (k, v) in desired {
             if live.get(k) != Some(v) {
                 update.insert(k.clone(), v.clone());
-                fields.push(FieldChange { field: format!("metadata.{k}"), from: live.get(k).cloned(), to: Some(v.clone()) });
+                fields.push(FieldChange {
+                    field: format!("metadata.{k}"),
+                    from: live.get(k).cloned(),
+                    to: Some(v.clone()),
+                });
             }
         }
         for (k, v) in live {
@@ -351,11 +355,19 @@ mod ssr {
     }
 
     fn diff<T: PartialEq + ToString>(field: &str, from: T, to: T) -> Option<FieldChange> {
-        (from != to).then(|| FieldChange { field: field.to_owned(), from: Some(from.to_string()), to: Some(to.to_string()) })
+        (from != to).then(|| FieldChange {
+            field: field.to_owned(),
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+        })
     }
 
     fn opt_diff(field: &str, from: Option<&str>, to: Option<&str>) -> Option<FieldChange> {
-        (from != to).then(|| FieldChange { field: field.to_owned(), from: from.map(str::to_owned), to: to.map(str::to_owned) })
+        (from != to).then(|| FieldChange {
+            field: field.to_owned(),
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+        })
     }
 
     fn tax(price: &Price) -> &str {
@@ -461,7 +473,11 @@ mod ssr {
 
         /// The live copy of a test product: by recorded source id, else the product of a live
         /// price matched by lookup key (if that product was not copied from another test product).
-        fn product_for(&self, t: &Product, matched_prices: &[Option<(&'a Price, MatchedBy)>]) -> Option<(&'a Product, MatchedBy)> {
+        fn product_for(
+            &self,
+            t: &Product,
+            matched_prices: &[Option<(&'a Price, MatchedBy)>],
+        ) -> Option<(&'a Product, MatchedBy)> {
             if let Some(candidates) = self.products_by_source.get(t.stripe_product_id.as_str()) {
                 if let Some(p) = candidates.iter().max_by_key(|p| p.active) {
                     return Some((p, MatchedBy::SourceId));
@@ -504,7 +520,13 @@ mod ssr {
             let price_work =
                 prices.iter().zip(&matches).map(|(p, m)| price_work(p, m.map(|(l, _)| l))).collect::<Vec<_>>();
             work.push((
-                ProductWork { source_id: t.stripe_product_id.clone(), label: t.name.clone(), change, op, prices: price_work },
+                ProductWork {
+                    source_id: t.stripe_product_id.clone(),
+                    label: t.name.clone(),
+                    change,
+                    op,
+                    prices: price_work,
+                },
                 product,
                 fields,
                 matches,
@@ -527,7 +549,9 @@ mod ssr {
                     .map(|(p, m)| {
                         let (fields, mut note) = (p.fields.clone(), p.note.clone());
                         if let Some(conflict) = notes.get(p.source_id.as_str()) {
-                            note = Some([note, Some(conflict.clone())].into_iter().flatten().collect::<Vec<_>>().join(" "));
+                            note = Some(
+                                [note, Some(conflict.clone())].into_iter().flatten().collect::<Vec<_>>().join(" "),
+                            );
                         }
                         PricePlan {
                             source_id: p.source_id.clone(),
@@ -649,8 +673,7 @@ mod ssr {
             changes.tax_behavior = t.tax_behavior.clone();
             fields.push(f);
         }
-        let (metadata, meta_fields) =
-            metadata_changes(&l.metadata, &desired_metadata(&t.metadata, &t.stripe_price_id));
+        let (metadata, meta_fields) = metadata_changes(&l.metadata, &desired_metadata(&t.metadata, &t.stripe_price_id));
         changes.metadata = metadata;
         fields.extend(meta_fields);
         if fields.is_empty() {
@@ -1027,7 +1050,10 @@ mod ssr {
             let planned = plan(&test_catalog(), &catalog(vec![], vec![]), &chosen()).unwrap();
             let p = &planned.plan.products[0];
             assert_eq!((p.change, p.live_id.as_deref()), (Change::Create, None));
-            assert!(p.fields.iter().any(|f| f.field == "metadata.insforge_copied_from" && f.to.as_deref() == Some("prod_t1")));
+            assert!(p
+                .fields
+                .iter()
+                .any(|f| f.field == "metadata.insforge_copied_from" && f.to.as_deref() == Some("prod_t1")));
             let q = &p.prices[0];
             assert_eq!(q.change, Change::Create);
             let get = |f: &str| q.fields.iter().find(|x| x.field == f).and_then(|x| x.to.clone());

@@ -776,11 +776,11 @@ mod ssr {
         backend: &Arc<dyn PaymentsBackend>,
         user: &CurrentUser,
     ) -> Result<(Catalog, Catalog), CopyError> {
-        let source = source(backend, user).await?;
-        if !source.test_connected {
+        let (test_connected, live_connected) = connected(backend, user).await?;
+        if !test_connected {
             return Err(CopyError::NotConnected("The test environment has no Stripe key: nothing to copy.".into()));
         }
-        if !source.live_connected {
+        if !live_connected {
             return Err(CopyError::NotConnected(
                 "The live environment has no Stripe key: set one on the Keys page first.".into(),
             ));
@@ -788,11 +788,16 @@ mod ssr {
         Ok((backend.catalog(user, Environment::Test).await?, backend.catalog(user, Environment::Live).await?))
     }
 
+    /// Whether test and live have a Stripe key.
+    async fn connected(backend: &Arc<dyn PaymentsBackend>, user: &CurrentUser) -> Result<(bool, bool), CopyError> {
+        let status = backend.status(user).await?;
+        let has_key = |env| status.iter().any(|c| c.environment == env && c.masked_key.is_some());
+        Ok((has_key(Environment::Test), has_key(Environment::Live)))
+    }
+
     /// What the copy page starts from: which environments are connected, and the test products.
     pub async fn source(backend: &Arc<dyn PaymentsBackend>, user: &CurrentUser) -> Result<CopySource, CopyError> {
-        let status = backend.status(user).await?;
-        let connected = |env| status.iter().any(|c| c.environment == env && c.masked_key.is_some());
-        let (test_connected, live_connected) = (connected(Environment::Test), connected(Environment::Live));
+        let (test_connected, live_connected) = connected(backend, user).await?;
         let products = if test_connected {
             let test = backend.catalog(user, Environment::Test).await?;
             test.products

@@ -425,14 +425,15 @@ async fn the_catalog_is_copied_to_live_once_updated_on_change_and_refusals_stay_
     // A refusal: the lookup key a new test price wants is still held by another live copy. The
     // rename in the same run succeeds, the new product is created, its price is refused.
     let old_monthly = monthly["source_id"].as_str().unwrap();
-    // (Through the payments API: the console's edit form cannot send a removal, see the report.)
-    let res = admin
-        .patch(app.url(&format!("/api/payments/test/catalog/prices/{old_monthly}")))
-        .json(&json!({"lookupKey": null}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, edited) = call(
+        &app,
+        &admin,
+        "catalog-edit-price",
+        json!({"env": "test", "id": old_monthly, "changes": {"lookupKey": null}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["lookupKey"], Value::Null, "the edit form's removal of a lookup key");
     let form_key = view["form_key"].as_str().unwrap();
     let gizmo = add_product(&app, &admin, form_key, 90, "Gizmo").await;
     let draft = json!({"stripeProductId": gizmo, "currency": "usd", "unitAmount": 3100, "lookupKey": "pro_monthly",

@@ -400,3 +400,66 @@ fn ReportTable(report: CopyReport) -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::catalog_copy::{PricePlan, ProductPlan, ReportRow};
+
+    fn change(field: &str, from: Option<&str>, to: Option<&str>) -> FieldChange {
+        FieldChange { field: field.into(), from: from.map(Into::into), to: to.map(Into::into) }
+    }
+
+    #[test]
+    fn fields_read_as_old_to_new() {
+        assert_eq!(field_text(&change("name", Some("Pro"), Some("Pro Plus"))), "name: Pro → Pro Plus");
+        assert_eq!(field_text(&change("amount", None, Some("$12.00"))), "amount: $12.00");
+        assert_eq!(field_text(&change("metadata.tier", Some("a"), None)), "metadata.tier: a → —");
+    }
+
+    #[test]
+    fn the_preview_and_the_report_render_every_row() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let plan = CopyPlan {
+                products: vec![ProductPlan {
+                    source_id: "prod_t".into(),
+                    name: "Pro".into(),
+                    live_id: Some("prod_l".into()),
+                    matched_by: Some(MatchedBy::SourceId),
+                    change: Change::Update,
+                    fields: vec![change("name", Some("Pro"), Some("Pro Plus"))],
+                    prices: vec![PricePlan {
+                        source_id: "price_t".into(),
+                        label: "$12.00 / month".into(),
+                        live_id: None,
+                        matched_by: None,
+                        change: Change::Create,
+                        fields: vec![change("amount", None, Some("$12.00"))],
+                        note: Some("The lookup key “k” belongs to live price price_x.".into()),
+                    }],
+                }],
+                fingerprint: "f".into(),
+            };
+            let html = view! { <PlanTable plan /> }.to_html();
+            for expected in ["name: Pro → Pro Plus", "by recorded test id", "amount: $12.00", "belongs to live price"]
+            {
+                assert!(html.contains(expected), "{expected} in {html}");
+            }
+            let report = CopyReport {
+                rows: vec![ReportRow {
+                    kind: ObjectKind::Price,
+                    source_id: "price_t".into(),
+                    product_source_id: "prod_t".into(),
+                    label: "$12.00 / month".into(),
+                    change: Change::Create,
+                    live_id: None,
+                    outcome: Outcome::Refused,
+                    message: Some("A price already uses that lookup key.".into()),
+                }],
+            };
+            let html = view! { <ReportTable report /> }.to_html();
+            assert!(html.contains("0 done, 1 refused") && html.contains("already uses that lookup key"), "{html}");
+        });
+    }
+}

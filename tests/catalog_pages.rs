@@ -508,3 +508,57 @@ async fn support_may_not_copy_the_catalog_to_live() {
     let page = app.page(&support, "/test/catalog").await;
     assert!(!page.contains("copy-to-live"));
 }
+
+#[tokio::test]
+async fn a_hand_made_live_price_with_another_amount_is_replaced_and_keeps_its_lookup_key() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    connect_live(&app, &admin).await;
+    // Live mode already has Pro, made by hand: its monthly price has the key and an old amount.
+    let (status, hand_made) = call(
+        &app,
+        &admin,
+        "catalog-add-product",
+        json!({"env": "live", "draft": {"name": "Pro (old)"}, "form_key": null}),
+    )
+    .await;
+    assert_eq!(status, 200, "{hand_made}");
+    let draft = json!({"stripeProductId": hand_made["stripeProductId"], "currency": "usd", "unitAmount": 2500,
+        "lookupKey": "pro_monthly", "recurring": {"interval": "month"}});
+    let (status, old_price) =
+        call(&app, &admin, "catalog-add-price", json!({"env": "live", "draft": draft, "form_key": null})).await;
+    assert_eq!(status, 200, "{old_price}");
+    let old_id = old_price["stripePriceId"].as_str().unwrap();
+
+    let pro = view["catalog"]["products"].as_array().unwrap().iter().find(|p| p["name"] == "Pro").unwrap();
+    let pro_id = pro["stripeProductId"].as_str().unwrap();
+    let (_, plan) = preview(&app, &admin, &[pro_id]).await;
+    let row = &plan["products"][0];
+    assert_eq!(
+        (&row["change"], &row["matched_by"], &row["live_id"]),
+        (&json!("Update"), &json!("LookupKey"), &hand_made["stripeProductId"])
+    );
+    assert!(
+        row["fields"].as_array().unwrap().contains(&json!({"field": "name", "from": "Pro (old)", "to": "Pro"})),
+        "{row}"
+    );
+    let monthly = row["prices"].as_array().unwrap().iter().find(|q| q["live_id"] == old_id).expect("matched by key");
+    assert_eq!(monthly["change"], "Replace", "{plan}");
+    assert_eq!(monthly["fields"], json!([{"field": "amount", "from": "$25.00 / month", "to": "$29.00 / month"}]));
+    assert!(monthly["note"].as_str().unwrap().contains(&format!("moves to it from {old_id}")), "{monthly}");
+
+    let (status, report) = run_copy(&app, &admin, &[pro_id], "live", &plan).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "Done"), "{report}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!(products.len(), 1, "the hand-made product is the copy: {products:?}");
+    let new_monthly = prices.iter().find(|p| p["lookup_key"] == "pro_monthly").unwrap();
+    assert_eq!((new_monthly["unit_amount"].as_i64(), new_monthly["active"].as_bool()), (Some(2900), Some(true)));
+    assert_ne!(new_monthly["id"], old_id);
+    let old = prices.iter().find(|p| p["id"] == old_id).unwrap();
+    assert_eq!((old["active"].as_bool(), &old["lookup_key"]), (Some(false), &Value::Null));
+    // And the next preview has nothing left to do.
+    let (_, again) = preview(&app, &admin, &[pro_id]).await;
+    assert!(plan_changes(&again).iter().all(|(_, c)| c == "Unchanged"), "{again}");
+}

@@ -4,6 +4,7 @@ use crate::pages::{
     api_keys::ApiKeysPage,
     audit::AuditPage,
     catalog::CatalogPage,
+    catalog_copy::CatalogCopyPage,
     customer::CustomerPage,
     customers::CustomersPage,
     history::HistoryPage,
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async />
                     <Route path=path!("sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog/copy") view=CatalogCopyPage ssr=SsrMode::Async />
                     <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async />
                     <Route path=path!("search") view=SearchPage ssr=SsrMode::Async />

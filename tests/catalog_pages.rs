@@ -261,3 +261,304 @@ async fn a_product_with_prices_is_not_offered_a_delete_that_stripe_refuses() {
     assert!(inactive.contains("data-testid=\"delete-impossible\""), "{inactive}");
     assert!(inactive.contains("Stripe does not delete a product that has prices"), "{inactive}");
 }
+
+// ---- Copying the catalog to live (issue #14) ----
+
+/// Sets demo mode's live key (its second sandbox accepts any `sk_live_` key).
+async fn connect_live(app: &TestApp, admin: &reqwest::Client) {
+    let res = admin
+        .post(app.url("/api/console/keys-set"))
+        .form(&[("environment", "live"), ("key", "sk_live_sandbox")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// Products and prices Stripe holds in live mode.
+async fn live_objects(app: &TestApp) -> (Vec<Value>, Vec<Value>) {
+    let products = app.live_sandbox_get("/v1/products?limit=100").await["data"].as_array().unwrap().clone();
+    let prices = app.live_sandbox_get("/v1/prices?limit=100").await["data"].as_array().unwrap().clone();
+    (products, prices)
+}
+
+async fn preview(app: &TestApp, client: &reqwest::Client, products: &[&str]) -> (u16, Value) {
+    call(app, client, "catalog-copy-preview", json!({"products": products})).await
+}
+
+async fn run_copy(
+    app: &TestApp,
+    client: &reqwest::Client,
+    products: &[&str],
+    confirm: &str,
+    plan: &Value,
+) -> (u16, Value) {
+    let body = json!({"products": products, "confirm": confirm, "fingerprint": plan["fingerprint"]});
+    call(app, client, "catalog-copy-run", body).await
+}
+
+/// Every row of a plan (products and prices) with its change.
+fn plan_changes(plan: &Value) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    for p in plan["products"].as_array().unwrap() {
+        rows.push((p["source_id"].as_str().unwrap().to_owned(), p["change"].as_str().unwrap().to_owned()));
+        for q in p["prices"].as_array().unwrap() {
+            rows.push((q["source_id"].as_str().unwrap().to_owned(), q["change"].as_str().unwrap().to_owned()));
+        }
+    }
+    rows
+}
+
+fn report_row<'a>(report: &'a Value, source: &str) -> &'a Value {
+    report["rows"].as_array().unwrap().iter().find(|r| r["source_id"] == source).expect("a report row")
+}
+
+#[tokio::test]
+async fn the_catalog_is_copied_to_live_once_updated_on_change_and_refusals_stay_on_their_row() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let test_products: Vec<String> = view["catalog"]["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["stripeProductId"].as_str().unwrap().to_owned())
+        .collect();
+    let all: Vec<&str> = test_products.iter().map(String::as_str).collect();
+
+    // Without a live key the page says so and links to Keys; the server functions refuse.
+    let page = app.page(&admin, "/test/catalog/copy").await;
+    assert!(page.contains("data-testid=\"copy-no-live-key\"") && page.contains("href=\"/live/keys\""), "{page}");
+    let (status, err) = preview(&app, &admin, &all).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("live environment has no Stripe key"), "{err}");
+
+    connect_live(&app, &admin).await;
+    let (status, source) = call(&app, &admin, "catalog-copy-source", json!({})).await;
+    assert_eq!(status, 200, "{source}");
+    assert_eq!((source["test_connected"].as_bool(), source["live_connected"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(source["products"].as_array().unwrap().len(), test_products.len());
+    assert!(app.page(&admin, "/test/catalog").await.contains("data-testid=\"copy-to-live\""));
+    assert!(!app.page(&admin, "/live/catalog").await.contains("copy-to-live"), "offered in test mode only");
+    let page = app.page(&admin, "/test/catalog/copy").await;
+    assert!(page.contains("data-testid=\"copy-all\"") && page.contains("Credits pack"), "{page}");
+
+    // The preview: everything is created, with its amounts, intervals and lookup keys.
+    let (status, plan) = preview(&app, &admin, &all).await;
+    assert_eq!(status, 200, "{plan}");
+    let changes = plan_changes(&plan);
+    assert_eq!(changes.len(), 5 + 8, "{plan}");
+    assert!(changes.iter().all(|(_, c)| c == "Create"), "{changes:?}");
+    let pro = plan["products"].as_array().unwrap().iter().find(|p| p["name"] == "Pro").unwrap().clone();
+    let monthly = pro["prices"].as_array().unwrap().iter().find(|q| q["label"] == "$29.00 / month").unwrap();
+    let fields: Vec<String> = monthly["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}={}", f["field"].as_str().unwrap(), f["to"].as_str().unwrap_or("")))
+        .collect();
+    for expected in ["amount=$29.00", "currency=usd", "interval=every month", "lookup key=pro_monthly"] {
+        assert!(fields.iter().any(|f| f == expected), "{expected} in {fields:?}");
+    }
+
+    // Without the typed confirmation nothing is written.
+    let (status, err) = run_copy(&app, &admin, &all, "yes", &plan).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("type live to confirm"), "{err}");
+    assert!(live_objects(&app).await.0.is_empty());
+    // Nor with a preview of other catalogs.
+    let stale = json!({"fingerprint": "0000"});
+    let (status, err) = run_copy(&app, &admin, &all, "live", &stale).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("changed since the preview"), "{err}");
+
+    // The copy: every object created in live, each recording its test id.
+    let (status, report) = run_copy(&app, &admin, &all, "live", &plan).await;
+    assert_eq!(status, 200, "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 13);
+    assert!(rows.iter().all(|r| r["outcome"] == "Done" && r["live_id"].is_string()), "{report}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!((products.len(), prices.len()), (5, 8));
+    let live_pro = products.iter().find(|p| p["name"] == "Pro").unwrap();
+    assert_eq!(live_pro["metadata"]["insforge_copied_from"], pro["source_id"]);
+    assert_eq!(live_pro["metadata"]["catalog"], "demo");
+    let live_monthly = prices.iter().find(|p| p["lookup_key"] == "pro_monthly").unwrap();
+    assert_eq!(live_monthly["unit_amount"], 2900);
+    assert_eq!(live_monthly["recurring"]["interval"], "month");
+    assert_eq!(live_monthly["product"], live_pro["id"]);
+    assert_eq!(live_monthly["metadata"]["insforge_copied_from"], monthly["source_id"]);
+    // Each live write is in the audit log, once (the engine audits its catalog writes).
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'payments.catalog.product.create' AND environment = 'live'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 5);
+
+    // Copying again: everything is unchanged, and a re-run creates nothing.
+    let (_, again) = preview(&app, &admin, &all).await;
+    assert!(plan_changes(&again).iter().all(|(_, c)| c == "Unchanged"), "{again}");
+    let (status, rerun) = run_copy(&app, &admin, &all, "live", &again).await;
+    assert_eq!(status, 200, "{rerun}");
+    assert!(rerun["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "Unchanged"), "{rerun}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!((products.len(), prices.len()), (5, 8));
+
+    // A renamed test product is an update, old → new.
+    let pro_id = pro["source_id"].as_str().unwrap();
+    let (status, _) = call(
+        &app,
+        &admin,
+        "catalog-edit-product",
+        json!({"env": "test", "id": pro_id, "changes": {"name": "Pro Plus"}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, renamed) = preview(&app, &admin, &[pro_id]).await;
+    let row = &renamed["products"][0];
+    assert_eq!(row["change"], "Update", "{renamed}");
+    assert_eq!(row["fields"], json!([{"field": "name", "from": "Pro", "to": "Pro Plus"}]));
+    assert_eq!(row["live_id"], live_pro["id"]);
+
+    // A refusal: the lookup key a new test price wants is still held by another live copy. The
+    // rename in the same run succeeds, the new product is created, its price is refused.
+    let old_monthly = monthly["source_id"].as_str().unwrap();
+    let (status, edited) = call(
+        &app,
+        &admin,
+        "catalog-edit-price",
+        json!({"env": "test", "id": old_monthly, "changes": {"lookupKey": null}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["lookupKey"], Value::Null, "the edit form's removal of a lookup key");
+    let form_key = view["form_key"].as_str().unwrap();
+    let gizmo = add_product(&app, &admin, form_key, 90, "Gizmo").await;
+    let draft = json!({"stripeProductId": gizmo, "currency": "usd", "unitAmount": 3100, "lookupKey": "pro_monthly",
+        "recurring": {"interval": "month"}});
+    let (status, gizmo_price) = call(
+        &app,
+        &admin,
+        "catalog-add-price",
+        json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-91")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{gizmo_price}");
+    let gizmo_price = gizmo_price["stripePriceId"].as_str().unwrap();
+    // Pro is not chosen, so its monthly copy keeps the key; Starter's new description is.
+    let starter = view["catalog"]["products"].as_array().unwrap().iter().find(|p| p["name"] == "Starter").unwrap();
+    let starter_id = starter["stripeProductId"].as_str().unwrap();
+    let (status, _) = call(
+        &app,
+        &admin,
+        "catalog-edit-product",
+        json!({"env": "test", "id": starter_id, "changes": {"description": "For one person"}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let chosen = [starter_id, gizmo.as_str()];
+    let (_, plan) = preview(&app, &admin, &chosen).await;
+    let gizmo_row = plan["products"].as_array().unwrap().iter().find(|p| p["source_id"] == gizmo).unwrap();
+    assert_eq!(gizmo_row["change"], "Create");
+    assert!(gizmo_row["prices"][0]["note"].as_str().unwrap().contains("belongs to live price"), "{plan}");
+    let (status, report) = run_copy(&app, &admin, &chosen, "live", &plan).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report_row(&report, starter_id)["outcome"], "Done", "{report}");
+    assert_eq!(report_row(&report, &gizmo)["outcome"], "Done", "{report}");
+    let refused = report_row(&report, gizmo_price);
+    assert_eq!(refused["outcome"], "Refused", "{report}");
+    assert!(refused["message"].as_str().unwrap().contains("already uses that lookup key"), "{report}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!((products.len(), prices.len()), (6, 8));
+    assert!(products.iter().any(|p| p["description"] == "For one person"));
+
+    // Copying Pro too releases the key first (its monthly copy loses it), so Gizmo's price
+    // goes through: nothing is created twice.
+    let chosen = [pro_id, gizmo.as_str()];
+    let (_, plan) = preview(&app, &admin, &chosen).await;
+    let (status, report) = run_copy(&app, &admin, &chosen, "live", &plan).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report["rows"].as_array().unwrap().iter().all(|r| r["outcome"] != "Refused"), "{report}");
+    assert_eq!(report_row(&report, gizmo_price)["outcome"], "Done", "{report}");
+    assert_eq!(report_row(&report, &gizmo)["outcome"], "Unchanged", "{report}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!((products.len(), prices.len()), (6, 9));
+    assert!(products.iter().any(|p| p["name"] == "Pro Plus"));
+    let holder = prices.iter().find(|p| p["lookup_key"] == "pro_monthly").unwrap();
+    assert_eq!(holder["metadata"]["insforge_copied_from"], gizmo_price);
+}
+
+#[tokio::test]
+async fn support_may_not_copy_the_catalog_to_live() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    for (endpoint, body) in [
+        ("catalog-copy-source", json!({})),
+        ("catalog-copy-preview", json!({"products": ["prod_x"]})),
+        ("catalog-copy-run", json!({"products": ["prod_x"], "confirm": "live", "fingerprint": "x"})),
+    ] {
+        let (status, _) = call(&app, &support, endpoint, body).await;
+        assert_eq!(status, 403, "{endpoint}");
+    }
+    let res = support.get(app.url("/test/catalog/copy")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    // Nor is the button offered to them.
+    let page = app.page(&support, "/test/catalog").await;
+    assert!(!page.contains("copy-to-live"));
+}
+
+#[tokio::test]
+async fn a_hand_made_live_price_with_another_amount_is_replaced_and_keeps_its_lookup_key() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    connect_live(&app, &admin).await;
+    // Live mode already has Pro, made by hand: its monthly price has the key and an old amount.
+    let (status, hand_made) = call(
+        &app,
+        &admin,
+        "catalog-add-product",
+        json!({"env": "live", "draft": {"name": "Pro (old)"}, "form_key": null}),
+    )
+    .await;
+    assert_eq!(status, 200, "{hand_made}");
+    let draft = json!({"stripeProductId": hand_made["stripeProductId"], "currency": "usd", "unitAmount": 2500,
+        "lookupKey": "pro_monthly", "recurring": {"interval": "month"}});
+    let (status, old_price) =
+        call(&app, &admin, "catalog-add-price", json!({"env": "live", "draft": draft, "form_key": null})).await;
+    assert_eq!(status, 200, "{old_price}");
+    let old_id = old_price["stripePriceId"].as_str().unwrap();
+
+    let pro = view["catalog"]["products"].as_array().unwrap().iter().find(|p| p["name"] == "Pro").unwrap();
+    let pro_id = pro["stripeProductId"].as_str().unwrap();
+    let (_, plan) = preview(&app, &admin, &[pro_id]).await;
+    let row = &plan["products"][0];
+    assert_eq!(
+        (&row["change"], &row["matched_by"], &row["live_id"]),
+        (&json!("Update"), &json!("LookupKey"), &hand_made["stripeProductId"])
+    );
+    assert!(
+        row["fields"].as_array().unwrap().contains(&json!({"field": "name", "from": "Pro (old)", "to": "Pro"})),
+        "{row}"
+    );
+    let monthly = row["prices"].as_array().unwrap().iter().find(|q| q["live_id"] == old_id).expect("matched by key");
+    assert_eq!(monthly["change"], "Replace", "{plan}");
+    assert_eq!(monthly["fields"], json!([{"field": "amount", "from": "$25.00 / month", "to": "$29.00 / month"}]));
+    assert!(monthly["note"].as_str().unwrap().contains(&format!("moves to it from {old_id}")), "{monthly}");
+
+    let (status, report) = run_copy(&app, &admin, &[pro_id], "live", &plan).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report["rows"].as_array().unwrap().iter().all(|r| r["outcome"] == "Done"), "{report}");
+    let (products, prices) = live_objects(&app).await;
+    assert_eq!(products.len(), 1, "the hand-made product is the copy: {products:?}");
+    let new_monthly = prices.iter().find(|p| p["lookup_key"] == "pro_monthly").unwrap();
+    assert_eq!((new_monthly["unit_amount"].as_i64(), new_monthly["active"].as_bool()), (Some(2900), Some(true)));
+    assert_ne!(new_monthly["id"], old_id);
+    let old = prices.iter().find(|p| p["id"] == old_id).unwrap();
+    assert_eq!((old["active"].as_bool(), &old["lookup_key"]), (Some(false), &Value::Null));
+    // And the next preview has nothing left to do.
+    let (_, again) = preview(&app, &admin, &[pro_id]).await;
+    assert!(plan_changes(&again).iter().all(|(_, c)| c == "Unchanged"), "{again}");
+}

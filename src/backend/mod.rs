@@ -38,7 +38,7 @@ pub struct ProductChanges {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `Some(None)` clears the description.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub description: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
@@ -88,12 +88,22 @@ pub struct PriceChanges {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `Some(None)` removes the lookup key.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub lookup_key: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_behavior: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+}
+
+/// Reads a field that is present as `Some`, so a JSON `null` arrives as `Some(None)` ("clear it")
+/// rather than `None` ("leave it"), which plain `Option<Option<_>>` cannot tell apart.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// What a list page asks for: the contract's `limit` and billing subject, plus the engine's
@@ -211,6 +221,21 @@ mod tests {
         let c = connection();
         assert_eq!(c.last_sync_counts["prices"], 5);
         assert!(attention(&c).is_empty());
+    }
+
+    #[test]
+    fn a_null_in_changes_clears_and_an_absent_field_is_left_alone() {
+        let clear: PriceChanges = serde_json::from_str(r#"{"lookupKey": null}"#).unwrap();
+        assert_eq!(clear.lookup_key, Some(None));
+        let keep: PriceChanges = serde_json::from_str(r#"{"active": false}"#).unwrap();
+        assert_eq!(keep.lookup_key, None);
+        let set: PriceChanges = serde_json::from_str(r#"{"lookupKey": "k"}"#).unwrap();
+        assert_eq!(set.lookup_key, Some(Some("k".into())));
+        let product: ProductChanges = serde_json::from_str(r#"{"description": null}"#).unwrap();
+        assert_eq!(product.description, Some(None));
+        // What the browser sends round-trips.
+        let sent = PriceChanges { lookup_key: Some(None), ..Default::default() };
+        assert_eq!(serde_json::from_str::<PriceChanges>(&serde_json::to_string(&sent).unwrap()).unwrap(), sent);
     }
 
     #[test]

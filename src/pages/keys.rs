@@ -58,7 +58,7 @@ pub fn set_key_steps(env: Environment, demo: bool) -> [String; 3] {
             "Demo mode: the offline sandbox accepts any sk_test_ key and answers for its own demo account; no real Stripe account is checked.".to_owned()
         }
         (true, Environment::Live) => {
-            "Demo mode: Stripe calls go to the offline sandbox, which accepts test keys only, so a live key is refused there.".to_owned()
+            "Demo mode: live calls go to a second, empty offline sandbox, which accepts any sk_live_ key; no real Stripe account is checked.".to_owned()
         }
         (false, _) => "Stripe checks the key and names its account; restricted keys (rk_…) are refused.".to_owned(),
     };
@@ -373,7 +373,7 @@ mod tests {
         let demo = set_key_message(Environment::Test, true, Some("sk_test_****dbox"));
         assert!(demo.contains("accepts any sk_test_ key") && !demo.contains("Stripe checks"), "{demo}");
         assert!(demo.contains("It replaces sk_test_****dbox") && demo.contains("another Stripe account"), "{demo}");
-        assert!(set_key_steps(Environment::Live, true)[0].contains("test keys only"));
+        assert!(set_key_steps(Environment::Live, true)[0].contains("accepts any sk_live_ key"));
     }
 
     #[test]

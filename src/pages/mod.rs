@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod catalog;
+pub mod catalog_copy;
 pub mod customer;
 pub mod customers;
 pub mod history;

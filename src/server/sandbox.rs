@@ -45,15 +45,11 @@ pub async fn start(
     addr: SocketAddr,
     seed: Seed,
     seed_size: Option<usize>,
-    api_key: Option<String>,
+    api_keys: ApiKeys,
 ) -> anyhow::Result<RunningSandbox> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the Stripe sandbox to {addr}"))?;
     let url = format!("http://{}", listener.local_addr()?);
-    let sandbox = Sandbox::new(SandboxConfig {
-        api_keys: api_key.map_or(ApiKeys::AnyTestKey, |k| ApiKeys::Only(vec![k])),
-        public_url: url.clone(),
-        ..SandboxConfig::default()
-    });
+    let sandbox = Sandbox::new(SandboxConfig { api_keys, public_url: url.clone(), ..SandboxConfig::default() });
     if seed == Seed::Demo {
         sandbox.seed_demo();
     }
@@ -73,7 +69,8 @@ pub async fn start(
 
 /// Runs the sandbox in the foreground until Ctrl-C.
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
-    let running = start(args.addr, args.seed, args.seed_size, args.api_key.clone()).await?;
+    let keys = args.api_key.clone().map_or(ApiKeys::AnyTestKey, |k| ApiKeys::Only(vec![k]));
+    let running = start(args.addr, args.seed, args.seed_size, keys).await?;
     let key = args.api_key.as_deref().map_or(stripe_sandbox::DEFAULT_API_KEY, |_| "the key given with --api-key");
     println!("Stripe sandbox (API version {}) on {}", stripe_sandbox::STRIPE_VERSION, running.url);
     println!("Use it with --stripe-api-base {} and {key}", running.url);

@@ -136,15 +136,16 @@ impl Server {
         let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
         let audit: Arc<dyn payments_engine::AuditSink> =
             Arc::new(ConsoleAudit { log: super::audit::AuditLog::new(db.clone()) });
-        let build_engine = |stripe_api_base: Url, public_url: Option<Url>| {
+        let build_engine = |stripe_api_base: Url, live_api_base: Option<Url>, public_url: Option<Url>| {
             let mut config = EngineConfig::new(db.pool().clone(), sealer(&master_key), stripe_api_base);
+            config.stripe_live_api_base = live_api_base;
             config.public_url = public_url;
             config.audit = audit.clone();
             config.subjects = subjects.clone();
             config.history_days = args.sync_history_days;
             async move { Engine::new(config).await.map_err(|e| anyhow::anyhow!("starting the payments engine: {e}")) }
         };
-        let mut engine = build_engine(args.stripe_api_base.clone(), args.public_url.clone()).await?;
+        let mut engine = build_engine(args.stripe_api_base.clone(), None, args.public_url.clone()).await?;
         if remote.is_none() {
             // §5.5: STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY configure an environment on
             // first start (never again once a key was stored or removed); failures are logged.
@@ -156,11 +157,16 @@ impl Server {
         // Demo mode, until a real Stripe key is configured: an offline Stripe stand-in in this
         // process, whose webhooks come back to this very server, so the whole loop runs offline.
         let demo_sandbox = if args.demo && remote.is_none() && !has_real_test_key(&engine).await? {
-            let sandbox = super::sandbox::start("127.0.0.1:0".parse()?, super::sandbox::Seed::Demo, None, None).await?;
+            use super::sandbox::{start, Seed};
+            use stripe_sandbox::ApiKeys;
+            let sandbox = start("127.0.0.1:0".parse()?, Seed::Demo, None, ApiKeys::AnyTestKey).await?;
             stripe_api_base = Url::parse(&sandbox.url)?;
             public_url = Some(public_url.unwrap_or(Url::parse(&format!("http://{}", listener.local_addr()?))?));
-            engine = build_engine(stripe_api_base.clone(), public_url.clone()).await?;
-            Some(sandbox)
+            // Live mode gets its own, empty sandbox, accepting any `sk_live_` key: Stripe keeps
+            // an account's live data apart from its test data, and the sandbox has one data set.
+            let live = start("127.0.0.1:0".parse()?, Seed::None, None, ApiKeys::AnyLiveKey).await?;
+            engine = build_engine(stripe_api_base.clone(), Some(Url::parse(&live.url)?), public_url.clone()).await?;
+            Some((sandbox, live))
         } else {
             if args.demo {
                 tracing::info!("a real Stripe test key is configured: demo mode does not start the sandbox");
@@ -171,7 +177,8 @@ impl Server {
             secure_cookies: public_url.as_ref().is_some_and(|u| u.scheme() == "https"),
             public_url,
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
-            demo_sandbox_url: demo_sandbox.as_ref().map(|s| s.url.clone()),
+            demo_sandbox_url: demo_sandbox.as_ref().map(|(s, _)| s.url.clone()),
+            demo_live_sandbox_url: demo_sandbox.as_ref().map(|(_, l)| l.url.clone()),
             remote_backend: remote.is_some().then(|| args.backend.clone()),
             stripe_api_base,
             jwt_secret,
@@ -190,9 +197,11 @@ impl Server {
             .build();
         let state = AppState::new(leptos_options, db, settings, master_key, engine, remote);
         ensure_first_admin(&state).await?;
-        if let Some(sandbox) = &demo_sandbox {
+        if let Some((sandbox, live)) = &demo_sandbox {
             tracing::info!(url = %sandbox.url, "demo mode: Stripe sandbox seeded with demo data");
             configure_demo_key(&state.engine).await?;
+            tracing::info!(url = %live.url, "demo mode: an empty Stripe sandbox for live mode");
+            reconnect_demo_live_key(&state.engine).await;
         }
         Ok(Server { listener, state })
     }
@@ -286,6 +295,18 @@ async fn has_real_test_key(engine: &Engine) -> anyhow::Result<bool> {
         .keys
         .iter()
         .any(|k| k.environment == Environment::Test && k.masked_key.as_ref().is_some_and(|m| *m != sandbox_key)))
+}
+
+/// Demo mode, when an admin set a live key in an earlier run: that run's live sandbox is gone,
+/// so the webhook endpoint is created in this one. Best-effort: the demo never sets a live key
+/// itself.
+async fn reconnect_demo_live_key(engine: &Engine) {
+    let Ok(config) = engine.config().await else { return };
+    if config.keys.iter().any(|k| k.environment == Environment::Live && k.masked_key.is_some()) {
+        if let Err(e) = engine.configure_webhook(Environment::Live).await {
+            tracing::warn!(error = %e, "demo mode: the live sandbox's webhook endpoint could not be created");
+        }
+    }
 }
 
 /// Demo mode: connects the test environment to this run's sandbox with its documented test key.

@@ -13,6 +13,9 @@ pub struct Settings {
     pub session_idle_timeout_secs: i64,
     /// In `--demo` mode: the base URL of the in-process Stripe sandbox.
     pub demo_sandbox_url: Option<String>,
+    /// In `--demo` mode: the base URL of the second in-process sandbox, which answers live
+    /// mode's calls (any `sk_live_` key) with its own, initially empty, data.
+    pub demo_live_sandbox_url: Option<String>,
     /// The remote InsForge backend's base URL (`--backend URL`), when not embedded.
     pub remote_backend: Option<String>,
     /// Where Stripe's REST API is (the in-process sandbox in demo mode).

@@ -9,6 +9,7 @@
 pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod catalog;
+pub mod catalog_copy;
 pub mod customer;
 pub mod refunds;
 pub mod search;

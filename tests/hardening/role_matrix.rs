@@ -291,6 +291,14 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
             Body::Json(json!({"env": "test", "product_id": "prod_matrix", "price_id": "price_matrix",
                 "unit_amount": 500, "move_lookup_key": false, "archive_old": false, "form_key": null})),
         ),
+        // Copying to live: the live environment has no key here, so an admin's preview and copy
+        // are refused (400) after the role check, writing nothing.
+        "catalog-copy-source" => (Access::ConsoleAdmin, form(&[])),
+        "catalog-copy-preview" => (Access::ConsoleAdmin, Body::Json(json!({"products": ["prod_matrix"]}))),
+        "catalog-copy-run" => (
+            Access::ConsoleAdmin,
+            Body::Json(json!({"products": ["prod_matrix"], "confirm": "live", "fingerprint": "matrix"})),
+        ),
         _ => return None,
     })
 }
@@ -299,7 +307,9 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
 fn page_access(path: &str) -> Option<Access> {
     Some(match path {
         "/login" => Access::Public,
-        "/{env}/keys" | "/{env}/sync" | "/{env}/audit" | "/{env}/users" | "/{env}/api-keys" => Access::AdminPage,
+        "/{env}/keys" | "/{env}/sync" | "/{env}/audit" | "/{env}/users" | "/{env}/api-keys" | "/{env}/catalog/copy" => {
+            Access::AdminPage
+        }
         "/{env}"
         | "/{env}/"
         | "/{env}/catalog"

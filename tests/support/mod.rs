@@ -141,6 +141,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET` of demo mode's live-mode sandbox (`/v1/…`) with a live key: what Stripe holds in
+    /// live mode.
+    pub async fn live_sandbox_get(&self, path: &str) -> serde_json::Value {
+        let sandbox = self.state.settings.demo_live_sandbox_url.clone().expect("demo mode runs a live sandbox");
+        reqwest::Client::new()
+            .get(format!("{sandbox}{path}"))
+            .bearer_auth(stripe_sandbox::DEFAULT_LIVE_API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

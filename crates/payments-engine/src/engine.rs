@@ -25,6 +25,10 @@ pub struct EngineConfig {
     pub sealer: Arc<dyn Sealer>,
     /// Stripe's API base (`https://api.stripe.com`, or a sandbox).
     pub stripe_api_base: Url,
+    /// Where live mode's calls go when not to `stripe_api_base`: the console's demo mode runs a
+    /// second, separate sandbox for live mode (Stripe keeps test and live data apart; the
+    /// sandbox keeps one data set). `None`: the same base for both modes.
+    pub stripe_live_api_base: Option<Url>,
     /// The console's public base URL; the managed webhook endpoint is
     /// `<public_url>/api/webhooks/stripe/<env>`. `None`: no managed webhook is created.
     pub public_url: Option<Url>,
@@ -59,6 +63,7 @@ impl EngineConfig {
             pool,
             sealer,
             stripe_api_base,
+            stripe_live_api_base: None,
             public_url: None,
             stripe_budget_per_sec: STRIPE_TEST_MODE_RATE,
             audit: Arc::new(NoAudit),
@@ -74,6 +79,7 @@ impl std::fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineConfig")
             .field("stripe_api_base", &self.stripe_api_base.as_str())
+            .field("stripe_live_api_base", &self.stripe_live_api_base.as_ref().map(Url::as_str))
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("stripe_budget_per_sec", &self.stripe_budget_per_sec)
             .finish_non_exhaustive()
@@ -97,7 +103,8 @@ pub(crate) struct Inner {
     pub pool: AnyPool,
     pub kind: DbKind,
     pub sealer: Arc<dyn Sealer>,
-    pub api_base: String,
+    /// Stripe's API base per environment (test, live).
+    pub api_bases: [String; 2],
     pub public_url: Option<Url>,
     /// One budget per environment: Stripe rate-limits test and live mode separately.
     pub budgets: [Arc<RequestBudget>; 2],
@@ -120,7 +127,7 @@ pub(crate) struct Inner {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("db", &self.inner.kind).field("stripe", &self.inner.api_base).finish()
+        f.debug_struct("Engine").field("db", &self.inner.kind).field("stripe", &self.inner.api_bases).finish()
     }
 }
 
@@ -144,7 +151,10 @@ impl Engine {
                 pool: config.pool,
                 kind,
                 sealer: config.sealer,
-                api_base: config.stripe_api_base.as_str().to_owned(),
+                api_bases: [
+                    config.stripe_api_base.as_str().to_owned(),
+                    config.stripe_live_api_base.as_ref().unwrap_or(&config.stripe_api_base).as_str().to_owned(),
+                ],
                 public_url: config.public_url,
                 budgets: [Arc::new(RequestBudget::new(rate)), Arc::new(RequestBudget::new(rate))],
                 locks: EnvLocks::new(kind),
@@ -254,8 +264,8 @@ impl Engine {
 
     /// A Stripe client for `key`, sharing the environment's request budget.
     pub(crate) fn stripe_client(&self, env: Environment, key: &str) -> EngineResult<StripeClient> {
-        let budget = &self.inner.budgets[usize::from(env == Environment::Live)];
-        crate::stripe::client(&self.inner.api_base, key, budget)
+        let mode = usize::from(env == Environment::Live);
+        crate::stripe::client(&self.inner.api_bases[mode], key, &self.inner.budgets[mode])
     }
 
     /// A client with the stored key; 400 `PAYMENT_CONFIG_INVALID` when there is none.

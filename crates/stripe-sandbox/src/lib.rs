@@ -49,11 +49,17 @@ pub const STRIPE_VERSION: &str = "2025-10-29.clover";
 /// The test secret key the sandbox documents for clients that need one.
 pub const DEFAULT_API_KEY: &str = "sk_test_sandbox";
 
+/// The live-mode key the sandbox documents for a sandbox that stands in for live mode.
+pub const DEFAULT_LIVE_API_KEY: &str = "sk_live_sandbox";
+
 /// Which `Authorization` keys the sandbox accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiKeys {
     /// Any test-mode secret or restricted key (`sk_test_…`, `rk_test_…`).
     AnyTestKey,
+    /// Any live-mode secret or restricted key (`sk_live_…`, `rk_live_…`): a sandbox standing in
+    /// for an account's live mode, whose data Stripe keeps apart from test mode's.
+    AnyLiveKey,
     /// Exactly these keys.
     Only(Vec<String>),
 }
@@ -100,6 +106,9 @@ impl SandboxConfig {
             ApiKeys::AnyTestKey => {
                 (key.starts_with("sk_test_") || key.starts_with("rk_test_")) && key.len() > "sk_test_".len()
             }
+            ApiKeys::AnyLiveKey => {
+                (key.starts_with("sk_live_") || key.starts_with("rk_live_")) && key.len() > "sk_live_".len()
+            }
             ApiKeys::Only(keys) => keys.iter().any(|k| k == key),
         }
     }
@@ -108,6 +117,7 @@ impl SandboxConfig {
     pub fn example_key(&self) -> &str {
         match &self.api_keys {
             ApiKeys::Only(keys) if !keys.is_empty() => &keys[0],
+            ApiKeys::AnyLiveKey => DEFAULT_LIVE_API_KEY,
             _ => DEFAULT_API_KEY,
         }
     }

@@ -31,6 +31,21 @@ async fn missing_and_invalid_keys_get_stripe_shaped_401() {
 }
 
 #[tokio::test]
+async fn a_live_mode_sandbox_takes_live_keys_only() {
+    let s = common::start_with(stripe_sandbox::SandboxConfig {
+        api_keys: stripe_sandbox::ApiKeys::AnyLiveKey,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(s.get("/v1/account", &[]).await.status, 401, "a test key"); // uses common::KEY
+    for (key, status) in [("sk_live_anything", 200), ("rk_live_restricted", 200), ("sk_live_", 401)] {
+        let r = s.http.get(format!("{}/v1/account", s.base)).bearer_auth(key).send().await.unwrap();
+        assert_eq!(r.status(), status, "{key}");
+    }
+    assert_eq!(s.sandbox.config().example_key(), stripe_sandbox::DEFAULT_LIVE_API_KEY);
+}
+
+#[tokio::test]
 async fn only_configured_keys_when_restricted() {
     let s = common::start_with(stripe_sandbox::SandboxConfig {
         api_keys: stripe_sandbox::ApiKeys::Only(vec!["sk_test_only_this".into()]),

@@ -73,14 +73,22 @@ pub(super) fn ProductList(
                 }}
             </span>
             {ctx.can_write.then(|| view! {
-                <button
-                    type="button"
-                    class="button-primary"
-                    data-testid="new-product"
-                    on:click=move |_| ctx.open(Editor::NewProduct)
-                >
-                    "New product"
-                </button>
+                <span class="catalog-toolbar-actions">
+                    // Copying goes from test to live: offered in test mode (to admins).
+                    {move || (env.get() == Environment::Test).then(|| view! {
+                        <a class="button-secondary" href="/test/catalog/copy" data-testid="copy-to-live">
+                            "Copy to live…"
+                        </a>
+                    })}
+                    <button
+                        type="button"
+                        class="button-primary"
+                        data-testid="new-product"
+                        on:click=move |_| ctx.open(Editor::NewProduct)
+                    >
+                        "New product"
+                    </button>
+                </span>
             })}
         </div>
         <div class="catalog-products" data-testid="catalog-products">

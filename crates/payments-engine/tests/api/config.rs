@@ -337,3 +337,23 @@ async fn keys_are_seeded_from_the_environment_once() {
     assert!(h.engine.seed_secret_keys(vars(TEST_KEY, "")).await.is_empty());
     assert_eq!(h.get("/api/payments/config").await.ok(200)["keys"][0]["hasKey"], false);
 }
+
+/// `EngineConfig::stripe_live_api_base`: live mode's calls go to their own Stripe stand-in (the
+/// console's demo mode), test mode's stay on `stripe_api_base`, and the data stay apart.
+#[tokio::test]
+async fn live_mode_can_have_its_own_stripe_base() {
+    let (live_sandbox, live_base) =
+        start_sandbox(SandboxConfig { api_keys: ApiKeys::AnyLiveKey, ..SandboxConfig::default() }).await;
+    let h = Harness::start_engine_with(|c| c.stripe_live_api_base = Some(live_base.parse().unwrap())).await;
+    h.configure(TEST_KEY).await;
+    let test_products = h.sandbox.count("product").unwrap();
+    // The test sandbox would refuse a live key: only the live one can have accepted it.
+    let live = h.send(Method::PUT, "/api/payments/live/config", json!({"secretKey": "sk_live_sandbox"})).await;
+    let keys = live.ok(200)["keys"].as_array().unwrap().clone();
+    assert!(keys.iter().any(|k| k["environment"] == "live" && k["maskedKey"] == "sk_live_****dbox"), "{keys:?}");
+    h.send(Method::POST, "/api/payments/live/catalog/products", json!({"name": "Live only"})).await.ok(201);
+    assert_eq!(live_sandbox.count("product"), Some(1));
+    assert_eq!(h.sandbox.count("product"), Some(test_products), "test mode's Stripe has none of live's objects");
+    h.send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Test only"})).await.ok(201);
+    assert_eq!((h.sandbox.count("product"), live_sandbox.count("product")), (Some(test_products + 1), Some(1)));
+}

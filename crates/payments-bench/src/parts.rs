@@ -332,6 +332,13 @@ async fn lists(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
         eprintln!("  {name}: {}", ms_pair(&lat));
         rows.push(list_row(&name, &lat, base, 10.0));
     }
+    // The overview's figures: grouped counts over the environment, not a page, held to the
+    // same budget (issue #14).
+    let (lat, body) = ctx.sample(&ctx.api("/overview"), None).await?;
+    let v: Value = serde_json::from_slice(&body).context("/overview: not JSON")?;
+    ensure!(v["overview"]["days"].as_array().is_some_and(|d| d.len() == 30), "/overview: no 30 days in {v}");
+    eprintln!("  overview: figures: {}", ms_pair(&lat));
+    rows.push(list_row("overview: figures (MRR, 30 days, status mix)", &lat, base, 10.0));
     Ok(rows)
 }
 

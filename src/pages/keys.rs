@@ -219,6 +219,8 @@ fn KeysBody() -> impl IntoView {
             }}
         </Transition>
 
+        <crate::pages::forwarding::ForwardingPanel refresh=version />
+
         <section class="card key-form" aria-labelledby="set-key-title">
             <h2 id="set-key-title">"Set a secret key"</h2>
             <form method="post" on:submit=submit novalidate=true>

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod customer;
 pub mod customers;
+pub mod forwarding;
 pub mod history;
 pub mod keys;
 pub mod login;

@@ -10,5 +10,7 @@ pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod catalog;
 pub mod customer;
+#[cfg(feature = "ssr")]
+pub mod forwarding;
 pub mod refunds;
 pub mod search;

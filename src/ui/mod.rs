@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages: the console layout, navigation, formatting.
 
 pub mod confirm;
+pub mod copy;
 pub mod filters;
 pub mod format;
 pub mod guard;

@@ -6,12 +6,14 @@
 
 pub mod contract;
 pub mod environment;
+pub mod forwarding;
 pub mod lists;
 pub mod progress;
 pub mod refunds;
 
 pub use contract::*;
 pub use environment::Environment;
+pub use forwarding::*;
 pub use lists::*;
 pub use progress::*;
 pub use refunds::*;

@@ -300,9 +300,12 @@ async fn a_loopback_console_says_stripe_cannot_reach_it_and_takes_the_cli_secret
         assert!(page.contains(r#"data-testid="copy-forwarding-command""#), "{path}");
         assert!(page.contains(r#"data-testid="forwarding-form""#), "{path}: admins may paste");
     }
+    // Demo mode says its sandbox delivers anyway (test mode: the sandbox takes no live key).
+    assert!(app.page(&admin, "/test/webhooks").await.contains(r#"data-testid="forwarding-demo""#));
     let live = app.page(&admin, "/live/webhooks").await;
     let live_command = format!("stripe listen --forward-to {}/api/webhooks/stripe/live --live --events ", app.base);
     assert!(live.contains(&live_command), "live mode forwards live events");
+    assert!(!live.contains(r#"data-testid="forwarding-demo""#));
 
     // Before: Stripe CLI events are refused (the demo's managed secret is the only one).
     assert_eq!(deliver(&app, PASTED, "evt_cli_0").await, 400);

@@ -250,7 +250,7 @@ fn ForwardingCard(f: ForwardingFacts, can_write: bool, form: FormState, on_remov
                 }
                 .into_any(),
             }}
-            {(f.demo && f.unreachable.is_some()).then(|| view! {
+            {(f.demo && f.unreachable.is_some() && env.get_untracked() == Environment::Test).then(|| view! {
                 <p class="muted" data-testid="forwarding-demo">
                     "Demo mode: the offline sandbox delivers its events to this console itself. "
                     "The command is for a real Stripe account."

@@ -219,8 +219,6 @@ fn KeysBody() -> impl IntoView {
             }}
         </Transition>
 
-        <crate::pages::forwarding::ForwardingPanel refresh=version />
-
         <section class="card key-form" aria-labelledby="set-key-title">
             <h2 id="set-key-title">"Set a secret key"</h2>
             <form method="post" on:submit=submit novalidate=true>
@@ -288,6 +286,8 @@ fn KeysBody() -> impl IntoView {
                 </button>
             </form>
         </section>
+
+        <crate::pages::forwarding::ForwardingPanel refresh=version />
 
         <ConfirmDialog
             open=confirm_set

@@ -263,3 +263,32 @@ async fn pasted_secrets_are_checked_and_only_admins_set_them() {
     assert!(!set.to_string().contains(tail), "{set}");
     assert!(!format!("{records:?}").contains(tail));
 }
+
+#[tokio::test]
+async fn a_pasted_secret_survives_a_key_rotation_but_not_a_change_of_account() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    paste(&h, PASTED).await;
+    // Another key of the same account: a rotation, the CLI's secret still holds.
+    h.configure("sk_test_51AbCdEfGhIjKlMnOpRotated").await;
+    let status = h.get("/api/payments/status").await.ok(200).clone();
+    assert_eq!(status["connections"][0]["forwardingSecretHint"], PASTED_HINT, "{status}");
+    assert_eq!(post_event(&h.base, PASTED, &event("evt_rotated")).await.ok(200)["handled"], true);
+
+    // A key of another account (through a second engine on the same database, whose Stripe is
+    // that account): the CLI was logged in to the old one, so its secret goes.
+    let (_other, other_base) = stripe_client_sandbox("acct_1OtherAccount000").await;
+    let (engine2, _) = serve_engine(&h.pool, &other_base).await;
+    let body = json!({"secretKey": "sk_test_otherAccountKey5678"});
+    request(&reqwest::Client::new(), &engine2, Method::PUT, "/api/payments/test/config", Some(body), Auth::Admin)
+        .await
+        .ok(200);
+    let status = h.get("/api/payments/status").await.ok(200).clone();
+    assert_eq!(status["connections"][0]["stripeAccountId"], "acct_1OtherAccount000", "{status}");
+    assert!(status["connections"][0].get("forwardingSecretHint").is_none(), "{status}");
+    post_event(&h.base, PASTED, &event("evt_other_account")).await.err(400, "INVALID_INPUT", MISMATCH);
+}
+
+async fn stripe_client_sandbox(account: &str) -> (stripe_sandbox::Sandbox, String) {
+    start_sandbox(stripe_sandbox::SandboxConfig { account_id: account.into(), ..Default::default() }).await
+}

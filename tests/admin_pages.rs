@@ -261,3 +261,144 @@ async fn the_keys_page_says_what_a_key_change_does_and_that_the_demo_sandbox_che
         assert!(steps.contains(step), "{step}: {steps}");
     }
 }
+
+// --- Webhooks on a machine Stripe cannot reach (issue #14) -------------------------------------
+
+/// A secret as `stripe listen` prints it.
+const PASTED: &str = "whsec_9c8b7a69584736251403f2e1d0c9b8a7968574635241302f1e0d9c8b7a6f5e4d";
+
+/// Posts a Stripe event signed with `secret` to the console's own receiver.
+async fn deliver(app: &TestApp, secret: &str, id: &str) -> u16 {
+    let event = serde_json::json!({"id": id, "object": "event", "type": "customer.created",
+        "created": stripe_client::unix_now(), "livemode": false,
+        "data": {"object": {"id": format!("cus_{id}"), "object": "customer", "metadata": {}}}})
+    .to_string();
+    let signature = stripe_client::sign_webhook_payload(event.as_bytes(), secret, stripe_client::unix_now());
+    let res = reqwest::Client::new()
+        .post(app.url("/api/webhooks/stripe/test"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_loopback_console_says_stripe_cannot_reach_it_and_takes_the_cli_secret() {
+    // Demo mode fills in the listening address as the public URL: loopback.
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let command = format!("stripe listen --forward-to {}/api/webhooks/stripe/test --events ", app.base);
+    for path in ["/test/keys", "/test/webhooks"] {
+        let page = app.page(&admin, path).await;
+        assert!(page.contains("Stripe cannot reach this console"), "{path}");
+        assert!(page.contains(&command), "{path}: the exact command");
+        assert!(page.contains("invoice.paid"), "{path}: the managed event types");
+        assert!(page.contains(r#"data-testid="copy-forwarding-command""#), "{path}");
+        assert!(page.contains(r#"data-testid="forwarding-form""#), "{path}: admins may paste");
+    }
+    // Demo mode says its sandbox delivers anyway (test mode: the sandbox takes no live key).
+    assert!(app.page(&admin, "/test/webhooks").await.contains(r#"data-testid="forwarding-demo""#));
+    let live = app.page(&admin, "/live/webhooks").await;
+    let live_command = format!("stripe listen --forward-to {}/api/webhooks/stripe/live --live --events ", app.base);
+    assert!(live.contains(&live_command), "live mode forwards live events");
+    assert!(!live.contains(r#"data-testid="forwarding-demo""#));
+
+    // Before: Stripe CLI events are refused (the demo's managed secret is the only one).
+    assert_eq!(deliver(&app, PASTED, "evt_cli_0").await, 400);
+    let (status, _) =
+        call(&support, &app, "webhook-forwarding-set", &[("environment", "test"), ("signing_secret", PASTED)]).await;
+    assert_eq!(status, 403, "support may not paste");
+    let (status, body) = call(
+        &admin,
+        &app,
+        "webhook-forwarding-set",
+        &[("environment", "test"), ("signing_secret", "sk_test_oops0123456789")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("starts with whsec_"), "{body}");
+    let (status, connection) =
+        call(&admin, &app, "webhook-forwarding-set", &[("environment", "test"), ("signing_secret", PASTED)]).await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!(connection["forwardingSecretHint"], "whsec_…5e4d", "{connection}");
+    assert!(!connection.to_string().contains(&PASTED[10..]), "{connection}");
+
+    // Events the Stripe CLI forwards are accepted and processed; the managed path still works.
+    assert_eq!(deliver(&app, PASTED, "evt_cli_1").await, 200);
+    let (_, events) = call(&admin, &app, "webhook-events", &[("environment", "test"), ("event_id", "evt_cli_1")]).await;
+    assert_eq!(events["items"][0]["processingStatus"], "processed", "{events}");
+
+    // The pages show the masked hint only; support sees it without the form.
+    let page = app.page(&support, "/test/webhooks").await;
+    assert!(page.contains("Stripe cannot reach this console") && page.contains("whsec_…5e4d"));
+    assert!(!page.contains(r#"data-testid="forwarding-form""#) && page.contains("Only admins can set or remove it."));
+    for path in ["/test/keys", "/test/webhooks"] {
+        let page = app.page(&admin, path).await;
+        assert!(page.contains("whsec_…5e4d") && !page.contains(&PASTED[10..]), "{path}");
+        assert!(page.contains(r#"data-testid="remove-forwarding-secret""#), "{path}");
+    }
+    let (status, _) = call(&support, &app, "webhook-forwarding-remove", &[("environment", "test")]).await;
+    assert_eq!(status, 403, "support may not remove");
+    let (status, _) = call(&support, &app, "webhook-forwarding", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "support may read");
+
+    let (status, connection) = call(&admin, &app, "webhook-forwarding-remove", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{connection}");
+    assert!(connection.get("forwardingSecretHint").is_none(), "{connection}");
+    assert_eq!(deliver(&app, PASTED, "evt_cli_2").await, 400, "refused once removed");
+    let page = app.page(&admin, "/test/webhooks").await;
+    assert!(!page.contains("whsec_…5e4d"));
+
+    // Audited, without the secret.
+    let res = admin.post(app.url("/api/console/audit")).form(&[("", "")]).send().await.unwrap();
+    let audit = res.text().await.unwrap();
+    assert!(audit.contains("payments.webhook.forwarding_secret.set"), "{audit}");
+    assert!(audit.contains("payments.webhook.forwarding_secret.remove"), "{audit}");
+    assert!(!audit.contains(&PASTED[10..]), "{audit}");
+}
+
+#[tokio::test]
+async fn a_console_with_a_public_url_shows_no_forwarding_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
+    let app = TestApp::spawn_with(move |args| {
+        // Not demo mode: its sandbox would deliver to the public URL.
+        args.demo = false;
+        args.master_key_file = Some(key_file);
+        args.public_url = Some("https://pay.example.com".parse().unwrap());
+    })
+    .await;
+    // Behind an HTTPS public URL the session cookie is `Secure` and the origin is the public
+    // one: the test's plain-HTTP client carries both itself.
+    app.add_user("admin@example.com", Role::Admin).await;
+    let origin = "https://pay.example.com";
+    let res = reqwest::Client::new()
+        .post(app.url("/api/console/login"))
+        .header("origin", origin)
+        .form(&[("email", "admin@example.com"), ("password", support::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    headers.insert(reqwest::header::ORIGIN, origin.parse().unwrap());
+    let admin = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    for path in ["/test/keys", "/test/webhooks"] {
+        let page = app.page(&admin, path).await;
+        assert!(page.contains(r#"data-testid="key-card""#) || page.contains(r#"data-testid="endpoint-card""#));
+        assert!(!page.contains("Stripe cannot reach this console"), "{path}");
+        assert!(!page.contains(r#"data-testid="forwarding-command""#), "{path}");
+        assert!(!page.contains(r#"data-testid="forwarding""#), "{path}");
+    }
+    let (status, facts) = call(&admin, &app, "webhook-forwarding", &[("environment", "test")]).await;
+    assert_eq!(status, 200, "{facts}");
+    assert!(facts["unreachable"].is_null(), "{facts}");
+    assert_eq!(facts["forward_to"], "https://pay.example.com/api/webhooks/stripe/test", "{facts}");
+}

@@ -276,6 +276,16 @@ async fn a_backend_without_the_extensions_is_reported_as_unsupported() {
         backend.webhook_events(&user, Environment::Test, &ListQuery::default()).await,
         Err(BackendError::Unsupported(_))
     ));
+    // Signing secrets pasted from the Stripe CLI (issue #14) are an extension too.
+    let pasted = SecretString::new("whsec_0123456789abcdef0123".into());
+    assert!(matches!(
+        backend.set_forwarding_secret(&user, Environment::Test, &pasted).await,
+        Err(BackendError::Unsupported("signing secrets pasted from the Stripe CLI"))
+    ));
+    assert!(matches!(
+        backend.remove_forwarding_secret(&user, Environment::Test).await,
+        Err(BackendError::Unsupported(_))
+    ));
     // A contract route the backend lacks is a plain error, not "unsupported".
     assert!(matches!(backend.status(&user).await, Err(BackendError::Api { status: 404, .. })));
     let app_error: payments_console::error::AppError =

@@ -195,7 +195,8 @@ pub fn attention(c: &Connection) -> Vec<Attention> {
     } else if c.last_synced_at.is_none() {
         items.push(Attention::NeverSynced);
     }
-    if c.webhook_endpoint_id.is_none() {
+    // A signing secret pasted from the Stripe CLI stands for the endpoint Stripe cannot reach.
+    if c.webhook_endpoint_id.is_none() && c.forwarding_secret_hint.is_none() {
         items.push(Attention::WebhookMissing);
     }
     items
@@ -244,6 +245,10 @@ mod tests {
         c.webhook_endpoint_id = None;
         c.last_sync_status = Some("failed".into());
         assert_eq!(attention(&c), vec![Attention::SyncFailed, Attention::WebhookMissing]);
+        // Events forwarded by the Stripe CLI arrive without a managed endpoint.
+        c.forwarding_secret_hint = Some("whsec_…abcd".into());
+        assert_eq!(attention(&c), vec![Attention::SyncFailed]);
+        c.forwarding_secret_hint = None;
         c.masked_key = None;
         assert_eq!(attention(&c), vec![Attention::NoKey]);
     }

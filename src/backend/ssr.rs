@@ -267,6 +267,9 @@ fn page<T: DeserializeOwned>(mut body: Value, key: &str) -> Result<Page<T>, Back
     Ok(Page { items, next_cursor })
 }
 
+/// What a backend without the forwarded-secret routes is said not to offer.
+pub const FORWARDING_EXTENSION: &str = "signing secrets pasted from the Stripe CLI";
+
 fn env_path(env: Environment, rest: &str) -> String {
     format!("/{env}{rest}")
 }
@@ -327,6 +330,31 @@ impl dyn PaymentsBackend {
         env: Environment,
     ) -> Result<ConfiguredWebhook, BackendError> {
         field(self.send(user, ApiCall::new(Method::POST, env_path(env, "/webhook")).body(json!({}))).await?, "")
+    }
+
+    /// Stores the signing secret an admin pasted from the Stripe CLI (additive route, issue
+    /// #14); answers the connection, which shows it masked only.
+    pub async fn set_forwarding_secret(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+        secret: &SecretString,
+    ) -> Result<StripeConnection, BackendError> {
+        let call = ApiCall::new(Method::PUT, env_path(env, "/webhook/forwarding-secret"))
+            .body(json!({ "signingSecret": secret.expose() }))
+            .extension(FORWARDING_EXTENSION);
+        Ok(field::<ConfiguredWebhook>(self.send(user, call).await?, "")?.connection)
+    }
+
+    /// Removes the pasted signing secret (additive route).
+    pub async fn remove_forwarding_secret(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+    ) -> Result<StripeConnection, BackendError> {
+        let call =
+            ApiCall::new(Method::DELETE, env_path(env, "/webhook/forwarding-secret")).extension(FORWARDING_EXTENSION);
+        Ok(field::<ConfiguredWebhook>(self.send(user, call).await?, "")?.connection)
     }
 
     /// The whole mirrored catalog.

@@ -87,38 +87,19 @@ fn ApiKeysBody() -> impl IntoView {
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     let target = RwSignal::new((String::new(), String::new()));
     let confirm_revoke = RwSignal::new(false);
-    let copied = RwSignal::new(false);
     let created = move || {
         create.value().get().map(|r| match r {
-            Ok(new) => {
-                let key = new.key.clone();
-                let copy = move |_| {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        let clipboard = window().navigator().clipboard();
-                        // Absent outside secure contexts (plain HTTP to another host).
-                        if !wasm_bindgen::JsValue::is_undefined(&clipboard) {
-                            let _ = clipboard.write_text(&key);
-                            copied.set(true);
-                        }
-                    }
-                    #[cfg(not(feature = "hydrate"))]
-                    let _ = (&key, copied);
-                };
-                view! {
-                    <div class="notice" role="status" data-testid="new-api-key">
-                        <p>{format!("API key “{}” created. Copy it now: it is shown only once.", new.row.name)}</p>
-                        <p>
-                            <code class="secret-once" data-testid="new-api-key-value">{new.key.clone()}</code>
-                            " "
-                            <button type="button" class="button-secondary" on:click=copy>
-                                {move || if copied.get() { "Copied" } else { "Copy" }}
-                            </button>
-                        </p>
-                    </div>
-                }
-                .into_any()
+            Ok(new) => view! {
+                <div class="notice" role="status" data-testid="new-api-key">
+                    <p>{format!("API key “{}” created. Copy it now: it is shown only once.", new.row.name)}</p>
+                    <p>
+                        <code class="secret-once" data-testid="new-api-key-value">{new.key.clone()}</code>
+                        " "
+                        <crate::ui::copy::CopyButton value=new.key.clone() class="button-secondary" />
+                    </p>
+                </div>
             }
+            .into_any(),
             Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
         })
     };

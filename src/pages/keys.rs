@@ -287,6 +287,8 @@ fn KeysBody() -> impl IntoView {
             </form>
         </section>
 
+        <crate::pages::forwarding::ForwardingPanel refresh=version />
+
         <ConfirmDialog
             open=confirm_set
             title=Signal::derive(move || {

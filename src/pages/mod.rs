@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_copy;
 pub mod customer;
 pub mod customers;
+pub mod forwarding;
 pub mod history;
 pub mod keys;
 pub mod login;

@@ -221,6 +221,8 @@ pub fn WebhooksPage() -> impl IntoView {
             })}
         </Transition>
 
+        <crate::pages::forwarding::ForwardingPanel refresh=endpoint_version />
+
         <section class="event-log" aria-labelledby="event-log-title">
             <h2 id="event-log-title">"Event log"</h2>
             <Show when=move || !id_q.get().is_empty()>

@@ -11,5 +11,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod catalog_copy;
 pub mod customer;
+#[cfg(feature = "ssr")]
+pub mod forwarding;
 pub mod refunds;
 pub mod search;

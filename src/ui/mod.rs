@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod confirm;
+pub mod copy;
 pub mod filters;
 pub mod format;
 pub mod guard;

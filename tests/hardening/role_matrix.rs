@@ -167,6 +167,7 @@ fn api_access(method: &str, path: &str) -> Option<Access> {
             | "/{environment}/config"
             | "/{environment}/sync"
             | "/{environment}/webhook"
+            | "/{environment}/webhook/forwarding-secret"
             | "/{environment}/webhook-events/{eventId}/reprocess"
             | "/{environment}/refunds"
             | "/{environment}/catalog/products"
@@ -202,6 +203,7 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "catalog" => (Access::ConsoleReader, form(&[("env", "test")])),
         "webhook-endpoint" | "overview-figures" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "webhook-events" => (Access::ConsoleReader, form(&[("environment", "test")])),
+        "webhook-forwarding" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "support-customers" => {
             (Access::ConsoleReader, form(&[("env", "test"), ("search", ""), ("cursor", ""), ("limit", "5")]))
         }
@@ -264,6 +266,11 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "sync-run" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "sync-progress" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "webhook-configure" => (Access::ConsoleAdmin, form(&[("environment", "test")])),
+        // A well-formed secret pasted from the Stripe CLI, then its removal (404 once gone).
+        "webhook-forwarding-set" => {
+            (Access::ConsoleAdmin, form(&[("environment", "test"), ("signing_secret", "whsec_matrix0123456789abcdef")]))
+        }
+        "webhook-forwarding-remove" => (Access::ConsoleAdmin, form(&[("environment", "test")])),
         "webhook-reprocess" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("event_id", "evt_matrix")])),
         // Replaces the test key with another key the demo sandbox accepts; removes the live one.
         "keys-set" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("key", "sk_test_matrix0000000000")])),

@@ -30,6 +30,7 @@ impl Engine {
             connections::get(&mut conn, env).await?.unwrap_or_else(ConnectionRow::unconfigured)
         };
         let masked_key = self.read_key_unchecked(env).await?.map(|k| mask_key(&k));
+        let forwarding = self.forwarding_secret_info(env).await?;
         Ok(StripeConnection {
             environment: env,
             status: row.status,
@@ -44,6 +45,8 @@ impl Engine {
             last_sync_status: row.last_sync_status,
             last_sync_error: row.last_sync_error,
             last_sync_counts: row.last_sync_counts,
+            forwarding_secret_set_at: forwarding.as_ref().map(|f| f.set_at.clone()),
+            forwarding_secret_hint: forwarding.map(|f| f.hint),
         })
     }
 
@@ -214,6 +217,9 @@ impl Engine {
             return Err(EngineError::ConfigNotFound);
         }
         secrets::deactivate(&mut tx, env.webhook_secret_name()).await?;
+        // The secret pasted from the Stripe CLI goes with the key: the CLI is logged in to the
+        // key's account, and a key set later may be another account's.
+        secrets::deactivate(&mut tx, env.forwarding_secret_name()).await?;
         connections::disconnect(&mut tx, env).await?;
         tx.commit().await?;
         tracing::info!(environment = %env, "Stripe key removed");

@@ -99,14 +99,12 @@ impl Engine {
         payload: &[u8],
         signature: &str,
     ) -> (WebhookOutcome, EngineResult<WebhookResponse>) {
-        let secret = match self.webhook_signing_secret(env).await {
-            Ok(secret) => secret,
+        let secrets = match self.webhook_signing_secrets(env).await {
+            Ok(secrets) => secrets,
             Err(e @ EngineError::ServerMessage(_)) => return (WebhookOutcome::Unconfigured, Err(e)),
             Err(e) => return (WebhookOutcome::Failed, Err(e)),
         };
-        if let Err(e) =
-            verify_webhook_signature(payload, signature, &secret, DEFAULT_TOLERANCE_SECS, stripe_client::unix_now())
-        {
+        if let Err(e) = verify_signature(&secrets, payload, signature) {
             return (WebhookOutcome::RefusedSignature, Err(EngineError::InvalidInput(signature_message(&e))));
         }
         let Ok(event) = serde_json::from_slice::<Value>(payload) else {
@@ -381,6 +379,25 @@ fn handler_failure(e: EngineError) -> EngineError {
         | EngineError::PaymentDeclined { message, .. } => EngineError::ServerMessage(message),
         EngineError::ConfigInvalid { status, message } if status != 400 => EngineError::ServerMessage(message),
         other => other,
+    }
+}
+
+/// Checks a delivery against the managed endpoint's secret and then, only if that one does not
+/// match, against the secret pasted from the Stripe CLI. Header and timestamp failures do not
+/// depend on the secret, so they are answered from the first check; a signature neither secret
+/// made is a mismatch, as before.
+fn verify_signature(secrets: &signing::Verifiers, payload: &[u8], signature: &str) -> Result<(), SignatureError> {
+    let now = stripe_client::unix_now();
+    let check = |secret: &str| verify_webhook_signature(payload, signature, secret, DEFAULT_TOLERANCE_SECS, now);
+    match (&secrets.managed, &secrets.forwarded) {
+        (Some(managed), None) => check(managed),
+        (None, Some(forwarded)) => check(forwarded),
+        (Some(managed), Some(forwarded)) => match check(managed) {
+            Err(SignatureError::Mismatch) => check(forwarded),
+            other => other,
+        },
+        // `webhook_signing_secrets` answers 500 before this when neither is set.
+        (None, None) => Err(SignatureError::Mismatch),
     }
 }
 

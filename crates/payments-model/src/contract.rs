@@ -40,6 +40,13 @@ pub struct StripeConnection {
     pub last_sync_error: Option<String>,
     /// Objects written by the last sync (`{"products": n, "prices": n}`).
     pub last_sync_counts: BTreeMap<String, i64>,
+    /// The signing secret pasted from the Stripe CLI, masked (`whsec_…abcd`), while one is set
+    /// (additive: absent from backends without forwarded webhooks, and when none is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarding_secret_hint: Option<String>,
+    /// When that secret was set (ISO 8601; additive, like the hint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarding_secret_set_at: Option<String>,
 }
 
 /// `GetPaymentsStatusResponse`: both environments, test first.

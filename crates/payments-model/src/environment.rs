@@ -72,6 +72,15 @@ impl Environment {
             Environment::Live => "STRIPE_LIVE_WEBHOOK_SECRET",
         }
     }
+
+    /// The secret-store name of the signing secret an admin pasted from the Stripe CLI
+    /// (`stripe listen`), accepted beside the managed webhook's.
+    pub fn forwarding_secret_name(self) -> &'static str {
+        match self {
+            Environment::Test => "STRIPE_TEST_WEBHOOK_FORWARDING_SECRET",
+            Environment::Live => "STRIPE_LIVE_WEBHOOK_FORWARDING_SECRET",
+        }
+    }
 }
 
 impl fmt::Display for Environment {

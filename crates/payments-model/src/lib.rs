@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod environment;
+pub mod forwarding;
 pub mod lists;
 pub mod overview;
 pub mod progress;
@@ -13,6 +14,7 @@ pub mod refunds;
 
 pub use contract::*;
 pub use environment::Environment;
+pub use forwarding::*;
 pub use lists::*;
 pub use overview::*;
 pub use progress::*;

@@ -629,37 +629,10 @@ fn FormModal(
 /// An id in monospace with a copy button.
 #[component]
 fn IdChip(#[prop(into)] id: String) -> impl IntoView {
-    // A handler in the WASM, not an inline `onclick`: the Content-Security-Policy runs no inline
-    // script (see `server::http::content_security_policy`).
-    let copied = RwSignal::new(false);
-    let value = id.clone();
-    let copy = move |_: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
-        {
-            let clipboard = window().navigator().clipboard();
-            // Absent outside secure contexts (plain HTTP to another host).
-            if !wasm_bindgen::JsValue::is_undefined(&clipboard) {
-                let _ = clipboard.write_text(&value);
-                copied.set(true);
-                set_timeout(move || copied.set(false), std::time::Duration::from_millis(1500));
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (&value, copied);
-    };
     view! {
         <span class="catalog-id">
             <code data-testid="object-id">{id.clone()}</code>
-            <button
-                type="button"
-                class="catalog-copy"
-                title="Copy to clipboard"
-                aria-label=format!("Copy {id}")
-                data-copy=id.clone()
-                on:click=copy
-            >
-                {move || if copied.get() { "Copied" } else { "Copy" }}
-            </button>
+            <crate::ui::copy::CopyButton value=id.clone() class="catalog-copy" label=format!("Copy {id}") />
         </span>
     }
     .into_any()

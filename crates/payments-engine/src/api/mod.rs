@@ -9,6 +9,7 @@ pub mod auth;
 mod catalog;
 mod config;
 pub mod errors;
+mod forwarding;
 mod lists;
 mod refunds;
 mod runtime;
@@ -118,6 +119,8 @@ payments_api! {
     "/{environment}/sync" => post(sync::sync_env);
     "/{environment}/sync/progress" => get(sync::sync_progress);
     "/{environment}/webhook" => post(sync::configure_webhook);
+    "/{environment}/webhook/forwarding-secret" =>
+        put(forwarding::put_forwarding_secret).delete(forwarding::delete_forwarding_secret);
     "/{environment}/subscriptions" => get(lists::subscriptions);
     "/{environment}/payment-history" => get(lists::payment_history);
     "/{environment}/payment-history/summary" => get(lists::payment_history_summary);

@@ -409,6 +409,27 @@ pub(crate) fn secret_key_body(body: &Input) -> Result<String, EngineError> {
     issues.finish(key.flatten().unwrap_or_default())
 }
 
+/// `{signingSecret}` (strict; additive route `PUT /{env}/webhook/forwarding-secret`): the
+/// `whsec_…` secret the Stripe CLI printed, checked by [`payments_model::check_signing_secret`].
+/// No message quotes the value.
+pub(crate) fn forwarding_secret_body(body: &Input) -> Result<String, EngineError> {
+    let mut issues = Issues::default();
+    let mut secret = None;
+    if let Some(obj) = object(&body.value, "", &mut issues) {
+        if let Some(Field::Present(v)) = field(obj, "signingSecret", "", Presence::Required, &mut issues) {
+            match v {
+                Value::String(raw) => match payments_model::check_signing_secret(raw) {
+                    Ok(s) => secret = Some(s.to_owned()),
+                    Err(e) => issues.push("signingSecret", e.message()),
+                },
+                other => issues.push("signingSecret", format!("Expected string, received {}", type_name(other))),
+            }
+        }
+        strict_ordered(obj, Some(&body.order), &["signingSecret"], "", &mut issues);
+    }
+    issues.finish(secret.unwrap_or_default())
+}
+
 const PRODUCT_ID_REQUIRED: &str = "Stripe product id is required";
 
 /// `CreatePaymentProductBody` (strict).

@@ -49,7 +49,9 @@ pub(crate) fn flag(b: bool) -> i64 {
 }
 
 /// Deletes every mirror/projection row of `env` (§5.3: the account behind the key changed).
-/// The connection row is updated by the caller, not deleted.
+/// The connection row is updated by the caller, not deleted. The signing secret pasted from the
+/// Stripe CLI (issue #14) is removed too: it signs the old account's events, which must not
+/// reach the new account's mirror.
 pub(crate) async fn clear_payment_data(conn: &mut AnyConnection, env: Environment) -> EngineResult<()> {
     // Children before parents, in the reference's order.
     for table in [
@@ -69,5 +71,6 @@ pub(crate) async fn clear_payment_data(conn: &mut AnyConnection, env: Environmen
             .execute(&mut *conn)
             .await?;
     }
+    secrets::deactivate(conn, env.forwarding_secret_name()).await?;
     Ok(())
 }

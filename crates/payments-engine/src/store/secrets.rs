@@ -64,30 +64,48 @@ pub(crate) async fn exists(conn: &mut AnyConnection, name: &str) -> EngineResult
     Ok(n > 0)
 }
 
-/// The sealed values of two active secrets (`None` for one that is absent or removed), without
-/// marking them used: the webhook receiver reads them on every delivery, and a write there
-/// would cost a commit per delivery ([`stamp_used`] records the use now and then).
-pub(crate) async fn read_active_pair(
+/// The sealed values of active secrets, in the order of `names` (`None` for one that is absent
+/// or removed), without marking them used: the webhook receiver reads them on every delivery,
+/// and a write there would cost a commit per delivery ([`stamp_used`] records the use now and
+/// then).
+pub(crate) async fn read_active_many<const N: usize>(
     conn: &mut AnyConnection,
-    first: &str,
-    second: &str,
-) -> EngineResult<(Option<String>, Option<String>)> {
-    let rows = sqlx::query("SELECT name, value_sealed FROM payments_secrets WHERE name IN ($1, $2) AND is_active = 1")
-        .bind(first)
-        .bind(second)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut pair = (None, None);
+    names: [&str; N],
+) -> EngineResult<[Option<String>; N]> {
+    let placeholders: Vec<String> = (1..=N).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT name, value_sealed FROM payments_secrets WHERE name IN ({}) AND is_active = 1",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for name in names {
+        query = query.bind(name);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
     for row in rows {
         let name: String = row.try_get("name")?;
-        let sealed: String = row.try_get("value_sealed")?;
-        if name == first {
-            pair.0 = Some(sealed);
-        } else {
-            pair.1 = Some(sealed);
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            found[i] = Some(row.try_get("value_sealed")?);
         }
     }
-    Ok(pair)
+    Ok(found)
+}
+
+/// The sealed value of an active secret and when it was last set (`updated_at`, Unix ms),
+/// without marking it used: for showing a masked hint of it.
+pub(crate) async fn read_active_with_set_at(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> EngineResult<Option<(String, i64)>> {
+    let row = sqlx::query("SELECT value_sealed, updated_at FROM payments_secrets WHERE name = $1 AND is_active = 1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get("value_sealed")?, r.try_get("updated_at")?)),
+        None => None,
+    })
 }
 
 /// Marks two active secrets used now (`last_used_at`).

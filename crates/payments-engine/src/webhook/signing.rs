@@ -1,11 +1,13 @@
-//! The receiver's signing secret, unsealed once per value instead of once per delivery.
+//! The receiver's signing secrets, unsealed once per value instead of once per delivery.
 //!
 //! Every delivery used to read the webhook secret and the secret key with an `UPDATE … RETURNING`
 //! (two commits: on SQLite, two fsyncs) and to unseal both. Now a delivery reads both sealed
 //! values with one plain `SELECT` and unseals only when a sealed text differs from the cached
-//! one. Sealing draws a fresh nonce, so any write of either secret (a key change, the endpoint's
-//! re-creation, sync's account change, another instance sharing the database, a removal) changes
-//! what is read and so invalidates the entry: no write path has to remember to clear the cache.
+//! one. Since issue #14 the signing secret pasted from the Stripe CLI is read in the same
+//! `SELECT` and cached the same way. Sealing draws a fresh nonce, so any write of any secret (a
+//! key change, the endpoint's re-creation, sync's account change, another instance sharing the
+//! database, a pasted secret set or removed) changes what is read and so invalidates the entry:
+//! no write path has to remember to clear the cache.
 
 use std::sync::Mutex;
 
@@ -20,16 +22,25 @@ use crate::time::now_ms;
 /// How often a delivery records that the secrets are in use (`last_used_at`), per process.
 const STAMP_EVERY_MS: i64 = 60 * 1000;
 
-/// The unsealed signing secret of each environment, with the sealed texts it was opened from.
+/// The unsealed signing secrets of each environment, with the sealed texts they were opened from.
 #[derive(Default)]
 pub(crate) struct SigningSecrets {
     slots: [Mutex<Option<Unsealed>>; 2],
 }
 
+/// What a delivery's signature may match: the managed endpoint's secret and the one an admin
+/// pasted from the Stripe CLI (`stripe listen`), each while it is set. At least one is.
+#[derive(Clone)]
+pub(crate) struct Verifiers {
+    pub managed: Option<Zeroizing<String>>,
+    pub forwarded: Option<Zeroizing<String>>,
+}
+
 struct Unsealed {
-    sealed_secret: String,
+    sealed_secret: Option<String>,
+    sealed_forwarded: Option<String>,
     sealed_key: String,
-    secret: Zeroizing<String>,
+    secrets: Verifiers,
     stamped_at: i64,
 }
 
@@ -40,42 +51,59 @@ impl SigningSecrets {
 }
 
 impl Engine {
-    /// The webhook signing secret of `env`, with the checks a delivery always made, in their
-    /// order: the secret is configured (else 500), opens, and a key is configured (else 400),
-    /// opens and has the environment's prefix.
-    pub(crate) async fn webhook_signing_secret(&self, env: Environment) -> EngineResult<Zeroizing<String>> {
-        let (secret_name, key_name) = (env.webhook_secret_name(), env.secret_key_name());
-        let (sealed_secret, sealed_key) = {
+    /// The webhook signing secrets of `env`, with the checks a delivery always made, in their
+    /// order: a secret is configured (else 500; the managed one, or since issue #14 a pasted
+    /// one), opens, and a key is configured (else 400), opens and has the environment's prefix.
+    /// With no pasted secret this is exactly the managed secret's path as before.
+    pub(crate) async fn webhook_signing_secrets(&self, env: Environment) -> EngineResult<Verifiers> {
+        let names = [env.webhook_secret_name(), env.forwarding_secret_name(), env.secret_key_name()];
+        let [sealed_secret, sealed_forwarded, sealed_key] = {
             let mut conn = self.pool().acquire().await?;
-            secrets::read_active_pair(&mut conn, secret_name, key_name).await?
+            secrets::read_active_many(&mut conn, names).await?
         };
-        let Some(sealed_secret) = sealed_secret else {
-            return Err(EngineError::ServerMessage(format!("{secret_name} is not configured")));
-        };
+        if sealed_secret.is_none() && sealed_forwarded.is_none() {
+            return Err(EngineError::ServerMessage(format!("{} is not configured", names[0])));
+        }
         let now = now_ms();
         let cached = match (&*self.inner.signing_secrets.slot(env), &sealed_key) {
-            (Some(u), Some(key)) if u.sealed_secret == sealed_secret && &u.sealed_key == key => {
-                Some((u.secret.clone(), now - u.stamped_at >= STAMP_EVERY_MS))
+            (Some(u), Some(key))
+                if u.sealed_secret == sealed_secret
+                    && u.sealed_forwarded == sealed_forwarded
+                    && &u.sealed_key == key =>
+            {
+                Some((u.secrets.clone(), now - u.stamped_at >= STAMP_EVERY_MS))
             }
             _ => None,
         };
-        if let Some((secret, stale)) = cached {
+        if let Some((secrets, stale)) = cached {
             if stale {
                 self.stamp_signing_secrets(env, now).await;
             }
-            return Ok(secret);
+            return Ok(secrets);
         }
         let sealer = &self.inner.sealer;
-        let secret = sealer
-            .open(&sealed_secret)
-            .map_err(|e| EngineError::Internal(format!("opening the webhook secret: {e}")))?;
+        let open = |sealed: &Option<String>, what: &str| -> EngineResult<Option<Zeroizing<String>>> {
+            sealed
+                .as_deref()
+                .map(|s| sealer.open(s).map_err(|e| EngineError::Internal(format!("opening {what}: {e}"))))
+                .transpose()
+        };
+        let secrets = Verifiers {
+            managed: open(&sealed_secret, "the webhook secret")?,
+            forwarded: open(&sealed_forwarded, "the forwarded webhook secret")?,
+        };
         let sealed_key = sealed_key.ok_or_else(|| EngineError::key_not_configured(env))?;
-        let key = sealer.open(&sealed_key).map_err(|e| EngineError::Internal(format!("opening {key_name}: {e}")))?;
+        let key = sealer.open(&sealed_key).map_err(|e| EngineError::Internal(format!("opening {}: {e}", names[2])))?;
         validate_key_prefix(env, &key)?;
-        *self.inner.signing_secrets.slot(env) =
-            Some(Unsealed { sealed_secret, sealed_key, secret: secret.clone(), stamped_at: i64::MIN });
+        *self.inner.signing_secrets.slot(env) = Some(Unsealed {
+            sealed_secret,
+            sealed_forwarded,
+            sealed_key,
+            secrets: secrets.clone(),
+            stamped_at: i64::MIN,
+        });
         self.stamp_signing_secrets(env, now).await;
-        Ok(secret)
+        Ok(secrets)
     }
 
     /// Records that the secrets of `env` are in use. Best effort: a delivery must not fail

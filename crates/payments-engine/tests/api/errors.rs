@@ -29,7 +29,7 @@ const ALL_ATTEMPTS: u32 = 4;
 const ALL_PAGE_ATTEMPTS: u32 = 3 * ALL_ATTEMPTS;
 
 /// Every admin route (rows 1–3, 6–23 of §2.1, then the console's additive ones), `{env}` to fill.
-const ADMIN_ROUTES: [(Method, &str); 25] = [
+const ADMIN_ROUTES: [(Method, &str); 27] = [
     (Method::GET, "/api/payments/status"),
     (Method::GET, "/api/payments/config"),
     (Method::POST, "/api/payments/sync"),
@@ -37,6 +37,8 @@ const ADMIN_ROUTES: [(Method, &str); 25] = [
     (Method::DELETE, "/api/payments/{env}/config"),
     (Method::POST, "/api/payments/{env}/sync"),
     (Method::POST, "/api/payments/{env}/webhook"),
+    (Method::PUT, "/api/payments/{env}/webhook/forwarding-secret"),
+    (Method::DELETE, "/api/payments/{env}/webhook/forwarding-secret"),
     (Method::GET, "/api/payments/{env}/catalog"),
     (Method::GET, "/api/payments/{env}/catalog/products"),
     (Method::GET, "/api/payments/{env}/catalog/products/prod_1"),

@@ -1,4 +1,4 @@
-import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, submitSignIn } from './fixtures';
 
 // Users, your own password and API keys in the browser (issue #14).
 
@@ -92,4 +92,38 @@ test('an admin creates an API key, sees it once, and revokes it', async ({ page,
   await page.reload();
   await expect(page.getByTestId('new-api-key')).toHaveCount(0);
   expect(await page.content()).not.toContain(key);
+});
+
+test('a deactivated user is signed out, cannot sign in, and can again once reactivated', async ({ page, browser }) => {
+  await signIn(page, ADMIN);
+  await page.goto('/test/users');
+  await waitForHydration(page);
+  const email = `leaver-${Date.now()}@example.com`;
+  const form = page.getByTestId('add-user-form');
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const row = page.locator(`[data-testid="user-row"][data-email="${email}"]`);
+  await expect(row).toContainText('active');
+
+  const context = await browser.newContext();
+  const leaver = await context.newPage();
+  await signIn(leaver, email);
+
+  await row.getByTestId('user-deactivate').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Deactivate ${email}?`);
+  await page.getByTestId('confirm-ok').click();
+  await expect(row.getByTestId('user-deactivated')).toBeVisible();
+  await page.screenshot({ path: 'screenshots/test-users-deactivated.png', fullPage: true });
+
+  // Their open session has ended, and the right password now says why it does not work.
+  await leaver.goto('/test/customers');
+  await expect(leaver).toHaveURL(/\/login/);
+  await submitSignIn(leaver, email);
+  await expect(leaver.getByRole('alert')).toContainText('deactivated');
+
+  await row.getByTestId('user-reactivate').click();
+  await expect(row.getByTestId('user-deactivated')).toHaveCount(0);
+  await signIn(leaver, email);
+  await context.close();
 });

@@ -104,10 +104,16 @@ test('live-mode key writes ask to type live first', async ({ page }) => {
   await page.getByTestId('confirm-env').fill('live');
   await page.screenshot({ path: 'screenshots/live-keys-confirm.png', fullPage: true });
   await page.getByTestId('confirm-ok').click();
-  // The sandbox takes test keys only: Stripe's refusal, inline.
-  await expect(page.getByTestId('key-server-error')).toContainText('Invalid API Key');
-  await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('not set');
+  // Demo mode's live sandbox takes any live key: connected, and shown masked only.
+  await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('sk_live_****6789');
+  await expect(page.getByTestId('key-card').getByTestId('connection-status')).toHaveText('connected');
   await page.screenshot({ path: 'screenshots/live-keys.png', fullPage: true });
+  // Removing it asks for `live` too; the later specs start from an unconfigured live mode again.
+  await page.getByTestId('remove-key').click();
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('live');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('not set');
 });
 
 test('an admin syncs, watches the progress and sees the result; live asks to type live', async ({ page }) => {

@@ -188,7 +188,7 @@ fn Figures(figures: Overview) -> impl IntoView {
                 <h2>"Payments, last 30 days"</h2>
                 <p class="kpi-value">{figures.payments_30d}</p>
                 {amounts(&figures.volume_30d)}
-                <p class="muted"><a href=link("history", &[])>"Payment history →"</a></p>
+                <p class="muted"><a href=link("history", &[])>"All payments →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-failed">
                 <h2>"Failed payments, last 7 days"</h2>

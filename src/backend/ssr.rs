@@ -488,6 +488,16 @@ impl dyn PaymentsBackend {
         field(self.send(user, call).await?, "overview")
     }
 
+    /// Subscriptions by status (additive route).
+    pub async fn subscription_statuses(
+        &self,
+        user: &CurrentUser,
+        env: Environment,
+    ) -> Result<Vec<StatusCount>, BackendError> {
+        let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions/summary")).extension("the status mix");
+        field(self.send(user, call).await?, "summary")
+    }
+
     /// A page of customers with their payment aggregates.
     pub async fn customers(
         &self,

@@ -153,6 +153,7 @@ fn api_access(method: &str, path: &str) -> Option<Access> {
             "/{environment}/payment-history"
             | "/{environment}/payment-history/summary"
             | "/{environment}/overview"
+            | "/{environment}/subscriptions/summary"
             | "/{environment}/customers"
             | "/{environment}/webhook-events"
             | "/{environment}/catalog"
@@ -201,7 +202,9 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
         "logout" => (Access::Session, form(&[])),
         "instance" | "payments-status" => (Access::ConsoleReader, form(&[])),
         "catalog" => (Access::ConsoleReader, form(&[("env", "test")])),
-        "webhook-endpoint" | "overview-figures" => (Access::ConsoleReader, form(&[("environment", "test")])),
+        "webhook-endpoint" | "overview-figures" | "subscription-mix" => {
+            (Access::ConsoleReader, form(&[("environment", "test")]))
+        }
         "webhook-events" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "webhook-forwarding" => (Access::ConsoleReader, form(&[("environment", "test")])),
         "support-customers" => {

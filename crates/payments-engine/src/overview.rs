@@ -100,6 +100,17 @@ fn by_amount(totals: BTreeMap<String, i64>) -> Vec<CurrencyAmount> {
 }
 
 impl Engine {
+    /// `GET /{env}/subscriptions/summary` (additive): subscriptions by status, most frequent
+    /// first (the Subscriptions page's mix, without the rest of the overview).
+    pub async fn subscription_statuses(&self, env: Environment) -> EngineResult<Vec<StatusCount>> {
+        let mut statuses: Vec<StatusCount> = Vec::new();
+        for r in statement(Figure::Subscriptions, env, 0).fetch(self.pool()).await? {
+            statuses.push(StatusCount { status: r.try_get("status")?, rows: count(r.try_get("n")?) });
+        }
+        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+        Ok(statuses)
+    }
+
     /// `GET /{env}/overview` (additive): the environment at a glance, as of now.
     pub async fn overview(&self, env: Environment) -> EngineResult<Overview> {
         let now = now_ms();
@@ -109,12 +120,7 @@ impl Engine {
         let pool = self.pool();
         let mut o = Overview { computed_at: iso_ms(now), ..Overview::default() };
 
-        let mut statuses: Vec<StatusCount> = Vec::new();
-        for r in statement(Figure::Subscriptions, env, 0).fetch(pool).await? {
-            statuses.push(StatusCount { status: r.try_get("status")?, rows: count(r.try_get("n")?) });
-        }
-        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
-        o.subscriptions = statuses;
+        o.subscriptions = self.subscription_statuses(env).await?;
 
         let mut mrr: BTreeMap<String, i64> = BTreeMap::new();
         for r in statement(Figure::Mrr, env, 0).fetch(pool).await? {

@@ -79,6 +79,15 @@ pub(super) async fn overview(State(st): State<ApiState>, Path(env): Path<String>
     Ok(Json(json!({ "overview": st.engine.overview(env).await? })))
 }
 
+/// `GET /{env}/subscriptions/summary` (additive): subscriptions by status (`{"summary": […]}`).
+pub(super) async fn subscription_statuses(
+    State(st): State<ApiState>,
+    Path(env): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let env = validation::environment(&env)?;
+    Ok(Json(json!({ "summary": st.engine.subscription_statuses(env).await? })))
+}
+
 pub(super) async fn customers(
     State(st): State<ApiState>,
     Path(env): Path<String>,

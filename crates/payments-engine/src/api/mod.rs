@@ -126,6 +126,7 @@ payments_api! {
     "/{environment}/payment-history/summary" => get(lists::payment_history_summary);
     "/{environment}/customers" => get(lists::customers);
     "/{environment}/overview" => get(lists::overview);
+    "/{environment}/subscriptions/summary" => get(lists::subscription_statuses);
     "/{environment}/webhook-events" => get(lists::webhook_events);
     "/{environment}/webhook-events/{eventId}/reprocess" => post(sync::reprocess_event);
     "/{environment}/refunds" => post(refunds::create_refund);

@@ -121,6 +121,8 @@ async fn the_overview_counts_mrr_payments_failures_and_stuck_events() {
         .map(|s| (s["status"].as_str().unwrap(), s["rows"].as_u64().unwrap()))
         .collect();
     assert_eq!(statuses, [("active", 1), ("canceled", 1), ("past_due", 1), ("trialing", 1)]);
+    // The Subscriptions page's mix alone, the same counts.
+    assert_eq!(h.get("/api/payments/test/subscriptions/summary").await.ok(200)["summary"], o["subscriptions"]);
     let days = o["days"].as_array().unwrap();
     assert_eq!(days.len(), 30);
     let date = |ms: i64| payments_engine::time::iso_ms(ms)[..10].to_owned();

@@ -24,7 +24,7 @@ step "integration tests again, on PostgreSQL"
 PG_DIR=$(mktemp -d)
 trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 PAYMENTS_CONSOLE_TEST_POSTGRES=$(scripts/pg.sh start "$PG_DIR") \
-  cargo test --workspace --no-default-features --features ssr --test console --test payments_api --test backend --test processes --test admin_pages --test catalog_pages --test support_pages --test hardening --test api
+  cargo test --workspace --no-default-features --features ssr --test integration --test api
 
 step "release build (server + WASM)"
 cargo leptos build --release

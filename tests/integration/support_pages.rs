@@ -1,7 +1,7 @@
 //! The support pages' server functions and the payment-history CSV export, over real HTTP
 //! against the demo sandbox (`TestApp` runs with `--demo`).
 
-mod support;
+use crate::support;
 
 use payments_console::auth::Role;
 use payments_console::environment::Environment;

@@ -1,6 +1,6 @@
 //! Black-box tests of the console over real HTTP: pages, sessions, roles, probes.
 
-mod support;
+use crate::support;
 
 use payments_console::auth::Role;
 use support::{TestApp, PASSWORD};

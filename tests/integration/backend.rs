@@ -2,7 +2,7 @@
 //! remote InsForge backend over HTTP, pointed at a second console's own `/api/payments`. Each
 //! case runs against a fresh console per backend, seeded by demo mode's Stripe sandbox.
 
-mod support;
+use crate::support;
 
 use payments_console::auth::{CurrentUser, Role};
 use payments_console::backend::ssr::{BackendError, BackendKind, PaymentsBackend, RemoteBackend};

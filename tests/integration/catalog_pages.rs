@@ -2,7 +2,7 @@
 //! for everyone, writes for admins, Stripe's refusal to delete a product with prices, and
 //! "change the amount" in one step.
 
-mod support;
+use crate::support;
 
 use payments_console::auth::Role;
 use serde_json::{json, Value};

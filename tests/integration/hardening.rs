@@ -1,6 +1,6 @@
 //! The HTTP layer's defences, over real HTTP: cross-origin writes, body limits, security headers.
 
-mod support;
+use crate::support;
 
 #[path = "hardening/role_matrix.rs"]
 mod role_matrix;

@@ -8,7 +8,7 @@
 //!
 //! One killed with `kill -9` again and again, on either database: nothing acknowledged is lost.
 
-mod support;
+use crate::support;
 
 use payments_console::server::crypto::MasterKey;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The embedded engine's InsForge-compatible API as mounted in the console: who may call it, and
 //! the demo wiring to the in-process Stripe sandbox.
 
-mod support;
+use crate::support;
 
 use payments_console::auth::Role;
 use serde_json::Value;

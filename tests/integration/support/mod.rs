@@ -1,7 +1,5 @@
 //! A console server on a random loopback port with a fresh database, for black-box tests.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
-
 use payments_console::auth::Role;
 use payments_console::server::cli::DatabaseArgs;
 use payments_console::server::serve::{ServeArgs, Server};

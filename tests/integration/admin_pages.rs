@@ -1,7 +1,7 @@
 //! The server functions behind the Keys, Sync and Webhooks pages, over real HTTP against the
 //! demo sandbox (`TestApp` runs with `--demo`).
 
-mod support;
+use crate::support;
 
 use payments_console::auth::Role;
 use serde_json::Value;

@@ -62,12 +62,13 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(next)
 }
 
-/// Message for an error code in the URL (set by a sign-in without JavaScript).
-fn error_message(code: &str) -> Option<&'static str> {
+/// Message for an error code in the URL (set by a sign-in without JavaScript): the error's own
+/// words, except for throttling, whose wait the URL does not carry.
+fn error_message(code: &str) -> Option<String> {
     match code {
-        "credentials" => Some("The email or password is incorrect."),
-        "throttled" => Some("Too many failed sign-in attempts. Wait a few minutes and try again."),
-        "deactivated" => Some("This account has been deactivated. Ask an admin to reactivate it."),
+        "credentials" => Some(AppError::BadCredentials.to_string()),
+        "throttled" => Some("Too many failed sign-in attempts. Wait a few minutes and try again.".into()),
+        "deactivated" => Some(AppError::Deactivated.to_string()),
         _ => None,
     }
 }
@@ -92,7 +93,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || match action.value().get() {
         Some(Err(e)) => Some(e.to_string()),
         Some(Ok(_)) => None,
-        None => query.read().get("error").and_then(|c| error_message(&c)).map(str::to_string),
+        None => query.read().get("error").and_then(|c| error_message(&c)),
     };
 
     view! {

@@ -127,31 +127,15 @@ impl TestApp {
 
     /// `GET` of the demo sandbox's Stripe API (`/v1/…`) with its key: what Stripe holds.
     pub async fn sandbox_get(&self, path: &str) -> serde_json::Value {
-        let sandbox = self.state.settings.demo_sandbox_url.clone().expect("demo mode runs a sandbox");
-        reqwest::Client::new()
-            .get(format!("{sandbox}{path}"))
-            .bearer_auth("sk_test_sandbox")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let sandbox = self.state.settings.demo_sandbox_url.as_deref().expect("demo mode runs a sandbox");
+        stripe_get(sandbox, "sk_test_sandbox", path).await
     }
 
     /// `GET` of demo mode's live-mode sandbox (`/v1/…`) with a live key: what Stripe holds in
     /// live mode.
     pub async fn live_sandbox_get(&self, path: &str) -> serde_json::Value {
-        let sandbox = self.state.settings.demo_live_sandbox_url.clone().expect("demo mode runs a live sandbox");
-        reqwest::Client::new()
-            .get(format!("{sandbox}{path}"))
-            .bearer_auth(stripe_sandbox::DEFAULT_LIVE_API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let sandbox = self.state.settings.demo_live_sandbox_url.as_deref().expect("demo mode runs a live sandbox");
+        stripe_get(sandbox, stripe_sandbox::DEFAULT_LIVE_API_KEY, path).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -183,4 +167,9 @@ impl TestApp {
         assert_eq!(res.status(), 200, "sign-in of {email} failed: {}", res.text().await.unwrap_or_default());
         client
     }
+}
+
+/// `GET {base}{path}` with a Stripe key, as JSON.
+async fn stripe_get(base: &str, key: &str, path: &str) -> serde_json::Value {
+    reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(key).send().await.unwrap().json().await.unwrap()
 }

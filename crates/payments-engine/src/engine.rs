@@ -90,6 +90,10 @@ impl std::fmt::Debug for EngineConfig {
 /// `store/events.rs`'s claim lease): a crash's events are finished within lease + this.
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How often the overview's figures are compacted: deltas written meanwhile (at most this
+/// long's writes) are what a read of the figures sums beyond one row per group.
+pub const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The embedded payments engine. Cheap to clone (shared state behind an `Arc`).
 ///
 /// Its methods are the services behind the HTTP API ([`crate::api::router`]); the console's
@@ -172,30 +176,84 @@ impl Engine {
             }),
         };
         engine.spawn_event_sweeper();
+        engine.spawn_rollup_folder();
         if let Some(queue) = batch_queue {
             crate::webhook::spawn_writer(&engine, queue);
         }
         Ok(engine)
     }
 
-    /// Every [`SWEEP_EVERY`], finishes webhook events whose delivery died mid-way
-    /// ([`Engine::sweep_abandoned_events`]). The task holds the engine weakly and ends with it.
-    fn spawn_event_sweeper(&self) {
+    /// Runs `job` every `every` while the engine lives: the task holds the engine weakly and
+    /// ends with it.
+    fn spawn_periodic<F, Fut>(&self, every: std::time::Duration, job: F)
+    where
+        F: Fn(Engine) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
-                let engine = Engine { inner };
-                match engine.sweep_abandoned_events().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, "finished abandoned webhook events"),
-                    Err(e) => tracing::warn!(error = %e, "sweeping abandoned webhook events failed"),
-                }
+                job(Engine { inner }).await;
             }
         });
+    }
+
+    /// Every [`SWEEP_EVERY`], finishes webhook events whose delivery died mid-way
+    /// ([`Engine::sweep_abandoned_events`]).
+    fn spawn_event_sweeper(&self) {
+        self.spawn_periodic(SWEEP_EVERY, |engine| async move {
+            match engine.sweep_abandoned_events().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "finished abandoned webhook events"),
+                Err(e) => tracing::warn!(error = %e, "sweeping abandoned webhook events failed"),
+            }
+        });
+    }
+
+    /// Every [`FOLD_EVERY`], compacts the overview's figures ([`Engine::fold_overview`]).
+    fn spawn_rollup_folder(&self) {
+        self.spawn_periodic(FOLD_EVERY, |engine| async move {
+            if let Err(e) = engine.fold_overview().await {
+                // Another instance folding the same rows (PostgreSQL refuses the second
+                // snapshot's delete) or a busy database: the deltas stay for the next tick.
+                tracing::debug!(error = %e, "folding the overview's figures failed");
+            }
+        });
+    }
+
+    /// Compacts the overview's figures of both environments into one row per group; returns
+    /// how many rows it folded. The figures read the same before and after.
+    pub async fn fold_overview(&self) -> EngineResult<u64> {
+        let mut folded = 0;
+        for env in [Environment::Test, Environment::Live] {
+            let mut tx = self.begin_snapshot().await?;
+            folded += crate::store::rollups::fold(&mut tx, env).await?;
+            tx.commit().await?;
+        }
+        Ok(folded)
+    }
+
+    /// Rebuilds the overview's figures from the mirror: for rows written straight into the
+    /// tables (benchmarks, fixtures) and as a repair.
+    pub async fn recount_overview(&self) -> EngineResult<()> {
+        let mut tx = self.begin_snapshot().await?;
+        crate::store::rollups::recount(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A write transaction whose reads all see one snapshot: SQLite's write transaction does;
+    /// PostgreSQL's default (`READ COMMITTED`) takes a new one per statement.
+    async fn begin_snapshot(&self) -> EngineResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.begin_write().await?;
+        if self.inner.kind == DbKind::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+        }
+        Ok(tx)
     }
 
     /// The database engine in use.

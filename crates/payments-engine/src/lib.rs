@@ -62,6 +62,7 @@ pub use payments_model::{CustomerListItem, Page, PaymentHistory, Subscription, S
 pub use payments_model::{ObjectProgress, SyncProgress, SyncState};
 pub use reachability::stripe_cannot_reach;
 pub use sealer::{SealError, Sealer};
+pub use store::rollups::recount_tables as recount_overview_tables;
 pub use store::DbKind;
 pub use stripe::MANAGED_WEBHOOK_EVENTS;
 pub use subjects::{

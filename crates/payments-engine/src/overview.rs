@@ -1,5 +1,6 @@
 //! The overview's figures (issue #14, additive route `GET /{env}/overview`): four grouped
-//! statements, each reading one environment through an index (see `tests/api/plans.rs`).
+//! statements, each reading one environment through an index (see `tests/api/plans.rs`); three
+//! of them read the figures the mirror's writers keep (`store::rollups`).
 
 use std::collections::BTreeMap;
 
@@ -9,16 +10,14 @@ use sqlx::Row;
 use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::EngineResult;
-use crate::lists::{Bind, Statement, COUNTED, DAY_MS, HISTORY_AT};
+use crate::lists::{Bind, Statement, DAY_MS};
+use crate::store::rollups;
 use crate::time::{iso_ms, now_ms};
 
 /// The payment chart's length.
 const DAYS: i64 = 30;
 /// The window of "failed payments and refunds lately".
 const RECENT_DAYS: i64 = 7;
-/// Subscriptions whose items are billed, and so count towards MRR.
-const BILLED: &str = "('active', 'past_due')";
-
 /// Which of the overview's statements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Figure {
@@ -32,52 +31,17 @@ pub(crate) enum Figure {
     Events,
 }
 
-/// The statement of one figure; `since` (ms) bounds the payments read.
+/// The statement of one figure; `since` (ms) bounds the payments read. The first three read
+/// the figures kept as the mirror is written (`store::rollups`): a few rows per group and day.
 pub(crate) fn statement(figure: Figure, env: Environment, since: i64) -> Statement {
     let env = Bind::Text(env.as_str().to_owned());
     match figure {
-        Figure::Subscriptions => Statement {
-            sql: "SELECT status, COUNT(*) AS n FROM payments_subscriptions WHERE environment = $1 GROUP BY status".into(),
-            binds: vec![env],
-        },
-        // Items whose price is unknown or has no unit amount (tiered, metered) land in groups
-        // with a NULL amount and are counted apart.
-        Figure::Mrr => Statement {
-            // Tables by their full names (no aliases): the plan tests read them off the plan.
-            sql: format!(
-                "SELECT payments_prices.currency AS currency, payments_prices.recurring_interval AS interval, \
-                 payments_prices.recurring_interval_count AS interval_count, \
-                 CAST(SUM(payments_prices.unit_amount * COALESCE(payments_subscription_items.quantity, 1)) AS BIGINT) \
-                 AS amount, \
-                 CAST(SUM(CASE WHEN payments_prices.unit_amount IS NULL OR payments_prices.recurring_interval IS NULL \
-                 THEN 1 ELSE 0 END) AS BIGINT) AS uncounted \
-                 FROM payments_subscriptions \
-                 JOIN payments_subscription_items \
-                   ON payments_subscription_items.environment = payments_subscriptions.environment \
-                  AND payments_subscription_items.stripe_subscription_id = payments_subscriptions.stripe_subscription_id \
-                 LEFT JOIN payments_prices \
-                   ON payments_prices.environment = payments_subscription_items.environment \
-                  AND payments_prices.stripe_price_id = payments_subscription_items.stripe_price_id \
-                 WHERE payments_subscriptions.environment = $1 AND payments_subscriptions.status IN {BILLED} \
-                 GROUP BY payments_prices.currency, payments_prices.recurring_interval, \
-                 payments_prices.recurring_interval_count"
-            ),
-            binds: vec![env],
-        },
-        Figure::Payments => Statement {
-            sql: format!(
-                "SELECT {HISTORY_AT} / {DAY_MS} AS day, \
-                 CAST(CASE WHEN {COUNTED} THEN 1 ELSE 0 END AS BIGINT) AS counted, \
-                 CAST(CASE WHEN type = 'refund' THEN 1 ELSE 0 END AS BIGINT) AS refund, \
-                 CAST(CASE WHEN status = 'failed' THEN 1 ELSE 0 END AS BIGINT) AS failed, \
-                 currency, COUNT(*) AS n, CAST(SUM(COALESCE(amount, 0)) AS BIGINT) AS amount \
-                 FROM payments_payment_history WHERE environment = $1 AND {HISTORY_AT} >= $2 \
-                 GROUP BY {HISTORY_AT} / {DAY_MS}, \
-                 CASE WHEN {COUNTED} THEN 1 ELSE 0 END, CASE WHEN type = 'refund' THEN 1 ELSE 0 END, \
-                 CASE WHEN status = 'failed' THEN 1 ELSE 0 END, currency"
-            ),
-            binds: vec![env, Bind::Int(since)],
-        },
+        Figure::Subscriptions => Statement { sql: rollups::STATUSES_SQL.into(), binds: vec![env] },
+        Figure::Mrr => Statement { sql: rollups::MRR_SQL.into(), binds: vec![env] },
+        Figure::Payments => {
+            Statement { sql: rollups::DAYS_SQL.into(), binds: vec![env, Bind::Int(since.div_euclid(DAY_MS))] }
+        }
+        // Failed and pending events are the exceptions: counted through the status index.
         Figure::Events => Statement {
             sql: "SELECT processing_status AS status, COUNT(*) AS n FROM payments_webhook_events \
                   WHERE environment = $1 AND processing_status IN ('failed', 'pending') GROUP BY processing_status"
@@ -105,7 +69,10 @@ impl Engine {
     pub async fn subscription_statuses(&self, env: Environment) -> EngineResult<Vec<StatusCount>> {
         let mut statuses: Vec<StatusCount> = Vec::new();
         for r in statement(Figure::Subscriptions, env, 0).fetch(self.pool()).await? {
-            statuses.push(StatusCount { status: r.try_get("status")?, rows: count(r.try_get("n")?) });
+            let n: i64 = r.try_get("n")?;
+            if n > 0 {
+                statuses.push(StatusCount { status: r.try_get("status")?, rows: count(n) });
+            }
         }
         statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
         Ok(statuses)
@@ -126,8 +93,10 @@ impl Engine {
         for r in statement(Figure::Mrr, env, 0).fetch(pool).await? {
             o.mrr_uncounted_items += count(r.try_get("uncounted")?);
             let currency: Option<String> = r.try_get("currency")?;
-            let interval: Option<String> = r.try_get("interval")?;
-            let amount: Option<i64> = r.try_get("amount")?;
+            let interval: Option<String> = r.try_get("recurring_interval")?;
+            // A group of tiered or metered prices only has no amount to count.
+            let amount =
+                Some(r.try_get::<i64, _>("amount")?).filter(|_| r.try_get::<i64, _>("priced").is_ok_and(|p| p > 0));
             let every: Option<i64> = r.try_get("interval_count")?;
             if let (Some(currency), Some(interval), Some(amount)) = (currency, interval, amount) {
                 // One-time prices on a subscription (setup fees) are not recurring revenue.

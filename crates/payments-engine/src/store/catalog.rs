@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 use crate::environment::Environment;
 use crate::error::EngineResult;
 use crate::model::{Metadata, Price, Product};
-use crate::store::{flag, new_id};
+use crate::store::{flag, new_id, rollups};
 use crate::time::{iso_ms, now_ms};
 
 /// A product as written to the mirror (built from a Stripe object).
@@ -120,6 +120,21 @@ pub(crate) async fn upsert_product(
     Ok(())
 }
 
+/// Deletes prices by id: their billed items move to the MRR group of prices the mirror does
+/// not have.
+async fn delete_prices(conn: &mut AnyConnection, env: Environment, ids: &[String]) -> EngineResult<()> {
+    let before = rollups::prices_share(conn, env, ids).await?;
+    for id in ids {
+        sqlx::query("DELETE FROM payments_prices WHERE environment = $1 AND stripe_price_id = $2")
+            .bind(env.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let after = rollups::prices_share(conn, env, ids).await?;
+    rollups::mrr_changed(conn, env, &before, &after).await
+}
+
 /// Inserts or overwrites a price (natural key: environment + Stripe id).
 pub(crate) async fn upsert_price(
     conn: &mut AnyConnection,
@@ -128,6 +143,31 @@ pub(crate) async fn upsert_price(
     synced_at: i64,
 ) -> EngineResult<()> {
     let now = now_ms();
+    // The figures MRR takes from a price never change at Stripe; when they do here (a price
+    // the mirror did not have yet, or a console fix), its billed items move between groups.
+    let stored = sqlx::query(
+        "SELECT currency, unit_amount, recurring_interval, recurring_interval_count FROM payments_prices
+         WHERE environment = $1 AND stripe_price_id = $2",
+    )
+    .bind(env.as_str())
+    .bind(&p.stripe_price_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let figures = (Some(p.currency.clone()), p.unit_amount, p.recurring_interval.clone(), p.recurring_interval_count);
+    let moved = match &stored {
+        Some(r) => {
+            let was: (Option<String>, Option<i64>, Option<String>, Option<i64>) = (
+                r.try_get("currency")?,
+                r.try_get("unit_amount")?,
+                r.try_get("recurring_interval")?,
+                r.try_get("recurring_interval_count")?,
+            );
+            was != figures
+        }
+        None => true,
+    };
+    let ids = [p.stripe_price_id.clone()];
+    let before = if moved { rollups::prices_share(conn, env, &ids).await? } else { Default::default() };
     sqlx::query(
         "INSERT INTO payments_prices (id, environment, stripe_price_id, stripe_product_id, active, currency,
              unit_amount, unit_amount_decimal, type, lookup_key, billing_scheme, tax_behavior,
@@ -162,6 +202,10 @@ pub(crate) async fn upsert_price(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    if moved {
+        let after = rollups::prices_share(conn, env, &ids).await?;
+        rollups::mrr_changed(conn, env, &before, &after).await?;
+    }
     Ok(())
 }
 
@@ -269,11 +313,14 @@ pub(crate) async fn get_price(conn: &mut AnyConnection, env: Environment, id: &s
 
 /// Removes a product deleted in Stripe, with its prices.
 pub(crate) async fn delete_product(conn: &mut AnyConnection, env: Environment, id: &str) -> EngineResult<()> {
-    sqlx::query("DELETE FROM payments_prices WHERE environment = $1 AND stripe_product_id = $2")
-        .bind(env.as_str())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    let prices: Vec<String> = sqlx::query_scalar(
+        "SELECT stripe_price_id FROM payments_prices WHERE environment = $1 AND stripe_product_id = $2",
+    )
+    .bind(env.as_str())
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    delete_prices(conn, env, &prices).await?;
     sqlx::query("DELETE FROM payments_products WHERE environment = $1 AND stripe_product_id = $2")
         .bind(env.as_str())
         .bind(id)
@@ -289,13 +336,18 @@ pub(crate) async fn delete_stale(conn: &mut AnyConnection, env: Environment, syn
     // parameter list of every id (SQLite caps parameters per statement). The snapshot is
     // written page by page, so a row written meanwhile (console edit, later than `synced_at`)
     // is newer than the snapshot and stays.
-    for table in ["payments_prices", "payments_products"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1 AND synced_at < $2"))
+    let prices: Vec<String> =
+        sqlx::query_scalar("SELECT stripe_price_id FROM payments_prices WHERE environment = $1 AND synced_at < $2")
             .bind(env.as_str())
             .bind(synced_at)
-            .execute(&mut *conn)
+            .fetch_all(&mut *conn)
             .await?;
-    }
+    delete_prices(conn, env, &prices).await?;
+    sqlx::query("DELETE FROM payments_products WHERE environment = $1 AND synced_at < $2")
+        .bind(env.as_str())
+        .bind(synced_at)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 use crate::environment::Environment;
 use crate::error::EngineResult;
 use crate::store::new_id;
+use crate::store::rollups::{self, HistoryShare};
 use crate::time::now_ms;
 
 /// A history row as projected from a Stripe object. `None` fields keep the stored value.
@@ -40,16 +41,20 @@ pub(crate) struct HistoryRecord {
 // transaction (5 webhooks/s at 1M rows). Public, for the plan tests (`tests/api/write_plans.rs`).
 
 /// The stored refund row of a refund id (`$1` environment, `$2` refund id).
-pub const FIND_REFUND_SQL: &str = "SELECT id, COALESCE(source_version, 0) AS v FROM payments_payment_history
+pub const FIND_REFUND_SQL: &str = "SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount,
+         stripe_created_at, created_at FROM payments_payment_history
      WHERE environment = $1 AND stripe_refund_id = $2";
 
 /// The oldest non-refund row of a checkout session (`$2`), PaymentIntent (`$3`) or invoice (`$4`).
-pub const FIND_PAYMENT_SQL: &str = "SELECT id, v FROM (
-         SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+pub const FIND_PAYMENT_SQL: &str = "SELECT id, v, type, status, currency, amount, stripe_created_at, created_at FROM (
+         SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount, stripe_created_at, created_at
+             FROM payments_payment_history
              WHERE environment = $1 AND type <> 'refund' AND stripe_checkout_session_id = $2
-         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount, stripe_created_at,
+             created_at FROM payments_payment_history
              WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $3
-         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, created_at FROM payments_payment_history
+         UNION ALL SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount, stripe_created_at,
+             created_at FROM payments_payment_history
              WHERE environment = $1 AND type <> 'refund' AND stripe_invoice_id = $4
      ) AS m ORDER BY created_at, id LIMIT 1";
 
@@ -63,7 +68,8 @@ pub const FIND_ORIGINAL_SQL: &str = "SELECT id FROM (
 
 /// The original payment's fields the refund state derives from (`$1` its id).
 pub const ORIGINAL_SQL: &str =
-    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, amount_refunded, failed_at, status
+    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, amount_refunded, failed_at, status, type, currency,
+         stripe_created_at, created_at
      FROM payments_payment_history WHERE id = $1";
 
 /// The ids of the refund rows of a PaymentIntent or charge, each once, for `id IN (…)`; the
@@ -109,9 +115,20 @@ pub const REFUND_BACKFILL_SQL: &str = concat!(
     ")"
 );
 
+/// A stored row's id, version and the values its overview share derives from.
+struct Stored {
+    id: String,
+    version: i64,
+    currency: Option<String>,
+    amount: Option<i64>,
+    stripe_created_at: Option<i64>,
+    created_at: i64,
+    share: HistoryShare,
+}
+
 /// The row this record would update: by refund id for refunds, else the non-refund row of the
 /// same checkout session, PaymentIntent or invoice.
-async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> EngineResult<Option<(String, i64)>> {
+async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> EngineResult<Option<Stored>> {
     let row = if r.kind == "refund" {
         sqlx::query(FIND_REFUND_SQL)
             .bind(env.as_str())
@@ -127,10 +144,16 @@ async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> 
             .fetch_optional(&mut *conn)
             .await?
     };
-    Ok(match row {
-        Some(row) => Some((row.try_get("id")?, row.try_get("v")?)),
-        None => None,
-    })
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Stored {
+        id: row.try_get("id")?,
+        version: row.try_get("v")?,
+        currency: row.try_get("currency")?,
+        amount: row.try_get("amount")?,
+        stripe_created_at: row.try_get("stripe_created_at")?,
+        created_at: row.try_get("created_at")?,
+        share: HistoryShare::of_row(&row)?,
+    }))
 }
 
 /// Writes the record unless the stored row reflects a newer event. Returns the row id when written.
@@ -141,12 +164,22 @@ pub(crate) async fn write(
     version: i64,
 ) -> EngineResult<Option<String>> {
     for _ in 0..2 {
-        if let Some((id, stored)) = find(conn, env, r).await? {
-            if stored > version {
+        if let Some(stored) = find(conn, env, r).await? {
+            if stored.version > version {
                 return Ok(None);
             }
-            update(conn, &id, r, version).await?;
-            return Ok(Some(id));
+            update(conn, &stored.id, r, version).await?;
+            // The update keeps the stored value where the record has none.
+            let after = HistoryShare::new(
+                &r.kind,
+                &r.status,
+                r.currency.as_deref().or(stored.currency.as_deref()),
+                r.amount.or(stored.amount),
+                r.stripe_created_at.or(stored.stripe_created_at),
+                stored.created_at,
+            );
+            rollups::history_changed(conn, env, Some(&stored.share), Some(&after)).await?;
+            return Ok(Some(stored.id));
         }
         let id = new_id();
         let now = now_ms();
@@ -189,6 +222,9 @@ pub(crate) async fn write(
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() > 0 {
+            let share =
+                HistoryShare::new(&r.kind, &r.status, r.currency.as_deref(), r.amount, r.stripe_created_at, now);
+            rollups::history_changed(conn, env, None, Some(&share)).await?;
             return Ok(Some(id));
         }
         // Lost a race with another writer of the same natural key: update its row instead.
@@ -272,6 +308,8 @@ pub(crate) async fn refresh_refund_state(
     let stored_refunded: Option<i64> = row.try_get("amount_refunded")?;
     let failed_at: Option<i64> = row.try_get("failed_at")?;
     let status: String = row.try_get("status")?;
+    let kind: String = row.try_get("type")?;
+    let share = HistoryShare::of_row(&row)?;
     let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
         .bind(env.as_str())
         .bind(pi.as_deref())
@@ -310,6 +348,7 @@ pub(crate) async fn refresh_refund_state(
     .bind(original)
     .execute(&mut *conn)
     .await?;
+    rollups::history_changed(conn, env, Some(&share), Some(&share.with_status(&kind, &new_status))).await?;
     if refund_rows == 0 {
         return Ok(());
     }

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 use crate::environment::Environment;
 use crate::error::EngineResult;
 use crate::model::Metadata;
-use crate::store::{flag, new_id};
+use crate::store::{flag, new_id, rollups};
 use crate::time::now_ms;
 
 /// A Stripe customer as a mirror row.
@@ -341,6 +341,7 @@ pub(crate) async fn upsert_subscription(
     synced_at: i64,
 ) -> EngineResult<bool> {
     let now = now_ms();
+    let before = rollups::subscription_share(conn, env, &s.stripe_subscription_id).await?;
     let done = sqlx::query(UPSERT_SUBSCRIPTION_SQL)
         .bind(new_id())
         .bind(env.as_str())
@@ -408,6 +409,8 @@ pub(crate) async fn upsert_subscription(
         .execute(&mut *conn)
         .await?;
     }
+    let after = rollups::subscription_share(conn, env, &s.stripe_subscription_id).await?;
+    rollups::subscription_changed(conn, env, &before, &after).await?;
     Ok(true)
 }
 
@@ -420,6 +423,7 @@ pub(crate) async fn delete_unseen_subscriptions(
     synced_at: i64,
     version: i64,
 ) -> EngineResult<u64> {
+    rollups::subscriptions_leaving(conn, env, synced_at, version).await?;
     let done = sqlx::query(
         "DELETE FROM payments_subscriptions
          WHERE environment = $1 AND synced_at < $2 AND COALESCE(source_version, 0) <= $3",

@@ -9,6 +9,7 @@ pub(crate) mod connections;
 pub(crate) mod events;
 pub(crate) mod history;
 pub(crate) mod mirror;
+pub(crate) mod rollups;
 pub(crate) mod secrets;
 
 use rand::RngCore;
@@ -66,6 +67,13 @@ pub(crate) async fn clear_payment_data(conn: &mut AnyConnection, env: Environmen
         "payments_prices",
         "payments_products",
     ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
+            .bind(env.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    // The overview's figures of those rows go with them.
+    for table in rollups::TABLES {
         sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
             .bind(env.as_str())
             .execute(&mut *conn)

@@ -296,3 +296,39 @@ pub async fn request(
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Resp { status, body }
 }
+
+/// The test environment's overview figures, without the time they were computed at.
+pub async fn figures(base: &str) -> Value {
+    let mut body =
+        request(&reqwest::Client::new(), base, Method::GET, "/api/payments/test/overview", None, Auth::Admin)
+            .await
+            .ok(200)["overview"]
+            .clone();
+    body.as_object_mut().unwrap().remove("computedAt");
+    body
+}
+
+/// Asserts that the figures the mirror's writers kept are the figures a recount of the mirror
+/// gives, and that compacting them changes nothing; returns them.
+pub async fn assert_figures_kept(base: &str, engine: &Engine) -> Value {
+    let kept = figures(base).await;
+    engine.fold_overview().await.unwrap();
+    same_figures(&figures(base).await, &kept, "folding changed the figures");
+    engine.recount_overview().await.unwrap();
+    same_figures(&figures(base).await, &kept, "the figures kept as rows were written differ from a recount");
+    kept
+}
+
+fn same_figures(got: &Value, kept: &Value, what: &str) {
+    let differ: Vec<String> = kept
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| got.get(k.as_str()) != Some(v))
+        .map(|(k, v)| format!("{k}: kept {v}, now {}", got[k.as_str()]))
+        .collect();
+    assert!(
+        differ.is_empty() && got.as_object().unwrap().len() == kept.as_object().unwrap().len(),
+        "{what}: {differ:#?}"
+    );
+}

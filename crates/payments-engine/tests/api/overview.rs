@@ -1,6 +1,7 @@
 //! `GET /{env}/overview` (additive, issue #14): MRR normalised per currency, the last 30 days of
 //! payments, recent failures and refunds, the subscription status mix and stuck webhook events,
-//! all from rows written straight into the mirror.
+//! all from rows written straight into the mirror and then recounted. (The figures kept as the
+//! writers change rows are compared with a recount in `streams.rs` and `sync.rs`.)
 
 use payments_engine::time::now_ms;
 use reqwest::Method;
@@ -104,6 +105,8 @@ async fn the_overview_counts_mrr_payments_failures_and_stuck_events() {
         .await;
     }
 
+    // Rows written straight into the tables bypass the writers that keep the figures.
+    h.engine.recount_overview().await.unwrap();
     let res = h.get("/api/payments/test/overview").await;
     let o = &res.ok(200)["overview"];
     // usd: 2 × 1000 + 12000 / 12 + 3000 / 3; eur: 100 a week is 433.33 a month. The tiered
@@ -136,4 +139,141 @@ async fn the_overview_counts_mrr_payments_failures_and_stuck_events() {
     assert_eq!(h.request(Method::GET, "/api/payments/test/overview", None, Auth::Support).await.status, 200);
     assert_eq!(h.request(Method::GET, "/api/payments/test/overview", None, Auth::None).await.status, 401);
     assert_eq!(h.get("/api/payments/staging/overview").await.status, 400);
+}
+
+fn stripe(h: &Harness) -> stripe_client::StripeClient {
+    stripe_client::StripeClient::new(stripe_client::ClientConfig::new(TEST_KEY).api_base(h.sandbox_base.clone()))
+        .unwrap()
+}
+
+async fn call(h: &Harness, method: Method, path: &str, form: stripe_client::Form) -> serde_json::Value {
+    stripe(h)
+        .request::<serde_json::Value>(method, path, &form, &stripe_client::RequestOptions::NONE)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Waits until every event the sandbox sent the engine is applied. The sandbox records some
+/// of a change's events while delivering others, so the counts must also hold still a while.
+async fn settled(h: &Harness) {
+    let managed =
+        |e: &serde_json::Value| payments_engine::MANAGED_WEBHOOK_EVENTS.contains(&e["type"].as_str().unwrap());
+    let done = "SELECT COUNT(*) FROM payments_webhook_events WHERE processing_status IN ('processed', 'ignored')";
+    let mut last = None;
+    for _ in 0..200 {
+        let sent = h.sandbox.list("event").unwrap().iter().filter(|e| managed(e)).count() as i64;
+        let applied = h.scalar_i64(done).await;
+        if sent == applied && last == Some(sent) {
+            return;
+        }
+        last = (sent == applied).then_some(sent);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the sandbox's events were not all applied");
+}
+
+/// Every change the figures follow, made at Stripe and arriving as Stripe sends it (live
+/// webhooks, one at a time, and a sync): after each, the figures the writers kept are a recount's.
+#[tokio::test]
+async fn the_figures_follow_every_change_the_mirror_is_told_of() {
+    use stripe_client::Form;
+    use stripe_sandbox::CheckoutOutcome;
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let product = call(&h, Method::POST, "/v1/products", Form::new().set("name", "Figures")).await;
+    let price = |amount: i64, monthly: bool| {
+        let f = Form::new()
+            .set("product", product["id"].as_str().unwrap())
+            .set("currency", "usd")
+            .set("unit_amount", amount);
+        if monthly {
+            f.set("recurring", Form::new().set("interval", "month"))
+        } else {
+            f
+        }
+    };
+    let monthly = call(&h, Method::POST, "/v1/prices", price(2000, true)).await["id"].as_str().unwrap().to_owned();
+    let one_time = call(&h, Method::POST, "/v1/prices", price(5000, false)).await["id"].as_str().unwrap().to_owned();
+    let customer = call(
+        &h,
+        Method::POST,
+        "/v1/customers",
+        Form::new()
+            .set("email", "figures@example.com")
+            .set("payment_method", "pm_card_visa")
+            .set("invoice_settings", Form::new().set("default_payment_method", "pm_card_visa")),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = |mode: &str, price: &str, quantity: i64| {
+        Form::new()
+            .set("mode", mode)
+            .set("customer", customer.as_str())
+            .set("success_url", "http://127.0.0.1/ok")
+            .set("cancel_url", "http://127.0.0.1/cancel")
+            .set("line_items[0][price]", price)
+            .set("line_items[0][quantity]", quantity)
+    };
+
+    // A subscription of a price the mirror does not have yet: its item is left out of MRR.
+    let cs = call(&h, Method::POST, "/v1/checkout/sessions", session("subscription", &monthly, 2)).await;
+    let done = h.sandbox.complete_checkout(cs["id"].as_str().unwrap(), CheckoutOutcome::Succeeded).unwrap();
+    let sub = done["subscription"].as_str().unwrap().to_owned();
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!((f["mrr"].clone(), f["mrrUncountedItems"].as_u64()), (json!([]), Some(1)), "{f}");
+
+    // The sync brings the price: the item moves into its currency's MRR.
+    h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200);
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!(f["mrr"], json!([{ "currency": "usd", "amount": 4000 }]), "{f}");
+
+    // A failed renewal (past due, still billed), then a paid one.
+    h.sandbox.advance_subscription(&sub, Some(false)).unwrap();
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!(f["failed7d"], 1, "{f}");
+    // The failed invoice is paid after all: its row moves from failed to paid.
+    let invoice = h.sandbox.get_object(&sub).unwrap()["latest_invoice"].as_str().unwrap().to_owned();
+    call(&h, Method::POST, &format!("/v1/invoices/{invoice}/pay"), Form::new()).await;
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!((f["failed7d"].as_u64(), f["payments30d"].as_u64()), (Some(0), Some(2)), "{f}");
+    h.sandbox.advance_subscription(&sub, Some(true)).unwrap();
+    settled(&h).await;
+    assert_figures_kept(&h.base, &h.engine).await;
+
+    // A one-time payment declined, then paid on the same session: one row, failed then paid.
+    let cs = call(&h, Method::POST, "/v1/checkout/sessions", session("payment", &one_time, 1)).await;
+    let cs = cs["id"].as_str().unwrap();
+    assert!(h.sandbox.complete_checkout(cs, CheckoutOutcome::Declined("generic_decline")).is_err());
+    settled(&h).await;
+    assert_figures_kept(&h.base, &h.engine).await;
+    let paid = h.sandbox.complete_checkout(cs, CheckoutOutcome::Succeeded).unwrap();
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert!(f["volume30d"][0]["amount"].as_i64().unwrap() >= 5000, "{f}");
+
+    // Refunded in part, then in full; then the subscription is cancelled.
+    let pi = paid["payment_intent"].as_str().unwrap();
+    call(&h, Method::POST, "/v1/refunds", Form::new().set("payment_intent", pi).set("amount", 1500)).await;
+    call(&h, Method::POST, "/v1/refunds", Form::new().set("payment_intent", pi)).await;
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!(f["refunds7d"], 2, "{f}");
+    call(&h, Method::DELETE, &format!("/v1/subscriptions/{sub}"), Form::new()).await;
+    settled(&h).await;
+    let f = assert_figures_kept(&h.base, &h.engine).await;
+    assert_eq!(
+        (f["mrr"].clone(), f["subscriptions"].clone()),
+        (json!([]), json!([{ "status": "canceled", "rows": 1 }]))
+    );
+
+    // Folded: one row per group.
+    let groups =
+        "SELECT COUNT(*) FROM (SELECT DISTINCT day, counted, refund, failed, currency FROM payments_rollup_days) AS g";
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_rollup_days").await, h.scalar_i64(groups).await);
 }

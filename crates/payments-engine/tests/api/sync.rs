@@ -93,6 +93,8 @@ async fn sync_mirrors_the_demo_seed_idempotently_and_deletes_what_vanished() {
     .execute(&h.pool)
     .await
     .unwrap();
+    // (Written straight into the table: the overview's figures are recounted to include it.)
+    h.engine.recount_overview().await.unwrap();
     let third = h.send(Method::POST, "/api/payments/test/sync", json!({})).await.ok(200).clone();
     assert_eq!(third["results"][0]["subscriptions"]["deleted"], 1, "{third}");
     assert_eq!(
@@ -105,6 +107,10 @@ async fn sync_mirrors_the_demo_seed_idempotently_and_deletes_what_vanished() {
         .await
         .unwrap();
     assert_eq!(deleted, 1);
+    // The overview's figures followed the syncs, the deletion included.
+    let figures = assert_figures_kept(&h.base, &h.engine).await;
+    let counted: u64 = figures["subscriptions"].as_array().unwrap().iter().map(|s| s["rows"].as_u64().unwrap()).sum();
+    assert_eq!(counted, subscriptions as u64, "{figures}");
 }
 
 #[tokio::test]

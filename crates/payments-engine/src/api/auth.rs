@@ -366,6 +366,70 @@ mod tests {
         assert_eq!(verify_hs256("a.b", b"s3cret"), Err(JwtError::Malformed));
     }
 
+    /// A token with any header, signed with `secret` (HS256 whatever the header claims), so that
+    /// the verifier's refusals can be tried one by one.
+    fn signed(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// What the verifier accepts and refuses, pinned so that its implementation can change.
+    #[test]
+    fn jwt_refusals_are_pinned() {
+        const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let secret = b"a-secret-of-the-payments-api-32b";
+        let now = crate::time::now_ms() / 1000;
+        let ok = json!({"sub": "u1", "role": "authenticated", "exp": now + 3600});
+        assert!(verify_hs256(&signed(HS256, &ok, secret), secret).is_ok());
+        // The anon key has no `exp`; an `aud` is not checked; a `typ` is not required.
+        assert!(verify_hs256(&signed(HS256, &json!({"role": "anon"}), secret), secret).is_ok());
+        let aud = json!({"role": "authenticated", "aud": "authenticated", "exp": now + 60});
+        assert!(verify_hs256(&signed(HS256, &aud, secret), secret).is_ok());
+        assert!(verify_hs256(&signed(r#"{"alg":"HS256"}"#, &ok, secret), secret).is_ok());
+        // Algorithms other than HS256, `none` included, whatever the signature.
+        for alg in ["none", "HS384", "HS512", "RS256", "hs256"] {
+            let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
+            assert_eq!(verify_hs256(&signed(&header, &ok, secret), secret), Err(JwtError::Algorithm), "{alg}");
+        }
+        let unsigned =
+            format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(ok.to_string()));
+        assert_eq!(verify_hs256(&unsigned, secret), Err(JwtError::Algorithm));
+        // Another key, an empty signature, a tampered payload under the original signature.
+        assert_eq!(verify_hs256(&signed(HS256, &ok, b"another-secret"), secret), Err(JwtError::Signature));
+        let token = signed(HS256, &ok, secret);
+        let (head, rest) = token.split_once('.').unwrap();
+        let signature = rest.split_once('.').unwrap().1;
+        assert_eq!(
+            verify_hs256(&format!("{head}.{}.", rest.split_once('.').unwrap().0), secret),
+            Err(JwtError::Signature)
+        );
+        let admin =
+            URL_SAFE_NO_PAD.encode(json!({"sub": "u1", "role": "project_admin", "exp": now + 3600}).to_string());
+        assert_eq!(verify_hs256(&format!("{head}.{admin}.{signature}"), secret), Err(JwtError::Signature));
+        // Expired (`exp` now or earlier, zero, negative) or not yet valid (`nbf` later than now).
+        for exp in [now, now - 1, 1, 0, -1] {
+            let claims = json!({"role": "authenticated", "exp": exp});
+            assert_eq!(verify_hs256(&signed(HS256, &claims, secret), secret), Err(JwtError::Expired), "exp {exp}");
+        }
+        let early = json!({"role": "authenticated", "exp": now + 3600, "nbf": now + 600});
+        assert_eq!(verify_hs256(&signed(HS256, &early, secret), secret), Err(JwtError::Expired));
+        let started = json!({"role": "authenticated", "exp": now + 3600, "nbf": now - 600});
+        assert!(verify_hs256(&signed(HS256, &started, secret), secret).is_ok());
+        // Not three parts, not base64url, not JSON, or claims of the wrong type.
+        for bad in [String::new(), "a.b".into(), format!("{token}.x"), "!!.!!.!!".into()] {
+            assert_eq!(verify_hs256(&bad, secret), Err(JwtError::Malformed), "{bad:?}");
+        }
+        let not_json = format!("{}.{}", URL_SAFE_NO_PAD.encode(HS256), URL_SAFE_NO_PAD.encode("not json"));
+        assert!(verify_hs256(&format!("{not_json}.{signature}"), secret).is_err());
+        let wrong_type = json!({"role": 7, "exp": now + 3600});
+        assert_eq!(verify_hs256(&signed(HS256, &wrong_type, secret), secret), Err(JwtError::Malformed));
+        let float_exp = json!({"role": "anon", "exp": 1.5e12});
+        assert_eq!(verify_hs256(&signed(HS256, &float_exp, secret), secret), Err(JwtError::Malformed));
+    }
+
     #[test]
     fn runtime_routes_are_recognised() {
         assert!(is_runtime_route(&Method::POST, "/test/checkout-sessions"));

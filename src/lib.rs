@@ -13,6 +13,7 @@ pub mod auth;
 pub mod backend;
 pub mod environment;
 pub mod error;
+pub mod model;
 pub mod pages;
 pub mod services;
 pub mod ui;

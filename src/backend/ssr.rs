@@ -124,7 +124,9 @@ impl ApiCall {
             let pairs: Vec<String> = self
                 .query
                 .iter()
-                .map(|(k, v)| format!("{}={}", crate::ui::format::url_encode(k), crate::ui::format::url_encode(v)))
+                .map(|(k, v)| {
+                    format!("{}={}", crate::model::format::url_encode(k), crate::model::format::url_encode(v))
+                })
                 .collect();
             uri.push('?');
             uri.push_str(&pairs.join("&"));
@@ -369,7 +371,7 @@ impl dyn PaymentsBackend {
         env: Environment,
         id: &str,
     ) -> Result<ProductWithPrices, BackendError> {
-        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
         field(self.send(user, ApiCall::new(Method::GET, path)).await?, "")
     }
 
@@ -392,7 +394,7 @@ impl dyn PaymentsBackend {
         id: &str,
         changes: &ProductChanges,
     ) -> Result<Product, BackendError> {
-        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
         field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "product")
     }
 
@@ -403,7 +405,7 @@ impl dyn PaymentsBackend {
         env: Environment,
         id: &str,
     ) -> Result<DeletedProduct, BackendError> {
-        let path = env_path(env, &format!("/catalog/products/{}", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
         field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
     }
 
@@ -426,7 +428,7 @@ impl dyn PaymentsBackend {
         id: &str,
         changes: &PriceChanges,
     ) -> Result<Price, BackendError> {
-        let path = env_path(env, &format!("/catalog/prices/{}", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/catalog/prices/{}", crate::model::format::url_encode(id)));
         field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "price")
     }
 
@@ -437,7 +439,7 @@ impl dyn PaymentsBackend {
         env: Environment,
         id: &str,
     ) -> Result<ArchivedPrice, BackendError> {
-        let path = env_path(env, &format!("/catalog/prices/{}", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/catalog/prices/{}", crate::model::format::url_encode(id)));
         field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
     }
 
@@ -542,7 +544,7 @@ impl dyn PaymentsBackend {
         env: Environment,
         id: &str,
     ) -> Result<WebhookResponse, BackendError> {
-        let path = env_path(env, &format!("/webhook-events/{}/reprocess", crate::ui::format::url_encode(id)));
+        let path = env_path(env, &format!("/webhook-events/{}/reprocess", crate::model::format::url_encode(id)));
         let call = ApiCall::new(Method::POST, path).body(json!({})).extension("re-processing of webhook events");
         field(self.send(user, call).await?, "")
     }

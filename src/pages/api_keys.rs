@@ -2,8 +2,8 @@
 //! A key is shown once, when it is created; the console keeps only its digest and prefix.
 
 use crate::error::AppError;
+use crate::model::format::unix_iso;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::unix_iso;
 use crate::ui::guard::AdminOnly;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;

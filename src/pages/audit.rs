@@ -1,38 +1,13 @@
 //! The audit log page (admin): every admin write with who, when, what and the Stripe request.
 
 use crate::error::AppError;
-use crate::ui::format::{unix_iso, url_encode};
+use crate::model::audit::AuditPage;
+use crate::model::format::{unix_iso, url_encode};
 use crate::ui::guard::AdminOnly;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
-
-/// One recorded admin write.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub id: String,
-    /// Unix seconds.
-    pub at: i64,
-    /// The user's email, or `cli:<os user>` for command-line writes.
-    pub actor: String,
-    /// What was done, e.g. `user.add`, `price.create`.
-    pub action: String,
-    pub environment: Option<String>,
-    pub target: Option<String>,
-    pub detail: Option<String>,
-    pub stripe_request_id: Option<String>,
-    pub idempotency_key: Option<String>,
-}
-
-/// A page of the audit log, newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub entries: Vec<AuditEntry>,
-    /// Pass back as `cursor` for the next (older) page; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
 
 /// Entries of the audit log after `cursor`. Admins only.
 #[server(prefix = "/api/console", endpoint = "audit")]

@@ -5,8 +5,8 @@
 
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::{money, query_string};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
-use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;

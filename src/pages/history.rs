@@ -3,20 +3,19 @@
 use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::refund::RefundControl;
 use super::subscriptions::{StatusBadge, SubjectLink};
-use crate::backend::ListQuery;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::{money, query_string};
+use crate::model::history::HistoryFilters;
 use crate::services::refunds::refundable;
 use crate::ui::chart::{DayBar, DayBars};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
-use crate::ui::format::{money, query_string};
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount};
-use serde::{Deserialize, Serialize};
 
 /// The row types of the engine's payment history.
 pub const TYPES: [(&str, &str); 4] = [
@@ -28,83 +27,6 @@ pub const TYPES: [(&str, &str); 4] = [
 
 /// The statuses a history row can have.
 pub const STATUSES: [&str; 6] = ["succeeded", "pending", "failed", "refunded", "partially_refunded", "canceled"];
-
-/// The filters of the history view, by their URL names (`subjectType`, `subjectId`, `type`,
-/// `status`, `customer`, `object`, `from`, `to`; dates as `YYYY-MM-DD`, `to` inclusive).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryFilters {
-    pub subject_type: String,
-    pub subject_id: String,
-    pub kind: String,
-    pub status: String,
-    pub customer: String,
-    /// A Stripe id of the rows (`pi_`, `in_`, `ch_`, `re_`, `cs_`): the search box's target.
-    #[serde(default)]
-    pub object: String,
-    pub from: String,
-    pub to: String,
-}
-
-impl HistoryFilters {
-    /// Reads the filters from URL query pairs.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
-        let v = |k: &str| get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
-        HistoryFilters {
-            subject_type: v("subjectType"),
-            subject_id: v("subjectId"),
-            kind: v("type"),
-            status: v("status"),
-            customer: v("customer"),
-            object: v("object"),
-            from: v("from"),
-            to: v("to"),
-        }
-    }
-
-    /// The URL query pairs of these filters.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        [
-            ("subjectType", &self.subject_type),
-            ("subjectId", &self.subject_id),
-            ("type", &self.kind),
-            ("status", &self.status),
-            ("customer", &self.customer),
-            ("object", &self.object),
-            ("from", &self.from),
-            ("to", &self.to),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.clone()))
-        .collect()
-    }
-
-    /// The backend query for these filters. A date-only `to` includes that whole day.
-    pub fn list_query(&self, limit: u32, cursor: Option<String>) -> Result<ListQuery, AppError> {
-        let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor, ..Default::default() };
-        match (self.subject_type.is_empty(), self.subject_id.is_empty()) {
-            (false, false) => q.subject = Some((self.subject_type.clone(), self.subject_id.clone())),
-            (true, true) => {}
-            _ => return Err(AppError::Invalid("Give both the subject type and the subject id.".into())),
-        }
-        let is_date = |s: &str| s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-        let to = if is_date(&self.to) { format!("{}T23:59:59.999Z", self.to) } else { self.to.clone() };
-        for (k, v) in [
-            ("type", &self.kind),
-            ("status", &self.status),
-            ("customer", &self.customer),
-            ("object", &self.object),
-            ("from", &self.from),
-        ] {
-            if !v.is_empty() {
-                q.filters.insert(k.to_owned(), v.clone());
-            }
-        }
-        if !to.is_empty() {
-            q.filters.insert("to".into(), to);
-        }
-        Ok(q)
-    }
-}
 
 /// A page of payment history matching the filters, after `cursor`. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-history")]
@@ -449,20 +371,5 @@ mod tests {
                 StatusCount { status: "failed".to_string(), rows: 1 }
             ]
         );
-    }
-
-    #[test]
-    fn filters_become_a_backend_query() {
-        let f = HistoryFilters {
-            subject_type: "team".into(),
-            subject_id: "acme".into(),
-            to: "2026-11-25".into(),
-            ..Default::default()
-        };
-        let q = f.list_query(10, None).unwrap();
-        assert_eq!(q.subject, Some(("team".into(), "acme".into())));
-        assert_eq!(q.filters.get("to").map(String::as_str), Some("2026-11-25T23:59:59.999Z"));
-        let half = HistoryFilters { subject_type: "team".into(), ..Default::default() };
-        assert!(half.list_query(10, None).is_err());
     }
 }

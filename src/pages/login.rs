@@ -23,7 +23,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let next = safe_next(next.as_deref());
     let refuse = |error: AppError, code: &str| {
         let error = fail(error);
-        ssr::navigate_after_form(&format!("/login?error={code}&next={}", crate::ui::format::url_encode(&next)));
+        ssr::navigate_after_form(&format!("/login?error={code}&next={}", crate::model::format::url_encode(&next)));
         error
     };
 

@@ -4,8 +4,8 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::{money, query_string};
 use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
-use crate::ui::format::{money, query_string};
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;

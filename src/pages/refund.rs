@@ -2,8 +2,8 @@
 
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::{money, plain_amount, query_string};
 use crate::services::refunds::RefundForm;
-use crate::ui::format::{money, plain_amount, query_string};
 use leptos::prelude::*;
 use payments_model::{Refund, RefundReason};
 

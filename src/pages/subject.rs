@@ -6,7 +6,7 @@ use super::subscriptions::{StatusBadge, SubscriptionsTable};
 use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::ui::format::{money, query_string};
+use crate::model::format::{money, query_string};
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
 use leptos::prelude::*;

@@ -4,9 +4,9 @@ use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSk
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::{query_string, url_encode};
 use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
-use crate::ui::format::{query_string, url_encode};
 use crate::ui::layout::use_env;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;

@@ -3,8 +3,8 @@
 
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::model::format::unix_iso;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::format::unix_iso;
 use crate::ui::guard::AdminOnly;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;

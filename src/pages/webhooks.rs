@@ -6,9 +6,9 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::model::format::query_string;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
-use crate::ui::format::query_string;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::{Time, TimeOr};
 use crate::ui::toast::use_toasts;

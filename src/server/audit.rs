@@ -4,7 +4,7 @@
 use super::db::Db;
 use super::ids::new_id;
 use super::now_unix;
-use crate::pages::audit::{AuditEntry, AuditPage};
+use crate::model::audit::{AuditEntry, AuditPage};
 use sqlx::Row;
 
 /// What is being recorded; the `at` and `id` are filled in by [`AuditLog::record`].

@@ -255,5 +255,5 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn format_time(unix: i64) -> String {
-    crate::ui::format::utc_datetime(unix)
+    crate::model::format::utc_datetime(unix)
 }

@@ -7,7 +7,7 @@ use super::sessions::SESSION_COOKIE;
 use super::settings::Settings;
 use super::state::AppState;
 use crate::app::{shell, App};
-use crate::ui::format::url_encode;
+use crate::model::format::url_encode;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};

@@ -15,7 +15,7 @@ pub async fn labels(
         catalog.products.iter().map(|p| (p.stripe_product_id.clone(), p.name.clone())).collect();
     for price in &catalog.prices {
         let product = price.stripe_product_id.as_ref().and_then(|p| labels.get(p)).cloned().unwrap_or_default();
-        let amount = price.unit_amount.map(|a| crate::ui::format::money(a, &price.currency)).unwrap_or_default();
+        let amount = price.unit_amount.map(|a| crate::model::format::money(a, &price.currency)).unwrap_or_default();
         let every = match (price.recurring_interval.as_deref(), price.recurring_interval_count) {
             (Some(i), Some(n)) if n > 1 => format!(" / {n} {i}s"),
             (Some(i), _) => format!(" / {i}"),

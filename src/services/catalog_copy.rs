@@ -304,7 +304,7 @@ mod ssr {
     /// `$12.00 / month`, `€9.00`, `$29.00 every 3 months`.
     pub fn price_label(price: &Price) -> String {
         let amount = match (price.unit_amount, &price.unit_amount_decimal) {
-            (Some(a), _) => crate::ui::format::money(a, &price.currency),
+            (Some(a), _) => crate::model::format::money(a, &price.currency),
             (None, Some(d)) => format!("{d} (minor units) {}", price.currency.to_uppercase()),
             (None, None) => "—".to_owned(),
         };
@@ -685,7 +685,7 @@ mod ssr {
 
     fn created_fields(d: &PriceDraft) -> Vec<FieldChange> {
         let mut fields = vec![
-            set("amount", Some(crate::ui::format::money(d.unit_amount, &d.currency))),
+            set("amount", Some(crate::model::format::money(d.unit_amount, &d.currency))),
             set("currency", Some(d.currency.clone())),
             set(
                 "interval",

@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::backend::ssr::BackendKind;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::pages::forwarding::{listen_command, ForwardingFacts};
+use crate::model::forwarding::{listen_command, ForwardingFacts};
 use crate::server::state::AppState;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use url::Url;

@@ -2,7 +2,7 @@
 //! [`CreateRefund`].
 
 use crate::environment::Environment;
-use crate::ui::format::parse_amount;
+use crate::model::format::parse_amount;
 use payments_model::{CreateRefund, PaymentHistory, RefundReason};
 use serde::{Deserialize, Serialize};
 

@@ -89,7 +89,7 @@ pub struct SearchMatches {
 
 /// The path of the page that shows a query's object, when its shape alone says so.
 pub fn direct_path(env: crate::environment::Environment, query: &SearchQuery) -> Option<String> {
-    use crate::ui::format::{query_string, url_encode};
+    use crate::model::format::{query_string, url_encode};
     Some(match query {
         SearchQuery::Customer(id) => format!("/{env}/customers/{}", url_encode(id)),
         SearchQuery::Subscription(id) => format!("/{env}/subscriptions/{}", url_encode(id)),
@@ -111,7 +111,7 @@ mod ssr {
     use crate::backend::ListQuery;
     use crate::environment::Environment;
     use crate::error::AppError;
-    use crate::ui::format::query_string;
+    use crate::model::format::query_string;
     use std::sync::Arc;
 
     /// Customers a text search lists.

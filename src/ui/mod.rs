@@ -1,10 +1,10 @@
-//! Building blocks shared by the pages: the console layout, navigation, formatting.
+//! Building blocks shared by the pages: the console layout, navigation, charts, time display.
+//! (Formatting of money, URLs and dates is in [`crate::model::format`], below the pages.)
 
 pub mod chart;
 pub mod confirm;
 pub mod copy;
 pub mod filters;
-pub mod format;
 pub mod guard;
 pub mod layout;
 pub mod nav;

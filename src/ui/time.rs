@@ -6,7 +6,7 @@
 //! The server always renders UTC and so does the hydrating pass (a different text would not match
 //! the server's HTML); a stored "local" choice applies once each time has hydrated.
 
-use super::format::iso_short;
+use crate::model::format::iso_short;
 use leptos::prelude::*;
 
 /// Which time zone times are shown in.
@@ -70,7 +70,7 @@ fn local_short(iso: &str) -> String {
         return iso_short(iso);
     }
     // `getTimezoneOffset` counts minutes west of UTC.
-    super::format::iso_short_at_offset(iso, -(date.get_timezone_offset() as i64))
+    crate::model::format::iso_short_at_offset(iso, -(date.get_timezone_offset() as i64))
 }
 
 /// A timestamp from the API (`2026-11-25T10:00:01.000Z`), shown as `2026-11-25 10:00 UTC` in a

@@ -10,6 +10,7 @@ mod catalog_pages;
 mod cli;
 mod console;
 mod hardening;
+mod layers;
 mod payments_api;
 mod processes;
 mod support_pages;

@@ -401,7 +401,7 @@ async fn admins_refund_once_per_click_and_support_cannot() {
                 refunds.iter().any(|e| e.detail.as_deref().is_some_and(|d| d.starts_with("failed:"))),
                 "{refunds:?}"
             );
-            let succeeded = |e: &&&payments_console::pages::audit::AuditEntry| {
+            let succeeded = |e: &&&payments_console::model::audit::AuditEntry| {
                 e.environment.as_deref() == Some("test") && !e.detail.as_deref().unwrap_or("").starts_with("failed:")
             };
             let entry = refunds.iter().find(succeeded).expect("the refund is audited");
@@ -549,7 +549,8 @@ async fn the_overview_shows_the_environments_figures_with_links_to_their_rows() 
         html.split(&format!("data-testid=\"{id}\"")).nth(1).unwrap().split("</article>").next().unwrap().to_owned()
     };
     let mrr = &figures["mrr"][0];
-    let shown = payments_console::ui::format::money(mrr["amount"].as_i64().unwrap(), mrr["currency"].as_str().unwrap());
+    let shown =
+        payments_console::model::format::money(mrr["amount"].as_i64().unwrap(), mrr["currency"].as_str().unwrap());
     assert!(card("kpi-mrr").contains(&shown), "{shown} not in {}", card("kpi-mrr"));
     assert!(card("kpi-payments").contains(&format!(">{}</p>", figures["payments30d"])), "{}", card("kpi-payments"));
     assert!(card("kpi-failed").contains("href=\"/test/history?status=failed\""));

@@ -1,8 +1,7 @@
 //! The engine's use of Stripe: building clients, and turning Stripe objects into mirror rows.
 //!
-//! Calls go through `StripeClient::request` with `serde_json::Value` bodies rather than the
-//! client's typed models: the full object is stored as `raw`, and the engine depends only on
-//! the client's core request API (stable) rather than on every model field.
+//! Calls go through `StripeClient::request` with `serde_json::Value` bodies (the client has no
+//! typed models): the full object is stored as `raw`, and the engine reads the fields it needs.
 
 use std::sync::Arc;
 

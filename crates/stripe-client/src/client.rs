@@ -1,6 +1,7 @@
 //! The HTTP core: configuration, authentication, the request budget,
-//! idempotency keys, retries and response decoding. Resource methods live
-//! in `resources.rs` and all go through [`StripeClient::request`].
+//! idempotency keys, retries and response decoding. Every call goes through
+//! [`StripeClient::request`]; callers name Stripe's paths and read the objects
+//! they need (the engine reads them as `serde_json::Value`).
 
 use std::fmt;
 use std::ops::Deref;
@@ -472,17 +473,13 @@ impl StripeClient {
         }
     }
 
-    /// `GET` helper.
-    pub(crate) async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        params: &Form,
-    ) -> Result<StripeResponse<T>, StripeError> {
+    /// [`StripeClient::request`] with `GET` (the parameters go in the query string).
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, params: &Form) -> Result<StripeResponse<T>, StripeError> {
         self.request(Method::GET, path, params, &RequestOptions::NONE).await
     }
 
-    /// `POST` helper.
-    pub(crate) async fn post<T: DeserializeOwned>(
+    /// [`StripeClient::request`] with `POST` (an `Idempotency-Key` on every attempt).
+    pub async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         params: &Form,
@@ -491,8 +488,8 @@ impl StripeClient {
         self.request(Method::POST, path, params, opts).await
     }
 
-    /// `DELETE` helper.
-    pub(crate) async fn delete<T: DeserializeOwned>(
+    /// [`StripeClient::request`] with `DELETE` (an `Idempotency-Key` on every attempt).
+    pub async fn delete<T: DeserializeOwned>(
         &self,
         path: &str,
         params: &Form,

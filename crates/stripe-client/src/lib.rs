@@ -1,4 +1,6 @@
-//! The payments engine's Stripe REST client.
+//! The payments engine's Stripe REST client. It has no typed models: callers name Stripe's
+//! paths and read the objects as JSON (`serde_json::Value`), so a field Stripe adds or
+//! changes needs no release of this crate.
 //!
 //! * [`StripeClient`]: authenticated requests pinned to [`STRIPE_VERSION`],
 //!   with retries (exponential back-off, full jitter, `Retry-After`,
@@ -9,17 +11,17 @@
 //! * [`StripeError`]: Stripe's error object parsed ([`ApiError`]), plus
 //!   transport and decoding failures.
 //! * [`Paginator`] / [`StripeClient::list_all`]: every page of a list.
-//! * [`models`]: tolerant typed objects.
 //! * [`verify_webhook_signature`]: the receiver's check of `Stripe-Signature`.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), stripe_client::StripeError> {
+//! use serde_json::Value;
 //! use stripe_client::{ClientConfig, Form, RequestOptions, StripeClient};
 //! let client = StripeClient::new(ClientConfig::new("sk_test_…").api_base("http://127.0.0.1:12111"))?;
 //! let product = client
-//!     .create_product(&Form::new().set("name", "Pro"), &RequestOptions::idempotency_key("insforge:dev:product:pro"))
+//!     .post::<Value>("/v1/products", &Form::new().set("name", "Pro"), &RequestOptions::idempotency_key("insforge:dev:product:pro"))
 //!     .await?;
-//! println!("{} (request {:?})", product.id, product.request_id);
+//! println!("{} (request {:?})", product["id"], product.request_id);
 //! # Ok(()) }
 //! ```
 
@@ -30,9 +32,7 @@ mod client;
 mod encode;
 mod error;
 pub mod metrics;
-pub mod models;
 mod pagination;
-mod resources;
 mod retry;
 mod webhook;
 
@@ -42,7 +42,7 @@ pub use client::{
 };
 pub use encode::{Form, FormValue};
 pub use error::{ApiError, StripeError};
-pub use pagination::{PageProgress, Paginator, MAX_PAGE_SIZE};
+pub use pagination::{HasId, PageProgress, Paginator, MAX_PAGE_SIZE};
 pub use retry::{ClientStats, RetryEvent, RetryObserver, RetryPolicy, RetryReason};
 pub use webhook::{sign_webhook_payload, unix_now, verify_webhook_signature, SignatureError, DEFAULT_TOLERANCE_SECS};
 

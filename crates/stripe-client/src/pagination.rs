@@ -4,11 +4,31 @@
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::client::StripeClient;
 use crate::encode::Form;
 use crate::error::StripeError;
-use crate::models::{HasId, List};
+
+/// Objects a list is made of: the id of the last one is the next page's cursor.
+pub trait HasId {
+    /// The object's id.
+    fn id(&self) -> &str;
+}
+
+impl HasId for serde_json::Value {
+    /// The `id` field of a JSON object (empty when absent).
+    fn id(&self) -> &str {
+        self.get("id").and_then(serde_json::Value::as_str).unwrap_or_default()
+    }
+}
+
+/// One page of a list: `{"object": "list", "data": [...], "has_more", "url"}`.
+#[derive(Deserialize)]
+struct List<T> {
+    data: Vec<T>,
+    has_more: bool,
+}
 
 /// The largest page Stripe serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -32,11 +52,11 @@ pub struct PageProgress {
 ///
 /// ```no_run
 /// # async fn run(client: stripe_client::StripeClient) -> Result<(), stripe_client::StripeError> {
-/// use stripe_client::{Form, models::Product};
-/// let mut pages = client.paginate::<Product>("/v1/products", Form::new().set("active", true));
+/// use stripe_client::Form;
+/// let mut pages = client.paginate::<serde_json::Value>("/v1/products", Form::new().set("active", true));
 /// while let Some(page) = pages.next_page().await? {
 ///     for product in page {
-///         println!("{}", product.name);
+///         println!("{}", product["name"]);
 ///     }
 /// }
 /// # Ok(()) }

@@ -5,8 +5,7 @@
 //! Where localstripe departs from Stripe, the scenario asks the backend's
 //! [`Deviations`] and checks localstripe's documented behaviour instead
 //! (see the table in the crate README). The client itself is never loosened
-//! for localstripe: a deviation that breaks typed decoding is checked
-//! through the raw-JSON path here.
+//! for localstripe. Objects are read as JSON, as the engine reads them.
 
 mod support;
 
@@ -21,11 +20,11 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
-use stripe_client::models::{Customer, Event, InvoiceStatus, Product, Subscription, SubscriptionStatus};
 use stripe_client::{
-    unix_now, verify_webhook_signature, ClientConfig, Form, Method, RequestOptions, SignatureError, StripeClient,
-    StripeError, StripeResponse,
+    unix_now, verify_webhook_signature, ClientConfig, Form, HasId, Method, RequestOptions, SignatureError,
+    StripeClient, StripeError, StripeResponse,
 };
+use support::{data, ids, text, Rest};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const NONE: &RequestOptions = &RequestOptions::NONE;
@@ -181,7 +180,8 @@ impl Backend {
         } else {
             let price = self
                 .client
-                .create_price(
+                .send(
+                    "/v1/prices",
                     &Form::new()
                         .set("product", product)
                         .set("unit_amount", amount)
@@ -191,7 +191,7 @@ impl Backend {
                 )
                 .await
                 .unwrap();
-            ("price", price.body.id)
+            ("price", price.id().to_owned())
         }
     }
 
@@ -215,8 +215,8 @@ impl Backend {
         let _: StripeResponse<Value> =
             self.client.request(Method::POST, &path, &Form::new().set("customer", customer), NONE).await.unwrap();
         self.client
-            .update_customer(
-                customer,
+            .send(
+                &format!("/v1/customers/{customer}"),
                 &Form::new().set("invoice_settings", Form::new().set("default_payment_method", pm.as_str())),
                 NONE,
             )
@@ -225,13 +225,14 @@ impl Backend {
         Form::new()
     }
 
-    /// Params that keep `list_subscriptions`' default `expand[]` (items'
-    /// prices) valid where items hold plans.
+    /// A subscription list's params as the engine's sync sends them: every status, and the
+    /// items' prices expanded (plans where items hold plans).
     fn subscription_list(&self, params: Form) -> Form {
+        let params = params.set("status", "all");
         if self.dev.plans_not_prices {
             params.set("expand", vec!["data.items.data.plan"])
         } else {
-            params
+            params.set("expand", vec!["data.items.data.price"])
         }
     }
 }
@@ -241,65 +242,66 @@ impl Backend {
 async fn products(b: Backend) {
     let c = &b.client;
     let created = c
-        .create_product(&Form::new().set("name", "Cross Pro").set("metadata", Form::new().set("tier", "pro")), NONE)
+        .send(
+            "/v1/products",
+            &Form::new().set("name", "Cross Pro").set("metadata", Form::new().set("tier", "pro")),
+            NONE,
+        )
         .await
         .unwrap();
     b.check_request_id(&created);
-    assert_eq!(created.name, "Cross Pro");
-    assert_eq!(created.metadata["tier"], "pro");
-    assert!(created.active);
-    let fetched = c.retrieve_product(&created.id).await.unwrap();
-    assert_eq!(fetched.id, created.id);
-    assert_eq!(fetched.metadata, created.metadata);
+    assert_eq!(created["name"], "Cross Pro");
+    assert_eq!(created["metadata"]["tier"], "pro");
+    assert_eq!(created["active"], true);
+    let path = format!("/v1/products/{}", created.id());
+    let fetched = c.fetch(&path).await.unwrap();
+    assert_eq!(fetched.id(), created.id());
+    assert_eq!(fetched["metadata"], created["metadata"]);
 
     let update = Form::new().set("active", false).set("metadata", Form::new().set("seats", "10"));
+    let updated = c.send(&path, &update, NONE).await.unwrap();
     if b.dev.string_booleans {
-        // Typed decoding rightly fails on `"active": "false"`; prove it, then check the raw answer.
-        let err = c.update_product(&created.id, &update, NONE).await.unwrap_err();
-        assert!(matches!(err, StripeError::Decode { .. }), "{}: {err}", b.name);
-        let raw: StripeResponse<Value> =
-            c.request(Method::GET, &format!("/v1/products/{}", created.id), &Form::new(), NONE).await.unwrap();
-        assert_eq!(raw.body["active"], "false");
-        assert_eq!(raw.body["metadata"]["seats"], "10");
-        assert_eq!(raw.body["metadata"]["tier"], "pro", "metadata updates merge");
+        assert_eq!(updated["active"], "false", "{}: a boolean again; update the deviation table", b.name);
     } else {
-        let updated = c.update_product(&created.id, &update, NONE).await.unwrap();
-        assert!(!updated.active);
-        assert_eq!(updated.metadata["seats"], "10");
-        assert_eq!(updated.metadata["tier"], "pro", "metadata updates merge");
+        assert_eq!(updated["active"], false);
     }
+    assert_eq!(updated["metadata"]["seats"], "10");
+    assert_eq!(updated["metadata"]["tier"], "pro", "metadata updates merge");
 
-    let deleted = c.delete_product(&created.id, NONE).await.unwrap();
-    assert!(deleted.deleted);
-    assert_eq!(deleted.id, created.id);
-    b.check_not_found(&c.retrieve_product(&created.id).await.unwrap_err());
+    let deleted = c.remove(&path, &Form::new(), NONE).await.unwrap();
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted.id(), created.id());
+    b.check_not_found(&c.fetch(&path).await.unwrap_err());
 }
 
 async fn customers(b: Backend) {
     let c = &b.client;
-    let created =
-        c.create_customer(&Form::new().set("email", "cross@example.com").set("name", "Cross"), NONE).await.unwrap();
+    let created = c
+        .send("/v1/customers", &Form::new().set("email", "cross@example.com").set("name", "Cross"), NONE)
+        .await
+        .unwrap();
     b.check_request_id(&created);
+    let path = format!("/v1/customers/{}", created.id());
     let updated = c
-        .update_customer(
-            &created.id,
+        .send(
+            &path,
             &Form::new().set("name", "Cross Checked").set("metadata", Form::new().set("insforge_subject_id", "42")),
             NONE,
         )
         .await
         .unwrap();
-    assert_eq!(updated.name.as_deref(), Some("Cross Checked"));
-    assert_eq!(updated.email.as_deref(), Some("cross@example.com"));
-    let fetched = c.retrieve_customer(&created.id).await.unwrap();
-    assert_eq!(fetched.metadata["insforge_subject_id"], "42");
-    let listed = c.list_customers(&Form::new().set("email", "cross@example.com")).await.unwrap();
-    assert_eq!(listed.data.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [created.id.as_str()]);
+    assert_eq!(updated["name"], "Cross Checked");
+    assert_eq!(updated["email"], "cross@example.com");
+    let fetched = c.fetch(&path).await.unwrap();
+    assert_eq!(fetched["metadata"]["insforge_subject_id"], "42");
+    let listed = c.list("/v1/customers", &Form::new().set("email", "cross@example.com")).await.unwrap();
+    assert_eq!(ids(&listed), [created.id()]);
 
-    assert!(c.delete_customer(&created.id, NONE).await.unwrap().deleted);
-    match c.retrieve_customer(&created.id).await {
+    assert_eq!(c.remove(&path, &Form::new(), NONE).await.unwrap()["deleted"], true);
+    match c.fetch(&path).await {
         Ok(tombstone) => {
             assert!(!b.dev.deleted_customers_404, "{}: tombstones appeared; update the deviation table", b.name);
-            assert!(tombstone.deleted);
+            assert_eq!(tombstone["deleted"], true);
         }
         Err(err) => {
             assert!(b.dev.deleted_customers_404, "{}: {err}", b.name);
@@ -309,83 +311,92 @@ async fn customers(b: Backend) {
 }
 
 /// A customer subscribed to a 15.00/month price or plan.
-async fn subscribe(b: &Backend) -> (String, Subscription) {
+async fn subscribe(b: &Backend) -> (String, Value) {
     let c = &b.client;
-    let product = c.create_product(&Form::new().set("name", "Cross Sub"), NONE).await.unwrap();
-    let (item_param, price) = b.monthly_price(&product.id, 1500).await;
-    let customer = c.create_customer(&Form::new().set("email", "sub@example.com"), NONE).await.unwrap();
-    let mut params = b.payer(&customer.id).await;
-    params.insert("customer", customer.id.as_str());
+    let product = c.send("/v1/products", &Form::new().set("name", "Cross Sub"), NONE).await.unwrap();
+    let (item_param, price) = b.monthly_price(product.id(), 1500).await;
+    let customer = c.send("/v1/customers", &Form::new().set("email", "sub@example.com"), NONE).await.unwrap();
+    let mut params = b.payer(customer.id()).await;
+    params.insert("customer", customer.id());
     params.insert("items", vec![Form::new().set(item_param, price.as_str())]);
     params.insert("metadata", Form::new().set("insforge_subject_type", "team"));
-    let sub = c.create_subscription(&params, NONE).await.unwrap();
+    let sub = c.send("/v1/subscriptions", &params, NONE).await.unwrap();
     b.check_request_id(&sub);
-    (customer.id.clone(), sub.into_inner())
+    (customer.id().to_owned(), sub.into_inner())
 }
 
 async fn subscriptions(b: Backend) {
     let c = &b.client;
     let (customer, sub) = subscribe(&b).await;
-    assert_eq!(sub.status, SubscriptionStatus::Active, "{}", b.name);
-    assert_eq!(sub.customer.id(), customer);
-    assert_eq!(sub.items.data.len(), 1);
-    assert_eq!(sub.metadata["insforge_subject_type"], "team");
+    assert_eq!(sub["status"], "active", "{}", b.name);
+    assert_eq!(sub["customer"], customer.as_str());
+    let items = data(&sub["items"]);
+    assert_eq!(items.len(), 1);
+    assert_eq!(sub["metadata"]["insforge_subject_type"], "team");
     if b.dev.plans_not_prices {
-        assert!(sub.items.data[0].price.is_none());
-        assert_eq!(sub.items.data[0].extra["plan"]["amount"], 1500);
+        assert_eq!(items[0]["price"], Value::Null);
+        assert_eq!(items[0]["plan"]["amount"], 1500);
     } else {
-        assert_eq!(sub.items.data[0].price.as_ref().unwrap().unit_amount, Some(1500));
+        assert_eq!(items[0]["price"]["unit_amount"], 1500);
     }
-    let listed =
-        c.list_subscriptions(&b.subscription_list(Form::new().set("customer", customer.as_str()))).await.unwrap();
-    assert_eq!(listed.data.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [sub.id.as_str()]);
-
-    let updated = c
-        .update_subscription(&sub.id, &Form::new().set("metadata", Form::new().set("seats", "3")), NONE)
+    let listed = c
+        .list("/v1/subscriptions", &b.subscription_list(Form::new().set("customer", customer.as_str())))
         .await
         .unwrap();
-    if b.dev.subscription_metadata_ignored {
-        assert_eq!(updated.metadata.get("seats"), None, "{}: metadata now applied; update the deviation table", b.name);
-    } else {
-        assert_eq!(updated.metadata["seats"], "3");
-    }
-    assert_eq!(updated.metadata["insforge_subject_type"], "team");
+    assert_eq!(ids(&listed), [sub.id()]);
 
-    let canceled = c.cancel_subscription(&sub.id, &Form::new(), NONE).await.unwrap();
-    assert_eq!(canceled.status, SubscriptionStatus::Canceled);
-    let all = c.list_subscriptions(&b.subscription_list(Form::new().set("customer", customer.as_str()))).await.unwrap();
-    assert_eq!(
-        all.data.iter().map(|s| s.status).collect::<Vec<_>>(),
-        [SubscriptionStatus::Canceled],
-        "status=all by default"
-    );
+    let path = format!("/v1/subscriptions/{}", sub.id());
+    let updated = c.send(&path, &Form::new().set("metadata", Form::new().set("seats", "3")), NONE).await.unwrap();
+    if b.dev.subscription_metadata_ignored {
+        assert_eq!(
+            updated["metadata"].get("seats"),
+            None,
+            "{}: metadata now applied; update the deviation table",
+            b.name
+        );
+    } else {
+        assert_eq!(updated["metadata"]["seats"], "3");
+    }
+    assert_eq!(updated["metadata"]["insforge_subject_type"], "team");
+
+    let canceled = c.remove(&path, &Form::new(), NONE).await.unwrap();
+    assert_eq!(canceled["status"], "canceled");
+    let all = c
+        .list("/v1/subscriptions", &b.subscription_list(Form::new().set("customer", customer.as_str())))
+        .await
+        .unwrap();
+    assert_eq!(data(&all).iter().map(|s| text(s, "status")).collect::<Vec<_>>(), ["canceled"], "status=all");
 }
 
 async fn invoices_and_refunds(b: Backend) {
     let c = &b.client;
     let (customer, sub) = subscribe(&b).await;
-    let invoices = c.all_invoices(&Form::new().set("customer", customer.as_str()), |_| {}).await.unwrap();
-    let paid: Vec<_> = invoices.iter().filter(|i| i.status == Some(InvoiceStatus::Paid)).collect();
-    assert_eq!(paid.len(), 1, "{}: {:?}", b.name, invoices.iter().map(|i| (&i.id, i.status)).collect::<Vec<_>>());
-    let invoice = c.retrieve_invoice(&paid[0].id).await.unwrap();
+    let invoices =
+        c.list_all::<Value>("/v1/invoices", Form::new().set("customer", customer.as_str()), |_| {}).await.unwrap();
+    let paid: Vec<_> = invoices.iter().filter(|i| i["status"] == "paid").collect();
+    let shown = invoices.iter().map(|i| (text(i, "id"), text(i, "status"))).collect::<Vec<_>>();
+    assert_eq!(paid.len(), 1, "{}: {shown:?}", b.name);
+    let invoice = c.fetch(&format!("/v1/invoices/{}", paid[0].id())).await.unwrap();
     b.check_request_id(&invoice);
-    assert_eq!(invoice.amount_paid, 1500);
-    assert_eq!(invoice.currency, "usd");
-    assert_eq!(invoice.subscription_id(), Some(sub.id.as_str()));
+    assert_eq!(invoice["amount_paid"], 1500);
+    assert_eq!(invoice["currency"], "usd");
+    // The current API names the subscription under `parent`; older ones (localstripe) at the top.
+    let subscription = invoice.pointer("/parent/subscription_details/subscription").unwrap_or(&invoice["subscription"]);
+    assert_eq!(subscription, &sub["id"]);
 
-    let charges = c.list_charges(&Form::new().set("customer", customer.as_str())).await.unwrap();
-    assert_eq!(charges.data.len(), 1, "{}", b.name);
-    let charge = &charges.data[0];
-    assert_eq!((charge.amount, charge.paid, charge.status.as_str()), (1500, true, "succeeded"));
+    let charges = c.list("/v1/charges", &Form::new().set("customer", customer.as_str())).await.unwrap();
+    assert_eq!(data(&charges).len(), 1, "{}", b.name);
+    let charge = &data(&charges)[0];
+    assert_eq!((&charge["amount"], &charge["paid"], text(charge, "status")), (&1500.into(), &true.into(), "succeeded"));
 
-    let refund =
-        c.create_refund(&Form::new().set("charge", charge.id.as_str()).set("amount", 500), NONE).await.unwrap();
+    let refund = c.send("/v1/refunds", &Form::new().set("charge", charge.id()).set("amount", 500), NONE).await.unwrap();
     b.check_request_id(&refund);
-    assert_eq!(refund.amount, 500);
-    assert_eq!(refund.charge.as_ref().map(|ch| ch.id()), Some(charge.id.as_str()));
-    let refunds = c.list_refunds(&Form::new().set("charge", charge.id.as_str())).await.unwrap();
-    assert_eq!(refunds.data.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [refund.id.as_str()]);
-    assert_eq!(c.retrieve_charge(&charge.id).await.unwrap().amount_refunded, 500);
+    assert_eq!(refund["amount"], 500);
+    // An id, or the charge itself on localstripe (which embeds it).
+    assert_eq!(refund["charge"].as_str().unwrap_or(refund["charge"].id()), charge.id());
+    let refunds = c.list("/v1/refunds", &Form::new().set("charge", charge.id())).await.unwrap();
+    assert_eq!(ids(&refunds), [refund.id()]);
+    assert_eq!(c.fetch(&format!("/v1/charges/{}", charge.id())).await.unwrap()["amount_refunded"], 500);
 }
 
 async fn pagination(b: Backend) {
@@ -393,15 +404,19 @@ async fn pagination(b: Backend) {
     let mut created = Vec::new();
     for i in 0..25 {
         created.push(
-            c.create_customer(&Form::new().set("email", format!("page{i}@example.com")), NONE).await.unwrap().body.id,
+            c.send("/v1/customers", &Form::new().set("email", format!("page{i}@example.com")), NONE)
+                .await
+                .unwrap()
+                .id()
+                .to_owned(),
         );
     }
     let mut sizes = Vec::new();
     let mut seen = Vec::new();
-    let mut pages = c.paginate::<Customer>("/v1/customers", Form::new()).page_size(10);
+    let mut pages = c.paginate::<Value>("/v1/customers", Form::new()).page_size(10);
     while let Some(page) = pages.next_page().await.unwrap() {
         sizes.push(page.len());
-        seen.extend(page.into_iter().map(|c| c.id));
+        seen.extend(page.iter().map(|c| c.id().to_owned()));
     }
     assert_eq!(sizes, [10, 10, 5], "{}", b.name);
     let mut expected = created.clone();
@@ -410,10 +425,10 @@ async fn pagination(b: Backend) {
     }
     assert_eq!(seen, expected, "{}: each object exactly once, in the backend's order", b.name);
 
-    let err = c.list_customers(&Form::new().set("limit", 2_u32).set("starting_after", "cus_unknown")).await;
+    let err = c.list("/v1/customers", &Form::new().set("limit", 2_u32).set("starting_after", "cus_unknown")).await;
     if b.dev.unknown_cursor_restarts {
         let page = err.unwrap();
-        assert_eq!(page.data.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), created[..2], "{}: restarted", b.name);
+        assert_eq!(ids(&page), created[..2], "{}: restarted", b.name);
     } else {
         let err = err.unwrap_err();
         b.check_not_found(&err);
@@ -424,7 +439,7 @@ async fn pagination(b: Backend) {
 async fn errors(b: Backend) {
     let c = &b.client;
     // A required parameter missing.
-    let err = c.create_product(&Form::new(), NONE).await.unwrap_err();
+    let err = c.send("/v1/products", &Form::new(), NONE).await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{}: {err}", b.name);
     if b.dev.no_error_codes {
         assert_eq!(err.code(), None);
@@ -436,7 +451,7 @@ async fn errors(b: Backend) {
     let publishable =
         StripeClient::new(ClientConfig { secret_key: "pk_test_publishable".into(), ..support::fast_config(&b.base) })
             .unwrap();
-    let err = publishable.retrieve_customer("cus_x").await.unwrap_err();
+    let err = publishable.fetch("/v1/customers/cus_x").await.unwrap_err();
     assert!(err.is_auth_error(), "{}: {err}", b.name);
     // An unknown URL.
     let err = c.request::<Value>(Method::GET, "/v1/not_a_resource", &Form::new(), NONE).await.unwrap_err();
@@ -478,16 +493,17 @@ async fn webhooks(b: Backend) {
     } else {
         let endpoint = b
             .client
-            .create_webhook_endpoint(
+            .send(
+                "/v1/webhook_endpoints",
                 &Form::new().set("url", url.as_str()).set("enabled_events", vec!["customer.created"]),
                 NONE,
             )
             .await
             .unwrap();
-        endpoint.body.secret.expect("the create response carries the secret")
+        endpoint["secret"].as_str().expect("the create response carries the secret").to_owned()
     };
 
-    let customer = b.client.create_customer(&Form::new().set("email", "hook@example.com"), NONE).await.unwrap();
+    let customer = b.client.send("/v1/customers", &Form::new().set("email", "hook@example.com"), NONE).await.unwrap();
     let (headers, body) = support::poll("a webhook delivery", Duration::from_secs(15), || {
         let d = deliveries.clone();
         async move { d.lock().unwrap().first().cloned() }
@@ -503,9 +519,9 @@ async fn webhooks(b: Backend) {
     tampered.push(b' ');
     assert_eq!(verify_webhook_signature(&tampered, signature, &secret, 300, unix_now()), Err(SignatureError::Mismatch));
 
-    let event: Event = serde_json::from_slice(&body).unwrap();
-    assert_eq!(event.event_type, "customer.created");
-    assert_eq!(event.object::<Customer>().unwrap().id, customer.id);
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(event["type"], "customer.created");
+    assert_eq!(event["data"]["object"]["id"], customer.id());
 }
 
 /// Runs a scenario against both backends as two tests.
@@ -526,15 +542,3 @@ macro_rules! crosscheck {
 }
 
 crosscheck!(products, customers, subscriptions, invoices_and_refunds, pagination, errors, webhooks);
-
-#[test]
-fn the_typed_product_model_reads_both_backends_shapes() {
-    // A product exactly as localstripe 1.15.10 renders it on creation (fields it adds are kept in `extra`).
-    let localstripe: Product = serde_json::from_str(
-        r#"{"active": true, "attributes": null, "caption": null, "created": 1795648432, "description": null,
-            "id": "prod_o9zquxX6QhnbYp", "livemode": false, "metadata": {"k": "v"}, "name": "Widget", "object": "product",
-            "shippable": true, "statement_descriptor": null, "type": "service", "url": null}"#,
-    )
-    .unwrap();
-    assert_eq!(localstripe.extra["type"], "service");
-}

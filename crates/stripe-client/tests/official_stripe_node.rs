@@ -69,14 +69,17 @@ async fn sandbox_deliveries_pass_the_official_library() {
     let app = Router::new().route("/hook", post(receive)).with_state(deliveries.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let endpoint = c
-        .create_webhook_endpoint(
+        .post::<serde_json::Value>(
+            "/v1/webhook_endpoints",
             &Form::new().set("url", url.as_str()).set("enabled_events", vec!["product.created"]),
             &RequestOptions::NONE,
         )
         .await
         .unwrap();
-    let secret = endpoint.body.secret.unwrap();
-    c.create_product(&Form::new().set("name", "Signed"), &RequestOptions::NONE).await.unwrap();
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    c.post::<serde_json::Value>("/v1/products", &Form::new().set("name", "Signed"), &RequestOptions::NONE)
+        .await
+        .unwrap();
 
     let (headers, body) = support::poll("a webhook delivery", Duration::from_secs(10), || {
         let d = deliveries.clone();

@@ -6,7 +6,7 @@ use super::products::status_badge;
 use super::{add_price, change_amount, edit_price, retire_price, use_ctx, Ctx, Editor, FormError, FormModal, IdChip};
 use crate::backend::{PriceChanges, PriceDraft, RecurringDraft};
 use crate::environment::Environment;
-use crate::ui::format::{money, parse_amount};
+use crate::model::format::{money, parse_amount};
 use leptos::prelude::*;
 use payments_model::{Price, Product};
 

@@ -14,7 +14,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -169,29 +168,42 @@ pub enum JwtError {
     Expired,
 }
 
-type HmacSha256 = Hmac<Sha256>;
-
 /// Verifies an HS256 JWT with `secret` and returns its claims (`exp`/`nbf` checked when present).
+///
+/// The `jsonwebtoken` crate splits and decodes the token and checks the signature (in constant
+/// time) with the algorithm pinned to HS256. Two checks stay here, on purpose:
+/// - `alg` is read first, so that `none` or another algorithm is reported as
+///   [`JwtError::Algorithm`] (the crate cannot even parse `none`);
+/// - `exp` and `nbf` are compared here, as signed seconds: the crate reads them as unsigned and
+///   would let a negative `exp` pass, and it treats `exp` equal to now as still valid, where a
+///   token is expired from its `exp` on.
 pub fn verify_hs256(token: &str, secret: &[u8]) -> Result<JwtClaims, JwtError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    use jsonwebtoken::errors::ErrorKind;
+    if token.split('.').count() != 3 {
         return Err(JwtError::Malformed);
-    };
+    }
+    let header = token.split('.').next().unwrap_or_default();
     let header: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| JwtError::Malformed)?)
             .map_err(|_| JwtError::Malformed)?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(JwtError::Algorithm);
     }
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| JwtError::Malformed)?;
-    let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| JwtError::Signature)?;
-    let (signing_input, _) = token.rsplit_once('.').ok_or(JwtError::Malformed)?;
-    mac.update(signing_input.as_bytes());
-    // Constant-time comparison.
-    mac.verify_slice(&signature).map_err(|_| JwtError::Signature)?;
-    let claims: JwtClaims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| JwtError::Malformed)?)
-        .map_err(|_| JwtError::Malformed)?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    // The contract checks no claim but the times (the anon key has no `exp`); those are below.
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    let key = jsonwebtoken::DecodingKey::from_secret(secret);
+    let claims = match jsonwebtoken::decode::<JwtClaims>(token, &key, &validation) {
+        Ok(data) => data.claims,
+        Err(e) if *e.kind() == ErrorKind::InvalidSignature => return Err(JwtError::Signature),
+        Err(e) if matches!(e.kind(), ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName) => {
+            return Err(JwtError::Algorithm)
+        }
+        Err(_) => return Err(JwtError::Malformed),
+    };
     let now = crate::time::now_ms() / 1000;
     if claims.exp.is_some_and(|exp| now >= exp) || claims.nbf.is_some_and(|nbf| now < nbf) {
         return Err(JwtError::Expired);
@@ -201,12 +213,9 @@ pub fn verify_hs256(token: &str, secret: &[u8]) -> Result<JwtClaims, JwtError> {
 
 /// Signs claims as an HS256 JWT (for tests and tools that mint tokens).
 pub fn sign_hs256(claims: &serde_json::Value, secret: &[u8]) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-    let signing_input = format!("{header}.{payload}");
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
-    mac.update(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(secret))
+        .expect("JSON claims serialise and HMAC accepts keys of any length")
 }
 
 /// The caller a verified JWT stands for.
@@ -364,6 +373,70 @@ mod tests {
         let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(b"{}"));
         assert_eq!(verify_hs256(&none, b"s3cret"), Err(JwtError::Algorithm));
         assert_eq!(verify_hs256("a.b", b"s3cret"), Err(JwtError::Malformed));
+    }
+
+    /// A token with any header, signed with `secret` (HS256 whatever the header claims), so that
+    /// the verifier's refusals can be tried one by one.
+    fn signed(header: &str, claims: &serde_json::Value, secret: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// What the verifier accepts and refuses, pinned so that its implementation can change.
+    #[test]
+    fn jwt_refusals_are_pinned() {
+        const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let secret = b"a-secret-of-the-payments-api-32b";
+        let now = crate::time::now_ms() / 1000;
+        let ok = json!({"sub": "u1", "role": "authenticated", "exp": now + 3600});
+        assert!(verify_hs256(&signed(HS256, &ok, secret), secret).is_ok());
+        // The anon key has no `exp`; an `aud` is not checked; a `typ` is not required.
+        assert!(verify_hs256(&signed(HS256, &json!({"role": "anon"}), secret), secret).is_ok());
+        let aud = json!({"role": "authenticated", "aud": "authenticated", "exp": now + 60});
+        assert!(verify_hs256(&signed(HS256, &aud, secret), secret).is_ok());
+        assert!(verify_hs256(&signed(r#"{"alg":"HS256"}"#, &ok, secret), secret).is_ok());
+        // Algorithms other than HS256, `none` included, whatever the signature.
+        for alg in ["none", "HS384", "HS512", "RS256", "hs256"] {
+            let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
+            assert_eq!(verify_hs256(&signed(&header, &ok, secret), secret), Err(JwtError::Algorithm), "{alg}");
+        }
+        let unsigned =
+            format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(ok.to_string()));
+        assert_eq!(verify_hs256(&unsigned, secret), Err(JwtError::Algorithm));
+        // Another key, an empty signature, a tampered payload under the original signature.
+        assert_eq!(verify_hs256(&signed(HS256, &ok, b"another-secret"), secret), Err(JwtError::Signature));
+        let token = signed(HS256, &ok, secret);
+        let (head, rest) = token.split_once('.').unwrap();
+        let signature = rest.split_once('.').unwrap().1;
+        assert_eq!(
+            verify_hs256(&format!("{head}.{}.", rest.split_once('.').unwrap().0), secret),
+            Err(JwtError::Signature)
+        );
+        let admin =
+            URL_SAFE_NO_PAD.encode(json!({"sub": "u1", "role": "project_admin", "exp": now + 3600}).to_string());
+        assert_eq!(verify_hs256(&format!("{head}.{admin}.{signature}"), secret), Err(JwtError::Signature));
+        // Expired (`exp` now or earlier, zero, negative) or not yet valid (`nbf` later than now).
+        for exp in [now, now - 1, 1, 0, -1] {
+            let claims = json!({"role": "authenticated", "exp": exp});
+            assert_eq!(verify_hs256(&signed(HS256, &claims, secret), secret), Err(JwtError::Expired), "exp {exp}");
+        }
+        let early = json!({"role": "authenticated", "exp": now + 3600, "nbf": now + 600});
+        assert_eq!(verify_hs256(&signed(HS256, &early, secret), secret), Err(JwtError::Expired));
+        let started = json!({"role": "authenticated", "exp": now + 3600, "nbf": now - 600});
+        assert!(verify_hs256(&signed(HS256, &started, secret), secret).is_ok());
+        // Not three parts, not base64url, not JSON, or claims of the wrong type.
+        for bad in [String::new(), "a.b".into(), format!("{token}.x"), "!!.!!.!!".into()] {
+            assert_eq!(verify_hs256(&bad, secret), Err(JwtError::Malformed), "{bad:?}");
+        }
+        let not_json = format!("{}.{}", URL_SAFE_NO_PAD.encode(HS256), URL_SAFE_NO_PAD.encode("not json"));
+        assert!(verify_hs256(&format!("{not_json}.{signature}"), secret).is_err());
+        let wrong_type = json!({"role": 7, "exp": now + 3600});
+        assert_eq!(verify_hs256(&signed(HS256, &wrong_type, secret), secret), Err(JwtError::Malformed));
+        let float_exp = json!({"role": "anon", "exp": 1.5e12});
+        assert_eq!(verify_hs256(&signed(HS256, &float_exp, secret), secret), Err(JwtError::Malformed));
     }
 
     #[test]

@@ -65,3 +65,65 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A Stripe object or list page as the client returns it: JSON, with the response's request id,
+/// idempotency key and attempts.
+pub type Object = stripe_client::StripeResponse<serde_json::Value>;
+
+/// The client's calls by path, read as JSON (as the engine reads them).
+#[allow(async_fn_in_trait)]
+pub trait Rest {
+    /// The client the calls go through.
+    fn client(&self) -> &StripeClient;
+
+    /// `GET path`.
+    async fn fetch(&self, path: &str) -> Result<Object, stripe_client::StripeError> {
+        self.client().get(path, &stripe_client::Form::new()).await
+    }
+
+    /// `GET path?filters`: one page of a list.
+    async fn list(&self, path: &str, filters: &stripe_client::Form) -> Result<Object, stripe_client::StripeError> {
+        self.client().get(path, filters).await
+    }
+
+    /// `POST path` with `params`.
+    async fn send(
+        &self,
+        path: &str,
+        params: &stripe_client::Form,
+        opts: &stripe_client::RequestOptions,
+    ) -> Result<Object, stripe_client::StripeError> {
+        self.client().post(path, params, opts).await
+    }
+
+    /// `DELETE path` with `params`.
+    async fn remove(
+        &self,
+        path: &str,
+        params: &stripe_client::Form,
+        opts: &stripe_client::RequestOptions,
+    ) -> Result<Object, stripe_client::StripeError> {
+        self.client().delete(path, params, opts).await
+    }
+}
+
+impl Rest for StripeClient {
+    fn client(&self) -> &StripeClient {
+        self
+    }
+}
+
+/// The objects of a list page.
+pub fn data(list: &serde_json::Value) -> &[serde_json::Value] {
+    list["data"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The ids of a list page's objects, in order.
+pub fn ids(list: &serde_json::Value) -> Vec<&str> {
+    data(list).iter().map(|o| o["id"].as_str().unwrap_or_default()).collect()
+}
+
+/// A string field (empty when absent or not a string).
+pub fn text<'a>(object: &'a serde_json::Value, field: &str) -> &'a str {
+    object[field].as_str().unwrap_or_default()
+}

@@ -341,7 +341,7 @@ pub(crate) async fn upsert_subscription(
     synced_at: i64,
 ) -> EngineResult<bool> {
     let now = now_ms();
-    let before = rollups::subscription_share(conn, env, &s.stripe_subscription_id).await?;
+    let before = rollups::subscription_rows(conn, env, &s.stripe_subscription_id).await?.share();
     let done = sqlx::query(UPSERT_SUBSCRIPTION_SQL)
         .bind(new_id())
         .bind(env.as_str())
@@ -391,16 +391,14 @@ pub(crate) async fn upsert_subscription(
         .execute(&mut *conn)
         .await?;
     }
-    // Items no longer on the subscription.
-    let existing: Vec<String> = sqlx::query_scalar(
-        "SELECT stripe_subscription_item_id FROM payments_subscription_items
-         WHERE environment = $1 AND stripe_subscription_id = $2",
-    )
-    .bind(env.as_str())
-    .bind(&s.stripe_subscription_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for gone in existing.iter().filter(|id| !s.items.iter().any(|i| &i.stripe_subscription_item_id == *id)) {
+    // Items no longer on the subscription; what is left is its share of the overview.
+    let stored = rollups::subscription_rows(conn, env, &s.stripe_subscription_id).await?;
+    let gone: Vec<String> = stored
+        .item_ids()
+        .filter(|id| !s.items.iter().any(|i| i.stripe_subscription_item_id == *id))
+        .map(str::to_owned)
+        .collect();
+    for gone in &gone {
         sqlx::query(
             "DELETE FROM payments_subscription_items WHERE environment = $1 AND stripe_subscription_item_id = $2",
         )
@@ -409,7 +407,7 @@ pub(crate) async fn upsert_subscription(
         .execute(&mut *conn)
         .await?;
     }
-    let after = rollups::subscription_share(conn, env, &s.stripe_subscription_id).await?;
+    let after = stored.without(&gone).share();
     rollups::subscription_changed(conn, env, &before, &after).await?;
     Ok(true)
 }

@@ -26,6 +26,49 @@ pub(crate) const BILLED: &[&str] = &["active", "past_due"];
 /// The overview's tables, for clearing an environment.
 pub(crate) const TABLES: &[&str] = &["payments_rollup_statuses", "payments_rollup_mrr", "payments_rollup_days"];
 
+tokio::task_local! {
+    /// The deltas of the transaction being written, when its writer batches them ([`batched`]).
+    static PENDING: std::cell::RefCell<Pending>;
+}
+
+/// Deltas kept in memory until [`flush`], netted per group.
+#[derive(Default)]
+struct Pending {
+    days: BTreeMap<(Environment, i64, bool, bool, bool, Option<String>), (i64, i64)>,
+    statuses: BTreeMap<(Environment, String), i64>,
+    mrr: BTreeMap<(Environment, MrrKey), MrrSums>,
+}
+
+/// Runs `work` with the deltas its writers record kept in memory, netted, until [`flush`]
+/// writes them in one statement per table. For a transaction that is committed or rolled back
+/// as a whole (the webhook writer's first pass over a batch): a savepoint rolled back in
+/// between would leave its deltas in memory. Each delta is otherwise a statement of its own,
+/// and on SQLite every statement is a round trip to the connection's thread.
+pub(crate) async fn batched<F: std::future::Future>(work: F) -> F::Output {
+    PENDING.scope(std::cell::RefCell::new(Pending::default()), work).await
+}
+
+/// Writes the deltas [`batched`] kept (inside `batched`, before the commit).
+pub(crate) async fn flush(conn: &mut AnyConnection) -> EngineResult<()> {
+    let Ok(pending) = PENDING.try_with(|p| std::mem::take(&mut *p.borrow_mut())) else { return Ok(()) };
+    for ((env, day, counted, refund, failed, currency), (payments, amount)) in pending.days {
+        if payments != 0 || amount != 0 {
+            insert_day(conn, env, day, [counted, refund, failed], currency.as_deref(), payments, amount).await?;
+        }
+    }
+    for ((env, status), n) in pending.statuses {
+        if n != 0 {
+            insert_status(conn, env, &status, n).await?;
+        }
+    }
+    for ((env, key), sums) in pending.mrr {
+        if !sums.is_zero() {
+            insert_mrr(conn, env, &key, &sums, false).await?;
+        }
+    }
+    Ok(())
+}
+
 /// One history row's part in the figures: its group and amount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HistoryShare {
@@ -91,21 +134,44 @@ pub(crate) async fn history_changed(
     }
     for (share, sign) in [(before, -1), (after, 1)] {
         let Some(s) = share else { continue };
-        sqlx::query(
-            "INSERT INTO payments_rollup_days (environment, day, counted, refund, failed, currency, payments, amount)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(env.as_str())
-        .bind(s.day)
-        .bind(i64::from(s.counted))
-        .bind(i64::from(s.refund))
-        .bind(i64::from(s.failed))
-        .bind(s.currency.as_deref())
-        .bind(sign)
-        .bind(sign * s.amount)
-        .execute(&mut *conn)
-        .await?;
+        let key = (env, s.day, s.counted, s.refund, s.failed, s.currency.clone());
+        let kept = PENDING.try_with(|p| {
+            let mut p = p.borrow_mut();
+            let sums = p.days.entry(key).or_default();
+            sums.0 += sign;
+            sums.1 += sign * s.amount;
+        });
+        if kept.is_err() {
+            insert_day(conn, env, s.day, [s.counted, s.refund, s.failed], s.currency.as_deref(), sign, sign * s.amount)
+                .await?;
+        }
     }
+    Ok(())
+}
+
+async fn insert_day(
+    conn: &mut AnyConnection,
+    env: Environment,
+    day: i64,
+    [counted, refund, failed]: [bool; 3],
+    currency: Option<&str>,
+    payments: i64,
+    amount: i64,
+) -> EngineResult<()> {
+    sqlx::query(
+        "INSERT INTO payments_rollup_days (environment, day, counted, refund, failed, currency, payments, amount)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(env.as_str())
+    .bind(day)
+    .bind(i64::from(counted))
+    .bind(i64::from(refund))
+    .bind(i64::from(failed))
+    .bind(currency)
+    .bind(payments)
+    .bind(amount)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -190,24 +256,53 @@ const SUBSCRIPTION_SQL: &str = "SELECT s.status, i.stripe_subscription_item_id A
      LEFT JOIN payments_prices p ON p.environment = i.environment AND p.stripe_price_id = i.stripe_price_id
      WHERE s.environment = $1 AND s.stripe_subscription_id = $2";
 
-/// A subscription's share as stored now (default: no such subscription).
-pub(crate) async fn subscription_share(
+/// A subscription as stored: its status and its items (id, MRR group and sums).
+#[derive(Debug, Default)]
+pub(crate) struct SubscriptionRows {
+    status: Option<String>,
+    items: Vec<(String, MrrKey, MrrSums)>,
+}
+
+impl SubscriptionRows {
+    /// The ids of its items.
+    pub(crate) fn item_ids(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|(id, _, _)| id.as_str())
+    }
+
+    /// The same subscription without some of its items.
+    pub(crate) fn without(mut self, gone: &[String]) -> Self {
+        self.items.retain(|(id, _, _)| !gone.contains(id));
+        self
+    }
+
+    /// Its share of the figures: its status and, when billed, its items' MRR groups.
+    pub(crate) fn share(&self) -> SubscriptionShare {
+        let mut share = SubscriptionShare { status: self.status.clone(), mrr: MrrGroups::new() };
+        if self.status.as_deref().is_some_and(|s| BILLED.contains(&s)) {
+            for (_, key, sums) in &self.items {
+                share.mrr.entry(key.clone()).or_default().add(*sums, 1);
+            }
+        }
+        share
+    }
+}
+
+/// A subscription as stored now (default: no such subscription).
+pub(crate) async fn subscription_rows(
     conn: &mut AnyConnection,
     env: Environment,
     id: &str,
-) -> EngineResult<SubscriptionShare> {
+) -> EngineResult<SubscriptionRows> {
     let rows = sqlx::query(SUBSCRIPTION_SQL).bind(env.as_str()).bind(id).fetch_all(&mut *conn).await?;
-    let mut share = SubscriptionShare::default();
+    let mut stored = SubscriptionRows::default();
     for row in &rows {
-        let status: String = row.try_get("status")?;
-        let billed = BILLED.contains(&status.as_str());
-        share.status = Some(status);
-        if billed && row.try_get::<Option<String>, _>("item")?.is_some() {
+        stored.status = Some(row.try_get("status")?);
+        if let Some(item) = row.try_get::<Option<String>, _>("item")? {
             let (key, sums) = item_from_row(row)?;
-            share.mrr.entry(key).or_default().add(sums, 1);
+            stored.items.push((item, key, sums));
         }
     }
-    Ok(share)
+    Ok(stored)
 }
 
 /// Records that a subscription went from `before` to `after`.
@@ -227,13 +322,21 @@ pub(crate) async fn subscription_changed(
 
 async fn statuses_changed(conn: &mut AnyConnection, env: Environment, moves: &[(String, i64)]) -> EngineResult<()> {
     for (status, n) in moves.iter().filter(|(_, n)| *n != 0) {
-        sqlx::query("INSERT INTO payments_rollup_statuses (environment, status, subscriptions) VALUES ($1, $2, $3)")
-            .bind(env.as_str())
-            .bind(status)
-            .bind(*n)
-            .execute(&mut *conn)
-            .await?;
+        let kept = PENDING.try_with(|p| *p.borrow_mut().statuses.entry((env, status.clone())).or_default() += n);
+        if kept.is_err() {
+            insert_status(conn, env, status, *n).await?;
+        }
     }
+    Ok(())
+}
+
+async fn insert_status(conn: &mut AnyConnection, env: Environment, status: &str, n: i64) -> EngineResult<()> {
+    sqlx::query("INSERT INTO payments_rollup_statuses (environment, status, subscriptions) VALUES ($1, $2, $3)")
+        .bind(env.as_str())
+        .bind(status)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -248,8 +351,11 @@ pub(crate) async fn mrr_changed(
     for (key, sums) in before {
         delta.entry(key.clone()).or_default().add(*sums, -1);
     }
-    for (key, d) in delta.iter().filter(|(_, d)| !d.is_zero()) {
-        insert_mrr(conn, env, key, d, false).await?;
+    for (key, d) in delta.into_iter().filter(|(_, d)| !d.is_zero()) {
+        let kept = PENDING.try_with(|p| p.borrow_mut().mrr.entry((env, key.clone())).or_default().add(d, 1));
+        if kept.is_err() {
+            insert_mrr(conn, env, &key, &d, false).await?;
+        }
     }
     Ok(())
 }

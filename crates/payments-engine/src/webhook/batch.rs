@@ -23,7 +23,7 @@ use crate::engine::{Engine, Inner};
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
 use crate::model::WebhookResponse;
-use crate::store::events;
+use crate::store::{events, rollups};
 
 /// Deliveries committed together at most. Bounds a batch's transaction (and so how long it
 /// holds SQLite's write lock) while leaving room for every sender of a burst.
@@ -185,6 +185,12 @@ impl Engine {
     /// SQLite's connection thread). `Ok(None)`: an event failed to apply, which only a savepoint
     /// can isolate; the transaction was rolled back and the caller runs [`Self::deliver_together`].
     async fn deliver_optimistically(&self, deliveries: &[Delivery]) -> EngineResult<Option<Vec<Answer>>> {
+        // The overview's deltas of the whole batch, netted and written once before the commit
+        // (the pass has no savepoint to roll back to, which keeping them in memory needs).
+        rollups::batched(self.deliver_optimistically_batched(deliveries)).await
+    }
+
+    async fn deliver_optimistically_batched(&self, deliveries: &[Delivery]) -> EngineResult<Option<Vec<Answer>>> {
         let mut tx = self.begin_write().await?;
         let mut answers = Vec::with_capacity(deliveries.len());
         for d in deliveries {
@@ -202,6 +208,7 @@ impl Engine {
             };
             answers.push(answer);
         }
+        rollups::flush(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(answers))
     }

@@ -15,7 +15,8 @@ test('the overview shows MRR, payments, failures and the status mix, each linkin
 
   // A figure leads to its rows.
   await page.getByTestId('kpi-failed').getByRole('link').click();
-  await expect(page).toHaveURL(/\/test\/history\?status=failed$/);
+  // The last 7 days' failures: the history from the window's first day on.
+  await expect(page).toHaveURL(/\/test\/history\?status=failed&from=\d{4}-\d{2}-\d{2}$/);
   await open(page, '/test');
   await page.getByTestId('subscription-mix').locator('li[data-status="active"] a').click();
   await expect(page).toHaveURL(/\/test\/subscriptions\?status=active$/);

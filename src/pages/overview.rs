@@ -129,6 +129,12 @@ fn Figures(figures: Overview) -> impl IntoView {
     let link = |page: &str, pairs: &[(&str, &str)]| format!("/{env}/{page}{}", query_string(pairs));
     let count = |status: &str| figures.subscriptions.iter().find(|s| s.status == status).map_or(0, |s| s.rows);
     let (active, trialing, past_due) = (count("active"), count("trialing"), count("past_due"));
+    // The first day of each window, so that a figure's link lists the rows it counted.
+    let since = |days: usize| {
+        let first = figures.days.len().saturating_sub(days);
+        figures.days.get(first).map_or_else(String::new, |d| d.date.clone())
+    };
+    let (since_30, since_7) = (since(30), since(7));
     // Figures that want someone to look, each linking to the rows.
     let mut attention: Vec<(String, String)> = Vec::new();
     if figures.events_failed > 0 {
@@ -143,7 +149,7 @@ fn Figures(figures: Overview) -> impl IntoView {
     }
     if figures.failed_7d > 0 {
         let what = format!("{} payments failed in the last 7 days.", figures.failed_7d);
-        attention.push((what, link("history", &[("status", "failed")])));
+        attention.push((what, link("history", &[("status", "failed"), ("from", &since_7)])));
     }
     let days: Vec<DayBar> =
         figures.days.iter().map(|d| DayBar { date: d.date.clone(), first: d.succeeded, second: d.failed }).collect();
@@ -188,17 +194,17 @@ fn Figures(figures: Overview) -> impl IntoView {
                 <h2>"Payments, last 30 days"</h2>
                 <p class="kpi-value">{figures.payments_30d}</p>
                 {amounts(&figures.volume_30d)}
-                <p class="muted"><a href=link("history", &[])>"All payments →"</a></p>
+                <p class="muted"><a href=link("history", &[("from", &since_30)])>"These payments →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-failed">
                 <h2>"Failed payments, last 7 days"</h2>
                 <p class="kpi-value">{figures.failed_7d}</p>
-                <p class="muted"><a href=link("history", &[("status", "failed")])>"Failed payments →"</a></p>
+                <p class="muted"><a href=link("history", &[("status", "failed"), ("from", &since_7)])>"Failed payments →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-refunds">
                 <h2>"Refunds, last 7 days"</h2>
                 <p class="kpi-value">{figures.refunds_7d}</p>
-                <p class="muted"><a href=link("history", &[("type", "refund")])>"Refunds →"</a></p>
+                <p class="muted"><a href=link("history", &[("type", "refund"), ("from", &since_7)])>"Refunds →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-events">
                 <h2>"Webhook events"</h2>

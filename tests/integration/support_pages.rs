@@ -553,8 +553,16 @@ async fn the_overview_shows_the_environments_figures_with_links_to_their_rows() 
         payments_console::model::format::money(mrr["amount"].as_i64().unwrap(), mrr["currency"].as_str().unwrap());
     assert!(card("kpi-mrr").contains(&shown), "{shown} not in {}", card("kpi-mrr"));
     assert!(card("kpi-payments").contains(&format!(">{}</p>", figures["payments30d"])), "{}", card("kpi-payments"));
-    assert!(card("kpi-failed").contains("href=\"/test/history?status=failed\""));
-    assert!(card("kpi-refunds").contains("href=\"/test/history?type=refund\""));
+    // Each window's link lists the rows its figure counted: from the window's first day on.
+    let first_day = |window: usize| figures["days"][30 - window]["date"].as_str().unwrap().to_owned();
+    let (since_30, since_7) = (first_day(30), first_day(7));
+    assert!(
+        card("kpi-payments").contains(&format!("href=\"/test/history?from={since_30}\"")),
+        "{}",
+        card("kpi-payments")
+    );
+    assert!(card("kpi-failed").contains(&format!("href=\"/test/history?status=failed&amp;from={since_7}\"")));
+    assert!(card("kpi-refunds").contains(&format!("href=\"/test/history?type=refund&amp;from={since_7}\"")));
     let attention = html.split("data-testid=\"figures-attention\"").nth(1).expect("a failed event needs a look");
     assert!(attention.contains("href=\"/test/webhooks?status=failed\""), "{attention}");
     assert!(html.contains("data-testid=\"overview-chart\""));

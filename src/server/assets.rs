@@ -34,15 +34,24 @@ fn hash_file_path(name: &str) -> Option<PathBuf> {
     Some(std::env::current_exe().ok()?.parent()?.join(name))
 }
 
-/// Whether the site was built with hashed file names: `LEPTOS_HASH_FILES` when set (cargo-leptos
-/// sets it for the servers it starts), otherwise whether the hash file is beside the binary, as
-/// it is after `cargo leptos build` for `target/{release,debug}/payments-console` (our scripts run
-/// the binary directly). A binary copied elsewhere must take its `hash.txt` along.
+/// Whether the site was built with hashed file names: the hash file is beside the binary, as it is
+/// after `cargo leptos build` for `target/{release,debug}/payments-console` (our scripts run the
+/// binary directly; a binary copied elsewhere must take its `hash.txt` along), and
+/// `LEPTOS_HASH_FILES` (which cargo-leptos sets for the servers it starts) does not say `false`.
+///
+/// Never on without the file: Leptos panics rendering a page when hashing is on and the file is
+/// missing (leptos 0.8.23, `src/hydration/mod.rs`, "failed to read hash file").
 pub fn hash_files_enabled(hash_file_name: &str) -> bool {
-    match std::env::var("LEPTOS_HASH_FILES") {
-        Ok(value) => value.trim().eq_ignore_ascii_case("true"),
-        Err(_) => hash_file_path(hash_file_name).is_some_and(|p| p.is_file()),
+    let wanted = std::env::var("LEPTOS_HASH_FILES").map(|v| v.trim().to_ascii_lowercase());
+    if wanted.as_deref() == Ok("false") {
+        return false;
     }
+    let path = hash_file_path(hash_file_name);
+    let present = path.as_ref().is_some_and(|p| p.is_file());
+    if !present && wanted.as_deref() == Ok("true") {
+        tracing::warn!(path = ?path, "LEPTOS_HASH_FILES is true but the hash file is not beside the binary: serving unhashed names");
+    }
+    present
 }
 
 /// The `href` of the site's stylesheet: `/pkg/<output>.<hash>.css` when the build hashed it.

@@ -4,7 +4,7 @@
 # console as their own processes, fills the tables and prints each figure beside its baseline.
 # Flags go to payments-bench (`scripts/bench.sh --help`); `--small` runs in about a minute.
 # PAYMENTS_BENCH_CONSOLE_BIN=path uses an existing console build instead of building one (CI
-# passes the binary `cargo leptos build --release` made).
+# passes the binary `scripts/build.sh` made).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the Playwright suite in Debian's Chromium against the release build: a fresh database, two
-# users, the server on a random loopback port. Expects `cargo leptos build --release` to have run
-# (or, while developing, `cargo leptos build` with E2E_PROFILE=debug).
+# users, the server on a random loopback port. Expects the release build (`scripts/build.sh`) to have
+# run (or, while developing, `cargo leptos build` with E2E_PROFILE=debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 . scripts/lib.sh
 BIN="$ROOT/target/${E2E_PROFILE:-release}/payments-console"
-[ -x "$BIN" ] || { echo "no build at $BIN; run cargo leptos build --release" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no build at $BIN; run scripts/build.sh" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 SERVER_PID=""

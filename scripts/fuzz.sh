@@ -9,7 +9,7 @@
 #   --seed S    schemathesis's random seed (default fixed, so that runs are comparable).
 # Checks: all of schemathesis's, except where the contract prescribes a rejection its schema
 # cannot express; those are listed once, with the contract's reason, in contract/schemathesis.toml.
-# Expects the release build (`cargo leptos build --release`) and `scripts/setup.sh --test`
+# Expects the release build (`scripts/build.sh`) and `scripts/setup.sh --test`
 # (which installs schemathesis into .tools/venv-schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 done
 BIN="$ROOT/target/${FUZZ_PROFILE:-release}/payments-console"
 ST="$ROOT/.tools/venv-schemathesis/bin/schemathesis"
-[ -x "$BIN" ] || { echo "no build at $BIN; run cargo leptos build --release" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no build at $BIN; run scripts/build.sh" >&2; exit 1; }
 [ -x "$ST" ] || { echo "no schemathesis at $ST; run scripts/setup.sh --test" >&2; exit 1; }
 
 WORK=$(mktemp -d)

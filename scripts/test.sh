@@ -26,8 +26,8 @@ trap 'scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 PAYMENTS_CONSOLE_TEST_POSTGRES=$(scripts/pg.sh start "$PG_DIR") \
   cargo test --workspace --no-default-features --features ssr --test integration --test api
 
-step "release build (server + WASM)"
-cargo leptos build --release
+step "release build (server + WASM, precompressed)"
+scripts/build.sh
 
 step "contract fuzzing (schemathesis: every operation and phase, 5,000+ cases)"
 scripts/fuzz.sh

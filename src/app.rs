@@ -21,7 +21,7 @@ use crate::pages::{
 };
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
@@ -33,6 +33,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // below (and Leptos's own) carries.
     #[cfg(feature = "ssr")]
     crate::server::http::send_page_policy();
+    // In the shell, not in `App`: the name carries the build's content hash, which only the
+    // server knows (it is never hydrated).
+    #[cfg(feature = "ssr")]
+    let stylesheet = crate::server::assets::stylesheet_href(&options);
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
                 // Applies the saved theme before the first paint, so a dark-mode user never sees a
                 // white flash while the WASM loads.
                 <script nonce=leptos::nonce::use_nonce()>
@@ -65,7 +72,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/payments-console.css" />
         <Title formatter=|text: String| if text.is_empty() { "Payments Console".to_string() } else { format!("{text} · Payments Console") } />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `users …` and `api-keys …`. Every flag has an environment variable,
+//! The command line: `serve`, `users …`, `api-keys …` and the build step `precompress`. Every flag has an environment variable,
 //! so a deployment can be configured without a command line.
 
 use super::api_keys::ApiKeyStore;
@@ -35,6 +35,10 @@ pub enum Command {
     /// Create the master key file that encrypts the stored secrets.
     #[command(subcommand, name = "master-key")]
     MasterKey(MasterKeyCommand),
+    /// Write brotli (`.br`) and gzip (`.gz`) copies of the built site's files, which the server
+    /// then sends to browsers that accept them. Run after every `cargo leptos build`; files whose
+    /// copies are newer than they are left alone.
+    Precompress(super::precompress::PrecompressArgs),
 }
 
 /// `master-key …`: the key file `serve --master-key-file` reads.
@@ -154,6 +158,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Users(cmd)) => users(cmd).await,
         Some(Command::ApiKeys(cmd)) => api_keys(cmd).await,
         Some(Command::Sandbox(args)) => super::sandbox::run(args).await,
+        Some(Command::Precompress(args)) => tokio::task::spawn_blocking(move || super::precompress::run(args)).await?,
         Some(Command::MasterKey(MasterKeyCommand::Generate { file })) => {
             super::crypto::MasterKey::create_file(&file)?;
             eprintln!("Wrote a new master key to {} (mode 0600). Back it up: without it the stored Stripe keys cannot be decrypted.", file.display());

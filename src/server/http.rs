@@ -45,8 +45,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))
         // Static files get their own routes: `/:env/*` would otherwise claim `/pkg/...`.
-        .nest_service("/pkg", ServeDir::new(site_root.join(options.site_pkg_dir.as_ref())))
-        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        // Both send the `.br` or `.gz` sibling that `payments-console precompress` wrote when
+        // the client accepts it (with `Content-Encoding`), so nothing is compressed per request.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site_root.join(options.site_pkg_dir.as_ref())).precompressed_br().precompressed_gzip(),
+        )
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(site_root.join("favicon.svg")).precompressed_br().precompressed_gzip(),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         // For operators: guarded by its own token or the peer's address, not by sessions.
@@ -64,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         // which authenticates its callers itself.
         .merge(payments_api)
         .layer(middleware::from_fn_with_state(state, resolve_session))
+        // Compresses what is made per request (pages, server functions, the API). It leaves
+        // answers that already carry `Content-Encoding` alone (tower-http 0.6,
+        // `compression/future.rs`), so the precompressed static files pass through unchanged.
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(policy.clone(), refuse_cross_origin))
         // Outside everything that reads the database or decrypts: an oversized body costs nothing.
@@ -364,18 +375,23 @@ pub fn send_page_policy() {
 /// of the domain are not the console's to decide).
 const HSTS: &str = "max-age=31536000";
 
-/// Static files that browsers may keep: they carry no user data.
-fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
-}
-
 /// Sets the security headers on every answer: the CSP (pages set their own, with their nonce),
-/// framing and sniffing protection, the referrer policy, `no-store` on everything but static
-/// files (pages and API answers hold account data, and a page's nonce must never be replayed from
-/// a cache), and HSTS behind HTTPS.
+/// framing and sniffing protection, the referrer policy, HSTS behind HTTPS, and `Cache-Control`.
+///
+/// Caching: static files found are kept by browsers by their name (see
+/// [`super::assets::static_cache_control`]: a year and `immutable` for content-hashed bundle
+/// files) and vary by `Accept-Encoding`, since the same URL answers brotli, gzip or identity.
+/// Everything else, pages and server-function answers included, is `no-store`: the console is
+/// signed in, its pages and API answers hold account data (customers, masked keys, audit
+/// entries) that must not stay in a shared or on-disk cache after sign-out, and a page's CSP
+/// nonce must never be replayed from a cache. Pages are rendered per request anyway, so
+/// revalidation (`no-cache`) would save nothing.
 async fn security_headers(State(policy): State<Arc<HttpPolicy>>, req: Request, next: Next) -> Response {
-    let cacheable = is_static(req.uri().path());
+    let static_policy = super::assets::static_cache_control(req.uri().path());
     let mut res = next.run(req).await;
+    // A missing file (404) or an error is not kept.
+    let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+    let cache_control = static_policy.filter(|_| found);
     let headers = res.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(value) = HeaderValue::from_str(&content_security_policy(None)) {
@@ -385,8 +401,19 @@ async fn security_headers(State(policy): State<Arc<HttpPolicy>>, req: Request, n
     headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
-    if !cacheable {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    match cache_control {
+        Some(value) => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+            let varies = headers.get_all(header::VARY).iter().any(|v| {
+                v.to_str().is_ok_and(|v| v.split(',').any(|name| name.trim().eq_ignore_ascii_case("accept-encoding")))
+            });
+            if !varies {
+                headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+        }
+        None => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
     if policy.hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));

@@ -3,6 +3,7 @@
 //! role check.
 
 pub mod api_keys;
+pub mod assets;
 pub mod audit;
 pub mod cli;
 pub mod crypto;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod payments;
+pub mod precompress;
 pub mod sandbox;
 pub mod secrets;
 pub mod serve;

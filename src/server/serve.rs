@@ -184,11 +184,14 @@ impl Server {
             jwt_secret,
             metrics_token,
         };
+        let hash_file = super::assets::hash_file_name();
         let leptos_options = LeptosOptions::builder()
             .output_name("payments-console")
             .site_root(args.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
+            .hash_file(Arc::from(hash_file.as_str()))
+            .hash_files(super::assets::hash_files_enabled(&hash_file))
             .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) {
                 Env::DEV
             } else {

@@ -29,7 +29,7 @@ fn help_documents_every_subcommand_and_serve_flag() {
     let out = console("sqlite::memory:", &["--help"], None);
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for sub in ["serve", "users", "api-keys", "sandbox"] {
+    for sub in ["serve", "users", "api-keys", "sandbox", "precompress"] {
         assert!(help.contains(sub), "--help lacks {sub}");
     }
     let serve = text(&console("sqlite::memory:", &["serve", "--help"], None).stdout);
@@ -51,6 +51,23 @@ fn help_documents_every_subcommand_and_serve_flag() {
         assert!(serve.contains(flag), "serve --help lacks {flag}");
         assert!(serve.contains(env), "serve --help lacks {env}");
     }
+}
+
+#[test]
+fn precompress_writes_the_siblings_the_server_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/payments-console.wasm"), "(module (func $hydrate))\n".repeat(200)).unwrap();
+    let site_arg = site.display().to_string();
+    let out = console("sqlite::memory:", &["precompress", "--site-root", &site_arg], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("2 written"), "{}", text(&out.stderr));
+    assert!(site.join("pkg/payments-console.wasm.br").is_file() && site.join("pkg/payments-console.wasm.gz").is_file());
+    let again = console("sqlite::memory:", &["precompress", "--site-root", &site_arg], None);
+    assert!(text(&again.stderr).contains("0 written, 2 up to date"), "{}", text(&again.stderr));
+    let missing = console("sqlite::memory:", &["precompress", "--site-root", "/nonexistent/site"], None);
+    assert!(!missing.status.success());
 }
 
 #[test]

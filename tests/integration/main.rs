@@ -5,7 +5,9 @@
 mod support;
 
 mod admin_pages;
+mod assets;
 mod backend;
+mod build_stamp;
 mod catalog_pages;
 mod cli;
 mod console;

@@ -7,7 +7,6 @@
 
 #[cfg(feature = "ssr")]
 pub mod accounts;
-#[cfg(feature = "ssr")]
 pub mod catalog;
 pub mod catalog_copy;
 pub mod customer;

@@ -12,5 +12,7 @@ pub mod catalog_copy;
 pub mod customer;
 #[cfg(feature = "ssr")]
 pub mod forwarding;
+pub mod listing;
 pub mod refunds;
 pub mod search;
+pub mod subject;

@@ -6,23 +6,14 @@
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
+use crate::services::listing::Listing;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::{CustomerListItem, Page};
-use serde::{Deserialize, Serialize};
-
-/// A page of a list, and what was left out when the backend could not filter or page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Listing<T> {
-    pub page: Page<T>,
-    /// Set when the remote backend lacks filters/pagination and the first unfiltered page is
-    /// shown instead.
-    pub notice: Option<String>,
-}
+use payments_model::CustomerListItem;
 
 /// Rows per page when the URL does not say (`?limit=`, 1..=100).
 pub const DEFAULT_LIMIT: u32 = 25;
@@ -30,31 +21,6 @@ pub const DEFAULT_LIMIT: u32 = 25;
 /// The `limit` of the URL, clamped to what the backend accepts.
 pub fn url_limit(raw: Option<String>) -> u32 {
     raw.and_then(|l| l.trim().parse::<u32>().ok()).map_or(DEFAULT_LIMIT, |l| l.clamp(1, 100))
-}
-
-/// Runs a list query; when the remote backend lacks the additive filters/cursor, runs it again
-/// with the contract's parameters only (first page, subject and limit) and says so.
-#[cfg(feature = "ssr")]
-pub async fn list_with_fallback<T, F, Fut>(q: crate::backend::ListQuery, fetch: F) -> Result<Listing<T>, AppError>
-where
-    F: Fn(crate::backend::ListQuery) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, crate::backend::ssr::BackendError>>,
-{
-    use crate::backend::ssr::BackendError;
-    match fetch(q.clone()).await {
-        Ok(page) => Ok(Listing { page, notice: None }),
-        Err(BackendError::Unsupported(what)) if q.uses_extensions() => {
-            let plain = crate::backend::ListQuery { limit: q.limit, subject: q.subject.clone(), ..Default::default() };
-            let page = fetch(plain).await?;
-            Ok(Listing {
-                page,
-                notice: Some(format!(
-                    "Unsupported: the remote payments backend does not offer {what}. Showing the first page without filters."
-                )),
-            })
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// A page of customers matching `search` (email, name or id), after `cursor`. Any signed-in user.
@@ -72,7 +38,7 @@ pub async fn list_customers(
     if !search.trim().is_empty() {
         q.filters.insert("search".into(), search.trim().to_owned());
     }
-    list_with_fallback(q, |q| {
+    crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.customers(&user, env, &q).await }
     })

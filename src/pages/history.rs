@@ -1,12 +1,13 @@
 //! Payment history: filters, keyset pagination, CSV export of the filtered view, chart and status breakdown.
 
-use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::customers::{url_limit, ListError, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::refund::RefundControl;
 use super::subscriptions::{StatusBadge, SubjectLink};
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
 use crate::model::history::HistoryFilters;
+use crate::services::listing::Listing;
 use crate::services::refunds::refundable;
 use crate::ui::chart::{DayBar, DayBars};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
@@ -39,7 +40,7 @@ pub async fn list_history(
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
     let q = filters.list_query(limit, Some(cursor))?;
-    super::customers::list_with_fallback(q, |q| {
+    crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.payment_history(&user, env, &q).await }
     })
@@ -83,7 +84,7 @@ pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> 
     let mut truncated = false;
     loop {
         let q = filters.list_query(100, Some(cursor.clone()))?;
-        let listing = super::customers::list_with_fallback(q, |q| {
+        let listing = crate::services::listing::list_with_fallback(q, |q| {
             let (backend, user) = (backend.clone(), user.clone());
             async move { backend.payment_history(&user, env, &q).await }
         })

@@ -7,168 +7,20 @@ use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
+pub use crate::services::subject::{MappedCustomer, SubjectData};
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use payments_model::{CustomerListItem, PaymentHistory, Subscription, WebhookEvent};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// A customer whose subscriptions or payments carry the subject.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MappedCustomer {
-    pub id: String,
-    /// From the customers list, when the backend can search it.
-    pub details: Option<CustomerListItem>,
-    pub via_subscriptions: bool,
-    pub via_payments: bool,
-}
-
-/// Everything the subject page shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SubjectData {
-    pub customers: Vec<MappedCustomer>,
-    pub subscriptions: Vec<Subscription>,
-    pub subscriptions_more: bool,
-    /// Payments and invoices (no refunds), newest first.
-    pub payments: Vec<PaymentHistory>,
-    pub refunds: Vec<PaymentHistory>,
-    pub history_more: bool,
-    /// `None` when the backend has no event log.
-    pub events: Option<Vec<WebhookEvent>>,
-    pub notice: Option<String>,
-    pub labels: BTreeMap<String, String>,
-}
+use payments_model::WebhookEvent;
 
 /// Everything about one billing subject. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-subject")]
 pub async fn load_subject(env: Environment, subject_type: String, subject_id: String) -> Result<SubjectData, AppError> {
-    use crate::backend::ssr::BackendError;
-    use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let subject = Some((subject_type.trim().to_owned(), subject_id.trim().to_owned()));
-    // The contract's own parameters (subject + limit): every backend answers these.
-    let q = ListQuery { limit: Some(100), subject: subject.clone(), cursor: Some(String::new()), ..Default::default() };
-    // The subject's subscriptions, its history and the catalog's labels do not depend on each
-    // other: read together, the page waits for the slowest read, not for their sum.
-    let (listing, history, labels) = tokio::join!(
-        super::customers::list_with_fallback(q.clone(), |q| {
-            let (backend, user) = (backend.clone(), user.clone());
-            async move { backend.subscriptions(&user, env, &q).await }
-        }),
-        super::customers::list_with_fallback(q, |q| {
-            let (backend, user) = (backend.clone(), user.clone());
-            async move { backend.payment_history(&user, env, &q).await }
-        }),
-        crate::services::catalog::labels(&backend, &user, env),
-    );
-    let (listing, history) = (listing?, history?);
-    let mut notice = listing.notice;
-    let subscriptions_more = listing.page.next_cursor.is_some();
-    let subscriptions = listing.page.items;
-    notice = notice.or(history.notice);
-    let history_more = history.page.next_cursor.is_some();
-    let (refunds, payments): (Vec<_>, Vec<_>) = history.page.items.into_iter().partition(|p| p.kind == "refund");
-
-    // Customer mapping: who pays for this subject.
-    let mut customers: BTreeMap<String, MappedCustomer> = BTreeMap::new();
-    let mut add = |id: &str, subs: bool| {
-        let c = customers.entry(id.to_owned()).or_insert(MappedCustomer {
-            id: id.to_owned(),
-            details: None,
-            via_subscriptions: false,
-            via_payments: false,
-        });
-        if subs {
-            c.via_subscriptions = true;
-        } else {
-            c.via_payments = true;
-        }
-    };
-    for s in &subscriptions {
-        add(&s.stripe_customer_id, true);
-    }
-    for p in payments.iter().chain(&refunds) {
-        if let Some(c) = &p.stripe_customer_id {
-            add(c, false);
-        }
-    }
-    // Recent events about its subscriptions and customers, then about the invoices, payments
-    // and refunds of its newest history rows.
-    let mut object_ids: Vec<String> = subscriptions.iter().map(|s| s.stripe_subscription_id.clone()).collect();
-    object_ids.extend(customers.keys().cloned());
-    for p in payments.iter().chain(&refunds) {
-        for id in
-            [&p.stripe_invoice_id, &p.stripe_payment_intent_id, &p.stripe_checkout_session_id, &p.stripe_refund_id]
-                .into_iter()
-                .flatten()
-        {
-            if !object_ids.contains(id) {
-                object_ids.push(id.clone());
-            }
-        }
-    }
-    object_ids.truncate(30);
-
-    // The customers' details and those events, read together. Details come from one indexed
-    // lookup (`ids`, additive); a backend without it is asked for the first few by search
-    // instead. Details are a nicety: a failure leaves them out.
-    let details = async {
-        let mut customers = customers;
-        if customers.is_empty() {
-            return customers;
-        }
-        let mut cq = ListQuery { limit: Some(100), ..Default::default() };
-        cq.filters.insert("ids".into(), customers.keys().take(100).cloned().collect::<Vec<_>>().join(","));
-        match backend.customers(&user, env, &cq).await {
-            Ok(page) => {
-                for item in page.items {
-                    if let Some(c) = customers.get_mut(&item.stripe_customer_id) {
-                        c.details = Some(item);
-                    }
-                }
-            }
-            Err(_) => {
-                for c in customers.values_mut().take(20) {
-                    let mut cq = ListQuery { limit: Some(10), ..Default::default() };
-                    cq.filters.insert("search".into(), c.id.clone());
-                    if let Ok(page) = backend.customers(&user, env, &cq).await {
-                        c.details = page.items.into_iter().find(|i| i.stripe_customer_id == c.id);
-                    }
-                }
-            }
-        }
-        customers
-    };
-    // The newest 25 events about any of them, in one request (the list merges per-object seeks).
-    let events = async {
-        if object_ids.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        let mut eq = ListQuery { limit: Some(25), ..Default::default() };
-        eq.filters.insert("objectId".into(), object_ids.join(","));
-        match backend.webhook_events(&user, env, &eq).await {
-            Ok(page) => Ok(Some(page.items)),
-            Err(BackendError::Unsupported(_)) => Ok(None),
-            Err(e) => Err(AppError::from(e)),
-        }
-    };
-    let (customers, events) = tokio::join!(details, events);
-    let events = events?;
-    Ok(SubjectData {
-        customers: customers.into_values().collect(),
-        subscriptions,
-        subscriptions_more,
-        payments,
-        refunds,
-        history_more,
-        events,
-        notice,
-        labels,
-    })
+    crate::services::subject::subject(&backend, &user, env, &subject_type, &subject_id).await
 }
 
 /// The page.

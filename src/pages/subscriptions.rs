@@ -1,10 +1,11 @@
 //! Subscriptions filtered by billing subject, status and customer, keyset-paginated, with a detail page.
 
-use super::customers::{url_limit, ListError, ListNotice, Listing, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::customers::{url_limit, ListError, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{query_string, url_encode};
+use crate::services::listing::Listing;
 use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
@@ -73,7 +74,7 @@ pub async fn list_subscriptions(
             q.filters.insert(k.into(), v.trim().to_owned());
         }
     }
-    let listing = super::customers::list_with_fallback(q, |q| {
+    let listing = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.subscriptions(&user, env, &q).await }
     })
@@ -364,7 +365,7 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
     // first page, searched here, with a notice.
     let mut q = ListQuery { limit: Some(100), ..Default::default() };
     q.filters.insert("id".into(), id.clone());
-    let listing = super::customers::list_with_fallback(q, |q| {
+    let listing = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.subscriptions(&user, env, &q).await }
     })
@@ -379,7 +380,7 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
             q.filters.insert("customer".into(), subscription.stripe_customer_id.clone());
         }
     }
-    let history = super::customers::list_with_fallback(q, |q| {
+    let history = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.payment_history(&user, env, &q).await }
     })

@@ -7,11 +7,12 @@
 
 #[cfg(feature = "ssr")]
 pub mod accounts;
-#[cfg(feature = "ssr")]
 pub mod catalog;
 pub mod catalog_copy;
 pub mod customer;
 #[cfg(feature = "ssr")]
 pub mod forwarding;
+pub mod listing;
 pub mod refunds;
 pub mod search;
+pub mod subject;

@@ -61,6 +61,21 @@ async fn add_price(
     price
 }
 
+/// "Change the amount" of `price` to `amount`, moving its lookup key and archiving it, as the
+/// page's form does.
+async fn change_amount(
+    app: &TestApp,
+    client: &reqwest::Client,
+    product: &str,
+    price: &str,
+    amount: i64,
+    form_key: Value,
+) -> (u16, Value) {
+    let body = json!({"env": "test", "product_id": product, "price_id": price, "unit_amount": amount,
+                      "move_lookup_key": true, "archive_old": true, "form_key": form_key});
+    call(app, client, "catalog-change-amount", body).await
+}
+
 fn price<'a>(view: &'a Value, id: &str) -> &'a Value {
     view["catalog"]["prices"].as_array().unwrap().iter().find(|p| p["stripePriceId"] == id).expect("price listed")
 }
@@ -128,14 +143,8 @@ async fn an_admin_prices_a_product_changes_the_amount_and_is_refused_the_delete(
 
     // Change the amount: same recurrence, tax behaviour and metadata; the key moves; the old
     // price is archived.
-    let (status, change) = call(
-        &app,
-        &admin,
-        "catalog-change-amount",
-        json!({"env": "test", "product_id": product_id, "price_id": old_id, "unit_amount": 1500,
-               "move_lookup_key": true, "archive_old": true, "form_key": format!("{form_key}-3")}),
-    )
-    .await;
+    let (status, change) =
+        change_amount(&app, &admin, &product_id, &old_id, 1500, json!(format!("{form_key}-3"))).await;
     assert_eq!(status, 200, "{change}");
     assert_eq!(change["moved_key"], "widget_monthly");
     assert_eq!(change["archived_old"], true);
@@ -154,14 +163,7 @@ async fn an_admin_prices_a_product_changes_the_amount_and_is_refused_the_delete(
 
     // The same amount again is refused before anything changes.
     let new_id = new["stripePriceId"].as_str().unwrap().to_string();
-    let (status, err) = call(
-        &app,
-        &admin,
-        "catalog-change-amount",
-        json!({"env": "test", "product_id": product_id, "price_id": new_id, "unit_amount": 1500,
-               "move_lookup_key": true, "archive_old": true, "form_key": null}),
-    )
-    .await;
+    let (status, err) = change_amount(&app, &admin, &product_id, &new_id, 1500, json!(null)).await;
     assert_eq!(status, 400, "{err}");
 
     // Stripe refuses to delete a product with prices, with its own words; deactivating works.
@@ -561,4 +563,48 @@ async fn a_hand_made_live_price_with_another_amount_is_replaced_and_keeps_its_lo
     // And the next preview has nothing left to do.
     let (_, again) = preview(&app, &admin, &[pro_id]).await;
     assert!(plan_changes(&again).iter().all(|(_, c)| c == "Unchanged"), "{again}");
+}
+
+/// "Change the amount" when Stripe refuses the new price: the lookup key, taken off the old
+/// price to make room, is put back, and nothing else changes.
+#[tokio::test]
+async fn a_refused_new_price_puts_the_lookup_key_back_on_the_old_price() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+    let product_id = add_product(&app, &admin, &form_key, 1, "Sprocket").await;
+    let draft = json!({"stripeProductId": product_id, "currency": "usd", "unitAmount": 700, "lookupKey": "sprocket"});
+    let body = json!({"env": "test", "draft": draft, "form_key": format!("{form_key}-2")});
+    let (status, old) = call(&app, &admin, "catalog-add-price", body).await;
+    assert_eq!(status, 200, "{old}");
+    let old_id = old["stripePriceId"].as_str().unwrap().to_string();
+
+    // Stripe refuses the new price: its idempotency key (the console's form key with a digest
+    // of the request, prefixed by the engine) was already used for another request, which Stripe
+    // answers with a 400 `idempotency_error` that no client retries.
+    let other = add_product(&app, &admin, &form_key, 4, "Elsewhere").await;
+    let digest = payments_console::server::ids::token_digest(&json!([old_id, 900, true, true, "sprocket"]).to_string());
+    let key = format!("insforge:test:price:console-{form_key}-3-{}", &digest[..16]);
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo sandbox");
+    let squatter = reqwest::Client::new()
+        .post(format!("{sandbox}/v1/prices"))
+        .bearer_auth("sk_test_sandbox")
+        .header("Idempotency-Key", &key)
+        .form(&[("product", other.as_str()), ("currency", "usd"), ("unit_amount", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(squatter.status(), 200);
+    let (status, err) = change_amount(&app, &admin, &product_id, &old_id, 900, json!(format!("{form_key}-3"))).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("The new price was not created"), "{err}");
+    assert!(err.to_string().contains("stays on the old price"), "{err}");
+
+    let view = catalog(&app, &admin).await;
+    let old_now = price(&view, &old_id);
+    assert_eq!((&old_now["lookupKey"], &old_now["active"]), (&json!("sprocket"), &json!(true)), "{old_now}");
+    let on_product =
+        view["catalog"]["prices"].as_array().unwrap().iter().filter(|p| p["stripeProductId"] == product_id);
+    assert_eq!(on_product.count(), 1, "no new price: {view}");
 }

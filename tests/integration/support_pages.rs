@@ -160,7 +160,7 @@ async fn support_lists_page_with_a_cursor_and_filter() {
 async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     use payments_console::backend::ssr::BackendError;
     use payments_console::backend::ListQuery;
-    use payments_console::pages::customers::list_with_fallback;
+    use payments_console::services::listing::list_with_fallback;
     use payments_engine::Page;
     let remote = |q: ListQuery| async move {
         if q.uses_extensions() {

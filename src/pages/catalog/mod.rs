@@ -14,6 +14,7 @@ use crate::backend::{PriceChanges, PriceDraft, ProductChanges, ProductDraft};
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::query_string;
+pub use crate::services::catalog::AmountChange;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::toast::{use_toasts, Toasts};
@@ -33,18 +34,6 @@ pub struct CatalogView {
     pub connected: bool,
     /// A fresh random prefix for the idempotency keys of the forms opened on this page.
     pub form_key: String,
-}
-
-/// The result of "change the amount": the new price exists; the rest may have failed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AmountChange {
-    pub new_price: Price,
-    /// The lookup key that now belongs to the new price.
-    pub moved_key: Option<String>,
-    /// Whether the old price was archived.
-    pub archived_old: bool,
-    /// What went wrong after the new price was created, in words for the user.
-    pub problems: Vec<String>,
 }
 
 /// The catalog of an environment. Any signed-in user.
@@ -76,30 +65,13 @@ fn failed(e: crate::backend::ssr::BackendError) -> AppError {
 #[cfg(feature = "ssr")]
 use crate::server::errors::fail;
 
-/// The idempotency key of a create: the form's key (random per form opening) with a digest of
-/// what is sent, so a double submit creates one object while a corrected resubmit is a new
-/// request. Without a usable form key, a random one.
-#[cfg(feature = "ssr")]
-fn idempotency_key(form_key: Option<String>, body: &impl Serialize) -> String {
-    use crate::server::ids::{random_hex, token_digest};
-    let usable =
-        |k: &String| !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    match form_key.filter(usable) {
-        Some(key) => {
-            let digest = token_digest(&serde_json::to_string(body).unwrap_or_default());
-            format!("console-{key}-{}", &digest[..16])
-        }
-        None => format!("console-{}", random_hex(16)),
-    }
-}
-
 /// Creates a product. Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-add-product", input = Json)]
 pub async fn add_product(env: Environment, draft: ProductDraft, form_key: Option<String>) -> Result<Product, AppError> {
     let user = crate::auth::ssr::require_admin()?;
     let mut draft = draft;
     draft.idempotency_key = None;
-    draft.idempotency_key = Some(idempotency_key(form_key, &draft));
+    draft.idempotency_key = Some(crate::services::catalog::idempotency_key(form_key, &draft));
     Ok(crate::server::state::app_state().backend.create_product(&user, env, &draft).await.map_err(failed)?)
 }
 
@@ -123,7 +95,7 @@ pub async fn add_price(env: Environment, draft: PriceDraft, form_key: Option<Str
     let user = crate::auth::ssr::require_admin()?;
     let mut draft = draft;
     draft.idempotency_key = None;
-    draft.idempotency_key = Some(idempotency_key(form_key, &draft));
+    draft.idempotency_key = Some(crate::services::catalog::idempotency_key(form_key, &draft));
     Ok(crate::server::state::app_state().backend.create_price(&user, env, &draft).await.map_err(failed)?)
 }
 
@@ -141,12 +113,9 @@ pub async fn retire_price(env: Environment, id: String) -> Result<ArchivedPrice,
     Ok(crate::server::state::app_state().backend.archive_price(&user, env, &id).await.map_err(failed)?)
 }
 
-/// "Change the amount" in one step. Stripe prices are immutable in amount, so: a new price on
-/// the same product with the same currency, recurrence, tax behaviour and metadata; the lookup
-/// key optionally moved to it (taken off the old price first, as the contract cannot ask Stripe
-/// to transfer it, and put back if the new price cannot be created); the old price optionally
-/// archived. Failures after the new price exists are reported in [`AmountChange::problems`].
-/// Admins only.
+/// "Change the amount" in one step: a new price with the new amount, the lookup key optionally
+/// moved to it and the old price optionally archived (the steps and their compensation are in
+/// [`crate::services::catalog`]). Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-change-amount", input = Json)]
 pub async fn change_amount(
     env: Environment,
@@ -157,83 +126,17 @@ pub async fn change_amount(
     archive_old: bool,
     form_key: Option<String>,
 ) -> Result<AmountChange, AppError> {
-    use crate::backend::RecurringDraft;
     let user = crate::auth::ssr::require_admin()?;
     let backend = crate::server::state::app_state().backend;
-    if unit_amount < 0 {
-        return Err(fail(AppError::Invalid("The amount cannot be negative.".into())));
-    }
-    let product = backend.product(&user, env, &product_id).await.map_err(failed)?;
-    let old =
-        product.prices.into_iter().find(|p| p.stripe_price_id == price_id).ok_or_else(|| fail(AppError::NotFound))?;
-    if old.unit_amount.is_none() || old.billing_scheme.as_deref() == Some("tiered") {
-        return Err(fail(AppError::Invalid("Only prices with a fixed amount per unit can be changed here.".into())));
-    }
-    if old.unit_amount == Some(unit_amount) {
-        return Err(fail(AppError::Invalid("That is already the price's amount.".into())));
-    }
-    let key = if move_lookup_key { old.lookup_key.clone() } else { None };
-    let mut draft = PriceDraft {
-        stripe_product_id: product_id.clone(),
-        currency: old.currency.clone(),
+    let request = crate::services::catalog::AmountChangeRequest {
+        product_id,
+        price_id,
         unit_amount,
-        lookup_key: None,
-        active: Some(true),
-        recurring: old
-            .recurring_interval
-            .clone()
-            .map(|interval| RecurringDraft { interval, interval_count: old.recurring_interval_count }),
-        tax_behavior: old.tax_behavior.clone(),
-        metadata: (!old.metadata.is_empty()).then(|| old.metadata.clone()),
-        idempotency_key: None,
+        move_lookup_key,
+        archive_old,
+        form_key,
     };
-    draft.idempotency_key =
-        Some(idempotency_key(form_key, &(&price_id, unit_amount, move_lookup_key, archive_old, &key)));
-    draft.lookup_key = key.clone();
-
-    // 1. Free the lookup key: Stripe refuses a key another price holds.
-    if let Some(key) = &key {
-        let clear = PriceChanges { lookup_key: Some(None), ..Default::default() };
-        backend.update_price(&user, env, &price_id, &clear).await.map_err(|e| {
-            fail(AppError::Invalid(format!(
-                "Nothing was changed: the lookup key “{key}” could not be taken off the old price: {}",
-                AppError::from(e)
-            )))
-        })?;
-    }
-    // 2. The new price.
-    let new_price = match backend.create_price(&user, env, &draft).await {
-        Ok(price) => price,
-        Err(e) => {
-            let cause = AppError::from(e);
-            let mut message = format!("The new price was not created: {cause}");
-            if let Some(key) = &key {
-                let restore = PriceChanges { lookup_key: Some(Some(key.clone())), ..Default::default() };
-                match backend.update_price(&user, env, &price_id, &restore).await {
-                    Ok(_) => message.push_str(&format!(" The lookup key “{key}” stays on the old price.")),
-                    Err(e) => message.push_str(&format!(
-                        " The lookup key “{key}” was taken off the old price and could not be put back ({}): set it again on {price_id}.",
-                        AppError::from(e)
-                    )),
-                }
-            }
-            return Err(fail(AppError::Invalid(message)));
-        }
-    };
-    // 3. The old price.
-    let mut problems = Vec::new();
-    let mut archived_old = false;
-    if archive_old && old.active {
-        match backend.archive_price(&user, env, &price_id).await {
-            Ok(_) => archived_old = true,
-            Err(e) => problems.push(format!(
-                "The new price {} was created, but the old price {price_id} could not be archived: {}",
-                new_price.stripe_price_id,
-                AppError::from(e)
-            )),
-        }
-    }
-    Ok(AmountChange { new_price, moved_key: key, archived_old, problems })
+    crate::services::catalog::change_amount(&backend, &user, env, request).await.map_err(fail)
 }
 
 /// Which form is open.

@@ -45,8 +45,17 @@ pub enum BackendError {
 impl From<BackendError> for crate::error::AppError {
     /// Also sets the HTTP status of the server function's response, so `?` is enough.
     fn from(e: BackendError) -> Self {
+        crate::server::errors::fail(e.describe())
+    }
+}
+
+impl BackendError {
+    /// The error as the console words it, without touching the response's status: for a
+    /// failure a successful answer reports (a later step of a change that went through).
+    pub fn describe(self) -> crate::error::AppError {
         use crate::error::AppError;
-        let error = match e {
+        let e = self;
+        match e {
             // Server-side failures of the backend carry no user-facing detail.
             BackendError::Api { status, .. } if status >= 500 => {
                 tracing::error!(error = %e, "payments backend failed");
@@ -75,8 +84,7 @@ impl From<BackendError> for crate::error::AppError {
                 tracing::error!(%cause, "payments backend unavailable");
                 AppError::BackendUnavailable
             }
-        };
-        crate::server::errors::fail(error)
+        }
     }
 }
 

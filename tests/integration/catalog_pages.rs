@@ -608,3 +608,36 @@ async fn a_refused_new_price_puts_the_lookup_key_back_on_the_old_price() {
         view["catalog"]["prices"].as_array().unwrap().iter().filter(|p| p["stripeProductId"] == product_id);
     assert_eq!(on_product.count(), 1, "no new price: {view}");
 }
+
+/// "Change the amount" whose last step fails (Stripe keeps refusing to archive the old price):
+/// the new price exists, so the answer is a success that names the problem, with a success
+/// status (an error status on it made the page's client read a success as a failure).
+#[tokio::test]
+async fn an_amount_change_whose_old_price_stays_active_succeeds_and_says_why() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let view = catalog(&app, &admin).await;
+    let old = view["catalog"]["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["active"] == true && p["unitAmount"].as_i64().is_some() && p["billingScheme"] != "tiered")
+        .expect("the demo catalog has a fixed-amount price")
+        .clone();
+    let (old_id, product) = (old["stripePriceId"].as_str().unwrap(), old["stripeProductId"].as_str().unwrap());
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo sandbox");
+    let fault = json!({"path_prefix": format!("/v1/prices/{old_id}"), "method": "POST", "status": 500, "count": 50});
+    let res = reqwest::Client::new().post(format!("{sandbox}/_sandbox/faults")).json(&fault).send().await.unwrap();
+    assert!(res.status().is_success());
+
+    let body = json!({"env": "test", "product_id": product, "price_id": old_id,
+                      "unit_amount": old["unitAmount"].as_i64().unwrap() + 100,
+                      "move_lookup_key": false, "archive_old": true, "form_key": null});
+    let (status, change) = call(&app, &admin, "catalog-change-amount", body).await;
+    assert_eq!(status, 200, "{change}");
+    assert_eq!(change["archived_old"], false, "{change}");
+    let problems = change["problems"].as_array().unwrap();
+    assert!(problems.len() == 1 && problems[0].as_str().unwrap().contains("could not be archived"), "{change}");
+    let new_id = change["new_price"]["stripePriceId"].as_str().unwrap();
+    assert!(price(&catalog(&app, &admin).await, new_id)["active"] == true);
+}

@@ -187,7 +187,11 @@ async fn rotating_the_key_of_the_same_account_keeps_data_and_webhook() {
 #[tokio::test]
 async fn a_key_of_another_account_wipes_that_environment() {
     let h = Harness::start().await;
+    // The old account has subscriptions and payments: figures on the overview.
+    h.sandbox.seed_demo();
     h.configure(TEST_KEY).await;
+    let old_figures = figures(&h.base).await;
+    assert!(old_figures["payments30d"].as_u64().unwrap() > 0, "{old_figures}");
     let created = h
         .send(Method::POST, "/api/payments/test/catalog/products", json!({"name": "Old account"}))
         .await
@@ -238,6 +242,8 @@ async fn a_key_of_another_account_wipes_that_environment() {
         other.count("customer").unwrap() as i64
     );
     assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_customers WHERE environment = 'live'").await, 1);
+    // The overview's figures went with the old account's rows: what is kept is the new one's.
+    assert_figures_kept(&h.base, &h.engine).await;
 }
 
 #[tokio::test]

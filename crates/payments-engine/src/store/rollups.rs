@@ -39,8 +39,9 @@ struct Pending {
     mrr: BTreeMap<(Environment, MrrKey), MrrSums>,
 }
 
-/// Runs `work` with the deltas its writers record kept in memory, netted, until [`flush`]
-/// writes them in one statement per table. For a transaction that is committed or rolled back
+/// Runs `work` with the deltas its writers record kept in memory, netted per group, until
+/// [`flush`] writes them: a batch of 64 deliveries then writes a few rows, not one per change.
+/// For a transaction that is committed or rolled back
 /// as a whole (the webhook writer's first pass over a batch): a savepoint rolled back in
 /// between would leave its deltas in memory. Each delta is otherwise a statement of its own,
 /// and on SQLite every statement is a round trip to the connection's thread.

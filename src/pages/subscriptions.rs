@@ -65,7 +65,8 @@ pub async fn list_subscriptions(
     let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
     if !st.is_empty() || !si.is_empty() {
         if st.is_empty() || si.is_empty() {
-            return Err(AppError::Invalid("Give both the subject type and the subject id.".into()));
+            let half = AppError::Invalid("Give both the subject type and the subject id.".into());
+            return Err(crate::server::errors::fail(half));
         }
         q.subject = Some((st.to_owned(), si.to_owned()));
     }

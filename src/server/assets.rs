@@ -55,15 +55,22 @@ pub fn hash_files_enabled(hash_file_name: &str) -> bool {
 }
 
 /// The `href` of the site's stylesheet: `/pkg/<output>.<hash>.css` when the build hashed it.
+/// The hash file is read once per process (every page's shell asks; the build does not change
+/// under a running binary).
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    static CSS_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let pkg = &options.site_pkg_dir;
     let output = &options.output_name;
     let hash = options
         .hash_files
-        .then(|| hash_file_path(&options.hash_file))
-        .flatten()
-        .and_then(|path| std::fs::read_to_string(path).ok())
-        .and_then(|hashes| hash_of(&hashes, "css"));
+        .then(|| {
+            CSS_HASH.get_or_init(|| {
+                hash_file_path(&options.hash_file)
+                    .and_then(|path| std::fs::read_to_string(path).ok())
+                    .and_then(|hashes| hash_of(&hashes, "css"))
+            })
+        })
+        .and_then(Option::as_ref);
     match hash {
         Some(hash) => format!("/{pkg}/{output}.{hash}.css"),
         None => format!("/{pkg}/{output}.css"),

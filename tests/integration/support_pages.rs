@@ -133,6 +133,12 @@ async fn support_lists_page_with_a_cursor_and_filter() {
     ];
     let (status, subs) = call(&support, &app, "support-subscriptions", &form).await;
     assert_eq!(status, 200, "{subs}");
+    // Half a subject is the caller's mistake: a 400 that says what is missing.
+    let mut half = form;
+    half[2] = ("filters[subject_id]", "");
+    let (status, refused) = call(&support, &app, "support-subscriptions", &half).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("Give both the subject type and the subject id"), "{refused}");
     let items = subs["listing"]["page"]["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{subs}");
     assert_eq!(items[0]["subjectId"], "acme");

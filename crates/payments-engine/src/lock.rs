@@ -27,6 +27,7 @@
 //! |---|---|---|
 //! | environment | [`ENVIRONMENT_CLASS`] | 1 = test, 2 = live (exact, no hash) |
 //! | checkout idempotency key | [`CHECKOUT_CLASS`] | 32 bits of SHA-256 over a tag, the environment and the key |
+//! | one subscription's writers (transaction-scoped) | [`SUBSCRIPTION_CLASS`] | `hashtext` of the environment and the subscription id |
 //!
 //! The class says what kind of lock it is, so whatever the key, a checkout lock is never the
 //! environment lock (nor a lock of any other kind added later with its own class). Two keys
@@ -53,6 +54,9 @@ use crate::store::DbKind;
 pub(crate) const ENVIRONMENT_CLASS: i32 = 0x5041_5901;
 /// Advisory-lock class of the checkout idempotency-key locks (`"PAY\x02"`).
 pub(crate) const CHECKOUT_CLASS: i32 = 0x5041_5902;
+/// Advisory-lock class of one subscription's writers (`"PAY\x03"`, object `hashtext` of the
+/// environment and id; `store::rollups::serialize_subscription`).
+pub(crate) const SUBSCRIPTION_CLASS: i32 = 0x5041_5903;
 
 /// What a lock protects. Each kind maps to its own advisory-lock class.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -115,6 +115,10 @@ pub const REFUND_BACKFILL_SQL: &str = concat!(
     ")"
 );
 
+/// A found row again, locked until the commit (PostgreSQL; `$1` its id).
+const LOCK_ROW_SQL: &str = "SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount,
+         stripe_created_at, created_at FROM payments_payment_history WHERE id = $1 FOR UPDATE";
+
 /// A stored row's id, version and the values its overview share derives from.
 struct Stored {
     id: String,
@@ -144,7 +148,13 @@ async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> 
             .fetch_optional(&mut *conn)
             .await?
     };
-    let Some(row) = row else { return Ok(None) };
+    let Some(mut row) = row else { return Ok(None) };
+    if rollups::concurrent_writers(conn) {
+        // PostgreSQL: another delivery may be writing this row. Wait for it, and read the row
+        // as it committed: its share and version are what this write changes.
+        let id: String = row.try_get("id")?;
+        row = sqlx::query(LOCK_ROW_SQL).bind(&id).fetch_one(&mut *conn).await?;
+    }
     Ok(Some(Stored {
         id: row.try_get("id")?,
         version: row.try_get("v")?,
@@ -301,7 +311,10 @@ pub(crate) async fn refresh_refund_state(
     env: Environment,
     original: &str,
 ) -> EngineResult<()> {
-    let row = sqlx::query(ORIGINAL_SQL).bind(original).fetch_one(&mut *conn).await?;
+    // PostgreSQL: locked, so that two refunds of one payment applied at once each read the
+    // state the other committed (its status is what the overview's share moves).
+    let lock = if rollups::concurrent_writers(conn) { " FOR UPDATE" } else { "" };
+    let row = sqlx::query(&format!("{ORIGINAL_SQL}{lock}")).bind(original).fetch_one(&mut *conn).await?;
     let pi: Option<String> = row.try_get("stripe_payment_intent_id")?;
     let charge: Option<String> = row.try_get("stripe_charge_id")?;
     let amount: Option<i64> = row.try_get("amount")?;

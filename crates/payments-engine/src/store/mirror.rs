@@ -341,6 +341,7 @@ pub(crate) async fn upsert_subscription(
     synced_at: i64,
 ) -> EngineResult<bool> {
     let now = now_ms();
+    rollups::serialize_subscription(conn, env, &s.stripe_subscription_id).await?;
     let before = rollups::subscription_rows(conn, env, &s.stripe_subscription_id).await?.share();
     let done = sqlx::query(UPSERT_SUBSCRIPTION_SQL)
         .bind(new_id())

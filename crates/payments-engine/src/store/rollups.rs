@@ -288,6 +288,27 @@ impl SubscriptionRows {
     }
 }
 
+/// Whether the connection is PostgreSQL's: there, concurrent transactions write the same row
+/// (one per delivery), where SQLite has one writer at a time.
+pub(crate) fn concurrent_writers(conn: &AnyConnection) -> bool {
+    conn.backend_name().to_ascii_lowercase().contains("postgres")
+}
+
+/// On PostgreSQL, makes the writers of one subscription take turns until their commits. Its
+/// share is read before it is written: two deliveries about one subscription (its creation
+/// and an update, say) would otherwise both read it absent, and both count it. A transaction
+/// lock on the subscription (`lock.rs`'s classes) makes the second read what the first wrote.
+pub(crate) async fn serialize_subscription(conn: &mut AnyConnection, env: Environment, id: &str) -> EngineResult<()> {
+    if concurrent_writers(conn) {
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1, hashtext($2))) AS l")
+            .bind(crate::lock::SUBSCRIPTION_CLASS)
+            .bind(format!("{}:{id}", env.as_str()))
+            .fetch_all(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A subscription as stored now (default: no such subscription).
 pub(crate) async fn subscription_rows(
     conn: &mut AnyConnection,

@@ -95,8 +95,8 @@ impl Engine {
             let currency: Option<String> = r.try_get("currency")?;
             let interval: Option<String> = r.try_get("recurring_interval")?;
             // A group of tiered or metered prices only has no amount to count.
-            let amount =
-                Some(r.try_get::<i64, _>("amount")?).filter(|_| r.try_get::<i64, _>("priced").is_ok_and(|p| p > 0));
+            let priced: i64 = r.try_get("priced")?;
+            let amount = Some(r.try_get::<i64, _>("amount")?).filter(|_| priced > 0);
             let every: Option<i64> = r.try_get("interval_count")?;
             if let (Some(currency), Some(interval), Some(amount)) = (currency, interval, amount) {
                 // One-time prices on a subscription (setup fees) are not recurring revenue.

@@ -93,18 +93,23 @@ async fn the_overview_counts_mrr_payments_failures_and_stuck_events() {
         )
         .await;
     }
+    // Written now: a pending event with an old `updated_at` is one whose claim expired, and the
+    // engine's sweeper (every 30 s) would take it over and finish it under the test's feet.
     for (i, status) in ["failed", "failed", "pending", "processed", "processed", "ignored"].iter().enumerate() {
         exec(
             &h,
             &format!(
                 "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
                  processing_status, payload, received_at, created_at, updated_at)
-             VALUES ('e{i}', 'test', 'evt_{i}', 'invoice.paid', 0, '{status}', '{{}}', {now}, 0, 0)"
+             VALUES ('e{i}', 'test', 'evt_{i}', 'invoice.paid', 0, '{status}', '{{}}', {now}, {now}, {now})"
             ),
         )
         .await;
     }
 
+    // The sweeper may run at any moment (a slow machine passes its 30 s tick mid-test); running it
+    // here makes that moment part of the test: an event claimed just now is left alone.
+    assert_eq!(h.engine.sweep_abandoned_events().await.unwrap(), 0);
     // Rows written straight into the tables bypass the writers that keep the figures.
     h.engine.recount_overview().await.unwrap();
     let res = h.get("/api/payments/test/overview").await;

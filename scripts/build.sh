@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The release build: `cargo leptos build --release` (server binary, WASM bundle with hashed file
+# The release build: `cargo leptos build --release --split` (server binary, WASM bundle with hashed file
 # names, CSS, public assets under target/site), then `payments-console precompress`, which writes
 # the `.br` and `.gz` copies the server sends.
 #
@@ -26,7 +26,9 @@ inputs=$(build_inputs_hash) || inputs=""
 # cargo-leptos hashes every file it finds in pkg/: last build's hashed names and compressed
 # copies would come back renamed again, so pkg/ starts empty.
 rm -rf "$SITE/pkg"
-cargo leptos build --release
+# --split: each lazily loaded route (src/pages/lazy.rs) becomes a WASM chunk of its own, fetched
+# when the route is first shown, so the first visit downloads only the frame, sign-in and overview.
+cargo leptos build --release --split
 "$BIN" precompress --site-root "$SITE"
 if [ -n "$inputs" ]; then
   build_stamp "$inputs" "$SITE" "$BIN" >"$STAMP"

@@ -28,6 +28,8 @@ echo "$E2E_PASSWORD" | "$BIN" users add --email "$E2E_SUPPORT_EMAIL" --role supp
 
 PORT=$(free_port)
 export BASE_URL="http://127.0.0.1:$PORT"
+# The weight test reads the precompressed copies of what the browser loaded.
+export SITE_ROOT="$ROOT/target/site"
 # A master key and a JWT secret of the run's own, so that the secret scan after the suite knows them.
 "$BIN" master-key generate "$WORK/console.key" >/dev/null
 (umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/jwt.secret")

@@ -1,30 +1,21 @@
 //! The application root: the HTML shell, the router and the route table.
 
 use crate::pages::{
-    api_keys::ApiKeysPage,
-    audit::AuditPage,
-    catalog::CatalogPage,
-    catalog_copy::CatalogCopyPage,
-    customer::CustomerPage,
-    customers::CustomersPage,
-    history::HistoryPage,
-    keys::KeysPage,
+    lazy::{
+        AccountRoute, ApiKeysRoute, AuditRoute, CatalogCopyRoute, CatalogRoute, CustomerRoute, CustomersRoute,
+        HistoryRoute, KeysRoute, SearchRoute, SubjectRoute, SubscriptionDetailRoute, SubscriptionsRoute, SyncRoute,
+        UsersRoute, WebhooksRoute,
+    },
     login::LoginPage,
     not_found::NotFound,
     overview::OverviewPage,
-    search::SearchPage,
-    subject::SubjectPage,
-    subscriptions::{SubscriptionDetailPage, SubscriptionsPage},
-    sync::SyncPage,
-    users::{AccountPage, UsersPage},
-    webhooks::WebhooksPage,
 };
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -78,22 +69,22 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/:env") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async />
-                    <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async />
-                    <Route path=path!("sync") view=SyncPage ssr=SsrMode::Async />
-                    <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
-                    <Route path=path!("catalog/copy") view=CatalogCopyPage ssr=SsrMode::Async />
-                    <Route path=path!("customers") view=CustomersPage ssr=SsrMode::Async />
-                    <Route path=path!("customers/:id") view=CustomerPage ssr=SsrMode::Async />
-                    <Route path=path!("search") view=SearchPage ssr=SsrMode::Async />
-                    <Route path=path!("subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
-                    <Route path=path!("subscriptions/:id") view=SubscriptionDetailPage ssr=SsrMode::Async />
-                    <Route path=path!("subjects/:subject_type/:subject_id") view=SubjectPage ssr=SsrMode::Async />
-                    <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async />
-                    <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async />
-                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("api-keys") view=ApiKeysPage ssr=SsrMode::Async />
-                    <Route path=path!("account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("keys") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("sync") view={Lazy::<SyncRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view={Lazy::<CatalogRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("catalog/copy") view={Lazy::<CatalogCopyRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("customers") view={Lazy::<CustomersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("customers/:id") view={Lazy::<CustomerRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions") view={Lazy::<SubscriptionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions/:id") view={Lazy::<SubscriptionDetailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("subjects/:subject_type/:subject_id") view={Lazy::<SubjectRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("history") view={Lazy::<HistoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("*any") view=NotFound ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

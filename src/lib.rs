@@ -26,9 +26,35 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for tests and for CSS: from here on, the page is interactive.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // `hydrate_lazy`, not `hydrate_body`: the router hydrates a lazily loaded route
+    // (`pages/lazy.rs`) once its chunk has arrived, so hydration is asynchronous, and each route
+    // marks `<body data-hydrated>` when it is done (`ui/hydrated.rs`).
+    links_wait_for_hydration();
+    leptos::mount::hydrate_lazy(app::App);
+}
+
+/// Until the route has hydrated, a click on a link is a plain page load.
+///
+/// The router starts handling clicks as soon as it exists, while the rest of the page may still
+/// be waiting for its route's chunk; a client-side navigation then would land in a frame whose
+/// links and handlers are not hydrated yet (the navigation's `aria-current` stayed on the old
+/// section). A listener on `window`'s capture phase runs before the router's (on `window`'s
+/// bubble phase) and stops the click there, which leaves the browser's own navigation to happen.
+#[cfg(feature = "hydrate")]
+fn links_wait_for_hydration() {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let guard = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+        let hydrated = leptos::prelude::document().body().is_some_and(|b| b.has_attribute("data-hydrated"));
+        if !hydrated {
+            ev.stop_propagation();
+        }
+    });
+    let capture = true;
+    let _ = leptos::prelude::window().add_event_listener_with_callback_and_bool(
+        "click",
+        guard.as_ref().unchecked_ref(),
+        capture,
+    );
+    // Lives as long as the page.
+    guard.forget();
 }

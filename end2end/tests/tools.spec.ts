@@ -81,6 +81,8 @@ test('support opens a customer and finds every kind of id from the header', asyn
   expect(price).toMatch(/^price_/);
   await search(page, price ?? '');
   await expect(page).toHaveURL(/\/test\/catalog\?product=prod_/);
+  // A page load: the shortcut works once the page has hydrated.
+  await waitForHydration(page);
 
   // Ctrl-K focuses the box as well; free text lists matches by kind.
   await page.keyboard.press('Control+k');

@@ -1,6 +1,7 @@
 //! The sign-in page and the server function behind it.
 
 use crate::error::AppError;
+use crate::ui::hydrated::HydratedMark;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -98,6 +99,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <Title text="Sign in" />
+        <HydratedMark />
         <main class="login-page">
             <div class="login-card">
                 <h1>"Payments Console"</h1>

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod forwarding;
 pub mod history;
 pub mod keys;
+pub mod lazy;
 pub mod login;
 pub mod not_found;
 pub mod overview;

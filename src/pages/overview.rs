@@ -6,6 +6,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
 use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
+use crate::ui::hydrated::HydratedMark;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
@@ -61,6 +62,7 @@ pub fn OverviewPage() -> impl IntoView {
     let figures = Resource::new(move || env.get(), overview_figures);
     view! {
         <Title text="Overview" />
+        <HydratedMark />
         <h1>{move || format!("{} environment", env.get().label())}</h1>
         <Suspense fallback=|| view! { <div class="cards-skeleton" aria-busy="true"></div> }>
             {move || Suspend::new(async move {

@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod copy;
 pub mod filters;
 pub mod guard;
+pub mod hydrated;
 pub mod layout;
 pub mod nav;
 pub mod theme;

@@ -1,0 +1,68 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test, ADMIN, open, signIn } from './fixtures';
+
+// What the browser downloads (issue #13). Sizes are deterministic for a build, so the first
+// load's budget is asserted; the other routes' extra downloads are reported.
+
+/** The release build's site (scripts/e2e.sh serves it), where the precompressed copies are. */
+const PKG = join(process.env.SITE_ROOT ?? join(__dirname, '..', '..', 'target', 'site'), 'pkg');
+
+/** Notes every `/pkg/` JS and WASM file the page loads, by file name. */
+function recordBundle(page: Page): Set<string> {
+  const files = new Set<string>();
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname;
+    if (/^\/pkg\/[^/]+\.(js|wasm)$/.test(path)) files.add(path.slice('/pkg/'.length));
+  });
+  return files;
+}
+
+/** A file's size as gzip sends it: its `.gz` copy, or the file itself where none was worth making. */
+function gzipBytes(file: string): number {
+  const gz = join(PKG, `${file}.gz`);
+  return statSync(existsSync(gz) ? gz : join(PKG, file)).size;
+}
+
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
+
+/**
+ * The first load's budget, in gzip bytes. Issue #13 asks for 300 KB and is open: splitting the
+ * routes (`src/pages/lazy.rs`) took the first load from 1.36 MB to 466 KB, most of it the shared
+ * frame and Leptos itself in the main module. Until the target is reached this holds what was
+ * won: a change that grows the first load past it fails here, not in a user's download.
+ */
+const FIRST_LOAD_BUDGET = 475_000;
+
+test('the first load, sign-in then the overview, stays within its JS and WASM budget as gzip', async ({ page }) => {
+  const files = recordBundle(page);
+  await signIn(page, ADMIN);
+  await page.waitForLoadState('networkidle');
+  const sizes = [...files].map((f) => [f, gzipBytes(f)] as const);
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  console.log(`first load: ${kb(total)} gzip\n${sizes.map(([f, n]) => `  ${kb(n).padStart(9)}  ${f}`).join('\n')}`);
+  // The main module and its WASM at least (a test that saw nothing would pass for nothing).
+  expect(sizes.some(([f]) => f.endsWith('.wasm'))).toBe(true);
+  expect(sizes.some(([f]) => f.endsWith('.js'))).toBe(true);
+  expect(total, sizes.map(([f, n]) => `${f} ${n}`).join(', ')).toBeLessThanOrEqual(FIRST_LOAD_BUDGET);
+});
+
+test('every other route reports what it downloads on top of the first load', async ({ page }) => {
+  const files = recordBundle(page);
+  await signIn(page, ADMIN);
+  await page.waitForLoadState('networkidle');
+  const seen = new Set(files);
+  const lines: string[] = [];
+  for (const path of ['/keys', '/sync', '/catalog', '/catalog/copy', '/customers', '/search?q=acme', '/subscriptions',
+    '/history', '/webhooks', '/audit', '/users', '/api-keys', '/account', '/subjects/team/acme']) {
+    files.clear();
+    // A full load that waits for hydration: a lazily loaded route hydrates once its chunk is in.
+    await open(page, `/test${path}`);
+    await page.waitForLoadState('networkidle');
+    const extra = [...files].filter((f) => !seen.has(f));
+    extra.forEach((f) => seen.add(f));
+    lines.push(`  ${kb(extra.reduce((sum, f) => sum + gzipBytes(f), 0)).padStart(9)}  /test${path}`);
+  }
+  console.log(`extra download per route, in this order, gzip:\n${lines.join('\n')}`);
+});

@@ -285,7 +285,7 @@ fn ConnectionCard(connection: Connection) -> impl IntoView {
         >
             <header>
                 <h2>{this.label()}</h2>
-                <span class=status_class data-testid="connection-status">{connection.status.clone()}</span>
+                <span class=status_class data-testid="connection-status">{connection.status.to_string()}</span>
             </header>
             <dl>
                 <dt>"Account"</dt>
@@ -299,7 +299,7 @@ fn ConnectionCard(connection: Connection) -> impl IntoView {
                 <dt>"Last sync"</dt>
                 <dd>
                     <TimeOr iso=connection.last_synced_at.clone() none="never" />
-                    {connection.last_sync_status.clone().map(|s| { let class = format!("pill pill-{s}"); view! { " " <span class=class>{s}</span> } })}
+                    {connection.last_sync_status.as_ref().map(|s| { let s = s.to_string(); let class = format!("pill pill-{s}"); view! { " " <span class=class>{s}</span> } })}
                 </dd>
                 <dt>"Synced"</dt>
                 <dd data-testid="sync-counts">{counts}</dd>

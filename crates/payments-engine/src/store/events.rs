@@ -39,7 +39,7 @@ pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
         stripe_account_id: r.try_get("stripe_account_id")?,
         object_type: r.try_get("object_type")?,
         object_id: r.try_get("object_id")?,
-        processing_status: r.try_get("processing_status")?,
+        processing_status: r.try_get::<String, _>("processing_status")?.into(),
         attempt_count: r.try_get("attempt_count")?,
         last_error: r.try_get("last_error")?,
         received_at: iso_ms(r.try_get("received_at")?),

@@ -10,6 +10,8 @@ mod history;
 mod price;
 mod subscription;
 mod webhook;
+#[cfg(test)]
+mod wire_tests;
 
 pub use connection::{ConnectionStatus, LastSyncStatus};
 pub use history::{PaymentKind, PaymentStatus};

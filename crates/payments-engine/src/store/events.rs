@@ -9,6 +9,7 @@ use crate::error::EngineResult;
 use crate::model::{IgnoredReason, WebhookEvent};
 use crate::store::new_id;
 use crate::time::{iso_ms, iso_opt, now_ms};
+use payments_model::ProcessingStatus;
 
 /// How long a delivery's claim on an event lasts. A `pending` row younger than this belongs to
 /// a delivery still at work: another delivery of the same event is answered non-2xx (so Stripe
@@ -131,8 +132,8 @@ pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEve
     }
     let status: Option<String> =
         sqlx::query_scalar(EVENT_STATUS_SQL).bind(env.as_str()).bind(e.id).fetch_optional(&mut *conn).await?;
-    Ok(match status.as_deref() {
-        Some("processed" | "ignored") => Claim::Done,
+    Ok(match status.map(ProcessingStatus::from) {
+        Some(ProcessingStatus::Processed | ProcessingStatus::Ignored) => Claim::Done,
         // Pending within its lease, or failed and re-claimed by someone else meanwhile.
         _ => Claim::InFlight,
     })
@@ -233,12 +234,12 @@ pub(crate) async fn finish(
 ) -> EngineResult<Option<WebhookEvent>> {
     let now = now_ms();
     let (status, error, reason, processed) = match outcome {
-        Ok(Outcome::Handled) => ("processed", None, None, Some(now)),
-        Ok(Outcome::Ignored(reason)) => ("ignored", None, Some(reason.as_str()), Some(now)),
-        Err(e) => ("failed", Some(e), None, None),
+        Ok(Outcome::Handled) => (ProcessingStatus::Processed, None, None, Some(now)),
+        Ok(Outcome::Ignored(reason)) => (ProcessingStatus::Ignored, None, Some(reason.as_str()), Some(now)),
+        Err(e) => (ProcessingStatus::Failed, Some(e), None, None),
     };
     let row = sqlx::query(FINISH_SQL)
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(reason)
         .bind(processed)

@@ -30,8 +30,12 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        crate::values::tests::round_trips(ConnectionStatus::ALL, ConnectionStatus::from("suspended"));
-        crate::values::tests::round_trips(LastSyncStatus::ALL, LastSyncStatus::from("partial"));
+        crate::values::tests::round_trips(
+            ConnectionStatus::ALL,
+            ConnectionStatus::NAMES,
+            ConnectionStatus::from("suspended"),
+        );
+        crate::values::tests::round_trips(LastSyncStatus::ALL, LastSyncStatus::NAMES, LastSyncStatus::from("partial"));
         assert_eq!(ConnectionStatus::from("unconfigured"), ConnectionStatus::Unconfigured);
         assert_eq!(LastSyncStatus::from("failed"), LastSyncStatus::Failed);
     }

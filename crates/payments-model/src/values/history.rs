@@ -56,8 +56,8 @@ mod tests {
 
     #[test]
     fn kinds_and_statuses_round_trip() {
-        crate::values::tests::round_trips(PaymentKind::ALL, PaymentKind::from("payout"));
-        crate::values::tests::round_trips(PaymentStatus::ALL, PaymentStatus::from("disputed"));
+        crate::values::tests::round_trips(PaymentKind::ALL, PaymentKind::NAMES, PaymentKind::from("payout"));
+        crate::values::tests::round_trips(PaymentStatus::ALL, PaymentStatus::NAMES, PaymentStatus::from("disputed"));
         assert_eq!(PaymentKind::ALL.len(), 4);
         assert_eq!(PaymentKind::from("refund"), PaymentKind::Refund);
         assert_eq!(PaymentKind::from("payout").label(), "payout");

@@ -41,6 +41,10 @@ macro_rules! string_enum {
             /// The known values, in the order the console lists them.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The spellings of [`Self::ALL`], in the same order: for validators and SQL that
+            /// take the values as text.
+            pub const NAMES: &'static [&'static str] = &[$($wire),+];
+
             /// The value as the API and the database spell it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -116,7 +120,7 @@ pub(crate) use string_enum;
 pub(crate) mod tests {
     /// Every known value survives text and JSON round trips, an unknown one is kept verbatim,
     /// and the known values are distinct.
-    pub(crate) fn round_trips<T>(all: &[T], unknown: T)
+    pub(crate) fn round_trips<T>(all: &[T], names: &[&str], unknown: T)
     where
         T: Clone
             + std::fmt::Debug
@@ -133,6 +137,7 @@ pub(crate) mod tests {
         for value in all.iter().cloned().chain([unknown.clone()]) {
             let text = value.to_string();
             assert!(seen.insert(text.clone()), "{text} is listed twice");
+            assert_eq!(names.contains(&text.as_str()), all.contains(&value), "{text} in NAMES");
             assert_eq!(T::from(text.as_str()), value, "{text}");
             assert_eq!(T::from(text.clone()), value, "{text}");
             assert_eq!(text.parse::<T>(), Ok(value.clone()), "{text}");
@@ -142,5 +147,6 @@ pub(crate) mod tests {
             assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
         }
         assert!(!all.contains(&unknown), "{unknown:?} is known");
+        assert_eq!(all.iter().map(|v| v.to_string()).collect::<Vec<_>>(), names, "NAMES follow ALL");
     }
 }

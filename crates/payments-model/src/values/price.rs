@@ -39,10 +39,17 @@ string_enum! {
 }
 
 impl RecurringInterval {
-    /// The share of a month one interval stands for, as `(numerator, denominator)`; `None` for
-    /// an interval this build does not know (see [`crate::months_per_interval`]).
+    /// The share of a month one interval stands for, as `(numerator, denominator)`: a month is
+    /// a twelfth of a year, 52/12 weeks or 365/12 days. `None` for an interval this build does
+    /// not know, which the overview leaves out of MRR rather than guess.
     pub fn months(&self) -> Option<(i64, i64)> {
-        crate::overview::months_per_interval(self.as_str())
+        match self {
+            RecurringInterval::Day => Some((12, 365)),
+            RecurringInterval::Week => Some((12, 52)),
+            RecurringInterval::Month => Some((1, 1)),
+            RecurringInterval::Year => Some((12, 1)),
+            RecurringInterval::Unknown(_) => None,
+        }
     }
 }
 
@@ -62,9 +69,13 @@ mod tests {
 
     #[test]
     fn price_values_round_trip() {
-        crate::values::tests::round_trips(PriceType::ALL, PriceType::from("metered"));
-        crate::values::tests::round_trips(RecurringInterval::ALL, RecurringInterval::from("fortnight"));
-        crate::values::tests::round_trips(BillingScheme::ALL, BillingScheme::from("volume"));
+        crate::values::tests::round_trips(PriceType::ALL, PriceType::NAMES, PriceType::from("metered"));
+        crate::values::tests::round_trips(
+            RecurringInterval::ALL,
+            RecurringInterval::NAMES,
+            RecurringInterval::from("fortnight"),
+        );
+        crate::values::tests::round_trips(BillingScheme::ALL, BillingScheme::NAMES, BillingScheme::from("volume"));
         assert_eq!(PriceType::Recurring.label(), "Recurring");
         assert_eq!(PriceType::OneTime.label(), "One-time");
         assert_eq!(RecurringInterval::Year.months(), Some((12, 1)));

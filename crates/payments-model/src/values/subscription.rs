@@ -31,7 +31,11 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        crate::values::tests::round_trips(SubscriptionStatus::ALL, SubscriptionStatus::from("frozen"));
+        crate::values::tests::round_trips(
+            SubscriptionStatus::ALL,
+            SubscriptionStatus::NAMES,
+            SubscriptionStatus::from("frozen"),
+        );
         assert_eq!(SubscriptionStatus::ALL.len(), 8);
         assert_eq!(SubscriptionStatus::from("incomplete_expired"), SubscriptionStatus::IncompleteExpired);
     }

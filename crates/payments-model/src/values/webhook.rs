@@ -23,7 +23,11 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        crate::values::tests::round_trips(ProcessingStatus::ALL, ProcessingStatus::from("quarantined"));
+        crate::values::tests::round_trips(
+            ProcessingStatus::ALL,
+            ProcessingStatus::NAMES,
+            ProcessingStatus::from("quarantined"),
+        );
         assert_eq!(ProcessingStatus::ALL.len(), 4);
         assert_eq!(ProcessingStatus::from("ignored"), ProcessingStatus::Ignored);
     }

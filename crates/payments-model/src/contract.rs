@@ -203,8 +203,8 @@ pub struct UpdateProduct {
 /// Recurrence of a new price.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recurring {
-    /// `day` / `week` / `month` / `year`.
-    pub interval: String,
+    /// `day` / `week` / `month` / `year` (the validator refuses any other).
+    pub interval: RecurringInterval,
     /// Intervals between bills.
     pub interval_count: Option<i64>,
 }

@@ -552,7 +552,7 @@ pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError
                     &mut issues,
                 );
                 strict(r, &["interval", "intervalCount"], "recurring", &mut issues);
-                out.recurring = interval.map(|interval| Recurring { interval, interval_count });
+                out.recurring = interval.map(|interval| Recurring { interval: interval.into(), interval_count });
             }
         }
         out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);

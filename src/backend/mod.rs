@@ -190,7 +190,7 @@ pub fn attention(c: &Connection) -> Vec<Attention> {
         return vec![Attention::NoKey];
     }
     let mut items = Vec::new();
-    if c.last_sync_status.as_deref() == Some("failed") {
+    if c.last_sync_status == Some(payments_model::LastSyncStatus::Failed) {
         items.push(Attention::SyncFailed);
     } else if c.last_synced_at.is_none() {
         items.push(Attention::NeverSynced);

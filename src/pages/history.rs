@@ -16,18 +16,7 @@ use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::{DayCount, HistorySummary, PaymentHistory, StatusCount};
-
-/// The row types of the engine's payment history.
-pub const TYPES: [(&str, &str); 4] = [
-    ("one_time_payment", "One-time payment"),
-    ("subscription_invoice", "Subscription invoice"),
-    ("failed_payment", "Failed payment"),
-    ("refund", "Refund"),
-];
-
-/// The statuses a history row can have.
-pub const STATUSES: [&str; 6] = ["succeeded", "pending", "failed", "refunded", "partially_refunded", "canceled"];
+use payments_model::{DayCount, HistorySummary, PaymentHistory, PaymentKind, PaymentStatus, StatusCount};
 
 /// A page of payment history matching the filters, after `cursor`. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-history")]
@@ -57,12 +46,12 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
         let at = r.stripe_created_at.as_deref().unwrap_or(&r.created_at);
         let date = at.get(..10).unwrap_or(at).to_owned();
         let day = days.entry(date.clone()).or_insert(DayCount { date, payments: 0, refunds: 0 });
-        if r.kind == "refund" {
+        if r.kind == PaymentKind::Refund {
             day.refunds += 1;
         } else {
             day.payments += 1;
         }
-        *statuses.entry(r.status.clone()).or_default() += 1;
+        *statuses.entry(r.status.to_string()).or_default() += 1;
     }
     HistorySummary::from_counts(days.into_values().collect(), statuses, truncated)
 }
@@ -138,9 +127,12 @@ pub fn HistoryPage() -> impl IntoView {
                 "Type"
                 <select name="type">
                     <option value="" selected=move || f().kind.is_empty()>"Any"</option>
-                    {TYPES
-                        .into_iter()
-                        .map(|(v, label)| view! { <option value=v selected=move || f().kind == v>{label}</option> })
+                    {PaymentKind::ALL
+                        .iter()
+                        .map(|k| {
+                            let v = k.as_str();
+                            view! { <option value=v selected=move || f().kind == v>{k.label().to_owned()}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
@@ -148,9 +140,12 @@ pub fn HistoryPage() -> impl IntoView {
                 "Status"
                 <select name="status">
                     <option value="" selected=move || f().status.is_empty()>"Any"</option>
-                    {STATUSES
-                        .into_iter()
-                        .map(|s| view! { <option value=s selected=move || f().status == s>{s}</option> })
+                    {PaymentStatus::ALL
+                        .iter()
+                        .map(|s| {
+                            let s = s.as_str();
+                            view! { <option value=s selected=move || f().status == s>{s}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
@@ -292,7 +287,7 @@ pub fn HistoryTable(
                                 .map(|a| money(a, &currency))
                                 .unwrap_or_else(|| "—".into());
                             let at = p.stripe_created_at.clone().unwrap_or_else(|| p.created_at.clone());
-                            let kind = TYPES.iter().find(|(v, _)| *v == p.kind).map_or(p.kind.clone(), |(_, l)| l.to_string());
+                            let kind = p.kind.label().to_owned();
                             let reference = p
                                 .stripe_refund_id
                                 .clone()
@@ -307,10 +302,10 @@ pub fn HistoryTable(
                                 (None, None) => view! { <span class="muted">"—"</span> }.into_any(),
                             };
                             view! {
-                                <tr data-testid="history-row" data-type=p.kind.clone() data-status=p.status.clone()>
+                                <tr data-testid="history-row" data-type=p.kind.to_string() data-status=p.status.to_string()>
                                     <td class="nowrap"><Time iso=at /></td>
                                     <td>{kind}</td>
-                                    <td><StatusBadge status=p.status.clone() /></td>
+                                    <td><StatusBadge status=p.status.to_string() /></td>
                                     <td class="num">{amount}</td>
                                     <td class="num">{refunded}</td>
                                     <td>{customer}</td>

@@ -327,7 +327,7 @@ fn KeyCard(connection: Option<Connection>, on_remove: Callback<()>) -> impl Into
                 <dt>"Secret key"</dt>
                 <dd><code data-testid="masked-key">{c.masked_key.clone().unwrap_or_else(|| "not set".into())}</code></dd>
                 <dt>"Status"</dt>
-                <dd><span class=status_class data-testid="connection-status">{c.status.clone()}</span></dd>
+                <dd><span class=status_class data-testid="connection-status">{c.status.to_string()}</span></dd>
                 // Without a key the account is only the one last connected (its mirrored data
                 // stays until a key of another account is set): never shown as if connected.
                 <dt>{if has_key { "Stripe account" } else { "Last connected account" }}</dt>

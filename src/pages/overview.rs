@@ -11,7 +11,7 @@ use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use payments_model::{CurrencyAmount, Overview};
+use payments_model::{CurrencyAmount, Overview, PaymentKind, PaymentStatus, ProcessingStatus, SubscriptionStatus};
 
 /// Facts about this console instance that any signed-in user may see.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -129,8 +129,18 @@ fn amounts(all: &[CurrencyAmount]) -> impl IntoView {
 fn Figures(figures: Overview) -> impl IntoView {
     let env = use_env().get_untracked();
     let link = |page: &str, pairs: &[(&str, &str)]| format!("/{env}/{page}{}", query_string(pairs));
-    let count = |status: &str| figures.subscriptions.iter().find(|s| s.status == status).map_or(0, |s| s.rows);
-    let (active, trialing, past_due) = (count("active"), count("trialing"), count("past_due"));
+    let count = |status: SubscriptionStatus| {
+        figures.subscriptions.iter().find(|s| s.status == status.as_str()).map_or(0, |s| s.rows)
+    };
+    let (active, trialing, past_due) =
+        (count(SubscriptionStatus::Active), count(SubscriptionStatus::Trialing), count(SubscriptionStatus::PastDue));
+    // The filter values the figures' links carry.
+    let (failed_event, failed_payment, refund, past_due_status) = (
+        ProcessingStatus::Failed.as_str(),
+        PaymentStatus::Failed.as_str(),
+        PaymentKind::Refund.as_str(),
+        SubscriptionStatus::PastDue.as_str(),
+    );
     // The first day of each window, so that a figure's link lists the rows it counted.
     let since = |days: usize| {
         let first = figures.days.len().saturating_sub(days);
@@ -141,17 +151,17 @@ fn Figures(figures: Overview) -> impl IntoView {
     let mut attention: Vec<(String, String)> = Vec::new();
     if figures.events_failed > 0 {
         let what = format!("{} webhook events failed to process.", figures.events_failed);
-        attention.push((what, link("webhooks", &[("status", "failed")])));
+        attention.push((what, link("webhooks", &[("status", failed_event)])));
     }
     if past_due > 0 {
         attention.push((
             format!("{past_due} subscriptions are past due."),
-            link("subscriptions", &[("status", "past_due")]),
+            link("subscriptions", &[("status", past_due_status)]),
         ));
     }
     if figures.failed_7d > 0 {
         let what = format!("{} payments failed in the last 7 days.", figures.failed_7d);
-        attention.push((what, link("history", &[("status", "failed"), ("from", &since_7)])));
+        attention.push((what, link("history", &[("status", failed_payment), ("from", &since_7)])));
     }
     let days: Vec<DayBar> =
         figures.days.iter().map(|d| DayBar { date: d.date.clone(), first: d.succeeded, second: d.failed }).collect();
@@ -201,18 +211,18 @@ fn Figures(figures: Overview) -> impl IntoView {
             <article class="card kpi" data-testid="kpi-failed">
                 <h2>"Failed payments, last 7 days"</h2>
                 <p class="kpi-value">{figures.failed_7d}</p>
-                <p class="muted"><a href=link("history", &[("status", "failed"), ("from", &since_7)])>"Failed payments →"</a></p>
+                <p class="muted"><a href=link("history", &[("status", failed_payment), ("from", &since_7)])>"Failed payments →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-refunds">
                 <h2>"Refunds, last 7 days"</h2>
                 <p class="kpi-value">{figures.refunds_7d}</p>
-                <p class="muted"><a href=link("history", &[("type", "refund"), ("from", &since_7)])>"Refunds →"</a></p>
+                <p class="muted"><a href=link("history", &[("type", refund), ("from", &since_7)])>"Refunds →"</a></p>
             </article>
             <article class="card kpi" data-testid="kpi-events">
                 <h2>"Webhook events"</h2>
                 <p class="kpi-value">{figures.events_failed} " failed"</p>
                 <p class="kpi-value">{figures.events_pending} " pending"</p>
-                <p class="muted"><a href=link("webhooks", &[("status", "failed")])>"Failed events →"</a></p>
+                <p class="muted"><a href=link("webhooks", &[("status", failed_event)])>"Failed events →"</a></p>
             </article>
         </section>
         <section class="overview-charts">
@@ -287,7 +297,7 @@ fn ConnectionCard(connection: Connection) -> impl IntoView {
         >
             <header>
                 <h2>{this.label()}</h2>
-                <span class=status_class data-testid="connection-status">{connection.status.clone()}</span>
+                <span class=status_class data-testid="connection-status">{connection.status.to_string()}</span>
             </header>
             <dl>
                 <dt>"Account"</dt>
@@ -301,7 +311,7 @@ fn ConnectionCard(connection: Connection) -> impl IntoView {
                 <dt>"Last sync"</dt>
                 <dd>
                     <TimeOr iso=connection.last_synced_at.clone() none="never" />
-                    {connection.last_sync_status.clone().map(|s| { let class = format!("pill pill-{s}"); view! { " " <span class=class>{s}</span> } })}
+                    {connection.last_sync_status.as_ref().map(|s| { let s = s.to_string(); let class = format!("pill pill-{s}"); view! { " " <span class=class>{s}</span> } })}
                 </dd>
                 <dt>"Synced"</dt>
                 <dd data-testid="sync-counts">{counts}</dd>

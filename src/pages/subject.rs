@@ -185,7 +185,7 @@ pub fn EventsTable(
                                 <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
                                 <td>{e.object_id.clone().map(|id| view! { <super::search::ObjectLink env id /> })}</td>
                                 <td>
-                                    <StatusBadge status=e.processing_status.clone() />
+                                    <StatusBadge status=e.processing_status.to_string() />
                                     {e.last_error.clone().map(|m| view! { <div class="error-text small">{m}</div> })}
                                     <IgnoredReasonNote event=e />
                                 </td>

@@ -13,13 +13,9 @@ use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use payments_model::{PaymentHistory, Subscription};
+use payments_model::{PaymentHistory, Subscription, SubscriptionStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Stripe's subscription statuses, for the filter.
-pub const STATUSES: [&str; 8] =
-    ["active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused"];
 
 /// The filters of the subscriptions list, as they appear in the URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,9 +163,12 @@ pub fn SubscriptionsPage() -> impl IntoView {
                 "Status"
                 <select name="status">
                     <option value="" selected=move || filters.get().status.is_empty()>"Any"</option>
-                    {STATUSES
-                        .into_iter()
-                        .map(|s| view! { <option value=s selected=move || filters.get().status == s>{s}</option> })
+                    {SubscriptionStatus::ALL
+                        .iter()
+                        .map(|s| {
+                            let s = s.as_str();
+                            view! { <option value=s selected=move || filters.get().status == s>{s}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
@@ -248,7 +247,7 @@ pub fn SubscriptionsTable(
                                     <td><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></td>
                                     <td><super::customer::CustomerLink env id=s.stripe_customer_id.clone() /></td>
                                     <td>
-                                        <StatusBadge status=s.status.clone() />
+                                        <StatusBadge status=s.status.to_string() />
                                         {s.cancel_at_period_end.then(|| view! { " " <span class="badge badge-warn">"cancels at period end"</span> })}
                                     </td>
                                     <td class="nowrap"><TimeOr iso=s.current_period_end.clone() none="—" /></td>
@@ -444,7 +443,7 @@ fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
         <section class="card detail-card" data-testid="subscription-detail">
             <dl class="detail-grid">
                 <dt>"Status"</dt>
-                <dd><StatusBadge status=s.status.clone() /></dd>
+                <dd><StatusBadge status=s.status.to_string() /></dd>
                 <dt>"Subject"</dt>
                 <dd><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></dd>
                 <dt>"Customer"</dt>

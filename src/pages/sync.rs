@@ -14,7 +14,7 @@ use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use payments_model::{SyncEnvironmentResult, SyncProgress, SyncResponse, SyncState};
+use payments_model::{ConnectionStatus, LastSyncStatus, SyncEnvironmentResult, SyncProgress, SyncResponse, SyncState};
 use std::time::Duration;
 
 /// The object types a sync handles, in the order it handles them.
@@ -126,12 +126,12 @@ fn SyncBody() -> impl IntoView {
                 let failed: Vec<String> = response
                     .results
                     .iter()
-                    .filter(|r| r.connection.last_sync_status.as_deref() != Some("succeeded"))
+                    .filter(|r| r.connection.last_sync_status != Some(LastSyncStatus::Succeeded))
                     .map(|r| {
                         format!(
                             "{}: {}",
                             r.environment.label(),
-                            r.connection.last_sync_error.clone().unwrap_or_else(|| r.connection.status.clone())
+                            r.connection.last_sync_error.clone().unwrap_or_else(|| r.connection.status.to_string())
                         )
                     })
                     .collect();
@@ -269,6 +269,23 @@ fn Indeterminate(text: String) -> impl IntoView {
     }
 }
 
+/// The badge class of a last sync's outcome (an unknown outcome is neither good nor bad).
+fn sync_badge(status: &LastSyncStatus) -> &'static str {
+    match status {
+        LastSyncStatus::Succeeded => "badge badge-ok",
+        LastSyncStatus::Failed => "badge badge-danger",
+        LastSyncStatus::Unknown(_) => "badge badge-warn",
+    }
+}
+
+/// The badge class of a connection's state, shown before any sync: only an error is bad.
+fn connection_badge(status: &ConnectionStatus) -> &'static str {
+    match status {
+        ConnectionStatus::Error => "badge badge-danger",
+        _ => "badge badge-warn",
+    }
+}
+
 /// One environment's progress: a bar per object type and the Stripe request counters.
 #[component]
 fn ProgressPanel(progress: SyncProgress) -> impl IntoView {
@@ -359,13 +376,12 @@ fn ResultTable(rows: Vec<SyncEnvironmentResult>, fresh: bool) -> impl IntoView {
                         .into_iter()
                         .map(|r| {
                             let c = &r.connection;
-                            let status = c.last_sync_status.clone().unwrap_or_else(|| {
-                                if c.masked_key.is_none() { c.status.clone() } else { "never synced".into() }
-                            });
-                            let badge = match status.as_str() {
-                                "succeeded" => "badge badge-ok",
-                                "failed" | "error" => "badge badge-danger",
-                                _ => "badge badge-warn",
+                            // The last sync's outcome; before any, the connection's state when there is
+                            // no key (why nothing can sync), else that it never ran.
+                            let (status, badge) = match (&c.last_sync_status, c.masked_key.is_none()) {
+                                (Some(s), _) => (s.to_string(), sync_badge(s)),
+                                (None, true) => (c.status.to_string(), connection_badge(&c.status)),
+                                (None, false) => ("never synced".to_owned(), "badge badge-warn"),
                             };
                             let subs = r.subscriptions.as_ref();
                             let sub = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());

@@ -15,11 +15,8 @@ use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use payments_model::{IgnoredReason, Page, WebhookEvent, WebhookResponse};
+use payments_model::{IgnoredReason, Page, ProcessingStatus, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
-
-/// Processing states an event can be in, for the status filter.
-const STATUSES: [&str; 4] = ["pending", "processed", "failed", "ignored"];
 
 /// The managed endpoint of an environment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,12 +92,12 @@ pub async fn reprocess_webhook_event(environment: Environment, event_id: String)
 }
 
 /// The badge class of a processing status.
-fn status_badge(status: &str) -> &'static str {
+fn status_badge(status: &ProcessingStatus) -> &'static str {
     match status {
-        "processed" => "badge badge-ok",
-        "failed" => "badge badge-danger",
-        "pending" => "badge badge-warn",
-        _ => "badge",
+        ProcessingStatus::Processed => "badge badge-ok",
+        ProcessingStatus::Failed => "badge badge-danger",
+        ProcessingStatus::Pending => "badge badge-warn",
+        ProcessingStatus::Ignored | ProcessingStatus::Unknown(_) => "badge",
     }
 }
 
@@ -123,7 +120,7 @@ pub fn ignored_reason_text(reason: Option<IgnoredReason>) -> &'static str {
 /// The reason under an ignored event's status badge (nothing for other statuses).
 #[component]
 pub fn IgnoredReasonNote(event: WebhookEvent) -> impl IntoView {
-    (event.processing_status == "ignored").then(|| {
+    (event.processing_status == ProcessingStatus::Ignored).then(|| {
         view! { <div class="muted small event-reason" data-testid="event-reason">{ignored_reason_text(event.ignored_reason)}</div> }
     })
 }
@@ -176,10 +173,12 @@ pub fn WebhooksPage() -> impl IntoView {
         let id = target.get_untracked().unwrap_or_default();
         match result {
             Ok(r) => {
-                let status = r.event.as_ref().map(|e| e.processing_status.clone()).unwrap_or_else(|| "done".into());
+                let status = r.event.as_ref().map(|e| e.processing_status.to_string()).unwrap_or_else(|| "done".into());
                 let effect = match &r.event {
                     _ if r.handled => "changes applied",
-                    Some(e) if e.processing_status == "ignored" => ignored_reason_text(e.ignored_reason),
+                    Some(e) if e.processing_status == ProcessingStatus::Ignored => {
+                        ignored_reason_text(e.ignored_reason)
+                    }
                     _ => "nothing to change",
                 };
                 toasts.success(format!("Event {id} re-processed: {status} ({effect})."));
@@ -242,10 +241,10 @@ pub fn WebhooksPage() -> impl IntoView {
                         on:change=move |ev| status_in.set(event_target_value(&ev))
                     >
                         <option value="" selected=move || status_q.get().is_empty()>"Any"</option>
-                        {STATUSES
+                        {ProcessingStatus::ALL
                             .iter()
                             .map(|s| {
-                                let s = *s;
+                                let s = s.as_str();
                                 view! { <option value=s selected=move || status_q.get() == s>{s}</option> }
                             })
                             .collect_view()}
@@ -447,7 +446,7 @@ fn EventTable(
                                 </td>
                                 <td>
                                     <span class=status_badge(&e.processing_status) data-testid="event-status">
-                                        {e.processing_status.clone()}
+                                        {e.processing_status.to_string()}
                                     </span>
                                     <IgnoredReasonNote event=e.clone() />
                                 </td>
@@ -491,8 +490,8 @@ mod tests {
 
     #[test]
     fn statuses_have_badges() {
-        assert_eq!(status_badge("failed"), "badge badge-danger");
-        assert_eq!(status_badge("processed"), "badge badge-ok");
-        assert_eq!(status_badge("ignored"), "badge");
+        assert_eq!(status_badge(&ProcessingStatus::Failed), "badge badge-danger");
+        assert_eq!(status_badge(&ProcessingStatus::Processed), "badge badge-ok");
+        assert_eq!(status_badge(&ProcessingStatus::Ignored), "badge");
     }
 }

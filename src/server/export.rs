@@ -86,8 +86,8 @@ pub fn row_line(p: &PaymentHistory) -> String {
     let date = p.stripe_created_at.clone().unwrap_or_else(|| p.created_at.clone());
     line(&[
         date,
-        p.kind.clone(),
-        p.status.clone(),
+        p.kind.to_string(),
+        p.status.to_string(),
         decimal(p.amount, p.currency.as_deref()),
         decimal(p.amount_refunded, p.currency.as_deref()),
         o(&p.currency),

@@ -59,7 +59,7 @@ mod ssr {
         for price in &catalog.prices {
             let product = price.stripe_product_id.as_ref().and_then(|p| labels.get(p)).cloned().unwrap_or_default();
             let amount = price.unit_amount.map(|a| crate::model::format::money(a, &price.currency)).unwrap_or_default();
-            let every = match (price.recurring_interval.as_deref(), price.recurring_interval_count) {
+            let every = match (price.recurring_interval.as_ref(), price.recurring_interval_count) {
                 (Some(i), Some(n)) if n > 1 => format!(" / {n} {i}s"),
                 (Some(i), _) => format!(" / {i}"),
                 _ => String::new(),
@@ -104,7 +104,7 @@ mod ssr {
         }
         let product = backend.product(user, env, &product_id).await?;
         let old = product.prices.into_iter().find(|p| p.stripe_price_id == price_id).ok_or(AppError::NotFound)?;
-        if old.unit_amount.is_none() || old.billing_scheme.as_deref() == Some("tiered") {
+        if old.unit_amount.is_none() || old.billing_scheme == Some(payments_model::BillingScheme::Tiered) {
             return Err(AppError::Invalid("Only prices with a fixed amount per unit can be changed here.".into()));
         }
         if old.unit_amount == Some(unit_amount) {
@@ -117,10 +117,10 @@ mod ssr {
             unit_amount,
             lookup_key: None,
             active: Some(true),
-            recurring: old
-                .recurring_interval
-                .clone()
-                .map(|interval| RecurringDraft { interval, interval_count: old.recurring_interval_count }),
+            recurring: old.recurring_interval.clone().map(|interval| RecurringDraft {
+                interval: interval.into(),
+                interval_count: old.recurring_interval_count,
+            }),
             tax_behavior: old.tax_behavior.clone(),
             metadata: (!old.metadata.is_empty()).then(|| old.metadata.clone()),
             idempotency_key: None,

@@ -308,7 +308,7 @@ mod ssr {
             (None, Some(d)) => format!("{d} (minor units) {}", price.currency.to_uppercase()),
             (None, None) => "—".to_owned(),
         };
-        match (price.recurring_interval.as_deref(), price.recurring_interval_count.unwrap_or(1)) {
+        match (price.recurring_interval.as_ref(), price.recurring_interval_count.unwrap_or(1)) {
             (Some(i), 1) => format!("{amount} / {i}"),
             (Some(i), n) => format!("{amount} every {n} {i}s"),
             (None, _) => amount,
@@ -376,14 +376,14 @@ mod ssr {
 
     fn interval(price: &Price) -> Option<String> {
         price.recurring_interval.as_ref().map(|i| match price.recurring_interval_count.unwrap_or(1) {
-            1 => i.clone(),
+            1 => i.to_string(),
             n => format!("{n} {i}s"),
         })
     }
 
     /// Whether the copy can create this price: a fixed amount per unit.
     fn copyable(price: &Price) -> bool {
-        price.unit_amount.is_some() && price.billing_scheme.as_deref() != Some("tiered")
+        price.unit_amount.is_some() && price.billing_scheme != Some(payments_model::BillingScheme::Tiered)
     }
 
     /// The live price a test price's copy would be created as (product id filled in later).
@@ -394,10 +394,10 @@ mod ssr {
             unit_amount: t.unit_amount.unwrap_or_default(),
             lookup_key: t.lookup_key.clone(),
             active: Some(t.active),
-            recurring: t
-                .recurring_interval
-                .clone()
-                .map(|interval| RecurringDraft { interval, interval_count: t.recurring_interval_count }),
+            recurring: t.recurring_interval.clone().map(|interval| RecurringDraft {
+                interval: interval.into(),
+                interval_count: t.recurring_interval_count,
+            }),
             tax_behavior: t.tax_behavior.clone(),
             metadata: Some(desired_metadata(&t.metadata, &t.stripe_price_id)),
             idempotency_key: None,

@@ -130,7 +130,8 @@ mod ssr {
         let history_more = history.as_ref().is_some_and(|p| p.next_cursor.is_some());
         let (payments, refunds) = match history {
             Some(page) => {
-                let (refunds, payments): (Vec<_>, Vec<_>) = page.items.into_iter().partition(|p| p.kind == "refund");
+                let (refunds, payments): (Vec<_>, Vec<_>) =
+                    page.items.into_iter().partition(|p| p.kind == payments_model::PaymentKind::Refund);
                 (Some(payments), refunds)
             }
             None => (None, Vec::new()),

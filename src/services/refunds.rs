@@ -3,7 +3,7 @@
 
 use crate::environment::Environment;
 use crate::model::format::parse_amount;
-use payments_model::{CreateRefund, PaymentHistory, RefundReason};
+use payments_model::{CreateRefund, PaymentHistory, PaymentKind, PaymentStatus, RefundReason};
 use serde::{Deserialize, Serialize};
 
 /// The refund form as submitted (text fields, as a browser sends them).
@@ -82,9 +82,9 @@ fn minute() -> u64 {
 /// What is left to refund of a history row, when an admin may refund it here: a payment (not a
 /// refund) that succeeded, with a PaymentIntent and an amount not yet refunded in full.
 pub fn refundable(row: &PaymentHistory) -> Option<i64> {
-    let paid = matches!(row.status.as_str(), "succeeded" | "partially_refunded");
+    let paid = matches!(row.status, PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded);
     let left = row.amount? - row.amount_refunded.unwrap_or(0);
-    (row.kind != "refund" && paid && row.stripe_payment_intent_id.is_some() && left > 0).then_some(left)
+    (row.kind != PaymentKind::Refund && paid && row.stripe_payment_intent_id.is_some() && left > 0).then_some(left)
 }
 
 #[cfg(test)]

@@ -74,7 +74,8 @@ mod ssr {
         let subscriptions = listing.page.items;
         notice = notice.or(history.notice);
         let history_more = history.page.next_cursor.is_some();
-        let (refunds, payments): (Vec<_>, Vec<_>) = history.page.items.into_iter().partition(|p| p.kind == "refund");
+        let (refunds, payments): (Vec<_>, Vec<_>) =
+            history.page.items.into_iter().partition(|p| p.kind == payments_model::PaymentKind::Refund);
 
         // Customer mapping: who pays for this subject.
         let mut customers: BTreeMap<String, MappedCustomer> = BTreeMap::new();

@@ -53,9 +53,9 @@ async fn status_and_config_list_both_environments_with_masked_keys() {
         let connections = backend.status(&admin()).await.unwrap();
         assert_eq!(connections.len(), 2);
         assert_eq!(connections[0].environment, Environment::Test);
-        assert_eq!(connections[0].status, "connected");
+        assert_eq!(connections[0].status.as_str(), "connected");
         assert_eq!(connections[0].masked_key.as_deref(), Some("sk_test_****dbox"));
-        assert_eq!(connections[1].status, "unconfigured");
+        assert_eq!(connections[1].status.as_str(), "unconfigured");
         let config = backend.config(&admin()).await.unwrap();
         let text = serde_json::to_string(&config).unwrap();
         assert!(!text.contains("sk_test_sandbox"), "never the key itself: {text}");
@@ -79,16 +79,16 @@ async fn keys_are_validated_then_set_and_removed() {
         let rotated = SecretString::new("sk_test_rotated_known".into());
         let config = backend.set_secret_key(&admin(), Environment::Test, &rotated).await.unwrap();
         assert_eq!(config.keys[0].masked_key.as_deref(), Some("sk_test_****nown"));
-        assert_eq!(backend.status(&admin()).await.unwrap()[0].status, "connected");
+        assert_eq!(backend.status(&admin()).await.unwrap()[0].status.as_str(), "connected");
 
         let config = backend.remove_secret_key(&admin(), Environment::Test).await.unwrap();
         assert!(serde_json::to_value(&config).unwrap().to_string().contains("\"hasKey\":false"), "{config:?}");
         let connections = backend.status(&admin()).await.unwrap();
-        assert_eq!(connections[0].status, "unconfigured");
+        assert_eq!(connections[0].status.as_str(), "unconfigured");
         let config =
             backend.set_secret_key(&admin(), Environment::Test, &SecretString::new("sk_test_sandbox".into())).await;
         config.unwrap();
-        assert_eq!(backend.status(&admin()).await.unwrap()[0].status, "connected");
+        assert_eq!(backend.status(&admin()).await.unwrap()[0].status.as_str(), "connected");
     })
     .await;
 }
@@ -128,7 +128,7 @@ async fn the_catalog_is_edited_with_stripes_refusals_surfaced() {
             ..Default::default()
         };
         let monthly = backend.create_price(&user, env, &monthly).await.unwrap();
-        assert_eq!(monthly.recurring_interval.as_deref(), Some("month"));
+        assert_eq!(monthly.recurring_interval.as_ref().map(|i| i.as_str()), Some("month"));
         let moved =
             PriceChanges { lookup_key: Some(None), tax_behavior: Some("exclusive".into()), ..Default::default() };
         let monthly = backend.update_price(&user, env, &monthly.stripe_price_id, &moved).await.unwrap();
@@ -196,7 +196,7 @@ async fn lists_page_with_cursors_and_filters() {
 
         let status = all.items[0].status.clone();
         let mut filtered = ListQuery::default();
-        filtered.filters.insert("status".into(), status.clone());
+        filtered.filters.insert("status".into(), status.to_string());
         let only = backend.subscriptions(&user, env, &filtered).await.unwrap();
         assert!(!only.items.is_empty() && only.items.iter().all(|s| s.status == status));
 
@@ -225,9 +225,9 @@ async fn sync_reports_results_per_environment_and_progress() {
         let both = backend.sync(&user, None).await.unwrap();
         assert_eq!(both.results.len(), 2);
         let test = &both.results[0];
-        assert_eq!(test.connection.last_sync_status.as_deref(), Some("succeeded"));
+        assert_eq!(test.connection.last_sync_status.as_ref().map(|s| s.as_str()), Some("succeeded"));
         assert!(test.connection.last_sync_counts["products"] > 0);
-        assert_eq!(both.results[1].connection.last_sync_status.as_deref(), Some("failed"));
+        assert_eq!(both.results[1].connection.last_sync_status.as_ref().map(|s| s.as_str()), Some("failed"));
 
         let progress = backend.sync_progress(&user, Environment::Test).await.unwrap();
         assert_eq!(progress.succeeded, Some(true));

@@ -30,7 +30,7 @@ async fn seed_history(app: &TestApp) -> Vec<PaymentHistory> {
     let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo sandbox");
     let subs = app.state.engine.list_subscriptions(Environment::Test, &options(&[])).await.unwrap();
     assert!(!subs.items.is_empty(), "the demo has subscriptions");
-    for s in subs.items.iter().filter(|s| s.status == "active") {
+    for s in subs.items.iter().filter(|s| s.status.as_str() == "active") {
         let res = reqwest::Client::new()
             .post(format!("{sandbox}/_sandbox/subscriptions/{}/advance", s.stripe_subscription_id))
             .json(&serde_json::json!({}))
@@ -266,7 +266,7 @@ async fn search_jumps_to_the_page_of_any_id_email_or_subject() {
             body
         }
     };
-    let paid = history.iter().find(|p| p.kind != "refund" && p.stripe_payment_intent_id.is_some()).unwrap();
+    let paid = history.iter().find(|p| p.kind.as_str() != "refund" && p.stripe_payment_intent_id.is_some()).unwrap();
     let pi = paid.stripe_payment_intent_id.clone().unwrap();
     let catalog = app.state.engine.list_catalog(Environment::Test).await.unwrap();
     let price = &catalog.prices[0];
@@ -329,7 +329,9 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     let history = seed_history(&app).await;
     let paid = history
         .iter()
-        .find(|p| p.kind != "refund" && p.status == "succeeded" && p.stripe_payment_intent_id.is_some())
+        .find(|p| {
+            p.kind.as_str() != "refund" && p.status.as_str() == "succeeded" && p.stripe_payment_intent_id.is_some()
+        })
         .expect("a refundable payment");
     let pi = paid.stripe_payment_intent_id.clone().unwrap();
     let currency = paid.currency.clone().unwrap();
@@ -398,7 +400,7 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     for _ in 0..100 {
         let rows =
             app.state.engine.list_payment_history(Environment::Test, &options(&[("object", &pi)])).await.unwrap();
-        if rows.items.iter().any(|r| r.kind == "refund" && r.amount == Some(100)) {
+        if rows.items.iter().any(|r| r.kind.as_str() == "refund" && r.amount == Some(100)) {
             // The refund is audited, by whom, with Stripe's request id.
             let audit = app.state.audit.page(None, 50).await.unwrap();
             let refunds: Vec<_> = audit.entries.iter().filter(|e| e.action == "payments.refund.create").collect();

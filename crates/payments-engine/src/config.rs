@@ -33,7 +33,7 @@ impl Engine {
         let forwarding = self.forwarding_secret_info(env).await?;
         Ok(StripeConnection {
             environment: env,
-            status: row.status,
+            status: row.status.into(),
             stripe_account_id: row.stripe_account_id,
             stripe_account_email: row.stripe_account_email,
             account_livemode: row.account_livemode,
@@ -42,7 +42,7 @@ impl Engine {
             webhook_configured_at: iso_opt(row.webhook_configured_at),
             masked_key,
             last_synced_at: iso_opt(row.last_synced_at),
-            last_sync_status: row.last_sync_status,
+            last_sync_status: row.last_sync_status.map(Into::into),
             last_sync_error: row.last_sync_error,
             last_sync_counts: row.last_sync_counts,
             forwarding_secret_set_at: forwarding.as_ref().map(|f| f.set_at.clone()),

@@ -829,7 +829,7 @@ impl Engine {
                 stripe_customer_id: r.try_get("stripe_customer_id")?,
                 subject_type: r.try_get("subject_type")?,
                 subject_id: r.try_get("subject_id")?,
-                status: r.try_get("status")?,
+                status: r.try_get::<String, _>("status")?.into(),
                 current_period_start: iso_opt(r.try_get("current_period_start")?),
                 current_period_end: iso_opt(r.try_get("current_period_end")?),
                 cancel_at_period_end: flag(r, "cancel_at_period_end")?,
@@ -1035,8 +1035,8 @@ fn customer_item(env: Environment, r: &AnyRow, spend: Spend) -> EngineResult<Cus
 fn history_row(env: Environment, r: &AnyRow) -> EngineResult<PaymentHistory> {
     Ok(PaymentHistory {
         environment: env,
-        kind: r.try_get("type")?,
-        status: r.try_get("status")?,
+        kind: r.try_get::<String, _>("type")?.into(),
+        status: r.try_get::<String, _>("status")?.into(),
         subject_type: r.try_get("subject_type")?,
         subject_id: r.try_get("subject_id")?,
         stripe_customer_id: r.try_get("stripe_customer_id")?,

@@ -73,7 +73,7 @@ pub(crate) fn subscription_record(
         stripe_subscription_id: id,
         stripe_customer_id: customer,
         subject,
-        status: str_field(v, "status").unwrap_or_else(|| "incomplete".to_owned()),
+        status: str_field(v, "status").unwrap_or_else(|| payments_model::SubscriptionStatus::Incomplete.to_string()),
         current_period_start: starts.iter().min().copied().or_else(|| secs_ms(v, "current_period_start")),
         current_period_end: ends.iter().max().copied().or_else(|| secs_ms(v, "current_period_end")),
         cancel_at_period_end: v.get("cancel_at_period_end").and_then(Value::as_bool).unwrap_or(false),

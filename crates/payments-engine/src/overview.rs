@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use payments_model::{monthly_amount, CurrencyAmount, DayPayments, Overview, StatusCount};
+use payments_model::{monthly_amount, CurrencyAmount, DayPayments, Overview, ProcessingStatus, StatusCount};
 use sqlx::Row;
 
 use crate::engine::Engine;
@@ -142,8 +142,8 @@ impl Engine {
 
         for r in statement(Figure::Events, env, 0).fetch(pool).await? {
             let n = count(r.try_get("n")?);
-            match r.try_get::<String, _>("status")?.as_str() {
-                "failed" => o.events_failed = n,
+            match ProcessingStatus::from(r.try_get::<String, _>("status")?) {
+                ProcessingStatus::Failed => o.events_failed = n,
                 _ => o.events_pending = n,
             }
         }

@@ -255,7 +255,7 @@ pub(crate) fn price_record(v: &Value) -> EngineResult<PriceRecord> {
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         },
-        price_type: str_field(v, "type").unwrap_or_else(|| "one_time".to_owned()),
+        price_type: str_field(v, "type").unwrap_or_else(|| payments_model::PriceType::OneTime.to_string()),
         lookup_key: str_field(v, "lookup_key"),
         billing_scheme: str_field(v, "billing_scheme"),
         tax_behavior: str_field(v, "tax_behavior"),

@@ -32,7 +32,7 @@ use crate::store::{self, catalog, history as history_store, mirror, secrets, DbK
 use crate::stripe;
 use crate::time::{iso_opt, now_ms};
 use crate::webhook::batch::Delivery;
-use payments_model::{ObjectProgress, SyncProgress, SyncState, SYNC_OBJECT_TYPES};
+use payments_model::{ConnectionStatus, ObjectProgress, SyncProgress, SyncState, SYNC_OBJECT_TYPES};
 
 mod history;
 
@@ -389,14 +389,14 @@ impl Engine {
                 crate::metrics::sync_run(env, SyncOutcome::Unconfigured, None);
                 self.sync_refused(env, &message);
                 let mut conn = self.pool().acquire().await?;
-                connections::record_status(&mut conn, env, "unconfigured", &message).await?;
+                connections::record_status(&mut conn, env, ConnectionStatus::Unconfigured, &message).await?;
                 return Ok(None);
             }
             Err(e) if !e.is_internal() => {
                 crate::metrics::sync_run(env, SyncOutcome::Refused, None);
                 self.sync_refused(env, &e.public_message());
                 let mut conn = self.pool().acquire().await?;
-                connections::record_status(&mut conn, env, "error", &e.public_message()).await?;
+                connections::record_status(&mut conn, env, ConnectionStatus::Error, &e.public_message()).await?;
                 return Ok(None);
             }
             Err(e) => {
@@ -454,7 +454,7 @@ impl Engine {
         if let Err(e) = &result {
             tracing::warn!(environment = %env, error = %e, "Stripe sync failed");
             let mut conn = self.pool().acquire().await?;
-            connections::record_status(&mut conn, env, "error", &e.public_message()).await?;
+            connections::record_status(&mut conn, env, ConnectionStatus::Error, &e.public_message()).await?;
         }
         result
     }

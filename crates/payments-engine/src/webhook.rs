@@ -22,6 +22,7 @@ use crate::store::history::{self, HistoryRecord};
 use crate::store::{self, connections, events, mirror, secrets};
 use crate::stripe::{self, id_field, str_field};
 use crate::time::now_ms;
+use payments_model::{PaymentKind, PaymentStatus};
 
 /// What applying an event did: whether it changed anything, and the event's row as its outcome
 /// recorded it (what the delivery is answered, without reading the row again).
@@ -285,19 +286,19 @@ impl Engine {
             "checkout.session.completed" => {
                 changed(checkout_completed(tx, env, object, version, None, trust_metadata).await?)
             }
-            "checkout.session.async_payment_succeeded" => {
-                changed(checkout_completed(tx, env, object, version, Some("succeeded"), trust_metadata).await?)
-            }
-            "checkout.session.async_payment_failed" => {
-                changed(checkout_completed(tx, env, object, version, Some("failed"), trust_metadata).await?)
-            }
+            "checkout.session.async_payment_succeeded" => changed(
+                checkout_completed(tx, env, object, version, Some(PaymentStatus::Succeeded), trust_metadata).await?,
+            ),
+            "checkout.session.async_payment_failed" => changed(
+                checkout_completed(tx, env, object, version, Some(PaymentStatus::Failed), trust_metadata).await?,
+            ),
             "checkout.session.expired" => changed(update_checkout_row(tx, env, object, "expired", version).await?),
             "invoice.paid" | "invoice.payment_succeeded" => {
-                invoice_history(tx, env, object, "succeeded", version).await?;
+                invoice_history(tx, env, object, PaymentStatus::Succeeded, version).await?;
                 Outcome::Handled
             }
             "invoice.payment_failed" => {
-                invoice_history(tx, env, object, "failed", version).await?;
+                invoice_history(tx, env, object, PaymentStatus::Failed, version).await?;
                 Outcome::Handled
             }
             "invoice_payment.paid" => changed(invoice_payment_paid(tx, env, object).await?),
@@ -516,11 +517,11 @@ async fn checkout_completed(
     env: Environment,
     session: &Value,
     version: i64,
-    forced: Option<&str>,
+    forced: Option<PaymentStatus>,
     trust_metadata: bool,
 ) -> EngineResult<bool> {
     let mut handled = update_checkout_row(conn, env, session, "completed", version).await?;
-    if forced != Some("failed") {
+    if forced != Some(PaymentStatus::Failed) {
         handled |= map_checkout_subject(conn, env, session, MappingTrust::Event { trust_metadata }).await?;
     }
     handled |= checkout_history(conn, env, session, forced, version, version * 1000).await?;
@@ -533,7 +534,7 @@ pub(crate) async fn checkout_history(
     conn: &mut AnyConnection,
     env: Environment,
     session: &Value,
-    forced: Option<&str>,
+    forced: Option<PaymentStatus>,
     version: i64,
     at: i64,
 ) -> EngineResult<bool> {
@@ -541,15 +542,13 @@ pub(crate) async fn checkout_history(
     let customer = id_field(session, "customer");
     if str_field(session, "mode").as_deref() == Some("payment") {
         let status = match forced {
-            Some(s) => s.to_owned(),
-            None if str_field(session, "payment_status").as_deref() == Some("paid") => "succeeded".to_owned(),
-            None => "pending".to_owned(),
+            Some(s) => s,
+            None if str_field(session, "payment_status").as_deref() == Some("paid") => PaymentStatus::Succeeded,
+            None => PaymentStatus::Pending,
         };
         let record = HistoryRecord {
-            kind: "one_time_payment".into(),
-            paid_at: (status == "succeeded").then_some(at),
-            failed_at: (status == "failed").then_some(at),
-            status,
+            paid_at: (status == PaymentStatus::Succeeded).then_some(at),
+            failed_at: (status == PaymentStatus::Failed).then_some(at),
             subject,
             stripe_customer_id: customer,
             customer_email_snapshot: session
@@ -562,7 +561,7 @@ pub(crate) async fn checkout_history(
             currency: str_field(session, "currency"),
             stripe_created_at: secs_ms(session, "created"),
             raw: session.to_string(),
-            ..Default::default()
+            ..HistoryRecord::new(PaymentKind::OneTimePayment, status)
         };
         if let Some(id) = history::write(conn, env, &record, version).await? {
             history::refresh_refund_state(conn, env, &id).await?;
@@ -591,7 +590,7 @@ pub(crate) async fn invoice_history(
     conn: &mut AnyConnection,
     env: Environment,
     invoice: &Value,
-    status: &str,
+    status: PaymentStatus,
     version: i64,
 ) -> EngineResult<()> {
     let subscription = invoice_subscription(invoice);
@@ -603,7 +602,7 @@ pub(crate) async fn invoice_history(
             subject = mirror::subject_of_customer(conn, env, c).await?;
         }
     }
-    let succeeded = status == "succeeded";
+    let succeeded = status == PaymentStatus::Succeeded;
     // The PaymentIntent that paid the invoice: from its payments when Stripe included them (the
     // sync expands them), else from an `invoice_payment.paid` that came first. A failed
     // invoice has none (its attempts paid nothing), whichever way it arrives.
@@ -616,9 +615,8 @@ pub(crate) async fn invoice_history(
         None => None,
     };
     let line = invoice.pointer("/lines/data/0");
+    let kind = if subscription.is_some() { PaymentKind::SubscriptionInvoice } else { PaymentKind::OneTimePayment };
     let record = HistoryRecord {
-        kind: if subscription.is_some() { "subscription_invoice" } else { "one_time_payment" }.into(),
-        status: status.into(),
         subject,
         stripe_customer_id: customer,
         customer_email_snapshot: str_field(invoice, "customer_email"),
@@ -648,7 +646,7 @@ pub(crate) async fn invoice_history(
         failed_at: if succeeded { None } else { secs_ms(invoice, "created") },
         stripe_created_at: secs_ms(invoice, "created"),
         raw: invoice.to_string(),
-        ..Default::default()
+        ..HistoryRecord::new(kind, status)
     };
     if let Some(id) = history::write(conn, env, &record, version).await? {
         if succeeded {
@@ -693,9 +691,12 @@ pub(crate) async fn payment_intent_history(
     version: i64,
 ) -> EngineResult<Option<String>> {
     let created = secs_ms(pi, "created");
+    let (kind, status) = if ok {
+        (PaymentKind::OneTimePayment, PaymentStatus::Succeeded)
+    } else {
+        (PaymentKind::FailedPayment, PaymentStatus::Failed)
+    };
     let record = HistoryRecord {
-        kind: if ok { "one_time_payment" } else { "failed_payment" }.into(),
-        status: if ok { "succeeded" } else { "failed" }.into(),
         subject: subject_in_metadata(pi.get("metadata")),
         stripe_customer_id: id_field(pi, "customer"),
         customer_email_snapshot: str_field(pi, "receipt_email"),
@@ -707,7 +708,7 @@ pub(crate) async fn payment_intent_history(
         failed_at: if ok { None } else { created },
         stripe_created_at: created,
         raw: pi.to_string(),
-        ..Default::default()
+        ..HistoryRecord::new(kind, status)
     };
     let id = history::write(conn, env, &record, version).await?;
     if let (Some(id), true) = (&id, ok) {
@@ -731,10 +732,11 @@ pub(crate) async fn refund_history(
     }
     let pi = id_field(refund, "payment_intent");
     let charge = id_field(refund, "charge");
+    // Stripe's refund status, as the refund row's history status.
     let status = match str_field(refund, "status").as_deref() {
-        Some("succeeded") => "refunded",
-        Some("failed") | Some("canceled") => "failed",
-        _ => "pending",
+        Some("succeeded") => PaymentStatus::Refunded,
+        Some("failed") | Some("canceled") => PaymentStatus::Failed,
+        _ => PaymentStatus::Pending,
     };
     let original = history::find_original(conn, env, pi.as_deref(), charge.as_deref()).await?;
     let original_description: Option<String> = match &original {
@@ -747,18 +749,16 @@ pub(crate) async fn refund_history(
         None => None,
     };
     let record = HistoryRecord {
-        kind: "refund".into(),
-        status: status.into(),
         stripe_payment_intent_id: pi,
         stripe_charge_id: charge,
         stripe_refund_id: str_field(refund, "id"),
         amount: refund.get("amount").and_then(Value::as_i64),
         currency: str_field(refund, "currency"),
         description: str_field(refund, "description").or_else(|| str_field(refund, "reason")).or(original_description),
-        refunded_at: (status == "refunded").then(|| secs_ms(refund, "created")).flatten(),
+        refunded_at: (status == PaymentStatus::Refunded).then(|| secs_ms(refund, "created")).flatten(),
         stripe_created_at: secs_ms(refund, "created"),
         raw: refund.to_string(),
-        ..Default::default()
+        ..HistoryRecord::new(PaymentKind::Refund, status)
     };
     history::write(conn, env, &record, version).await?;
     if let Some(original) = original {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
+use crate::values::{BillingScheme, ConnectionStatus, LastSyncStatus, PriceType, ProcessingStatus, RecurringInterval};
 
 /// `metadata`: string keys and values (`{}` when empty, never null).
 pub type Metadata = BTreeMap<String, String>;
@@ -17,7 +18,7 @@ pub struct StripeConnection {
     /// `test` / `live`.
     pub environment: Environment,
     /// `unconfigured` / `connected` / `error`.
-    pub status: String,
+    pub status: ConnectionStatus,
     /// `acct_…` of the connected account.
     pub stripe_account_id: Option<String>,
     /// The account's email.
@@ -35,7 +36,7 @@ pub struct StripeConnection {
     /// Last successful sync.
     pub last_synced_at: Option<String>,
     /// `succeeded` / `failed`.
-    pub last_sync_status: Option<String>,
+    pub last_sync_status: Option<LastSyncStatus>,
     /// Why the last sync failed.
     pub last_sync_error: Option<String>,
     /// Objects written by the last sync (`{"products": n, "prices": n}`).
@@ -117,15 +118,15 @@ pub struct Price {
     pub unit_amount_decimal: Option<String>,
     /// `one_time` / `recurring`.
     #[serde(rename = "type")]
-    pub price_type: String,
+    pub price_type: PriceType,
     /// Lookup key.
     pub lookup_key: Option<String>,
     /// `per_unit` / `tiered`.
-    pub billing_scheme: Option<String>,
+    pub billing_scheme: Option<BillingScheme>,
     /// `exclusive` / `inclusive` / `unspecified`.
     pub tax_behavior: Option<String>,
     /// `day` / `week` / `month` / `year`.
-    pub recurring_interval: Option<String>,
+    pub recurring_interval: Option<RecurringInterval>,
     /// Intervals between bills.
     pub recurring_interval_count: Option<i64>,
     /// Key-value pairs.
@@ -202,8 +203,8 @@ pub struct UpdateProduct {
 /// Recurrence of a new price.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recurring {
-    /// `day` / `week` / `month` / `year`.
-    pub interval: String,
+    /// `day` / `week` / `month` / `year` (the validator refuses any other).
+    pub interval: RecurringInterval,
     /// Intervals between bills.
     pub interval_count: Option<i64>,
 }
@@ -314,7 +315,7 @@ pub struct WebhookEvent {
     /// `data.object.id`.
     pub object_id: Option<String>,
     /// `pending` / `processed` / `failed` / `ignored`.
-    pub processing_status: String,
+    pub processing_status: ProcessingStatus,
     /// Processing attempts.
     pub attempt_count: i64,
     /// Why the last attempt failed.

@@ -11,6 +11,7 @@ pub mod lists;
 pub mod overview;
 pub mod progress;
 pub mod refunds;
+pub mod values;
 
 pub use contract::*;
 pub use environment::Environment;
@@ -19,3 +20,4 @@ pub use lists::*;
 pub use overview::*;
 pub use progress::*;
 pub use refunds::*;
+pub use values::*;

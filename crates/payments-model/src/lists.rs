@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::Metadata;
 use crate::environment::Environment;
+use crate::values::{PaymentKind, PaymentStatus, SubscriptionStatus};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +51,7 @@ pub struct Subscription {
     pub stripe_customer_id: String,
     pub subject_type: Option<String>,
     pub subject_id: Option<String>,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: bool,
@@ -73,8 +74,8 @@ pub struct Subscription {
 pub struct PaymentHistory {
     pub environment: Environment,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
+    pub kind: PaymentKind,
+    pub status: PaymentStatus,
     pub subject_type: Option<String>,
     pub subject_id: Option<String>,
     pub stripe_customer_id: Option<String>,

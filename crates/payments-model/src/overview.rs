@@ -62,13 +62,7 @@ pub struct Overview {
 /// The share of a month one billing interval stands for, as `(numerator, denominator)`:
 /// `None` for an interval Stripe does not have.
 pub fn months_per_interval(interval: &str) -> Option<(i64, i64)> {
-    match interval {
-        "day" => Some((12, 365)),
-        "week" => Some((12, 52)),
-        "month" => Some((1, 1)),
-        "year" => Some((12, 1)),
-        _ => None,
-    }
+    crate::values::RecurringInterval::from(interval).months()
 }
 
 /// The monthly amount of `amount` billed every `count` `interval`s, rounded to the nearest

@@ -8,11 +8,10 @@ use crate::backend::{PriceChanges, PriceDraft, RecurringDraft};
 use crate::environment::Environment;
 use crate::model::format::{money, parse_amount};
 use leptos::prelude::*;
-use payments_model::{Price, Product};
+use payments_model::{BillingScheme, Price, PriceType, Product, RecurringInterval};
 
 /// Currencies offered in the select; any other 3-letter code can be typed.
 const CURRENCIES: [&str; 7] = ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud"];
-const INTERVALS: [&str; 4] = ["day", "week", "month", "year"];
 const TAX_BEHAVIORS: [(&str, &str); 3] = [
     ("unspecified", "Unspecified"),
     ("exclusive", "Exclusive (tax added on top)"),
@@ -44,7 +43,7 @@ pub(super) fn price_label(price: &Price) -> String {
         (None, Some(d)) => format!("{d} (minor units) {}", price.currency.to_uppercase()),
         (None, None) => "—".to_owned(),
     };
-    match recurrence(price.recurring_interval.as_deref(), price.recurring_interval_count) {
+    match recurrence(price.recurring_interval.as_ref().map(RecurringInterval::as_str), price.recurring_interval_count) {
         Some(r) => format!("{amount} {r}"),
         None => amount,
     }
@@ -108,12 +107,14 @@ pub(super) fn PriceTable(product: Product, prices: Vec<Price>) -> impl IntoView 
 fn PriceRow(price: Price, is_default: bool) -> impl IntoView {
     let ctx = use_ctx();
     let label = price_label(&price);
-    let kind = if price.price_type == "recurring" { "Recurring" } else { "One-time" };
+    // Anything not recurring reads as one-time, as it always has (an unknown type included).
+    let shown = if price.price_type == PriceType::Recurring { PriceType::Recurring } else { PriceType::OneTime };
+    let kind = shown.label().to_owned();
     let actions = ctx.can_write.then(|| {
         let edit = price.clone();
         let change = price.clone();
         let archive = price.clone();
-        let fixed = price.unit_amount.is_some() && price.billing_scheme.as_deref() != Some("tiered");
+        let fixed = price.unit_amount.is_some() && price.billing_scheme != Some(BillingScheme::Tiered);
         view! {
             <td class="catalog-row-actions">
                 <div class="catalog-row-buttons">
@@ -266,7 +267,7 @@ pub(super) fn PriceForm(product: Product) -> impl IntoView {
     let currency = RwSignal::new("usd".to_string());
     let other_currency = RwSignal::new(String::new());
     let recurring = RwSignal::new(false);
-    let interval = RwSignal::new("month".to_string());
+    let interval = RwSignal::new(RecurringInterval::Month.to_string());
     let interval_count = RwSignal::new("1".to_string());
     let lookup_key = RwSignal::new(String::new());
     let tax = RwSignal::new("unspecified".to_string());
@@ -448,9 +449,12 @@ pub(super) fn PriceForm(product: Product) -> impl IntoView {
                     <label class="field">
                         <span>"Interval"</span>
                         <select name="interval" on:change=move |ev| interval.set(event_target_value(&ev))>
-                            {INTERVALS
-                                .into_iter()
-                                .map(|i| view! { <option value=i selected=move || interval.get() == i>{i}</option> })
+                            {RecurringInterval::ALL
+                                .iter()
+                                .map(|i| {
+                                    let i = i.as_str();
+                                    view! { <option value=i selected=move || interval.get() == i>{i}</option> }
+                                })
                                 .collect_view()}
                         </select>
                     </label>
@@ -620,7 +624,8 @@ pub(super) fn ChangeAmountForm(price: Price) -> impl IntoView {
         let parsed = parsed.clone();
         move || (tried.get() || !amount.get().trim().is_empty()).then(|| parsed().err()).flatten()
     };
-    let recurs = recurrence(price.recurring_interval.as_deref(), price.recurring_interval_count);
+    let recurs =
+        recurrence(price.recurring_interval.as_ref().map(RecurringInterval::as_str), price.recurring_interval_count);
     let preview = {
         let parsed = parsed.clone();
         let currency = currency.clone();

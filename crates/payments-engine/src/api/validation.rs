@@ -499,7 +499,6 @@ pub(crate) fn update_product_body(body: &Input) -> Result<UpdateProduct, EngineE
     issues.finish(out)
 }
 
-const INTERVALS: [&str; 4] = ["day", "week", "month", "year"];
 const TAX_BEHAVIORS: [&str; 3] = ["exclusive", "inclusive", "unspecified"];
 
 /// `CreatePaymentPriceBody` (strict).
@@ -536,7 +535,14 @@ pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError
         out.active = bool_field(obj, "active", "", &mut issues);
         if let Some(Field::Present(v)) = field(obj, "recurring", "", Presence::Optional, &mut issues) {
             if let Some(r) = object(v, "recurring", &mut issues) {
-                let interval = enum_field(r, "interval", "recurring", Presence::Required, &INTERVALS, &mut issues);
+                let interval = enum_field(
+                    r,
+                    "interval",
+                    "recurring",
+                    Presence::Required,
+                    payments_model::RecurringInterval::NAMES,
+                    &mut issues,
+                );
                 let interval_count = int_field(
                     r,
                     "intervalCount",
@@ -546,7 +552,7 @@ pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError
                     &mut issues,
                 );
                 strict(r, &["interval", "intervalCount"], "recurring", &mut issues);
-                out.recurring = interval.map(|interval| Recurring { interval, interval_count });
+                out.recurring = interval.map(|interval| Recurring { interval: interval.into(), interval_count });
             }
         }
         out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use payments_model::ConnectionStatus;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -29,7 +30,7 @@ pub(crate) struct ConnectionRow {
 impl ConnectionRow {
     /// What a missing row is rendered as.
     pub(crate) fn unconfigured() -> Self {
-        ConnectionRow { status: "unconfigured".to_owned(), ..Default::default() }
+        ConnectionRow { status: ConnectionStatus::Unconfigured.to_string(), ..Default::default() }
     }
 
     fn from_row(r: &AnyRow) -> EngineResult<Self> {
@@ -176,7 +177,7 @@ pub(crate) async fn disconnect(conn: &mut AnyConnection, env: Environment) -> En
 pub(crate) async fn record_status(
     conn: &mut AnyConnection,
     env: Environment,
-    status: &str,
+    status: ConnectionStatus,
     error: &str,
 ) -> EngineResult<()> {
     let now = now_ms();
@@ -185,13 +186,13 @@ pub(crate) async fn record_status(
         "UPDATE payments_stripe_connections SET status = $1, last_sync_status = 'failed', last_sync_error = $2,
              updated_at = $3 WHERE environment = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(error)
     .bind(now)
     .bind(env.as_str())
     .execute(&mut *conn)
     .await?;
-    if status == "unconfigured" {
+    if status == ConnectionStatus::Unconfigured {
         sqlx::query(
             "UPDATE payments_stripe_connections SET webhook_endpoint_id = NULL, webhook_endpoint_url = NULL,
                  webhook_configured_at = NULL WHERE environment = $1",

@@ -9,6 +9,7 @@ use crate::error::EngineResult;
 use crate::model::{IgnoredReason, WebhookEvent};
 use crate::store::new_id;
 use crate::time::{iso_ms, iso_opt, now_ms};
+use payments_model::ProcessingStatus;
 
 /// How long a delivery's claim on an event lasts. A `pending` row younger than this belongs to
 /// a delivery still at work: another delivery of the same event is answered non-2xx (so Stripe
@@ -39,7 +40,7 @@ pub(crate) fn from_row(r: &AnyRow) -> EngineResult<WebhookEvent> {
         stripe_account_id: r.try_get("stripe_account_id")?,
         object_type: r.try_get("object_type")?,
         object_id: r.try_get("object_id")?,
-        processing_status: r.try_get("processing_status")?,
+        processing_status: r.try_get::<String, _>("processing_status")?.into(),
         attempt_count: r.try_get("attempt_count")?,
         last_error: r.try_get("last_error")?,
         received_at: iso_ms(r.try_get("received_at")?),
@@ -131,8 +132,8 @@ pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEve
     }
     let status: Option<String> =
         sqlx::query_scalar(EVENT_STATUS_SQL).bind(env.as_str()).bind(e.id).fetch_optional(&mut *conn).await?;
-    Ok(match status.as_deref() {
-        Some("processed" | "ignored") => Claim::Done,
+    Ok(match status.map(ProcessingStatus::from) {
+        Some(ProcessingStatus::Processed | ProcessingStatus::Ignored) => Claim::Done,
         // Pending within its lease, or failed and re-claimed by someone else meanwhile.
         _ => Claim::InFlight,
     })
@@ -233,12 +234,12 @@ pub(crate) async fn finish(
 ) -> EngineResult<Option<WebhookEvent>> {
     let now = now_ms();
     let (status, error, reason, processed) = match outcome {
-        Ok(Outcome::Handled) => ("processed", None, None, Some(now)),
-        Ok(Outcome::Ignored(reason)) => ("ignored", None, Some(reason.as_str()), Some(now)),
-        Err(e) => ("failed", Some(e), None, None),
+        Ok(Outcome::Handled) => (ProcessingStatus::Processed, None, None, Some(now)),
+        Ok(Outcome::Ignored(reason)) => (ProcessingStatus::Ignored, None, Some(reason.as_str()), Some(now)),
+        Err(e) => (ProcessingStatus::Failed, Some(e), None, None),
     };
     let row = sqlx::query(FINISH_SQL)
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(reason)
         .bind(processed)

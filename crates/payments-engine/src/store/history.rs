@@ -1,6 +1,7 @@
 //! `payments_payment_history`: one non-refund row per PaymentIntent / Checkout Session /
 //! Invoice, one row per Refund (partial unique indexes), guarded by `source_version`.
 
+use payments_model::{PaymentKind, PaymentStatus};
 use sqlx::{AnyConnection, Row};
 
 use crate::environment::Environment;
@@ -10,10 +11,11 @@ use crate::store::rollups::{self, HistoryShare};
 use crate::time::now_ms;
 
 /// A history row as projected from a Stripe object. `None` fields keep the stored value.
-#[derive(Debug, Clone, Default)]
+/// Kind and status are typed (issue #12); the SQL binds their spelling.
+#[derive(Debug, Clone)]
 pub(crate) struct HistoryRecord {
-    pub kind: String,
-    pub status: String,
+    pub kind: PaymentKind,
+    pub status: PaymentStatus,
     pub subject: Option<(String, String)>,
     pub stripe_customer_id: Option<String>,
     pub customer_email_snapshot: Option<String>,
@@ -33,6 +35,35 @@ pub(crate) struct HistoryRecord {
     pub refunded_at: Option<i64>,
     pub stripe_created_at: Option<i64>,
     pub raw: String,
+}
+
+impl HistoryRecord {
+    /// A record of `kind` in `status` with nothing else known yet (the projections fill in the rest).
+    pub fn new(kind: PaymentKind, status: PaymentStatus) -> Self {
+        HistoryRecord {
+            kind,
+            status,
+            subject: None,
+            stripe_customer_id: None,
+            customer_email_snapshot: None,
+            stripe_checkout_session_id: None,
+            stripe_payment_intent_id: None,
+            stripe_invoice_id: None,
+            stripe_charge_id: None,
+            stripe_refund_id: None,
+            stripe_subscription_id: None,
+            stripe_product_id: None,
+            stripe_price_id: None,
+            amount: None,
+            currency: None,
+            description: None,
+            paid_at: None,
+            failed_at: None,
+            refunded_at: None,
+            stripe_created_at: None,
+            raw: String::new(),
+        }
+    }
 }
 
 // The write path's lookups. Each `OR` of the reference is split into one seek per key (`UNION
@@ -133,7 +164,7 @@ struct Stored {
 /// The row this record would update: by refund id for refunds, else the non-refund row of the
 /// same checkout session, PaymentIntent or invoice.
 async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> EngineResult<Option<Stored>> {
-    let row = if r.kind == "refund" {
+    let row = if r.kind == PaymentKind::Refund {
         sqlx::query(FIND_REFUND_SQL)
             .bind(env.as_str())
             .bind(r.stripe_refund_id.as_deref())
@@ -181,8 +212,8 @@ pub(crate) async fn write(
             update(conn, &stored.id, r, version).await?;
             // The update keeps the stored value where the record has none.
             let after = HistoryShare::new(
-                &r.kind,
-                &r.status,
+                r.kind.as_str(),
+                r.status.as_str(),
                 r.currency.as_deref().or(stored.currency.as_deref()),
                 r.amount.or(stored.amount),
                 r.stripe_created_at.or(stored.stripe_created_at),
@@ -205,8 +236,8 @@ pub(crate) async fn write(
         )
         .bind(&id)
         .bind(env.as_str())
-        .bind(&r.kind)
-        .bind(&r.status)
+        .bind(r.kind.as_str())
+        .bind(r.status.as_str())
         .bind(r.subject.as_ref().map(|s| s.0.as_str()))
         .bind(r.subject.as_ref().map(|s| s.1.as_str()))
         .bind(r.stripe_customer_id.as_deref())
@@ -232,8 +263,14 @@ pub(crate) async fn write(
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() > 0 {
-            let share =
-                HistoryShare::new(&r.kind, &r.status, r.currency.as_deref(), r.amount, r.stripe_created_at, now);
+            let share = HistoryShare::new(
+                r.kind.as_str(),
+                r.status.as_str(),
+                r.currency.as_deref(),
+                r.amount,
+                r.stripe_created_at,
+                now,
+            );
             rollups::history_changed(conn, env, None, Some(&share)).await?;
             return Ok(Some(id));
         }
@@ -259,8 +296,8 @@ async fn update(conn: &mut AnyConnection, id: &str, r: &HistoryRecord, version: 
              stripe_created_at = COALESCE($20, stripe_created_at), raw = $21, updated_at = $22, source_version = $23
          WHERE id = $24",
     )
-    .bind(&r.kind)
-    .bind(&r.status)
+    .bind(r.kind.as_str())
+    .bind(r.status.as_str())
     .bind(r.subject.as_ref().map(|s| s.0.as_str()))
     .bind(r.subject.as_ref().map(|s| s.1.as_str()))
     .bind(r.stripe_customer_id.as_deref())
@@ -320,7 +357,7 @@ pub(crate) async fn refresh_refund_state(
     let amount: Option<i64> = row.try_get("amount")?;
     let stored_refunded: Option<i64> = row.try_get("amount_refunded")?;
     let failed_at: Option<i64> = row.try_get("failed_at")?;
-    let status: String = row.try_get("status")?;
+    let status = PaymentStatus::from(row.try_get::<String, _>("status")?);
     let kind: String = row.try_get("type")?;
     let share = HistoryShare::of_row(&row)?;
     let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
@@ -333,14 +370,14 @@ pub(crate) async fn refresh_refund_state(
     let last: Option<i64> = refunds.try_get("last")?;
     let refund_rows: i64 = refunds.try_get("refund_rows")?;
     let new_status = if total > 0 && amount.is_some_and(|a| total >= a) {
-        "refunded".to_owned()
+        PaymentStatus::Refunded
     } else if total > 0 {
-        "partially_refunded".to_owned()
-    } else if status == "refunded" || status == "partially_refunded" {
+        PaymentStatus::PartiallyRefunded
+    } else if matches!(status, PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded) {
         if failed_at.is_some() {
-            "failed".to_owned()
+            PaymentStatus::Failed
         } else {
-            "succeeded".to_owned()
+            PaymentStatus::Succeeded
         }
     } else {
         status.clone()
@@ -355,13 +392,13 @@ pub(crate) async fn refresh_refund_state(
              updated_at = $4 WHERE id = $5",
     )
     .bind(total)
-    .bind(&new_status)
+    .bind(new_status.as_str())
     .bind(last)
     .bind(now_ms())
     .bind(original)
     .execute(&mut *conn)
     .await?;
-    rollups::history_changed(conn, env, Some(&share), Some(&share.with_status(&kind, &new_status))).await?;
+    rollups::history_changed(conn, env, Some(&share), Some(&share.with_status(&kind, new_status.as_str()))).await?;
     if refund_rows == 0 {
         return Ok(());
     }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use payments_model::{PaymentKind, PaymentStatus, SubscriptionStatus};
 use sqlx::{AnyConnection, Row};
 
 use crate::environment::Environment;
@@ -21,7 +22,7 @@ const MIGRATION: &str = include_str!("../../../../migrations/20261205400001_over
 const RECOUNT_FROM: &str = "DELETE FROM payments_rollup_statuses;";
 
 /// Subscriptions whose items are billed, and so count towards MRR.
-pub(crate) const BILLED: &[&str] = &["active", "past_due"];
+pub(crate) const BILLED: &[SubscriptionStatus] = &[SubscriptionStatus::Active, SubscriptionStatus::PastDue];
 
 /// The overview's tables, for clearing an environment.
 pub(crate) const TABLES: &[&str] = &["payments_rollup_statuses", "payments_rollup_mrr", "payments_rollup_days"];
@@ -92,12 +93,18 @@ impl HistoryShare {
         stripe_created_at: Option<i64>,
         created_at: i64,
     ) -> Self {
-        let refund = kind == "refund";
+        // The row's SQL text, read as typed values to decide (an unknown value counts nowhere).
+        let refund = PaymentKind::from(kind) == PaymentKind::Refund;
+        let status = PaymentStatus::from(status);
         HistoryShare {
             day: stripe_created_at.unwrap_or(created_at).div_euclid(DAY_MS),
-            counted: !refund && matches!(status, "succeeded" | "refunded" | "partially_refunded"),
+            counted: !refund
+                && matches!(
+                    status,
+                    PaymentStatus::Succeeded | PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded
+                ),
             refund,
-            failed: status == "failed",
+            failed: status == PaymentStatus::Failed,
             currency: currency.map(str::to_owned),
             amount: amount.unwrap_or(0),
         }
@@ -279,7 +286,7 @@ impl SubscriptionRows {
     /// Its share of the figures: its status and, when billed, its items' MRR groups.
     pub(crate) fn share(&self) -> SubscriptionShare {
         let mut share = SubscriptionShare { status: self.status.clone(), mrr: MrrGroups::new() };
-        if self.status.as_deref().is_some_and(|s| BILLED.contains(&s)) {
+        if self.status.as_deref().is_some_and(|s| BILLED.contains(&SubscriptionStatus::from(s))) {
             for (_, key, sums) in &self.items {
                 share.mrr.entry(key.clone()).or_default().add(*sums, 1);
             }
@@ -456,7 +463,7 @@ pub(crate) async fn prices_share(
 }
 
 fn billed_list() -> String {
-    BILLED.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+    BILLED.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
 }
 
 /// Takes out the share of the subscriptions the sync is about to delete (the same condition

@@ -17,6 +17,7 @@
 //! 3. refunds (PaymentIntent expanded: the context a webhook would fetch when the original is
 //!    not in the history), once every original above is written.
 
+use payments_model::PaymentStatus;
 use serde_json::Value;
 use sqlx::AnyConnection;
 use stripe_client::Form;
@@ -153,11 +154,11 @@ pub(super) struct InvoiceSink {
 /// The history status a webhook would have left for an invoice: `succeeded` once paid,
 /// `failed` after a failed attempt it never recovered from, `None` before any attempt
 /// (drafts, open invoices not yet charged, invoices voided unattempted).
-fn invoice_outcome(invoice: &Value) -> Option<&'static str> {
+fn invoice_outcome(invoice: &Value) -> Option<PaymentStatus> {
     let attempted = invoice.get("attempted").and_then(Value::as_bool).unwrap_or(false);
     match invoice.get("status").and_then(Value::as_str) {
-        Some("paid") => Some("succeeded"),
-        Some("open" | "uncollectible" | "void") if attempted => Some("failed"),
+        Some("paid") => Some(PaymentStatus::Succeeded),
+        Some("open" | "uncollectible" | "void") if attempted => Some(PaymentStatus::Failed),
         _ => None,
     }
 }
@@ -232,9 +233,12 @@ mod tests {
 
     #[test]
     fn invoices_record_what_their_webhooks_would() {
-        assert_eq!(invoice_outcome(&json!({"status": "paid", "attempted": true})), Some("succeeded"));
-        assert_eq!(invoice_outcome(&json!({"status": "open", "attempted": true})), Some("failed"));
-        assert_eq!(invoice_outcome(&json!({"status": "uncollectible", "attempted": true})), Some("failed"));
+        assert_eq!(invoice_outcome(&json!({"status": "paid", "attempted": true})), Some(PaymentStatus::Succeeded));
+        assert_eq!(invoice_outcome(&json!({"status": "open", "attempted": true})), Some(PaymentStatus::Failed));
+        assert_eq!(
+            invoice_outcome(&json!({"status": "uncollectible", "attempted": true})),
+            Some(PaymentStatus::Failed)
+        );
         assert_eq!(invoice_outcome(&json!({"status": "open", "attempted": false})), None);
         assert_eq!(invoice_outcome(&json!({"status": "draft"})), None);
         assert_eq!(invoice_outcome(&json!({"status": "void", "attempted": false})), None);

@@ -421,7 +421,7 @@ mod tests {
         assert!(answers[2].as_ref().unwrap().response.handled);
         let duplicate = answers[3].as_ref().unwrap();
         assert!(duplicate.duplicate && !duplicate.response.handled);
-        assert_eq!(duplicate.response.event.as_ref().unwrap().processing_status, "processed");
+        assert_eq!(duplicate.response.event.as_ref().unwrap().processing_status.as_str(), "processed");
 
         // Committed: the others applied once, the failed one recorded (and nothing of it kept).
         assert_eq!(outcome(&engine, "evt_1").await, ("processed".into(), 1, None));

@@ -1,0 +1,73 @@
+//! The contract structs serialise exactly as they did when these values were `String`s: the
+//! official InsForge CLI and SDK read this JSON, so a typed field must not change a byte of it.
+//! The expected strings were produced by the string-typed structs before the change.
+
+use crate::*;
+
+/// Parses `json` as `T` and serialises it back, which must give `json` unchanged.
+fn same_json<T: serde::Serialize + serde::de::DeserializeOwned>(json: &str) -> T {
+    let value: T = serde_json::from_str(json).unwrap();
+    assert_eq!(serde_json::to_string(&value).unwrap(), json);
+    value
+}
+
+#[test]
+fn connection_json_is_unchanged() {
+    let c: StripeConnection = same_json(CONNECTION);
+    assert_eq!((c.status, c.last_sync_status), (ConnectionStatus::Error, Some(LastSyncStatus::Failed)));
+}
+
+#[test]
+fn price_json_is_unchanged() {
+    let p: Price = same_json(PRICE);
+    assert_eq!(p.price_type, PriceType::Recurring);
+    assert_eq!(p.billing_scheme, Some(BillingScheme::Tiered));
+    assert_eq!(p.recurring_interval, Some(RecurringInterval::Month));
+    // A one-time price has neither interval nor (sometimes) scheme: `null` stays `null`.
+    let one_time = PRICE
+        .replace(r#""type":"recurring""#, r#""type":"one_time""#)
+        .replace(r#""billingScheme":"tiered""#, r#""billingScheme":null"#);
+    let one_time = one_time.replace(r#""recurringInterval":"month""#, r#""recurringInterval":null"#);
+    let p: Price = same_json(&one_time);
+    assert_eq!((p.price_type, p.billing_scheme, p.recurring_interval), (PriceType::OneTime, None, None));
+}
+
+#[test]
+fn event_json_is_unchanged() {
+    let e: WebhookEvent = same_json(EVENT);
+    assert_eq!(e.processing_status, ProcessingStatus::Ignored);
+}
+
+#[test]
+fn subscription_json_is_unchanged() {
+    let s: Subscription = same_json(SUBSCRIPTION);
+    assert_eq!(s.status, SubscriptionStatus::PastDue);
+}
+
+#[test]
+fn history_json_is_unchanged() {
+    let h: PaymentHistory = same_json(HISTORY);
+    assert_eq!((h.kind, h.status), (PaymentKind::Refund, PaymentStatus::Succeeded));
+}
+
+#[test]
+fn unknown_values_pass_through_unchanged() {
+    let newer = SUBSCRIPTION.replace(r#""status":"past_due""#, r#""status":"frozen""#);
+    let s: Subscription = same_json(&newer);
+    assert_eq!(s.status, SubscriptionStatus::Unknown("frozen".into()));
+    let newer = HISTORY.replace(r#""type":"refund","status":"succeeded""#, r#""type":"payout","status":"disputed""#);
+    let h: PaymentHistory = same_json(&newer);
+    assert_eq!((h.kind.as_str(), h.status.as_str()), ("payout", "disputed"));
+    let newer = EVENT.replace(r#""processingStatus":"ignored""#, r#""processingStatus":"quarantined""#);
+    assert!(same_json::<WebhookEvent>(&newer).processing_status.is_unknown());
+    let newer = CONNECTION.replace(r#""status":"error""#, r#""status":"suspended""#);
+    assert!(same_json::<StripeConnection>(&newer).status.is_unknown());
+    let newer = PRICE.replace(r#""billingScheme":"tiered""#, r#""billingScheme":"volume""#);
+    assert!(same_json::<Price>(&newer).billing_scheme.is_some_and(|b| b.is_unknown()));
+}
+
+const CONNECTION: &str = r#"{"environment":"live","status":"error","stripeAccountId":"acct_1","stripeAccountEmail":null,"accountLivemode":true,"webhookEndpointId":null,"webhookEndpointUrl":null,"webhookConfiguredAt":null,"maskedKey":"sk_live_****abcd","lastSyncedAt":null,"lastSyncStatus":"failed","lastSyncError":"Invalid API key","lastSyncCounts":{}}"#;
+const PRICE: &str = r#"{"environment":"test","stripePriceId":"price_1","stripeProductId":"prod_1","active":true,"currency":"usd","unitAmount":null,"unitAmountDecimal":null,"type":"recurring","lookupKey":null,"billingScheme":"tiered","taxBehavior":"exclusive","recurringInterval":"month","recurringIntervalCount":1,"metadata":{},"syncedAt":"2026-11-25T10:00:00.000Z"}"#;
+const EVENT: &str = r#"{"environment":"test","stripeEventId":"evt_1","eventType":"invoice.paid","livemode":false,"stripeAccountId":null,"objectType":"invoice","objectId":"in_1","processingStatus":"ignored","attemptCount":1,"lastError":null,"receivedAt":"2026-11-25T10:00:00.000Z","processedAt":"2026-11-25T10:00:01.000Z","createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z","ignoredReason":"nothing_to_change"}"#;
+const SUBSCRIPTION: &str = r#"{"environment":"test","stripeSubscriptionId":"sub_1","stripeCustomerId":"cus_1","subjectType":"team","subjectId":"acme","status":"past_due","currentPeriodStart":null,"currentPeriodEnd":null,"cancelAtPeriodEnd":false,"cancelAt":null,"canceledAt":null,"trialStart":null,"trialEnd":null,"latestInvoiceId":null,"metadata":{},"syncedAt":"2026-11-25T10:00:00.000Z","createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z","items":[]}"#;
+const HISTORY: &str = r#"{"environment":"test","type":"refund","status":"succeeded","subjectType":null,"subjectId":null,"stripeCustomerId":"cus_1","customerEmailSnapshot":null,"stripeCheckoutSessionId":null,"stripePaymentIntentId":"pi_1","stripeInvoiceId":null,"stripeChargeId":null,"stripeRefundId":"re_1","stripeSubscriptionId":null,"stripeProductId":null,"stripePriceId":null,"amount":500,"amountRefunded":null,"currency":"usd","description":null,"paidAt":null,"failedAt":null,"refundedAt":"2026-11-25T10:00:00.000Z","stripeCreatedAt":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z"}"#;

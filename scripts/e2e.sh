@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Playwright suite in Debian's Chromium against the release build: a fresh database, two
 # users, the server on a random loopback port. Expects the release build (`scripts/build.sh`) to have
-# run (or, while developing, `cargo leptos build` with E2E_PROFILE=debug).
+# run (or, while developing, `cargo leptos build --split` with E2E_PROFILE=debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

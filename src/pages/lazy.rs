@@ -2,8 +2,11 @@
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each page's code leaves the
 //! main WebAssembly file for a chunk of its own that the browser fetches when the route is first
-//! shown, so signing in and the overview download only the frame and those two pages. Without
-//! `--split` (debug builds, `cargo leptos watch`) the same code stays in one file and behaves alike.
+//! shown, so signing in and the overview download only the frame and those two pages.
+//!
+//! Every build of the bundle needs `--split`, debug ones too (`cargo leptos build --split`,
+//! `cargo leptos watch --split`): without it the WASM still imports the chunks' loader, which only
+//! the split step writes, and no page hydrates.
 //!
 //! A page's data still starts loading with its view: each page creates its own resources, and on a
 //! first visit the server has rendered and serialised them already, so the chunk is the only extra

@@ -1,35 +1,111 @@
 //! The pages a first visit does not need, as lazily loaded routes (issue #13).
 //!
-//! Built with `cargo leptos build --split` (see `scripts/build.sh`), each page's code leaves the
-//! main WebAssembly file for a chunk of its own that the browser fetches when the route is first
-//! shown, so signing in and the overview download only the frame and those two pages.
+//! Built with `cargo leptos build --split` (see `scripts/build.sh`), these pages' code leaves the
+//! main WebAssembly file, so signing in and the overview download only the frame and those two
+//! pages; the rest arrives when a route that needs it is first shown.
+//!
+//! The pages come in two downloads, not one per page. The split step gives every set of split
+//! points that shares code a chunk of its own: with one split point per page, a page needed 30 to
+//! 136 files, and on a slow link their round trips cost more than the bytes saved (a cold load of
+//! the catalog took 2.0 s against 1.3 s for the whole bundle). Two split points make at most three
+//! chunks, and they follow who uses what: the pages support staff work in, and the
+//! administration pages only admins open.
 //!
 //! Every build of the bundle needs `--split`, debug ones too (`cargo leptos build --split`,
 //! `cargo leptos watch --split`): without it the WASM still imports the chunks' loader, which only
 //! the split step writes, and no page hydrates.
 //!
-//! A page's data still starts loading with its view: each page creates its own resources, and on a
-//! first visit the server has rendered and serialised them already, so the chunk is the only extra
-//! wait, and it is one round trip that can run while the other chunks load.
+//! A page's data does not wait for its code: on a first visit the server has rendered the page
+//! and serialised its data already, and names the chunks the route needs in `<link rel=preload>`
+//! so the browser fetches them beside the main module.
 
 use crate::ui::hydrated::HydratedMark;
+use leptos::lazy;
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
+use leptos_router::LazyRoute;
 
-/// Declares `$route` as a lazily loaded route whose view is the page component `$page`.
+/// The pages support staff work in (an admin opens them too).
+#[derive(Clone, Copy, Debug)]
+enum SupportPage {
+    Customers,
+    Customer,
+    Search,
+    Subscriptions,
+    SubscriptionDetail,
+    Subject,
+    History,
+    Webhooks,
+    Account,
+}
+
+/// The administration pages, for admins only.
+#[derive(Clone, Copy, Debug)]
+enum AdminPage {
+    Keys,
+    Sync,
+    Catalog,
+    CatalogCopy,
+    Users,
+    ApiKeys,
+    Audit,
+}
+
+/// The support pages' download: one split point for all of them.
+#[lazy]
+fn support_page(page: SupportPage) -> AnyView {
+    let view = match page {
+        SupportPage::Customers => super::customers::CustomersPage().into_any(),
+        SupportPage::Customer => super::customer::CustomerPage().into_any(),
+        SupportPage::Search => super::search::SearchPage().into_any(),
+        SupportPage::Subscriptions => super::subscriptions::SubscriptionsPage().into_any(),
+        SupportPage::SubscriptionDetail => super::subscriptions::SubscriptionDetailPage().into_any(),
+        SupportPage::Subject => super::subject::SubjectPage().into_any(),
+        SupportPage::History => super::history::HistoryPage().into_any(),
+        SupportPage::Webhooks => super::webhooks::WebhooksPage().into_any(),
+        SupportPage::Account => super::users::AccountPage().into_any(),
+    };
+    view! { {view} <HydratedMark /> }.into_any()
+}
+
+/// The administration pages' download: one split point for all of them.
+#[lazy]
+fn admin_page(page: AdminPage) -> AnyView {
+    let view = match page {
+        AdminPage::Keys => super::keys::KeysPage().into_any(),
+        AdminPage::Sync => super::sync::SyncPage().into_any(),
+        AdminPage::Catalog => super::catalog::CatalogPage().into_any(),
+        AdminPage::CatalogCopy => super::catalog_copy::CatalogCopyPage().into_any(),
+        AdminPage::Users => super::users::UsersPage().into_any(),
+        AdminPage::ApiKeys => super::api_keys::ApiKeysPage().into_any(),
+        AdminPage::Audit => super::audit::AuditPage().into_any(),
+    };
+    view! { {view} <HydratedMark /> }.into_any()
+}
+
+/// Declares `$route`, a lazily loaded route showing `$page` from the download `$group`, whose
+/// chunks `$preload` fetches (the function `#[lazy]` writes beside `$group`).
+///
+/// The router awaits `preload` before it hydrates or renders the route, so that `view` finds
+/// the chunk loaded and returns at once: a view still waiting for its chunk while the page
+/// hydrates would not match the server's HTML.
 macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident => $page:path) => {
+    ($(#[$doc:meta])* $route:ident => $group:ident($page:expr), $preload:ident) => {
         $(#[$doc])*
         pub struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { {$page()} <HydratedMark /> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                $group($page).await
+            }
+
+            async fn preload() {
+                // Only the WASM build has chunks (and `#[lazy]` writes the preloader only there).
+                #[cfg(feature = "hydrate")]
+                $preload().await;
             }
         }
     };
@@ -37,65 +113,65 @@ macro_rules! lazy_page {
 
 lazy_page!(
     /// The Keys page.
-    KeysRoute => super::keys::KeysPage
+    KeysRoute => admin_page(AdminPage::Keys), __preload_admin_page
 );
 lazy_page!(
     /// The Sync page.
-    SyncRoute => super::sync::SyncPage
+    SyncRoute => admin_page(AdminPage::Sync), __preload_admin_page
 );
 lazy_page!(
-    /// The catalog.
-    CatalogRoute => super::catalog::CatalogPage
+    /// The catalog (support may read it; it is mostly the admins' editing page).
+    CatalogRoute => admin_page(AdminPage::Catalog), __preload_admin_page
 );
 lazy_page!(
     /// Copying the catalog from test to live.
-    CatalogCopyRoute => super::catalog_copy::CatalogCopyPage
-);
-lazy_page!(
-    /// The customer list.
-    CustomersRoute => super::customers::CustomersPage
-);
-lazy_page!(
-    /// One customer.
-    CustomerRoute => super::customer::CustomerPage
-);
-lazy_page!(
-    /// Support's search.
-    SearchRoute => super::search::SearchPage
-);
-lazy_page!(
-    /// The subscription list.
-    SubscriptionsRoute => super::subscriptions::SubscriptionsPage
-);
-lazy_page!(
-    /// One subscription.
-    SubscriptionDetailRoute => super::subscriptions::SubscriptionDetailPage
-);
-lazy_page!(
-    /// A billing subject.
-    SubjectRoute => super::subject::SubjectPage
-);
-lazy_page!(
-    /// Payment history.
-    HistoryRoute => super::history::HistoryPage
-);
-lazy_page!(
-    /// Webhook events.
-    WebhooksRoute => super::webhooks::WebhooksPage
-);
-lazy_page!(
-    /// The audit log.
-    AuditRoute => super::audit::AuditPage
+    CatalogCopyRoute => admin_page(AdminPage::CatalogCopy), __preload_admin_page
 );
 lazy_page!(
     /// Users.
-    UsersRoute => super::users::UsersPage
+    UsersRoute => admin_page(AdminPage::Users), __preload_admin_page
 );
 lazy_page!(
     /// API keys.
-    ApiKeysRoute => super::api_keys::ApiKeysPage
+    ApiKeysRoute => admin_page(AdminPage::ApiKeys), __preload_admin_page
+);
+lazy_page!(
+    /// The audit log.
+    AuditRoute => admin_page(AdminPage::Audit), __preload_admin_page
+);
+lazy_page!(
+    /// The customer list.
+    CustomersRoute => support_page(SupportPage::Customers), __preload_support_page
+);
+lazy_page!(
+    /// One customer.
+    CustomerRoute => support_page(SupportPage::Customer), __preload_support_page
+);
+lazy_page!(
+    /// Support's search.
+    SearchRoute => support_page(SupportPage::Search), __preload_support_page
+);
+lazy_page!(
+    /// The subscription list.
+    SubscriptionsRoute => support_page(SupportPage::Subscriptions), __preload_support_page
+);
+lazy_page!(
+    /// One subscription.
+    SubscriptionDetailRoute => support_page(SupportPage::SubscriptionDetail), __preload_support_page
+);
+lazy_page!(
+    /// A billing subject.
+    SubjectRoute => support_page(SupportPage::Subject), __preload_support_page
+);
+lazy_page!(
+    /// Payment history.
+    HistoryRoute => support_page(SupportPage::History), __preload_support_page
+);
+lazy_page!(
+    /// Webhook events.
+    WebhooksRoute => support_page(SupportPage::Webhooks), __preload_support_page
 );
 lazy_page!(
     /// One's own account.
-    AccountRoute => super::users::AccountPage
+    AccountRoute => support_page(SupportPage::Account), __preload_support_page
 );

@@ -64,7 +64,7 @@ fn support_page(page: SupportPage) -> AnyView {
         SupportPage::Webhooks => super::webhooks::WebhooksPage().into_any(),
         SupportPage::Account => super::users::AccountPage().into_any(),
     };
-    view! { {view} <HydratedMark /> }.into_any()
+    marked(view)
 }
 
 /// The administration pages' download: one split point for all of them.
@@ -79,7 +79,7 @@ fn admin_page(page: AdminPage) -> AnyView {
         AdminPage::ApiKeys => super::api_keys::ApiKeysPage().into_any(),
         AdminPage::Audit => super::audit::AuditPage().into_any(),
     };
-    view! { {view} <HydratedMark /> }.into_any()
+    marked(view)
 }
 
 /// Declares `$route`, a lazily loaded route showing `$page` from the download `$group`, whose
@@ -175,3 +175,8 @@ lazy_page!(
     /// One's own account.
     AccountRoute => support_page(SupportPage::Account), __preload_support_page
 );
+
+/// A lazily loaded page with the mark that says it has hydrated (`ui/hydrated.rs`).
+fn marked(page: AnyView) -> AnyView {
+    view! { {page} <HydratedMark /> }.into_any()
+}

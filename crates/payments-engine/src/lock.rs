@@ -28,6 +28,7 @@
 //! | environment | [`ENVIRONMENT_CLASS`] | 1 = test, 2 = live (exact, no hash) |
 //! | checkout idempotency key | [`CHECKOUT_CLASS`] | 32 bits of SHA-256 over a tag, the environment and the key |
 //! | one subscription's writers (transaction-scoped) | [`SUBSCRIPTION_CLASS`] | `hashtext` of the environment and the subscription id |
+//! | folding or wiping an environment's overview figures (transaction-scoped) | [`ROLLUP_CLASS`] | 1 = test, 2 = live |
 //!
 //! The class says what kind of lock it is, so whatever the key, a checkout lock is never the
 //! environment lock (nor a lock of any other kind added later with its own class). Two keys
@@ -57,6 +58,9 @@ pub(crate) const CHECKOUT_CLASS: i32 = 0x5041_5902;
 /// Advisory-lock class of one subscription's writers (`"PAY\x03"`, object `hashtext` of the
 /// environment and id; `store::rollups::serialize_subscription`).
 pub(crate) const SUBSCRIPTION_CLASS: i32 = 0x5041_5903;
+/// Advisory-lock class of an environment's overview figures (`"PAY\x04"`): the fold and the wipe
+/// of an account change take turns (`store::rollups::serialize_figures`).
+pub(crate) const ROLLUP_CLASS: i32 = 0x5041_5904;
 
 /// What a lock protects. Each kind maps to its own advisory-lock class.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -88,7 +92,7 @@ impl LockId {
     }
 }
 
-fn env_object(env: Environment) -> i32 {
+pub(crate) fn env_object(env: Environment) -> i32 {
     match env {
         Environment::Test => 1,
         Environment::Live => 2,

@@ -54,6 +54,9 @@ pub(crate) fn flag(b: bool) -> i64 {
 /// Stripe CLI (issue #14) is removed too: it signs the old account's events, which must not
 /// reach the new account's mirror.
 pub(crate) async fn clear_payment_data(conn: &mut AnyConnection, env: Environment) -> EngineResult<()> {
+    // First, before any row lock: a fold of these figures in flight commits before the wipe's
+    // deletes see the table (see `rollups::serialize_figures`).
+    rollups::serialize_figures(conn, env).await?;
     // Children before parents, in the reference's order.
     for table in [
         "payments_subscription_items",

@@ -316,6 +316,23 @@ pub(crate) async fn serialize_subscription(conn: &mut AnyConnection, env: Enviro
     Ok(())
 }
 
+/// On PostgreSQL, makes the fold of `env`'s figures and their wipe (an account change,
+/// `store::clear_payment_data`) take turns until their commits. Without it a fold that commits
+/// while the wipe's `DELETE` runs leaves its folded rows behind: the statement's snapshot
+/// predates them, so the old account's figures outlived its rows (a clean-clone CI run counted
+/// both accounts' subscriptions). A fold that waited here reads from its earlier snapshot, and
+/// deleting rows the wipe deleted fails it as a serialisation error: it folds on the next tick.
+pub(crate) async fn serialize_figures(conn: &mut AnyConnection, env: Environment) -> EngineResult<()> {
+    if concurrent_writers(conn) {
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l")
+            .bind(crate::lock::ROLLUP_CLASS)
+            .bind(crate::lock::env_object(env))
+            .fetch_all(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A subscription as stored now (default: no such subscription).
 pub(crate) async fn subscription_rows(
     conn: &mut AnyConnection,
@@ -515,6 +532,7 @@ pub(crate) async fn subscriptions_leaving(
 /// exactly the rows it deletes, and deltas committed meanwhile stay for the next fold.
 /// Returns how many rows it folded.
 pub(crate) async fn fold(conn: &mut AnyConnection, env: Environment) -> EngineResult<u64> {
+    serialize_figures(conn, env).await?;
     let e = env.as_str();
     let mut folded = 0;
     let unfolded = |table: &str| format!("SELECT COUNT(*) FROM {table} WHERE environment = $1 AND folded = 0");

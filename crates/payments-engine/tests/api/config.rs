@@ -219,7 +219,23 @@ async fn a_key_of_another_account_wipes_that_environment() {
     let http = reqwest::Client::new();
     // (The very same key would be a no-op without any Stripe call, per §5.2.)
     let body = json!({"secretKey": "sk_test_otherAccountKey5678"});
+    // The first instance keeps folding its figures meanwhile, as its background task does every
+    // 2 s: a fold committing during the wipe must not bring the old account's figures back.
+    // (Stopped by a flag, not aborted: a transaction cut off mid-statement would leave its
+    // connection to the next user.)
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let folding = {
+        let (engine, stop) = (h.engine.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = engine.fold_overview().await;
+                tokio::task::yield_now().await;
+            }
+        })
+    };
     request(&http, &engine2, Method::PUT, "/api/payments/test/config", Some(body), Auth::Admin).await.ok(200);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    folding.await.unwrap();
 
     let status = h.get("/api/payments/status").await.ok(200)["connections"][0].clone();
     assert_eq!(status["stripeAccountId"], "acct_1OtherAccount000");

@@ -26,8 +26,9 @@ inputs=$(build_inputs_hash) || inputs=""
 # cargo-leptos hashes every file it finds in pkg/: last build's hashed names and compressed
 # copies would come back renamed again, so pkg/ starts empty.
 rm -rf "$SITE/pkg"
-# --split: each lazily loaded route (src/pages/lazy.rs) becomes a WASM chunk of its own, fetched
-# when the route is first shown, so the first visit downloads only the frame, sign-in and overview.
+# --split: the lazily loaded routes (src/pages/lazy.rs) leave the main module for two downloads
+# fetched when a route first needs one, so the first visit downloads only the frame, sign-in and
+# the overview.
 cargo leptos build --release --split
 "$BIN" precompress --site-root "$SITE"
 if [ -n "$inputs" ]; then

@@ -101,6 +101,20 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
     whole.checked_mul(scale).and_then(|w| w.checked_add(frac)).ok_or_else(|| "That amount is too large.".to_string())
 }
 
+/// A count with thousands separators (`20,000`).
+pub fn thousands(n: u64) -> String {
+    group_thousands(n)
+}
+
+/// A count that was counted only up to `limit`: past it (`limit + 1`), `1,000+`.
+pub fn count_up_to(n: u32, limit: u32) -> String {
+    if n > limit {
+        format!("{}+", group_thousands(limit.into()))
+    } else {
+        group_thousands(n.into())
+    }
+}
+
 fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -234,6 +248,15 @@ mod tests {
             assert_eq!(plain_amount(minor, cur), text);
             assert_eq!(parse_amount(text, cur), Ok(minor));
         }
+    }
+
+    #[test]
+    fn counts_read_with_separators_and_a_limit() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(20_000), "20,000");
+        assert_eq!(count_up_to(999, 1_000), "999");
+        assert_eq!(count_up_to(1_000, 1_000), "1,000");
+        assert_eq!(count_up_to(1_001, 1_000), "1,000+");
     }
 
     #[test]

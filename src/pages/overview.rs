@@ -4,14 +4,16 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
-use crate::model::format::{money, query_string};
+use crate::model::format::{count_up_to, money, query_string, thousands};
 use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
 use crate::ui::hydrated::HydratedMark;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use payments_model::{CurrencyAmount, Overview, PaymentKind, PaymentStatus, ProcessingStatus, SubscriptionStatus};
+use payments_model::{
+    CurrencyAmount, Overview, PaymentKind, PaymentStatus, ProcessingStatus, SubscriptionStatus, EVENT_COUNT_LIMIT,
+};
 
 /// Facts about this console instance that any signed-in user may see.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -150,7 +152,12 @@ fn Figures(figures: Overview) -> impl IntoView {
     // Figures that want someone to look, each linking to the rows.
     let mut attention: Vec<(String, String)> = Vec::new();
     if figures.events_failed > 0 {
-        let what = format!("{} webhook events failed to process.", figures.events_failed);
+        let what = match figures.events_failed {
+            n if n > EVENT_COUNT_LIMIT => {
+                format!("More than {} webhook events failed to process.", thousands(EVENT_COUNT_LIMIT.into()))
+            }
+            n => format!("{} webhook events failed to process.", thousands(n.into())),
+        };
         attention.push((what, link("webhooks", &[("status", failed_event)])));
     }
     if past_due > 0 {
@@ -220,8 +227,8 @@ fn Figures(figures: Overview) -> impl IntoView {
             </article>
             <article class="card kpi" data-testid="kpi-events">
                 <h2>"Webhook events"</h2>
-                <p class="kpi-value">{figures.events_failed} " failed"</p>
-                <p class="kpi-value">{figures.events_pending} " pending"</p>
+                <p class="kpi-value">{count_up_to(figures.events_failed, EVENT_COUNT_LIMIT)} " failed"</p>
+                <p class="kpi-value">{count_up_to(figures.events_pending, EVENT_COUNT_LIMIT)} " pending"</p>
                 <p class="muted"><a href=link("webhooks", &[("status", failed_event)])>"Failed events →"</a></p>
             </article>
         </section>

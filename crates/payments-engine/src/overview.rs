@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use payments_model::{monthly_amount, CurrencyAmount, DayPayments, Overview, ProcessingStatus, StatusCount};
+use payments_model::{
+    monthly_amount, CurrencyAmount, DayPayments, Overview, ProcessingStatus, StatusCount, EVENT_COUNT_LIMIT,
+};
 use sqlx::Row;
 
 use crate::engine::Engine;
@@ -41,13 +43,24 @@ pub(crate) fn statement(figure: Figure, env: Environment, since: i64) -> Stateme
         Figure::Payments => {
             Statement { sql: rollups::DAYS_SQL.into(), binds: vec![env, Bind::Int(since.div_euclid(DAY_MS))] }
         }
-        // Failed and pending events are the exceptions: counted through the status index.
-        Figure::Events => Statement {
-            sql: "SELECT processing_status AS status, COUNT(*) AS n FROM payments_webhook_events \
-                  WHERE environment = $1 AND processing_status IN ('failed', 'pending') GROUP BY processing_status"
-                .into(),
-            binds: vec![env],
-        },
+        // Failed and pending events are the exceptions: counted through the status index, each
+        // up to one past `EVENT_COUNT_LIMIT`. An exact count reads every matching index entry
+        // (20k failed events of 1M took 17 ms on PostgreSQL, against the 10 ms list budget);
+        // past the limit the figure only needs to say "more than".
+        Figure::Events => {
+            let limit = i64::from(EVENT_COUNT_LIMIT) + 1;
+            let count = |status: ProcessingStatus| {
+                format!(
+                    "SELECT '{status}' AS status, (SELECT COUNT(*) FROM (SELECT 1 FROM payments_webhook_events \
+                     WHERE environment = $1 AND processing_status = '{status}' LIMIT {limit}) AS e) AS n",
+                    status = status.as_str()
+                )
+            };
+            Statement {
+                sql: format!("{} UNION ALL {}", count(ProcessingStatus::Failed), count(ProcessingStatus::Pending)),
+                binds: vec![env],
+            }
+        }
     }
 }
 

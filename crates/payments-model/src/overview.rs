@@ -53,11 +53,17 @@ pub struct Overview {
     pub failed_7d: u32,
     /// Refunds in the last 7 days.
     pub refunds_7d: u32,
-    /// Webhook events whose processing failed.
+    /// Webhook events whose processing failed, counted up to [`EVENT_COUNT_LIMIT`]: a figure
+    /// above it means "more than [`EVENT_COUNT_LIMIT`]".
     pub events_failed: u32,
-    /// Webhook events received and not processed yet.
+    /// Webhook events received and not processed yet, counted like [`Overview::events_failed`].
     pub events_pending: u32,
 }
+
+/// How far the overview counts failed and pending webhook events. Past it the figure is
+/// `EVENT_COUNT_LIMIT + 1`, read "more than": the count stays a bounded index read at any
+/// size of the event log, and a thousand failures call for the same look as ten thousand.
+pub const EVENT_COUNT_LIMIT: u32 = 1_000;
 
 /// The share of a month one billing interval stands for, as `(numerator, denominator)`:
 /// `None` for an interval Stripe does not have.

@@ -146,6 +146,35 @@ async fn the_overview_counts_mrr_payments_failures_and_stuck_events() {
     assert_eq!(h.get("/api/payments/staging/overview").await.status, 400);
 }
 
+/// Failed and pending events are counted up to `EVENT_COUNT_LIMIT`, so the figure stays a short
+/// index read however many there are; past it the figure says "more than".
+#[tokio::test]
+async fn event_figures_stop_counting_past_their_limit() {
+    let h = Harness::start().await;
+    let now = now_ms();
+    let limit = payments_model::EVENT_COUNT_LIMIT as usize;
+    // Past the limit failed, exactly at it pending (written now, so that no sweep takes them).
+    let statuses = std::iter::repeat_n("failed", limit + 5).chain(std::iter::repeat_n("pending", limit));
+    let rows: Vec<String> = statuses
+        .enumerate()
+        .map(|(i, status)| {
+            format!("('e{i}', 'test', 'evt_{i}', 'invoice.paid', 0, '{status}', '{{}}', {now}, {now}, {now})")
+        })
+        .collect();
+    exec(
+        &h,
+        &format!(
+            "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
+             processing_status, payload, received_at, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ),
+    )
+    .await;
+    let o = h.get("/api/payments/test/overview").await.ok(200)["overview"].clone();
+    assert_eq!(o["eventsFailed"].as_u64(), Some(limit as u64 + 1), "{o}");
+    assert_eq!(o["eventsPending"].as_u64(), Some(limit as u64), "{o}");
+}
+
 fn stripe(h: &Harness) -> stripe_client::StripeClient {
     stripe_client::StripeClient::new(stripe_client::ClientConfig::new(TEST_KEY).api_base(h.sandbox_base.clone()))
         .unwrap()

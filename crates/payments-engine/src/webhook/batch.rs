@@ -11,7 +11,8 @@
 //! back to it and recorded `failed`; the others are unaffected. If the batch as a whole cannot
 //! commit, nothing of it was written, and its deliveries are retried one transaction each.
 //! PostgreSQL commits concurrent transactions together by itself: there each delivery runs its
-//! own transaction on its own connection.
+//! own transaction on its own connection, by the same first pass (a batch of one) and, only if
+//! its event fails to apply, again in a savepoint.
 
 use std::sync::Weak;
 
@@ -137,7 +138,8 @@ impl Engine {
     /// Claims and applies a verified delivery (durably: answered after the commit).
     pub(crate) async fn deliver(&self, delivery: Delivery) -> Answer {
         let Some(batcher) = &self.inner.webhook_batcher else {
-            return self.deliver_alone(&delivery).await;
+            // PostgreSQL: a transaction per delivery, first without a savepoint (see `first_pass`).
+            return self.deliver_first_pass(&delivery).await;
         };
         let (reply, answer) = oneshot::channel();
         if let Err(mpsc::error::SendError(job)) = batcher.queue.send(Job { delivery, reply }).await {
@@ -152,10 +154,7 @@ impl Engine {
     async fn commit_batch(&self, jobs: Vec<Job>) {
         let (deliveries, replies): (Vec<Delivery>, Vec<oneshot::Sender<Answer>>) =
             jobs.into_iter().map(|j| (j.delivery, j.reply)).unzip();
-        let optimistic = match deliveries.len() {
-            1 => None,
-            _ => self.deliver_optimistically(&deliveries).await.transpose(),
-        };
+        let optimistic = self.deliver_optimistically(&deliveries).await.transpose();
         let answers = match optimistic {
             Some(Ok(answers)) => answers,
             // An event of the batch failed to apply (nothing of the batch was kept), or the
@@ -224,12 +223,22 @@ impl Engine {
         })
     }
 
+    /// One delivery in a transaction of its own, by the first pass when it can: the claim, the
+    /// projection and the outcome without a savepoint, and the overview's deltas netted and
+    /// written once. On PostgreSQL every statement is a round trip, and a savepoint costs two
+    /// more (SAVEPOINT, RELEASE); they are needed only to record an event that fails to apply,
+    /// so only then does the delivery run again in [`Self::deliver_alone`] (nothing of the first
+    /// pass was kept).
+    async fn deliver_first_pass(&self, delivery: &Delivery) -> Answer {
+        match self.deliver_optimistically(std::slice::from_ref(delivery)).await {
+            Ok(Some(answers)) => only(answers),
+            _ => self.deliver_alone(delivery).await,
+        }
+    }
+
     /// One delivery in a transaction of its own.
     async fn deliver_alone(&self, delivery: &Delivery) -> Answer {
-        match self.deliver_together(std::slice::from_ref(delivery)).await {
-            Ok(mut answers) => answers.pop().unwrap_or_else(|| Err(EngineError::Internal("no answer".into()))),
-            Err(e) => Err(e),
-        }
+        self.deliver_together(std::slice::from_ref(delivery)).await.and_then(only)
     }
 
     /// Claims and applies `deliveries` in one transaction, each in its own savepoint, and
@@ -290,6 +299,11 @@ impl Engine {
             },
         }
     }
+}
+
+/// The answer of a pass over a single delivery.
+fn only(mut answers: Vec<Answer>) -> Answer {
+    answers.pop().unwrap_or_else(|| Err(EngineError::Internal("no answer".into())))
 }
 
 async fn execute(conn: &mut AnyConnection, sql: &str) -> EngineResult<()> {

@@ -13,11 +13,11 @@ use crate::api::{validation, wire, ApiState};
 use crate::environment::Environment;
 use crate::lists::ListOptions;
 
-/// The engine's list options, and whether the caller asked for pages (sent a `cursor`): only
-/// then does the body carry `nextCursor`, which the contract does not have.
-fn options(q: validation::ListQuery) -> (ListOptions, bool) {
-    let paged = q.cursor.is_some();
-    (ListOptions { limit: q.limit, subject: q.subject, cursor: q.cursor, filters: q.filters }, paged)
+/// The list's options, and whether the caller asked for pages (sent a `cursor`): only then does
+/// the body carry `nextCursor`, which the contract does not have.
+fn options(o: ListOptions) -> (ListOptions, bool) {
+    let paged = o.cursor.is_some();
+    (o, paged)
 }
 
 pub(super) async fn subscriptions(
@@ -103,12 +103,11 @@ pub(super) async fn webhook_events(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q = validation::list_query(
+    let o = validation::list_query(
         &validation::query_object(q.as_deref()),
         false,
         &["status", "type", "objectId", "id", "from", "to"],
     )?;
-    let (o, _) = options(q);
     let page = st.engine.list_webhook_events(env, &o).await?;
     Ok(wire(WebhookEventsPage::new(page, true)))
 }

@@ -264,17 +264,11 @@ impl PaymentsBackend for RemoteBackend {
     }
 }
 
-/// Decodes a field of a 2xx body (or the whole body with `""`).
-fn field<T: DeserializeOwned>(mut body: Value, key: &str) -> Result<T, BackendError> {
-    let value = if key.is_empty() { body } else { body.get_mut(key).map(Value::take).unwrap_or(Value::Null) };
-    serde_json::from_value(value).map_err(|e| BackendError::Unavailable(format!("unexpected answer ({key}): {e}")))
-}
-
-/// Reads a list answer: the rows under `key`, and `nextCursor` when the backend pages.
-fn page<T: DeserializeOwned>(mut body: Value, key: &str) -> Result<Page<T>, BackendError> {
-    let next_cursor = body.get("nextCursor").and_then(Value::as_str).map(str::to_owned);
-    let items = field(body.get_mut(key).map(Value::take).unwrap_or(Value::Null), "")?;
-    Ok(Page { items, next_cursor })
+/// Decodes a 2xx body as the route's answer: a contract shape, or the envelope
+/// (`payments_model::envelopes`) that wraps it; a body that does not fit is garbage.
+fn decode<T: DeserializeOwned>(body: Value) -> Result<T, BackendError> {
+    serde_json::from_value(body)
+        .map_err(|e| BackendError::Unavailable(format!("unexpected answer ({}): {e}", std::any::type_name::<T>())))
 }
 
 /// What a backend without the forwarded-secret routes is said not to offer.
@@ -289,12 +283,12 @@ impl dyn PaymentsBackend {
     /// Both environments' connections, test first.
     pub async fn status(&self, user: &CurrentUser) -> Result<Vec<StripeConnection>, BackendError> {
         let body = self.send(user, ApiCall::new(Method::GET, "/status".into())).await?;
-        field(body, "connections")
+        Ok(decode::<PaymentsStatus>(body)?.connections)
     }
 
     /// Both environments' key configuration (masked).
     pub async fn config(&self, user: &CurrentUser) -> Result<PaymentsConfig, BackendError> {
-        field(self.send(user, ApiCall::new(Method::GET, "/config".into())).await?, "")
+        decode(self.send(user, ApiCall::new(Method::GET, "/config".into())).await?)
     }
 
     /// Sets the secret key: the backend checks it against Stripe, creates the webhook endpoint
@@ -306,7 +300,7 @@ impl dyn PaymentsBackend {
         key: &SecretString,
     ) -> Result<PaymentsConfig, BackendError> {
         let call = ApiCall::new(Method::PUT, env_path(env, "/config")).body(json!({ "secretKey": key.expose() }));
-        field(self.send(user, call).await?, "")
+        decode(self.send(user, call).await?)
     }
 
     /// Removes the secret key (and with it the mirror's connection).
@@ -315,7 +309,7 @@ impl dyn PaymentsBackend {
         user: &CurrentUser,
         env: Environment,
     ) -> Result<PaymentsConfig, BackendError> {
-        field(self.send(user, ApiCall::new(Method::DELETE, env_path(env, "/config"))).await?, "")
+        decode(self.send(user, ApiCall::new(Method::DELETE, env_path(env, "/config"))).await?)
     }
 
     /// Syncs one environment, or both with `None`.
@@ -324,13 +318,13 @@ impl dyn PaymentsBackend {
             Some(env) => ApiCall::new(Method::POST, env_path(env, "/sync")).body(json!({})),
             None => ApiCall::new(Method::POST, "/sync".into()).body(json!({ "environment": "all" })),
         };
-        field(self.send(user, call).await?, "")
+        decode(self.send(user, call).await?)
     }
 
     /// Progress of the running or last sync (additive route).
     pub async fn sync_progress(&self, user: &CurrentUser, env: Environment) -> Result<SyncProgress, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/sync/progress")).extension("live sync progress");
-        field(self.send(user, call).await?, "")
+        decode(self.send(user, call).await?)
     }
 
     /// Creates (or recreates) the managed webhook endpoint.
@@ -339,7 +333,7 @@ impl dyn PaymentsBackend {
         user: &CurrentUser,
         env: Environment,
     ) -> Result<ConfiguredWebhook, BackendError> {
-        field(self.send(user, ApiCall::new(Method::POST, env_path(env, "/webhook")).body(json!({}))).await?, "")
+        decode(self.send(user, ApiCall::new(Method::POST, env_path(env, "/webhook")).body(json!({}))).await?)
     }
 
     /// Stores the signing secret an admin pasted from the Stripe CLI (additive route, issue
@@ -353,7 +347,7 @@ impl dyn PaymentsBackend {
         let call = ApiCall::new(Method::PUT, env_path(env, "/webhook/forwarding-secret"))
             .body(json!({ "signingSecret": secret.expose() }))
             .extension(FORWARDING_EXTENSION);
-        Ok(field::<ConfiguredWebhook>(self.send(user, call).await?, "")?.connection)
+        Ok(decode::<ConfiguredWebhook>(self.send(user, call).await?)?.connection)
     }
 
     /// Removes the pasted signing secret (additive route).
@@ -364,12 +358,12 @@ impl dyn PaymentsBackend {
     ) -> Result<StripeConnection, BackendError> {
         let call =
             ApiCall::new(Method::DELETE, env_path(env, "/webhook/forwarding-secret")).extension(FORWARDING_EXTENSION);
-        Ok(field::<ConfiguredWebhook>(self.send(user, call).await?, "")?.connection)
+        Ok(decode::<ConfiguredWebhook>(self.send(user, call).await?)?.connection)
     }
 
     /// The whole mirrored catalog.
     pub async fn catalog(&self, user: &CurrentUser, env: Environment) -> Result<Catalog, BackendError> {
-        field(self.send(user, ApiCall::new(Method::GET, env_path(env, "/catalog"))).await?, "")
+        decode(self.send(user, ApiCall::new(Method::GET, env_path(env, "/catalog"))).await?)
     }
 
     /// One product with its prices.
@@ -380,7 +374,7 @@ impl dyn PaymentsBackend {
         id: &str,
     ) -> Result<ProductWithPrices, BackendError> {
         let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
-        field(self.send(user, ApiCall::new(Method::GET, path)).await?, "")
+        decode(self.send(user, ApiCall::new(Method::GET, path)).await?)
     }
 
     /// Creates a product in Stripe and the mirror.
@@ -391,7 +385,7 @@ impl dyn PaymentsBackend {
         draft: &ProductDraft,
     ) -> Result<Product, BackendError> {
         let call = ApiCall::new(Method::POST, env_path(env, "/catalog/products")).body(json!(draft));
-        field(self.send(user, call).await?, "product")
+        Ok(decode::<ProductEnvelope>(self.send(user, call).await?)?.product)
     }
 
     /// Updates a product (only the fields set).
@@ -403,7 +397,8 @@ impl dyn PaymentsBackend {
         changes: &ProductChanges,
     ) -> Result<Product, BackendError> {
         let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
-        field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "product")
+        let call = ApiCall::new(Method::PATCH, path).body(json!(changes));
+        Ok(decode::<ProductEnvelope>(self.send(user, call).await?)?.product)
     }
 
     /// Deletes a product; Stripe refuses while it has prices.
@@ -414,7 +409,7 @@ impl dyn PaymentsBackend {
         id: &str,
     ) -> Result<DeletedProduct, BackendError> {
         let path = env_path(env, &format!("/catalog/products/{}", crate::model::format::url_encode(id)));
-        field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
+        decode(self.send(user, ApiCall::new(Method::DELETE, path)).await?)
     }
 
     /// Creates a one-time or recurring price.
@@ -425,7 +420,7 @@ impl dyn PaymentsBackend {
         draft: &PriceDraft,
     ) -> Result<Price, BackendError> {
         let call = ApiCall::new(Method::POST, env_path(env, "/catalog/prices")).body(json!(draft));
-        field(self.send(user, call).await?, "price")
+        Ok(decode::<PriceEnvelope>(self.send(user, call).await?)?.price)
     }
 
     /// Updates a price's mutable fields.
@@ -437,7 +432,8 @@ impl dyn PaymentsBackend {
         changes: &PriceChanges,
     ) -> Result<Price, BackendError> {
         let path = env_path(env, &format!("/catalog/prices/{}", crate::model::format::url_encode(id)));
-        field(self.send(user, ApiCall::new(Method::PATCH, path).body(json!(changes))).await?, "price")
+        let call = ApiCall::new(Method::PATCH, path).body(json!(changes));
+        Ok(decode::<PriceEnvelope>(self.send(user, call).await?)?.price)
     }
 
     /// Archives a price (Stripe prices cannot be deleted).
@@ -448,7 +444,7 @@ impl dyn PaymentsBackend {
         id: &str,
     ) -> Result<ArchivedPrice, BackendError> {
         let path = env_path(env, &format!("/catalog/prices/{}", crate::model::format::url_encode(id)));
-        field(self.send(user, ApiCall::new(Method::DELETE, path)).await?, "")
+        decode(self.send(user, ApiCall::new(Method::DELETE, path)).await?)
     }
 
     /// A page of subscriptions.
@@ -460,7 +456,7 @@ impl dyn PaymentsBackend {
     ) -> Result<Page<Subscription>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
-        page(self.send(user, call).await?, "subscriptions")
+        Ok(decode::<SubscriptionsPage>(self.send(user, call).await?)?.into())
     }
 
     /// A page of payment history.
@@ -472,7 +468,7 @@ impl dyn PaymentsBackend {
     ) -> Result<Page<PaymentHistory>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/payment-history")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
-        page(self.send(user, call).await?, "paymentHistory")
+        Ok(decode::<PaymentHistoryPage>(self.send(user, call).await?)?.into())
     }
 
     /// The chart and status counts of a filtered history view (additive route).
@@ -488,14 +484,14 @@ impl dyn PaymentsBackend {
         let call = ApiCall::new(Method::GET, env_path(env, "/payment-history/summary"))
             .query(pairs)
             .extension("the payment-history summary");
-        field(self.send(user, call).await?, "summary")
+        Ok(decode::<HistorySummaryEnvelope>(self.send(user, call).await?)?.summary)
     }
 
     /// The environment at a glance: MRR, recent payments, failures, subscription and event
     /// counts (additive route).
     pub async fn overview(&self, user: &CurrentUser, env: Environment) -> Result<Overview, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/overview")).extension("the overview's figures");
-        field(self.send(user, call).await?, "overview")
+        Ok(decode::<OverviewEnvelope>(self.send(user, call).await?)?.overview)
     }
 
     /// Subscriptions by status (additive route).
@@ -505,7 +501,7 @@ impl dyn PaymentsBackend {
         env: Environment,
     ) -> Result<Vec<StatusCount>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions/summary")).extension("the status mix");
-        field(self.send(user, call).await?, "summary")
+        Ok(decode::<StatusSummaryEnvelope>(self.send(user, call).await?)?.summary)
     }
 
     /// A page of customers with their payment aggregates.
@@ -517,7 +513,7 @@ impl dyn PaymentsBackend {
     ) -> Result<Page<CustomerListItem>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/customers")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("search and pagination") } else { call };
-        page(self.send(user, call).await?, "customers")
+        Ok(decode::<CustomersPage>(self.send(user, call).await?)?.into())
     }
 
     /// A page of received Stripe events (additive route).
@@ -530,7 +526,7 @@ impl dyn PaymentsBackend {
         let call = ApiCall::new(Method::GET, env_path(env, "/webhook-events"))
             .query(q.pairs())
             .extension("the webhook event log");
-        page(self.send(user, call).await?, "webhookEvents")
+        Ok(decode::<WebhookEventsPage>(self.send(user, call).await?)?.into())
     }
 
     /// Refunds all or part of a payment (additive route); the history changes when Stripe's
@@ -542,7 +538,7 @@ impl dyn PaymentsBackend {
         refund: &CreateRefund,
     ) -> Result<Refund, BackendError> {
         let call = ApiCall::new(Method::POST, env_path(env, "/refunds")).body(json!(refund)).extension("refunds");
-        field(self.send(user, call).await?, "refund")
+        Ok(decode::<RefundEnvelope>(self.send(user, call).await?)?.refund)
     }
 
     /// Re-processes a stored event (additive route).
@@ -554,6 +550,6 @@ impl dyn PaymentsBackend {
     ) -> Result<WebhookResponse, BackendError> {
         let path = env_path(env, &format!("/webhook-events/{}/reprocess", crate::model::format::url_encode(id)));
         let call = ApiCall::new(Method::POST, path).body(json!({})).extension("re-processing of webhook events");
-        field(self.send(user, call).await?, "")
+        decode(self.send(user, call).await?)
     }
 }

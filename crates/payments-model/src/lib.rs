@@ -5,19 +5,23 @@
 #![warn(missing_docs)]
 
 pub mod contract;
+pub mod envelopes;
 pub mod environment;
 pub mod forwarding;
 pub mod lists;
 pub mod overview;
 pub mod progress;
 pub mod refunds;
+pub mod sessions;
 pub mod values;
 
 pub use contract::*;
+pub use envelopes::*;
 pub use environment::Environment;
 pub use forwarding::*;
 pub use lists::*;
 pub use overview::*;
 pub use progress::*;
 pub use refunds::*;
+pub use sessions::*;
 pub use values::*;

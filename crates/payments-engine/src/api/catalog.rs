@@ -4,22 +4,24 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use payments_model::{PriceEnvelope, PricesEnvelope, ProductEnvelope, ProductsEnvelope};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{audited_write, validation, ApiState};
+use crate::api::{audited_write, validation, wire, ApiState};
 use crate::environment::Environment;
 use crate::error::EngineResult;
 
 type Reply = Result<(StatusCode, Json<Value>), ApiError>;
 
-fn ok(value: Value) -> Reply {
-    Ok((StatusCode::OK, Json(value)))
+fn ok(body: impl Serialize) -> Reply {
+    Ok((StatusCode::OK, wire(body)))
 }
 
-fn created(value: Value) -> Reply {
-    Ok((StatusCode::CREATED, Json(value)))
+fn created(body: impl Serialize) -> Reply {
+    Ok((StatusCode::CREATED, wire(body)))
 }
 
 fn product_params(env: &str, id: &str) -> EngineResult<(Environment, String)> {
@@ -32,17 +34,17 @@ fn price_params(env: &str, id: &str) -> EngineResult<(Environment, String)> {
 
 pub(super) async fn list_catalog(State(st): State<ApiState>, Path(env): Path<String>) -> Reply {
     let env = validation::environment(&env)?;
-    ok(json!(st.engine.list_catalog(env).await?))
+    ok(st.engine.list_catalog(env).await?)
 }
 
 pub(super) async fn list_products(State(st): State<ApiState>, Path(env): Path<String>) -> Reply {
     let env = validation::environment(&env)?;
-    ok(json!({ "products": st.engine.list_products(env).await? }))
+    ok(ProductsEnvelope { products: st.engine.list_products(env).await? })
 }
 
 pub(super) async fn get_product(State(st): State<ApiState>, Path((env, id)): Path<(String, String)>) -> Reply {
     let (env, id) = product_params(&env, &id)?;
-    ok(json!(st.engine.get_product(env, &id).await?))
+    ok(st.engine.get_product(env, &id).await?)
 }
 
 pub(super) async fn create_product(
@@ -58,7 +60,7 @@ pub(super) async fn create_product(
             e.create_product(env, input).await
         })
         .await?;
-    created(json!({ "product": product }))
+    created(ProductEnvelope { product })
 }
 
 pub(super) async fn update_product(
@@ -75,7 +77,7 @@ pub(super) async fn update_product(
             e.update_product(env, &id, input).await
         })
         .await?;
-    ok(json!({ "product": product }))
+    ok(ProductEnvelope { product })
 }
 
 pub(super) async fn delete_product(
@@ -90,7 +92,7 @@ pub(super) async fn delete_product(
             e.delete_product(env, &id).await
         })
         .await?;
-    ok(json!(deleted))
+    ok(deleted)
 }
 
 pub(super) async fn list_prices(
@@ -100,12 +102,12 @@ pub(super) async fn list_prices(
 ) -> Reply {
     let env = validation::environment(&env)?;
     let product = validation::list_prices_query(&validation::query_object(query.as_deref()))?;
-    ok(json!({ "prices": st.engine.list_prices(env, product.as_deref()).await? }))
+    ok(PricesEnvelope { prices: st.engine.list_prices(env, product.as_deref()).await? })
 }
 
 pub(super) async fn get_price(State(st): State<ApiState>, Path((env, id)): Path<(String, String)>) -> Reply {
     let (env, id) = price_params(&env, &id)?;
-    ok(json!({ "price": st.engine.get_price(env, &id).await? }))
+    ok(PriceEnvelope { price: st.engine.get_price(env, &id).await? })
 }
 
 pub(super) async fn create_price(
@@ -120,7 +122,7 @@ pub(super) async fn create_price(
         e.create_price(env, input).await
     })
     .await?;
-    created(json!({ "price": price }))
+    created(PriceEnvelope { price })
 }
 
 pub(super) async fn update_price(
@@ -136,7 +138,7 @@ pub(super) async fn update_price(
         e.update_price(env, &id, input).await
     })
     .await?;
-    ok(json!({ "price": price }))
+    ok(PriceEnvelope { price })
 }
 
 pub(super) async fn archive_price(
@@ -151,5 +153,5 @@ pub(super) async fn archive_price(
             e.archive_price(env, &id).await
         })
         .await?;
-    ok(json!(archived))
+    ok(archived)
 }

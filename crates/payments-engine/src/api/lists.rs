@@ -2,25 +2,22 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use payments_model::{
+    CustomersPage, HistorySummaryEnvelope, OverviewEnvelope, PaymentHistoryPage, StatusSummaryEnvelope,
+    SubscriptionsPage, WebhookEventsPage,
+};
+use serde_json::Value;
 
 use crate::api::errors::ApiError;
-use crate::api::{validation, ApiState};
+use crate::api::{validation, wire, ApiState};
 use crate::environment::Environment;
 use crate::lists::ListOptions;
 
-fn options(q: validation::ListQuery) -> (ListOptions, bool) {
-    let paged = q.cursor.is_some();
-    (ListOptions { limit: q.limit, subject: q.subject, cursor: q.cursor, filters: q.filters }, paged)
-}
-
-/// The contract's body, plus `nextCursor` when the caller asked for pages (additive).
-fn reply(key: &str, items: Value, next: Option<String>, paged: bool) -> Json<Value> {
-    let mut body = json!({ key: items });
-    if paged {
-        body["nextCursor"] = json!(next);
-    }
-    Json(body)
+/// The list's options, and whether the caller asked for pages (sent a `cursor`): only then does
+/// the body carry `nextCursor`, which the contract does not have.
+fn options(o: ListOptions) -> (ListOptions, bool) {
+    let paged = o.cursor.is_some();
+    (o, paged)
 }
 
 pub(super) async fn subscriptions(
@@ -36,7 +33,7 @@ pub(super) async fn subscriptions(
     )?;
     let (o, paged) = options(q);
     let page = st.engine.list_subscriptions(env, &o).await?;
-    Ok(reply("subscriptions", json!(page.items), page.next_cursor, paged))
+    Ok(wire(SubscriptionsPage::new(page, paged)))
 }
 
 /// The payment history's environment and query, as both of its routes take them.
@@ -58,7 +55,7 @@ pub(super) async fn payment_history(
 ) -> Result<Json<Value>, ApiError> {
     let (env, o, paged) = history_options(&env, q.as_deref())?;
     let page = st.engine.list_payment_history(env, &o).await?;
-    Ok(reply("paymentHistory", json!(page.items), page.next_cursor, paged))
+    Ok(wire(PaymentHistoryPage::new(page, paged)))
 }
 
 /// `GET /{env}/payment-history/summary` (additive): the history page's chart and status counts,
@@ -70,13 +67,13 @@ pub(super) async fn payment_history_summary(
 ) -> Result<Json<Value>, ApiError> {
     let (env, o, _) = history_options(&env, q.as_deref())?;
     let summary = st.engine.payment_history_summary(env, &o).await?;
-    Ok(Json(json!({ "summary": summary })))
+    Ok(wire(HistorySummaryEnvelope { summary }))
 }
 
 /// `GET /{env}/overview` (additive): the environment at a glance (`{"overview": …}`).
 pub(super) async fn overview(State(st): State<ApiState>, Path(env): Path<String>) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    Ok(Json(json!({ "overview": st.engine.overview(env).await? })))
+    Ok(wire(OverviewEnvelope { overview: st.engine.overview(env).await? }))
 }
 
 /// `GET /{env}/subscriptions/summary` (additive): subscriptions by status (`{"summary": […]}`).
@@ -85,7 +82,7 @@ pub(super) async fn subscription_statuses(
     Path(env): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    Ok(Json(json!({ "summary": st.engine.subscription_statuses(env).await? })))
+    Ok(wire(StatusSummaryEnvelope { summary: st.engine.subscription_statuses(env).await? }))
 }
 
 pub(super) async fn customers(
@@ -97,7 +94,7 @@ pub(super) async fn customers(
     let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "ids", "from", "to"])?;
     let (o, paged) = options(q);
     let page = st.engine.list_customers(env, &o).await?;
-    Ok(reply("customers", json!(page.items), page.next_cursor, paged))
+    Ok(wire(CustomersPage::new(page, paged)))
 }
 
 pub(super) async fn webhook_events(
@@ -106,12 +103,11 @@ pub(super) async fn webhook_events(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q = validation::list_query(
+    let o = validation::list_query(
         &validation::query_object(q.as_deref()),
         false,
         &["status", "type", "objectId", "id", "from", "to"],
     )?;
-    let (o, _) = options(q);
     let page = st.engine.list_webhook_events(env, &o).await?;
-    Ok(reply("webhookEvents", json!(page.items), page.next_cursor, true))
+    Ok(wire(WebhookEventsPage::new(page, true)))
 }

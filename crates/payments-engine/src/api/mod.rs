@@ -23,7 +23,9 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Request};
 use axum::middleware;
 use axum::routing::{post, MethodRouter};
-use axum::Router;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
@@ -45,6 +47,14 @@ async fn endpoint_not_found(OriginalUri(uri): OriginalUri, _req: Request) -> Api
 /// Wrong methods answer like unknown endpoints (Express has no 405).
 fn route(m: MethodRouter<ApiState>) -> MethodRouter<ApiState> {
     m.fallback(endpoint_not_found)
+}
+
+/// A typed body (`payments_model`'s envelopes and shapes) as these routes have always sent it:
+/// through `serde_json::Value`, whose maps sort their keys. The InsForge CLI and SDK read these
+/// bytes, so the order stays alphabetical rather than the structs' (the model's wire tests pin it).
+pub(crate) fn wire<T: Serialize>(body: T) -> Json<Value> {
+    // Cannot fail: the contract's shapes have string keys only (`json!` unwrapped the same way).
+    Json(serde_json::to_value(body).expect("a contract body serialises"))
 }
 
 /// Runs a write to completion even if the request is dropped.

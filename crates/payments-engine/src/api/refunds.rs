@@ -4,11 +4,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use payments_model::RefundEnvelope;
+use serde_json::Value;
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{audited_write, validation, ApiState};
+use crate::api::{audited_write, validation, wire, ApiState};
 
 /// 201 `{ "refund": … }`; audited with the PaymentIntent as its target and Stripe's request id.
 pub(super) async fn create_refund(
@@ -24,5 +25,5 @@ pub(super) async fn create_refund(
         e.create_refund(env, input).await
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "refund": refund }))))
+    Ok((StatusCode::CREATED, wire(RefundEnvelope { refund })))
 }

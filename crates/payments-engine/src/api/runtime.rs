@@ -6,11 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use payments_model::{CheckoutSessionEnvelope, CustomerPortalSessionEnvelope};
+use serde_json::Value;
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{detached, validation, ApiState};
+use crate::api::{detached, validation, wire, ApiState};
 use crate::checkout::RuntimeUser;
 
 type Reply = Result<(StatusCode, Json<Value>), ApiError>;
@@ -49,7 +50,7 @@ pub(super) async fn create_checkout_session(
             .await
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "checkoutSession": session }))))
+    Ok((StatusCode::CREATED, wire(CheckoutSessionEnvelope { checkout_session: session })))
 }
 
 pub(super) async fn create_customer_portal_session(
@@ -75,5 +76,5 @@ pub(super) async fn create_customer_portal_session(
             .await
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "customerPortalSession": session }))))
+    Ok((StatusCode::CREATED, wire(CustomerPortalSessionEnvelope { customer_portal_session: session })))
 }

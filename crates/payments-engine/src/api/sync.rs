@@ -5,11 +5,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::api::auth::Caller;
 use crate::api::errors::ApiError;
-use crate::api::{detached, validation, ApiState};
+use crate::api::{detached, validation, wire, ApiState};
 use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::metrics::WebhookOutcome;
@@ -123,5 +123,5 @@ pub(super) async fn receive(
     }
     let engine = st.engine.clone();
     let response = detached(async move { engine.receive_webhook(env, &body, &signature).await }).await?;
-    Ok(Json(json!(response)))
+    Ok(wire(response))
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::checkout::{BillingSubject, CheckoutLineItem, CheckoutRequest, PortalRequest};
 use crate::environment::Environment;
 use crate::error::EngineError;
+use crate::lists::ListOptions;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
 use payments_model::{CreateRefund, RefundReason};
 
@@ -754,17 +755,6 @@ mod tests {
     }
 }
 
-/// The query of the list routes (21)–(23) and the webhook-events list: the contract's strict
-/// keys (`subjectType`, `subjectId` where allowed, `limit`) plus the additive ones.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ListQuery {
-    pub limit: i64,
-    pub subject: Option<(String, String)>,
-    /// `Some` when the caller sent `cursor` (an empty value asks for the first page).
-    pub cursor: Option<String>,
-    pub filters: std::collections::BTreeMap<String, String>,
-}
-
 /// JavaScript's `Number(s)` for decimal strings: Rust's float parser also takes `inf`,
 /// `infinity` and `nan` in any case, which are `NaN` to JavaScript (only `Infinity` is spelled
 /// out). Anything too large is `±Infinity`, as in JavaScript, and is then refused by the range
@@ -803,15 +793,18 @@ fn limit_param(obj: &Map<String, Value>, issues: &mut Issues) -> (i64, bool) {
     (if issues.len() == before { n as i64 } else { 50 }, true)
 }
 
-/// Parses the list query. `subject`: whether `subjectType`/`subjectId` are part of the schema;
-/// `extra`: additive filter keys accepted (strings, trimmed, non-empty).
 /// The longest comma-separated id list a list filter takes: [`crate::lists::MAX_LISTED_IDS`]
 /// ids of Stripe's length (255 characters at most; ours are under 40).
 const MAX_ID_LIST_CHARS: usize = 8000;
 
-pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result<ListQuery, EngineError> {
+/// Parses the query of the list routes (21)–(23) and the webhook-events list into the engine's
+/// list options: the contract's strict keys (`subjectType`, `subjectId` where allowed, `limit`)
+/// plus the additive ones. `subject`: whether `subjectType`/`subjectId` are part of the schema;
+/// `extra`: additive filter keys accepted (strings, trimmed, non-empty). `cursor` is `Some` when
+/// the caller sent one (an empty value asks for the first page).
+pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result<ListOptions, EngineError> {
     let mut issues = Issues::default();
-    let mut out = ListQuery::default();
+    let mut out = ListOptions::default();
     let mut known: Vec<&str> = Vec::new();
     let Some(obj) = object(&input.value, "", &mut issues) else { return issues.finish(out) };
     let mut aborted = false;

@@ -11,7 +11,7 @@ mod price;
 mod subscription;
 mod webhook;
 #[cfg(test)]
-mod wire_tests;
+pub(crate) mod wire_tests;
 
 pub use connection::{ConnectionStatus, LastSyncStatus};
 pub use history::{PaymentKind, PaymentStatus};

@@ -17,11 +17,11 @@ use crate::error::EngineResult;
 type Reply = Result<(StatusCode, Json<Value>), ApiError>;
 
 fn ok(body: impl Serialize) -> Reply {
-    Ok((StatusCode::OK, wire(body)))
+    Ok((StatusCode::OK, wire(body)?))
 }
 
 fn created(body: impl Serialize) -> Reply {
-    Ok((StatusCode::CREATED, wire(body)))
+    Ok((StatusCode::CREATED, wire(body)?))
 }
 
 fn product_params(env: &str, id: &str) -> EngineResult<(Environment, String)> {

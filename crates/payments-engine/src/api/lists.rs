@@ -33,7 +33,7 @@ pub(super) async fn subscriptions(
     )?;
     let (o, paged) = options(q);
     let page = st.engine.list_subscriptions(env, &o).await?;
-    Ok(wire(SubscriptionsPage::new(page, paged)))
+    Ok(wire(SubscriptionsPage::new(page, paged))?)
 }
 
 /// The payment history's environment and query, as both of its routes take them.
@@ -55,7 +55,7 @@ pub(super) async fn payment_history(
 ) -> Result<Json<Value>, ApiError> {
     let (env, o, paged) = history_options(&env, q.as_deref())?;
     let page = st.engine.list_payment_history(env, &o).await?;
-    Ok(wire(PaymentHistoryPage::new(page, paged)))
+    Ok(wire(PaymentHistoryPage::new(page, paged))?)
 }
 
 /// `GET /{env}/payment-history/summary` (additive): the history page's chart and status counts,
@@ -67,13 +67,13 @@ pub(super) async fn payment_history_summary(
 ) -> Result<Json<Value>, ApiError> {
     let (env, o, _) = history_options(&env, q.as_deref())?;
     let summary = st.engine.payment_history_summary(env, &o).await?;
-    Ok(wire(HistorySummaryEnvelope { summary }))
+    Ok(wire(HistorySummaryEnvelope { summary })?)
 }
 
 /// `GET /{env}/overview` (additive): the environment at a glance (`{"overview": …}`).
 pub(super) async fn overview(State(st): State<ApiState>, Path(env): Path<String>) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    Ok(wire(OverviewEnvelope { overview: st.engine.overview(env).await? }))
+    Ok(wire(OverviewEnvelope { overview: st.engine.overview(env).await? })?)
 }
 
 /// `GET /{env}/subscriptions/summary` (additive): subscriptions by status (`{"summary": […]}`).
@@ -82,7 +82,7 @@ pub(super) async fn subscription_statuses(
     Path(env): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    Ok(wire(StatusSummaryEnvelope { summary: st.engine.subscription_statuses(env).await? }))
+    Ok(wire(StatusSummaryEnvelope { summary: st.engine.subscription_statuses(env).await? })?)
 }
 
 pub(super) async fn customers(
@@ -94,7 +94,7 @@ pub(super) async fn customers(
     let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "ids", "from", "to"])?;
     let (o, paged) = options(q);
     let page = st.engine.list_customers(env, &o).await?;
-    Ok(wire(CustomersPage::new(page, paged)))
+    Ok(wire(CustomersPage::new(page, paged))?)
 }
 
 pub(super) async fn webhook_events(
@@ -109,5 +109,5 @@ pub(super) async fn webhook_events(
         &["status", "type", "objectId", "id", "from", "to"],
     )?;
     let page = st.engine.list_webhook_events(env, &o).await?;
-    Ok(wire(WebhookEventsPage::new(page, true)))
+    Ok(wire(WebhookEventsPage::new(page, true))?)
 }

@@ -52,9 +52,10 @@ fn route(m: MethodRouter<ApiState>) -> MethodRouter<ApiState> {
 /// A typed body (`payments_model`'s envelopes and shapes) as these routes have always sent it:
 /// through `serde_json::Value`, whose maps sort their keys. The InsForge CLI and SDK read these
 /// bytes, so the order stays alphabetical rather than the structs' (the model's wire tests pin it).
-pub(crate) fn wire<T: Serialize>(body: T) -> Json<Value> {
-    // Cannot fail: the contract's shapes have string keys only (`json!` unwrapped the same way).
-    Json(serde_json::to_value(body).expect("a contract body serialises"))
+pub(crate) fn wire<T: Serialize>(body: T) -> EngineResult<Json<Value>> {
+    // The contract's shapes have string keys only, so this does not fail; if a shape ever made
+    // it fail, the caller gets a 500, not a panic in the handler.
+    serde_json::to_value(body).map(Json).map_err(|e| EngineError::Internal(format!("serialising a response: {e}")))
 }
 
 /// Runs a write to completion even if the request is dropped.

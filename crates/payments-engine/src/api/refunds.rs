@@ -25,5 +25,5 @@ pub(super) async fn create_refund(
         e.create_refund(env, input).await
     })
     .await?;
-    Ok((StatusCode::CREATED, wire(RefundEnvelope { refund })))
+    Ok((StatusCode::CREATED, wire(RefundEnvelope { refund })?))
 }

@@ -50,7 +50,7 @@ pub(super) async fn create_checkout_session(
             .await
     })
     .await?;
-    Ok((StatusCode::CREATED, wire(CheckoutSessionEnvelope { checkout_session: session })))
+    Ok((StatusCode::CREATED, wire(CheckoutSessionEnvelope { checkout_session: session })?))
 }
 
 pub(super) async fn create_customer_portal_session(
@@ -76,5 +76,5 @@ pub(super) async fn create_customer_portal_session(
             .await
     })
     .await?;
-    Ok((StatusCode::CREATED, wire(CustomerPortalSessionEnvelope { customer_portal_session: session })))
+    Ok((StatusCode::CREATED, wire(CustomerPortalSessionEnvelope { customer_portal_session: session })?))
 }

@@ -123,5 +123,5 @@ pub(super) async fn receive(
     }
     let engine = st.engine.clone();
     let response = detached(async move { engine.receive_webhook(env, &body, &signature).await }).await?;
-    Ok(wire(response))
+    Ok(wire(response)?)
 }

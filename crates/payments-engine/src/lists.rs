@@ -392,6 +392,20 @@ enum CustomerSeek {
 
 fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit: usize) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
+    let mut from = "payments_customers";
+    let mut given = String::new();
+    if let Some(ids) = id_list(o, "ids")? {
+        // Given customers (at most 100): found through the unique key first, and only those
+        // rows filtered and sorted. As one statement, SQLite walks the list index instead for
+        // its order, reading every customer of the environment (40 ms at 100k, the subject
+        // page's details); a materialised CTE is the portable way to make the seek come first.
+        sql.any_of("stripe_customer_id", &ids);
+        let clause = sql.wheres.pop().unwrap_or_default();
+        given = format!(
+            "WITH given AS MATERIALIZED (SELECT * FROM payments_customers WHERE environment = $1 AND {clause}) "
+        );
+        from = "given";
+    }
     if let Some(s) = o.filters.get("search") {
         // A substring match has no B-tree to seek: the query walks the ordered index and stops
         // at the limit, so its cost grows with the rows skipped before a page fills (all of them
@@ -401,10 +415,6 @@ fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit:
             "(LOWER(COALESCE(email, '')) LIKE ${n} OR LOWER(COALESCE(name, '')) LIKE ${n} OR LOWER(stripe_customer_id) LIKE ${n})"
         ));
         sql.binds.push(Bind::Text(format!("%{}%", s.to_lowercase())));
-    }
-    if let Some(ids) = id_list(o, "ids")? {
-        // Given customers: found through the unique key; the sort is of those rows only.
-        sql.any_of("stripe_customer_id", &ids);
     }
     // Like `search`, a creation range filters the ordered walk (an index on `stripe_created_at`
     // would make the planner sort the whole range instead); a narrow range costs a long walk.
@@ -422,7 +432,7 @@ fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit:
         CustomerSeek::Beyond(d) => sql.int("deleted > $?", *d),
     }
     Ok(sql.statement(
-        &format!("SELECT *, {CUSTOMER_KEY} AS sort_key, LOWER(email) AS email_key FROM payments_customers"),
+        &format!("{given}SELECT *, {CUSTOMER_KEY} AS sort_key, LOWER(email) AS email_key FROM {from}"),
         &format!("deleted ASC, {CUSTOMER_KEY}, stripe_customer_id"),
         limit,
     ))

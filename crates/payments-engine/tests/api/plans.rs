@@ -116,6 +116,18 @@ fn defects(plan: &[String], pg: bool, page: bool, allowed: &BTreeSet<String>) ->
     found
 }
 
+/// Whether a plan finds customers through their ids (SQLite: a search on
+/// `stripe_customer_id=?`; PostgreSQL: an index condition on it), not by a walk it filters.
+fn seeks_customer_ids(plan: &[String], pg: bool) -> bool {
+    plan.iter().any(|l| {
+        if pg {
+            l.contains("Index Cond") && l.contains("stripe_customer_id")
+        } else {
+            l.contains("stripe_customer_id=?")
+        }
+    })
+}
+
 /// Enough rows that PostgreSQL's planner, after ANALYZE, chooses on real statistics (on a
 /// near-empty table any plan is cheap and it prefers a sequential scan). Times straddle the
 /// sample cursor (2026-01-01) so that pages before it are not estimated empty.
@@ -210,6 +222,12 @@ async fn every_list_statement_seeks_an_index_in_its_order() {
                         | ListShape::EventsId
                 );
             let mut found = defects(&plan, pg, !may_sort, &allowed);
+            // Given customers are looked up by their unique key. Walking the environment's
+            // ordered list index instead (which avoids sorting the few rows) reads every
+            // customer: 40 ms at 100k, which SQLite chose for the subject page's details.
+            if shape == ListShape::CustomersIds && !seeks_customer_ids(&plan, pg) {
+                found.push("customers by id not sought by their unique key".into());
+            }
             // The overview's kept figures hold a row per group (a handful) plus the deltas of
             // the last seconds: PostgreSQL rightly reads so small a table straight through.
             if pg && matches!(shape, ListShape::OverviewSubscriptions | ListShape::OverviewMrr) {

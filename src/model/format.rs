@@ -1,12 +1,18 @@
 //! Formatting shared by server and browser (no platform clock or locale: the same output on both
-//! sides, so hydration never sees a mismatch).
+//! sides, so hydration never sees a mismatch). Calendar arithmetic is the model crate's
+//! (`payments_model::calendar`), the engine's too.
+
+use payments_model::calendar::{date_and_seconds, days_from_civil};
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc_datetime(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs / 60 % 60, secs % 60)
+    match date_and_seconds(unix) {
+        Some(((y, m, d), secs)) => {
+            format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs / 60 % 60, secs % 60)
+        }
+        // Beyond any calendar (±999,999 years): no time the API sends.
+        None => unix.to_string(),
+    }
 }
 
 /// Percent-encodes a URL query value or path segment (everything but RFC 3986's unreserved
@@ -148,17 +154,22 @@ pub fn iso_unix(iso: &str) -> Option<i64> {
     if shape.get(4) != Some(&b'-') || shape.get(7) != Some(&b'-') || shape.get(13) != Some(&b':') {
         return None;
     }
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    if hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + hh * 3600 + mm * 60 + ss)
+    // `None` for a date that does not exist (`2026-02-30`, month 13).
+    let days = days_from_civil(y, u32::try_from(m).ok()?, u32::try_from(d).ok()?)?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 /// Unix seconds in the API's ISO form (`2026-11-25T10:00:01.000Z`), e.g. for `<time datetime>`.
 pub fn unix_iso(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", secs / 3600, secs / 60 % 60, secs % 60)
+    match date_and_seconds(unix) {
+        Some(((y, m, d), secs)) => {
+            format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", secs / 3600, secs / 60 % 60, secs % 60)
+        }
+        None => unix.to_string(),
+    }
 }
 
 /// An ISO timestamp in the time zone `offset_minutes` east of UTC, in [`iso_short`]'s format
@@ -173,31 +184,6 @@ pub fn iso_short_at_offset(iso: &str, offset_minutes: i64) -> String {
     let (h, m) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
     let zone = if m == 0 { format!("UTC{sign}{h}") } else { format!("UTC{sign}{h}:{m:02}") };
     format!("{} {} {zone}", &local[..10], &local[11..16])
-}
-
-/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of [`civil_from_days`]).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -219,6 +205,9 @@ mod tests {
         assert_eq!(iso_unix("2000-02-29T00:00:00Z"), Some(951_782_400));
         assert_eq!(iso_unix("soon"), None);
         assert_eq!(iso_unix("2026-13-01T00:00:00Z"), None);
+        // A day the month does not have (the hand-written check let any day up to 31 through).
+        assert_eq!(iso_unix("2026-02-30T00:00:00Z"), None);
+        assert_eq!(iso_short_at_offset("2026-02-30T10:00:00Z", 60), "2026-02-30 10:00 UTC");
         for unix in [0, 951_782_400, 1_795_651_199, -1] {
             assert_eq!(iso_unix(&unix_iso(unix)), Some(unix));
         }

@@ -3,19 +3,23 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use payments_model::calendar::{date_and_seconds, days_from_civil};
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// Formats Unix milliseconds as an ISO-8601 UTC string with millisecond precision.
+/// Formats Unix milliseconds as an ISO-8601 UTC string with millisecond precision. (Beyond
+/// ±999,999 years, where no calendar reaches and no stored time lies, the plain number.)
 pub fn iso_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+    match date_and_seconds(ms.div_euclid(1000)) {
+        Some(((y, m, d), sod)) => {
+            format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+        }
+        None => ms.to_string(),
+    }
 }
 
 /// [`iso_ms`] for nullable columns.
@@ -44,9 +48,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
     };
     let mut d = date.split('-');
     let (y, m, day) = (digits(d.next()?, 4)?, digits(d.next()?, 2)?, digits(d.next()?, 2)?);
-    if d.next().is_some() || !(1..=12).contains(&m) || day < 1 || day > days_in_month(y, m) {
+    if d.next().is_some() {
         return None;
     }
+    // `None` for a date that does not exist (`2026-02-29`, month 13, day 0).
+    let days = days_from_civil(y, u32::try_from(m).ok()?, u32::try_from(day).ok()?)?;
     let mut ms_of_day = 0;
     if let Some(time) = time {
         let mut t = time.split(':');
@@ -64,7 +70,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
         ms_of_day = ((h * 60 + mi) * 60 + sec) * 1000 + millis;
     }
     // |days| < 3·10⁶ for years 0000–9999, so this cannot overflow.
-    Some(days_from_civil(y, m, day) * 86_400_000 + ms_of_day)
+    Some(days * 86_400_000 + ms_of_day)
 }
 
 /// Exactly `len` ASCII digits (no sign, no spaces) as a number.
@@ -79,44 +85,6 @@ fn fraction_ms(frac: &str) -> Option<i64> {
     }
     let ms = &frac[..frac.len().min(3)];
     Some(ms.parse::<i64>().ok()? * 10_i64.pow(3 - ms.len() as u32))
-}
-
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// A proleptic Gregorian (year, month, day) to days since 1970-01-01: the inverse of
-/// [`civil_from_days`] (Howard Hinnant's algorithm). Callers keep `y` to a sane range.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

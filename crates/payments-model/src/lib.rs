@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod calendar;
 pub mod contract;
 pub mod envelopes;
 pub mod environment;

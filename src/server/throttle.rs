@@ -9,6 +9,13 @@
 //! attempt deletes its reservation again, so hammering a throttled account does not extend the
 //! lock-out; a successful one deletes its own and clears the email's failures; a failed one
 //! stays as the failure. Kept in the database so that several console instances share one count.
+//!
+//! Why not `governor` (issue #12 asks for a well-kept crate where one exists): governor keeps
+//! its GCRA state in the process's memory. Several instances behind one PostgreSQL database
+//! would each allow the full budget (five instances, five times the guesses), and a restart
+//! would forget every lock-out. The count must live where the accounts live; counting failures
+//! in a window is a few statements on an indexed table (`login_attempts`), not a rate-limiting
+//! algorithm worth a dependency.
 
 use super::db::Db;
 use super::ids::new_id;

@@ -2,6 +2,10 @@
 //!
 //! Internal causes are logged on the server (see `server::errors`) and reach the browser only as
 //! [`AppError::Internal`], so no SQL, path or Stripe detail ever leaks into a page.
+//!
+//! An error carries its HTTP status ([`AppError::status_code`]); nothing that returns one sets a
+//! status. The status is applied once per answer: by `server::errors::status_from_error` for a
+//! server function called over HTTP, and by `ui::error` for an error a page shows.
 
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -57,7 +61,8 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The HTTP status the server answers with for this error.
+    /// The HTTP status the server answers with for this error: the only mapping from errors to
+    /// statuses, read both for server-function answers and for pages that show the error.
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
@@ -84,10 +89,7 @@ impl FromServerFnError for AppError {
             // like a server failure.
             ServerFnErrorErr::Args(message) => {
                 let detail = message.trim_start_matches("error deserializing server function arguments: ");
-                let error = AppError::Invalid(format!("The request is malformed: {detail}."));
-                #[cfg(feature = "ssr")]
-                let error = crate::server::errors::fail(error);
-                error
+                AppError::Invalid(format!("The request is malformed: {detail}."))
             }
             other => AppError::Transport(other.to_string()),
         }

@@ -4,7 +4,6 @@
 
 use super::{CurrentUser, Role};
 use crate::error::AppError;
-use crate::server::errors::fail;
 use crate::server::sessions::{Session, SESSION_COOKIE};
 use crate::server::settings::Settings;
 use http::{header, request::Parts, HeaderValue};
@@ -19,14 +18,14 @@ pub fn current_session() -> Option<Session> {
 
 /// The caller's session, or 401.
 pub fn require_session() -> Result<Session, AppError> {
-    current_session().ok_or_else(|| fail(AppError::Unauthenticated))
+    current_session().ok_or(AppError::Unauthenticated)
 }
 
 /// Any signed-in user may read (admin or support), once they have chosen their own password.
 pub fn require_reader() -> Result<CurrentUser, AppError> {
     let user = require_session()?.user;
     if user.must_change_password {
-        return Err(fail(AppError::PasswordChangeRequired));
+        return Err(AppError::PasswordChangeRequired);
     }
     Ok(user)
 }
@@ -37,7 +36,7 @@ pub fn require_admin() -> Result<CurrentUser, AppError> {
     if user.role == Role::Admin {
         Ok(user)
     } else {
-        Err(fail(AppError::Forbidden))
+        Err(AppError::Forbidden)
     }
 }
 

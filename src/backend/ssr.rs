@@ -43,18 +43,11 @@ pub enum BackendError {
 }
 
 impl From<BackendError> for crate::error::AppError {
-    /// Also sets the HTTP status of the server function's response, so `?` is enough.
+    /// The error as the console words it. A pure conversion: the status of the answer follows
+    /// from the result ([`crate::error::AppError::status_code`]), so converting a failure that a
+    /// successful answer only reports (a later step of a change that went through) is safe.
     fn from(e: BackendError) -> Self {
-        crate::server::errors::fail(e.describe())
-    }
-}
-
-impl BackendError {
-    /// The error as the console words it, without touching the response's status: for a
-    /// failure a successful answer reports (a later step of a change that went through).
-    pub fn describe(self) -> crate::error::AppError {
         use crate::error::AppError;
-        let e = self;
         match e {
             // Server-side failures of the backend carry no user-facing detail.
             BackendError::Api { status, .. } if status >= 500 => {

@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::services::catalog_copy::{
     confirmed, Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
 };
+use crate::ui::error::ErrorPanel;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
 use leptos::prelude::*;
@@ -15,10 +16,9 @@ use std::collections::BTreeSet;
 
 #[cfg(feature = "ssr")]
 fn refused(e: crate::services::catalog_copy::CopyError) -> AppError {
-    use crate::server::errors::fail;
     use crate::services::catalog_copy::CopyError;
     match e {
-        CopyError::Invalid(m) | CopyError::NotConnected(m) => fail(AppError::Invalid(m)),
+        CopyError::Invalid(m) | CopyError::NotConnected(m) => AppError::Invalid(m),
         CopyError::Backend(e) => e.into(),
     }
 }
@@ -91,10 +91,7 @@ fn CopyBody() -> impl IntoView {
                         }
                         .into_any(),
                         Ok(s) => view! { <CopyForm source=s /> }.into_any(),
-                        Err(e) => view! {
-                            <p class="error-panel" role="alert" data-testid="copy-error">{e.to_string()}</p>
-                        }
-                        .into_any(),
+                        Err(e) => view! { <ErrorPanel error=e testid="copy-error" /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -1,7 +1,7 @@
 //! One customer (`/test/customers/cus_…`): identity, billing subjects, subscriptions, payments,
 //! refunds, the card on file, recent events and links to Stripe's own page.
 
-use super::customers::{ListError, TableSkeleton};
+use super::customers::TableSkeleton;
 use super::history::HistoryTable;
 use super::subject::EventsTable;
 use super::subscriptions::SubscriptionsTable;
@@ -9,6 +9,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string, url_encode};
 use crate::services::customer::CustomerData;
+use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
@@ -22,7 +23,7 @@ pub async fn load_customer(env: Environment, id: String) -> Result<CustomerData,
     let user = crate::auth::ssr::require_reader()?;
     let id = id.trim();
     if !id.starts_with("cus_") {
-        return Err(crate::server::errors::fail(AppError::Invalid("A customer id starts with cus_.".into())));
+        return Err(AppError::Invalid("A customer id starts with cus_.".into()));
     }
     crate::services::customer::load(&crate::server::state::app_state().backend, &user, env, id).await
 }
@@ -64,7 +65,7 @@ pub fn CustomerPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <h1>"Customer " <code>{id.get_untracked()}</code></h1> <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <h1>"Customer " <code>{id.get_untracked()}</code></h1> <ErrorPanel error=e /> }.into_any(),
                     Ok(d) => view! { <CustomerBody env=env.get_untracked() id=id.get_untracked() data=d /> }.into_any(),
                 }
             })}

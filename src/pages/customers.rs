@@ -7,6 +7,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
 use crate::services::listing::Listing;
+use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
 use crate::ui::time::TimeOr;
@@ -86,12 +87,6 @@ pub fn Pager(pairs: Vec<(String, String)>, on_first: bool, next: Option<String>)
     }
 }
 
-/// An error shown in place of a list, keeping the page around it.
-#[component]
-pub fn ListError(error: AppError) -> impl IntoView {
-    view! { <p class="error-panel" role="alert">{error.to_string()}</p> }
-}
-
 /// The page.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
@@ -122,7 +117,7 @@ pub fn CustomersPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(listing) => {
                         let mut pairs = vec![("search".to_string(), search.get_untracked())];
                         if limit.get_untracked() != DEFAULT_LIMIT {

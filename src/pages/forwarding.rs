@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::model::forwarding::ForwardingFacts;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::copy::CopyButton;
+use crate::ui::error::ErrorPanel;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::Time;
 use crate::ui::toast::use_toasts;
@@ -130,7 +131,7 @@ pub fn ForwardingPanel(#[prop(into)] refresh: Signal<u32>) -> impl IntoView {
                         .into_any()
                     }
                     Ok(_) => ().into_any(),
-                    Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                 }
             })}
         </Transition>

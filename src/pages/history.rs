@@ -1,6 +1,6 @@
 //! Payment history: filters, keyset pagination, CSV export of the filtered view, chart and status breakdown.
 
-use super::customers::{url_limit, ListError, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::customers::{url_limit, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::refund::RefundControl;
 use super::subscriptions::{StatusBadge, SubjectLink};
 use crate::environment::Environment;
@@ -10,6 +10,7 @@ use crate::model::history::HistoryFilters;
 use crate::services::listing::Listing;
 use crate::services::refunds::refundable;
 use crate::ui::chart::{DayBar, DayBars};
+use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
@@ -163,7 +164,7 @@ pub fn HistoryPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="skeleton history-summary-skeleton" aria-busy="true"></div> }>
             {move || Suspend::new(async move {
                 match summary.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(s) => view! { <SummaryView summary=s /> }.into_any(),
                 }
             })}
@@ -171,7 +172,7 @@ pub fn HistoryPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(listing) => {
                         let mut pairs = filters.get_untracked().pairs();
                         if limit.get_untracked() != DEFAULT_LIMIT {

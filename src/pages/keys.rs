@@ -22,7 +22,7 @@ pub async fn set_stripe_key(environment: Environment, key: String) -> Result<Pay
     let user = crate::auth::ssr::require_admin()?;
     let key = crate::server::secrets::SecretString::new(key);
     let state = crate::server::state::app_state();
-    state.backend.set_secret_key(&user, environment, &key).await.map_err(|e| crate::server::errors::fail(e.into()))
+    state.backend.set_secret_key(&user, environment, &key).await.map_err(AppError::from)
 }
 
 /// Removes the environment's Stripe secret key. Admins only.
@@ -30,7 +30,7 @@ pub async fn set_stripe_key(environment: Environment, key: String) -> Result<Pay
 pub async fn remove_stripe_key(environment: Environment) -> Result<PaymentsConfig, AppError> {
     let user = crate::auth::ssr::require_admin()?;
     let state = crate::server::state::app_state();
-    state.backend.remove_secret_key(&user, environment).await.map_err(|e| crate::server::errors::fail(e.into()))
+    state.backend.remove_secret_key(&user, environment).await.map_err(AppError::from)
 }
 
 /// The browser's check before anything is sent: the key must have the environment's prefix.

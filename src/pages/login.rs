@@ -14,16 +14,11 @@ use leptos_router::hooks::use_query_map;
 #[server(prefix = "/api/console", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use crate::auth::{safe_next, ssr};
-    use crate::server::{
-        audit::NewAuditEntry,
-        errors::{fail, internal},
-        state::app_state,
-    };
+    use crate::server::{audit::NewAuditEntry, errors::internal, state::app_state};
 
     let state = app_state();
     let next = safe_next(next.as_deref());
     let refuse = |error: AppError, code: &str| {
-        let error = fail(error);
         ssr::navigate_after_form(&format!("/login?error={code}&next={}", crate::model::format::url_encode(&next)));
         error
     };

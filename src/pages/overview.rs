@@ -6,6 +6,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{count_up_to, money, query_string, thousands};
 use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
+use crate::ui::error::ErrorPanel;
 use crate::ui::hydrated::HydratedMark;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::TimeOr;
@@ -102,7 +103,7 @@ pub fn OverviewPage() -> impl IntoView {
                                     <p class="notice muted" data-testid="figures-unsupported">{message}</p>
                                 }
                                 .into_any(),
-                                Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
+                                Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                             }
                         })}
                     </Transition>

@@ -11,9 +11,8 @@ use payments_model::{Refund, RefundReason};
 /// typed `live`. The history row changes when Stripe's event about the refund arrives.
 #[server(prefix = "/api/console", endpoint = "admin-refund")]
 pub async fn refund_payment(env: Environment, form: RefundForm) -> Result<Refund, AppError> {
-    use crate::server::errors::fail;
     let user = crate::auth::ssr::require_admin()?;
-    let refund = form.parse(env).map_err(|message| fail(AppError::Invalid(message)))?;
+    let refund = form.parse(env).map_err(AppError::Invalid)?;
     Ok(crate::server::state::app_state().backend.create_refund(&user, env, &refund).await?)
 }
 

@@ -2,11 +2,12 @@
 //! other text lists the matching customers and products.
 
 use super::customer::CustomerLink;
-use super::customers::{ListError, TableSkeleton};
+use super::customers::TableSkeleton;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
 use crate::services::search::{SearchMatches, SearchOutcome};
+use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,7 +19,7 @@ use leptos_router::hooks::use_query_map;
 pub async fn search(env: Environment, q: String) -> Result<SearchOutcome, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     if q.len() > 500 {
-        return Err(crate::server::errors::fail(AppError::Invalid("Search for 500 characters at most.".into())));
+        return Err(AppError::Invalid("Search for 500 characters at most.".into()));
     }
     crate::services::search::search(&crate::server::state::app_state().backend, &user, env, &q).await
 }
@@ -47,7 +48,7 @@ pub fn SearchPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match outcome.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     // On the server this answers with a redirect; after a client-side
                     // navigation, the router navigates.
                     Ok(SearchOutcome::Go(path)) => view! { <Redirect path /> }.into_any(),

@@ -1,6 +1,6 @@
 //! Everything about one billing subject (`/test/subjects/team/acme`): mapping, subscriptions, payments, events.
 
-use super::customers::{ListError, ListNotice, TableSkeleton};
+use super::customers::{ListNotice, TableSkeleton};
 use super::history::HistoryTable;
 use super::subscriptions::{StatusBadge, SubscriptionsTable};
 use super::webhooks::IgnoredReasonNote;
@@ -8,6 +8,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
 pub use crate::services::subject::{MappedCustomer, SubjectData};
+use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
 use crate::ui::time::Time;
 use leptos::prelude::*;
@@ -44,7 +45,7 @@ pub fn SubjectPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(d) => {
                         let (t, i) = subject.get_untracked();
                         view! { <SubjectBody env=env.get_untracked() subject_type=t subject_id=i data=d /> }.into_any()

@@ -1,12 +1,13 @@
 //! Subscriptions filtered by billing subject, status and customer, keyset-paginated, with a detail page.
 
-use super::customers::{url_limit, ListError, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
+use super::customers::{url_limit, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{query_string, url_encode};
 use crate::services::listing::Listing;
 use crate::ui::chart::{MixPart, StatusMix};
+use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
 use crate::ui::time::{Time, TimeOr};
@@ -61,8 +62,7 @@ pub async fn list_subscriptions(
     let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
     if !st.is_empty() || !si.is_empty() {
         if st.is_empty() || si.is_empty() {
-            let half = AppError::Invalid("Give both the subject type and the subject id.".into());
-            return Err(crate::server::errors::fail(half));
+            return Err(AppError::Invalid("Give both the subject type and the subject id.".into()));
         }
         q.subject = Some((st.to_owned(), si.to_owned()));
     }
@@ -185,7 +185,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(list) => {
                         let mut pairs = filters.get_untracked().pairs();
                         if limit.get_untracked() != DEFAULT_LIMIT {
@@ -372,7 +372,7 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
     .await?;
     let notice = listing.notice;
     let found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
-    let Some(subscription) = found else { return Err(crate::server::errors::fail(AppError::NotFound)) };
+    let Some(subscription) = found else { return Err(AppError::NotFound) };
     let mut q = ListQuery { limit: Some(100), ..Default::default() };
     match (&subscription.subject_type, &subscription.subject_id) {
         (Some(t), Some(i)) => q.subject = Some((t.clone(), i.clone())),
@@ -414,7 +414,7 @@ pub fn SubscriptionDetailPage() -> impl IntoView {
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <ListError error=e /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     Ok(d) => view! { <DetailBody env=env.get_untracked() detail=d /> }.into_any(),
                 }
             })}

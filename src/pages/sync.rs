@@ -27,7 +27,7 @@ const OBJECT_TYPES: [&str; 9] = payments_model::SYNC_OBJECT_TYPES;
 pub async fn run_sync(environment: Environment, both: bool) -> Result<SyncResponse, AppError> {
     let user = crate::auth::ssr::require_admin()?;
     let state = crate::server::state::app_state();
-    state.backend.sync(&user, (!both).then_some(environment)).await.map_err(|e| crate::server::errors::fail(e.into()))
+    state.backend.sync(&user, (!both).then_some(environment)).await.map_err(AppError::from)
 }
 
 /// Progress of the running (or last) sync of `environment`, or of both. Admins only.
@@ -39,7 +39,7 @@ pub async fn fetch_sync_progress(environment: Environment, both: bool) -> Result
     let envs = if both { Environment::ALL.to_vec() } else { vec![environment] };
     let mut out = Vec::with_capacity(envs.len());
     for env in envs {
-        out.push(state.backend.sync_progress(&user, env).await.map_err(|e| crate::server::errors::fail(e.into()))?);
+        out.push(state.backend.sync_progress(&user, env).await?);
     }
     Ok(out)
 }

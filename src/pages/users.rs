@@ -37,7 +37,7 @@ pub struct OneTimePassword {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use crate::error::AppError;
-    use crate::server::errors::{fail, internal};
+    use crate::server::errors::internal;
     use crate::server::users::EmailAddress;
     use crate::services::accounts::{AccountError, Accounts};
 
@@ -51,15 +51,13 @@ pub(crate) mod ssr {
     /// for storage failures.
     pub fn refused(e: AccountError) -> AppError {
         match e {
-            AccountError::Invalid(m) | AccountError::NotFound(m) | AccountError::LastAdmin(m) => {
-                fail(AppError::Invalid(m))
-            }
+            AccountError::Invalid(m) | AccountError::NotFound(m) | AccountError::LastAdmin(m) => AppError::Invalid(m),
             AccountError::Storage(e) => internal(e),
         }
     }
 
     pub fn email(raw: &str) -> Result<EmailAddress, AppError> {
-        EmailAddress::parse(raw).map_err(|m| fail(AppError::Invalid(format!("Enter a valid email address: {m}."))))
+        EmailAddress::parse(raw).map_err(|m| AppError::Invalid(format!("Enter a valid email address: {m}.")))
     }
 
     pub fn actor(user: &crate::auth::CurrentUser) -> String {
@@ -102,8 +100,8 @@ pub async fn add_user(email: String, role: Role, password: String) -> Result<Opt
         let (password, shown) = crate::services::accounts::one_time_password();
         (password, Some(shown))
     } else {
-        let password = NewPassword::parse(password)
-            .map_err(|m| crate::server::errors::fail(AppError::Invalid(format!("The password is too weak: {m}."))))?;
+        let password =
+            NewPassword::parse(password).map_err(|m| AppError::Invalid(format!("The password is too weak: {m}.")))?;
         (password, None)
     };
     let one_time = shown.is_some();
@@ -153,8 +151,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     use crate::server::users::NewPassword;
     let session = crate::auth::ssr::require_session()?;
     let email = ssr::email(&session.user.email)?;
-    let new = NewPassword::parse(new)
-        .map_err(|m| crate::server::errors::fail(AppError::Invalid(format!("The new password is too weak: {m}."))))?;
+    let new = NewPassword::parse(new).map_err(|m| AppError::Invalid(format!("The new password is too weak: {m}.")))?;
     ssr::accounts().change_own_password(&email, current.into(), new, &session.token_hash).await.map_err(ssr::refused)
 }
 

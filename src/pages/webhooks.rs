@@ -8,6 +8,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::query_string;
 use crate::ui::confirm::ConfirmDialog;
+use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::time::{Time, TimeOr};
@@ -32,7 +33,7 @@ pub struct EndpointDetails {
 pub async fn webhook_endpoint_details(environment: Environment) -> Result<EndpointDetails, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
-    let connections = state.backend.status(&user).await.map_err(|e| crate::server::errors::fail(e.into()))?;
+    let connections = state.backend.status(&user).await?;
     Ok(EndpointDetails {
         connection: connections.into_iter().find(|c| c.environment == environment),
         events: payments_engine::MANAGED_WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
@@ -44,12 +45,7 @@ pub async fn webhook_endpoint_details(environment: Environment) -> Result<Endpoi
 pub async fn configure_managed_webhook(environment: Environment) -> Result<Connection, AppError> {
     let user = crate::auth::ssr::require_admin()?;
     let state = crate::server::state::app_state();
-    Ok(state
-        .backend
-        .configure_webhook(&user, environment)
-        .await
-        .map_err(|e| crate::server::errors::fail(e.into()))?
-        .connection)
+    Ok(state.backend.configure_webhook(&user, environment).await?.connection)
 }
 
 /// A page of received events, newest first. Any signed-in user.
@@ -76,7 +72,7 @@ pub async fn list_webhook_events(
     if let Some(id) = event_id.filter(|id| !id.trim().is_empty()) {
         q.filters.insert("id".into(), id.trim().to_owned());
     }
-    state.backend.webhook_events(&user, environment, &q).await.map_err(|e| crate::server::errors::fail(e.into()))
+    state.backend.webhook_events(&user, environment, &q).await.map_err(AppError::from)
 }
 
 /// Processes a stored event again. Admins only.
@@ -84,11 +80,7 @@ pub async fn list_webhook_events(
 pub async fn reprocess_webhook_event(environment: Environment, event_id: String) -> Result<WebhookResponse, AppError> {
     let user = crate::auth::ssr::require_admin()?;
     let state = crate::server::state::app_state();
-    state
-        .backend
-        .reprocess_event(&user, environment, &event_id)
-        .await
-        .map_err(|e| crate::server::errors::fail(e.into()))
+    state.backend.reprocess_event(&user, environment, &event_id).await.map_err(AppError::from)
 }
 
 /// The badge class of a processing status.
@@ -278,10 +270,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             </div>
                         }
                         .into_any(),
-                        Err(e) => view! {
-                            <p class="error-panel" role="alert" data-testid="events-error">{e.to_string()}</p>
-                        }
-                        .into_any(),
+                        Err(e) => view! { <ErrorPanel error=e testid="events-error" /> }.into_any(),
                         Ok(page) => view! {
                             <EventTable
                                 page

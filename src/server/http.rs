@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(context_state.clone()),
             move || shell(options.clone()),
         )
+        // Server functions only return their errors; an error answer gets its status here.
+        // Only server-function errors carry the header it looks for, so the other routes above
+        // pass through untouched.
+        .layer(middleware::from_fn(super::errors::status_from_error))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state.clone())
         // The InsForge-compatible payments API of the embedded engine (`/api/payments/...`),

@@ -168,7 +168,7 @@ mod ssr {
                     "The new price {} was created, but the old price {price_id} could not be archived: {}",
                     new_price.stripe_price_id,
                     // Worded, not failed: the answer is a success (the new price exists).
-                    e.describe()
+                    AppError::from(e)
                 )),
             }
         }

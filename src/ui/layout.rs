@@ -2,11 +2,13 @@
 //! banner, the section navigation (filtered by role) and the page itself inside an error
 //! boundary.
 
+use super::error::{set_page_status, ErrorPanel};
 use super::nav::SECTIONS;
 use super::theme::ThemeToggle;
 use super::toast::{provide_toasts, ToastRegion};
 use crate::auth::{who_am_i, CurrentUser, Logout, Role};
 use crate::environment::{switch_path, Environment};
+use crate::error::AppError;
 use crate::pages::not_found::NotFound;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -44,7 +46,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                         // Only reachable after a client-side navigation once the session has
                         // ended: the server redirects before rendering otherwise.
                         Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -142,6 +144,13 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                         </Show>
                     })}
                     <ErrorBoundary fallback=|errors| {
+                        // What a page returned as `Err` (`?` on its data) lands here: the page
+                        // answers with the status of the error it shows.
+                        for (_, e) in errors.get_untracked().into_iter() {
+                            if let Some(e) = e.downcast_ref::<AppError>() {
+                                set_page_status(e);
+                            }
+                        }
                         view! {
                             <div class="error-panel" role="alert">
                                 <h2>"This page could not be shown"</h2>

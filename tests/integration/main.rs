@@ -11,6 +11,7 @@ mod build_stamp;
 mod catalog_pages;
 mod cli;
 mod console;
+mod error_statuses;
 mod hardening;
 mod layers;
 mod payments_api;

@@ -41,29 +41,11 @@ pub struct CatalogView {
 pub async fn load_catalog(env: Environment) -> Result<CatalogView, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
-    let connected = state
-        .backend
-        .status(&user)
-        .await
-        .map_err(failed)?
-        .iter()
-        .any(|c| c.environment == env && c.masked_key.is_some());
-    let catalog = if connected {
-        state.backend.catalog(&user, env).await.map_err(failed)?
-    } else {
-        Catalog { products: vec![], prices: vec![] }
-    };
+    let connected = state.backend.status(&user).await?.iter().any(|c| c.environment == env && c.masked_key.is_some());
+    let catalog =
+        if connected { state.backend.catalog(&user, env).await? } else { Catalog { products: vec![], prices: vec![] } };
     Ok(CatalogView { catalog, connected, form_key: crate::server::ids::random_hex(8) })
 }
-
-/// A backend failure as the browser sees it, with the matching HTTP status.
-#[cfg(feature = "ssr")]
-fn failed(e: crate::backend::ssr::BackendError) -> AppError {
-    fail(e.into())
-}
-
-#[cfg(feature = "ssr")]
-use crate::server::errors::fail;
 
 /// Creates a product. Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-add-product", input = Json)]
@@ -72,21 +54,21 @@ pub async fn add_product(env: Environment, draft: ProductDraft, form_key: Option
     let mut draft = draft;
     draft.idempotency_key = None;
     draft.idempotency_key = Some(crate::services::catalog::idempotency_key(form_key, &draft));
-    Ok(crate::server::state::app_state().backend.create_product(&user, env, &draft).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.create_product(&user, env, &draft).await?)
 }
 
 /// Changes a product's name, description, active flag or metadata. Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-edit-product", input = Json)]
 pub async fn edit_product(env: Environment, id: String, changes: ProductChanges) -> Result<Product, AppError> {
     let user = crate::auth::ssr::require_admin()?;
-    Ok(crate::server::state::app_state().backend.update_product(&user, env, &id, &changes).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.update_product(&user, env, &id, &changes).await?)
 }
 
 /// Deletes a product; Stripe refuses while it has prices (answered as `Rejected`). Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-delete-product", input = Json)]
 pub async fn remove_product(env: Environment, id: String) -> Result<DeletedProduct, AppError> {
     let user = crate::auth::ssr::require_admin()?;
-    Ok(crate::server::state::app_state().backend.delete_product(&user, env, &id).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.delete_product(&user, env, &id).await?)
 }
 
 /// Creates a one-time or recurring price. Admins only.
@@ -96,21 +78,21 @@ pub async fn add_price(env: Environment, draft: PriceDraft, form_key: Option<Str
     let mut draft = draft;
     draft.idempotency_key = None;
     draft.idempotency_key = Some(crate::services::catalog::idempotency_key(form_key, &draft));
-    Ok(crate::server::state::app_state().backend.create_price(&user, env, &draft).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.create_price(&user, env, &draft).await?)
 }
 
 /// Changes a price's lookup key, tax behaviour, metadata or active flag. Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-edit-price", input = Json)]
 pub async fn edit_price(env: Environment, id: String, changes: PriceChanges) -> Result<Price, AppError> {
     let user = crate::auth::ssr::require_admin()?;
-    Ok(crate::server::state::app_state().backend.update_price(&user, env, &id, &changes).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.update_price(&user, env, &id, &changes).await?)
 }
 
 /// Archives a price (Stripe prices cannot be deleted). Admins only.
 #[server(prefix = "/api/console", endpoint = "catalog-archive-price", input = Json)]
 pub async fn retire_price(env: Environment, id: String) -> Result<ArchivedPrice, AppError> {
     let user = crate::auth::ssr::require_admin()?;
-    Ok(crate::server::state::app_state().backend.archive_price(&user, env, &id).await.map_err(failed)?)
+    Ok(crate::server::state::app_state().backend.archive_price(&user, env, &id).await?)
 }
 
 /// "Change the amount" in one step: a new price with the new amount, the lookup key optionally
@@ -136,7 +118,7 @@ pub async fn change_amount(
         archive_old,
         form_key,
     };
-    crate::services::catalog::change_amount(&backend, &user, env, request).await.map_err(fail)
+    crate::services::catalog::change_amount(&backend, &user, env, request).await
 }
 
 /// Which form is open.
@@ -431,6 +413,8 @@ pub fn CatalogPage() -> impl IntoView {
                     match data.await {
                         Ok(view) => view! { <products::ProductList view q=search active expanded /> }.into_any(),
                         Err(e) => {
+                            // A panel of its own (with a retry), so the page status is set here.
+                            crate::ui::error::set_page_status(&e);
                             view! {
                                 <div class="error-panel" role="alert" data-testid="catalog-error">
                                     <p>{format!("The catalog could not be loaded: {e}")}</p>

@@ -36,8 +36,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PAYMENTS_CONSOLE_STRIPE_API_BASE", default_value = "https://api.stripe.com")]
     pub stripe_api_base: Url,
     /// The payments backend: `embedded` (in-process engine) or the base URL of a remote InsForge backend.
-    #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND", default_value = "embedded")]
-    pub backend: String,
+    #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND", default_value = "embedded", value_parser = BackendChoice::parse)]
+    pub backend: BackendChoice,
     /// API key (`ik_…`) for a remote InsForge backend. Prefer --backend-api-key-file: a command
     /// line is visible to every user of the machine (`ps`).
     #[arg(long, env = "PAYMENTS_CONSOLE_BACKEND_API_KEY", hide_env_values = true)]
@@ -179,7 +179,10 @@ impl Server {
             session_idle_timeout_secs: i64::from(args.session_idle_minutes) * 60,
             demo_sandbox_url: demo_sandbox.as_ref().map(|(s, _)| s.url.clone()),
             demo_live_sandbox_url: demo_sandbox.as_ref().map(|(_, l)| l.url.clone()),
-            remote_backend: remote.is_some().then(|| args.backend.clone()),
+            remote_backend: match &args.backend {
+                BackendChoice::Remote(url) => Some(url.to_string()),
+                BackendChoice::Embedded => None,
+            },
             stripe_api_base,
             jwt_secret,
             metrics_token,
@@ -455,19 +458,40 @@ fn read_secret_file(path: &std::path::Path, flag: &str) -> anyhow::Result<Secret
     Ok(SecretString::new(text.to_string()))
 }
 
+/// Which payments backend the console drives (`--backend`): parsed once, so that no code
+/// compares a string with `"embedded"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The engine in this process (the default).
+    Embedded,
+    /// A remote InsForge backend at this http(s) base URL.
+    Remote(Url),
+}
+
+impl BackendChoice {
+    /// `embedded`, or an http(s) URL.
+    fn parse(s: &str) -> Result<BackendChoice, String> {
+        if s == "embedded" {
+            return Ok(BackendChoice::Embedded);
+        }
+        let url = Url::parse(s).map_err(|e| format!("expected `embedded` or the URL of an InsForge backend ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("expected `embedded` or an http(s) URL".into());
+        }
+        Ok(BackendChoice::Remote(url))
+    }
+}
+
 /// `--backend URL --backend-api-key ik_…`: the remote InsForge backend, or `None` for the
 /// embedded engine.
 fn remote_backend(
     args: &ServeArgs,
     api_key: Option<SecretString>,
 ) -> anyhow::Result<Option<Arc<dyn crate::backend::ssr::PaymentsBackend>>> {
-    if args.backend == "embedded" {
+    let BackendChoice::Remote(base) = &args.backend else {
         return Ok(None);
-    }
-    let base = Url::parse(&args.backend).context("--backend must be `embedded` or the URL of an InsForge backend")?;
-    if !matches!(base.scheme(), "http" | "https") {
-        anyhow::bail!("--backend must be an http(s) URL");
-    }
+    };
+    let base = base.clone();
     let key = api_key.context(
         "--backend-api-key or --backend-api-key-file (an ik_… key of the remote backend) is required with --backend URL",
     )?;
@@ -484,6 +508,20 @@ mod tests {
 
     fn parse(flags: &[&str]) -> ServeArgs {
         ServeOnly::parse_from(std::iter::once("payments-console").chain(flags.iter().copied())).args
+    }
+
+    #[test]
+    fn the_backend_is_embedded_or_an_http_url() {
+        assert_eq!(parse(&[]).backend, BackendChoice::Embedded);
+        assert_eq!(parse(&["--backend", "embedded"]).backend, BackendChoice::Embedded);
+        let remote = parse(&["--backend", "https://insforge.example/"]).backend;
+        assert_eq!(remote, BackendChoice::Remote("https://insforge.example/".parse().unwrap()));
+        for bad in ["Embedded", "ftp://insforge.example/", "insforge.example", ""] {
+            let args = ["payments-console", "--backend", bad];
+            let Err(err) = ServeOnly::try_parse_from(args) else { panic!("{bad} was accepted") };
+            let err = err.to_string();
+            assert!(err.contains("--backend"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use payments_console::auth::Role;
 use payments_console::server::cli::DatabaseArgs;
-use payments_console::server::serve::{ServeArgs, Server};
+use payments_console::server::serve::{BackendChoice, ServeArgs, Server};
 use payments_console::server::state::AppState;
 use payments_console::server::users::{EmailAddress, NewPassword};
 
@@ -76,7 +76,7 @@ impl TestApp {
             db: DatabaseArgs { database_url },
             public_url: None,
             stripe_api_base: "http://127.0.0.1:9".parse().unwrap(),
-            backend: "embedded".into(),
+            backend: BackendChoice::Embedded,
             backend_api_key: None,
             backend_api_key_file: None,
             demo: true,

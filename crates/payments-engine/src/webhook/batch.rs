@@ -138,7 +138,7 @@ impl Engine {
     /// Claims and applies a verified delivery (durably: answered after the commit).
     pub(crate) async fn deliver(&self, delivery: Delivery) -> Answer {
         let Some(batcher) = &self.inner.webhook_batcher else {
-            // PostgreSQL: a transaction per delivery, first without a savepoint (see `first_pass`).
+            // PostgreSQL: a transaction per delivery, first without a savepoint (see `deliver_first_pass`).
             return self.deliver_first_pass(&delivery).await;
         };
         let (reply, answer) = oneshot::channel();

@@ -58,7 +58,7 @@ pub fn money(amount: i64, currency: &str) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
     let unit = 10u64.pow(exp);
-    let whole = group_thousands(abs / unit);
+    let whole = thousands(abs / unit);
     let number = if exp == 0 { whole } else { format!("{whole}.{:0width$}", abs % unit, width = exp as usize) };
     match currency.to_ascii_lowercase().as_str() {
         "usd" => format!("{sign}${number}"),
@@ -107,21 +107,17 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
     whole.checked_mul(scale).and_then(|w| w.checked_add(frac)).ok_or_else(|| "That amount is too large.".to_string())
 }
 
-/// A count with thousands separators (`20,000`).
-pub fn thousands(n: u64) -> String {
-    group_thousands(n)
-}
-
 /// A count that was counted only up to `limit`: past it (`limit + 1`), `1,000+`.
 pub fn count_up_to(n: u32, limit: u32) -> String {
     if n > limit {
-        format!("{}+", group_thousands(limit.into()))
+        format!("{}+", thousands(limit.into()))
     } else {
-        group_thousands(n.into())
+        thousands(n.into())
     }
 }
 
-fn group_thousands(n: u64) -> String {
+/// A count with thousands separators (`20,000`).
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -259,11 +259,24 @@ impl Engine {
         event: &Value,
         refund_context: Option<&Value>,
     ) -> EngineResult<Applied> {
+        let outcome = self.project(tx, env, event, refund_context).await?;
+        let event = events::finish(tx, env, id, Ok(outcome)).await?;
+        Ok(Applied { handled: outcome == Outcome::Handled, event })
+    }
+
+    /// Projects the event into the mirror inside the caller's transaction, and says what it did;
+    /// the caller records that as the event's outcome.
+    pub(crate) async fn project(
+        &self,
+        tx: &mut AnyConnection,
+        env: Environment,
+        event: &Value,
+        refund_context: Option<&Value>,
+    ) -> EngineResult<Outcome> {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
         let version = event.get("created").and_then(Value::as_i64).unwrap_or_else(|| now_ms() / 1000);
         let Some(object) = event.pointer("/data/object") else {
-            let event = events::finish(tx, env, id, Ok(Outcome::Ignored(IgnoredReason::NoObject))).await?;
-            return Ok(Applied { handled: false, event });
+            return Ok(Outcome::Ignored(IgnoredReason::NoObject));
         };
         let trust_metadata = self.inner.subjects.is_permissive();
         let outcome = match kind {
@@ -348,8 +361,7 @@ impl Engine {
             }
             _ => Outcome::Ignored(IgnoredReason::UnhandledType),
         };
-        let event = events::finish(tx, env, id, Ok(outcome)).await?;
-        Ok(Applied { handled: outcome == Outcome::Handled, event })
+        Ok(outcome)
     }
 
     /// The PaymentIntent of a refund whose original payment is not in the history yet.
@@ -561,10 +573,11 @@ pub(crate) async fn checkout_history(
             currency: str_field(session, "currency"),
             stripe_created_at: secs_ms(session, "created"),
             raw: session.to_string(),
+            amount_refunded: Some(0),
             ..HistoryRecord::new(PaymentKind::OneTimePayment, status)
         };
-        if let Some(id) = history::write(conn, env, &record, version).await? {
-            history::refresh_refund_state(conn, env, &id).await?;
+        if let Some(written) = history::write(conn, env, &record, version).await? {
+            history::refresh_written(conn, env, &written).await?;
         }
         return Ok(true);
     }
@@ -646,11 +659,12 @@ pub(crate) async fn invoice_history(
         failed_at: if succeeded { None } else { secs_ms(invoice, "created") },
         stripe_created_at: secs_ms(invoice, "created"),
         raw: invoice.to_string(),
+        amount_refunded: succeeded.then_some(0),
         ..HistoryRecord::new(kind, status)
     };
-    if let Some(id) = history::write(conn, env, &record, version).await? {
+    if let Some(written) = history::write(conn, env, &record, version).await? {
         if succeeded {
-            history::refresh_refund_state(conn, env, &id).await?;
+            history::refresh_written(conn, env, &written).await?;
         }
     }
     Ok(())
@@ -708,13 +722,14 @@ pub(crate) async fn payment_intent_history(
         failed_at: if ok { None } else { created },
         stripe_created_at: created,
         raw: pi.to_string(),
+        amount_refunded: ok.then_some(0),
         ..HistoryRecord::new(kind, status)
     };
-    let id = history::write(conn, env, &record, version).await?;
-    if let (Some(id), true) = (&id, ok) {
-        history::refresh_refund_state(conn, env, id).await?;
+    let written = history::write(conn, env, &record, version).await?;
+    if let (Some(written), true) = (&written, ok) {
+        history::refresh_written(conn, env, written).await?;
     }
-    Ok(id)
+    Ok(written.map(|w| w.id().to_owned()))
 }
 
 pub(crate) async fn refund_history(

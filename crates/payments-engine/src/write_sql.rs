@@ -1,7 +1,7 @@
 //! The SQL text of the webhook write path's lookups, exactly as the stores send it, for the
 //! query-plan tests (`tests/api/write_plans.rs`). Not an API.
 
-pub use crate::store::events::{CLAIM_SQL, EVENT_STATUS_SQL, FINISH_SQL, TAKE_OVER_SQL};
+pub use crate::store::events::{stored_sql, CLAIM_SQL, EVENT_STATUS_SQL, FINISH_SQL, RECORD_SQL, TAKE_OVER_SQL};
 pub use crate::store::history::{
     FIND_ORIGINAL_SQL, FIND_PAYMENT_SQL, FIND_REFUND_SQL, INVOICE_WITHOUT_PAYMENT_SQL, ORIGINAL_SQL,
     REFUNDED_TOTAL_SQL, REFUND_BACKFILL_SQL,

@@ -82,6 +82,19 @@ pub const FINISH_SQL: &str = concat!(
     event_columns!()
 );
 
+/// Inserts a new event with its outcome already known (`$9` status, `$10` ignored reason, `$13`
+/// processed at), and returns the row as recorded, or nothing if it is stored already: the
+/// webhook writer's first pass, which applies a new event and records it in one statement
+/// where a claim and its outcome took two (see `webhook/batch.rs`).
+pub const RECORD_SQL: &str = concat!(
+    "INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
+         stripe_account_id, object_type, object_id, processing_status, ignored_reason, attempt_count, payload,
+         received_at, processed_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $12, $13)
+     ON CONFLICT (environment, stripe_event_id) DO NOTHING RETURNING ",
+    event_columns!()
+);
+
 /// The parts of an event the table indexes.
 pub(crate) struct NewEvent<'a> {
     pub id: &'a str,
@@ -106,11 +119,11 @@ pub(crate) enum Claim {
     Done,
 }
 
-/// Claims an event for processing: inserts it, or takes over a failed one or a pending one whose
-/// claim is older than [`CLAIM_LEASE_MS`].
-pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<Claim> {
-    let now = now_ms();
-    let inserted = sqlx::query(CLAIM_SQL)
+type EventInsert<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$1`…`$8` of [`CLAIM_SQL`] and [`RECORD_SQL`]: a new row's id and the event's indexed parts.
+fn bind_event<'q>(query: EventInsert<'q>, env: Environment, e: &NewEvent<'q>) -> EventInsert<'q> {
+    query
         .bind(new_id())
         .bind(env.as_str())
         .bind(e.id)
@@ -119,6 +132,13 @@ pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEve
         .bind(e.account)
         .bind(e.object_type)
         .bind(e.object_id)
+}
+
+/// Claims an event for processing: inserts it, or takes over a failed one or a pending one whose
+/// claim is older than [`CLAIM_LEASE_MS`].
+pub(crate) async fn claim(conn: &mut AnyConnection, env: Environment, e: &NewEvent<'_>) -> EngineResult<Claim> {
+    let now = now_ms();
+    let inserted = bind_event(sqlx::query(CLAIM_SQL), env, e)
         .bind(e.payload)
         .bind(e.received_at.unwrap_or(now))
         .bind(now)
@@ -225,6 +245,68 @@ pub(crate) enum Outcome {
     Ignored(IgnoredReason),
 }
 
+/// The status, ignored reason and processing time an outcome is recorded with, as of `now`.
+fn recorded(
+    outcome: Result<Outcome, &str>,
+    now: i64,
+) -> (ProcessingStatus, Option<&str>, Option<&'static str>, Option<i64>) {
+    match outcome {
+        Ok(Outcome::Handled) => (ProcessingStatus::Processed, None, None, Some(now)),
+        Ok(Outcome::Ignored(reason)) => (ProcessingStatus::Ignored, None, Some(reason.as_str()), Some(now)),
+        Err(e) => (ProcessingStatus::Failed, Some(e), None, None),
+    }
+}
+
+/// Which of `ids` (`$2`…, `ids` of them) are stored already in environment `$1`: seeks on the
+/// unique key, one per id.
+pub fn stored_sql(ids: usize) -> String {
+    let placeholders: Vec<String> = (0..ids).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "SELECT stripe_event_id FROM payments_webhook_events WHERE environment = $1 AND stripe_event_id IN ({})",
+        placeholders.join(", ")
+    )
+}
+
+/// Which of `ids` are stored already in `env`: the events of a batch that must be claimed
+/// (they may be done, failed or in flight) rather than [`record`]ed as new.
+pub(crate) async fn stored<'a>(
+    conn: &mut AnyConnection,
+    env: Environment,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) -> EngineResult<std::collections::HashSet<String>> {
+    if ids.len() == 0 {
+        return Ok(Default::default());
+    }
+    let sql = stored_sql(ids.len());
+    let mut query = sqlx::query_scalar(&sql).bind(env.as_str());
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// Records a new event that was applied (or ignored) in the caller's transaction, with its
+/// outcome; the row as recorded, or `None` if the event is stored already (another delivery got
+/// there first: the caller must roll back what it applied).
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    env: Environment,
+    e: &NewEvent<'_>,
+    outcome: Outcome,
+) -> EngineResult<Option<WebhookEvent>> {
+    let now = now_ms();
+    let (status, _, reason, processed) = recorded(Ok(outcome), now);
+    let row = bind_event(sqlx::query(RECORD_SQL), env, e)
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(e.payload)
+        .bind(e.received_at.unwrap_or(now))
+        .bind(processed.unwrap_or(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Records the outcome of processing; the event's row as recorded (`None`: no such event).
 pub(crate) async fn finish(
     conn: &mut AnyConnection,
@@ -233,11 +315,7 @@ pub(crate) async fn finish(
     outcome: Result<Outcome, &str>,
 ) -> EngineResult<Option<WebhookEvent>> {
     let now = now_ms();
-    let (status, error, reason, processed) = match outcome {
-        Ok(Outcome::Handled) => (ProcessingStatus::Processed, None, None, Some(now)),
-        Ok(Outcome::Ignored(reason)) => (ProcessingStatus::Ignored, None, Some(reason.as_str()), Some(now)),
-        Err(e) => (ProcessingStatus::Failed, Some(e), None, None),
-    };
+    let (status, error, reason, processed) = recorded(outcome, now);
     let row = sqlx::query(FINISH_SQL)
         .bind(status.as_str())
         .bind(error)

@@ -35,6 +35,11 @@ pub(crate) struct HistoryRecord {
     pub refunded_at: Option<i64>,
     pub stripe_created_at: Option<i64>,
     pub raw: String,
+    /// The refunded amount a new row starts with: 0 where the caller refreshes the row's refund
+    /// state right after writing it ([`refresh_written`]), so that a new payment without refunds
+    /// (nearly all of them) needs no second write; else unknown (`NULL`). An update keeps the
+    /// stored amount: the refund state is [`refresh_refund_state`]'s alone.
+    pub amount_refunded: Option<i64>,
 }
 
 impl HistoryRecord {
@@ -62,6 +67,7 @@ impl HistoryRecord {
             refunded_at: None,
             stripe_created_at: None,
             raw: String::new(),
+            amount_refunded: None,
         }
     }
 }
@@ -197,13 +203,46 @@ async fn find(conn: &mut AnyConnection, env: Environment, r: &HistoryRecord) -> 
     }))
 }
 
-/// Writes the record unless the stored row reflects a newer event. Returns the row id when written.
+/// The fields of a payment row its refund state derives from ([`refresh_refund_state`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Original {
+    id: String,
+    pi: Option<String>,
+    charge: Option<String>,
+    amount: Option<i64>,
+    amount_refunded: Option<i64>,
+    failed_at: Option<i64>,
+    status: PaymentStatus,
+    kind: PaymentKind,
+    share: HistoryShare,
+}
+
+/// What [`write`] did.
+#[derive(Debug, Clone)]
+pub(crate) enum Written {
+    /// Inserted a new row, whose values are known without reading it back.
+    Inserted(Original),
+    /// Updated the stored row with this id.
+    Updated(String),
+}
+
+impl Written {
+    /// The written row's id.
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Written::Inserted(original) => &original.id,
+            Written::Updated(id) => id,
+        }
+    }
+}
+
+/// Writes the record unless the stored row reflects a newer event. Returns what it wrote.
 pub(crate) async fn write(
     conn: &mut AnyConnection,
     env: Environment,
     r: &HistoryRecord,
     version: i64,
-) -> EngineResult<Option<String>> {
+) -> EngineResult<Option<Written>> {
     for _ in 0..2 {
         if let Some(stored) = find(conn, env, r).await? {
             if stored.version > version {
@@ -220,7 +259,7 @@ pub(crate) async fn write(
                 stored.created_at,
             );
             rollups::history_changed(conn, env, Some(&stored.share), Some(&after)).await?;
-            return Ok(Some(stored.id));
+            return Ok(Some(Written::Updated(stored.id)));
         }
         let id = new_id();
         let now = now_ms();
@@ -230,7 +269,7 @@ pub(crate) async fn write(
                  stripe_invoice_id, stripe_charge_id, stripe_refund_id, stripe_subscription_id, stripe_product_id,
                  stripe_price_id, amount, amount_refunded, currency, description, paid_at, failed_at, refunded_at,
                  stripe_created_at, raw, created_at, updated_at, source_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, NULL, $18, $19, $20,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $27, $18, $19, $20,
                  $21, $22, $23, $24, $25, $25, $26)
              ON CONFLICT DO NOTHING",
         )
@@ -260,6 +299,7 @@ pub(crate) async fn write(
         .bind(&r.raw)
         .bind(now)
         .bind(version)
+        .bind(r.amount_refunded)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() > 0 {
@@ -272,7 +312,17 @@ pub(crate) async fn write(
                 now,
             );
             rollups::history_changed(conn, env, None, Some(&share)).await?;
-            return Ok(Some(id));
+            return Ok(Some(Written::Inserted(Original {
+                id,
+                pi: r.stripe_payment_intent_id.clone(),
+                charge: r.stripe_charge_id.clone(),
+                amount: r.amount,
+                amount_refunded: r.amount_refunded,
+                failed_at: r.failed_at,
+                status: r.status.clone(),
+                kind: r.kind.clone(),
+                share,
+            })));
         }
         // Lost a race with another writer of the same natural key: update its row instead.
     }
@@ -352,14 +402,32 @@ pub(crate) async fn refresh_refund_state(
     // state the other committed (its status is what the overview's share moves).
     let lock = if rollups::concurrent_writers(conn) { " FOR UPDATE" } else { "" };
     let row = sqlx::query(&format!("{ORIGINAL_SQL}{lock}")).bind(original).fetch_one(&mut *conn).await?;
-    let pi: Option<String> = row.try_get("stripe_payment_intent_id")?;
-    let charge: Option<String> = row.try_get("stripe_charge_id")?;
-    let amount: Option<i64> = row.try_get("amount")?;
-    let stored_refunded: Option<i64> = row.try_get("amount_refunded")?;
-    let failed_at: Option<i64> = row.try_get("failed_at")?;
-    let status = PaymentStatus::from(row.try_get::<String, _>("status")?);
-    let kind: String = row.try_get("type")?;
-    let share = HistoryShare::of_row(&row)?;
+    let original = Original {
+        id: original.to_owned(),
+        pi: row.try_get("stripe_payment_intent_id")?,
+        charge: row.try_get("stripe_charge_id")?,
+        amount: row.try_get("amount")?,
+        amount_refunded: row.try_get("amount_refunded")?,
+        failed_at: row.try_get("failed_at")?,
+        status: PaymentStatus::from(row.try_get::<String, _>("status")?),
+        kind: PaymentKind::from(row.try_get::<String, _>("type")?),
+        share: HistoryShare::of_row(&row)?,
+    };
+    refresh(conn, env, original).await
+}
+
+/// [`refresh_refund_state`] of a row [`write`] wrote: a row it inserted is not read back (no
+/// other writer can have changed it: it is not committed yet).
+pub(crate) async fn refresh_written(conn: &mut AnyConnection, env: Environment, written: &Written) -> EngineResult<()> {
+    match written {
+        Written::Inserted(original) => refresh(conn, env, original.clone()).await,
+        Written::Updated(id) => refresh_refund_state(conn, env, id).await,
+    }
+}
+
+async fn refresh(conn: &mut AnyConnection, env: Environment, original: Original) -> EngineResult<()> {
+    let Original { id: original, pi, charge, amount, amount_refunded: stored_refunded, failed_at, status, kind, share } =
+        original;
     let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
         .bind(env.as_str())
         .bind(pi.as_deref())
@@ -395,16 +463,17 @@ pub(crate) async fn refresh_refund_state(
     .bind(new_status.as_str())
     .bind(last)
     .bind(now_ms())
-    .bind(original)
+    .bind(&original)
     .execute(&mut *conn)
     .await?;
-    rollups::history_changed(conn, env, Some(&share), Some(&share.with_status(&kind, new_status.as_str()))).await?;
+    rollups::history_changed(conn, env, Some(&share), Some(&share.with_status(kind.as_str(), new_status.as_str())))
+        .await?;
     if refund_rows == 0 {
         return Ok(());
     }
     // Back-fill the refunds' context from the original.
     sqlx::query(REFUND_BACKFILL_SQL)
-        .bind(original)
+        .bind(&original)
         .bind(env.as_str())
         .bind(pi.as_deref())
         .bind(charge.as_deref())

@@ -6,7 +6,9 @@
 //! deliveries are queued to a single writer that applies a batch of them in one transaction
 //! and answers each only after the shared commit succeeded. The first pass runs the batch
 //! without savepoints (each statement is a round trip to SQLite's connection thread, and these
-//! round trips bound the rate); if an event fails to apply, that pass is rolled back and the
+//! round trips bound the rate), and records a new event once, with its outcome, after applying
+//! it (a claim is only needed for an event stored already); if an event fails to apply, or a
+//! concurrent delivery stored it meanwhile (PostgreSQL), that pass is rolled back and the
 //! batch runs again with each delivery in its own savepoint, where the failing event is rolled
 //! back to it and recorded `failed`; the others are unaffected. If the batch as a whole cannot
 //! commit, nothing of it was written, and its deliveries are retried one transaction each.
@@ -14,6 +16,7 @@
 //! own transaction on its own connection, by the same first pass (a batch of one) and, only if
 //! its event fails to apply, again in a savepoint.
 
+use std::collections::HashSet;
 use std::sync::Weak;
 
 use serde_json::Value;
@@ -179,10 +182,12 @@ impl Engine {
         }
     }
 
-    /// The batch's first pass: every delivery claimed and applied in one transaction without a
-    /// savepoint each (two statements fewer per event, and each statement is a round trip to
-    /// SQLite's connection thread). `Ok(None)`: an event failed to apply, which only a savepoint
-    /// can isolate; the transaction was rolled back and the caller runs [`Self::deliver_together`].
+    /// The batch's first pass: every delivery applied in one transaction without a savepoint
+    /// each (two statements fewer per event, and each statement is a round trip to SQLite's
+    /// connection thread), a new event recorded by one insert with its outcome. `Ok(None)`: an
+    /// event failed to apply, which only a savepoint can isolate, or another delivery stored a
+    /// new event first; the transaction was rolled back and the caller runs
+    /// [`Self::deliver_together`] (or, for one delivery, [`Self::deliver_alone`]).
     async fn deliver_optimistically(&self, deliveries: &[Delivery]) -> EngineResult<Option<Vec<Answer>>> {
         // The overview's deltas of the whole batch, netted and written once before the commit
         // (the pass has no savepoint to roll back to, which keeping them in memory needs).
@@ -191,19 +196,41 @@ impl Engine {
 
     async fn deliver_optimistically_batched(&self, deliveries: &[Delivery]) -> EngineResult<Option<Vec<Answer>>> {
         let mut tx = self.begin_write().await?;
+        // The events stored already (done, failed, or in flight elsewhere) go through a claim;
+        // a new one is applied first and then recorded with its outcome, one insert where the
+        // claim and the outcome took two statements (and two writes of the row's indexes). On
+        // SQLite the batch holds the only write lock, so this one look is exact. PostgreSQL
+        // does not look (it would cost the statement saved): there a concurrent delivery of
+        // the same event makes the insert find it stored, and the pass is undone.
+        let mut claim_first =
+            if rollups::concurrent_writers(&tx) { HashSet::new() } else { stored_already(&mut tx, deliveries).await? };
         let mut answers = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            let answer = match events::claim(&mut tx, d.env, &d.row()).await? {
-                events::Claim::Claimed => match self.apply_in(&mut tx, d.env, &d.id, &d.event, None).await {
-                    Ok(super::Applied { handled, event }) => {
-                        Ok(Delivered::fresh(WebhookResponse { received: true, handled, event }))
-                    }
-                    Err(_) => {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
-                },
-                other => self.unclaimed(&mut tx, d, other).await?,
+            // A second delivery of an event new to this batch is claimed too (and found done).
+            let answer = if claim_first.insert((d.env, d.id.clone())) {
+                let Ok(outcome) = self.project(&mut tx, d.env, &d.event, None).await else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                let Some(event) = events::record(&mut tx, d.env, &d.row(), outcome).await? else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                let handled = outcome == events::Outcome::Handled;
+                Ok(Delivered::fresh(WebhookResponse { received: true, handled, event: Some(event) }))
+            } else {
+                match events::claim(&mut tx, d.env, &d.row()).await? {
+                    events::Claim::Claimed => match self.apply_in(&mut tx, d.env, &d.id, &d.event, None).await {
+                        Ok(super::Applied { handled, event }) => {
+                            Ok(Delivered::fresh(WebhookResponse { received: true, handled, event }))
+                        }
+                        Err(_) => {
+                            tx.rollback().await?;
+                            return Ok(None);
+                        }
+                    },
+                    other => self.unclaimed(&mut tx, d, other).await?,
+                }
             };
             answers.push(answer);
         }
@@ -223,12 +250,12 @@ impl Engine {
         })
     }
 
-    /// One delivery in a transaction of its own, by the first pass when it can: the claim, the
-    /// projection and the outcome without a savepoint, and the overview's deltas netted and
+    /// One delivery in a transaction of its own, by the first pass when it can: the projection
+    /// and the event's record without a savepoint, and the overview's deltas netted and
     /// written once. On PostgreSQL every statement is a round trip, and a savepoint costs two
     /// more (SAVEPOINT, RELEASE); they are needed only to record an event that fails to apply,
-    /// so only then does the delivery run again in [`Self::deliver_alone`] (nothing of the first
-    /// pass was kept).
+    /// so only then (or when a concurrent delivery stored the event first) does the delivery run
+    /// again in [`Self::deliver_alone`], by a claim (nothing of the first pass was kept).
     async fn deliver_first_pass(&self, delivery: &Delivery) -> Answer {
         match self.deliver_optimistically(std::slice::from_ref(delivery)).await {
             Ok(Some(answers)) => only(answers),
@@ -299,6 +326,20 @@ impl Engine {
             },
         }
     }
+}
+
+/// The events of `deliveries` stored already, by environment and id (one statement per
+/// environment in the batch).
+async fn stored_already(
+    conn: &mut AnyConnection,
+    deliveries: &[Delivery],
+) -> EngineResult<HashSet<(Environment, String)>> {
+    let mut stored = HashSet::new();
+    for env in Environment::ALL {
+        let ids: Vec<&str> = deliveries.iter().filter(|d| d.env == env).map(|d| d.id.as_str()).collect();
+        stored.extend(events::stored(conn, env, ids.into_iter()).await?.into_iter().map(|id| (env, id)));
+    }
+    Ok(stored)
 }
 
 /// The answer of a pass over a single delivery.

@@ -134,28 +134,22 @@ async fn the_write_path_seeks_indexes_and_never_scans_the_history() {
             panic!("{what} does not seek an index of {table}:\n{text}\n-- for --\n{sql}");
         }
     }
-    // The claim is an insert whose conflict check is the unique key: no scan either.
-    let lines = plan(
-        &h.pool,
-        kind,
-        CLAIM_SQL,
-        &[
-            Text("row"),
-            Text("test"),
-            Text("evt_fill_5"),
-            Text("invoice.paid"),
-            Int(0),
-            Text("acct"),
-            Text("invoice"),
-            Text("in_1"),
-            Text("{}"),
-            Int(1),
-            Int(1),
-        ],
-    )
-    .await;
-    let text = lines.join("\n");
-    assert!(!text.contains("SCAN payments_webhook_events") && !text.contains("Seq Scan"), "{text}");
+    // The batch's look for events stored already seeks the unique key once per id.
+    let stored = stored_sql(3);
+    let args = [Text("test"), Text("evt_fill_5"), Text("evt_fill_6"), Text("evt_none")];
+    let lines = plan(&h.pool, kind, &stored, &args).await;
+    if let Some(text) = full_scan(kind, &lines, "payments_webhook_events") {
+        panic!("the look for stored events does not seek an index:\n{text}");
+    }
+    // The claim and the record are inserts whose conflict check is the unique key: no scan either.
+    let event = [Text("row"), Text("test"), Text("evt_fill_5"), Text("invoice.paid"), Int(0), Text("acct")];
+    let object = [Text("invoice"), Text("in_1")];
+    let claim = [&event[..], &object[..], &[Text("{}"), Int(1), Int(1)]].concat();
+    let record = [&event[..], &object[..], &[Text("processed"), Text("x"), Text("{}"), Int(1), Int(1)]].concat();
+    for (sql, args) in [(CLAIM_SQL, claim), (RECORD_SQL, record)] {
+        let text = plan(&h.pool, kind, sql, &args).await.join("\n");
+        assert!(!text.contains("SCAN payments_webhook_events") && !text.contains("Seq Scan"), "{text}");
+    }
 
     // The check can fail: an `OR` with a branch no index serves scans the table.
     let or = "SELECT id FROM payments_payment_history WHERE stripe_payment_intent_id = $1 OR amount = $2";

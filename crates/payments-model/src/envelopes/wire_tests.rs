@@ -73,7 +73,7 @@ fn session_envelopes() {
 
 #[test]
 fn summary_and_overview_envelopes() {
-    let counts = [("succeeded".to_owned(), 2), ("refunded".to_owned(), 1)].into_iter().collect();
+    let counts = [(PaymentStatus::Succeeded, 2), (PaymentStatus::Refunded, 1)].into_iter().collect();
     let day = DayCount { date: "2026-11-25".into(), payments: 2, refunds: 1 };
     let summary = HistorySummary::from_counts(vec![day], counts, false);
     pinned(HistorySummaryEnvelope { summary: summary.clone() }, json!({ "summary": summary }), HISTORY_SUMMARY_BODY);

@@ -21,7 +21,8 @@ pub use webhook::ProcessingStatus;
 
 /// Declares a string-valued domain enum: its known variants with their wire spelling, an
 /// `Unknown(String)` variant, `ALL` (the known ones in the given order), `as_str`, parsing that
-/// never fails (`From<&str>`, `From<String>`, `FromStr`), `Display`, and serde as the plain string.
+/// never fails (`From<&str>`, `From<String>`, `FromStr`), `AsRef<str>`, `Display`, and serde as
+/// the plain string.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
@@ -84,6 +85,12 @@ macro_rules! string_enum {
                     $name::Unknown(raw) => raw,
                     known => known.as_str().to_owned(),
                 }
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
             }
         }
 

@@ -50,6 +50,23 @@ fn history_json_is_unchanged() {
     assert_eq!((h.kind, h.status), (PaymentKind::Refund, PaymentStatus::Succeeded));
 }
 
+/// Summaries order equal counts by the status's spelling, as they did when statuses were strings,
+/// not by the enums' order.
+#[test]
+fn status_counts_tie_by_spelling() {
+    let counts = [(PaymentStatus::Succeeded, 1), (PaymentStatus::Refunded, 1), (PaymentStatus::Failed, 2)];
+    let summary = HistorySummary::from_counts(vec![], counts.into_iter().collect(), false);
+    let order: Vec<&str> = summary.statuses.iter().map(|c| c.status.as_str()).collect();
+    assert_eq!((order, summary.rows), (vec!["failed", "refunded", "succeeded"], 4));
+    let mut mix: Vec<StatusCount<SubscriptionStatus>> = ["trialing", "canceled", "active"]
+        .into_iter()
+        .map(|status| StatusCount { status: status.into(), rows: 1 })
+        .collect();
+    StatusCount::sort(&mut mix);
+    let order: Vec<&str> = mix.iter().map(|c| c.status.as_str()).collect();
+    assert_eq!(order, ["active", "canceled", "trialing"]);
+}
+
 #[test]
 fn unknown_values_pass_through_unchanged() {
     let newer = SUBSCRIPTION.replace(r#""status":"past_due""#, r#""status":"frozen""#);

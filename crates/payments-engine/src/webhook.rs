@@ -22,7 +22,7 @@ use crate::store::history::{self, HistoryRecord};
 use crate::store::{self, connections, events, mirror, secrets};
 use crate::stripe::{self, id_field, str_field};
 use crate::time::now_ms;
-use payments_model::{PaymentKind, PaymentStatus};
+use payments_model::{PaymentKind, PaymentStatus, RefundStatus};
 
 /// What applying an event did: whether it changed anything, and the event's row as its outcome
 /// recorded it (what the delivery is answered, without reading the row again).
@@ -733,9 +733,9 @@ pub(crate) async fn refund_history(
     let pi = id_field(refund, "payment_intent");
     let charge = id_field(refund, "charge");
     // Stripe's refund status, as the refund row's history status.
-    let status = match str_field(refund, "status").as_deref() {
-        Some("succeeded") => PaymentStatus::Refunded,
-        Some("failed") | Some("canceled") => PaymentStatus::Failed,
+    let status = match str_field(refund, "status").map(RefundStatus::from) {
+        Some(RefundStatus::Succeeded) => PaymentStatus::Refunded,
+        Some(RefundStatus::Failed | RefundStatus::Canceled) => PaymentStatus::Failed,
         _ => PaymentStatus::Pending,
     };
     let original = history::find_original(conn, env, pi.as_deref(), charge.as_deref()).await?;

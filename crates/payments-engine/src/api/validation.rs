@@ -606,8 +606,7 @@ pub(crate) fn refund_body(body: &Input) -> Result<CreateRefund, EngineError> {
         .unwrap_or_default();
         out.amount =
             int_field(obj, "amount", "", Presence::Optional, Some((1, "Number must be greater than 0")), &mut issues);
-        let reasons = RefundReason::ALL.map(RefundReason::as_str);
-        out.reason = enum_field(obj, "reason", "", Presence::Optional, &reasons, &mut issues)
+        out.reason = enum_field(obj, "reason", "", Presence::Optional, RefundReason::NAMES, &mut issues)
             .and_then(|r| RefundReason::parse(&r));
         out.idempotency_key = string_field(
             obj,

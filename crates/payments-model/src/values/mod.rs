@@ -8,6 +8,7 @@
 mod connection;
 mod history;
 mod price;
+mod refund;
 mod subscription;
 mod webhook;
 #[cfg(test)]
@@ -16,6 +17,7 @@ pub(crate) mod wire_tests;
 pub use connection::{ConnectionStatus, LastSyncStatus};
 pub use history::{PaymentKind, PaymentStatus};
 pub use price::{BillingScheme, PriceType, RecurringInterval};
+pub use refund::{RefundReason, RefundStatus};
 pub use subscription::SubscriptionStatus;
 pub use webhook::ProcessingStatus;
 

@@ -50,6 +50,17 @@ fn history_json_is_unchanged() {
     assert_eq!((h.kind, h.status), (PaymentKind::Refund, PaymentStatus::Succeeded));
 }
 
+#[test]
+fn refund_json_is_unchanged() {
+    let r: Refund = same_json(REFUND);
+    assert_eq!((r.status, r.reason), (RefundStatus::Succeeded, Some(RefundReason::RequestedByCustomer)));
+    let none = REFUND.replace(r#""reason":"requested_by_customer""#, r#""reason":null"#);
+    assert_eq!(same_json::<Refund>(&none).reason, None);
+    let asked: CreateRefund =
+        same_json(r#"{"paymentIntentId":"pi_1","amount":1250,"reason":"duplicate","idempotencyKey":"k1"}"#);
+    assert_eq!(asked.reason, Some(RefundReason::Duplicate));
+}
+
 /// Summaries order equal counts by the status's spelling, as they did when statuses were strings,
 /// not by the enums' order.
 #[test]
@@ -79,6 +90,13 @@ fn unknown_values_pass_through_unchanged() {
     assert!(same_json::<WebhookEvent>(&newer).processing_status.is_unknown());
     let newer = CONNECTION.replace(r#""status":"error""#, r#""status":"suspended""#);
     assert!(same_json::<StripeConnection>(&newer).status.is_unknown());
+    let newer = REFUND.replace(r#""status":"succeeded""#, r#""status":"reversed""#);
+    let newer = newer.replace(r#""reason":"requested_by_customer""#, r#""reason":"expired_uncaptured_charge""#);
+    let r: Refund = same_json(&newer);
+    assert_eq!(
+        (r.status.as_str(), r.reason.as_ref().map(RefundReason::as_str)),
+        ("reversed", Some("expired_uncaptured_charge"))
+    );
     let newer = PRICE.replace(r#""billingScheme":"tiered""#, r#""billingScheme":"volume""#);
     assert!(same_json::<Price>(&newer).billing_scheme.is_some_and(|b| b.is_unknown()));
 }
@@ -88,3 +106,4 @@ pub(crate) const PRICE: &str = r#"{"environment":"test","stripePriceId":"price_1
 pub(crate) const EVENT: &str = r#"{"environment":"test","stripeEventId":"evt_1","eventType":"invoice.paid","livemode":false,"stripeAccountId":null,"objectType":"invoice","objectId":"in_1","processingStatus":"ignored","attemptCount":1,"lastError":null,"receivedAt":"2026-11-25T10:00:00.000Z","processedAt":"2026-11-25T10:00:01.000Z","createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z","ignoredReason":"nothing_to_change"}"#;
 pub(crate) const SUBSCRIPTION: &str = r#"{"environment":"test","stripeSubscriptionId":"sub_1","stripeCustomerId":"cus_1","subjectType":"team","subjectId":"acme","status":"past_due","currentPeriodStart":null,"currentPeriodEnd":null,"cancelAtPeriodEnd":false,"cancelAt":null,"canceledAt":null,"trialStart":null,"trialEnd":null,"latestInvoiceId":null,"metadata":{},"syncedAt":"2026-11-25T10:00:00.000Z","createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z","items":[]}"#;
 pub(crate) const HISTORY: &str = r#"{"environment":"test","type":"refund","status":"succeeded","subjectType":null,"subjectId":null,"stripeCustomerId":"cus_1","customerEmailSnapshot":null,"stripeCheckoutSessionId":null,"stripePaymentIntentId":"pi_1","stripeInvoiceId":null,"stripeChargeId":null,"stripeRefundId":"re_1","stripeSubscriptionId":null,"stripeProductId":null,"stripePriceId":null,"amount":500,"amountRefunded":null,"currency":"usd","description":null,"paidAt":null,"failedAt":null,"refundedAt":"2026-11-25T10:00:00.000Z","stripeCreatedAt":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z"}"#;
+pub(crate) const REFUND: &str = r#"{"environment":"live","stripeRefundId":"re_1","stripePaymentIntentId":"pi_1","stripeChargeId":null,"amount":500,"currency":"usd","status":"succeeded","reason":"requested_by_customer","createdAt":"2026-11-25T10:00:00.000Z"}"#;

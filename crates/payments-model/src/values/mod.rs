@@ -10,6 +10,7 @@ mod history;
 mod price;
 mod refund;
 mod subscription;
+mod tax;
 mod webhook;
 #[cfg(test)]
 pub(crate) mod wire_tests;
@@ -19,6 +20,7 @@ pub use history::{PaymentKind, PaymentStatus};
 pub use price::{BillingScheme, PriceType, RecurringInterval};
 pub use refund::{RefundReason, RefundStatus};
 pub use subscription::SubscriptionStatus;
+pub use tax::TaxBehavior;
 pub use webhook::ProcessingStatus;
 
 /// Declares a string-valued domain enum: its known variants with their wire spelling, an

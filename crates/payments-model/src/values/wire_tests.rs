@@ -23,6 +23,10 @@ fn price_json_is_unchanged() {
     assert_eq!(p.price_type, PriceType::Recurring);
     assert_eq!(p.billing_scheme, Some(BillingScheme::Tiered));
     assert_eq!(p.recurring_interval, Some(RecurringInterval::Month));
+    assert_eq!((p.tax_behavior.as_ref(), p.tax()), (Some(&TaxBehavior::Exclusive), &TaxBehavior::Exclusive));
+    // A price without a tax behaviour keeps `null`, and counts as `unspecified`.
+    let untaxed: Price = same_json(&PRICE.replace(r#""taxBehavior":"exclusive""#, r#""taxBehavior":null"#));
+    assert_eq!((untaxed.tax_behavior.as_ref(), untaxed.tax()), (None, &TaxBehavior::Unspecified));
     // A one-time price has neither interval nor (sometimes) scheme: `null` stays `null`.
     let one_time = PRICE
         .replace(r#""type":"recurring""#, r#""type":"one_time""#)
@@ -99,6 +103,8 @@ fn unknown_values_pass_through_unchanged() {
     );
     let newer = PRICE.replace(r#""billingScheme":"tiered""#, r#""billingScheme":"volume""#);
     assert!(same_json::<Price>(&newer).billing_scheme.is_some_and(|b| b.is_unknown()));
+    let newer = PRICE.replace(r#""taxBehavior":"exclusive""#, r#""taxBehavior":"automatic""#);
+    assert_eq!(same_json::<Price>(&newer).tax().as_str(), "automatic");
 }
 
 pub(crate) const CONNECTION: &str = r#"{"environment":"live","status":"error","stripeAccountId":"acct_1","stripeAccountEmail":null,"accountLivemode":true,"webhookEndpointId":null,"webhookEndpointUrl":null,"webhookConfiguredAt":null,"maskedKey":"sk_live_****abcd","lastSyncedAt":null,"lastSyncStatus":"failed","lastSyncError":"Invalid API key","lastSyncCounts":{}}"#;

@@ -65,6 +65,12 @@ fn refund_json_is_unchanged() {
     assert_eq!(asked.reason, Some(RefundReason::Duplicate));
 }
 
+#[test]
+fn session_json_is_unchanged() {
+    assert_eq!(same_json::<CheckoutSession>(CHECKOUT_SESSION).status, CheckoutSessionStatus::Open);
+    assert_eq!(same_json::<CustomerPortalSession>(PORTAL_SESSION).status, PortalSessionStatus::Created);
+}
+
 /// Summaries order equal counts by the status's spelling, as they did when statuses were strings,
 /// not by the enums' order.
 #[test]
@@ -103,6 +109,10 @@ fn unknown_values_pass_through_unchanged() {
     );
     let newer = PRICE.replace(r#""billingScheme":"tiered""#, r#""billingScheme":"volume""#);
     assert!(same_json::<Price>(&newer).billing_scheme.is_some_and(|b| b.is_unknown()));
+    let newer = CHECKOUT_SESSION.replace(r#""status":"open""#, r#""status":"abandoned""#);
+    assert_eq!(same_json::<CheckoutSession>(&newer).status.as_str(), "abandoned");
+    let newer = PORTAL_SESSION.replace(r#""status":"created""#, r#""status":"revoked""#);
+    assert_eq!(same_json::<CustomerPortalSession>(&newer).status.as_str(), "revoked");
     let newer = PRICE.replace(r#""taxBehavior":"exclusive""#, r#""taxBehavior":"automatic""#);
     assert_eq!(same_json::<Price>(&newer).tax().as_str(), "automatic");
 }
@@ -113,3 +123,5 @@ pub(crate) const EVENT: &str = r#"{"environment":"test","stripeEventId":"evt_1",
 pub(crate) const SUBSCRIPTION: &str = r#"{"environment":"test","stripeSubscriptionId":"sub_1","stripeCustomerId":"cus_1","subjectType":"team","subjectId":"acme","status":"past_due","currentPeriodStart":null,"currentPeriodEnd":null,"cancelAtPeriodEnd":false,"cancelAt":null,"canceledAt":null,"trialStart":null,"trialEnd":null,"latestInvoiceId":null,"metadata":{},"syncedAt":"2026-11-25T10:00:00.000Z","createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z","items":[]}"#;
 pub(crate) const HISTORY: &str = r#"{"environment":"test","type":"refund","status":"succeeded","subjectType":null,"subjectId":null,"stripeCustomerId":"cus_1","customerEmailSnapshot":null,"stripeCheckoutSessionId":null,"stripePaymentIntentId":"pi_1","stripeInvoiceId":null,"stripeChargeId":null,"stripeRefundId":"re_1","stripeSubscriptionId":null,"stripeProductId":null,"stripePriceId":null,"amount":500,"amountRefunded":null,"currency":"usd","description":null,"paidAt":null,"failedAt":null,"refundedAt":"2026-11-25T10:00:00.000Z","stripeCreatedAt":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:00.000Z"}"#;
 pub(crate) const REFUND: &str = r#"{"environment":"live","stripeRefundId":"re_1","stripePaymentIntentId":"pi_1","stripeChargeId":null,"amount":500,"currency":"usd","status":"succeeded","reason":"requested_by_customer","createdAt":"2026-11-25T10:00:00.000Z"}"#;
+pub(crate) const CHECKOUT_SESSION: &str = r#"{"id":"5f0c","environment":"test","mode":"subscription","status":"open","paymentStatus":"unpaid","subjectType":"team","subjectId":"acme","customerEmail":null,"stripeCheckoutSessionId":"cs_1","stripeCustomerId":"cus_1","stripePaymentIntentId":null,"stripeSubscriptionId":null,"url":"https://checkout.stripe.com/c/pay/cs_1","lastError":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z"}"#;
+pub(crate) const PORTAL_SESSION: &str = r#"{"id":"7a1d","environment":"live","status":"created","subjectType":"team","subjectId":"acme","stripeCustomerId":"cus_1","returnUrl":"https://app.example/billing","configuration":null,"url":"https://billing.stripe.com/p/session/1","lastError":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z"}"#;

@@ -6,6 +6,7 @@
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+use payments_model::TaxBehavior;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -73,7 +74,7 @@ pub struct PriceDraft {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring: Option<RecurringDraft>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,7 +92,7 @@ pub struct PriceChanges {
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub lookup_key: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
 }

@@ -492,7 +492,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-    ) -> Result<Vec<StatusCount>, BackendError> {
+    ) -> Result<Vec<StatusCount<SubscriptionStatus>>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions/summary")).extension("the status mix");
         Ok(decode::<StatusSummaryEnvelope>(self.send(user, call).await?)?.summary)
     }

@@ -42,7 +42,7 @@ pub async fn list_history(
 pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
     use std::collections::BTreeMap;
     let mut days: BTreeMap<String, DayCount> = BTreeMap::new();
-    let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
+    let mut statuses: BTreeMap<PaymentStatus, u32> = BTreeMap::new();
     for r in rows {
         let at = r.stripe_created_at.as_deref().unwrap_or(&r.created_at);
         let date = at.get(..10).unwrap_or(at).to_owned();
@@ -52,7 +52,7 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
         } else {
             day.payments += 1;
         }
-        *statuses.entry(r.status.to_string()).or_default() += 1;
+        *statuses.entry(r.status.clone()).or_default() += 1;
     }
     HistorySummary::from_counts(days.into_values().collect(), statuses, truncated)
 }
@@ -214,10 +214,10 @@ fn SummaryView(summary: HistorySummary) -> impl IntoView {
                             .statuses
                             .into_iter()
                             .map(|StatusCount { status: s, rows: n }| {
-                                let key = s.clone();
+                                let key = s.to_string();
                                 view! {
                                 <tr data-status=key>
-                                    <th scope="row"><StatusBadge status=s /></th>
+                                    <th scope="row"><StatusBadge status=s.into() /></th>
                                     <td class="num">{n}</td>
                                 </tr>
                             }})
@@ -364,8 +364,8 @@ mod tests {
         assert_eq!(
             s.statuses,
             vec![
-                StatusCount { status: "succeeded".to_string(), rows: 2 },
-                StatusCount { status: "failed".to_string(), rows: 1 }
+                StatusCount { status: PaymentStatus::Succeeded, rows: 2 },
+                StatusCount { status: PaymentStatus::Failed, rows: 1 }
             ]
         );
     }

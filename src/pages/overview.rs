@@ -132,9 +132,8 @@ fn amounts(all: &[CurrencyAmount]) -> impl IntoView {
 fn Figures(figures: Overview) -> impl IntoView {
     let env = use_env().get_untracked();
     let link = |page: &str, pairs: &[(&str, &str)]| format!("/{env}/{page}{}", query_string(pairs));
-    let count = |status: SubscriptionStatus| {
-        figures.subscriptions.iter().find(|s| s.status == status.as_str()).map_or(0, |s| s.rows)
-    };
+    let count =
+        |status: SubscriptionStatus| figures.subscriptions.iter().find(|s| s.status == status).map_or(0, |s| s.rows);
     let (active, trialing, past_due) =
         (count(SubscriptionStatus::Active), count(SubscriptionStatus::Trialing), count(SubscriptionStatus::PastDue));
     // The filter values the figures' links carry.
@@ -177,9 +176,9 @@ fn Figures(figures: Overview) -> impl IntoView {
         .subscriptions
         .iter()
         .map(|s| MixPart {
-            status: s.status.clone(),
+            status: s.status.to_string(),
             count: s.rows,
-            href: link("subscriptions", &[("status", &s.status)]),
+            href: link("subscriptions", &[("status", s.status.as_str())]),
         })
         .collect();
     let uncounted = (figures.mrr_uncounted_items > 0).then(|| {

@@ -107,7 +107,9 @@ pub fn SubjectLink(env: Environment, subject_type: Option<String>, subject_id: O
 /// The page.
 /// Subscriptions by status, for the page's mix. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "subscription-mix")]
-pub async fn subscription_mix(environment: Environment) -> Result<Vec<payments_model::StatusCount>, AppError> {
+pub async fn subscription_mix(
+    environment: Environment,
+) -> Result<Vec<payments_model::StatusCount<SubscriptionStatus>>, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
     Ok(state.backend.subscription_statuses(&user, environment).await?)
@@ -144,7 +146,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                     let env = env.get_untracked();
                     let parts: Vec<MixPart> = statuses
                         .into_iter()
-                        .map(|s| MixPart { href: format!("/{env}/subscriptions?status={}", s.status), status: s.status, count: s.rows })
+                        .map(|s| MixPart { href: format!("/{env}/subscriptions?status={}", s.status), status: s.status.into(), count: s.rows })
                         .collect();
                     view! { <div class="card"><StatusMix parts testid="subscription-mix" /></div> }
                 })

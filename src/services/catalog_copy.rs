@@ -214,7 +214,7 @@ mod ssr {
     use crate::backend::{Metadata, PriceChanges, PriceDraft, ProductChanges, ProductDraft, RecurringDraft};
     use crate::environment::Environment;
     use crate::server::ids::token_digest;
-    use payments_model::{Catalog, Price, Product};
+    use payments_model::{Catalog, Price, Product, TaxBehavior};
     use std::collections::{BTreeMap, BTreeSet};
     use std::sync::Arc;
 
@@ -370,10 +370,6 @@ mod ssr {
         })
     }
 
-    fn tax(price: &Price) -> &str {
-        price.tax_behavior.as_deref().unwrap_or("unspecified")
-    }
-
     fn interval(price: &Price) -> Option<String> {
         price.recurring_interval.as_ref().map(|i| match price.recurring_interval_count.unwrap_or(1) {
             1 => i.to_string(),
@@ -412,8 +408,8 @@ mod ssr {
             fields.extend(diff("amount", money(l), money(t)));
         }
         // Stripe sets the tax behaviour once: from `unspecified` it can still be updated.
-        if tax(l) != "unspecified" && tax(l) != tax(t) {
-            fields.extend(diff("tax behaviour", tax(l), tax(t)));
+        if *l.tax() != TaxBehavior::Unspecified && l.tax() != t.tax() {
+            fields.extend(diff("tax behaviour", l.tax(), t.tax()));
         }
         fields
     }
@@ -669,7 +665,7 @@ mod ssr {
             changes.lookup_key = Some(t.lookup_key.clone());
             fields.push(f);
         }
-        if let Some(f) = diff("tax behaviour", tax(l), tax(t)) {
+        if let Some(f) = diff("tax behaviour", l.tax(), t.tax()) {
             changes.tax_behavior = t.tax_behavior.clone();
             fields.push(f);
         }
@@ -699,7 +695,8 @@ mod ssr {
             ),
         ];
         fields.extend(d.lookup_key.clone().map(|k| set("lookup key", Some(k))));
-        fields.push(set("tax behaviour", Some(d.tax_behavior.clone().unwrap_or_else(|| "unspecified".into()))));
+        let tax = d.tax_behavior.as_ref().unwrap_or(&TaxBehavior::Unspecified);
+        fields.push(set("tax behaviour", Some(tax.to_string())));
         fields.push(set("active", Some(d.active.unwrap_or(true).to_string())));
         for (k, v) in d.metadata.iter().flatten() {
             fields.push(set(&format!("metadata.{k}"), Some(v.clone())));

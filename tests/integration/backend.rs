@@ -133,7 +133,7 @@ async fn the_catalog_is_edited_with_stripes_refusals_surfaced() {
             PriceChanges { lookup_key: Some(None), tax_behavior: Some("exclusive".into()), ..Default::default() };
         let monthly = backend.update_price(&user, env, &monthly.stripe_price_id, &moved).await.unwrap();
         assert_eq!(monthly.lookup_key, None);
-        assert_eq!(monthly.tax_behavior.as_deref(), Some("exclusive"));
+        assert_eq!(monthly.tax_behavior.as_ref().map(|t| t.as_str()), Some("exclusive"));
 
         let detail = backend.product(&user, env, &product.stripe_product_id).await.unwrap();
         assert_eq!(detail.prices.len(), 2);

@@ -1,6 +1,7 @@
 //! Catalog services (§2.3 (10)–(20)): reads come from the mirror only; mutations go to Stripe
 //! first and are mirrored once Stripe accepted them (§11.11).
 
+use payments_model::TaxBehavior;
 use stripe_client::{Form, RequestOptions};
 
 use crate::engine::Engine;
@@ -144,7 +145,10 @@ impl Engine {
                 .set("recurring[interval]", r.interval.as_str())
                 .set_opt("recurring[interval_count]", r.interval_count);
         }
-        let form = with_metadata(form.set_opt("tax_behavior", input.tax_behavior.as_deref()), input.metadata.as_ref());
+        let form = with_metadata(
+            form.set_opt("tax_behavior", input.tax_behavior.as_ref().map(TaxBehavior::as_str)),
+            input.metadata.as_ref(),
+        );
         let opts = idempotency(env, "price", input.idempotency_key.as_deref());
         self.write_price(env, |client| async move { stripe::create_price(&client, &form, &opts).await }).await
     }
@@ -155,7 +159,10 @@ impl Engine {
         if let Some(lookup_key) = &input.lookup_key {
             form = form.set("lookup_key", lookup_key.as_deref().unwrap_or(""));
         }
-        let form = with_metadata(form.set_opt("tax_behavior", input.tax_behavior.as_deref()), input.metadata.as_ref());
+        let form = with_metadata(
+            form.set_opt("tax_behavior", input.tax_behavior.as_ref().map(TaxBehavior::as_str)),
+            input.metadata.as_ref(),
+        );
         let id = id.to_owned();
         self.write_price(env, |client| async move { stripe::update_price(&client, &id, &form).await }).await
     }

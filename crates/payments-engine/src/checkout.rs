@@ -130,6 +130,7 @@ pub struct RuntimeUser {
 }
 
 // The sessions' shapes are the model's: the routes' envelopes and the clients share them.
+use payments_model::CheckoutSessionStatus;
 pub use payments_model::{CheckoutSession, CustomerPortalSession};
 
 const CHECKOUT_COLUMNS: &str = "id, environment, mode, status, payment_status, subject_type, subject_id, \
@@ -149,7 +150,7 @@ fn checkout_from_row(r: &AnyRow) -> EngineResult<CheckoutSession> {
         id: r.try_get("id")?,
         environment: env_of(r)?,
         mode: r.try_get("mode")?,
-        status: r.try_get("status")?,
+        status: r.try_get::<String, _>("status")?.into(),
         payment_status: r.try_get("payment_status")?,
         subject_type: r.try_get("subject_type")?,
         subject_id: r.try_get("subject_id")?,
@@ -169,7 +170,7 @@ fn portal_from_row(r: &AnyRow) -> EngineResult<CustomerPortalSession> {
     Ok(CustomerPortalSession {
         id: r.try_get("id")?,
         environment: env_of(r)?,
-        status: r.try_get("status")?,
+        status: r.try_get::<String, _>("status")?.into(),
         subject_type: r.try_get("subject_type")?,
         subject_id: r.try_get("subject_id")?,
         stripe_customer_id: r.try_get("stripe_customer_id")?,
@@ -239,11 +240,12 @@ fn check_portal_role(user: &RuntimeUser) -> EngineResult<()> {
 }
 
 /// Stripe's checkout status as the local row's (§8.1 step 6).
-fn local_checkout_status(stripe_status: Option<&str>) -> &'static str {
+fn local_checkout_status(stripe_status: Option<&str>) -> CheckoutSessionStatus {
+    // Stripe's `open` / `complete` / `expired`, which is not the local row's spelling.
     match stripe_status {
-        Some("expired") => "expired",
-        Some("complete") => "completed",
-        _ => "open",
+        Some("expired") => CheckoutSessionStatus::Expired,
+        Some("complete") => CheckoutSessionStatus::Completed,
+        _ => CheckoutSessionStatus::Open,
     }
 }
 
@@ -429,7 +431,7 @@ impl Engine {
                  metadata = $8, raw = $9, last_error = NULL, updated_at = $10
              WHERE id = $11",
         )
-        .bind(local_checkout_status(session.get("status").and_then(Value::as_str)))
+        .bind(local_checkout_status(session.get("status").and_then(Value::as_str)).as_str())
         .bind(str_field(&session, "payment_status"))
         .bind(str_field(&session, "id"))
         .bind(id_field(&session, "customer"))
@@ -547,7 +549,7 @@ mod tests {
         assert_eq!((e.status(), e.code()), (401, "AUTH_INVALID_CREDENTIALS"));
         assert_eq!(check_portal_role(&u("x")).unwrap_err().status(), 403);
         assert!(check_portal_role(&u("authenticated")).is_ok());
-        assert_eq!(local_checkout_status(Some("complete")), "completed");
-        assert_eq!(local_checkout_status(None), "open");
+        assert_eq!(local_checkout_status(Some("complete")), CheckoutSessionStatus::Completed);
+        assert_eq!(local_checkout_status(None), CheckoutSessionStatus::Open);
     }
 }

@@ -23,7 +23,7 @@ use crate::overview::{statement as overview, Figure};
 use crate::store::events;
 use crate::time::{iso_ms, iso_opt, parse_time};
 use payments_model::{
-    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, Subscription, SubscriptionItem,
+    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, PaymentStatus, Subscription, SubscriptionItem,
     HISTORY_SUMMARY_ROWS,
 };
 
@@ -874,7 +874,7 @@ impl Engine {
         let groups = history_summary(env, o)?.fetch(self.pool()).await?;
         let truncated = !history_beyond_summary(env, o)?.fetch(self.pool()).await?.is_empty();
         let mut days: BTreeMap<i64, DayCount> = BTreeMap::new();
-        let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
+        let mut statuses: BTreeMap<PaymentStatus, u32> = BTreeMap::new();
         for g in &groups {
             let (day, refund): (i64, i64) = (g.try_get("day")?, g.try_get("refund")?);
             let n = u32::try_from(g.try_get::<i64, _>("n")?).unwrap_or(u32::MAX);
@@ -883,7 +883,7 @@ impl Engine {
                 0 => entry.payments += n,
                 _ => entry.refunds += n,
             }
-            *statuses.entry(g.try_get("status")?).or_default() += n;
+            *statuses.entry(g.try_get::<String, _>("status")?.into()).or_default() += n;
         }
         Ok(HistorySummary::from_counts(days.into_values().collect(), statuses, truncated))
     }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use payments_model::{
-    monthly_amount, CurrencyAmount, DayPayments, Overview, ProcessingStatus, StatusCount, EVENT_COUNT_LIMIT,
+    monthly_amount, CurrencyAmount, DayPayments, Overview, ProcessingStatus, StatusCount, SubscriptionStatus,
+    EVENT_COUNT_LIMIT,
 };
 use sqlx::Row;
 
@@ -79,15 +80,15 @@ fn by_amount(totals: BTreeMap<String, i64>) -> Vec<CurrencyAmount> {
 impl Engine {
     /// `GET /{env}/subscriptions/summary` (additive): subscriptions by status, most frequent
     /// first (the Subscriptions page's mix, without the rest of the overview).
-    pub async fn subscription_statuses(&self, env: Environment) -> EngineResult<Vec<StatusCount>> {
-        let mut statuses: Vec<StatusCount> = Vec::new();
+    pub async fn subscription_statuses(&self, env: Environment) -> EngineResult<Vec<StatusCount<SubscriptionStatus>>> {
+        let mut statuses: Vec<StatusCount<SubscriptionStatus>> = Vec::new();
         for r in statement(Figure::Subscriptions, env, 0).fetch(self.pool()).await? {
             let n: i64 = r.try_get("n")?;
             if n > 0 {
-                statuses.push(StatusCount { status: r.try_get("status")?, rows: count(n) });
+                statuses.push(StatusCount { status: r.try_get::<String, _>("status")?.into(), rows: count(n) });
             }
         }
-        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+        StatusCount::sort(&mut statuses);
         Ok(statuses)
     }
 

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::environment::Environment;
 use crate::error::{EngineError, EngineResult};
 use crate::time::iso_opt;
-use payments_model::{CreateRefund, Refund};
+use payments_model::{CreateRefund, Refund, RefundReason, RefundStatus};
 
 impl Engine {
     /// Refunds all or part of a payment: Stripe `POST /v1/refunds`. Stripe's refusals (already
@@ -23,7 +23,7 @@ impl Engine {
         let form = Form::new()
             .set("payment_intent", input.payment_intent_id.as_str())
             .set_opt("amount", input.amount)
-            .set_opt("reason", input.reason.map(|r| r.as_str()));
+            .set_opt("reason", input.reason.as_ref().map(RefundReason::as_str));
         let opts = idempotency(env, "refund", input.idempotency_key.as_deref());
         let object = crate::stripe::request(&client, Method::POST, "/v1/refunds", &form, &opts).await?;
         refund_of(env, &object)
@@ -41,8 +41,8 @@ fn refund_of(env: Environment, r: &Value) -> EngineResult<Refund> {
         stripe_charge_id: text("charge"),
         amount: r.get("amount").and_then(Value::as_i64).unwrap_or(0),
         currency: text("currency").unwrap_or_default(),
-        status: text("status").unwrap_or_else(|| "pending".into()),
-        reason: text("reason"),
+        status: text("status").map_or(RefundStatus::Pending, RefundStatus::from),
+        reason: text("reason").map(RefundReason::from),
         // Stripe's `created` is in seconds.
         created_at: iso_opt(r.get("created").and_then(Value::as_i64).map(|s| s.saturating_mul(1000))),
     })

@@ -22,7 +22,7 @@ use crate::store::history::{self, HistoryRecord};
 use crate::store::{self, connections, events, mirror, secrets};
 use crate::stripe::{self, id_field, str_field};
 use crate::time::now_ms;
-use payments_model::{PaymentKind, PaymentStatus};
+use payments_model::{CheckoutSessionStatus, PaymentKind, PaymentStatus, RefundStatus};
 
 /// What applying an event did: whether it changed anything, and the event's row as its outcome
 /// recorded it (what the delivery is answered, without reading the row again).
@@ -305,7 +305,9 @@ impl Engine {
             "checkout.session.async_payment_failed" => changed(
                 checkout_completed(tx, env, object, version, Some(PaymentStatus::Failed), trust_metadata).await?,
             ),
-            "checkout.session.expired" => changed(update_checkout_row(tx, env, object, "expired", version).await?),
+            "checkout.session.expired" => {
+                changed(update_checkout_row(tx, env, object, CheckoutSessionStatus::Expired, version).await?)
+            }
             "invoice.paid" | "invoice.payment_succeeded" => {
                 invoice_history(tx, env, object, PaymentStatus::Succeeded, version).await?;
                 Outcome::Handled
@@ -429,7 +431,7 @@ pub(crate) async fn update_checkout_row(
     conn: &mut AnyConnection,
     env: Environment,
     session: &Value,
-    status: &str,
+    status: CheckoutSessionStatus,
     version: i64,
 ) -> EngineResult<bool> {
     let done = sqlx::query(
@@ -440,7 +442,7 @@ pub(crate) async fn update_checkout_row(
              last_error = NULL, updated_at = $8, source_version = $9
          WHERE environment = $10 AND stripe_checkout_session_id = $11 AND COALESCE(source_version, 0) <= $9",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(str_field(session, "payment_status"))
     .bind(id_field(session, "customer"))
     .bind(id_field(session, "payment_intent"))
@@ -532,7 +534,7 @@ async fn checkout_completed(
     forced: Option<PaymentStatus>,
     trust_metadata: bool,
 ) -> EngineResult<bool> {
-    let mut handled = update_checkout_row(conn, env, session, "completed", version).await?;
+    let mut handled = update_checkout_row(conn, env, session, CheckoutSessionStatus::Completed, version).await?;
     if forced != Some(PaymentStatus::Failed) {
         handled |= map_checkout_subject(conn, env, session, MappingTrust::Event { trust_metadata }).await?;
     }
@@ -748,9 +750,9 @@ pub(crate) async fn refund_history(
     let pi = id_field(refund, "payment_intent");
     let charge = id_field(refund, "charge");
     // Stripe's refund status, as the refund row's history status.
-    let status = match str_field(refund, "status").as_deref() {
-        Some("succeeded") => PaymentStatus::Refunded,
-        Some("failed") | Some("canceled") => PaymentStatus::Failed,
+    let status = match str_field(refund, "status").map(RefundStatus::from) {
+        Some(RefundStatus::Succeeded) => PaymentStatus::Refunded,
+        Some(RefundStatus::Failed | RefundStatus::Canceled) => PaymentStatus::Failed,
         _ => PaymentStatus::Pending,
     };
     let original = history::find_original(conn, env, pi.as_deref(), charge.as_deref()).await?;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
-use crate::values::{BillingScheme, ConnectionStatus, LastSyncStatus, PriceType, ProcessingStatus, RecurringInterval};
+use crate::values::{
+    BillingScheme, ConnectionStatus, LastSyncStatus, PriceType, ProcessingStatus, RecurringInterval, TaxBehavior,
+};
 
 /// `metadata`: string keys and values (`{}` when empty, never null).
 pub type Metadata = BTreeMap<String, String>;
@@ -124,7 +126,7 @@ pub struct Price {
     /// `per_unit` / `tiered`.
     pub billing_scheme: Option<BillingScheme>,
     /// `exclusive` / `inclusive` / `unspecified`.
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
     /// `day` / `week` / `month` / `year`.
     pub recurring_interval: Option<RecurringInterval>,
     /// Intervals between bills.
@@ -133,6 +135,13 @@ pub struct Price {
     pub metadata: Metadata,
     /// When the mirror last got it from Stripe.
     pub synced_at: String,
+}
+
+impl Price {
+    /// The tax behaviour, `unspecified` when the price has none (as Stripe treats it).
+    pub fn tax(&self) -> &TaxBehavior {
+        self.tax_behavior.as_ref().unwrap_or(&TaxBehavior::Unspecified)
+    }
 }
 
 /// `ListPaymentCatalogResponse`.
@@ -225,7 +234,7 @@ pub struct CreatePrice {
     /// `None`: a one-time price.
     pub recurring: Option<Recurring>,
     /// `exclusive` / `inclusive` / `unspecified`.
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
     /// Metadata.
     pub metadata: Option<Metadata>,
     /// Sent as `Idempotency-Key: insforge:<env>:price:<key>`.
@@ -240,7 +249,7 @@ pub struct UpdatePrice {
     /// New lookup key (`Some(None)` clears).
     pub lookup_key: Option<Option<String>>,
     /// New tax behaviour.
-    pub tax_behavior: Option<String>,
+    pub tax_behavior: Option<TaxBehavior>,
     /// Metadata to merge.
     pub metadata: Option<Metadata>,
 }

@@ -13,6 +13,7 @@ use crate::lists::{CustomerListItem, HistorySummary, Page, PaymentHistory, Statu
 use crate::overview::Overview;
 use crate::refunds::Refund;
 use crate::sessions::{CheckoutSession, CustomerPortalSession};
+use crate::values::SubscriptionStatus;
 
 #[cfg(test)]
 mod wire_tests;
@@ -83,7 +84,7 @@ pub struct HistorySummaryEnvelope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusSummaryEnvelope {
     /// Most frequent first.
-    pub summary: Vec<StatusCount>,
+    pub summary: Vec<StatusCount<SubscriptionStatus>>,
 }
 
 /// `{"overview": …}`: an environment at a glance (additive route `GET /{env}/overview`).

@@ -141,14 +141,23 @@ pub struct DayCount {
     pub refunds: u32,
 }
 
-/// How many rows of a summary have one status.
+/// How many rows of a summary have one status: `S` is the status type, [`PaymentStatus`] in a
+/// payment-history summary and [`SubscriptionStatus`] in the subscriptions' mix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusCount {
-    /// The history row's status (`succeeded`, `failed`, `refunded`…).
-    pub status: String,
+pub struct StatusCount<S> {
+    /// The status (`succeeded`, `failed`, `refunded`…; `active`, `past_due`…).
+    pub status: S,
     /// Rows with it.
     pub rows: u32,
+}
+
+impl<S: AsRef<str>> StatusCount<S> {
+    /// Sorts `counts` most frequent first, then by the status's spelling: by the string, not the
+    /// enum's order, so the order is the one the summaries had when statuses were strings.
+    pub fn sort(counts: &mut [StatusCount<S>]) {
+        counts.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.as_ref().cmp(b.status.as_ref())));
+    }
 }
 
 /// The chart and status breakdown of a filtered payment-history view, over its newest
@@ -159,7 +168,7 @@ pub struct HistorySummary {
     /// Oldest first.
     pub days: Vec<DayCount>,
     /// Most frequent first, then by name.
-    pub statuses: Vec<StatusCount>,
+    pub statuses: Vec<StatusCount<PaymentStatus>>,
     /// Rows counted.
     pub rows: u32,
     /// More rows matched than were counted.
@@ -171,13 +180,13 @@ impl HistorySummary {
     /// first, then by name; `rows` is their total.
     pub fn from_counts(
         days: Vec<DayCount>,
-        statuses: std::collections::BTreeMap<String, u32>,
+        statuses: std::collections::BTreeMap<PaymentStatus, u32>,
         truncated: bool,
     ) -> Self {
         let rows = statuses.values().sum();
-        let mut statuses: Vec<StatusCount> =
+        let mut statuses: Vec<StatusCount<PaymentStatus>> =
             statuses.into_iter().map(|(status, rows)| StatusCount { status, rows }).collect();
-        statuses.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.status.cmp(&b.status)));
+        StatusCount::sort(&mut statuses);
         HistorySummary { days, statuses, rows, truncated }
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::lists::StatusCount;
+use crate::values::SubscriptionStatus;
 
 /// An amount in one currency, in its minor unit (cents; yen for zero-decimal currencies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +35,7 @@ pub struct Overview {
     /// When the figures were computed (ISO 8601).
     pub computed_at: String,
     /// Subscriptions by status, most frequent first.
-    pub subscriptions: Vec<StatusCount>,
+    pub subscriptions: Vec<StatusCount<SubscriptionStatus>>,
     /// Monthly recurring revenue per currency, largest first: the items of active and past-due
     /// subscriptions at their price's unit amount times quantity, with yearly, weekly and daily
     /// prices normalised to a month (a month is a twelfth of a year, 52/12 weeks or 365/12

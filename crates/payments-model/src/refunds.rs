@@ -4,47 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
-
-/// Why a payment is refunded: the reasons Stripe accepts, as its API spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundReason {
-    /// The customer was charged twice.
-    Duplicate,
-    /// The payment was fraudulent (Stripe also blocks the card).
-    Fraudulent,
-    /// The customer asked for their money back.
-    RequestedByCustomer,
-}
-
-impl RefundReason {
-    /// Every reason, in the order a form offers them.
-    pub const ALL: [RefundReason; 3] =
-        [RefundReason::RequestedByCustomer, RefundReason::Duplicate, RefundReason::Fraudulent];
-
-    /// Stripe's spelling (`requested_by_customer`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundReason::Duplicate => "duplicate",
-            RefundReason::Fraudulent => "fraudulent",
-            RefundReason::RequestedByCustomer => "requested_by_customer",
-        }
-    }
-
-    /// The reason for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            RefundReason::Duplicate => "Duplicate payment",
-            RefundReason::Fraudulent => "Fraudulent",
-            RefundReason::RequestedByCustomer => "Requested by the customer",
-        }
-    }
-
-    /// The reason Stripe's spelling names.
-    pub fn parse(raw: &str) -> Option<RefundReason> {
-        RefundReason::ALL.into_iter().find(|r| r.as_str() == raw)
-    }
-}
+use crate::values::{RefundReason, RefundStatus};
 
 /// A refund to create (`CreateRefundBody`, additive): the payment is named by its PaymentIntent,
 /// which every refundable payment-history row carries.
@@ -82,9 +42,9 @@ pub struct Refund {
     /// Lower-case ISO currency.
     pub currency: String,
     /// Stripe's status: `pending`, `succeeded`, `failed`, `requires_action` or `canceled`.
-    pub status: String,
-    /// Stripe's reason, as it spells it.
-    pub reason: Option<String>,
+    pub status: RefundStatus,
+    /// Stripe's reason; one it sets itself (`expired_uncaptured_charge`) is kept verbatim.
+    pub reason: Option<RefundReason>,
     /// When Stripe created it (ISO).
     pub created_at: Option<String>,
 }

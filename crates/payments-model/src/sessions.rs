@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
+use crate::values::{CheckoutSessionStatus, PortalSessionStatus};
 
 /// `CheckoutSession` (§2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ pub struct CheckoutSession {
     /// `payment` / `subscription`.
     pub mode: String,
     /// `initialized`, `open`, `completed`, `expired`, `failed`.
-    pub status: String,
+    pub status: CheckoutSessionStatus,
     /// `paid`, `unpaid`, `no_payment_required`.
     pub payment_status: Option<String>,
     /// Billing subject type.
@@ -52,7 +53,7 @@ pub struct CustomerPortalSession {
     /// `test` / `live`.
     pub environment: Environment,
     /// `initialized`, `created`, `failed`.
-    pub status: String,
+    pub status: PortalSessionStatus,
     /// Billing subject type.
     pub subject_type: String,
     /// Billing subject id.

@@ -8,15 +8,12 @@ use crate::backend::{PriceChanges, PriceDraft, RecurringDraft};
 use crate::environment::Environment;
 use crate::model::format::{money, parse_amount};
 use leptos::prelude::*;
-use payments_model::{BillingScheme, Price, PriceType, Product, RecurringInterval};
+use payments_model::{BillingScheme, Price, PriceType, Product, RecurringInterval, TaxBehavior};
 
 /// Currencies offered in the select; any other 3-letter code can be typed.
 const CURRENCIES: [&str; 7] = ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud"];
-const TAX_BEHAVIORS: [(&str, &str); 3] = [
-    ("unspecified", "Unspecified"),
-    ("exclusive", "Exclusive (tax added on top)"),
-    ("inclusive", "Inclusive (tax included)"),
-];
+/// The tax behaviours in the order the select offers them: a new price's default first.
+static TAX_BEHAVIORS: [TaxBehavior; 3] = [TaxBehavior::Unspecified, TaxBehavior::Exclusive, TaxBehavior::Inclusive];
 
 /// "month", "3 months", …
 fn every(interval: &str, count: i64) -> String {
@@ -187,7 +184,7 @@ fn PriceRow(price: Price, is_default: bool) -> impl IntoView {
                     None => view! { <span class="muted">"—"</span> }.into_any(),
                 }}
             </td>
-            <td data-testid="price-tax">{price.tax_behavior.clone().unwrap_or_else(|| "unspecified".into())}</td>
+            <td data-testid="price-tax">{price.tax().to_string()}</td>
             <td data-testid="price-status">{status_badge(price.active, "Active", "Archived")}</td>
             {actions}
         </tr>
@@ -270,7 +267,7 @@ pub(super) fn PriceForm(product: Product) -> impl IntoView {
     let interval = RwSignal::new(RecurringInterval::Month.to_string());
     let interval_count = RwSignal::new("1".to_string());
     let lookup_key = RwSignal::new(String::new());
-    let tax = RwSignal::new("unspecified".to_string());
+    let tax = RwSignal::new(TaxBehavior::Unspecified);
     let rows = MetaRows::new(&Default::default());
     let tried = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -482,14 +479,14 @@ pub(super) fn PriceForm(product: Product) -> impl IntoView {
 }
 
 #[component]
-fn TaxSelect(tax: RwSignal<String>, locked: bool) -> impl IntoView {
+fn TaxSelect(tax: RwSignal<TaxBehavior>, locked: bool) -> impl IntoView {
     view! {
         <label class="field">
             <span>"Tax behaviour"</span>
-            <select name="tax_behavior" disabled=locked on:change=move |ev| tax.set(event_target_value(&ev))>
+            <select name="tax_behavior" disabled=locked on:change=move |ev| tax.set(event_target_value(&ev).into())>
                 {TAX_BEHAVIORS
-                    .into_iter()
-                    .map(|(v, label)| view! { <option value=v selected=move || tax.get() == v>{label}</option> })
+                    .iter()
+                    .map(|t| view! { <option value=t.as_str() selected=move || tax.with(|chosen| chosen == t)>{t.label()}</option> })
                     .collect_view()}
             </select>
             {locked.then(|| view! {
@@ -522,7 +519,7 @@ fn FormButtons(pending: RwSignal<bool>, label: &'static str, testid: &'static st
 pub(super) fn PriceEditForm(price: Price) -> impl IntoView {
     let ctx = use_ctx();
     let lookup_key = RwSignal::new(price.lookup_key.clone().unwrap_or_default());
-    let original_tax = price.tax_behavior.clone().unwrap_or_else(|| "unspecified".into());
+    let original_tax = price.tax().clone();
     let tax = RwSignal::new(original_tax.clone());
     let rows = MetaRows::new(&price.metadata);
     let error = RwSignal::new(None::<String>);
@@ -576,7 +573,7 @@ pub(super) fn PriceEditForm(price: Price) -> impl IntoView {
             },
         );
     };
-    let locked = price.tax_behavior.as_deref().is_some_and(|t| t != "unspecified");
+    let locked = *price.tax() != TaxBehavior::Unspecified;
 
     view! {
         <FormModal title=format!("Edit price {label}") testid="price-edit-form" on_submit=Callback::new(submit)>

@@ -11,7 +11,7 @@ use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::lists::ListOptions;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
-use payments_model::{CreateRefund, RefundReason};
+use payments_model::{CreateRefund, RefundReason, TaxBehavior};
 
 /// Collected validation issues.
 #[derive(Debug, Default)]
@@ -500,7 +500,11 @@ pub(crate) fn update_product_body(body: &Input) -> Result<UpdateProduct, EngineE
     issues.finish(out)
 }
 
-const TAX_BEHAVIORS: [&str; 3] = ["exclusive", "inclusive", "unspecified"];
+/// The optional `taxBehavior` of a price body: one of [`TaxBehavior::NAMES`], whose order the
+/// message of a refused value lists ('exclusive' | 'inclusive' | 'unspecified').
+fn tax_behavior_field(obj: &Map<String, Value>, issues: &mut Issues) -> Option<TaxBehavior> {
+    enum_field(obj, "taxBehavior", "", Presence::Optional, TaxBehavior::NAMES, issues).map(TaxBehavior::from)
+}
 
 /// `CreatePaymentPriceBody` (strict).
 pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError> {
@@ -556,7 +560,7 @@ pub(crate) fn create_price_body(body: &Input) -> Result<CreatePrice, EngineError
                 out.recurring = interval.map(|interval| Recurring { interval: interval.into(), interval_count });
             }
         }
-        out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);
+        out.tax_behavior = tax_behavior_field(obj, &mut issues);
         out.metadata = metadata_field(obj, "metadata", "", &mut issues);
         out.idempotency_key = string_field(
             obj,
@@ -606,8 +610,7 @@ pub(crate) fn refund_body(body: &Input) -> Result<CreateRefund, EngineError> {
         .unwrap_or_default();
         out.amount =
             int_field(obj, "amount", "", Presence::Optional, Some((1, "Number must be greater than 0")), &mut issues);
-        let reasons = RefundReason::ALL.map(RefundReason::as_str);
-        out.reason = enum_field(obj, "reason", "", Presence::Optional, &reasons, &mut issues)
+        out.reason = enum_field(obj, "reason", "", Presence::Optional, RefundReason::NAMES, &mut issues)
             .and_then(|r| RefundReason::parse(&r));
         out.idempotency_key = string_field(
             obj,
@@ -638,7 +641,7 @@ pub(crate) fn update_price_body(body: &Input) -> Result<UpdatePrice, EngineError
         out.active = bool_field(obj, "active", "", &mut issues);
         out.lookup_key =
             string_field(obj, "lookupKey", "", Presence::Nullable, Str::trimmed().min(1, None).max(200), &mut issues);
-        out.tax_behavior = enum_field(obj, "taxBehavior", "", Presence::Optional, &TAX_BEHAVIORS, &mut issues);
+        out.tax_behavior = tax_behavior_field(obj, &mut issues);
         out.metadata = metadata_field(obj, "metadata", "", &mut issues);
         let fields_ok = issues.len() == 0;
         strict_ordered(obj, Some(&body.order), &KEYS, "", &mut issues);

@@ -17,7 +17,7 @@
 //! 3. refunds (PaymentIntent expanded: the context a webhook would fetch when the original is
 //!    not in the history), once every original above is written.
 
-use payments_model::PaymentStatus;
+use payments_model::{CheckoutSessionStatus, PaymentStatus};
 use serde_json::Value;
 use sqlx::AnyConnection;
 use stripe_client::Form;
@@ -84,7 +84,7 @@ impl PageSink for CheckoutSessionSink {
                     None => false,
                 };
                 let intent = collapse(&mut session, "payment_intent");
-                webhook::update_checkout_row(conn, env, &session, "completed", version).await?;
+                webhook::update_checkout_row(conn, env, &session, CheckoutSessionStatus::Completed, version).await?;
                 let trust = MappingTrust::Backfill { customer_exists };
                 if webhook::map_checkout_subject(conn, env, &session, trust).await? {
                     self.mappings += 1;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::values::wire_tests::{EVENT, HISTORY, PRICE, SUBSCRIPTION};
+use crate::values::wire_tests::{CHECKOUT_SESSION, EVENT, HISTORY, PORTAL_SESSION, PRICE, REFUND, SUBSCRIPTION};
 use crate::*;
 
 /// The body as the engine sends it: through `Value`, whose maps sort their keys.
@@ -73,7 +73,7 @@ fn session_envelopes() {
 
 #[test]
 fn summary_and_overview_envelopes() {
-    let counts = [("succeeded".to_owned(), 2), ("refunded".to_owned(), 1)].into_iter().collect();
+    let counts = [(PaymentStatus::Succeeded, 2), (PaymentStatus::Refunded, 1)].into_iter().collect();
     let day = DayCount { date: "2026-11-25".into(), payments: 2, refunds: 1 };
     let summary = HistorySummary::from_counts(vec![day], counts, false);
     pinned(HistorySummaryEnvelope { summary: summary.clone() }, json!({ "summary": summary }), HISTORY_SUMMARY_BODY);
@@ -148,9 +148,6 @@ fn list_pages_read_back_as_pages() {
 }
 
 const PRODUCT: &str = r#"{"environment":"test","stripeProductId":"prod_1","name":"Pro","description":null,"active":true,"defaultPriceId":"price_1","metadata":{"tier":"pro"},"syncedAt":"2026-11-25T10:00:00.000Z"}"#;
-const REFUND: &str = r#"{"environment":"live","stripeRefundId":"re_1","stripePaymentIntentId":"pi_1","stripeChargeId":null,"amount":500,"currency":"usd","status":"succeeded","reason":"requested_by_customer","createdAt":"2026-11-25T10:00:00.000Z"}"#;
-const CHECKOUT_SESSION: &str = r#"{"id":"5f0c","environment":"test","mode":"subscription","status":"open","paymentStatus":"unpaid","subjectType":"team","subjectId":"acme","customerEmail":null,"stripeCheckoutSessionId":"cs_1","stripeCustomerId":"cus_1","stripePaymentIntentId":null,"stripeSubscriptionId":null,"url":"https://checkout.stripe.com/c/pay/cs_1","lastError":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z"}"#;
-const PORTAL_SESSION: &str = r#"{"id":"7a1d","environment":"live","status":"created","subjectType":"team","subjectId":"acme","stripeCustomerId":"cus_1","returnUrl":"https://app.example/billing","configuration":null,"url":"https://billing.stripe.com/p/session/1","lastError":null,"createdAt":"2026-11-25T10:00:00.000Z","updatedAt":"2026-11-25T10:00:01.000Z"}"#;
 const CUSTOMER: &str = r#"{"environment":"test","stripeCustomerId":"cus_1","email":"a@example.com","name":null,"phone":null,"deleted":false,"metadata":{},"stripeCreatedAt":null,"syncedAt":"2026-11-25T10:00:00.000Z","paymentsCount":2,"lastPaymentAt":null,"totalSpend":1500,"totalSpendCurrency":"usd","paymentMethodBrand":"visa","paymentMethodLast4":"4242","paymentMethodExpMonth":12,"paymentMethodExpYear":2030,"countryCode":"FR"}"#;
 
 const PRODUCT_BODY: &str = r#"{"product":{"active":true,"defaultPriceId":"price_1","description":null,"environment":"test","metadata":{"tier":"pro"},"name":"Pro","stripeProductId":"prod_1","syncedAt":"2026-11-25T10:00:00.000Z"}}"#;

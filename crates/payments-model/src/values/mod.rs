@@ -8,7 +8,10 @@
 mod connection;
 mod history;
 mod price;
+mod refund;
+mod session;
 mod subscription;
+mod tax;
 mod webhook;
 #[cfg(test)]
 pub(crate) mod wire_tests;
@@ -16,12 +19,16 @@ pub(crate) mod wire_tests;
 pub use connection::{ConnectionStatus, LastSyncStatus};
 pub use history::{PaymentKind, PaymentStatus};
 pub use price::{BillingScheme, PriceType, RecurringInterval};
+pub use refund::{RefundReason, RefundStatus};
+pub use session::{CheckoutSessionStatus, PortalSessionStatus};
 pub use subscription::SubscriptionStatus;
+pub use tax::TaxBehavior;
 pub use webhook::ProcessingStatus;
 
 /// Declares a string-valued domain enum: its known variants with their wire spelling, an
 /// `Unknown(String)` variant, `ALL` (the known ones in the given order), `as_str`, parsing that
-/// never fails (`From<&str>`, `From<String>`, `FromStr`), `Display`, and serde as the plain string.
+/// never fails (`From<&str>`, `From<String>`, `FromStr`), `AsRef<str>`, `Display`, and serde as
+/// the plain string.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
@@ -84,6 +91,12 @@ macro_rules! string_enum {
                     $name::Unknown(raw) => raw,
                     known => known.as_str().to_owned(),
                 }
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
             }
         }
 

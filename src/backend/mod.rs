@@ -6,7 +6,7 @@
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-use payments_model::TaxBehavior;
+use payments_model::{QueryFilters, TaxBehavior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -108,21 +108,24 @@ where
 }
 
 /// What a list page asks for: the contract's `limit` and billing subject, plus the engine's
-/// additive cursor and filters (`status`, `type`, `customer`, `from`, `to`, `search`).
+/// additive cursor and the list's filters `F` (`payments_model::HistoryListFilters`,
+/// `SubscriptionListFilters`, `CustomerListFilters` or `EventListFilters`), which name their
+/// query parameters themselves.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListQuery {
+pub struct ListQuery<F> {
     /// 1..=100; `None` is the backend's default (50).
     pub limit: Option<u32>,
     /// `(subjectType, subjectId)`.
     pub subject: Option<(String, String)>,
     /// The previous page's `nextCursor`; `Some("")` asks for the first page with a cursor back.
     pub cursor: Option<String>,
-    /// Additive filters, by their query name.
-    pub filters: BTreeMap<String, String>,
+    /// The list's additive filters.
+    pub filters: F,
 }
 
-impl ListQuery {
-    /// The query string pairs, empty values left out.
+impl<F: QueryFilters> ListQuery<F> {
+    /// The query string pairs: `limit`, the subject, `cursor`, then the filters by name; empty
+    /// filter values left out, the others trimmed.
     pub fn pairs(&self) -> Vec<(String, String)> {
         let mut pairs = Vec::new();
         if let Some(limit) = self.limit {
@@ -135,17 +138,28 @@ impl ListQuery {
         if let Some(cursor) = &self.cursor {
             pairs.push(("cursor".to_owned(), cursor.clone()));
         }
-        for (k, v) in &self.filters {
-            if !v.trim().is_empty() {
-                pairs.push((k.clone(), v.trim().to_owned()));
-            }
-        }
+        pairs.extend(self.filter_pairs());
         pairs
+    }
+
+    /// The filters' pairs, empty values left out and the others trimmed.
+    fn filter_pairs(&self) -> impl Iterator<Item = (String, String)> {
+        self.filters.pairs().into_iter().filter_map(|(k, v)| {
+            let v = v.trim();
+            (!v.is_empty()).then(|| (k.to_owned(), v.to_owned()))
+        })
     }
 
     /// Whether this needs the engine's additive query parameters.
     pub fn uses_extensions(&self) -> bool {
-        self.cursor.is_some() || self.filters.values().any(|v| !v.trim().is_empty())
+        self.cursor.is_some() || self.filter_pairs().next().is_some()
+    }
+}
+
+impl<F> ListQuery<F> {
+    /// The same page (limit, subject, cursor) of another list, with that list's `filters`.
+    pub fn with_filters<G>(&self, filters: G) -> ListQuery<G> {
+        ListQuery { limit: self.limit, subject: self.subject.clone(), cursor: self.cursor.clone(), filters }
     }
 }
 

@@ -445,7 +445,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-        q: &ListQuery,
+        q: &ListQuery<SubscriptionListFilters>,
     ) -> Result<Page<Subscription>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/subscriptions")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
@@ -457,7 +457,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-        q: &ListQuery,
+        q: &ListQuery<HistoryListFilters>,
     ) -> Result<Page<PaymentHistory>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/payment-history")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("filters and pagination") } else { call };
@@ -469,7 +469,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-        q: &ListQuery,
+        q: &ListQuery<HistoryListFilters>,
     ) -> Result<HistorySummary, BackendError> {
         let mut pairs = q.pairs();
         // The summary counts a bounded number of rows itself; a page size means nothing to it.
@@ -502,7 +502,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-        q: &ListQuery,
+        q: &ListQuery<CustomerListFilters>,
     ) -> Result<Page<CustomerListItem>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/customers")).query(q.pairs());
         let call = if q.uses_extensions() { call.extension("search and pagination") } else { call };
@@ -514,7 +514,7 @@ impl dyn PaymentsBackend {
         &self,
         user: &CurrentUser,
         env: Environment,
-        q: &ListQuery,
+        q: &ListQuery<EventListFilters>,
     ) -> Result<Page<WebhookEvent>, BackendError> {
         let call = ApiCall::new(Method::GET, env_path(env, "/webhook-events"))
             .query(q.pairs())

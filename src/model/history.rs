@@ -3,6 +3,7 @@
 
 use crate::backend::ListQuery;
 use crate::error::AppError;
+use payments_model::{HistoryListFilters, PaymentKind, PaymentStatus, TimeBound};
 use serde::{Deserialize, Serialize};
 
 /// The filters of the history view, by their URL names (`subjectType`, `subjectId`, `type`,
@@ -54,8 +55,10 @@ impl HistoryFilters {
         .collect()
     }
 
-    /// The backend query for these filters. A date-only `to` includes that whole day.
-    pub fn list_query(&self, limit: u32, cursor: Option<String>) -> Result<ListQuery, AppError> {
+    /// The backend query for these filters. A date-only `to` includes that whole day. Values
+    /// are passed on as written (an unknown status, a date that names no day): the backend
+    /// answers for them.
+    pub fn list_query(&self, limit: u32, cursor: Option<String>) -> Result<ListQuery<HistoryListFilters>, AppError> {
         let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor, ..Default::default() };
         match (self.subject_type.is_empty(), self.subject_id.is_empty()) {
             (false, false) => q.subject = Some((self.subject_type.clone(), self.subject_id.clone())),
@@ -64,20 +67,15 @@ impl HistoryFilters {
         }
         let is_date = |s: &str| s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
         let to = if is_date(&self.to) { format!("{}T23:59:59.999Z", self.to) } else { self.to.clone() };
-        for (k, v) in [
-            ("type", &self.kind),
-            ("status", &self.status),
-            ("customer", &self.customer),
-            ("object", &self.object),
-            ("from", &self.from),
-        ] {
-            if !v.is_empty() {
-                q.filters.insert(k.to_owned(), v.clone());
-            }
-        }
-        if !to.is_empty() {
-            q.filters.insert("to".into(), to);
-        }
+        let given = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+        q.filters = HistoryListFilters {
+            status: given(&self.status).map(PaymentStatus::from),
+            kind: given(&self.kind).map(PaymentKind::from),
+            customer: given(&self.customer),
+            object: given(&self.object),
+            from: given(&self.from).map(TimeBound::new),
+            to: given(&to).map(TimeBound::new),
+        };
         Ok(q)
     }
 }
@@ -96,7 +94,7 @@ mod tests {
         };
         let q = f.list_query(10, None).unwrap();
         assert_eq!(q.subject, Some(("team".into(), "acme".into())));
-        assert_eq!(q.filters.get("to").map(String::as_str), Some("2026-11-25T23:59:59.999Z"));
+        assert_eq!(q.filters.to.as_ref().map(|t| t.as_str()), Some("2026-11-25T23:59:59.999Z"));
         let half = HistoryFilters { subject_type: "team".into(), ..Default::default() };
         assert!(half.list_query(10, None).is_err());
     }

@@ -35,9 +35,13 @@ pub async fn list_customers(
     use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor: Some(cursor), ..Default::default() };
+    let mut q = ListQuery::<payments_model::CustomerListFilters> {
+        limit: Some(limit.clamp(1, 100)),
+        cursor: Some(cursor),
+        ..Default::default()
+    };
     if !search.trim().is_empty() {
-        q.filters.insert("search".into(), search.trim().to_owned());
+        q.filters.search = Some(search.trim().to_owned());
     }
     crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());

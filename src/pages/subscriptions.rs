@@ -58,7 +58,11 @@ pub async fn list_subscriptions(
     use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor: Some(cursor), ..Default::default() };
+    let mut q = ListQuery::<payments_model::SubscriptionListFilters> {
+        limit: Some(limit.clamp(1, 100)),
+        cursor: Some(cursor),
+        ..Default::default()
+    };
     let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
     if !st.is_empty() || !si.is_empty() {
         if st.is_empty() || si.is_empty() {
@@ -66,11 +70,9 @@ pub async fn list_subscriptions(
         }
         q.subject = Some((st.to_owned(), si.to_owned()));
     }
-    for (k, v) in [("status", &filters.status), ("customer", &filters.customer)] {
-        if !v.trim().is_empty() {
-            q.filters.insert(k.into(), v.trim().to_owned());
-        }
-    }
+    let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    q.filters.status = given(&filters.status).map(payments_model::SubscriptionStatus::from);
+    q.filters.customer = given(&filters.customer);
     let listing = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.subscriptions(&user, env, &q).await }
@@ -365,8 +367,8 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
     let backend = crate::server::state::app_state().backend;
     // The engine filters by id (one row); a remote backend without filters falls back to its
     // first page, searched here, with a notice.
-    let mut q = ListQuery { limit: Some(100), ..Default::default() };
-    q.filters.insert("id".into(), id.clone());
+    let mut q = ListQuery::<payments_model::SubscriptionListFilters> { limit: Some(100), ..Default::default() };
+    q.filters.id = Some(id.clone());
     let listing = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.subscriptions(&user, env, &q).await }
@@ -375,12 +377,10 @@ pub async fn subscription_detail(env: Environment, id: String) -> Result<Subscri
     let notice = listing.notice;
     let found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
     let Some(subscription) = found else { return Err(AppError::NotFound) };
-    let mut q = ListQuery { limit: Some(100), ..Default::default() };
+    let mut q = ListQuery::<payments_model::HistoryListFilters> { limit: Some(100), ..Default::default() };
     match (&subscription.subject_type, &subscription.subject_id) {
         (Some(t), Some(i)) => q.subject = Some((t.clone(), i.clone())),
-        _ => {
-            q.filters.insert("customer".into(), subscription.stripe_customer_id.clone());
-        }
+        _ => q.filters.customer = Some(subscription.stripe_customer_id.clone()),
     }
     let history = crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());

@@ -61,17 +61,14 @@ pub async fn list_webhook_events(
 ) -> Result<Page<WebhookEvent>, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let state = crate::server::state::app_state();
-    let mut q =
-        crate::backend::ListQuery { limit: Some(25), cursor: cursor.filter(|c| !c.is_empty()), ..Default::default() };
-    if let Some(s) = status.filter(|s| !s.trim().is_empty()) {
-        q.filters.insert("status".into(), s);
-    }
-    if let Some(t) = event_type.filter(|t| !t.trim().is_empty()) {
-        q.filters.insert("type".into(), t);
-    }
-    if let Some(id) = event_id.filter(|id| !id.trim().is_empty()) {
-        q.filters.insert("id".into(), id.trim().to_owned());
-    }
+    let mut q = crate::backend::ListQuery::<payments_model::EventListFilters> {
+        limit: Some(25),
+        cursor: cursor.filter(|c| !c.is_empty()),
+        ..Default::default()
+    };
+    q.filters.status = status.filter(|s| !s.trim().is_empty()).map(payments_model::ProcessingStatus::from);
+    q.filters.event_type = event_type.filter(|t| !t.trim().is_empty());
+    q.filters.id = event_id.filter(|id| !id.trim().is_empty()).map(|id| id.trim().to_owned());
     state.backend.webhook_events(&user, environment, &q).await.map_err(AppError::from)
 }
 

@@ -79,6 +79,7 @@ mod ssr {
     use crate::backend::ListQuery;
     use crate::environment::Environment;
     use crate::error::AppError;
+    use payments_model::{CustomerListFilters, EventListFilters, HistoryListFilters, SubscriptionListFilters};
     use std::sync::Arc;
 
     /// The most objects one events query names (the engine's `objectId` limit).
@@ -93,10 +94,10 @@ mod ssr {
         }
     }
 
-    fn by_customer(id: &str) -> ListQuery {
-        let mut q = ListQuery { limit: Some(100), cursor: Some(String::new()), ..Default::default() };
-        q.filters.insert("customer".into(), id.to_owned());
-        q
+    /// The first page of the customer's subscriptions (`customer=id`).
+    fn by_customer(id: &str) -> ListQuery<SubscriptionListFilters> {
+        let filters = SubscriptionListFilters { customer: Some(id.to_owned()), ..Default::default() };
+        ListQuery { limit: Some(100), cursor: Some(String::new()), subject: None, filters }
     }
 
     /// Loads the customer page's data: the customer, its subscriptions, its history and the
@@ -107,13 +108,14 @@ mod ssr {
         env: Environment,
         id: &str,
     ) -> Result<CustomerData, AppError> {
-        let mut one = ListQuery { limit: Some(1), ..Default::default() };
-        one.filters.insert("ids".into(), id.to_owned());
+        let mut one = ListQuery::<CustomerListFilters> { limit: Some(1), ..Default::default() };
+        one.filters.ids = Some([id].into_iter().collect());
         let mine = by_customer(id);
+        let mine_paid = mine.with_filters(HistoryListFilters { customer: Some(id.to_owned()), ..Default::default() });
         let (customer, subscriptions, history, labels) = tokio::join!(
             backend.customers(user, env, &one),
             backend.subscriptions(user, env, &mine),
-            backend.payment_history(user, env, &mine),
+            backend.payment_history(user, env, &mine_paid),
             crate::services::catalog::labels(backend, user, env),
         );
         let customer =
@@ -123,8 +125,8 @@ mod ssr {
         let subs = subscriptions.as_ref().map_or(&[][..], |p| &p.items[..]);
         let rows = history.as_ref().map_or(&[][..], |p| &p.items[..]);
         let subjects = subjects_of(subs, rows);
-        let mut eq = ListQuery { limit: Some(25), ..Default::default() };
-        eq.filters.insert("objectId".into(), event_objects(id, subs, rows, EVENT_OBJECTS).join(","));
+        let mut eq = ListQuery::<EventListFilters> { limit: Some(25), ..Default::default() };
+        eq.filters.object_ids = Some(event_objects(id, subs, rows, EVENT_OBJECTS).into_iter().collect());
         let events = supported(backend.webhook_events(user, env, &eq).await)?.map(|p| p.items);
         let subscriptions_more = subscriptions.as_ref().is_some_and(|p| p.next_cursor.is_some());
         let history_more = history.as_ref().is_some_and(|p| p.next_cursor.is_some());

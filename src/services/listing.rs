@@ -20,9 +20,13 @@ mod ssr {
 
     /// Runs a list query; when the remote backend lacks the additive filters/cursor, runs it again
     /// with the contract's parameters only (first page, subject and limit) and says so.
-    pub async fn list_with_fallback<T, F, Fut>(q: crate::backend::ListQuery, fetch: F) -> Result<Listing<T>, AppError>
+    pub async fn list_with_fallback<T, Q, F, Fut>(
+        q: crate::backend::ListQuery<Q>,
+        fetch: F,
+    ) -> Result<Listing<T>, AppError>
     where
-        F: Fn(crate::backend::ListQuery) -> Fut,
+        Q: payments_model::QueryFilters,
+        F: Fn(crate::backend::ListQuery<Q>) -> Fut,
         Fut: std::future::Future<Output = Result<Page<T>, crate::backend::ssr::BackendError>>,
     {
         use crate::backend::ssr::BackendError;

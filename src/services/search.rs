@@ -192,8 +192,12 @@ mod ssr {
         text: &str,
         limit: u32,
     ) -> Result<SearchMatches, AppError> {
-        let mut q = ListQuery { limit: Some(limit), cursor: Some(String::new()), ..Default::default() };
-        q.filters.insert("search".into(), text.to_owned());
+        let mut q = ListQuery::<payments_model::CustomerListFilters> {
+            limit: Some(limit),
+            cursor: Some(String::new()),
+            ..Default::default()
+        };
+        q.filters.search = Some(text.to_owned());
         match backend.customers(user, env, &q).await {
             Ok(page) => Ok(SearchMatches {
                 more_customers: page.next_cursor.is_some(),

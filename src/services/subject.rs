@@ -72,7 +72,7 @@ mod ssr {
                 let (backend, user) = (backend.clone(), user.clone());
                 async move { backend.subscriptions(&user, env, &q).await }
             }),
-            crate::services::listing::list_with_fallback(q, |q| {
+            crate::services::listing::list_with_fallback(q.with_filters(Default::default()), |q| {
                 let (backend, user) = (backend.clone(), user.clone());
                 async move { backend.payment_history(&user, env, &q).await }
             }),
@@ -135,8 +135,8 @@ mod ssr {
             if customers.is_empty() {
                 return customers;
             }
-            let mut cq = ListQuery { limit: Some(100), ..Default::default() };
-            cq.filters.insert("ids".into(), customers.keys().take(100).cloned().collect::<Vec<_>>().join(","));
+            let mut cq = ListQuery::<payments_model::CustomerListFilters> { limit: Some(100), ..Default::default() };
+            cq.filters.ids = Some(customers.keys().take(100).cloned().collect());
             match backend.customers(user, env, &cq).await {
                 Ok(page) => {
                     for item in page.items {
@@ -147,8 +147,9 @@ mod ssr {
                 }
                 Err(_) => {
                     for c in customers.values_mut().take(20) {
-                        let mut cq = ListQuery { limit: Some(10), ..Default::default() };
-                        cq.filters.insert("search".into(), c.id.clone());
+                        let mut cq =
+                            ListQuery::<payments_model::CustomerListFilters> { limit: Some(10), ..Default::default() };
+                        cq.filters.search = Some(c.id.clone());
                         if let Ok(page) = backend.customers(user, env, &cq).await {
                             c.details = page.items.into_iter().find(|i| i.stripe_customer_id == c.id);
                         }
@@ -162,8 +163,8 @@ mod ssr {
             if object_ids.is_empty() {
                 return Ok(Some(Vec::new()));
             }
-            let mut eq = ListQuery { limit: Some(25), ..Default::default() };
-            eq.filters.insert("objectId".into(), object_ids.join(","));
+            let mut eq = ListQuery::<payments_model::EventListFilters> { limit: Some(25), ..Default::default() };
+            eq.filters.object_ids = Some(object_ids.iter().cloned().collect());
             match backend.webhook_events(user, env, &eq).await {
                 Ok(page) => Ok(Some(page.items)),
                 Err(BackendError::Unsupported(_)) => Ok(None),

@@ -195,16 +195,16 @@ async fn lists_page_with_cursors_and_filters() {
             .all(|s| page1.items.iter().all(|t| t.stripe_subscription_id != s.stripe_subscription_id)));
 
         let status = all.items[0].status.clone();
-        let mut filtered = ListQuery::default();
-        filtered.filters.insert("status".into(), status.to_string());
+        let mut filtered = ListQuery::<payments_model::SubscriptionListFilters>::default();
+        filtered.filters.status = Some(status.clone());
         let only = backend.subscriptions(&user, env, &filtered).await.unwrap();
         assert!(!only.items.is_empty() && only.items.iter().all(|s| s.status == status));
 
         let customers = backend.customers(&user, env, &ListQuery::default()).await.unwrap();
         assert!(!customers.items.is_empty());
         let email = customers.items.iter().find_map(|c| c.email.clone()).expect("a customer with an email");
-        let mut search = ListQuery::default();
-        search.filters.insert("search".into(), email.clone());
+        let mut search = ListQuery::<payments_model::CustomerListFilters>::default();
+        search.filters.search = Some(email.clone());
         let found = backend.customers(&user, env, &search).await.unwrap();
         assert!(found.items.iter().any(|c| c.email.as_deref() == Some(email.as_str())));
 

@@ -6,6 +6,7 @@ use crate::support;
 use payments_console::auth::Role;
 use payments_console::environment::Environment;
 use payments_engine::{ListOptions, PaymentHistory};
+use payments_model::QueryFilters;
 use serde_json::Value;
 use support::TestApp;
 
@@ -16,12 +17,10 @@ async fn call(client: &reqwest::Client, app: &TestApp, endpoint: &str, form: &[(
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-fn options(filters: &[(&str, &str)]) -> ListOptions {
-    ListOptions {
-        limit: 100,
-        filters: filters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..Default::default()
-    }
+/// A page of 100 of the list `F`, with `filters` read as the list route reads its query.
+fn options<F: QueryFilters>(filters: &[(&str, &str)]) -> ListOptions<F> {
+    let get = |k: &str| filters.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned());
+    ListOptions { limit: 100, filters: F::read(get), ..Default::default() }
 }
 
 /// Renews every active demo subscription once in the sandbox, so payment history has rows, and
@@ -168,15 +167,17 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     use payments_console::backend::ListQuery;
     use payments_console::services::listing::list_with_fallback;
     use payments_engine::Page;
-    let remote = |q: ListQuery| async move {
+    use payments_model::SubscriptionListFilters;
+    let remote = |q: ListQuery<SubscriptionListFilters>| async move {
         if q.uses_extensions() {
             Err(BackendError::Unsupported("filters and pagination"))
         } else {
             Ok(Page { items: vec![q.limit.unwrap_or_default()], next_cursor: None })
         }
     };
-    let mut q = ListQuery { limit: Some(7), cursor: Some(String::new()), ..Default::default() };
-    q.filters.insert("status".into(), "active".into());
+    let mut q =
+        ListQuery::<SubscriptionListFilters> { limit: Some(7), cursor: Some(String::new()), ..Default::default() };
+    q.filters.status = Some("active".into());
     let listing = list_with_fallback(q, remote).await.unwrap();
     assert_eq!(listing.page.items, vec![7]);
     let notice = listing.notice.expect("a notice");
@@ -185,7 +186,9 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
     let plain = list_with_fallback(ListQuery::default(), remote).await.unwrap();
     assert!(plain.notice.is_none());
     // Other errors still fail.
-    let failing = |_q: ListQuery| async { Err::<Page<u32>, _>(BackendError::Unavailable("down".into())) };
+    let failing = |_q: ListQuery<SubscriptionListFilters>| async {
+        Err::<Page<u32>, _>(BackendError::Unavailable("down".into()))
+    };
     let err = list_with_fallback(ListQuery::default(), failing).await.unwrap_err();
     assert_eq!(err.status_code(), 502);
 }

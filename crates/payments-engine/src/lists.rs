@@ -21,23 +21,27 @@ use crate::error::{EngineError, EngineResult};
 use crate::model::{Metadata, WebhookEvent};
 use crate::overview::{statement as overview, Figure};
 use crate::store::events;
-use crate::time::{iso_ms, iso_opt, parse_time};
+use crate::time::{iso_ms, iso_opt};
 use payments_model::{
-    CustomerListItem, DayCount, HistorySummary, Page, PaymentHistory, PaymentStatus, Subscription, SubscriptionItem,
-    HISTORY_SUMMARY_ROWS,
+    CustomerListFilters, CustomerListItem, DayCount, EventListFilters, FilterError, HistoryListFilters, HistoryObject,
+    HistorySummary, Page, PaymentHistory, PaymentStatus, QueryFilters, Subscription, SubscriptionItem,
+    SubscriptionListFilters, TimeBound, HISTORY_SUMMARY_ROWS,
 };
 
-/// Options of a list: page size, subject filter, cursor and additive filters.
+/// Options of a list: page size, subject filter, cursor and the list's additive filters `F`
+/// ([`HistoryListFilters`], [`SubscriptionListFilters`], [`CustomerListFilters`] or
+/// [`EventListFilters`]).
 #[derive(Debug, Clone, Default)]
-pub struct ListOptions {
+pub struct ListOptions<F> {
     /// 1..=100.
     pub limit: i64,
     /// `subjectType` + `subjectId`.
     pub subject: Option<(String, String)>,
     /// An opaque cursor from a previous page's `nextCursor` (empty: first page).
     pub cursor: Option<String>,
-    /// `status`, `type`, `customer`, `from`, `to`, `search`…
-    pub filters: BTreeMap<String, String>,
+    /// The list's filters. Their values are as the query spelt them; the list refuses a bad
+    /// one when it meets it (see [`QueryFilters::check`]).
+    pub filters: F,
 }
 
 /// One bound value of a [`Statement`].
@@ -102,14 +106,14 @@ impl Sql {
         self.wheres.push(clause.replace("$?", &format!("${n}")));
         self.binds.push(Bind::Int(v));
     }
-    /// The subject filter, then `column = $n` for each `(filter, column)` the options carry.
-    fn equalities(&mut self, o: &ListOptions, filters: &[(&str, &str)]) {
-        if let Some((t, i)) = &o.subject {
+    /// The subject filter, then `column = $n` for each `(column, value)` with a value.
+    fn equalities(&mut self, subject: &Option<(String, String)>, filters: &[(&str, Option<&str>)]) {
+        if let Some((t, i)) = subject {
             self.text("subject_type = $?", t);
             self.text("subject_id = $?", i);
         }
-        for (filter, column) in filters {
-            if let Some(v) = o.filters.get(*filter) {
+        for (column, value) in filters {
+            if let Some(v) = value {
                 self.text(&format!("{column} = $?"), v);
             }
         }
@@ -142,6 +146,13 @@ fn bad(message: &str) -> EngineError {
     EngineError::InvalidInput(message.to_owned())
 }
 
+impl From<FilterError> for EngineError {
+    /// A refused filter value is invalid input, worded as the model words it (`from: Invalid date`).
+    fn from(e: FilterError) -> Self {
+        EngineError::InvalidInput(e.to_string())
+    }
+}
+
 fn encode_cursor(v: Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
@@ -165,7 +176,7 @@ fn decode_cursor(c: &str) -> EngineResult<Option<Vec<Value>>> {
 }
 
 /// A newest-first list's cursor: `[time, id]`.
-fn time_cursor(o: &ListOptions) -> EngineResult<Option<(i64, String)>> {
+fn time_cursor<F>(o: &ListOptions<F>) -> EngineResult<Option<(i64, String)>> {
     let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() else {
         return Ok(None);
     };
@@ -176,7 +187,7 @@ fn time_cursor(o: &ListOptions) -> EngineResult<Option<(i64, String)>> {
 }
 
 /// The customers list's cursor: `[deleted, sort key, id]`.
-fn customer_cursor(o: &ListOptions) -> EngineResult<Option<CustomerCursor>> {
+fn customer_cursor(o: &ListOptions<CustomerListFilters>) -> EngineResult<Option<CustomerCursor>> {
     let Some(c) = o.cursor.as_deref().map(decode_cursor).transpose()?.flatten() else {
         return Ok(None);
     };
@@ -186,30 +197,10 @@ fn customer_cursor(o: &ListOptions) -> EngineResult<Option<CustomerCursor>> {
     }
 }
 
-/// The most ids a comma-separated id filter (`objectId` of the events, `ids` of the customers)
-/// takes: a page's worth, each one an index seek.
-pub(crate) const MAX_LISTED_IDS: usize = 100;
-
-/// The ids of a comma-separated id filter, trimmed, without repeats, in the order given.
-fn id_list(o: &ListOptions, key: &str) -> EngineResult<Option<Vec<String>>> {
-    let Some(raw) = o.filters.get(key) else { return Ok(None) };
-    let mut ids: Vec<String> = Vec::new();
-    for id in raw.split(',').map(str::trim).filter(|id| !id.is_empty()) {
-        if !ids.iter().any(|seen| seen == id) {
-            ids.push(id.to_owned());
-        }
-    }
-    match ids.len() {
-        0 => Err(bad(&format!("{key}: Expected at least one id"))),
-        n if n > MAX_LISTED_IDS => Err(bad(&format!("{key}: At most {MAX_LISTED_IDS} ids"))),
-        _ => Ok(Some(ids)),
-    }
-}
-
 /// The page size, checked: [`ListOptions`] is public and its `Default` has `limit: 0`, and a
 /// limit outside 1..=100 would underflow the `limit - 1` below (a panic in debug builds) or ask
 /// the database for absurd pages. The HTTP layer already refuses such values with zod's messages.
-fn page_limit(o: &ListOptions) -> EngineResult<usize> {
+fn page_limit<F>(o: &ListOptions<F>) -> EngineResult<usize> {
     match o.limit {
         ..=0 => Err(bad("limit: Number must be greater than or equal to 1")),
         101.. => Err(bad("limit: Number must be less than or equal to 100")),
@@ -217,12 +208,13 @@ fn page_limit(o: &ListOptions) -> EngineResult<usize> {
     }
 }
 
-fn time_filters(sql: &mut Sql, o: &ListOptions, column: &str) -> EngineResult<()> {
-    if let Some(f) = o.filters.get("from") {
-        sql.int(&format!("{column} >= $?"), parse_time(f).ok_or_else(|| bad("from: Invalid date"))?);
+/// `column >= from` and `column < to`, for the bounds given.
+fn time_filters(sql: &mut Sql, (from, to): (&Option<TimeBound>, &Option<TimeBound>), column: &str) -> EngineResult<()> {
+    if let Some(f) = from {
+        sql.int(&format!("{column} >= $?"), f.instant("from")?);
     }
-    if let Some(t) = o.filters.get("to") {
-        sql.int(&format!("{column} < $?"), parse_time(t).ok_or_else(|| bad("to: Invalid date"))?);
+    if let Some(t) = to {
+        sql.int(&format!("{column} < $?"), t.instant("to")?);
     }
     Ok(())
 }
@@ -236,11 +228,22 @@ fn flag(r: &AnyRow, c: &str) -> EngineResult<bool> {
     Ok(r.try_get::<i64, _>(c)? != 0)
 }
 
-fn subscriptions_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+fn subscriptions_page(
+    env: Environment,
+    o: &ListOptions<SubscriptionListFilters>,
+    limit: usize,
+) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
-    // `id`: one subscription, as the contract has no single-subscription route.
-    sql.equalities(o, &[("status", "status"), ("customer", "stripe_customer_id"), ("id", "stripe_subscription_id")]);
-    time_filters(&mut sql, o, "updated_at")?;
+    let f = &o.filters;
+    sql.equalities(
+        &o.subject,
+        &[
+            ("status", f.status.as_ref().map(|s| s.as_str())),
+            ("stripe_customer_id", f.customer.as_deref()),
+            ("stripe_subscription_id", f.id.as_deref()),
+        ],
+    );
+    time_filters(&mut sql, (&f.from, &f.to), "updated_at")?;
     if let Some(c) = time_cursor(o)? {
         sql.before("updated_at", "stripe_subscription_id", c);
     }
@@ -262,68 +265,52 @@ fn subscription_items(env: Environment, ids: &[String]) -> Statement {
     }
 }
 
-fn history_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+fn history_page(env: Environment, o: &ListOptions<HistoryListFilters>, limit: usize) -> EngineResult<Statement> {
     history_rows(env, o, limit, "*")
 }
 
-/// The Stripe object an `object` filter of the payment history names, by its id's prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HistoryObject {
-    /// `pi_`: the payment's row and its refunds.
-    PaymentIntent,
-    /// `cs_`: the Checkout Session's payment row.
-    CheckoutSession,
-    /// `in_`: the invoice's row.
-    Invoice,
-    /// `ch_`: the rows of the charge.
-    Charge,
-    /// `re_`: the refund's row.
-    Refund,
-}
-
-impl HistoryObject {
-    fn parse(id: &str) -> EngineResult<HistoryObject> {
-        let kind = match id.split_once('_').map(|(prefix, _)| prefix) {
-            Some("pi") => HistoryObject::PaymentIntent,
-            Some("cs") => HistoryObject::CheckoutSession,
-            Some("in") => HistoryObject::Invoice,
-            Some("ch" | "py") => HistoryObject::Charge,
-            Some("re" | "pyr") => HistoryObject::Refund,
-            _ => return Err(bad("object: Expected a pi_, cs_, in_, ch_ or re_ id")),
-        };
-        Ok(kind)
-    }
-
-    /// The condition on bind `$n`, written so that each branch implies the predicate of one of
-    /// the history's partial indexes (the dedup keys of the payments migration, and the charge
-    /// and refund-by-PaymentIntent indexes of the webhook migration): both planners then find
-    /// the few rows through those indexes instead of walking the table.
-    fn condition(self, n: usize) -> String {
-        match self {
-            HistoryObject::PaymentIntent => format!(
-                "((stripe_payment_intent_id = ${n} AND type <> 'refund') OR (stripe_payment_intent_id = ${n} AND type = 'refund'))"
-            ),
-            HistoryObject::CheckoutSession => format!("(stripe_checkout_session_id = ${n} AND type <> 'refund')"),
-            HistoryObject::Invoice => format!("(stripe_invoice_id = ${n} AND type <> 'refund')"),
-            HistoryObject::Charge => format!("stripe_charge_id = ${n}"),
-            HistoryObject::Refund => format!("stripe_refund_id = ${n}"),
-        }
+/// The condition of the history's `object` filter on bind `$n`, written so that each branch
+/// implies the predicate of one of the history's partial indexes (the dedup keys of the payments
+/// migration, and the charge and refund-by-PaymentIntent indexes of the webhook migration): both
+/// planners then find the few rows through those indexes instead of walking the table.
+fn object_condition(object: HistoryObject, n: usize) -> String {
+    match object {
+        HistoryObject::PaymentIntent => format!(
+            "((stripe_payment_intent_id = ${n} AND type <> 'refund') OR (stripe_payment_intent_id = ${n} AND type = 'refund'))"
+        ),
+        HistoryObject::CheckoutSession => format!("(stripe_checkout_session_id = ${n} AND type <> 'refund')"),
+        HistoryObject::Invoice => format!("(stripe_invoice_id = ${n} AND type <> 'refund')"),
+        HistoryObject::Charge => format!("stripe_charge_id = ${n}"),
+        HistoryObject::Refund => format!("stripe_refund_id = ${n}"),
     }
 }
 
 /// [`history_page`]'s statement selecting `columns` (and the sort key, `sort_at`).
-fn history_rows(env: Environment, o: &ListOptions, limit: usize, columns: &str) -> EngineResult<Statement> {
+fn history_rows(
+    env: Environment,
+    o: &ListOptions<HistoryListFilters>,
+    limit: usize,
+    columns: &str,
+) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
-    sql.equalities(o, &[("status", "status"), ("type", "type"), ("customer", "stripe_customer_id")]);
-    if let Some(id) = o.filters.get("object") {
+    let f = &o.filters;
+    sql.equalities(
+        &o.subject,
+        &[
+            ("status", f.status.as_ref().map(|s| s.as_str())),
+            ("type", f.kind.as_ref().map(|k| k.as_str())),
+            ("stripe_customer_id", f.customer.as_deref()),
+        ],
+    );
+    if let Some((object, id)) = f.object()? {
         // The rows of one Stripe object (search by id): a handful, found through its index and
         // sorted among themselves.
         let id = id.trim();
         let n = sql.next();
-        sql.wheres.push(HistoryObject::parse(id)?.condition(n));
+        sql.wheres.push(object_condition(object, n));
         sql.binds.push(Bind::Text(id.to_owned()));
     }
-    time_filters(&mut sql, o, HISTORY_AT)?;
+    time_filters(&mut sql, (&f.from, &f.to), HISTORY_AT)?;
     if let Some(c) = time_cursor(o)? {
         sql.before(HISTORY_AT, "id", c);
     }
@@ -341,7 +328,7 @@ pub(crate) const DAY_MS: i64 = 86_400_000;
 /// The history summary's count: the newest [`HISTORY_SUMMARY_ROWS`] rows of the filtered view,
 /// read through the same index seek as its first page, grouped by day, kind and status. The
 /// subquery bounds the read; the grouping sorts only what it returned.
-fn history_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement> {
+fn history_summary(env: Environment, o: &ListOptions<HistoryListFilters>) -> EngineResult<Statement> {
     let o = ListOptions { cursor: None, ..o.clone() };
     let inner = history_rows(env, &o, HISTORY_SUMMARY_ROWS - 1, "type, status")?;
     Ok(Statement {
@@ -355,7 +342,7 @@ fn history_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement>
 }
 
 /// Whether the filtered view has more rows than the summary counts: one index step past them.
-fn history_beyond_summary(env: Environment, o: &ListOptions) -> EngineResult<Statement> {
+fn history_beyond_summary(env: Environment, o: &ListOptions<HistoryListFilters>) -> EngineResult<Statement> {
     let o = ListOptions { cursor: None, ..o.clone() };
     let mut s = history_rows(env, &o, 0, "id")?;
     s.sql = format!("{} OFFSET {HISTORY_SUMMARY_ROWS}", s.sql);
@@ -390,23 +377,29 @@ enum CustomerSeek {
     Beyond(i64),
 }
 
-fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit: usize) -> EngineResult<Statement> {
+fn customers_page(
+    env: Environment,
+    o: &ListOptions<CustomerListFilters>,
+    seek: &CustomerSeek,
+    limit: usize,
+) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
     let mut from = "payments_customers";
     let mut given = String::new();
-    if let Some(ids) = id_list(o, "ids")? {
+    let f = &o.filters;
+    if let Some(ids) = f.ids.as_ref().map(|ids| ids.checked("ids")).transpose()? {
         // Given customers (at most 100): found through the unique key first, and only those
         // rows filtered and sorted. As one statement, SQLite walks the list index instead for
         // its order, reading every customer of the environment (40 ms at 100k, the subject
         // page's details); a materialised CTE is the portable way to make the seek come first.
-        sql.any_of("stripe_customer_id", &ids);
+        sql.any_of("stripe_customer_id", ids);
         let clause = sql.wheres.pop().unwrap_or_default();
         given = format!(
             "WITH given AS MATERIALIZED (SELECT * FROM payments_customers WHERE environment = $1 AND {clause}) "
         );
         from = "given";
     }
-    if let Some(s) = o.filters.get("search") {
+    if let Some(s) = &f.search {
         // A substring match has no B-tree to seek: the query walks the ordered index and stops
         // at the limit, so its cost grows with the rows skipped before a page fills (all of them
         // when few match).
@@ -418,7 +411,7 @@ fn customers_page(env: Environment, o: &ListOptions, seek: &CustomerSeek, limit:
     }
     // Like `search`, a creation range filters the ordered walk (an index on `stripe_created_at`
     // would make the planner sort the whole range instead); a narrow range costs a long walk.
-    time_filters(&mut sql, o, "stripe_created_at")?;
+    time_filters(&mut sql, (&f.from, &f.to), "stripe_created_at")?;
     match seek {
         CustomerSeek::First => {}
         CustomerSeek::Within(c) => {
@@ -482,33 +475,33 @@ fn spend_by_email(env: Environment, keys: &[String]) -> Statement {
 
 /// A page of webhook events; with several `objectId`s, one statement per id (each a seek of
 /// `payments_webhook_events_list_object`), which [`Engine::list_webhook_events`] merges.
-fn events_pages(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Vec<Statement>> {
-    match id_list(o, "objectId")? {
-        Some(ids) => ids
-            .into_iter()
-            .map(|id| {
-                let mut one = o.clone();
-                one.filters.insert("objectId".into(), id);
-                events_page(env, &one, limit)
-            })
-            .collect(),
-        None => Ok(vec![events_page(env, o, limit)?]),
+fn events_pages(env: Environment, o: &ListOptions<EventListFilters>, limit: usize) -> EngineResult<Vec<Statement>> {
+    match o.filters.object_ids.as_ref().map(|ids| ids.checked("objectId")).transpose()? {
+        Some(ids) => ids.iter().map(|id| events_page(env, o, Some(id), limit)).collect(),
+        None => Ok(vec![events_page(env, o, None, limit)?]),
     }
 }
 
-fn events_page(env: Environment, o: &ListOptions, limit: usize) -> EngineResult<Statement> {
+/// A page of webhook events about `object_id`, when given (one id of the `objectId` filter).
+fn events_page(
+    env: Environment,
+    o: &ListOptions<EventListFilters>,
+    object_id: Option<&str>,
+    limit: usize,
+) -> EngineResult<Statement> {
     let mut sql = Sql::new(env);
+    let f = &o.filters;
     // `id`: one event (search by `evt_…`), through the unique key.
     sql.equalities(
-        o,
+        &o.subject,
         &[
-            ("status", "processing_status"),
-            ("type", "event_type"),
-            ("objectId", "object_id"),
-            ("id", "stripe_event_id"),
+            ("processing_status", f.status.as_ref().map(|s| s.as_str())),
+            ("event_type", f.event_type.as_deref()),
+            ("object_id", object_id),
+            ("stripe_event_id", f.id.as_deref()),
         ],
     );
-    time_filters(&mut sql, o, "received_at")?;
+    time_filters(&mut sql, (&f.from, &f.to), "received_at")?;
     if let Some(c) = time_cursor(o)? {
         sql.before("received_at", "id", c);
     }
@@ -719,33 +712,43 @@ impl ListShape {
             Self::OverviewPayments => return Ok(overview(Figure::Payments, env, 1_767_744_000_000)),
             Self::OverviewEvents => return Ok(overview(Figure::Events, env, 0)),
         };
-        let mut o = ListOptions {
-            limit: 50,
-            subject: subject.then(|| ("user".to_owned(), "u1".to_owned())),
-            cursor: None,
-            filters: filters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        if range {
-            o.filters.insert("from".into(), "2026-01-01T00:00:00Z".into());
-            o.filters.insert("to".into(), "2026-02-01T00:00:00Z".into());
-        }
-        if cursor {
-            o.cursor = Some(encode_cursor(serde_json::json!([1_767_225_600_000_i64, "id_1"])));
+        // The sample filters, read as the list route reads its query.
+        fn sample<F: QueryFilters>(
+            filters: &[(&str, &str)],
+            subject: bool,
+            range: bool,
+            cursor: bool,
+        ) -> ListOptions<F> {
+            let range: &[(&str, &str)] =
+                if range { &[("from", "2026-01-01T00:00:00Z"), ("to", "2026-02-01T00:00:00Z")] } else { &[] };
+            let get = |k: &str| filters.iter().chain(range).find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned());
+            ListOptions {
+                limit: 50,
+                subject: subject.then(|| ("user".to_owned(), "u1".to_owned())),
+                cursor: cursor.then(|| encode_cursor(serde_json::json!([1_767_225_600_000_i64, "id_1"]))),
+                filters: F::read(get),
+            }
         }
         match list {
-            History => history_page(env, &o, 50),
-            Summary => history_summary(env, &o),
-            BeyondSummary => history_beyond_summary(env, &o),
-            Subscriptions => subscriptions_page(env, &o, 50),
+            History => history_page(env, &sample(filters, subject, range, cursor), 50),
+            Summary => history_summary(env, &sample(filters, subject, range, cursor)),
+            BeyondSummary => history_beyond_summary(env, &sample(filters, subject, range, cursor)),
+            Subscriptions => subscriptions_page(env, &sample(filters, subject, range, cursor), 50),
             Customers => {
                 let seek = match cursor {
                     true => CustomerSeek::Within(CustomerCursor { deleted: 0, key: "m".into(), id: "cus_1".into() }),
                     false => CustomerSeek::First,
                 };
-                customers_page(env, &o, &seek, 50)
+                customers_page(env, &sample(filters, subject, range, cursor), &seek, 50)
             }
-            CustomersBeyond => customers_page(env, &o, &CustomerSeek::Beyond(0), 50),
-            Events => events_page(env, &o, 50),
+            CustomersBeyond => {
+                customers_page(env, &sample(filters, subject, range, cursor), &CustomerSeek::Beyond(0), 50)
+            }
+            Events => {
+                let o: ListOptions<EventListFilters> = sample(filters, subject, range, cursor);
+                let object_id = o.filters.object_ids.as_ref().and_then(|ids| ids.ids().first().cloned());
+                events_page(env, &o, object_id.as_deref(), 50)
+            }
         }
     }
 }
@@ -818,7 +821,11 @@ fn next_time_cursor(more: bool, last: Option<&AnyRow>, at: &str, id: &str) -> En
 
 impl Engine {
     /// `GET /{env}/subscriptions`: newest update first, with items.
-    pub async fn list_subscriptions(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<Subscription>> {
+    pub async fn list_subscriptions(
+        &self,
+        env: Environment,
+        o: &ListOptions<SubscriptionListFilters>,
+    ) -> EngineResult<Page<Subscription>> {
         let limit = page_limit(o)?;
         let rows = subscriptions_page(env, o, limit)?.fetch(self.pool()).await?;
         let page = &rows[..rows.len().min(limit)];
@@ -859,7 +866,11 @@ impl Engine {
     }
 
     /// `GET /{env}/payment-history`: newest first (`COALESCE(stripe_created_at, created_at)`).
-    pub async fn list_payment_history(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<PaymentHistory>> {
+    pub async fn list_payment_history(
+        &self,
+        env: Environment,
+        o: &ListOptions<HistoryListFilters>,
+    ) -> EngineResult<Page<PaymentHistory>> {
         let limit = page_limit(o)?;
         let rows = history_page(env, o, limit)?.fetch(self.pool()).await?;
         let page = &rows[..rows.len().min(limit)];
@@ -870,7 +881,11 @@ impl Engine {
 
     /// `GET /{env}/payment-history/summary` (additive): the chart and status counts of the
     /// filtered view's newest [`HISTORY_SUMMARY_ROWS`] rows, in two bounded index reads.
-    pub async fn payment_history_summary(&self, env: Environment, o: &ListOptions) -> EngineResult<HistorySummary> {
+    pub async fn payment_history_summary(
+        &self,
+        env: Environment,
+        o: &ListOptions<HistoryListFilters>,
+    ) -> EngineResult<HistorySummary> {
         let groups = history_summary(env, o)?.fetch(self.pool()).await?;
         let truncated = !history_beyond_summary(env, o)?.fetch(self.pool()).await?.is_empty();
         let mut days: BTreeMap<i64, DayCount> = BTreeMap::new();
@@ -889,7 +904,11 @@ impl Engine {
     }
 
     /// `GET /{env}/customers`: not deleted first, then by email/name/id, with payment aggregates.
-    pub async fn list_customers(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<CustomerListItem>> {
+    pub async fn list_customers(
+        &self,
+        env: Environment,
+        o: &ListOptions<CustomerListFilters>,
+    ) -> EngineResult<Page<CustomerListItem>> {
         let limit = page_limit(o)?;
         let mut rows = match customer_cursor(o)? {
             None => customers_page(env, o, &CustomerSeek::First, limit)?.fetch(self.pool()).await?,
@@ -969,7 +988,11 @@ impl Engine {
     }
 
     /// The webhook-events list (additive): newest first, filters `status`, `type`, `objectId`, `from`, `to`.
-    pub async fn list_webhook_events(&self, env: Environment, o: &ListOptions) -> EngineResult<Page<WebhookEvent>> {
+    pub async fn list_webhook_events(
+        &self,
+        env: Environment,
+        o: &ListOptions<EventListFilters>,
+    ) -> EngineResult<Page<WebhookEvent>> {
         let limit = page_limit(o)?;
         let mut rows = Vec::new();
         let statements = events_pages(env, o, limit)?;
@@ -1112,10 +1135,11 @@ mod tests {
     #[test]
     fn limits_outside_the_contract_are_invalid_input() {
         for limit in [i64::MIN, -1, 0, 101, i64::MAX] {
-            let o = ListOptions { limit, ..ListOptions::default() };
+            let o: ListOptions<()> = ListOptions { limit, ..ListOptions::default() };
             assert!(matches!(page_limit(&o), Err(EngineError::InvalidInput(_))), "{limit}");
         }
-        assert_eq!(page_limit(&ListOptions { limit: 100, ..ListOptions::default() }).unwrap(), 100);
+        let o: ListOptions<()> = ListOptions { limit: 100, ..ListOptions::default() };
+        assert_eq!(page_limit(&o).unwrap(), 100);
     }
 
     proptest! {

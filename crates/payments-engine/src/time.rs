@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use payments_model::calendar::{date_and_seconds, days_from_civil};
+use payments_model::calendar::date_and_seconds;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -27,65 +27,9 @@ pub fn iso_opt(ms: Option<i64>) -> Option<String> {
     ms.map(iso_ms)
 }
 
-/// The range of JavaScript's `Date` (±10⁸ days around the epoch), in milliseconds: the widest
-/// instant the API accepts as Unix milliseconds.
-pub const MAX_ABS_MS: i64 = 8_640_000_000_000_000;
-
-/// Parses a date filter (`from`, `to`) to Unix milliseconds: `YYYY-MM-DD` (midnight UTC),
-/// `YYYY-MM-DDTHH:MM[:SS[.f…]]Z` (what [`iso_ms`] prints; digits past milliseconds are
-/// dropped), or an integer of Unix milliseconds within [`MAX_ABS_MS`].
-///
-/// `None` for anything else, including impossible dates (`2026-02-30`, `24:00`) and years
-/// outside 0000–9999. The input is caller-controlled, so every field is range-checked before
-/// any arithmetic: no value can overflow (which panics in debug builds).
-pub fn parse_time(s: &str) -> Option<i64> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return (-MAX_ABS_MS..=MAX_ABS_MS).contains(&ms).then_some(ms);
-    }
-    let (date, time) = match s.split_once('T') {
-        Some((date, time)) => (date, Some(time.strip_suffix('Z')?)),
-        None => (s, None),
-    };
-    let mut d = date.split('-');
-    let (y, m, day) = (digits(d.next()?, 4)?, digits(d.next()?, 2)?, digits(d.next()?, 2)?);
-    if d.next().is_some() {
-        return None;
-    }
-    // `None` for a date that does not exist (`2026-02-29`, month 13, day 0).
-    let days = days_from_civil(y, u32::try_from(m).ok()?, u32::try_from(day).ok()?)?;
-    let mut ms_of_day = 0;
-    if let Some(time) = time {
-        let mut t = time.split(':');
-        let (h, mi) = (digits(t.next()?, 2)?, digits(t.next()?, 2)?);
-        let (sec, millis) = match t.next() {
-            None => (0, 0),
-            Some(sec) => match sec.split_once('.') {
-                None => (digits(sec, 2)?, 0),
-                Some((whole, frac)) => (digits(whole, 2)?, fraction_ms(frac)?),
-            },
-        };
-        if t.next().is_some() || h > 23 || mi > 59 || sec > 59 {
-            return None;
-        }
-        ms_of_day = ((h * 60 + mi) * 60 + sec) * 1000 + millis;
-    }
-    // |days| < 3·10⁶ for years 0000–9999, so this cannot overflow.
-    Some(days * 86_400_000 + ms_of_day)
-}
-
-/// Exactly `len` ASCII digits (no sign, no spaces) as a number.
-fn digits(s: &str, len: usize) -> Option<i64> {
-    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
-}
-
-/// A fraction of a second (`5`, `123`, `123456789`) in whole milliseconds.
-fn fraction_ms(frac: &str) -> Option<i64> {
-    if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let ms = &frac[..frac.len().min(3)];
-    Some(ms.parse::<i64>().ok()? * 10_i64.pow(3 - ms.len() as u32))
-}
+// The date filters' parser lives in the model, which the console also compiles to WebAssembly:
+// the list filters (`payments_model::filters`) read their bounds with it.
+pub use payments_model::calendar::{parse_time, MAX_ABS_MS};
 
 #[cfg(test)]
 mod tests {

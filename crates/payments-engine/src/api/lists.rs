@@ -12,10 +12,11 @@ use crate::api::errors::ApiError;
 use crate::api::{validation, wire, ApiState};
 use crate::environment::Environment;
 use crate::lists::ListOptions;
+use payments_model::{CustomerListFilters, EventListFilters, HistoryListFilters, SubscriptionListFilters};
 
 /// The list's options, and whether the caller asked for pages (sent a `cursor`): only then does
 /// the body carry `nextCursor`, which the contract does not have.
-fn options(o: ListOptions) -> (ListOptions, bool) {
+fn options<F>(o: ListOptions<F>) -> (ListOptions<F>, bool) {
     let paged = o.cursor.is_some();
     (o, paged)
 }
@@ -26,24 +27,19 @@ pub(super) async fn subscriptions(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q = validation::list_query(
-        &validation::query_object(q.as_deref()),
-        true,
-        &["status", "customer", "id", "from", "to"],
-    )?;
+    let q = validation::list_query::<SubscriptionListFilters>(&validation::query_object(q.as_deref()), true)?;
     let (o, paged) = options(q);
     let page = st.engine.list_subscriptions(env, &o).await?;
     Ok(wire(SubscriptionsPage::new(page, paged))?)
 }
 
 /// The payment history's environment and query, as both of its routes take them.
-fn history_options(env: &str, q: Option<&str>) -> Result<(Environment, ListOptions, bool), ApiError> {
+fn history_options(
+    env: &str,
+    q: Option<&str>,
+) -> Result<(Environment, ListOptions<HistoryListFilters>, bool), ApiError> {
     let env = validation::environment(env)?;
-    let q = validation::list_query(
-        &validation::query_object(q),
-        true,
-        &["status", "type", "customer", "object", "from", "to"],
-    )?;
+    let q = validation::list_query(&validation::query_object(q), true)?;
     let (o, paged) = options(q);
     Ok((env, o, paged))
 }
@@ -91,7 +87,7 @@ pub(super) async fn customers(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let q = validation::list_query(&validation::query_object(q.as_deref()), false, &["search", "ids", "from", "to"])?;
+    let q = validation::list_query::<CustomerListFilters>(&validation::query_object(q.as_deref()), false)?;
     let (o, paged) = options(q);
     let page = st.engine.list_customers(env, &o).await?;
     Ok(wire(CustomersPage::new(page, paged))?)
@@ -103,11 +99,7 @@ pub(super) async fn webhook_events(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let env = validation::environment(&env)?;
-    let o = validation::list_query(
-        &validation::query_object(q.as_deref()),
-        false,
-        &["status", "type", "objectId", "id", "from", "to"],
-    )?;
+    let o = validation::list_query::<EventListFilters>(&validation::query_object(q.as_deref()), false)?;
     let page = st.engine.list_webhook_events(env, &o).await?;
     Ok(wire(WebhookEventsPage::new(page, true))?)
 }

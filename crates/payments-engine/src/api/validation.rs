@@ -4,6 +4,8 @@
 //! unrecognised keys, then object-level refinements (only when every field parsed) — and
 //! rendered as `path.join('.') + ': ' + message`, joined with `", "`, in a 400 `INVALID_INPUT`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::checkout::{BillingSubject, CheckoutLineItem, CheckoutRequest, PortalRequest};
@@ -11,7 +13,7 @@ use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::lists::ListOptions;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
-use payments_model::{CreateRefund, RefundReason, TaxBehavior};
+use payments_model::{CreateRefund, QueryFilters, RefundReason, TaxBehavior};
 
 /// Collected validation issues.
 #[derive(Debug, Default)]
@@ -796,16 +798,20 @@ fn limit_param(obj: &Map<String, Value>, issues: &mut Issues) -> (i64, bool) {
     (if issues.len() == before { n as i64 } else { 50 }, true)
 }
 
-/// The longest comma-separated id list a list filter takes: [`crate::lists::MAX_LISTED_IDS`]
+/// The longest comma-separated id list a list filter takes: [`payments_model::MAX_LISTED_IDS`]
 /// ids of Stripe's length (255 characters at most; ours are under 40).
 const MAX_ID_LIST_CHARS: usize = 8000;
 
 /// Parses the query of the list routes (21)–(23) and the webhook-events list into the engine's
 /// list options: the contract's strict keys (`subjectType`, `subjectId` where allowed, `limit`)
-/// plus the additive ones. `subject`: whether `subjectType`/`subjectId` are part of the schema;
-/// `extra`: additive filter keys accepted (strings, trimmed, non-empty). `cursor` is `Some` when
-/// the caller sent one (an empty value asks for the first page).
-pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result<ListOptions, EngineError> {
+/// plus the list's additive filters `F` (their [`QueryFilters::KEYS`]: strings, trimmed,
+/// non-empty). `subject`: whether `subjectType`/`subjectId` are part of the schema. `cursor` is
+/// `Some` when the caller sent one (an empty value asks for the first page).
+///
+/// The filters are read as spelt: a value the list refuses (a date that names no day, an empty
+/// id list) is refused by the list when it meets it, so that of several bad values the one
+/// reported is the one it always was (the customers' cursor before their filters).
+pub(crate) fn list_query<F: QueryFilters>(input: &Input, subject: bool) -> Result<ListOptions<F>, EngineError> {
     let mut issues = Issues::default();
     let mut out = ListOptions::default();
     let mut known: Vec<&str> = Vec::new();
@@ -843,16 +849,18 @@ pub(crate) fn list_query(input: &Input, subject: bool, extra: &[&str]) -> Result
             }
         }
     }
-    for key in extra {
+    let mut filters = BTreeMap::new();
+    for key in F::KEYS {
         known.push(key);
-        // `objectId` and the customers' `id` take a comma-separated list of ids (see lists.rs).
+        // `objectId` and the customers' `ids` take a comma-separated list of ids (`IdList`).
         let max = if *key == "objectId" || *key == "ids" { MAX_ID_LIST_CHARS } else { 500 };
         if let Some(v) =
             string_field(obj, key, "", Presence::Optional, Str::trimmed().min(1, None).max(max), &mut issues).flatten()
         {
-            out.filters.insert((*key).to_owned(), v);
+            filters.insert(*key, v);
         }
     }
+    out.filters = F::read(|key| filters.get(key).cloned());
     strict_ordered(obj, Some(&input.order), &known, "", &mut issues);
     if subject && !aborted {
         let (tp, t) = st.unwrap_or((false, None));

@@ -116,22 +116,24 @@ async fn absurd_limits_are_invalid_input() {
 #[tokio::test]
 async fn library_callers_get_an_error_for_out_of_range_limits() {
     let h = Harness::start().await;
+    // Each list takes its own filters: the same options, typed for each.
+    fn o<F: Default>(limit: i64) -> ListOptions<F> {
+        ListOptions { limit, ..ListOptions::default() }
+    }
     for limit in [0, -1, 101, i64::MIN, i64::MAX] {
-        let o = ListOptions { limit, ..ListOptions::default() };
         let env = Environment::Test;
         let errors = [
-            h.engine.list_payment_history(env, &o).await.err(),
-            h.engine.list_subscriptions(env, &o).await.err(),
-            h.engine.list_customers(env, &o).await.err(),
-            h.engine.list_webhook_events(env, &o).await.err(),
+            h.engine.list_payment_history(env, &o(limit)).await.err(),
+            h.engine.list_subscriptions(env, &o(limit)).await.err(),
+            h.engine.list_customers(env, &o(limit)).await.err(),
+            h.engine.list_webhook_events(env, &o(limit)).await.err(),
         ];
         for e in errors {
             let e = e.unwrap_or_else(|| panic!("limit {limit} accepted"));
             assert!(matches!(e, payments_engine::EngineError::InvalidInput(_)), "limit {limit}: {e:?}");
         }
     }
-    let o = ListOptions { limit: 100, ..ListOptions::default() };
-    assert!(h.engine.list_payment_history(Environment::Test, &o).await.is_ok());
+    assert!(h.engine.list_payment_history(Environment::Test, &o(100)).await.is_ok());
 }
 
 /// Under the old lock names, `hashtext('payments_checkout_test_' || CRAFTED)` equals

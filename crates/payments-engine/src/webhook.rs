@@ -332,9 +332,7 @@ impl Engine {
             "charge.refunded" => {
                 let pi = id_field(object, "payment_intent");
                 let charge = str_field(object, "id");
-                if let Some(original) = history::find_original(tx, env, pi.as_deref(), charge.as_deref()).await? {
-                    history::refresh_refund_state(tx, env, &original).await?;
-                }
+                history::refresh_original_of(tx, env, pi.as_deref(), charge.as_deref()).await?;
                 Outcome::Handled
             }
             "refund.created" | "refund.updated" | "refund.failed" => {

@@ -103,11 +103,30 @@ pub const FIND_ORIGINAL_SQL: &str = "SELECT id FROM (
              WHERE environment = $1 AND type <> 'refund' AND stripe_charge_id = $3
      ) AS m ORDER BY created_at, id LIMIT 1";
 
+/// The columns of an [`Original`], as a macro so that statements can `concat!` them.
+macro_rules! original_columns {
+    () => {
+        "id, stripe_payment_intent_id, stripe_charge_id, amount, amount_refunded, failed_at, status, type, currency, \
+         stripe_created_at, created_at"
+    };
+}
+
 /// The original payment's fields the refund state derives from (`$1` its id).
-pub const ORIGINAL_SQL: &str =
-    "SELECT stripe_payment_intent_id, stripe_charge_id, amount, amount_refunded, failed_at, status, type, currency,
-         stripe_created_at, created_at
-     FROM payments_payment_history WHERE id = $1";
+pub const ORIGINAL_SQL: &str = concat!("SELECT ", original_columns!(), " FROM payments_payment_history WHERE id = $1");
+
+/// [`FIND_ORIGINAL_SQL`] and [`ORIGINAL_SQL`] in one statement, for SQLite (PostgreSQL locks the
+/// row it found, which a `UNION` cannot).
+pub const FIND_ORIGINAL_ROW_SQL: &str = concat!(
+    "SELECT * FROM (SELECT ",
+    original_columns!(),
+    " FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $2
+         UNION ALL SELECT ",
+    original_columns!(),
+    " FROM payments_payment_history
+             WHERE environment = $1 AND type <> 'refund' AND stripe_charge_id = $3
+     ) AS m ORDER BY created_at, id LIMIT 1"
+);
 
 /// The ids of the refund rows of a PaymentIntent or charge, each once, for `id IN (…)`; the
 /// placeholders of environment, PaymentIntent and charge are the arguments.
@@ -215,6 +234,23 @@ pub(crate) struct Original {
     status: PaymentStatus,
     kind: PaymentKind,
     share: HistoryShare,
+}
+
+impl Original {
+    /// An original read by [`ORIGINAL_SQL`] or [`FIND_ORIGINAL_ROW_SQL`].
+    fn of_row(row: &sqlx::any::AnyRow) -> EngineResult<Original> {
+        Ok(Original {
+            id: row.try_get("id")?,
+            pi: row.try_get("stripe_payment_intent_id")?,
+            charge: row.try_get("stripe_charge_id")?,
+            amount: row.try_get("amount")?,
+            amount_refunded: row.try_get("amount_refunded")?,
+            failed_at: row.try_get("failed_at")?,
+            status: PaymentStatus::from(row.try_get::<String, _>("status")?),
+            kind: PaymentKind::from(row.try_get::<String, _>("type")?),
+            share: HistoryShare::of_row(row)?,
+        })
+    }
 }
 
 /// What [`write`] did.
@@ -402,18 +438,29 @@ pub(crate) async fn refresh_refund_state(
     // state the other committed (its status is what the overview's share moves).
     let lock = if rollups::concurrent_writers(conn) { " FOR UPDATE" } else { "" };
     let row = sqlx::query(&format!("{ORIGINAL_SQL}{lock}")).bind(original).fetch_one(&mut *conn).await?;
-    let original = Original {
-        id: original.to_owned(),
-        pi: row.try_get("stripe_payment_intent_id")?,
-        charge: row.try_get("stripe_charge_id")?,
-        amount: row.try_get("amount")?,
-        amount_refunded: row.try_get("amount_refunded")?,
-        failed_at: row.try_get("failed_at")?,
-        status: PaymentStatus::from(row.try_get::<String, _>("status")?),
-        kind: PaymentKind::from(row.try_get::<String, _>("type")?),
-        share: HistoryShare::of_row(&row)?,
-    };
-    refresh(conn, env, original).await
+    refresh(conn, env, Original::of_row(&row)?).await
+}
+
+/// [`refresh_refund_state`] of the original payment of a PaymentIntent or charge, if it has one
+/// ([`find_original`]): on SQLite found and read in one statement.
+pub(crate) async fn refresh_original_of(
+    conn: &mut AnyConnection,
+    env: Environment,
+    pi: Option<&str>,
+    charge: Option<&str>,
+) -> EngineResult<()> {
+    if rollups::concurrent_writers(conn) {
+        return match find_original(conn, env, pi, charge).await? {
+            Some(original) => refresh_refund_state(conn, env, &original).await,
+            None => Ok(()),
+        };
+    }
+    let row =
+        sqlx::query(FIND_ORIGINAL_ROW_SQL).bind(env.as_str()).bind(pi).bind(charge).fetch_optional(&mut *conn).await?;
+    match row {
+        Some(row) => refresh(conn, env, Original::of_row(&row)?).await,
+        None => Ok(()),
+    }
 }
 
 /// [`refresh_refund_state`] of a row [`write`] wrote: a row it inserted is not read back (no

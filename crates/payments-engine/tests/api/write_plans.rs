@@ -33,6 +33,12 @@ fn statements() -> Vec<(&'static str, &'static str, Vec<Arg>, &'static str)> {
         ),
         ("find the original payment", FIND_ORIGINAL_SQL, vec![env, Text("pi_fill_8"), Text("ch_fill_8")], history),
         ("read the original payment", ORIGINAL_SQL, vec![Text("fill_8")], history),
+        (
+            "find and read the original payment",
+            FIND_ORIGINAL_ROW_SQL,
+            vec![env, Text("pi_fill_8"), Text("ch_fill_8")],
+            history,
+        ),
         ("an invoice without its payment", INVOICE_WITHOUT_PAYMENT_SQL, vec![env, Text("in_fill_7")], history),
         ("refunded total", REFUNDED_TOTAL_SQL, vec![env, Text("pi_fill_8"), Text("ch_fill_8")], history),
         (

@@ -472,6 +472,7 @@ pub(crate) async fn refresh_written(conn: &mut AnyConnection, env: Environment, 
     }
 }
 
+/// The refund state of `original` from its refund rows, written only where it changed.
 async fn refresh(conn: &mut AnyConnection, env: Environment, original: Original) -> EngineResult<()> {
     let Original { id: original, pi, charge, amount, amount_refunded: stored_refunded, failed_at, status, kind, share } =
         original;

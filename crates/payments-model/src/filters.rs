@@ -4,9 +4,9 @@
 //! The console writes them ([`QueryFilters::pairs`]) and the engine reads them
 //! ([`QueryFilters::read`]), so both sides name every parameter the same way. Values keep the
 //! spelling they were given (an unknown status is `Unknown`, a date that names no day stays as
-//! written): the console passes on what its URL says and the engine answers for it, with the
-//! messages of [`FilterError`], raised through the same accessors ([`TimeBound::instant`],
-//! [`IdList::checked`], [`HistoryListFilters::object`]) that [`QueryFilters::check`] runs.
+//! written): the console passes on what its URL says and the engine answers for it when its
+//! list meets the value, with the messages of [`FilterError`], through the accessors
+//! [`TimeBound::instant`], [`IdList::checked`] and [`HistoryListFilters::object`].
 
 use std::fmt;
 
@@ -146,8 +146,7 @@ impl HistoryObject {
     }
 }
 
-/// A list's filters: their query names, how they are written and read, and what the engine
-/// refuses among them.
+/// A list's filters: their query names, and how they are written and read.
 pub trait QueryFilters: Clone + fmt::Debug + Default + PartialEq {
     /// The query names, in the order the engine's schema declares them (its issues and its
     /// unknown-key check follow this order).
@@ -158,35 +157,13 @@ pub trait QueryFilters: Clone + fmt::Debug + Default + PartialEq {
     fn pairs(&self) -> Vec<(&'static str, String)>;
 
     /// Reads the filters from the query's values by name (`None`: absent), every value kept as
-    /// spelt; [`QueryFilters::check`] says what the engine refuses.
+    /// spelt: the list refuses a bad one when it meets it.
     fn read(get: impl Fn(&str) -> Option<String>) -> Self;
-
-    /// The first value the engine refuses, in the order its list meets them.
-    fn check(&self) -> Result<(), FilterError>;
-
-    /// [`QueryFilters::read`], then [`QueryFilters::check`].
-    fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, FilterError> {
-        let filters = Self::read(get);
-        filters.check()?;
-        Ok(filters)
-    }
-
-    /// Whether no filter is set.
-    fn is_empty(&self) -> bool {
-        self.pairs().is_empty()
-    }
 }
 
 /// `(key, value)` for each set value, in the order given.
 fn set<const N: usize>(values: [(&'static str, Option<&str>); N]) -> Vec<(&'static str, String)> {
     values.into_iter().filter_map(|(k, v)| Some((k, v?.to_owned()))).collect()
-}
-
-/// `from` and `to`, as the engine checks them (after the list's other filters).
-fn check_range(from: &Option<TimeBound>, to: &Option<TimeBound>) -> Result<(), FilterError> {
-    from.as_ref().map(|b| b.instant("from")).transpose()?;
-    to.as_ref().map(|b| b.instant("to")).transpose()?;
-    Ok(())
 }
 
 /// The payment history's filters (also those of its summary).
@@ -241,11 +218,6 @@ impl QueryFilters for HistoryListFilters {
             to: get("to").map(TimeBound),
         }
     }
-
-    fn check(&self) -> Result<(), FilterError> {
-        self.object()?;
-        check_range(&self.from, &self.to)
-    }
 }
 
 /// The subscriptions list's filters.
@@ -285,10 +257,6 @@ impl QueryFilters for SubscriptionListFilters {
             to: get("to").map(TimeBound),
         }
     }
-
-    fn check(&self) -> Result<(), FilterError> {
-        check_range(&self.from, &self.to)
-    }
 }
 
 /// The customers list's filters.
@@ -324,11 +292,6 @@ impl QueryFilters for CustomerListFilters {
             from: get("from").map(TimeBound),
             to: get("to").map(TimeBound),
         }
-    }
-
-    fn check(&self) -> Result<(), FilterError> {
-        self.ids.as_ref().map(|ids| ids.checked("ids")).transpose()?;
-        check_range(&self.from, &self.to)
     }
 }
 
@@ -374,11 +337,6 @@ impl QueryFilters for EventListFilters {
             to: get("to").map(TimeBound),
         }
     }
-
-    fn check(&self) -> Result<(), FilterError> {
-        self.object_ids.as_ref().map(|ids| ids.checked("objectId")).transpose()?;
-        check_range(&self.from, &self.to)
-    }
 }
 
 #[cfg(test)]
@@ -386,10 +344,10 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    /// Parses `pairs` as the engine reads a query: by name.
-    fn parse<F: QueryFilters>(pairs: &[(&'static str, String)]) -> Result<F, FilterError> {
+    /// Reads `pairs` as the engine reads a query: by name.
+    fn read<F: QueryFilters>(pairs: &[(&'static str, String)]) -> F {
         let query: BTreeMap<&str, String> = pairs.iter().map(|(k, v)| (*k, v.clone())).collect();
-        F::parse(|k| query.get(k).cloned())
+        F::read(|k| query.get(k).cloned())
     }
 
     fn round_trips<F: QueryFilters>(filters: F) {
@@ -399,7 +357,7 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(names, sorted, "written in alphabetical order");
         assert!(names.iter().all(|k| F::KEYS.contains(k)), "{names:?}");
-        assert_eq!(parse::<F>(&pairs), Ok(filters));
+        assert_eq!(read::<F>(&pairs), filters);
     }
 
     #[test]
@@ -444,7 +402,7 @@ mod tests {
         assert_eq!(f.pairs(), [("type", "refund".to_owned())]);
         let f = EventListFilters { object_ids: Some(["ch_1", "cus_2"].into_iter().collect()), ..Default::default() };
         assert_eq!(f.pairs(), [("objectId", "ch_1,cus_2".to_owned())]);
-        assert!(CustomerListFilters::default().is_empty());
+        assert!(CustomerListFilters::default().pairs().is_empty());
     }
 
     #[test]
@@ -457,23 +415,17 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_engines_messages() {
-        let bad = |pairs: &[(&'static str, &str)]| {
-            let pairs: Vec<(&'static str, String)> = pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-            parse::<HistoryListFilters>(&pairs).unwrap_err().to_string()
-        };
-        assert_eq!(bad(&[("from", "yesterday")]), "from: Invalid date");
-        assert_eq!(bad(&[("to", "2026-13-45")]), "to: Invalid date");
-        assert_eq!(bad(&[("object", "cus_1")]), "object: Expected a pi_, cs_, in_, ch_ or re_ id");
-        // In the order the engine meets them: the object before the dates, `from` before `to`.
-        assert_eq!(
-            bad(&[("to", "x"), ("from", "y"), ("object", "x_1")]),
-            "object: Expected a pi_, cs_, in_, ch_ or re_ id"
-        );
-        assert_eq!(bad(&[("to", "x"), ("from", "y")]), "from: Invalid date");
-        let events = parse::<EventListFilters>(&[("objectId", ",".into()), ("from", "y".into())]);
-        assert_eq!(events.unwrap_err().to_string(), "objectId: Expected at least one id");
+        let history = |key: &'static str, value: &str| read::<HistoryListFilters>(&[(key, value.to_owned())]);
+        let date = |key: &'static str, value: &str| TimeBound::new(value).instant(key).unwrap_err().to_string();
+        assert_eq!(date("from", "yesterday"), "from: Invalid date");
+        assert_eq!(date("to", "2026-13-45"), "to: Invalid date");
+        let object = history("object", "cus_1").object().unwrap_err().to_string();
+        assert_eq!(object, "object: Expected a pi_, cs_, in_, ch_ or re_ id");
+        let events = read::<EventListFilters>(&[("objectId", ",".into())]);
+        let ids = events.object_ids.unwrap().checked("objectId").unwrap_err().to_string();
+        assert_eq!(ids, "objectId: Expected at least one id");
         // An unknown status is no error: it matches no row.
-        assert!(parse::<HistoryListFilters>(&[("status", "disputed".into())]).unwrap().status.unwrap().is_unknown());
+        assert!(history("status", "disputed").status.unwrap().is_unknown());
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn CustomerPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let data = Resource::new(move || (env.get(), id.get()), |(env, id)| load_customer(env, id));
     view! {
-        <Title text=move || format!("Customer {}", id.get()) />
+        <Title text=move || format!("Customer {}", id.try_get().unwrap_or_default()) />
         <p class="breadcrumbs"><a href=move || format!("/{}/customers", env.get())>"← Customers"</a></p>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {

@@ -43,7 +43,7 @@ pub fn SearchPage() -> impl IntoView {
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let outcome = Resource::new(move || (env.get(), q.get()), |(env, q)| search(env, q));
     view! {
-        <Title text=move || format!("Search: {}", q.get()) />
+        <Title text=move || format!("Search: {}", q.try_get().unwrap_or_default()) />
         <h1>"Search"</h1>
         <Suspense fallback=|| view! { <TableSkeleton /> }>
             {move || Suspend::new(async move {

@@ -39,7 +39,7 @@ pub fn SubjectPage() -> impl IntoView {
         format!("{t}:{i}")
     };
     view! {
-        <Title text=move || format!("Subject {}", label()) />
+        <Title text=move || format!("Subject {}", subject.try_get().map(|(t, i)| format!("{t}:{i}")).unwrap_or_default()) />
         <p class="breadcrumbs"><a href=move || format!("/{}/subscriptions", env.get())>"← Subscriptions"</a></p>
         <h1>"Subject " <code data-testid="subject-label">{label}</code></h1>
         <Suspense fallback=|| view! { <TableSkeleton /> }>

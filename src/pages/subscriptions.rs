@@ -410,7 +410,7 @@ pub fn SubscriptionDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let data = Resource::new(move || (env.get(), id.get()), |(env, id)| subscription_detail(env, id));
     view! {
-        <Title text=move || format!("Subscription {}", id.get()) />
+        <Title text=move || format!("Subscription {}", id.try_get().unwrap_or_default()) />
         <p class="breadcrumbs"><a href=move || format!("/{}/subscriptions", env.get())>"← Subscriptions"</a></p>
         <h1>"Subscription " <code>{move || id.get()}</code></h1>
         <Suspense fallback=|| view! { <TableSkeleton /> }>

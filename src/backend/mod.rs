@@ -6,7 +6,7 @@
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-use payments_model::{QueryFilters, TaxBehavior};
+use payments_model::{Paging, QueryFilters, TaxBehavior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -111,14 +111,15 @@ where
 /// additive cursor and the list's filters `F` (`payments_model::HistoryListFilters`,
 /// `SubscriptionListFilters`, `CustomerListFilters` or `EventListFilters`), which name their
 /// query parameters themselves.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListQuery<F> {
     /// 1..=100; `None` is the backend's default (50).
     pub limit: Option<u32>,
     /// `(subjectType, subjectId)`.
     pub subject: Option<(String, String)>,
-    /// The previous page's `nextCursor`; `Some("")` asks for the first page with a cursor back.
-    pub cursor: Option<String>,
+    /// Unpaged (the contract's request), the first page with a cursor back, or the page after
+    /// a previous page's `nextCursor`.
+    pub cursor: Paging,
     /// The list's additive filters.
     pub filters: F,
 }
@@ -135,8 +136,8 @@ impl<F: QueryFilters> ListQuery<F> {
             pairs.push(("subjectType".to_owned(), kind.clone()));
             pairs.push(("subjectId".to_owned(), id.clone()));
         }
-        if let Some(cursor) = &self.cursor {
-            pairs.push(("cursor".to_owned(), cursor.clone()));
+        if let Some(cursor) = self.cursor.param() {
+            pairs.push(("cursor".to_owned(), cursor.to_owned()));
         }
         pairs.extend(self.filter_pairs());
         pairs
@@ -152,7 +153,7 @@ impl<F: QueryFilters> ListQuery<F> {
 
     /// Whether this needs the engine's additive query parameters.
     pub fn uses_extensions(&self) -> bool {
-        self.cursor.is_some() || self.filter_pairs().next().is_some()
+        self.cursor.is_paged() || self.filter_pairs().next().is_some()
     }
 }
 

@@ -25,5 +25,5 @@ pub struct AuditEntry {
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass back as `cursor` for the next (older) page; `None` on the last page.
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<payments_model::Cursor>,
 }

@@ -3,7 +3,7 @@
 
 use crate::backend::ListQuery;
 use crate::error::AppError;
-use payments_model::{HistoryListFilters, PaymentKind, PaymentStatus, TimeBound};
+use payments_model::{HistoryListFilters, Paging, PaymentKind, PaymentStatus, TimeBound};
 use serde::{Deserialize, Serialize};
 
 /// The filters of the history view, by their URL names (`subjectType`, `subjectId`, `type`,
@@ -58,7 +58,7 @@ impl HistoryFilters {
     /// The backend query for these filters. A date-only `to` includes that whole day. Values
     /// are passed on as written (an unknown status, a date that names no day): the backend
     /// answers for them.
-    pub fn list_query(&self, limit: u32, cursor: Option<String>) -> Result<ListQuery<HistoryListFilters>, AppError> {
+    pub fn list_query(&self, limit: u32, cursor: Paging) -> Result<ListQuery<HistoryListFilters>, AppError> {
         let mut q = ListQuery { limit: Some(limit.clamp(1, 100)), cursor, ..Default::default() };
         match (self.subject_type.is_empty(), self.subject_id.is_empty()) {
             (false, false) => q.subject = Some((self.subject_type.clone(), self.subject_id.clone())),
@@ -92,10 +92,10 @@ mod tests {
             to: "2026-11-25".into(),
             ..Default::default()
         };
-        let q = f.list_query(10, None).unwrap();
+        let q = f.list_query(10, Paging::Unpaged).unwrap();
         assert_eq!(q.subject, Some(("team".into(), "acme".into())));
         assert_eq!(q.filters.to.as_ref().map(|t| t.as_str()), Some("2026-11-25T23:59:59.999Z"));
         let half = HistoryFilters { subject_type: "team".into(), ..Default::default() };
-        assert!(half.list_query(10, None).is_err());
+        assert!(half.list_query(10, Paging::Unpaged).is_err());
     }
 }

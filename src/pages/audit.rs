@@ -8,13 +8,14 @@ use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use payments_model::Cursor;
 
 /// Entries of the audit log after `cursor`. Admins only.
 #[server(prefix = "/api/console", endpoint = "audit")]
-pub async fn audit_entries(cursor: Option<String>) -> Result<AuditPage, AppError> {
+pub async fn audit_entries(cursor: Option<Cursor>) -> Result<AuditPage, AppError> {
     use crate::server::{errors::internal, state::app_state};
     crate::auth::ssr::require_admin()?;
-    app_state().audit.page(cursor.as_deref(), 50).await.map_err(internal)
+    app_state().audit.page(cursor.as_ref(), 50).await.map_err(internal)
 }
 
 /// The audit log, 50 entries a page; the cursor lives in the URL so a page can be shared.
@@ -30,7 +31,7 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 fn AuditTable() -> impl IntoView {
     let query = use_query_map();
-    let cursor = Memo::new(move |_| query.read().get("cursor"));
+    let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let page = Resource::new(move || cursor.get(), audit_entries);
     view! {
         <Title text="Audit log" />
@@ -81,7 +82,7 @@ fn AuditTable() -> impl IntoView {
                                 <a href="?">"Newest"</a>
                             </Show>
                             {next.map(|c| {
-                                let href = format!("?cursor={}", url_encode(&c));
+                                let href = format!("?cursor={}", url_encode(c.as_str()));
                                 view! { <a href=href rel="next">"Older →"</a> }
                             })}
                         </nav>

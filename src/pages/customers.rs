@@ -14,7 +14,7 @@ use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::CustomerListItem;
+use payments_model::{Cursor, CustomerListItem};
 
 /// Rows per page when the URL does not say (`?limit=`, 1..=100).
 pub const DEFAULT_LIMIT: u32 = 25;
@@ -29,7 +29,7 @@ pub fn url_limit(raw: Option<String>) -> u32 {
 pub async fn list_customers(
     env: Environment,
     search: String,
-    cursor: String,
+    cursor: Option<Cursor>,
     limit: u32,
 ) -> Result<Listing<CustomerListItem>, AppError> {
     use crate::backend::ListQuery;
@@ -37,7 +37,7 @@ pub async fn list_customers(
     let backend = crate::server::state::app_state().backend;
     let mut q = ListQuery::<payments_model::CustomerListFilters> {
         limit: Some(limit.clamp(1, 100)),
-        cursor: Some(cursor),
+        cursor: payments_model::Paging::from_cursor(cursor),
         ..Default::default()
     };
     if !search.trim().is_empty() {
@@ -70,7 +70,7 @@ pub fn ListNotice(notice: Option<String>) -> impl IntoView {
 
 /// First-page and next-page links that keep the filters (`pairs`) of the view.
 #[component]
-pub fn Pager(pairs: Vec<(String, String)>, on_first: bool, next: Option<String>) -> impl IntoView {
+pub fn Pager(pairs: Vec<(String, String)>, on_first: bool, next: Option<Cursor>) -> impl IntoView {
     let link = move |cursor: Option<&str>| {
         let mut all: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         if let Some(c) = cursor {
@@ -86,7 +86,7 @@ pub fn Pager(pairs: Vec<(String, String)>, on_first: bool, next: Option<String>)
     view! {
         <nav class="pager" aria-label="Pages">
             {(!on_first).then(|| view! { <a href=link(None) data-testid="first-page">"← First page"</a> })}
-            {next.map(|c| view! { <a href=link(Some(&c)) rel="next" data-testid="next-page">"Next page →"</a> })}
+            {next.map(|c| view! { <a href=link(Some(c.as_str())) rel="next" data-testid="next-page">"Next page →"</a> })}
         </nav>
     }
 }
@@ -97,7 +97,7 @@ pub fn CustomersPage() -> impl IntoView {
     let env = use_env();
     let query = use_query_map();
     let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
-    let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
+    let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
     let data = Resource::new(
         move || (env.get(), search.get(), cursor.get(), limit.get()),
@@ -131,7 +131,7 @@ pub fn CustomersPage() -> impl IntoView {
                         view! {
                             <ListNotice notice=listing.notice />
                             <CustomersTable env rows=listing.page.items />
-                            <Pager pairs on_first=cursor.get_untracked().is_empty() next=listing.page.next_cursor />
+                            <Pager pairs on_first=cursor.get_untracked().is_none() next=listing.page.next_cursor />
                         }
                         .into_any()
                     }

@@ -17,19 +17,19 @@ use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use payments_model::{DayCount, HistorySummary, PaymentHistory, PaymentKind, PaymentStatus, StatusCount};
+use payments_model::{Cursor, DayCount, HistorySummary, PaymentHistory, PaymentKind, PaymentStatus, StatusCount};
 
 /// A page of payment history matching the filters, after `cursor`. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-history")]
 pub async fn list_history(
     env: Environment,
     filters: HistoryFilters,
-    cursor: String,
+    cursor: Option<Cursor>,
     limit: u32,
 ) -> Result<Listing<PaymentHistory>, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let q = filters.list_query(limit, Some(cursor))?;
+    let q = filters.list_query(limit, payments_model::Paging::from_cursor(cursor))?;
     crate::services::listing::list_with_fallback(q, |q| {
         let (backend, user) = (backend.clone(), user.clone());
         async move { backend.payment_history(&user, env, &q).await }
@@ -63,17 +63,17 @@ pub fn summarize(rows: &[PaymentHistory], truncated: bool) -> HistorySummary {
 pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> Result<HistorySummary, AppError> {
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let q = filters.list_query(100, None)?;
+    let q = filters.list_query(100, payments_model::Paging::Unpaged)?;
     match backend.payment_history_summary(&user, env, &q).await {
         Err(crate::backend::ssr::BackendError::Unsupported(_)) => {}
         other => return Ok(other?),
     }
     // A backend without the summary route (InsForge): count the newest rows page by page.
     let mut rows = Vec::new();
-    let mut cursor = String::new();
+    let mut cursor = payments_model::Paging::First;
     let mut truncated = false;
     loop {
-        let q = filters.list_query(100, Some(cursor.clone()))?;
+        let q = filters.list_query(100, cursor.clone())?;
         let listing = crate::services::listing::list_with_fallback(q, |q| {
             let (backend, user) = (backend.clone(), user.clone());
             async move { backend.payment_history(&user, env, &q).await }
@@ -86,7 +86,7 @@ pub async fn load_history_summary(env: Environment, filters: HistoryFilters) -> 
                     truncated = true;
                     break;
                 }
-                cursor = next;
+                cursor = payments_model::Paging::After(next);
             }
             _ => break,
         }
@@ -103,7 +103,7 @@ pub fn HistoryPage() -> impl IntoView {
         let q = query.read();
         HistoryFilters::from_lookup(|k| q.get(k))
     });
-    let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
+    let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
     let data = Resource::new(
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
@@ -181,7 +181,7 @@ pub fn HistoryPage() -> impl IntoView {
                         view! {
                             <ListNotice notice=listing.notice />
                             <HistoryTable env=env.get_untracked() rows=listing.page.items testid="history-table" />
-                            <Pager pairs on_first=cursor.get_untracked().is_empty() next=listing.page.next_cursor />
+                            <Pager pairs on_first=cursor.get_untracked().is_none() next=listing.page.next_cursor />
                         }
                         .into_any()
                     }

@@ -14,7 +14,7 @@ use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use payments_model::{PaymentHistory, Subscription, SubscriptionStatus};
+use payments_model::{Cursor, PaymentHistory, Subscription, SubscriptionStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,7 +52,7 @@ pub struct SubscriptionList {
 pub async fn list_subscriptions(
     env: Environment,
     filters: SubscriptionFilters,
-    cursor: String,
+    cursor: Option<Cursor>,
     limit: u32,
 ) -> Result<SubscriptionList, AppError> {
     use crate::backend::ListQuery;
@@ -60,7 +60,7 @@ pub async fn list_subscriptions(
     let backend = crate::server::state::app_state().backend;
     let mut q = ListQuery::<payments_model::SubscriptionListFilters> {
         limit: Some(limit.clamp(1, 100)),
-        cursor: Some(cursor),
+        cursor: payments_model::Paging::from_cursor(cursor),
         ..Default::default()
     };
     let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
@@ -130,7 +130,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
             customer: q.get("customer").unwrap_or_default(),
         }
     });
-    let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
+    let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
     let data = Resource::new(
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
@@ -198,7 +198,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                         view! {
                             <ListNotice notice=list.listing.notice />
                             <SubscriptionsTable env=env.get_untracked() rows=list.listing.page.items labels=list.labels />
-                            <Pager pairs on_first=cursor.get_untracked().is_empty() next=list.listing.page.next_cursor />
+                            <Pager pairs on_first=cursor.get_untracked().is_none() next=list.listing.page.next_cursor />
                         }
                         .into_any()
                     }

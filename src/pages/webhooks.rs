@@ -16,7 +16,7 @@ use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use payments_model::{IgnoredReason, Page, ProcessingStatus, WebhookEvent, WebhookResponse};
+use payments_model::{Cursor, IgnoredReason, Page, ProcessingStatus, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
 
 /// The managed endpoint of an environment.
@@ -54,7 +54,7 @@ pub async fn list_webhook_events(
     environment: Environment,
     status: Option<String>,
     event_type: Option<String>,
-    cursor: Option<String>,
+    cursor: Option<Cursor>,
     /// One event by its `evt_…` id (the search box's target).
     #[server(default)]
     event_id: Option<String>,
@@ -63,7 +63,7 @@ pub async fn list_webhook_events(
     let state = crate::server::state::app_state();
     let mut q = crate::backend::ListQuery::<payments_model::EventListFilters> {
         limit: Some(25),
-        cursor: cursor.filter(|c| !c.is_empty()),
+        cursor: payments_model::Paging::from_cursor(cursor),
         ..Default::default()
     };
     q.filters.status = status.filter(|s| !s.trim().is_empty()).map(payments_model::ProcessingStatus::from);
@@ -123,7 +123,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let query = use_query_map();
     let status_q = Memo::new(move |_| query.read().get("status").unwrap_or_default());
     let type_q = Memo::new(move |_| query.read().get("type").unwrap_or_default());
-    let cursor_q = Memo::new(move |_| query.read().get("cursor").filter(|c| !c.is_empty()));
+    let cursor_q = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let id_q = Memo::new(move |_| query.read().get("id").unwrap_or_default());
 
     let endpoint_version = RwSignal::new(0u32);

@@ -5,6 +5,7 @@ use super::db::Db;
 use super::ids::new_id;
 use super::now_unix;
 use crate::model::audit::{AuditEntry, AuditPage};
+use payments_model::Cursor;
 use sqlx::Row;
 
 /// What is being recorded; the `at` and `id` are filled in by [`AuditLog::record`].
@@ -51,10 +52,11 @@ impl AuditLog {
     }
 
     /// A page of entries, newest first, strictly after `cursor` (from a previous page).
-    pub async fn page(&self, cursor: Option<&str>, limit: u32) -> anyhow::Result<AuditPage> {
+    pub async fn page(&self, cursor: Option<&Cursor>, limit: u32) -> anyhow::Result<AuditPage> {
         let limit = limit.clamp(1, 200) as i64;
-        // The cursor is `<at>:<id>` of the last row shown; (at, id) orders rows totally.
-        let (at, id) = match cursor.and_then(|c| c.split_once(':')) {
+        // The cursor is `<at>:<id>` of the last row shown; (at, id) orders rows totally. One
+        // that is not (a hand-edited URL) shows the newest page.
+        let (at, id) = match cursor.and_then(|c| c.as_str().split_once(':')) {
             Some((at, id)) => (at.parse::<i64>().unwrap_or(i64::MAX), id.to_string()),
             None => (i64::MAX, String::new()),
         };
@@ -88,7 +90,7 @@ impl AuditLog {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let next_cursor = if entries.len() as i64 > limit {
             entries.truncate(limit as usize);
-            entries.last().map(|e| format!("{}:{}", e.at, e.id))
+            entries.last().and_then(|e| Cursor::new(format!("{}:{}", e.at, e.id)))
         } else {
             None
         };
@@ -119,7 +121,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let page = log.page(cursor.as_deref(), 3).await.unwrap();
+            let page = log.page(cursor.as_ref(), 3).await.unwrap();
             assert!(page.entries.len() <= 3);
             seen.extend(page.entries.iter().map(|e| e.id.clone()));
             match page.next_cursor {

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures_util::StreamExt;
 use http::{header, StatusCode};
-use payments_model::PaymentHistory;
+use payments_model::{Paging, PaymentHistory};
 
 /// Rows per backend page.
 const PAGE: u32 = 100;
@@ -132,7 +132,7 @@ pub async fn payment_history_csv(
 
     // The first page is read before answering, so a refusal gets its status code; the rest is
     // streamed page by page, so a large export never sits in memory.
-    let first = match filters.list_query(PAGE, Some(String::new())) {
+    let first = match filters.list_query(PAGE, Paging::First) {
         Ok(q) => q,
         Err(e) => return refuse(e),
     };
@@ -144,7 +144,7 @@ pub async fn payment_history_csv(
     for p in &page.items {
         head.push_str(&row_line(p));
     }
-    let next = page.next_cursor.filter(|c| !c.is_empty());
+    let next = page.next_cursor;
     let rest = futures_util::stream::unfold((next, 1usize), move |(cursor, pages)| {
         let (backend, user, filters) = (backend.clone(), user.clone(), filters.clone());
         async move {
@@ -152,14 +152,14 @@ pub async fn payment_history_csv(
             if pages >= MAX_PAGES {
                 return None;
             }
-            let page = match filters.list_query(PAGE, Some(cursor)) {
+            let page = match filters.list_query(PAGE, Paging::After(cursor)) {
                 Ok(q) => backend.payment_history(&user, env, &q).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
             match page {
                 Ok(page) => {
                     let chunk: String = page.items.iter().map(row_line).collect();
-                    let next = page.next_cursor.filter(|c| !c.is_empty());
+                    let next = page.next_cursor;
                     Some((Ok::<_, std::io::Error>(chunk), (next, pages + 1)))
                 }
                 Err(e) => {

@@ -97,7 +97,7 @@ mod ssr {
     /// The first page of the customer's subscriptions (`customer=id`).
     fn by_customer(id: &str) -> ListQuery<SubscriptionListFilters> {
         let filters = SubscriptionListFilters { customer: Some(id.to_owned()), ..Default::default() };
-        ListQuery { limit: Some(100), cursor: Some(String::new()), subject: None, filters }
+        ListQuery { limit: Some(100), cursor: payments_model::Paging::First, subject: None, filters }
     }
 
     /// Loads the customer page's data: the customer, its subscriptions, its history and the

@@ -194,7 +194,7 @@ mod ssr {
     ) -> Result<SearchMatches, AppError> {
         let mut q = ListQuery::<payments_model::CustomerListFilters> {
             limit: Some(limit),
-            cursor: Some(String::new()),
+            cursor: payments_model::Paging::First,
             ..Default::default()
         };
         q.filters.search = Some(text.to_owned());

@@ -62,7 +62,7 @@ mod ssr {
         let q = ListQuery {
             limit: Some(SECTION_ROWS),
             subject: subject.clone(),
-            cursor: Some(String::new()),
+            cursor: payments_model::Paging::First,
             ..Default::default()
         };
         // The subject's subscriptions, its history and the catalog's labels do not depend on each

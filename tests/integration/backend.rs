@@ -9,6 +9,7 @@ use payments_console::backend::ssr::{BackendError, BackendKind, PaymentsBackend,
 use payments_console::backend::{ListQuery, PriceChanges, PriceDraft, ProductChanges, ProductDraft, RecurringDraft};
 use payments_console::environment::Environment;
 use payments_console::server::secrets::SecretString;
+use payments_model::Paging;
 use std::future::Future;
 use std::sync::Arc;
 use support::TestApp;
@@ -183,11 +184,11 @@ async fn lists_page_with_cursors_and_filters() {
         assert!(all.items.len() >= 3, "the demo seed has subscriptions: {}", all.items.len());
         assert_eq!(all.next_cursor, None, "no cursor unless asked for");
 
-        let first = ListQuery { limit: Some(2), cursor: Some(String::new()), ..Default::default() };
+        let first = ListQuery { limit: Some(2), cursor: Paging::First, ..Default::default() };
         let page1 = backend.subscriptions(&user, env, &first).await.unwrap();
         assert_eq!(page1.items.len(), 2);
-        let next = ListQuery { cursor: page1.next_cursor.clone(), ..first.clone() };
-        assert!(next.cursor.is_some());
+        let cursor = page1.next_cursor.clone().expect("a next page");
+        let next = ListQuery { cursor: Paging::After(cursor), ..first.clone() };
         let page2 = backend.subscriptions(&user, env, &next).await.unwrap();
         assert!(page2
             .items
@@ -265,7 +266,7 @@ async fn a_backend_without_the_extensions_is_reported_as_unsupported() {
     let user = admin();
     let page = backend.subscriptions(&user, Environment::Test, &ListQuery::default()).await.unwrap();
     assert!(page.items.is_empty() && page.next_cursor.is_none());
-    let paged = ListQuery { cursor: Some(String::new()), ..Default::default() };
+    let paged = ListQuery { cursor: Paging::First, ..Default::default() };
     // The stub ignores the query: what matters is the unknown routes below.
     backend.subscriptions(&user, Environment::Test, &paged).await.unwrap();
     assert!(matches!(

@@ -6,7 +6,7 @@ use crate::support;
 use payments_console::auth::Role;
 use payments_console::environment::Environment;
 use payments_engine::{ListOptions, PaymentHistory};
-use payments_model::QueryFilters;
+use payments_model::{Paging, QueryFilters};
 use serde_json::Value;
 use support::TestApp;
 
@@ -175,8 +175,7 @@ async fn lists_fall_back_to_the_first_page_when_filters_are_unsupported() {
             Ok(Page { items: vec![q.limit.unwrap_or_default()], next_cursor: None })
         }
     };
-    let mut q =
-        ListQuery::<SubscriptionListFilters> { limit: Some(7), cursor: Some(String::new()), ..Default::default() };
+    let mut q = ListQuery::<SubscriptionListFilters> { limit: Some(7), cursor: Paging::First, ..Default::default() };
     q.filters.status = Some("active".into());
     let listing = list_with_fallback(q, remote).await.unwrap();
     assert_eq!(listing.page.items, vec![7]);

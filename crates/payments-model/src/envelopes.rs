@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::contract::{Price, Product, WebhookEvent};
 use crate::lists::{CustomerListItem, HistorySummary, Page, PaymentHistory, StatusCount, Subscription};
 use crate::overview::Overview;
+use crate::paging::Cursor;
 use crate::refunds::Refund;
 use crate::sessions::{CheckoutSession, CustomerPortalSession};
 use crate::values::SubscriptionStatus;
@@ -94,22 +95,22 @@ pub struct OverviewEnvelope {
     pub overview: Overview,
 }
 
-/// A `nextCursor` as read: a string is the next page's cursor; anything else (`null`, or a value
-/// another backend might send) ends the list, as the console has always read it.
+/// A `nextCursor` as read: a non-empty string is the next page's cursor; anything else (`null`,
+/// `""`, or a value another backend might send) ends the list, as the console has always read it.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Cursor {
-    Next(String),
+enum NextCursor {
+    Next(Cursor),
     End(serde::de::IgnoredAny),
 }
 
 /// Reads a `nextCursor` that is in the body as `Some`; a body without one gets the field's
 /// default, `None`. Plain `Option` would read `null` as absent, and the body would not
 /// serialise back as it came.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Ok(Some(match Cursor::deserialize(d)? {
-        Cursor::Next(cursor) => Some(cursor),
-        Cursor::End(_) => None,
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Cursor>>, D::Error> {
+    Ok(Some(match NextCursor::deserialize(d)? {
+        NextCursor::Next(cursor) => Some(cursor),
+        NextCursor::End(_) => None,
     }))
 }
 
@@ -126,7 +127,7 @@ macro_rules! list_page {
             /// `None`: no `nextCursor` key (the caller did not ask for pages); `Some(None)`:
             /// `null`, the last page; `Some(Some(c))`: the next page's cursor.
             #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
-            pub next_cursor: Option<Option<String>>,
+            pub next_cursor: Option<Option<Cursor>>,
         }
 
         impl $name {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::Metadata;
 use crate::environment::Environment;
+use crate::paging::Cursor;
 use crate::values::{PaymentKind, PaymentStatus, SubscriptionStatus};
 
 /// One page of a list.
@@ -14,7 +15,7 @@ pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,
     /// The cursor of the next page, `None` on the last page.
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<Cursor>,
 }
 
 /// A subscription item (`StripeSubscriptionItem`).

@@ -17,7 +17,7 @@ use payments_model::{CustomerListFilters, EventListFilters, HistoryListFilters, 
 /// The list's options, and whether the caller asked for pages (sent a `cursor`): only then does
 /// the body carry `nextCursor`, which the contract does not have.
 fn options<F>(o: ListOptions<F>) -> (ListOptions<F>, bool) {
-    let paged = o.cursor.is_some();
+    let paged = o.cursor.is_paged();
     (o, paged)
 }
 

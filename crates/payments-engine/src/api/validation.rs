@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::lists::ListOptions;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
-use payments_model::{CreateRefund, QueryFilters, RefundReason, TaxBehavior};
+use payments_model::{CreateRefund, Paging, QueryFilters, RefundReason, TaxBehavior};
 
 /// Collected validation issues.
 #[derive(Debug, Default)]
@@ -842,7 +842,7 @@ pub(crate) fn list_query<F: QueryFilters>(input: &Input, subject: bool) -> Resul
     known.push("cursor");
     if let Some(c) = obj.get("cursor") {
         match c {
-            Value::String(s) => out.cursor = Some(s.trim().to_owned()),
+            Value::String(s) => out.cursor = Paging::from_param(Some(s)),
             other => {
                 issues.push("cursor", format!("Expected string, received {}", type_name(other)));
                 aborted = true;

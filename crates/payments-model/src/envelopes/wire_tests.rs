@@ -31,7 +31,7 @@ fn row<T: DeserializeOwned>(json: &str) -> T {
 }
 
 /// The engine's former list body: the rows under `key`, plus `nextCursor` when the caller paged.
-fn reply(key: &str, items: Value, next: Option<String>, paged: bool) -> Value {
+fn reply(key: &str, items: Value, next: Option<Cursor>, paged: bool) -> Value {
     let mut body = json!({ key: items });
     if paged {
         body["nextCursor"] = json!(next);
@@ -103,7 +103,7 @@ fn summary_and_overview_envelopes() {
 #[test]
 fn list_pages_with_and_without_next_cursor() {
     let subscriptions: Vec<Subscription> = vec![row(SUBSCRIPTION)];
-    let cursor = Some("c_2".to_owned());
+    let cursor = Cursor::new("c_2");
     for (next, paged, expected) in [
         (cursor.clone(), false, SUBSCRIPTIONS_UNPAGED),
         (None, true, SUBSCRIPTIONS_LAST),
@@ -134,15 +134,16 @@ fn list_pages_with_and_without_next_cursor() {
 #[test]
 fn list_pages_read_back_as_pages() {
     let page: Page<Subscription> = row::<SubscriptionsPage>(SUBSCRIPTIONS_NEXT).into();
-    assert_eq!((page.items.len(), page.next_cursor.as_deref()), (1, Some("c_2")));
+    assert_eq!((page.items.len(), page.next_cursor.as_ref().map(Cursor::as_str)), (1, Some("c_2")));
     for unpaged_or_last in [SUBSCRIPTIONS_UNPAGED, SUBSCRIPTIONS_LAST] {
         let page: Page<Subscription> = row::<SubscriptionsPage>(unpaged_or_last).into();
         assert_eq!((page.items.len(), page.next_cursor), (1, None));
     }
-    // A cursor that is not a string ends the list, as the console always read it.
-    let odd = r#"{"customers":[],"nextCursor":7}"#;
-    let page: Page<CustomerListItem> = row::<CustomersPage>(odd).into();
-    assert_eq!(page, Page { items: vec![], next_cursor: None });
+    // A cursor that is not a string, or is empty, ends the list, as the console always read it.
+    for odd in [r#"{"customers":[],"nextCursor":7}"#, r#"{"customers":[],"nextCursor":""}"#] {
+        let page: Page<CustomerListItem> = row::<CustomersPage>(odd).into();
+        assert_eq!(page, Page { items: vec![], next_cursor: None }, "{odd}");
+    }
     // A body without its key is not a page.
     assert!(serde_json::from_str::<CustomersPage>(r#"{"nextCursor":null}"#).is_err());
 }

@@ -47,7 +47,7 @@ pub enum AppError {
     /// The payments backend refused the request; its message is written for users (e.g.
     /// Stripe's reason for refusing a product delete). Carries the backend's status and code.
     #[error("{message}")]
-    Rejected { status: u16, code: String, message: String },
+    Rejected { status: u16, code: payments_model::ErrorCode, message: String },
     /// The payments backend does not offer this (a remote InsForge backend without the
     /// embedded engine's extensions); the message says what is missing (HTTP 501).
     #[error("{0}")]

@@ -18,6 +18,7 @@ use axum::Router;
 use http::{Method, Request};
 use payments_model::*;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -32,7 +33,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub enum BackendError {
     /// The backend answered with an error of the contract (`error` code, message, status).
     #[error("{code}: {message}")]
-    Api { status: u16, code: String, message: String },
+    Api { status: u16, code: ErrorCode, message: String },
     /// The backend has no such route: a remote InsForge backend without the engine's
     /// additive routes (sync progress, event log, cursors).
     #[error("the payments backend does not offer {0}")]
@@ -54,13 +55,13 @@ impl From<BackendError> for crate::error::AppError {
                 tracing::error!(error = %e, "payments backend failed");
                 AppError::BackendUnavailable
             }
-            BackendError::Api { status: 404, code, message } if !code.starts_with("PAYMENT_") => {
+            BackendError::Api { status: 404, code, message } if !code.is_payment() => {
                 tracing::warn!(%code, %message, "payments backend: not found");
                 AppError::NotFound
             }
             // A Stripe key the backend checked and Stripe refused (401/403 with a `PAYMENT_…`
             // code): about the key being set, and the message is for the user.
-            BackendError::Api { status: 401 | 403, code, message } if code.starts_with("PAYMENT_") => {
+            BackendError::Api { status: 401 | 403, code, message } if code.is_payment() => {
                 AppError::Rejected { status: 400, code, message }
             }
             BackendError::Api { status: 401, code, message } => {
@@ -146,17 +147,24 @@ pub trait PaymentsBackend: Send + Sync {
     fn send<'a>(&'a self, user: &'a CurrentUser, call: ApiCall) -> BoxFuture<'a, Result<Value, BackendError>>;
 }
 
-/// Reads a contract error envelope (`{error, message, statusCode}`).
+/// Reads a contract error envelope ([`ErrorBody`]). The HTTP status is the one that counts;
+/// a body that is not the envelope (a proxy's error page) still makes an error.
 fn api_error(status: u16, body: &Value, call: &ApiCall) -> BackendError {
-    let code = body.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN").to_owned();
-    let message = body.get("message").and_then(Value::as_str).unwrap_or("The payments backend refused the request.");
+    let (code, message) = match ErrorBody::deserialize(body) {
+        Ok(body) => (body.error, body.message),
+        Err(_) => (
+            ErrorCode::Unknown("UNKNOWN".to_owned()),
+            body.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        ),
+    };
+    let message = if message.is_empty() { "The payments backend refused the request.".to_owned() } else { message };
     // An additive route the backend does not have answers the generic 404.
-    if status == 404 && !code.starts_with("PAYMENT_") {
+    if status == 404 && !code.is_payment() {
         if let Some(what) = call.extension {
             return BackendError::Unsupported(what);
         }
     }
-    BackendError::Api { status, code, message: message.to_owned() }
+    BackendError::Api { status, code, message }
 }
 
 /// The engine in this process, called through its own router.
@@ -544,5 +552,51 @@ impl dyn PaymentsBackend {
         let path = env_path(env, &format!("/webhook-events/{}/reprocess", crate::model::format::url_encode(id)));
         let call = ApiCall::new(Method::POST, path).body(json!({})).extension("re-processing of webhook events");
         decode(self.send(user, call).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(status: u16, body: Value, extension: Option<&'static str>) -> BackendError {
+        let call = ApiCall { extension, ..ApiCall::new(Method::GET, "/test/overview".to_owned()) };
+        api_error(status, &body, &call)
+    }
+
+    /// The envelope reads into its typed code; a 404 with a payment code is the contract's
+    /// answer, a 404 without one on an additive route means the backend lacks the route.
+    #[test]
+    fn error_envelopes_read_typed_and_tell_a_missing_route_from_a_missing_thing() {
+        let missing =
+            json!({"error": "PAYMENT_PRODUCT_NOT_FOUND", "message": "Product prod_1 not found", "statusCode": 404});
+        match read(404, missing, Some("the overview")) {
+            BackendError::Api { status: 404, code: ErrorCode::PaymentProductNotFound, message } => {
+                assert_eq!(message, "Product prod_1 not found")
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_route = json!({"error": "NOT_FOUND", "message": "Endpoint /x not found", "statusCode": 404,
+                              "nextActions": "Please check the API documentation for available endpoints"});
+        assert!(matches!(read(404, no_route.clone(), Some("the overview")), BackendError::Unsupported("the overview")));
+        assert!(matches!(read(404, no_route, None), BackendError::Api { code: ErrorCode::NotFound, .. }));
+    }
+
+    /// A body that is not the envelope, or lacks its message, still gives an error with a
+    /// message for people; an unknown code is kept as sent.
+    #[test]
+    fn odd_error_bodies_still_make_an_error() {
+        for (body, code, message) in [
+            (json!(null), "UNKNOWN", "The payments backend refused the request."),
+            (json!({"error": 7, "message": "odd"}), "UNKNOWN", "odd"),
+            (json!({"error": "TEAPOT"}), "TEAPOT", "The payments backend refused the request."),
+        ] {
+            match read(418, body.clone(), None) {
+                BackendError::Api { status: 418, code: c, message: m } => {
+                    assert_eq!((c.as_str(), m.as_str()), (code, message), "{body}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 }

@@ -98,7 +98,11 @@ mod tests {
             AppError::Forbidden,
             AppError::NotFound,
             AppError::Throttled { retry_after_secs: 3 },
-            AppError::Rejected { status: 402, code: "PAYMENT_METHOD_DECLINED".into(), message: "declined".into() },
+            AppError::Rejected {
+                status: 402,
+                code: payments_model::ErrorCode::PaymentMethodDeclined,
+                message: "declined".into(),
+            },
             AppError::BackendUnavailable,
             AppError::Internal,
         ] {

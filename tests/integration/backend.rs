@@ -43,7 +43,7 @@ where
 
 fn api_error(e: BackendError) -> (u16, String, String) {
     match e {
-        BackendError::Api { status, code, message } => (status, code, message),
+        BackendError::Api { status, code, message } => (status, code.to_string(), message),
         other => panic!("expected a contract error, got {other:?}"),
     }
 }

@@ -84,10 +84,10 @@ pub struct CheckoutLineItem {
 }
 
 /// A validated `CreateCheckoutSessionBody`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutRequest {
-    /// `payment` or `subscription`.
-    pub mode: String,
+    /// `payment` or `subscription` (validated: never `Unknown`).
+    pub mode: CheckoutMode,
     /// 1..100 items.
     pub line_items: Vec<CheckoutLineItem>,
     /// Where Stripe sends the customer after paying.
@@ -130,7 +130,7 @@ pub struct RuntimeUser {
 }
 
 // The sessions' shapes are the model's: the routes' envelopes and the clients share them.
-use payments_model::CheckoutSessionStatus;
+use payments_model::{CheckoutMode, CheckoutSessionStatus};
 pub use payments_model::{CheckoutSession, CustomerPortalSession};
 
 const CHECKOUT_COLUMNS: &str = "id, environment, mode, status, payment_status, subject_type, subject_id, \
@@ -149,9 +149,9 @@ fn checkout_from_row(r: &AnyRow) -> EngineResult<CheckoutSession> {
     Ok(CheckoutSession {
         id: r.try_get("id")?,
         environment: env_of(r)?,
-        mode: r.try_get("mode")?,
+        mode: r.try_get::<String, _>("mode")?.into(),
         status: r.try_get::<String, _>("status")?.into(),
-        payment_status: r.try_get("payment_status")?,
+        payment_status: r.try_get::<Option<String>, _>("payment_status")?.map(Into::into),
         subject_type: r.try_get("subject_type")?,
         subject_id: r.try_get("subject_id")?,
         customer_email: r.try_get("customer_email")?,
@@ -284,7 +284,7 @@ impl Engine {
         req: CheckoutRequest,
     ) -> EngineResult<CheckoutSession> {
         let mut base = req.metadata.clone();
-        base.insert("insforge_checkout_mode".into(), req.mode.clone());
+        base.insert("insforge_checkout_mode".into(), req.mode.to_string());
         if let Some(s) = &req.subject {
             base.insert("insforge_subject_type".into(), s.subject_type.clone());
             base.insert("insforge_subject_id".into(), s.id.clone());
@@ -310,7 +310,7 @@ impl Engine {
             .fetch_optional(&mut *conn)
             .await?;
             if let Some(row) = existing {
-                let same = row.try_get::<String, _>("mode")? == req.mode
+                let same = CheckoutMode::from(row.try_get::<String, _>("mode")?) == req.mode
                     && row.try_get::<Option<String>, _>("subject_type")? == subject_type
                     && row.try_get::<Option<String>, _>("subject_id")? == subject_id
                     && row.try_get::<Option<String>, _>("customer_email")? == req.customer_email
@@ -341,7 +341,7 @@ impl Engine {
                 )
                 .bind(&id)
                 .bind(env.as_str())
-                .bind(&req.mode)
+                .bind(req.mode.as_str())
                 .bind(subject_type.as_deref())
                 .bind(subject_id.as_deref())
                 .bind(req.customer_email.as_deref())
@@ -406,11 +406,11 @@ impl Engine {
             (None, Some(email)) => form = form.set("customer_email", email.as_str()),
             (None, None) => {}
         }
-        if req.mode == "payment" && req.subject.is_some() && customer.is_none() {
+        if req.mode == CheckoutMode::Payment && req.subject.is_some() && customer.is_none() {
             form = form.set("customer_creation", "always");
         }
         let nested = Form::new().set("metadata", metadata.clone());
-        form = if req.mode == "subscription" {
+        form = if req.mode == CheckoutMode::Subscription {
             form.set("subscription_data", nested)
         } else {
             form.set("payment_intent_data", nested)

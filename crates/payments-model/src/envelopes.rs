@@ -14,10 +14,34 @@ use crate::overview::Overview;
 use crate::paging::Cursor;
 use crate::refunds::Refund;
 use crate::sessions::{CheckoutSession, CustomerPortalSession};
-use crate::values::SubscriptionStatus;
+use crate::values::{ErrorCode, SubscriptionStatus};
 
 #[cfg(test)]
 mod wire_tests;
+
+/// The error envelope every payments route answers a failure with (contract/BEHAVIOUR.md §1.3):
+/// `{"error", "message", "statusCode", "nextActions"?}`. A client reads it leniently: another
+/// backend's body that lacks a field still reads, with the field's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// The code (`INVALID_INPUT`, `PAYMENT_CONFIG_INVALID`, `AUTH_UNAUTHORIZED`…).
+    #[serde(default = "unknown_code")]
+    pub error: ErrorCode,
+    /// For people: what went wrong, and often what to do.
+    #[serde(default)]
+    pub message: String,
+    /// The HTTP status, repeated in the body.
+    #[serde(default)]
+    pub status_code: u16,
+    /// Advice for the caller (the unknown-route answer has it); absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_actions: Option<String>,
+}
+
+fn unknown_code() -> ErrorCode {
+    ErrorCode::Unknown("UNKNOWN".to_owned())
+}
 
 /// `MutatePaymentProductResponse`, `{"product": …}`: a product created or updated (routes (13)
 /// and (14)).

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::environment::Environment;
-use crate::values::{CheckoutSessionStatus, PortalSessionStatus};
+use crate::values::{CheckoutMode, CheckoutPaymentStatus, CheckoutSessionStatus, PortalSessionStatus};
 
 /// `CheckoutSession` (§2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,11 +15,11 @@ pub struct CheckoutSession {
     /// `test` / `live`.
     pub environment: Environment,
     /// `payment` / `subscription`.
-    pub mode: String,
+    pub mode: CheckoutMode,
     /// `initialized`, `open`, `completed`, `expired`, `failed`.
     pub status: CheckoutSessionStatus,
-    /// `paid`, `unpaid`, `no_payment_required`.
-    pub payment_status: Option<String>,
+    /// `paid`, `unpaid`, `no_payment_required`; `None` until Stripe says.
+    pub payment_status: Option<CheckoutPaymentStatus>,
     /// Billing subject type.
     pub subject_type: Option<String>,
     /// Billing subject id.

@@ -1,43 +1,33 @@
-//! The error envelope every payments route answers with (§1.3).
+//! The error envelope every payments route answers with (contract/BEHAVIOUR.md §1.3): the
+//! shared model's [`ErrorBody`], with its HTTP status.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use payments_model::{ErrorBody, ErrorCode};
 
 use crate::error::EngineError;
 
-/// `{ error, message, statusCode, nextActions? }` with its HTTP status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiError {
-    /// Contract error code (`INVALID_INPUT`, `PAYMENT_CONFIG_INVALID`, `AUTH_UNAUTHORIZED`…).
-    pub error: String,
-    /// Human-readable message.
-    pub message: String,
-    /// The HTTP status, repeated in the body.
-    pub status_code: u16,
-    /// Advice for the caller; omitted when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_actions: Option<String>,
-}
+/// An error answer: `{ error, message, statusCode, nextActions? }` with its HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError(pub ErrorBody);
 
 impl ApiError {
     /// An error with no `nextActions`.
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self { error: code.to_owned(), message: message.into(), status_code: status, next_actions: None }
+    pub fn new(status: u16, code: impl Into<ErrorCode>, message: impl Into<String>) -> Self {
+        ApiError(ErrorBody { error: code.into(), message: message.into(), status_code: status, next_actions: None })
     }
 
     /// Adds `nextActions`.
     pub fn with_next_actions(mut self, text: impl Into<String>) -> Self {
-        self.next_actions = Some(text.into());
+        self.0.next_actions = Some(text.into());
         self
     }
 
     /// The reference's answer for an unknown endpoint. Only for paths that match no route:
     /// resource misses use the `PAYMENT_*_NOT_FOUND` codes (§11.2).
     pub fn endpoint_not_found(url: &str) -> Self {
-        Self::new(404, "NOT_FOUND", format!("Endpoint {url} not found"))
+        Self::new(404, ErrorCode::NotFound, format!("Endpoint {url} not found"))
             .with_next_actions("Please check the API documentation for available endpoints")
     }
 }
@@ -56,7 +46,7 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let status = StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
     }
 }

@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::error::EngineError;
 use crate::lists::ListOptions;
 use crate::model::{CreatePrice, CreateProduct, Metadata, Recurring, UpdatePrice, UpdateProduct};
-use payments_model::{CreateRefund, Paging, QueryFilters, RefundReason, TaxBehavior};
+use payments_model::{CheckoutMode, CreateRefund, Paging, QueryFilters, RefundReason, TaxBehavior};
 
 /// Collected validation issues.
 #[derive(Debug, Default)]
@@ -957,12 +957,25 @@ fn subject_value(v: &Value, path: &str, issues: &mut Issues, aborted: &mut bool)
 pub(crate) fn checkout_body(body: &Input) -> Result<CheckoutRequest, EngineError> {
     let mut issues = Issues::default();
     let mut aborted = false;
-    let mut out = CheckoutRequest::default();
+    // Filled in as the body is read; a body with any issue is refused whole, so the `mode`
+    // placeholder never leaves this function unless the body's own mode replaced it.
+    let mut out = CheckoutRequest {
+        mode: CheckoutMode::Payment,
+        line_items: Vec::new(),
+        success_url: String::new(),
+        cancel_url: String::new(),
+        subject: None,
+        customer_email: None,
+        metadata: Metadata::default(),
+        idempotency_key: None,
+    };
     let Some(obj) = object(&body.value, "", &mut issues) else { return issues.finish(out) };
     let mode = tracked(&mut issues, &mut aborted, |i| {
-        (enum_field(obj, "mode", "", Presence::Required, &["payment", "subscription"], i), true)
+        (enum_field(obj, "mode", "", Presence::Required, CheckoutMode::NAMES, i), true)
     });
-    out.mode = mode.clone().unwrap_or_default();
+    if let Some(mode) = &mode {
+        out.mode = CheckoutMode::from(mode.as_str());
+    }
     match obj.get("lineItems") {
         None => {
             issues.push("lineItems", "Required");
@@ -1065,7 +1078,7 @@ pub(crate) fn checkout_body(body: &Input) -> Result<CheckoutRequest, EngineError
         "",
         &mut issues,
     );
-    if !aborted && mode.as_deref() == Some("subscription") && !obj.contains_key("subject") {
+    if !aborted && out.mode == CheckoutMode::Subscription && !obj.contains_key("subject") {
         issues.push("subject", "Subscription checkout requires a billing subject");
     }
     issues.finish(out)

@@ -167,3 +167,36 @@ const SUBSCRIPTIONS_NEXT: &str = r#"{"nextCursor":"c_2","subscriptions":[{"cance
 const CUSTOMERS_NEXT: &str = r#"{"customers":[{"countryCode":"FR","deleted":false,"email":"a@example.com","environment":"test","lastPaymentAt":null,"metadata":{},"name":null,"paymentMethodBrand":"visa","paymentMethodExpMonth":12,"paymentMethodExpYear":2030,"paymentMethodLast4":"4242","paymentsCount":2,"phone":null,"stripeCreatedAt":null,"stripeCustomerId":"cus_1","syncedAt":"2026-11-25T10:00:00.000Z","totalSpend":1500,"totalSpendCurrency":"usd"}],"nextCursor":"c_2"}"#;
 const HISTORY_UNPAGED: &str = r#"{"paymentHistory":[{"amount":500,"amountRefunded":null,"createdAt":"2026-11-25T10:00:00.000Z","currency":"usd","customerEmailSnapshot":null,"description":null,"environment":"test","failedAt":null,"paidAt":null,"refundedAt":"2026-11-25T10:00:00.000Z","status":"succeeded","stripeChargeId":null,"stripeCheckoutSessionId":null,"stripeCreatedAt":null,"stripeCustomerId":"cus_1","stripeInvoiceId":null,"stripePaymentIntentId":"pi_1","stripePriceId":null,"stripeProductId":null,"stripeRefundId":"re_1","stripeSubscriptionId":null,"subjectId":null,"subjectType":null,"type":"refund","updatedAt":"2026-11-25T10:00:00.000Z"}]}"#;
 const EVENTS_LAST: &str = r#"{"nextCursor":null,"webhookEvents":[{"attemptCount":1,"createdAt":"2026-11-25T10:00:00.000Z","environment":"test","eventType":"invoice.paid","ignoredReason":"nothing_to_change","lastError":null,"livemode":false,"objectId":"in_1","objectType":"invoice","processedAt":"2026-11-25T10:00:01.000Z","processingStatus":"ignored","receivedAt":"2026-11-25T10:00:00.000Z","stripeAccountId":null,"stripeEventId":"evt_1","updatedAt":"2026-11-25T10:00:01.000Z"}]}"#;
+
+/// The error envelope keeps the field order the engine's own struct serialised (error, message,
+/// statusCode, nextActions), and `nextActions` only when given.
+#[test]
+fn error_bodies_are_unchanged() {
+    let advice = "Please check the API documentation for available endpoints";
+    for (body, expected) in [
+        (
+            ErrorBody {
+                error: ErrorCode::InvalidInput,
+                message: "limit: Expected integer".to_owned(),
+                status_code: 400,
+                next_actions: None,
+            },
+            r#"{"error":"INVALID_INPUT","message":"limit: Expected integer","statusCode":400}"#.to_owned(),
+        ),
+        (
+            ErrorBody {
+                error: ErrorCode::NotFound,
+                message: "Endpoint /x not found".to_owned(),
+                status_code: 404,
+                next_actions: Some(advice.to_owned()),
+            },
+            format!(
+                r#"{{"error":"NOT_FOUND","message":"Endpoint /x not found","statusCode":404,"nextActions":"{advice}"}}"#
+            ),
+        ),
+    ] {
+        // As axum's `Json` writes it: straight from the struct, in field order.
+        assert_eq!(serde_json::to_string(&body).unwrap(), expected);
+        assert_eq!(row::<ErrorBody>(&expected), body);
+    }
+}

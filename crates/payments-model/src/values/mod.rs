@@ -6,6 +6,7 @@
 //! JSON on the wire is the plain string, byte for byte what it was when these were `String`s.
 
 mod connection;
+mod error_code;
 mod history;
 mod price;
 mod refund;
@@ -17,10 +18,11 @@ mod webhook;
 pub(crate) mod wire_tests;
 
 pub use connection::{ConnectionStatus, LastSyncStatus};
+pub use error_code::ErrorCode;
 pub use history::{PaymentKind, PaymentStatus};
 pub use price::{BillingScheme, PriceType, RecurringInterval};
 pub use refund::{RefundReason, RefundStatus};
-pub use session::{CheckoutSessionStatus, PortalSessionStatus};
+pub use session::{CheckoutMode, CheckoutPaymentStatus, CheckoutSessionStatus, PortalSessionStatus};
 pub use subscription::SubscriptionStatus;
 pub use tax::TaxBehavior;
 pub use webhook::ProcessingStatus;

@@ -20,6 +20,30 @@ string_enum! {
 }
 
 string_enum! {
+    /// What a Checkout Session sells (the contract's `CheckoutSession.mode`, the
+    /// `payments_checkout_sessions.mode` CHECK; Stripe's `setup` mode is not offered).
+    pub enum CheckoutMode {
+        /// One-time prices, paid once.
+        Payment = "payment",
+        /// Recurring prices: the session starts a subscription for a billing subject.
+        Subscription = "subscription",
+    }
+}
+
+string_enum! {
+    /// Whether a Checkout Session has been paid (Stripe's `payment_status`, as the contract's
+    /// `CheckoutSession.paymentStatus` carries it).
+    pub enum CheckoutPaymentStatus {
+        /// The payment went through.
+        Paid = "paid",
+        /// Not paid yet, or the payment failed.
+        Unpaid = "unpaid",
+        /// Nothing to pay now (a free trial, a 100% discount).
+        NoPaymentRequired = "no_payment_required",
+    }
+}
+
+string_enum! {
     /// A local Billing Portal Session's status (the contract's `CustomerPortalSession.status`,
     /// the `payments_customer_portal_sessions.status` CHECK).
     pub enum PortalSessionStatus {
@@ -48,7 +72,14 @@ mod tests {
             PortalSessionStatus::NAMES,
             PortalSessionStatus::from("expired"),
         );
+        crate::values::tests::round_trips(CheckoutMode::ALL, CheckoutMode::NAMES, CheckoutMode::from("setup"));
+        crate::values::tests::round_trips(
+            CheckoutPaymentStatus::ALL,
+            CheckoutPaymentStatus::NAMES,
+            CheckoutPaymentStatus::from("partially_paid"),
+        );
         assert_eq!(CheckoutSessionStatus::from("completed"), CheckoutSessionStatus::Completed);
+        assert_eq!(CheckoutPaymentStatus::from("no_payment_required"), CheckoutPaymentStatus::NoPaymentRequired);
         assert_eq!(PortalSessionStatus::from("created"), PortalSessionStatus::Created);
     }
 }

@@ -67,7 +67,13 @@ fn refund_json_is_unchanged() {
 
 #[test]
 fn session_json_is_unchanged() {
-    assert_eq!(same_json::<CheckoutSession>(CHECKOUT_SESSION).status, CheckoutSessionStatus::Open);
+    let session = same_json::<CheckoutSession>(CHECKOUT_SESSION);
+    assert_eq!((session.status, session.mode), (CheckoutSessionStatus::Open, CheckoutMode::Subscription));
+    assert_eq!(session.payment_status, Some(CheckoutPaymentStatus::Unpaid));
+    let free = CHECKOUT_SESSION.replace(r#""paymentStatus":"unpaid""#, r#""paymentStatus":"no_payment_required""#);
+    assert_eq!(same_json::<CheckoutSession>(&free).payment_status, Some(CheckoutPaymentStatus::NoPaymentRequired));
+    let unset = CHECKOUT_SESSION.replace(r#""paymentStatus":"unpaid""#, r#""paymentStatus":null"#);
+    assert_eq!(same_json::<CheckoutSession>(&unset).payment_status, None);
     assert_eq!(same_json::<CustomerPortalSession>(PORTAL_SESSION).status, PortalSessionStatus::Created);
 }
 

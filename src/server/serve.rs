@@ -147,8 +147,9 @@ impl Server {
         };
         let mut engine = build_engine(args.stripe_api_base.clone(), None, args.public_url.clone()).await?;
         if remote.is_none() {
-            // §5.5: STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY configure an environment on
-            // first start (never again once a key was stored or removed); failures are logged.
+            // `contract/BEHAVIOUR.md` §5.5: STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY
+            // configure an environment on first start (never again once a key was stored or
+            // removed); failures are logged.
             engine.seed_secret_keys(|name| std::env::var(name).ok()).await;
         }
         let mut public_url = args.public_url.clone();

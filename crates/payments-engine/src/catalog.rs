@@ -1,5 +1,5 @@
-//! Catalog services (§2.3 (10)–(20)): reads come from the mirror only; mutations go to Stripe
-//! first and are mirrored once Stripe accepted them (§11.11).
+//! Catalog services (`contract/BEHAVIOUR.md` §2.3 (10)–(20)): reads come from the mirror only;
+//! mutations go to Stripe first and are mirrored once Stripe accepted them (its §11.11).
 
 use payments_model::TaxBehavior;
 use stripe_client::{Form, RequestOptions};

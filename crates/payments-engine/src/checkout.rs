@@ -1,5 +1,7 @@
 //! Runtime sessions (§8): Checkout Sessions (4) and Billing Portal Sessions (5).
 //!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
+//!
 //! Both keep a local row (`payments_checkout_sessions`, `payments_customer_portal_sessions`)
 //! that records the attempt before Stripe is called and its outcome afterwards. The checkout
 //! row is later completed by the `checkout.session.*` webhooks (see `webhook.rs`).

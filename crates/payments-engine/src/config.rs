@@ -1,4 +1,6 @@
 //! Stripe key configuration (§5): status, config, set and remove a key, and the initial sync.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use stripe_client::StripeClient;
 use zeroize::Zeroizing;

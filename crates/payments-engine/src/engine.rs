@@ -333,7 +333,8 @@ impl Engine {
     }
 }
 
-/// The prefix rule of §5.1: `sk_test_` for test, `sk_live_` for live (restricted keys refused).
+/// The prefix rule of `contract/BEHAVIOUR.md` §5.1: `sk_test_` for test, `sk_live_` for live
+/// (restricted keys refused).
 pub(crate) fn validate_key_prefix(env: Environment, key: &str) -> EngineResult<()> {
     if key.starts_with(env.key_prefix()) {
         Ok(())
@@ -342,8 +343,9 @@ pub(crate) fn validate_key_prefix(env: Environment, key: &str) -> EngineResult<(
     }
 }
 
-/// `maskStripeKey` (§2.3(2)): keys of at most 8 characters → `****`; otherwise the prefix
-/// (`sk_test_` / `sk_live_`, else the first 4 characters) + `****` + the last 4 characters.
+/// `maskStripeKey` (`contract/BEHAVIOUR.md` §2.3 (2)): keys of at most 8 characters → `****`;
+/// otherwise the prefix (`sk_test_` / `sk_live_`, else the first 4 characters) + `****` + the
+/// last 4 characters.
 pub fn mask_key(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 8 {

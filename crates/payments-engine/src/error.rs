@@ -1,4 +1,5 @@
-//! The engine's domain errors and their mapping to the contract's codes (§1.5).
+//! The engine's domain errors and their mapping to the contract's codes
+//! (`contract/BEHAVIOUR.md` §1.5).
 
 use stripe_client::StripeError;
 
@@ -162,7 +163,7 @@ impl EngineError {
 }
 
 impl From<StripeError> for EngineError {
-    /// Stripe error normalisation (contract §1.5).
+    /// Stripe error normalisation (`contract/BEHAVIOUR.md` §1.5).
     fn from(err: StripeError) -> Self {
         match &err {
             StripeError::Api(api) => {

@@ -1,5 +1,10 @@
-//! The embedded payments engine of the Payments Console (part A): Stripe key configuration,
-//! connection status and the catalog mirror, behind the InsForge Payments v2 HTTP API.
+//! The embedded payments engine of the Payments Console: Stripe key configuration, connection
+//! status, the catalog mirror, sync, webhooks and the runtime sessions, behind the InsForge
+//! Payments v2 HTTP API.
+//!
+//! The contract is vendored at the repository root: `contract/BEHAVIOUR.md` (behaviour) and
+//! `contract/insforge-payments-v2.openapi.yaml` (shapes). Section numbers (§) in this crate's
+//! documentation are those of `contract/BEHAVIOUR.md`; each file that cites them says so.
 //!
 //! * [`Engine`] — built from an [`EngineConfig`] (database pool, [`Sealer`], Stripe base URL,
 //!   public URL, request budget); its async methods are the services (`status`, `config`,

@@ -1,4 +1,5 @@
-//! One key change / sync / catalog write per environment at a time (contract §1.7).
+//! One key change / sync / catalog write per environment at a time (§1.7 of
+//! `contract/BEHAVIOUR.md`, whose section numbers (§) this file cites).
 //!
 //! * In-process: a `tokio::sync::RwLock` per environment, always taken first (exclusive for
 //!   writes, shared for checkout creation), plus a mutex per checkout idempotency key. On SQLite this is

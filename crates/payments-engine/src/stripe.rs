@@ -19,7 +19,7 @@ use crate::store::catalog::{PriceRecord, ProductRecord};
 use crate::store::connections::{AccountIdentity, WebhookInfo};
 
 /// The events the managed webhook endpoint subscribes to: the contract's 20
-/// (contract/BEHAVIOUR.md §7.1) and `invoice_payment.paid`, which names the PaymentIntent that
+/// (`contract/BEHAVIOUR.md` §7.1) and `invoice_payment.paid`, which names the PaymentIntent that
 /// paid an invoice (Stripe's invoice events stopped carrying it in API version 2025-03-31);
 /// without it a refund of a subscription payment would find no original.
 pub const MANAGED_WEBHOOK_EVENTS: [&str; 21] = [
@@ -171,8 +171,9 @@ pub(crate) async fn delete_managed_webhooks(client: &StripeClient, env: Environm
     Ok(())
 }
 
-/// Recreates the managed webhook endpoint (§7.1): deletes the old managed ones, creates a new
-/// one for `url`, and returns it with its signing secret (only ever sent on creation).
+/// Recreates the managed webhook endpoint (`contract/BEHAVIOUR.md` §7.1): deletes the old managed
+/// ones, creates a new one for `url`, and returns it with its signing secret (only ever sent on
+/// creation).
 pub(crate) async fn recreate_managed_webhook(
     client: &StripeClient,
     env: Environment,
@@ -194,7 +195,8 @@ pub(crate) async fn recreate_managed_webhook(
         .set("metadata", meta);
     let endpoint = call(client, Method::POST, "/v1/webhook_endpoints", &form, &RequestOptions::NONE).await?;
     let secret = str_field(&endpoint, "secret").map(Zeroizing::new).ok_or_else(|| {
-        // §7.1 (d): a plain error in the reference, i.e. 500 `INTERNAL_ERROR` with this message.
+        // `contract/BEHAVIOUR.md` §7.1 (d): a plain error in the reference, i.e. 500
+        // `INTERNAL_ERROR` with this message.
         EngineError::ServerMessage("Stripe did not return a webhook signing secret for the managed endpoint".into())
     })?;
     let info = WebhookInfo {

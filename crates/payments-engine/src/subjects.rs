@@ -1,9 +1,10 @@
-//! Who may act for which billing subject on the runtime routes (issue #8 §1).
+//! Who may act for which billing subject on the runtime routes: the subject policy.
 //!
 //! InsForge leaves this to Postgres row-level security policies that the application writes
-//! (`BEHAVIOUR.md` §8.1 step 2, §8.2 step 1, note 15). The embedded engine has no RLS, so without
-//! a policy any signed-in app user could open any subject's billing portal. The engine decides
-//! instead, before anything is written or sent to Stripe:
+//! (`contract/BEHAVIOUR.md` §8.1 step 2, §8.2 step 1, §11.15; section numbers (§) in this file
+//! are those of that document). The embedded engine has no RLS, so without a policy any
+//! signed-in app user could open any subject's billing portal. The engine decides instead,
+//! before anything is written or sent to Stripe:
 //!
 //! * a JWT with role `project_admin` may act for any subject (API keys never reach this point:
 //!   the runtime routes refuse them with 401, as the contract says);

@@ -1,10 +1,10 @@
-//! Full sync (§6): the account check (and, when the key now points at another account, the
-//! clearing of its data in a commit of its own), then products, prices (active and inactive),
-//! customers (soft delete) and subscriptions with items, streamed: the lists are paged
-//! concurrently, each page is written and committed while the next one is fetched, and what
-//! vanished from Stripe is deleted only once every list was read to the end. Memory is bounded
-//! by the pages in flight (a few per list), not by the account's size, and other writers wait
-//! at most one page's commit. Observable while it runs through [`SyncProgress`].
+//! Full sync (`contract/BEHAVIOUR.md` §6): the account check (and, when the key now points at
+//! another account, the clearing of its data in a commit of its own), then products, prices (active
+//! and inactive), customers (soft delete) and subscriptions with items, streamed: the lists are
+//! paged concurrently, each page is written and committed while the next one is fetched, and what
+//! vanished from Stripe is deleted only once every list was read to the end. Memory is bounded by
+//! the pages in flight (a few per list), not by the account's size, and other writers wait at most
+//! one page's commit. Observable while it runs through [`SyncProgress`].
 //!
 //! A streamed type is a [`PageSink`] (how one page is completed and written) plus a line in
 //! [`Engine::stream_all`]. The payment history is backfilled the same way, from Stripe's own
@@ -614,9 +614,9 @@ impl Engine {
         }
     }
 
-    /// §6 step 3, when the key now points at another account: the managed webhook is
-    /// recreated, and the old account's data cleared in a commit of its own, before any page
-    /// of the new account is written (so the clear can never remove what this sync wrote).
+    /// `contract/BEHAVIOUR.md` §6 step 3, when the key now points at another account: the managed
+    /// webhook is recreated, and the old account's data cleared in a commit of its own, before any
+    /// page of the new account is written (so the clear can never remove what this sync wrote).
     async fn switch_account(
         &self,
         env: Environment,

@@ -1,5 +1,7 @@
 //! Webhooks (§7): the managed endpoint (re)creation, the receiver (signature, dedup, reclaim)
 //! and the projections of every managed event type, behind an ordering guard.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use serde_json::Value;
 use sqlx::AnyConnection;

@@ -1,6 +1,6 @@
-//! Property tests of the engine's parsers of caller input (issue #8 §3): HS256 JWTs and the
-//! list routes' date filters. Cursor decoding is private and tested in `src/lists.rs`. A few
-//! hundred cases each, from a fixed seed.
+//! Property tests of the engine's parsers of caller input (table 3 of
+//! `crates/payments-engine/ERROR_PATHS.md`): HS256 JWTs and the list routes' date filters. Cursor
+//! decoding is private and tested in `src/lists.rs`. A few hundred cases each, from a fixed seed.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

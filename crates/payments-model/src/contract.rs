@@ -1,5 +1,6 @@
-//! The contract's response shapes (§2.2), serialised in camelCase with ISO timestamps.
-//! The console's server functions return these as they are, and its remote backend reads them.
+//! The contract's response shapes (`contract/BEHAVIOUR.md` §2.2), serialised in camelCase with ISO
+//! timestamps. The console's server functions return these as they are, and its remote backend
+//! reads them.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,7 @@
 //! The runtime sessions (§8) an application user creates: a Checkout Session (route 4) and a
 //! Billing Portal Session (route 5), as the engine records them and the routes answer them.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
-//! Hostile input to the client's parsers (issue #8 §3): a `Retry-After` from the network, the
-//! `Stripe-Signature` header of incoming webhooks, and the form encoding the sandbox (an
-//! independent implementation of Stripe's notation) must read back.
+//! Hostile input to the client's parsers (table 3 of `crates/payments-engine/ERROR_PATHS.md`): a
+//! `Retry-After` from the network, the `Stripe-Signature` header of incoming webhooks, and the
+//! form encoding the sandbox (an independent implementation of Stripe's notation) must read back.
 //!
 //! Property tests run a few hundred cases from a fixed seed, so CI sees the same cases each run.
 

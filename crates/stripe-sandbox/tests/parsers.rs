@@ -1,6 +1,6 @@
-//! Hostile input to the sandbox's parsers (issue #8 §3): the form/bracket parser and the
-//! `Stripe-Signature` check never panic, whatever the input. Property tests run a few hundred
-//! cases from a fixed seed.
+//! Hostile input to the sandbox's parsers (table 3 of `crates/payments-engine/ERROR_PATHS.md`):
+//! the form/bracket parser and the `Stripe-Signature` check never panic, whatever the input.
+//! Property tests run a few hundred cases from a fixed seed.
 
 use proptest::prelude::*;
 use stripe_sandbox::form::{self, Param, Params};

@@ -4,6 +4,8 @@
 //! provides the pieces that follow the contract: credential detection ([`Credential`]), HS256
 //! JWT verification ([`verify_hs256`]) with the `role` rules, the admin guard's messages, and
 //! [`SimpleAuthenticator`] (static API keys + a JWT secret) for tests and small deployments.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,4 +1,4 @@
-//! The error envelope every payments route answers with (contract/BEHAVIOUR.md §1.3): the
+//! The error envelope every payments route answers with (`contract/BEHAVIOUR.md` §1.3): the
 //! shared model's [`ErrorBody`], with its HTTP status.
 
 use axum::http::StatusCode;
@@ -25,7 +25,7 @@ impl ApiError {
     }
 
     /// The reference's answer for an unknown endpoint. Only for paths that match no route:
-    /// resource misses use the `PAYMENT_*_NOT_FOUND` codes (§11.2).
+    /// resource misses use the `PAYMENT_*_NOT_FOUND` codes (`contract/BEHAVIOUR.md` §11.2).
     pub fn endpoint_not_found(url: &str) -> Self {
         Self::new(404, ErrorCode::NotFound, format!("Endpoint {url} not found"))
             .with_next_actions("Please check the API documentation for available endpoints")

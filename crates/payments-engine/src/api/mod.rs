@@ -1,9 +1,10 @@
 //! The InsForge Payments v2 HTTP API (admin part): `/api/payments/...`.
 //!
-//! Route order follows the reference (§2.1): the admin guard runs first on every route (and on
-//! unknown paths under `/api/payments`, which then answer the reference's `NOT_FOUND`), then the
-//! path parameters are validated, then the body. Writes run on a spawned task so that a client
-//! hanging up cannot cancel an operation half-way between Stripe and the mirror.
+//! Route order follows the reference (`contract/BEHAVIOUR.md` §2.1): the admin guard runs first on
+//! every route (and on unknown paths under `/api/payments`, which then answer the reference's
+//! `NOT_FOUND`), then the path parameters are validated, then the body. Writes run on a spawned
+//! task so that a client hanging up cannot cancel an operation half-way between Stripe and the
+//! mirror.
 
 pub mod auth;
 mod catalog;

@@ -1,6 +1,7 @@
 //! The runtime routes (4) and (5): Checkout and Billing Portal Sessions for application users
-//! (§8). The user guard (§1.2 `verifyUser`) runs in `auth::require_admin`; the environment and
-//! the body are validated next, then the caller must be a user token with an allowed role.
+//! (`contract/BEHAVIOUR.md` §8). The user guard (its §1.2 `verifyUser`) runs in
+//! `auth::require_admin`; the environment and the body are validated next, then the caller must be
+//! a user token with an allowed role.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

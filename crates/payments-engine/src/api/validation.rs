@@ -1,5 +1,7 @@
 //! Request validation with the reference's zod v3 semantics and messages (§1.4).
 //!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
+//!
 //! Issues are collected like zod does — each field in schema order, then the object's
 //! unrecognised keys, then object-level refinements (only when every field parsed) — and
 //! rendered as `path.join('.') + ': ' + message`, joined with `", "`, in a 400 `INVALID_INPUT`.

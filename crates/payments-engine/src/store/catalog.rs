@@ -329,8 +329,9 @@ pub(crate) async fn delete_product(conn: &mut AnyConnection, env: Environment, i
     Ok(())
 }
 
-/// Hard-deletes the catalog rows a full snapshot no longer contains (§6 step 4): every row of
-/// `env` written neither by the snapshot started at `synced_at` nor since it started.
+/// Hard-deletes the catalog rows a full snapshot no longer contains (`contract/BEHAVIOUR.md` §6
+/// step 4): every row of `env` written neither by the snapshot started at `synced_at` nor since
+/// it started.
 pub(crate) async fn delete_stale(conn: &mut AnyConnection, env: Environment, synced_at: i64) -> EngineResult<()> {
     // Rows the snapshot wrote carry exactly `synced_at`; comparing times avoids binding a
     // parameter list of every id (SQLite caps parameters per statement). The snapshot is

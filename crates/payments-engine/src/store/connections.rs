@@ -1,4 +1,6 @@
 //! `payments_stripe_connections`: one row per environment.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Customers, subscriptions and their items: written by sync and by webhooks, both through
-//! the ordering guard (`source_version`, see the part B migration).
+//! the ordering guard (`source_version`, see `migrations/20261125000003_payments_part_b.sql`).
 
 use sqlx::{AnyConnection, Row};
 
@@ -224,7 +224,8 @@ pub(crate) async fn customer_of_subject(
 
 /// Maps `subject` to `customer`. A customer already mapped to another subject is re-pointed
 /// to this one (the latest checkout wins) instead of failing on the unique constraint, which
-/// would make the webhook fail forever (InsForge's shortcoming, §4). Returns whether a row changed.
+/// would make the webhook fail forever (InsForge's shortcoming, `contract/BEHAVIOUR.md` §4).
+/// Returns whether a row changed.
 pub(crate) async fn upsert_mapping(
     conn: &mut AnyConnection,
     env: Environment,

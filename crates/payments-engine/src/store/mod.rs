@@ -49,7 +49,8 @@ pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
 }
 
-/// Deletes every mirror/projection row of `env` (§5.3: the account behind the key changed).
+/// Deletes every mirror/projection row of `env` (`contract/BEHAVIOUR.md` §5.3: the account
+/// behind the key changed).
 /// The connection row is updated by the caller, not deleted. The signing secret pasted from the
 /// Stripe CLI (issue #14) is removed too: it signs the old account's events, which must not
 /// reach the new account's mirror.

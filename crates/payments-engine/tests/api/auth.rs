@@ -1,4 +1,4 @@
-//! The admin guard (§1.2) and the read-only role.
+//! The admin guard (`contract/BEHAVIOUR.md` §1.2) and the read-only role.
 
 use reqwest::Method;
 use serde_json::json;

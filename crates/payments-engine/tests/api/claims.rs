@@ -1,6 +1,6 @@
-//! No Stripe event is acknowledged unprocessed (issue #8 §2): a delivery that finds the event
-//! claimed and unfinished answers non-2xx, an expired claim is taken over, and the sweeper
-//! finishes what a crashed delivery left behind.
+//! No Stripe event is acknowledged unprocessed: a delivery that finds the event claimed and
+//! unfinished answers non-2xx, an expired claim is taken over, and the sweeper finishes what a
+//! crashed delivery left behind.
 
 use serde_json::{json, Value};
 use stripe_client::unix_now;

@@ -217,7 +217,8 @@ async fn a_key_of_another_account_wipes_that_environment() {
     other.seed_demo();
     let (engine2, _) = serve_engine(&h.pool, &other_base).await;
     let http = reqwest::Client::new();
-    // (The very same key would be a no-op without any Stripe call, per §5.2.)
+    // (The very same key would be a no-op without any Stripe call, per `contract/BEHAVIOUR.md`
+    // §5.2.)
     let body = json!({"secretKey": "sk_test_otherAccountKey5678"});
     // The first instance keeps folding its figures meanwhile, as its background task does every
     // 2 s: a fold committing during the wipe must not bring the old account's figures back.
@@ -325,7 +326,8 @@ async fn config_body_and_environment_validation() {
     r.err(400, "INVALID_INPUT", "secretKey: Required");
 }
 
-/// §5.5: keys seeded from `STRIPE_<ENV>_SECRET_KEY` at startup, once; failures only logged.
+/// `contract/BEHAVIOUR.md` §5.5: keys seeded from `STRIPE_<ENV>_SECRET_KEY` at startup, once;
+/// failures only logged.
 #[tokio::test]
 async fn keys_are_seeded_from_the_environment_once() {
     let h = Harness::start().await;

@@ -4,6 +4,8 @@
 //! Stripe for what the sandbox cannot produce: 402 card errors, 403 permission errors, missing
 //! fields), the webhook receiver's remaining failures and unknown endpoints. Every assertion
 //! checks status, `error` and the exact message. The inventory is `ERROR_PATHS.md`.
+//!
+//! Section numbers (§) in this file are those of `contract/BEHAVIOUR.md`.
 
 use std::sync::Arc;
 

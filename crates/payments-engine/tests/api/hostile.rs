@@ -1,7 +1,7 @@
-//! Hostile input on the list routes (issue #8 §3): absurd dates, cursors and limits are a clear
-//! 400 `INVALID_INPUT`, never a panic (in debug builds integer overflow panics, and a panicking
-//! handler drops the connection); and the advisory-lock keys cannot be reached from a caller's
-//! idempotency key.
+//! Hostile input on the list routes (table 3 of `crates/payments-engine/ERROR_PATHS.md`): absurd
+//! dates, cursors and limits are a clear 400 `INVALID_INPUT`, never a panic (in debug builds
+//! integer overflow panics, and a panicking handler drops the connection); and the advisory-lock
+//! keys cannot be reached from a caller's idempotency key.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

@@ -1,5 +1,6 @@
-//! The runtime routes (4) checkout-sessions and (5) customer-portal-sessions (§8), end to end:
-//! created with user JWTs, paid in the sandbox, projected from the sandbox's webhooks.
+//! The runtime routes (4) checkout-sessions and (5) customer-portal-sessions
+//! (`contract/BEHAVIOUR.md` §8), end to end: created with user JWTs, paid in the sandbox,
+//! projected from the sandbox's webhooks.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -281,7 +282,7 @@ async fn auth_and_validation_errors_of_the_runtime_routes() {
     let valid = checkout_body("payment", "price_1", None);
     let portal = json!({"subject": {"type": "team", "id": "t1"}});
 
-    // The user guard (§1.2 verifyUser).
+    // The user guard (`contract/BEHAVIOUR.md` §1.2 verifyUser).
     for (path, body) in [(CHECKOUT, valid.clone()), (PORTAL, portal.clone())] {
         let call = |auth: Auth| h.request(Method::POST, path, Some(body.clone()), auth);
         call(Auth::None).await.err(401, "AUTH_INVALID_CREDENTIALS", "No token provided");

@@ -1,6 +1,6 @@
-//! The subject policy of the runtime routes (issue #8 §1): a user acts for `user:<sub>` and for
-//! what its token (or the operator's authoriser) grants; the anon key names no subject; a
-//! refusal is the RLS 403 with nothing written and nothing sent to Stripe.
+//! The subject policy of the runtime routes (`crates/payments-engine/src/subjects.rs`): a user
+//! acts for `user:<sub>` and for what its token (or the operator's authoriser) grants; the anon
+//! key names no subject; a refusal is the RLS 403 with nothing written and nothing sent to Stripe.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

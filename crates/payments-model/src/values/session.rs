@@ -1,4 +1,5 @@
-//! The status of the runtime sessions (§8): Checkout Sessions and Billing Portal Sessions.
+//! The status of the runtime sessions (`contract/BEHAVIOUR.md` §8): Checkout Sessions and Billing
+//! Portal Sessions.
 
 use super::string_enum;
 

@@ -82,24 +82,78 @@ pub fn navigate_after_form(path: &str) {
 /// Sets the session cookie: HttpOnly (no script can read it), SameSite=Strict (never sent on
 /// cross-site requests), Secure when the console is served over HTTPS.
 pub fn set_session_cookie(settings: &Settings, token: &str) {
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
-        if settings.secure_cookies { "; Secure" } else { "" }
-    );
-    append_cookie(cookie);
+    append_cookie(session_cookie(settings, Some(token)));
 }
 
 /// Expires the session cookie in the browser.
 pub fn clear_session_cookie(settings: &Settings) {
-    let cookie = format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if settings.secure_cookies { "; Secure" } else { "" }
-    );
-    append_cookie(cookie);
+    append_cookie(session_cookie(settings, None));
+}
+
+/// Who a signed-in console user is to the payments engine: an admin writes, support staff
+/// only read. The actor (`user:<email>`) is what the engine's audit records. One mapping for
+/// the embedded backend's in-process calls and the browser's session on `/api/payments`.
+pub fn engine_caller(user: &CurrentUser) -> payments_engine::Caller {
+    let actor = format!("user:{}", user.email);
+    match user.role {
+        Role::Admin => payments_engine::Caller::Admin { actor },
+        Role::Support => payments_engine::Caller::ReadOnly { actor },
+    }
+}
+
+/// The session cookie's `Set-Cookie` value, carrying `token`, or expiring the cookie for `None`.
+/// The one spelling of its attributes, so that the cookie a sign-in sets and the ones sign-out
+/// and the session middleware clear cannot drift apart (the middleware's copy once lacked
+/// `Secure`).
+pub fn session_cookie(settings: &Settings, token: Option<&str>) -> String {
+    let (value, expiry) = match token {
+        Some(token) => (token, ""),
+        None => ("", "; Max-Age=0"),
+    };
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{expiry}{secure}")
 }
 
 fn append_cookie(cookie: String) {
     if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
         res.append_header(header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(secure_cookies: bool) -> Settings {
+        Settings {
+            secure_cookies,
+            public_url: None,
+            session_idle_timeout_secs: 3600,
+            demo_sandbox_url: None,
+            demo_live_sandbox_url: None,
+            remote_backend: None,
+            stripe_api_base: url::Url::parse("https://api.stripe.com").unwrap(),
+            jwt_secret: None,
+            metrics_token: None,
+        }
+    }
+
+    /// Setting and clearing spell the same attributes; `Secure` follows the settings for both.
+    #[test]
+    fn the_session_cookie_is_set_and_cleared_with_the_same_attributes() {
+        for secure in [false, true] {
+            let s = settings(secure);
+            let set = session_cookie(&s, Some("tok"));
+            let cleared = session_cookie(&s, None);
+            assert!(set.starts_with(&format!("{SESSION_COOKIE}=tok; ")), "{set}");
+            assert!(
+                cleared.starts_with(&format!("{SESSION_COOKIE}=; ")) && cleared.contains("; Max-Age=0"),
+                "{cleared}"
+            );
+            for attribute in ["Path=/", "HttpOnly", "SameSite=Strict"] {
+                assert!(set.contains(attribute) && cleared.contains(attribute), "{attribute}");
+            }
+            assert_eq!((set.ends_with("; Secure"), cleared.ends_with("; Secure")), (secure, secure));
+        }
     }
 }

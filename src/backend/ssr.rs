@@ -10,7 +10,7 @@
 //! trait's single `send`.
 
 use super::{ListQuery, PriceChanges, PriceDraft, ProductChanges, ProductDraft};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::environment::Environment;
 use crate::server::secrets::SecretString;
 use axum::body::Body;
@@ -186,11 +186,7 @@ impl PaymentsBackend for EmbeddedBackend {
 
     fn send<'a>(&'a self, user: &'a CurrentUser, call: ApiCall) -> BoxFuture<'a, Result<Value, BackendError>> {
         Box::pin(async move {
-            let actor = format!("user:{}", user.email);
-            let caller = match user.role {
-                Role::Admin => payments_engine::Caller::Admin { actor },
-                Role::Support => payments_engine::Caller::ReadOnly { actor },
-            };
+            let caller = crate::auth::ssr::engine_caller(user);
             let body = match &call.body {
                 Some(v) => Body::from(serde_json::to_vec(v).map_err(|e| BackendError::Unavailable(e.to_string()))?),
                 None => Body::empty(),

@@ -9,53 +9,36 @@ use leptos_router::hooks::use_query_map;
 /// Signs in with email and password. Answers the console path to open next.
 ///
 /// Anonymous by nature; throttled per email and per client address after repeated failures
-/// (see `server::throttle`), with the attempt counted before its password is checked. Without
-/// JavaScript the browser is redirected (to `next`, or back to the login page with an error code).
+/// ([`crate::services::sign_in`]). Without JavaScript the browser is redirected (to `next`, or
+/// back to the login page with an error code).
 #[server(prefix = "/api/console", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use crate::auth::{safe_next, ssr};
-    use crate::server::{audit::NewAuditEntry, errors::internal, state::app_state};
-
-    let state = app_state();
+    let state = crate::server::state::app_state();
     let next = safe_next(next.as_deref());
-    let refuse = |error: AppError, code: &str| {
-        ssr::navigate_after_form(&format!("/login?error={code}&next={}", crate::model::format::url_encode(&next)));
-        error
-    };
-
-    // Counted before the password check, so that parallel guesses cannot all get past it.
-    let reservation = match state.throttle.reserve(&email, ssr::client_address()).await.map_err(internal)? {
-        Ok(reservation) => reservation,
-        Err(retry_after_secs) => {
-            ssr::set_retry_after(retry_after_secs);
-            tracing::info!("throttled sign-in attempt");
-            return Err(refuse(AppError::Throttled { retry_after_secs }, "throttled"));
+    match crate::services::sign_in::sign_in(&state, &email, password.into(), ssr::client_address()).await {
+        Ok(token) => {
+            ssr::set_session_cookie(&state.settings, &token);
+            ssr::navigate_after_form(&next);
+            Ok(next)
         }
-    };
-    let user = state.users.verify(&email, password.into()).await.map_err(internal)?;
-    let Some(user) = user else {
-        // The reservation stays behind as the failure.
-        drop(reservation);
-        tracing::info!("failed sign-in attempt");
-        return Err(refuse(AppError::BadCredentials, "credentials"));
-    };
-    if !user.is_active() {
-        // Only someone who knows the password learns this; it stays counted as a failure.
-        drop(reservation);
-        tracing::info!("sign-in attempt to a deactivated account");
-        return Err(refuse(AppError::Deactivated, "deactivated"));
+        Err(error) => {
+            let code = match &error {
+                AppError::Throttled { retry_after_secs } => {
+                    ssr::set_retry_after(*retry_after_secs);
+                    Some("throttled")
+                }
+                AppError::BadCredentials => Some("credentials"),
+                AppError::Deactivated => Some("deactivated"),
+                _ => None,
+            };
+            if let Some(code) = code {
+                let back = format!("/login?error={code}&next={}", crate::model::format::url_encode(&next));
+                ssr::navigate_after_form(&back);
+            }
+            Err(error)
+        }
     }
-    state.throttle.succeeded(reservation).await.map_err(internal)?;
-    let token = state.sessions.create(&user.id).await.map_err(internal)?;
-    state.users.signed_in(&user.id).await.map_err(internal)?;
-    ssr::set_session_cookie(&state.settings, &token);
-    state
-        .audit
-        .record(NewAuditEntry { actor: &user.email, action: "session.sign_in", ..Default::default() })
-        .await
-        .map_err(internal)?;
-    ssr::navigate_after_form(&next);
-    Ok(next)
 }
 
 /// Message for an error code in the URL (set by a sign-in without JavaScript): the error's own

@@ -5,7 +5,7 @@ use super::history::HistoryTable;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{query_string, url_encode};
-use crate::services::listing::Listing;
+use crate::services::subscriptions::{SubscriptionFilters, SubscriptionInfo, SubscriptionList};
 use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
@@ -14,38 +14,8 @@ use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use payments_model::{Cursor, PaymentHistory, Subscription, SubscriptionStatus};
-use serde::{Deserialize, Serialize};
+use payments_model::{Cursor, Subscription, SubscriptionStatus};
 use std::collections::BTreeMap;
-
-/// The filters of the subscriptions list, as they appear in the URL.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubscriptionFilters {
-    pub subject_type: String,
-    pub subject_id: String,
-    pub status: String,
-    pub customer: String,
-}
-
-impl SubscriptionFilters {
-    /// The URL's query pairs (empty values are dropped when the link is built).
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        vec![
-            ("subjectType".into(), self.subject_type.clone()),
-            ("subjectId".into(), self.subject_id.clone()),
-            ("status".into(), self.status.clone()),
-            ("customer".into(), self.customer.clone()),
-        ]
-    }
-}
-
-/// A page of subscriptions, with labels for the prices and products of their items.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SubscriptionList {
-    pub listing: Listing<Subscription>,
-    /// Price and product ids to a readable label (best-effort, from the catalog).
-    pub labels: BTreeMap<String, String>,
-}
 
 /// A page of subscriptions matching the filters, after `cursor`. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-subscriptions")]
@@ -55,31 +25,9 @@ pub async fn list_subscriptions(
     cursor: Option<Cursor>,
     limit: u32,
 ) -> Result<SubscriptionList, AppError> {
-    use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    let mut q = ListQuery::<payments_model::SubscriptionListFilters> {
-        limit: Some(limit.clamp(1, 100)),
-        cursor: payments_model::Paging::from_cursor(cursor),
-        ..Default::default()
-    };
-    let (st, si) = (filters.subject_type.trim(), filters.subject_id.trim());
-    if !st.is_empty() || !si.is_empty() {
-        if st.is_empty() || si.is_empty() {
-            return Err(AppError::Invalid("Give both the subject type and the subject id.".into()));
-        }
-        q.subject = Some((st.to_owned(), si.to_owned()));
-    }
-    let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    q.filters.status = given(&filters.status).map(payments_model::SubscriptionStatus::from);
-    q.filters.customer = given(&filters.customer);
-    let listing = crate::services::listing::list_with_fallback(q, |q| {
-        let (backend, user) = (backend.clone(), user.clone());
-        async move { backend.subscriptions(&user, env, &q).await }
-    })
-    .await?;
-    let labels = crate::services::catalog::labels(&backend, &user, env).await;
-    Ok(SubscriptionList { listing, labels })
+    crate::services::subscriptions::list(&backend, &user, env, &filters, cursor, limit).await
 }
 
 /// The status of a subscription, coloured.
@@ -347,59 +295,13 @@ fn ItemsTable(items: Vec<payments_model::SubscriptionItem>, labels: BTreeMap<Str
     .into_any()
 }
 
-/// Everything about one subscription, and its payments.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SubscriptionInfo {
-    pub subscription: Subscription,
-    pub labels: BTreeMap<String, String>,
-    /// Payment history of its subject (or customer), newest first; this subscription's rows
-    /// carry its id.
-    pub payments: Vec<PaymentHistory>,
-    pub notice: Option<String>,
-}
-
 /// One subscription (through the list filtered by id: the contract has no single-item route)
 /// with its payments. Any signed-in user.
 #[server(prefix = "/api/console", endpoint = "support-subscription")]
 pub async fn subscription_detail(env: Environment, id: String) -> Result<SubscriptionInfo, AppError> {
-    use crate::backend::ListQuery;
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
-    // The engine filters by id (one row); a remote backend without filters falls back to its
-    // first page, searched here, with a notice.
-    let mut q = ListQuery::<payments_model::SubscriptionListFilters> { limit: Some(100), ..Default::default() };
-    q.filters.id = Some(id.clone());
-    let listing = crate::services::listing::list_with_fallback(q, |q| {
-        let (backend, user) = (backend.clone(), user.clone());
-        async move { backend.subscriptions(&user, env, &q).await }
-    })
-    .await?;
-    let notice = listing.notice;
-    let found = listing.page.items.into_iter().find(|s| s.stripe_subscription_id == id);
-    let Some(subscription) = found else { return Err(AppError::NotFound) };
-    let mut q = ListQuery::<payments_model::HistoryListFilters> { limit: Some(100), ..Default::default() };
-    match (&subscription.subject_type, &subscription.subject_id) {
-        (Some(t), Some(i)) => q.subject = Some((t.clone(), i.clone())),
-        _ => q.filters.customer = Some(subscription.stripe_customer_id.clone()),
-    }
-    let history = crate::services::listing::list_with_fallback(q, |q| {
-        let (backend, user) = (backend.clone(), user.clone());
-        async move { backend.payment_history(&user, env, &q).await }
-    })
-    .await?;
-    let payments = if history.notice.is_some() {
-        // Unfiltered: keep only the rows that belong here.
-        history
-            .page
-            .items
-            .into_iter()
-            .filter(|p| p.stripe_customer_id.as_deref() == Some(subscription.stripe_customer_id.as_str()))
-            .collect()
-    } else {
-        history.page.items
-    };
-    let labels = crate::services::catalog::labels(&backend, &user, env).await;
-    Ok(SubscriptionInfo { subscription, labels, payments, notice: notice.or(history.notice) })
+    crate::services::subscriptions::detail(&backend, &user, env, &id).await
 }
 
 /// One subscription.

@@ -2,7 +2,6 @@
 //! middleware that resolves sessions, guards pages, refuses cross-origin writes, bounds request
 //! bodies and sets the security headers.
 
-use super::payments::ConsoleAuthenticator;
 use super::sessions::SESSION_COOKIE;
 use super::settings::Settings;
 use super::state::AppState;
@@ -39,8 +38,7 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
-    let payments_auth = Arc::new(ConsoleAuthenticator::new(&state.db, &state.settings));
-    let payments_api = state.engine.router(payments_auth);
+    let payments_api = state.payments_api.clone();
     let policy = Arc::new(HttpPolicy::new(&state.settings, options.site_addr));
     Router::new()
         .route("/", get(|| async { Redirect::to("/test") }))
@@ -196,7 +194,7 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
             let mut response = Redirect::to(&format!("/login?next={}", url_encode(&target))).into_response();
             if token.is_some() {
                 // The cookie named a session that has ended: drop it.
-                let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+                let clear = crate::auth::ssr::session_cookie(&state.settings, None);
                 if let Ok(value) = HeaderValue::from_str(&clear) {
                     response.headers_mut().append(header::SET_COOKIE, value);
                 }

@@ -6,7 +6,6 @@ use super::crypto::MasterKey;
 use super::http::cookie;
 use super::secrets::SecretString;
 use super::sessions::{SessionStore, SESSION_COOKIE};
-use crate::auth::Role;
 use axum::http::HeaderMap;
 use payments_engine::api::auth::BoxFuture;
 use payments_engine::{
@@ -71,13 +70,7 @@ impl ConsoleAuthenticator {
             Ok(Some(session)) if session.user.must_change_password => {
                 Err(AuthError::Forbidden("Choose your own password first (Account page).".into()))
             }
-            Ok(Some(session)) => {
-                let actor = format!("user:{}", session.user.email);
-                Ok(match session.user.role {
-                    Role::Admin => Caller::Admin { actor },
-                    Role::Support => Caller::ReadOnly { actor },
-                })
-            }
+            Ok(Some(session)) => Ok(crate::auth::ssr::engine_caller(&session.user)),
             Ok(None) => Err(AuthError::MissingCredentials),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");

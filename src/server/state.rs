@@ -31,6 +31,9 @@ pub struct AppState {
     /// What the server functions call for payments data: the engine above, or a remote
     /// InsForge backend (`--backend URL`).
     pub backend: Arc<dyn PaymentsBackend>,
+    /// The engine's `/api/payments` routes with the console's authenticator, built once: the
+    /// HTTP router serves it and the embedded backend calls it in process.
+    pub payments_api: axum::Router,
 }
 
 impl AppState {
@@ -44,9 +47,8 @@ impl AppState {
         remote: Option<Arc<dyn PaymentsBackend>>,
     ) -> Self {
         let settings = Arc::new(settings);
-        let backend = remote.unwrap_or_else(|| {
-            Arc::new(EmbeddedBackend::new(engine.router(Arc::new(ConsoleAuthenticator::new(&db, &settings)))))
-        });
+        let payments_api = engine.router(Arc::new(ConsoleAuthenticator::new(&db, &settings)));
+        let backend = remote.unwrap_or_else(|| Arc::new(EmbeddedBackend::new(payments_api.clone())));
         AppState {
             backend,
             engine,
@@ -58,6 +60,7 @@ impl AppState {
             audit: AuditLog::new(db.clone()),
             db,
             settings,
+            payments_api,
             master_key,
         }
     }

@@ -12,7 +12,11 @@ pub mod catalog_copy;
 pub mod customer;
 #[cfg(feature = "ssr")]
 pub mod forwarding;
+pub mod history;
 pub mod listing;
 pub mod refunds;
 pub mod search;
+#[cfg(feature = "ssr")]
+pub mod sign_in;
 pub mod subject;
+pub mod subscriptions;

@@ -2,7 +2,7 @@
 
 use super::customers::{url_limit, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
 use super::refund::RefundControl;
-use super::subscriptions::{StatusBadge, SubjectLink};
+use super::subscriptions::SubjectLink;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::{money, query_string};
@@ -13,6 +13,7 @@ use crate::ui::chart::{DayBar, DayBars};
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
+use crate::ui::status::StatusBadge;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -169,7 +170,7 @@ fn SummaryView(summary: HistorySummary) -> impl IntoView {
                                 let key = s.to_string();
                                 view! {
                                 <tr data-status=key>
-                                    <th scope="row"><StatusBadge status=s.into() /></th>
+                                    <th scope="row"><StatusBadge status=&s /></th>
                                     <td class="num">{n}</td>
                                 </tr>
                             }})
@@ -258,7 +259,7 @@ pub fn HistoryTable(
                                 <tr data-testid="history-row" data-type=p.kind.to_string() data-status=p.status.to_string()>
                                     <td class="nowrap"><Time iso=at /></td>
                                     <td>{kind}</td>
-                                    <td><StatusBadge status=p.status.to_string() /></td>
+                                    <td><StatusBadge status=&p.status /></td>
                                     <td class="num">{amount}</td>
                                     <td class="num">{refunded}</td>
                                     <td>{customer}</td>

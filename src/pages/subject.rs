@@ -2,7 +2,7 @@
 
 use super::customers::{ListNotice, TableSkeleton};
 use super::history::HistoryTable;
-use super::subscriptions::{StatusBadge, SubscriptionsTable};
+use super::subscriptions::SubscriptionsTable;
 use super::webhooks::IgnoredReasonNote;
 use crate::environment::Environment;
 use crate::error::AppError;
@@ -10,6 +10,7 @@ use crate::model::format::{money, query_string};
 pub use crate::services::subject::{MappedCustomer, SubjectData};
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
+use crate::ui::status::StatusBadge;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -186,7 +187,7 @@ pub fn EventsTable(
                                 <td><code>{e.event_type.clone()}</code> <div class="muted small">{e.stripe_event_id.clone()}</div></td>
                                 <td>{e.object_id.clone().map(|id| view! { <super::search::ObjectLink env id /> })}</td>
                                 <td>
-                                    <StatusBadge status=e.processing_status.to_string() />
+                                    <StatusBadge status=&e.processing_status />
                                     {e.last_error.clone().map(|m| view! { <div class="error-text small">{m}</div> })}
                                     <IgnoredReasonNote event=e />
                                 </td>

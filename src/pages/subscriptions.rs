@@ -10,6 +10,7 @@ use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
+use crate::ui::status::StatusBadge;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,18 +29,6 @@ pub async fn list_subscriptions(
     let user = crate::auth::ssr::require_reader()?;
     let backend = crate::server::state::app_state().backend;
     crate::services::subscriptions::list(&backend, &user, env, &filters, cursor, limit).await
-}
-
-/// The status of a subscription, coloured.
-#[component]
-pub fn StatusBadge(status: String) -> impl IntoView {
-    let class = match status.as_str() {
-        "active" | "succeeded" | "processed" | "paid" => "badge badge-ok",
-        "past_due" | "unpaid" | "failed" | "canceled" | "incomplete_expired" => "badge badge-danger",
-        "trialing" | "paused" | "incomplete" | "pending" | "refunded" | "partially_refunded" => "badge badge-warn",
-        _ => "badge",
-    };
-    view! { <span class=class data-testid="status">{status}</span> }
 }
 
 /// A link to the subject page, or a dash.
@@ -199,7 +188,7 @@ pub fn SubscriptionsTable(
                                     <td><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></td>
                                     <td><super::customer::CustomerLink env id=s.stripe_customer_id.clone() /></td>
                                     <td>
-                                        <StatusBadge status=s.status.to_string() />
+                                        <StatusBadge status=&s.status />
                                         {s.cancel_at_period_end.then(|| view! { " " <span class="badge badge-warn">"cancels at period end"</span> })}
                                     </td>
                                     <td class="nowrap"><TimeOr iso=s.current_period_end.clone() none="—" /></td>
@@ -347,7 +336,7 @@ fn DetailBody(env: Environment, detail: SubscriptionInfo) -> impl IntoView {
         <section class="card detail-card" data-testid="subscription-detail">
             <dl class="detail-grid">
                 <dt>"Status"</dt>
-                <dd><StatusBadge status=s.status.to_string() /></dd>
+                <dd><StatusBadge status=&s.status /></dd>
                 <dt>"Subject"</dt>
                 <dd><SubjectLink env subject_type=s.subject_type.clone() subject_id=s.subject_id.clone() /></dd>
                 <dt>"Customer"</dt>

@@ -8,9 +8,9 @@ before wasm-bindgen and wasm-opt run (cargo-leptos writes it beside the lib's ou
     scripts/wasm-sizes.py target/front/wasm32-unknown-unknown/wasm-release/payments_console_split.wasm
 
 (`payments_console.wasm` in the same directory is the whole bundle before the split, lazy pages
-included.) Sizes are of function bodies as the linker left them: wasm-bindgen then drops its
-`describe` functions (most of what js_sys, web_sys and wasm_bindgen show here) and wasm-opt
-shrinks the rest by about a third. Names are demangled with `c++filt` (binutils).
+included.) Sizes are of function bodies as the linker left them, less wasm-bindgen's `describe`
+functions, which wasm-bindgen drops (--keep-describe counts them); wasm-opt then shrinks the
+rest by about a quarter. Names are demangled with `c++filt` (binutils).
 
 Which page or component a generic instantiation serves shows only in v0-mangled names (legacy
 names carry no generic arguments). Rebuild the crate alone with them, then map the whole bundle
@@ -251,9 +251,17 @@ def main_weights(names, funcs, split_path):
     return [min(1.0, in_main.get(k, 0) / total[k]) for k in keys]
 
 
-def report(path, top, ncrates, grep, by_app=False, split=None):
+def report(path, top, ncrates, grep, by_app=False, split=None, keep_describe=False):
     funcs, data, sizes = parse(path)
     names = demangle([n for n, _ in funcs])
+    if not keep_describe:
+        # wasm-bindgen runs its `describe` functions to learn the bindings' types, then drops them.
+        dropped = [i for i, n in enumerate(names) if "describe" in n.split("::")[-1]]
+        print(f"# left out: {len(dropped)} wasm-bindgen describe functions, "
+              f"{sum(len(funcs[i][1]) for i in dropped)} B (gone from the shipped file; --keep-describe)")
+        gone = set(dropped)
+        names = [n for i, n in enumerate(names) if i not in gone]
+        funcs = [f for i, f in enumerate(funcs) if i not in gone]
     if split:
         weights = main_weights(names, funcs, split)
         matched = sum(w * len(b) for w, (_, b) in zip(weights, funcs))
@@ -328,8 +336,9 @@ def main():
     ap.add_argument("--diff")
     ap.add_argument("--by-module", action="store_true")
     ap.add_argument("--in-main-of", metavar="SPLIT.wasm")
+    ap.add_argument("--keep-describe", action="store_true")
     a = ap.parse_args()
-    mine = report(a.wasm, a.top, a.crates, a.grep, a.by_module, a.in_main_of)
+    mine = report(a.wasm, a.top, a.crates, a.grep, a.by_module, a.in_main_of, a.keep_describe)
     if a.diff:
         funcs, _, _ = parse(a.diff)
         other = defaultdict(int)

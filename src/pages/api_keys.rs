@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
+use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -84,7 +85,7 @@ pub fn ApiKeysPage() -> impl IntoView {
 fn ApiKeysBody() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let keys = resource(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     let target = RwSignal::new((String::new(), String::new()));
     let confirm_revoke = RwSignal::new(false);
     let created = move || {

@@ -4,6 +4,7 @@ use crate::error::AppError;
 use crate::model::audit::AuditPage;
 use crate::model::format::{unix_iso, url_encode};
 use crate::ui::guard::AdminOnly;
+use crate::ui::resource::resource;
 use crate::ui::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,7 +33,7 @@ pub fn AuditPage() -> impl IntoView {
 fn AuditTable() -> impl IntoView {
     let query = use_query_map();
     let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
-    let page = Resource::new(move || cursor.get(), audit_entries);
+    let page = resource(move || cursor.get(), audit_entries);
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>

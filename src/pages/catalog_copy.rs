@@ -9,6 +9,7 @@ use crate::services::catalog_copy::{
 use crate::ui::error::ErrorPanel;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
@@ -63,7 +64,7 @@ pub fn CatalogCopyPage() -> impl IntoView {
 #[component]
 fn CopyBody() -> impl IntoView {
     let env = use_env();
-    let source = Resource::new(|| (), |_| load_copy_source());
+    let source = resource(|| (), |_| load_copy_source());
     view! {
         <div class="catalog-copy-page">
             <p><a href=move || format!("/{}/catalog", env.get())>"← Catalog"</a></p>

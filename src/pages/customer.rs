@@ -11,6 +11,7 @@ use crate::model::format::{money, query_string, url_encode};
 use crate::services::customer::CustomerData;
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -58,7 +59,7 @@ pub fn CustomerPage() -> impl IntoView {
     let env = use_env();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let data = Resource::new(move || (env.get(), id.get()), |(env, id)| load_customer(env, id));
+    let data = resource(move || (env.get(), id.get()), |(env, id)| load_customer(env, id));
     view! {
         <Title text=move || format!("Customer {}", id.try_get().unwrap_or_default()) />
         <p class="breadcrumbs"><a href=move || format!("/{}/customers", env.get())>"← Customers"</a></p>

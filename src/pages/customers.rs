@@ -10,6 +10,7 @@ use crate::services::listing::Listing;
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -99,7 +100,7 @@ pub fn CustomersPage() -> impl IntoView {
     let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
     let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
-    let data = Resource::new(
+    let data = resource(
         move || (env.get(), search.get(), cursor.get(), limit.get()),
         |(env, search, cursor, limit)| list_customers(env, search, cursor, limit),
     );

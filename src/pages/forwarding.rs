@@ -13,6 +13,7 @@ use crate::ui::confirm::ConfirmDialog;
 use crate::ui::copy::CopyButton;
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::resource::resource;
 use crate::ui::time::Time;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
@@ -53,7 +54,7 @@ pub fn ForwardingPanel(#[prop(into)] refresh: Signal<u32>) -> impl IntoView {
     let can_write = use_user().role.can_write();
     let toasts = use_toasts();
     let version = RwSignal::new(0u32);
-    let info = Resource::new(move || (env.get(), refresh.get(), version.get()), |(e, _, _)| webhook_forwarding(e));
+    let info = resource(move || (env.get(), refresh.get(), version.get()), |(e, _, _)| webhook_forwarding(e));
     let hint = move || info.get().and_then(Result::ok).and_then(|f| f.secret_hint);
 
     let secret = RwSignal::new(String::new());

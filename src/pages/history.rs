@@ -13,6 +13,7 @@ use crate::ui::chart::{DayBar, DayBars};
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::status::StatusBadge;
 use crate::ui::time::Time;
 use leptos::prelude::*;
@@ -58,12 +59,11 @@ pub fn HistoryPage() -> impl IntoView {
     });
     let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
-    let data = Resource::new(
+    let data = resource(
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
         |(env, filters, cursor, limit)| list_history(env, filters, cursor, limit),
     );
-    let summary =
-        Resource::new(move || (env.get(), filters.get()), |(env, filters)| load_history_summary(env, filters));
+    let summary = resource(move || (env.get(), filters.get()), |(env, filters)| load_history_summary(env, filters));
     let csv_href = move || {
         let pairs = filters.get().pairs();
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -10,6 +10,7 @@ use crate::pages::overview::{instance_info, payments_status};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -109,8 +110,8 @@ fn KeysBody() -> impl IntoView {
     let env = use_env();
     let toasts = use_toasts();
     let version = RwSignal::new(0u32);
-    let status = Resource::new(move || (version.get(), env.get()), |_| payments_status());
-    let info = Resource::new(|| (), |_| instance_info());
+    let status = resource(move || (version.get(), env.get()), |_| payments_status());
+    let info = resource(|| (), |_| instance_info());
     // Demo mode (the offline sandbox) is said plainly wherever Stripe would otherwise be named.
     let demo = move || info.get().and_then(Result::ok).is_some_and(|i| i.demo_sandbox_url.is_some());
     // The key of the environment on screen, masked, while one is set.

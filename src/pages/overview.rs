@@ -9,6 +9,7 @@ use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
 use crate::ui::error::ErrorPanel;
 use crate::ui::hydrated::HydratedMark;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,9 +61,9 @@ pub async fn overview_figures(environment: Environment) -> Result<Overview, AppE
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let env = use_env();
-    let info = Resource::new(|| (), |_| instance_info());
-    let status = Resource::new(|| (), |_| payments_status());
-    let figures = Resource::new(move || env.get(), overview_figures);
+    let info = resource(|| (), |_| instance_info());
+    let status = resource(|| (), |_| payments_status());
+    let figures = resource(move || env.get(), overview_figures);
     view! {
         <Title text="Overview" />
         <HydratedMark />

@@ -9,6 +9,7 @@ use crate::model::format::{money, query_string};
 use crate::services::search::{SearchMatches, SearchOutcome};
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -41,7 +42,7 @@ pub fn SearchPage() -> impl IntoView {
     let env = use_env();
     let query = use_query_map();
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
-    let outcome = Resource::new(move || (env.get(), q.get()), |(env, q)| search(env, q));
+    let outcome = resource(move || (env.get(), q.get()), |(env, q)| search(env, q));
     view! {
         <Title text=move || format!("Search: {}", q.try_get().unwrap_or_default()) />
         <h1>"Search"</h1>

@@ -10,6 +10,7 @@ use crate::model::format::{money, query_string};
 pub use crate::services::subject::{MappedCustomer, SubjectData};
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::status::StatusBadge;
 use crate::ui::time::Time;
 use leptos::prelude::*;
@@ -34,7 +35,7 @@ pub fn SubjectPage() -> impl IntoView {
         let p = params.read();
         (p.get("subject_type").unwrap_or_default(), p.get("subject_id").unwrap_or_default())
     });
-    let data = Resource::new(move || (env.get(), subject.get()), |(env, (t, i))| load_subject(env, t, i));
+    let data = resource(move || (env.get(), subject.get()), |(env, (t, i))| load_subject(env, t, i));
     let label = move || {
         let (t, i) = subject.get();
         format!("{t}:{i}")

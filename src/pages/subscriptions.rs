@@ -10,6 +10,7 @@ use crate::ui::chart::{MixPart, StatusMix};
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::status::StatusBadge;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
@@ -69,12 +70,12 @@ pub fn SubscriptionsPage() -> impl IntoView {
     });
     let cursor = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
     let limit = Memo::new(move |_| url_limit(query.read().get("limit")));
-    let data = Resource::new(
+    let data = resource(
         move || (env.get(), filters.get(), cursor.get(), limit.get()),
         |(env, filters, cursor, limit)| list_subscriptions(env, filters, cursor, limit),
     );
     // The environment's status mix (nothing on a backend without it).
-    let mix = Resource::new(move || env.get(), subscription_mix);
+    let mix = resource(move || env.get(), subscription_mix);
     view! {
         <Title text="Subscriptions" />
         <h1>"Subscriptions"</h1>
@@ -299,7 +300,7 @@ pub fn SubscriptionDetailPage() -> impl IntoView {
     let env = use_env();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let data = Resource::new(move || (env.get(), id.get()), |(env, id)| subscription_detail(env, id));
+    let data = resource(move || (env.get(), id.get()), |(env, id)| subscription_detail(env, id));
     view! {
         <Title text=move || format!("Subscription {}", id.try_get().unwrap_or_default()) />
         <p class="breadcrumbs"><a href=move || format!("/{}/subscriptions", env.get())>"← Subscriptions"</a></p>

@@ -9,6 +9,7 @@ use crate::pages::overview::payments_status;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
+use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
@@ -75,7 +76,7 @@ fn SyncBody() -> impl IntoView {
     let interval = StoredValue::new(None::<IntervalHandle>);
     let confirm = RwSignal::new(false);
     let confirm_both = RwSignal::new(false);
-    let last = Resource::new(move || run.version().get(), |_| payments_status());
+    let last = resource(move || run.version().get(), |_| payments_status());
 
     let poll = move || {
         let Some(s) = scope.get_untracked() else { return };

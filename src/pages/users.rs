@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
+use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -188,7 +189,7 @@ fn UsersBody() -> impl IntoView {
     let reset = ServerAction::<ResetUserPassword>::new();
     let set_active = ServerAction::<SetUserActive>::new();
     // Every finished change reloads the list.
-    let users = Resource::new(
+    let users = resource(
         move || {
             (
                 add.version().get(),

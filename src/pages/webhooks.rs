@@ -11,6 +11,7 @@ use crate::ui::confirm::ConfirmDialog;
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
@@ -127,9 +128,9 @@ pub fn WebhooksPage() -> impl IntoView {
     let id_q = Memo::new(move |_| query.read().get("id").unwrap_or_default());
 
     let endpoint_version = RwSignal::new(0u32);
-    let endpoint = Resource::new(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
+    let endpoint = resource(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
     let events_version = RwSignal::new(0u32);
-    let events = Resource::new(
+    let events = resource(
         move || (env.get(), status_q.get(), type_q.get(), cursor_q.get(), id_q.get(), events_version.get()),
         |(e, s, t, c, id, _)| list_webhook_events(e, Some(s), Some(t), c, Some(id)),
     );

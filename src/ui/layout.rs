@@ -10,6 +10,7 @@ use crate::auth::{who_am_i, CurrentUser, Logout, Role};
 use crate::environment::{switch_path, Environment};
 use crate::error::AppError;
 use crate::pages::not_found::NotFound;
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -35,7 +36,7 @@ pub fn ConsoleLayout() -> impl IntoView {
     let parsed = Memo::new(move |_| params.read().get("env").and_then(|e| Environment::parse(&e)));
     let env = Memo::new(move |_| parsed.get().unwrap_or(Environment::Test));
     provide_context(CurrentEnv(env));
-    let user = Resource::new(|| (), |_| who_am_i());
+    let user = resource(|| (), |_| who_am_i());
 
     view! {
         <Show when=move || parsed.get().is_some() fallback=|| view! { <NotFound /> }>

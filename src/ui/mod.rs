@@ -10,6 +10,7 @@ pub mod guard;
 pub mod hydrated;
 pub mod layout;
 pub mod nav;
+pub mod resource;
 pub mod status;
 pub mod theme;
 pub mod time;

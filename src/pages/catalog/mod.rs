@@ -17,6 +17,7 @@ use crate::model::format::query_string;
 pub use crate::services::catalog::AmountChange;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::layout::{use_env, use_user};
+use crate::ui::resource::{resource, JsonCodec};
 use crate::ui::toast::{use_toasts, Toasts};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -188,7 +189,7 @@ impl Confirmer {
 struct Ctx {
     env: Memo<Environment>,
     can_write: bool,
-    data: Resource<Result<CatalogView, AppError>>,
+    data: Resource<Result<CatalogView, AppError>, JsonCodec>,
     editor: RwSignal<Option<Editor>>,
     confirmer: Confirmer,
     toasts: Toasts,
@@ -301,7 +302,7 @@ pub fn CatalogPage() -> impl IntoView {
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let active = Memo::new(move |_| ActiveFilter::parse(query.read().get("active").as_deref()));
     let expanded = Memo::new(move |_| query.read().get("product").filter(|p| !p.is_empty()));
-    let data = Resource::new(move || env.get(), load_catalog);
+    let data = resource(move || env.get(), load_catalog);
     let ctx = Ctx {
         env,
         can_write,

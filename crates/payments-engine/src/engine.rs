@@ -218,8 +218,8 @@ impl Engine {
     fn spawn_rollup_folder(&self) {
         self.spawn_periodic(FOLD_EVERY, |engine| async move {
             if let Err(e) = engine.fold_overview().await {
-                // Another instance folding the same rows (PostgreSQL refuses the second
-                // snapshot's delete) or a busy database: the deltas stay for the next tick.
+                // A busy database, or folds that kept colliding (`fold_overview` retries a
+                // refused snapshot a few times): the deltas stay for the next tick.
                 tracing::debug!(error = %e, "folding the overview's figures failed");
             }
         });
@@ -230,9 +230,14 @@ impl Engine {
     pub async fn fold_overview(&self) -> EngineResult<u64> {
         let mut folded = 0;
         for env in [Environment::Test, Environment::Live] {
-            let mut tx = self.begin_snapshot().await?;
-            folded += crate::store::rollups::fold(&mut tx, env).await?;
-            tx.commit().await?;
+            folded += self
+                .retry_snapshot(|| async {
+                    let mut tx = self.begin_snapshot().await?;
+                    let folded = crate::store::rollups::fold(&mut tx, env).await?;
+                    tx.commit().await?;
+                    Ok(folded)
+                })
+                .await?;
         }
         Ok(folded)
     }
@@ -240,10 +245,34 @@ impl Engine {
     /// Rebuilds the overview's figures from the mirror: for rows written straight into the
     /// tables (benchmarks, fixtures) and as a repair.
     pub async fn recount_overview(&self) -> EngineResult<()> {
-        let mut tx = self.begin_snapshot().await?;
-        crate::store::rollups::recount(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.retry_snapshot(|| async {
+            let mut tx = self.begin_snapshot().await?;
+            crate::store::rollups::recount(&mut tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs a [`Engine::begin_snapshot`] transaction again, from a new snapshot, when
+    /// PostgreSQL refuses it as a serialisation failure: a concurrent fold (this instance's
+    /// background one, another instance's, or a wipe) changed the rows it read first. The
+    /// figures' advisory lock (`store::rollups::serialize_figures`) makes them take turns, but
+    /// a waiting transaction's snapshot predates the turn before it. A caller asking to fold
+    /// wants the rows folded, not that error; the attempts are bounded.
+    async fn retry_snapshot<T, F, Fut>(&self, run: F) -> EngineResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = EngineResult<T>>,
+    {
+        const ATTEMPTS: usize = 5;
+        let mut attempt = 1;
+        loop {
+            match run().await {
+                Err(e) if attempt < ATTEMPTS && is_serialization_failure(&e) => attempt += 1,
+                done => return done,
+            }
+        }
     }
 
     /// A write transaction whose reads all see one snapshot: SQLite's write transaction does;
@@ -360,6 +389,12 @@ pub fn mask_key(key: &str) -> String {
     };
     let last4: String = chars[chars.len() - 4..].iter().collect();
     format!("{prefix}****{last4}")
+}
+
+/// PostgreSQL's `serialization_failure` (SQLSTATE 40001): a `REPEATABLE READ` transaction
+/// touched rows a transaction that committed after its snapshot changed. It is worth retrying.
+fn is_serialization_failure(e: &EngineError) -> bool {
+    matches!(e, EngineError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40001"))
 }
 
 #[cfg(test)]

@@ -321,7 +321,8 @@ pub(crate) async fn serialize_subscription(conn: &mut AnyConnection, env: Enviro
 /// while the wipe's `DELETE` runs leaves its folded rows behind: the statement's snapshot
 /// predates them, so the old account's figures outlived its rows (a clean-clone CI run counted
 /// both accounts' subscriptions). A fold that waited here reads from its earlier snapshot, and
-/// deleting rows the wipe deleted fails it as a serialisation error: it folds on the next tick.
+/// deleting rows the wipe (or another fold) deleted fails it as a serialisation error:
+/// `Engine::fold_overview` runs it again from a new snapshot.
 pub(crate) async fn serialize_figures(conn: &mut AnyConnection, env: Environment) -> EngineResult<()> {
     if concurrent_writers(conn) {
         sqlx::query("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l")

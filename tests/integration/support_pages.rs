@@ -7,7 +7,7 @@ use payments_console::auth::Role;
 use payments_console::environment::Environment;
 use payments_engine::{ListOptions, PaymentHistory};
 use payments_model::{Paging, QueryFilters};
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::TestApp;
 
 async fn call(client: &reqwest::Client, app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
@@ -587,4 +587,90 @@ async fn the_overview_shows_the_environments_figures_with_links_to_their_rows() 
     }
     // Nobody signed in sees nothing.
     assert_eq!(call(&app.client(), &app, "overview-figures", &[("environment", "test")]).await.0, 401);
+}
+
+/// The subscriptions services behind their server functions: a one-row page hands back a
+/// cursor whose next page is another subscription; a status filter keeps only that status; the
+/// detail finds one subscription by id with the payments of its subject (or customer).
+#[tokio::test]
+async fn the_subscriptions_services_page_filter_and_find_one() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    seed_history(&app).await;
+    let all = app.state.engine.list_subscriptions(Environment::Test, &options(&[])).await.unwrap().items;
+    assert!(all.len() >= 2, "the demo has subscriptions");
+    let filters = |status: &str| {
+        let mut form = vec![("env".to_owned(), "test".to_owned()), ("limit".to_owned(), "1".to_owned())];
+        for field in ["subject_type", "subject_id", "customer"] {
+            form.push((format!("filters[{field}]"), String::new()));
+        }
+        form.push(("filters[status]".to_owned(), status.to_owned()));
+        form
+    };
+    let page = |body: &serde_json::Value| -> Vec<String> {
+        let items = body["listing"]["page"]["items"].as_array().unwrap_or_else(|| panic!("{body}"));
+        items.iter().map(|s| s["stripeSubscriptionId"].as_str().unwrap().to_owned()).collect()
+    };
+    let form = filters("");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, first) = call(&support, &app, "support-subscriptions", &pairs).await;
+    assert_eq!(status, 200, "{first}");
+    let cursor = first["listing"]["page"]["nextCursor"].as_str().expect("a next page").to_owned();
+    let mut next_form = pairs.clone();
+    next_form.push(("cursor", &cursor));
+    let (status, second) = call(&support, &app, "support-subscriptions", &next_form).await;
+    assert_eq!(status, 200, "{second}");
+    let (one, two) = (page(&first), page(&second));
+    assert_eq!((one.len(), two.len()), (1, 1));
+    assert_ne!(one, two, "the page after the cursor is another subscription");
+
+    let active = all.iter().find(|s| s.status.as_str() == "active").expect("an active subscription");
+    let form = filters("active");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (_, only) = call(&support, &app, "support-subscriptions", &pairs).await;
+    let found = &only["listing"]["page"]["items"][0];
+    assert_eq!(found["status"], "active", "{only}");
+
+    let id = active.stripe_subscription_id.as_str();
+    let (status, detail) = call(&support, &app, "support-subscription", &[("env", "test"), ("id", id)]).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["subscription"]["stripeSubscriptionId"], id);
+    let payments = detail["payments"].as_array().unwrap();
+    assert!(!payments.is_empty(), "the seeded history has this subscription's payments: {detail}");
+    for p in payments {
+        match (&active.subject_type, &active.subject_id) {
+            (Some(t), Some(i)) => assert_eq!((&p["subjectType"], &p["subjectId"]), (&json!(t), &json!(i)), "{p}"),
+            _ => assert_eq!(p["stripeCustomerId"], active.stripe_customer_id.as_str(), "{p}"),
+        }
+    }
+}
+
+/// The history summary service counts what the history holds: as many rows as the view
+/// returns (under the summary's bound), by status.
+#[tokio::test]
+async fn the_history_summary_service_counts_the_view() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    seed_history(&app).await;
+    // Deliveries may still be landing: count once the history stopped changing.
+    let mut history = Vec::new();
+    for _ in 0..50 {
+        let now = app.state.engine.list_payment_history(Environment::Test, &options(&[])).await.unwrap().items;
+        if !now.is_empty() && now.len() == history.len() {
+            break;
+        }
+        history = now;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert!(!history.is_empty() && history.len() < 100, "{} rows: more than one page", history.len());
+    let mut form = vec![("env", "test")];
+    let fields = ["subject_type", "subject_id", "kind", "status", "customer", "object", "from", "to"];
+    let keys: Vec<String> = fields.iter().map(|f| format!("filters[{f}]")).collect();
+    form.extend(keys.iter().map(|k| (k.as_str(), "")));
+    let (status, summary) = call(&support, &app, "support-history-summary", &form).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["rows"], json!(history.len()), "{summary}");
+    let succeeded = history.iter().filter(|p| p.status.as_str() == "succeeded").count();
+    let counted = summary["statuses"].as_array().unwrap().iter().find(|s| s["status"] == "succeeded");
+    assert_eq!(counted.map(|s| s["rows"].clone()), (succeeded > 0).then(|| json!(succeeded)), "{summary}");
 }

@@ -30,10 +30,12 @@ const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 /**
  * The first load's budget, in gzip bytes. Issue #13 asks for 300 KB and is open: splitting the
  * routes (`src/pages/lazy.rs`) took the first load from 1.36 MB to 466 KB, most of it the shared
- * frame and Leptos itself in the main module. Until the target is reached this holds what was
- * won: a change that grows the first load past it fails here, not in a user's download.
+ * frame and Leptos itself in the main module, and one JSON reader per type (`src/ui/resource.rs`)
+ * to 449 KB (`scripts/wasm-sizes.py` shows where the rest is). Until the target is reached this
+ * holds what was won: a change that grows the first load past it fails here, not in a user's
+ * download.
  */
-const FIRST_LOAD_BUDGET = 475_000;
+const FIRST_LOAD_BUDGET = 455_000;
 
 test('the first load, sign-in then the overview, stays within its JS and WASM budget as gzip', async ({ page }) => {
   const files = recordBundle(page);

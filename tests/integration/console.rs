@@ -175,6 +175,25 @@ async fn cross_origin_posts_are_refused() {
     assert!(res.headers().get("set-cookie").is_none());
 }
 
+/// A cookie naming a session that has ended is cleared with the attributes sign-in sets it
+/// with: `Secure` when the console is served over HTTPS (the middleware's own copy lacked it).
+#[tokio::test]
+async fn an_ended_session_cookie_is_cleared_with_the_attributes_it_was_set_with() {
+    for https in [false, true] {
+        let app = TestApp::spawn_with(|args| {
+            if https {
+                args.public_url = Some("https://console.example".parse().unwrap());
+            }
+        })
+        .await;
+        let res = app.client().get(app.url("/test")).header("cookie", "pc_session=ended").send().await.unwrap();
+        assert!(res.status().is_redirection(), "{}", res.status());
+        let cleared = res.headers()["set-cookie"].to_str().unwrap();
+        assert!(cleared.starts_with("pc_session=;") && cleared.contains("; Max-Age=0"), "{cleared}");
+        assert_eq!(cleared.ends_with("; Secure"), https, "{cleared}");
+    }
+}
+
 #[tokio::test]
 async fn logout_ends_the_session() {
     let app = TestApp::spawn().await;

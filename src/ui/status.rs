@@ -36,17 +36,16 @@ pub struct Badge {
     tone: Tone,
 }
 
-/// A status the console shows as a badge.
-pub trait Status {
+/// A status the console shows as a badge: its text is the status as the API spells it
+/// (`AsRef<str>`, which every `string_enum!` has).
+pub trait Status: AsRef<str> {
     /// How it looks.
     fn tone(&self) -> Tone;
-    /// The text shown: the status as the API spells it.
-    fn label(&self) -> &str;
 }
 
 impl<T: Status> From<&T> for Badge {
     fn from(status: &T) -> Self {
-        Badge { label: status.label().to_owned(), tone: status.tone() }
+        Badge { label: status.as_ref().to_owned(), tone: status.tone() }
     }
 }
 
@@ -60,9 +59,6 @@ impl Status for SubscriptionStatus {
             Unknown(_) => Tone::Neutral,
         }
     }
-    fn label(&self) -> &str {
-        self.as_str()
-    }
 }
 
 impl Status for PaymentStatus {
@@ -75,9 +71,6 @@ impl Status for PaymentStatus {
             Unknown(_) => Tone::Neutral,
         }
     }
-    fn label(&self) -> &str {
-        self.as_str()
-    }
 }
 
 impl Status for ProcessingStatus {
@@ -89,9 +82,6 @@ impl Status for ProcessingStatus {
             Failed => Tone::Bad,
             Ignored | Unknown(_) => Tone::Neutral,
         }
-    }
-    fn label(&self) -> &str {
-        self.as_str()
     }
 }
 

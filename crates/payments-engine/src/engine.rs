@@ -230,14 +230,13 @@ impl Engine {
     pub async fn fold_overview(&self) -> EngineResult<u64> {
         let mut folded = 0;
         for env in [Environment::Test, Environment::Live] {
-            folded += self
-                .retry_snapshot(|| async {
-                    let mut tx = self.begin_snapshot().await?;
-                    let folded = crate::store::rollups::fold(&mut tx, env).await?;
-                    tx.commit().await?;
-                    Ok(folded)
-                })
-                .await?;
+            folded += retry_refused_snapshot(|| async {
+                let mut tx = self.begin_snapshot().await?;
+                let folded = crate::store::rollups::fold(&mut tx, env).await?;
+                tx.commit().await?;
+                Ok(folded)
+            })
+            .await?;
         }
         Ok(folded)
     }
@@ -245,34 +244,13 @@ impl Engine {
     /// Rebuilds the overview's figures from the mirror: for rows written straight into the
     /// tables (benchmarks, fixtures) and as a repair.
     pub async fn recount_overview(&self) -> EngineResult<()> {
-        self.retry_snapshot(|| async {
+        retry_refused_snapshot(|| async {
             let mut tx = self.begin_snapshot().await?;
             crate::store::rollups::recount(&mut tx).await?;
             tx.commit().await?;
             Ok(())
         })
         .await
-    }
-
-    /// Runs a [`Engine::begin_snapshot`] transaction again, from a new snapshot, when
-    /// PostgreSQL refuses it as a serialisation failure: a concurrent fold (this instance's
-    /// background one, another instance's, or a wipe) changed the rows it read first. The
-    /// figures' advisory lock (`store::rollups::serialize_figures`) makes them take turns, but
-    /// a waiting transaction's snapshot predates the turn before it. A caller asking to fold
-    /// wants the rows folded, not that error; the attempts are bounded.
-    async fn retry_snapshot<T, F, Fut>(&self, run: F) -> EngineResult<T>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = EngineResult<T>>,
-    {
-        const ATTEMPTS: usize = 5;
-        let mut attempt = 1;
-        loop {
-            match run().await {
-                Err(e) if attempt < ATTEMPTS && is_serialization_failure(&e) => attempt += 1,
-                done => return done,
-            }
-        }
     }
 
     /// A write transaction whose reads all see one snapshot: SQLite's write transaction does;
@@ -389,6 +367,27 @@ pub fn mask_key(key: &str) -> String {
     };
     let last4: String = chars[chars.len() - 4..].iter().collect();
     format!("{prefix}****{last4}")
+}
+
+/// Runs a [`Engine::begin_snapshot`] transaction again, from a new snapshot, when
+/// PostgreSQL refuses it as a serialisation failure: a concurrent fold (this instance's
+/// background one, another instance's, or a wipe) changed the rows it read first. The
+/// figures' advisory lock (`store::rollups::serialize_figures`) makes them take turns, but
+/// a waiting transaction's snapshot predates the turn before it. A caller asking to fold
+/// wants the rows folded, not that error; the attempts are bounded.
+async fn retry_refused_snapshot<T, F, Fut>(run: F) -> EngineResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = EngineResult<T>>,
+{
+    const ATTEMPTS: usize = 5;
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(e) if attempt < ATTEMPTS && is_serialization_failure(&e) => attempt += 1,
+            done => return done,
+        }
+    }
 }
 
 /// PostgreSQL's `serialization_failure` (SQLSTATE 40001): a `REPEATABLE READ` transaction

@@ -139,6 +139,7 @@ impl Engine {
             secrets::upsert(&mut tx, env.secret_key_name(), env, &sealed).await?;
             connections::update_account(&mut tx, env, &account).await?;
             tx.commit().await?;
+            self.forget_signing_secrets(env);
             tracing::info!(environment = %env, account = %account.id, "Stripe key rotated");
             return Ok(());
         }
@@ -161,6 +162,7 @@ impl Engine {
         }
         connections::connect(&mut tx, env, &account, webhook.as_ref().map(|(w, _)| w), account_changed).await?;
         tx.commit().await?;
+        self.forget_signing_secrets(env);
         tracing::info!(environment = %env, account = %account.id, account_changed, "Stripe key configured");
 
         // The sync records its own failure on the connection row; the request still succeeds.
@@ -224,6 +226,7 @@ impl Engine {
         secrets::deactivate(&mut tx, env.forwarding_secret_name()).await?;
         connections::disconnect(&mut tx, env).await?;
         tx.commit().await?;
+        self.forget_signing_secrets(env);
         tracing::info!(environment = %env, "Stripe key removed");
         Ok(())
     }

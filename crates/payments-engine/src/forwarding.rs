@@ -47,6 +47,7 @@ impl Engine {
             secrets::upsert(&mut conn, env.forwarding_secret_name(), env, &sealed).await
         }
         .await;
+        self.forget_signing_secrets(env);
         guard.release().await;
         result?;
         tracing::info!(environment = %env, "forwarded webhook signing secret set");
@@ -60,6 +61,7 @@ impl Engine {
             let mut conn = self.pool().acquire().await?;
             secrets::deactivate(&mut conn, env.forwarding_secret_name()).await?
         };
+        self.forget_signing_secrets(env);
         if !removed {
             return Err(EngineError::PaymentNotFound(format!(
                 "No forwarded webhook signing secret is set for the {env} environment"

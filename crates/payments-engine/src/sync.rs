@@ -638,6 +638,7 @@ impl Engine {
         }
         connections::connect(&mut tx, env, account, webhook.as_ref().map(|(w, _)| w), true).await?;
         tx.commit().await?;
+        self.forget_signing_secrets(env);
         Ok(())
     }
 

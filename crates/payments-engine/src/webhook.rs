@@ -76,6 +76,7 @@ impl Engine {
         secrets::upsert(&mut tx, env.webhook_secret_name(), env, &self.inner.sealer.seal(&secret)).await?;
         connections::set_webhook(&mut tx, env, &account, &info, changed).await?;
         tx.commit().await?;
+        self.forget_signing_secrets(env);
         Ok(())
     }
 
@@ -347,12 +348,8 @@ impl Engine {
             | "customer.subscription.paused"
             | "customer.subscription.resumed" => {
                 let (items, _) = objects::embedded_items(object);
-                let mut subject = subject_in_metadata(object.get("metadata"));
-                if subject.is_none() {
-                    if let Some(c) = id_field(object, "customer") {
-                        subject = mirror::subject_of_customer(tx, env, &c).await?;
-                    }
-                }
+                // Without a subject in its metadata, the upsert takes the customer's mapping.
+                let subject = subject_in_metadata(object.get("metadata"));
                 match objects::subscription_record(object, &items, subject)? {
                     Some(record) => {
                         mirror::upsert_subscription(tx, env, &record, version, now_ms()).await?;

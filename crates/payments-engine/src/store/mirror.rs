@@ -313,7 +313,12 @@ const UPSERT_SUBSCRIPTION_SQL: &str = "INSERT INTO payments_subscriptions (id, e
              stripe_customer_id, subject_type, subject_id, status, current_period_start, current_period_end,
              cancel_at_period_end, cancel_at, canceled_at, trial_start, trial_end, latest_invoice_id, metadata, raw, synced_at, created_at,
              updated_at, source_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)
+         VALUES ($1, $2, $3, $4,
+             COALESCE($5, (SELECT m.subject_type FROM payments_customer_mappings m
+                 WHERE m.environment = $2 AND m.stripe_customer_id = $4)),
+             COALESCE($6, (SELECT m.subject_id FROM payments_customer_mappings m
+                 WHERE m.environment = $2 AND m.stripe_customer_id = $4)),
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)
          ON CONFLICT (environment, stripe_subscription_id) DO UPDATE SET
              stripe_customer_id = excluded.stripe_customer_id,
              subject_type = COALESCE(excluded.subject_type, payments_subscriptions.subject_type),
@@ -333,7 +338,9 @@ const UPSERT_SUBSCRIPTION_SQL: &str = "INSERT INTO payments_subscriptions (id, e
                 AND COALESCE(excluded.current_period_end, 0) >= COALESCE(payments_subscriptions.current_period_end, 0))";
 
 /// Writes a subscription and its items (items not listed are removed) unless the row holds
-/// newer state. Returns whether it was written.
+/// newer state. Returns whether it was written. A record without a subject takes its
+/// customer's mapped subject, if any, in the same statement (a webhook used to read the
+/// mapping first: one statement more per event of a subscription made outside the console).
 pub(crate) async fn upsert_subscription(
     conn: &mut AnyConnection,
     env: Environment,
@@ -343,7 +350,10 @@ pub(crate) async fn upsert_subscription(
 ) -> EngineResult<bool> {
     let now = now_ms();
     rollups::serialize_subscription(conn, env, &s.stripe_subscription_id).await?;
-    let before = rollups::subscription_rows(conn, env, &s.stripe_subscription_id).await?.share();
+    let mut price_ids: Vec<&str> = s.items.iter().filter_map(|i| i.stripe_price_id.as_deref()).collect();
+    price_ids.sort_unstable();
+    price_ids.dedup();
+    let (stored, prices) = rollups::subscription_and_prices(conn, env, &s.stripe_subscription_id, &price_ids).await?;
     let done = sqlx::query(UPSERT_SUBSCRIPTION_SQL)
         .bind(new_id())
         .bind(env.as_str())
@@ -393,8 +403,7 @@ pub(crate) async fn upsert_subscription(
         .execute(&mut *conn)
         .await?;
     }
-    // Items no longer on the subscription; what is left is its share of the overview.
-    let stored = rollups::subscription_rows(conn, env, &s.stripe_subscription_id).await?;
+    // Items no longer on the subscription. What is left is exactly the items just written.
     let gone: Vec<String> = stored
         .item_ids()
         .filter(|id| !s.items.iter().any(|i| i.stripe_subscription_item_id == *id))
@@ -409,8 +418,10 @@ pub(crate) async fn upsert_subscription(
         .execute(&mut *conn)
         .await?;
     }
-    let after = stored.without(&gone).share();
-    rollups::subscription_changed(conn, env, &before, &after).await?;
+    let items =
+        s.items.iter().map(|i| (i.stripe_subscription_item_id.as_str(), i.stripe_price_id.as_deref(), i.quantity));
+    let after = rollups::SubscriptionRows::written(&s.status, items, &prices)?.share();
+    rollups::subscription_changed(conn, env, &stored.share(), &after).await?;
     Ok(true)
 }
 

@@ -238,12 +238,17 @@ fn item_share(
 }
 
 fn item_from_row(row: &sqlx::any::AnyRow) -> EngineResult<(MrrKey, MrrSums)> {
+    item_priced(row, row.try_get("quantity")?)
+}
+
+/// An item's group and sums from a row with its price's columns, at `quantity`.
+fn item_priced(row: &sqlx::any::AnyRow, quantity: Option<i64>) -> EngineResult<(MrrKey, MrrSums)> {
     Ok(item_share(
         row.try_get("currency")?,
         row.try_get("recurring_interval")?,
         row.try_get("recurring_interval_count")?,
         row.try_get("unit_amount")?,
-        row.try_get("quantity")?,
+        quantity,
     ))
 }
 
@@ -256,13 +261,19 @@ pub(crate) struct SubscriptionShare {
 
 /// The subscription with its items and their prices: one row per item (one without an item
 /// when it has none); seeks on the three tables' unique keys.
-const SUBSCRIPTION_SQL: &str = "SELECT s.status, i.stripe_subscription_item_id AS item, i.quantity, p.currency,
-         p.recurring_interval, p.recurring_interval_count, p.unit_amount
+const SUBSCRIPTION_SQL: &str = "SELECT 'stored' AS part, s.status, i.stripe_subscription_item_id AS item, i.quantity,
+         p.currency, p.recurring_interval, p.recurring_interval_count, p.unit_amount, CAST(NULL AS TEXT) AS price
      FROM payments_subscriptions s
      LEFT JOIN payments_subscription_items i
          ON i.environment = s.environment AND i.stripe_subscription_id = s.stripe_subscription_id
      LEFT JOIN payments_prices p ON p.environment = i.environment AND p.stripe_price_id = i.stripe_price_id
      WHERE s.environment = $1 AND s.stripe_subscription_id = $2";
+
+/// The prices of the items a subscription is about to be written with, appended to
+/// [`SUBSCRIPTION_SQL`]'s rows (`part` tells them apart); `{}`: their placeholders from `$3`.
+const ITEM_PRICES_SQL: &str = " UNION ALL SELECT 'price' AS part, CAST(NULL AS TEXT), CAST(NULL AS TEXT), NULL,
+         currency, recurring_interval, recurring_interval_count, unit_amount, stripe_price_id
+     FROM payments_prices WHERE environment = $1 AND stripe_price_id IN ({})";
 
 /// A subscription as stored: its status and its items (id, MRR group and sums).
 #[derive(Debug, Default)]
@@ -271,16 +282,32 @@ pub(crate) struct SubscriptionRows {
     items: Vec<(String, MrrKey, MrrSums)>,
 }
 
+/// The price rows of [`subscription_and_prices`], by price id.
+pub(crate) type ItemPrices = BTreeMap<String, sqlx::any::AnyRow>;
+
 impl SubscriptionRows {
     /// The ids of its items.
     pub(crate) fn item_ids(&self) -> impl Iterator<Item = &str> {
         self.items.iter().map(|(id, _, _)| id.as_str())
     }
 
-    /// The same subscription without some of its items.
-    pub(crate) fn without(mut self, gone: &[String]) -> Self {
-        self.items.retain(|(id, _, _)| !gone.contains(id));
-        self
+    /// The subscription as it is once written with `status` and exactly `items` (id, price,
+    /// quantity), its prices read beforehand: what reading it back would give (a price not
+    /// stored reads as unpriced, as the read's outer join does).
+    pub(crate) fn written<'a>(
+        status: &str,
+        items: impl Iterator<Item = (&'a str, Option<&'a str>, Option<i64>)>,
+        prices: &ItemPrices,
+    ) -> EngineResult<Self> {
+        let mut written = SubscriptionRows { status: Some(status.to_owned()), items: Vec::new() };
+        for (id, price, quantity) in items {
+            let (key, sums) = match price.and_then(|p| prices.get(p)) {
+                Some(row) => item_priced(row, quantity)?,
+                None => item_share(None, None, None, None, quantity),
+            };
+            written.items.push((id.to_owned(), key, sums));
+        }
+        Ok(written)
     }
 
     /// Its share of the figures: its status and, when billed, its items' MRR groups.
@@ -334,22 +361,39 @@ pub(crate) async fn serialize_figures(conn: &mut AnyConnection, env: Environment
     Ok(())
 }
 
-/// A subscription as stored now (default: no such subscription).
-pub(crate) async fn subscription_rows(
+/// A subscription as stored now (default: no such subscription), and the stored prices of `price_ids`, in one statement: the
+/// subscription's share before a write and, with [`SubscriptionRows::written`], after it. (It
+/// used to be read again after the write, one statement more for every subscription event.)
+pub(crate) async fn subscription_and_prices(
     conn: &mut AnyConnection,
     env: Environment,
     id: &str,
-) -> EngineResult<SubscriptionRows> {
-    let rows = sqlx::query(SUBSCRIPTION_SQL).bind(env.as_str()).bind(id).fetch_all(&mut *conn).await?;
-    let mut stored = SubscriptionRows::default();
-    for row in &rows {
+    price_ids: &[&str],
+) -> EngineResult<(SubscriptionRows, ItemPrices)> {
+    let sql = if price_ids.is_empty() {
+        SUBSCRIPTION_SQL.to_owned()
+    } else {
+        let placeholders: Vec<String> = (3..3 + price_ids.len()).map(|i| format!("${i}")).collect();
+        format!("{SUBSCRIPTION_SQL}{}", ITEM_PRICES_SQL.replace("{}", &placeholders.join(", ")))
+    };
+    let mut query = sqlx::query(&sql).bind(env.as_str()).bind(id);
+    for price in price_ids {
+        query = query.bind(*price);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let (mut stored, mut prices) = (SubscriptionRows::default(), ItemPrices::new());
+    for row in rows {
+        if row.try_get::<String, _>("part")? == "price" {
+            prices.insert(row.try_get("price")?, row);
+            continue;
+        }
         stored.status = Some(row.try_get("status")?);
         if let Some(item) = row.try_get::<Option<String>, _>("item")? {
-            let (key, sums) = item_from_row(row)?;
+            let (key, sums) = item_from_row(&row)?;
             stored.items.push((item, key, sums));
         }
     }
-    Ok(stored)
+    Ok((stored, prices))
 }
 
 /// Records that a subscription went from `before` to `after`.

@@ -607,13 +607,9 @@ pub(crate) async fn invoice_history(
 ) -> EngineResult<()> {
     let subscription = invoice_subscription(invoice);
     let customer = id_field(invoice, "customer");
-    let mut subject = subject_in_metadata(invoice.pointer("/parent/subscription_details/metadata"))
+    // Without one in the metadata, the write takes the customer's mapped subject.
+    let subject = subject_in_metadata(invoice.pointer("/parent/subscription_details/metadata"))
         .or_else(|| subject_in_metadata(invoice.get("metadata")));
-    if subject.is_none() {
-        if let Some(c) = &customer {
-            subject = mirror::subject_of_customer(conn, env, c).await?;
-        }
-    }
     let succeeded = status == PaymentStatus::Succeeded;
     // The PaymentIntent that paid the invoice: from its payments when Stripe included them (the
     // sync expands them), else from an `invoice_payment.paid` that came first. A failed
@@ -659,6 +655,7 @@ pub(crate) async fn invoice_history(
         stripe_created_at: secs_ms(invoice, "created"),
         raw: invoice.to_string(),
         amount_refunded: succeeded.then_some(0),
+        subject_from_customer: true,
         ..HistoryRecord::new(kind, status)
     };
     if let Some(written) = history::write(conn, env, &record, version).await? {

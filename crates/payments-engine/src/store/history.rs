@@ -40,6 +40,10 @@ pub(crate) struct HistoryRecord {
     /// (nearly all of them) needs no second write; else unknown (`NULL`). An update keeps the
     /// stored amount: the refund state is [`refresh_refund_state`]'s alone.
     pub amount_refunded: Option<i64>,
+    /// Without a subject, the row takes its customer's mapped subject (if any) in the write's
+    /// own statement: an invoice's subject, where its metadata names none. (Read beforehand,
+    /// it was one statement more per invoice event.)
+    pub subject_from_customer: bool,
 }
 
 impl HistoryRecord {
@@ -68,6 +72,7 @@ impl HistoryRecord {
             stripe_created_at: None,
             raw: String::new(),
             amount_refunded: None,
+            subject_from_customer: false,
         }
     }
 }
@@ -95,13 +100,20 @@ pub const FIND_PAYMENT_SQL: &str = "SELECT id, v, type, status, currency, amount
              WHERE environment = $1 AND type <> 'refund' AND stripe_invoice_id = $4
      ) AS m ORDER BY created_at, id LIMIT 1";
 
-/// The oldest non-refund row paid by a PaymentIntent (`$2`) or charge (`$3`).
-pub const FIND_ORIGINAL_SQL: &str = "SELECT id FROM (
+/// [`FIND_ORIGINAL_SQL`]'s text, as a macro so that statements can `concat!` it.
+macro_rules! find_original_sql {
+    () => {
+        "SELECT id FROM (
          SELECT id, created_at FROM payments_payment_history
              WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $2
          UNION ALL SELECT id, created_at FROM payments_payment_history
              WHERE environment = $1 AND type <> 'refund' AND stripe_charge_id = $3
-     ) AS m ORDER BY created_at, id LIMIT 1";
+     ) AS m ORDER BY created_at, id LIMIT 1"
+    };
+}
+
+/// The oldest non-refund row paid by a PaymentIntent (`$2`) or charge (`$3`).
+pub const FIND_ORIGINAL_SQL: &str = find_original_sql!();
 
 /// The columns of an [`Original`], as a macro so that statements can `concat!` them.
 macro_rules! original_columns {
@@ -114,19 +126,11 @@ macro_rules! original_columns {
 /// The original payment's fields the refund state derives from (`$1` its id).
 pub const ORIGINAL_SQL: &str = concat!("SELECT ", original_columns!(), " FROM payments_payment_history WHERE id = $1");
 
-/// [`FIND_ORIGINAL_SQL`] and [`ORIGINAL_SQL`] in one statement, for SQLite (PostgreSQL locks the
-/// row it found, which a `UNION` cannot).
-pub const FIND_ORIGINAL_ROW_SQL: &str = concat!(
-    "SELECT * FROM (SELECT ",
-    original_columns!(),
-    " FROM payments_payment_history
-             WHERE environment = $1 AND type <> 'refund' AND stripe_payment_intent_id = $2
-         UNION ALL SELECT ",
-    original_columns!(),
-    " FROM payments_payment_history
-             WHERE environment = $1 AND type <> 'refund' AND stripe_charge_id = $3
-     ) AS m ORDER BY created_at, id LIMIT 1"
-);
+/// [`FIND_ORIGINAL_SQL`] and [`ORIGINAL_SQL`] in one statement: the original's row, sought by
+/// the id its PaymentIntent or charge finds. PostgreSQL appends `FOR UPDATE`, which locks the
+/// row found (a `UNION` of rows could not be locked; it took two statements there).
+pub const FIND_ORIGINAL_ROW_SQL: &str =
+    concat!("SELECT ", original_columns!(), " FROM payments_payment_history WHERE id = (", find_original_sql!(), ")");
 
 /// The ids of the refund rows of a PaymentIntent or charge, each once, for `id IN (…)`; the
 /// placeholders of environment, PaymentIntent and charge are the arguments.
@@ -305,7 +309,12 @@ pub(crate) async fn write(
                  stripe_invoice_id, stripe_charge_id, stripe_refund_id, stripe_subscription_id, stripe_product_id,
                  stripe_price_id, amount, amount_refunded, currency, description, paid_at, failed_at, refunded_at,
                  stripe_created_at, raw, created_at, updated_at, source_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $27, $18, $19, $20,
+             VALUES ($1, $2, $3, $4,
+                 COALESCE($5, (SELECT m.subject_type FROM payments_customer_mappings m
+                     WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
+                 COALESCE($6, (SELECT m.subject_id FROM payments_customer_mappings m
+                     WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $27, $18, $19, $20,
                  $21, $22, $23, $24, $25, $25, $26)
              ON CONFLICT DO NOTHING",
         )
@@ -336,6 +345,7 @@ pub(crate) async fn write(
         .bind(now)
         .bind(version)
         .bind(r.amount_refunded)
+        .bind(i64::from(r.subject_from_customer))
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() > 0 {
@@ -368,7 +378,12 @@ pub(crate) async fn write(
 async fn update(conn: &mut AnyConnection, id: &str, r: &HistoryRecord, version: i64) -> EngineResult<()> {
     sqlx::query(
         "UPDATE payments_payment_history SET type = $1, status = $2,
-             subject_type = COALESCE($3, subject_type), subject_id = COALESCE($4, subject_id),
+             subject_type = COALESCE($3, (SELECT m.subject_type FROM payments_customer_mappings m
+                 WHERE $25 = 1 AND m.environment = payments_payment_history.environment AND m.stripe_customer_id = $5),
+                 subject_type),
+             subject_id = COALESCE($4, (SELECT m.subject_id FROM payments_customer_mappings m
+                 WHERE $25 = 1 AND m.environment = payments_payment_history.environment AND m.stripe_customer_id = $5),
+                 subject_id),
              stripe_customer_id = COALESCE($5, stripe_customer_id),
              customer_email_snapshot = COALESCE($6, customer_email_snapshot),
              stripe_checkout_session_id = COALESCE($7, stripe_checkout_session_id),
@@ -406,6 +421,7 @@ async fn update(conn: &mut AnyConnection, id: &str, r: &HistoryRecord, version: 
     .bind(now_ms())
     .bind(version)
     .bind(id)
+    .bind(i64::from(r.subject_from_customer))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -442,21 +458,21 @@ pub(crate) async fn refresh_refund_state(
 }
 
 /// [`refresh_refund_state`] of the original payment of a PaymentIntent or charge, if it has one
-/// ([`find_original`]): on SQLite found and read in one statement.
+/// ([`find_original`]): found, read (and on PostgreSQL locked) in one statement.
 pub(crate) async fn refresh_original_of(
     conn: &mut AnyConnection,
     env: Environment,
     pi: Option<&str>,
     charge: Option<&str>,
 ) -> EngineResult<()> {
-    if rollups::concurrent_writers(conn) {
-        return match find_original(conn, env, pi, charge).await? {
-            Some(original) => refresh_refund_state(conn, env, &original).await,
-            None => Ok(()),
-        };
-    }
-    let row =
-        sqlx::query(FIND_ORIGINAL_ROW_SQL).bind(env.as_str()).bind(pi).bind(charge).fetch_optional(&mut *conn).await?;
+    // PostgreSQL: locked, as in `refresh_refund_state`.
+    let lock = if rollups::concurrent_writers(conn) { " FOR UPDATE" } else { "" };
+    let row = sqlx::query(&format!("{FIND_ORIGINAL_ROW_SQL}{lock}"))
+        .bind(env.as_str())
+        .bind(pi)
+        .bind(charge)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(row) => refresh(conn, env, Original::of_row(&row)?).await,
         None => Ok(()),

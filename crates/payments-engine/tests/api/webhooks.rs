@@ -135,6 +135,49 @@ async fn signature_failures_are_rejected_with_the_contract_codes() {
     );
 }
 
+/// Invoices and subscriptions whose metadata names no subject take their customer's mapped
+/// subject, read inside the write itself; a customer without a mapping leaves it empty, and a
+/// later event of the same invoice keeps it.
+#[tokio::test]
+async fn invoices_and_subscriptions_without_a_subject_take_their_customers_mapping() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let secret = webhook_secret(&h).await;
+    sqlx::query(
+        "INSERT INTO payments_customer_mappings (id, environment, subject_type, subject_id, stripe_customer_id,
+             created_at, updated_at) VALUES ('map_1', 'test', 'team', 'mapped', 'cus_mapped', 1, 1)",
+    )
+    .execute(&h.pool)
+    .await
+    .unwrap();
+    let now = unix_now();
+    for customer in ["cus_mapped", "cus_unmapped"] {
+        for (n, kind) in ["invoice.paid", "invoice.payment_succeeded"].iter().enumerate() {
+            let invoice = json!({"id": format!("evt_inv_{customer}_{n}"), "type": kind, "created": now, "livemode": false,
+                "data": {"object": {"id": format!("in_{customer}"), "object": "invoice", "customer": customer,
+                    "currency": "usd", "amount_paid": 500, "amount_due": 500, "created": now, "status": "paid",
+                    "status_transitions": {"paid_at": now}, "metadata": {}}}});
+            post_event(&h.base, &secret, &invoice).await.ok(200);
+        }
+        let mut sub = subscription_event(&format!("evt_sub_{customer}"), now, "active");
+        sub["data"]["object"]["id"] = json!(format!("sub_{customer}"));
+        sub["data"]["object"]["customer"] = json!(customer);
+        sub["data"]["object"]["metadata"] = json!({});
+        sub["data"]["object"]["items"]["data"][0]["id"] = json!(format!("si_{customer}"));
+        post_event(&h.base, &secret, &sub).await.ok(200);
+    }
+    let subject = |table: &'static str, column: &'static str, id: &'static str| {
+        let sql = format!("SELECT subject_type, subject_id FROM {table} WHERE {column} = $1");
+        let pool = h.pool.clone();
+        async move { sqlx::query_as::<_, (Option<String>, Option<String>)>(&sql).bind(id).fetch_one(&pool).await.unwrap() }
+    };
+    let mapped = (Some("team".to_owned()), Some("mapped".to_owned()));
+    assert_eq!(subject("payments_payment_history", "stripe_invoice_id", "in_cus_mapped").await, mapped);
+    assert_eq!(subject("payments_subscriptions", "stripe_subscription_id", "sub_cus_mapped").await, mapped);
+    assert_eq!(subject("payments_payment_history", "stripe_invoice_id", "in_cus_unmapped").await, (None, None));
+    assert_eq!(subject("payments_subscriptions", "stripe_subscription_id", "sub_cus_unmapped").await, (None, None));
+}
+
 /// A burst of concurrent deliveries, each event sent twice at once, as Stripe's retries and a
 /// slow answer can make it. The writers commit them in batches (several lanes on PostgreSQL):
 /// each event is applied once, answered only once its batch committed, and the overview's

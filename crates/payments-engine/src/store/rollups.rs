@@ -361,9 +361,10 @@ pub(crate) async fn serialize_figures(conn: &mut AnyConnection, env: Environment
     Ok(())
 }
 
-/// A subscription as stored now (default: no such subscription), and the stored prices of `price_ids`, in one statement: the
-/// subscription's share before a write and, with [`SubscriptionRows::written`], after it. (It
-/// used to be read again after the write, one statement more for every subscription event.)
+/// A subscription as stored now (default: no such subscription) and the stored prices of
+/// `price_ids`, in one statement: the subscription's share before a write and, with
+/// [`SubscriptionRows::written`], after it. (It used to be read again after the write: one
+/// statement more for every subscription event.)
 pub(crate) async fn subscription_and_prices(
     conn: &mut AnyConnection,
     env: Environment,

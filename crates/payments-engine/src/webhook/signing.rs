@@ -32,7 +32,7 @@ const STAMP_EVERY_MS: i64 = 60 * 1000;
 
 /// How long a cached entry is used without reading the table again. Bounds how long another
 /// instance's change of a secret takes to reach this process.
-pub(crate) const RECHECK_AFTER: Duration = Duration::from_secs(1);
+const RECHECK_AFTER: Duration = Duration::from_secs(1);
 
 /// The unsealed signing secrets of each environment, with the sealed texts they were opened from.
 #[derive(Default)]

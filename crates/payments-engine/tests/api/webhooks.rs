@@ -84,6 +84,15 @@ fn subscription_event(id: &str, created: i64, status: &str) -> Value {
     })
 }
 
+/// [`subscription_event`] for subscription `sub_{name}` (item `si_{name}`) of `customer`.
+fn customer_subscription_event(event: &str, name: &str, customer: &str, created: i64) -> Value {
+    let mut sub = subscription_event(event, created, "active");
+    sub["data"]["object"]["id"] = json!(format!("sub_{name}"));
+    sub["data"]["object"]["customer"] = json!(customer);
+    sub["data"]["object"]["items"]["data"][0]["id"] = json!(format!("si_{name}"));
+    sub
+}
+
 #[tokio::test]
 async fn signature_failures_are_rejected_with_the_contract_codes() {
     let h = Harness::start().await;
@@ -159,11 +168,8 @@ async fn invoices_and_subscriptions_without_a_subject_take_their_customers_mappi
                     "status_transitions": {"paid_at": now}, "metadata": {}}}});
             post_event(&h.base, &secret, &invoice).await.ok(200);
         }
-        let mut sub = subscription_event(&format!("evt_sub_{customer}"), now, "active");
-        sub["data"]["object"]["id"] = json!(format!("sub_{customer}"));
-        sub["data"]["object"]["customer"] = json!(customer);
+        let mut sub = customer_subscription_event(&format!("evt_sub_{customer}"), customer, customer, now);
         sub["data"]["object"]["metadata"] = json!({});
-        sub["data"]["object"]["items"]["data"][0]["id"] = json!(format!("si_{customer}"));
         post_event(&h.base, &secret, &sub).await.ok(200);
     }
     let subject = |table: &'static str, column: &'static str, id: &'static str| {
@@ -179,9 +185,9 @@ async fn invoices_and_subscriptions_without_a_subject_take_their_customers_mappi
 }
 
 /// A burst of concurrent deliveries, each event sent twice at once, as Stripe's retries and a
-/// slow answer can make it. The writers commit them in batches (several lanes on PostgreSQL):
-/// each event is applied once, answered only once its batch committed, and the overview's
-/// figures count each subscription once.
+/// slow answer can make it. SQLite's writer commits them in batches, PostgreSQL in concurrent
+/// transactions: either way each event is applied once, answered only once its commit is
+/// done, and the overview's figures count each subscription once.
 #[tokio::test]
 async fn a_burst_of_concurrent_deliveries_is_applied_once_each_and_counted_once() {
     let h = Harness::start().await;
@@ -194,11 +200,12 @@ async fn a_burst_of_concurrent_deliveries_is_applied_once_each_and_counted_once(
         events.push(json!({"id": format!("evt_burst_cus_{c}"), "type": "customer.created", "created": now,
             "livemode": false, "data": {"object": {"id": format!("cus_burst_{c}"), "object": "customer",
             "email": format!("burst{c}@example.com"), "metadata": {}}}}));
-        let mut sub = subscription_event(&format!("evt_burst_sub_{c}"), now, "active");
-        sub["data"]["object"]["id"] = json!(format!("sub_burst_{c}"));
-        sub["data"]["object"]["customer"] = json!(format!("cus_burst_{c}"));
-        sub["data"]["object"]["items"]["data"][0]["id"] = json!(format!("si_burst_{c}"));
-        events.push(sub);
+        events.push(customer_subscription_event(
+            &format!("evt_burst_sub_{c}"),
+            &format!("burst_{c}"),
+            &format!("cus_burst_{c}"),
+            now,
+        ));
     }
     let mut sent = Vec::new();
     for event in events.iter().chain(events.iter()) {

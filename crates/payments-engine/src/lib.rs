@@ -30,6 +30,7 @@ mod error;
 mod forwarding;
 mod lists;
 mod lock;
+mod memory;
 pub mod metrics;
 mod objects;
 mod overview;

@@ -441,6 +441,8 @@ impl Engine {
         });
         let clock = std::time::Instant::now();
         let result = self.sync_inner(env, client, check_account, started).await;
+        // Its pages and rows are freed now; without this the allocator keeps them resident.
+        crate::memory::release_freed().await;
         let outcome = if result.is_ok() { SyncOutcome::Succeeded } else { SyncOutcome::Failed };
         crate::metrics::sync_run(env, outcome, Some(clock.elapsed()));
         self.progress_stats(env, client);

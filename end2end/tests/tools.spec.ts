@@ -13,7 +13,13 @@ async function search(page: Page, query: string) {
   const box = page.getByTestId('console-search');
   await expect(box).toBeFocused();
   await box.fill(query);
+  // A plain GET form: submitting loads a new document, whose URL can be the one shown already
+  // (the customer whose page is open). Wait for it to load and hydrate, or the next `/` lands
+  // on the page being replaced, before its shortcut exists.
+  const loaded = page.waitForEvent('load');
   await box.press('Enter');
+  await loaded;
+  await waitForHydration(page);
 }
 
 /// The demo's `team:acme` customer, opened from the customers list.

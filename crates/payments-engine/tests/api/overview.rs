@@ -339,3 +339,44 @@ async fn concurrent_folds_both_succeed_and_keep_every_delta() {
     .unwrap();
     assert_eq!(total, rounds);
 }
+
+/// A fold rewrites the days that have deltas, not every day between the oldest and the newest
+/// of them: a refund of a years-old payment beside today's payments made each fold rewrite the
+/// whole history's figures (thousands of rows, every 2 s under a webhook burst).
+#[tokio::test]
+async fn a_fold_rewrites_only_the_days_that_have_deltas() {
+    let h = Harness::start().await;
+    // Three years of figures, each day's group in two folded rows (as two instances' folds can
+    // leave it): a day the fold rewrites ends with one row, a day it leaves keeps two. (The
+    // engine's own fold runs every 2 s too, so the test counts rows, not what one call did.)
+    exec(
+        &h,
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 2190)
+         INSERT INTO payments_rollup_days (environment, day, counted, refund, failed, currency, payments, amount, folded)
+         SELECT 'test', 19000 + i / 2, 1, 0, 0, 'usd', 1, 250, 1 FROM n",
+    )
+    .await;
+    // Deltas on the first and the last day, and one that cancels a day's group out.
+    exec(
+        &h,
+        "INSERT INTO payments_rollup_days (environment, day, counted, refund, failed, currency, payments, amount)
+         VALUES ('test', 19000, 1, 0, 0, 'usd', 1, 100), ('test', 20094, 1, 0, 0, 'usd', 1, 100),
+             ('test', 19500, 1, 0, 0, 'usd', -2, -500)",
+    )
+    .await;
+    let total = "SELECT CAST(SUM(payments) AS BIGINT) FROM payments_rollup_days WHERE environment = 'test'";
+    let before = h.scalar_i64(total).await;
+
+    h.engine.fold_overview().await.unwrap();
+    assert_eq!(h.scalar_i64(total).await, before);
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_rollup_days WHERE folded <> 1").await, 0);
+    let rows = |d: i64| format!("SELECT COUNT(*) FROM payments_rollup_days WHERE day = {d}");
+    let sum = |d: i64| format!("SELECT CAST(SUM(payments) AS BIGINT) FROM payments_rollup_days WHERE day = {d}");
+    assert_eq!((h.scalar_i64(&rows(19000)).await, h.scalar_i64(&sum(19000)).await), (1, 3));
+    assert_eq!((h.scalar_i64(&rows(20094)).await, h.scalar_i64(&sum(20094)).await), (1, 3));
+    assert_eq!(h.scalar_i64(&rows(19500)).await, 0);
+    // Every other day is as it was: two rows each.
+    assert_eq!(h.scalar_i64("SELECT COUNT(*) FROM payments_rollup_days").await, 2 * 1095 - 2 * 3 + 2);
+    // Nothing is left to fold.
+    assert_eq!(h.engine.fold_overview().await.unwrap(), 0);
+}

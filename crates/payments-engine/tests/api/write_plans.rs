@@ -23,6 +23,7 @@ fn statements() -> Vec<(&'static str, &'static str, Vec<Arg>, &'static str)> {
     let env = Text("test");
     let history = "payments_payment_history";
     let events = "payments_webhook_events";
+    let days = "payments_rollup_days";
     vec![
         ("find a refund row", FIND_REFUND_SQL, vec![env, Text("re_fill_9")], history),
         (
@@ -55,11 +56,15 @@ fn statements() -> Vec<(&'static str, &'static str, Vec<Arg>, &'static str)> {
             vec![Text("ignored"), Text("x"), Text("nothing_to_change"), Int(1), Int(1), env, Text("evt_fill_5")],
             events,
         ),
+        ("fold the days that have deltas", FOLD_DAYS_SQL, vec![env], days),
+        ("delete what the fold summed", FOLD_DAYS_DELETE_SQL, vec![env], days),
+        ("mark the fold's rows", FOLD_DAYS_MARK_SQL, vec![env], days),
     ]
 }
 
 /// Enough rows that PostgreSQL's planner prefers an index to a sequential scan: payments,
-/// their refunds (every tenth row refunds the one before), and processed events.
+/// their refunds (every tenth row refunds the one before), processed events, and the
+/// overview's day figures.
 async fn fill(pool: &AnyPool, rows: i64) {
     sqlx::query(&format!(
         "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < {rows})
@@ -81,6 +86,15 @@ async fn fill(pool: &AnyPool, rows: i64) {
          INSERT INTO payments_webhook_events (id, environment, stripe_event_id, event_type, livemode,
              processing_status, attempt_count, payload, received_at, created_at, updated_at)
          SELECT 'ev_' || i, 'test', 'evt_fill_' || i, 'invoice.paid', 0, 'processed', 1, '{{}}', i, i, i FROM c"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    // The overview's day figures: one folded row per day, and deltas of a few days.
+    sqlx::query(&format!(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < {rows})
+         INSERT INTO payments_rollup_days (environment, day, counted, refund, failed, currency, payments, amount, folded)
+         SELECT 'test', i, 1, 0, 0, 'usd', 3, 900, CASE WHEN i % 5000 = 0 THEN 0 ELSE 1 END FROM c"
     ))
     .execute(pool)
     .await

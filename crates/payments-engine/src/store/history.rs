@@ -175,6 +175,27 @@ pub const REFUND_BACKFILL_SQL: &str = concat!(
     ")"
 );
 
+/// A new row (`$1`…`$28`, bound by [`write`]), unless another has its natural key; returns the
+/// refund rows of its PaymentIntent (`$10`) or charge (`$12`). Public, for the plan tests.
+pub const INSERT_SQL: &str = concat!(
+    "INSERT INTO payments_payment_history (id, environment, type, status, subject_type, subject_id,
+         stripe_customer_id, customer_email_snapshot, stripe_checkout_session_id, stripe_payment_intent_id,
+         stripe_invoice_id, stripe_charge_id, stripe_refund_id, stripe_subscription_id, stripe_product_id,
+         stripe_price_id, amount, amount_refunded, currency, description, paid_at, failed_at, refunded_at,
+         stripe_created_at, raw, created_at, updated_at, source_version)
+     VALUES ($1, $2, $3, $4,
+         COALESCE($5, (SELECT m.subject_type FROM payments_customer_mappings m
+             WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
+         COALESCE($6, (SELECT m.subject_id FROM payments_customer_mappings m
+             WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $27, $18, $19, $20,
+         $21, $22, $23, $24, $25, $25, $26)
+     ON CONFLICT DO NOTHING
+     RETURNING (SELECT COUNT(*) FROM payments_payment_history WHERE id IN (",
+    refund_ids!("$2", "$10", "$12"),
+    ")) AS refund_rows"
+);
+
 /// A found row again, locked until the commit (PostgreSQL; `$1` its id).
 const LOCK_ROW_SQL: &str = "SELECT id, COALESCE(source_version, 0) AS v, type, status, currency, amount,
          stripe_created_at, created_at FROM payments_payment_history WHERE id = $1 FOR UPDATE";
@@ -260,8 +281,9 @@ impl Original {
 /// What [`write`] did.
 #[derive(Debug, Clone)]
 pub(crate) enum Written {
-    /// Inserted a new row, whose values are known without reading it back.
-    Inserted(Original),
+    /// Inserted a new row, whose values are known without reading it back, and counted the
+    /// refund rows of its PaymentIntent or charge in the same statement.
+    Inserted { original: Original, refund_rows: i64 },
     /// Updated the stored row with this id.
     Updated(String),
 }
@@ -270,7 +292,7 @@ impl Written {
     /// The written row's id.
     pub(crate) fn id(&self) -> &str {
         match self {
-            Written::Inserted(original) => &original.id,
+            Written::Inserted { original, .. } => &original.id,
             Written::Updated(id) => id,
         }
     }
@@ -303,52 +325,41 @@ pub(crate) async fn write(
         }
         let id = new_id();
         let now = now_ms();
-        let done = sqlx::query(
-            "INSERT INTO payments_payment_history (id, environment, type, status, subject_type, subject_id,
-                 stripe_customer_id, customer_email_snapshot, stripe_checkout_session_id, stripe_payment_intent_id,
-                 stripe_invoice_id, stripe_charge_id, stripe_refund_id, stripe_subscription_id, stripe_product_id,
-                 stripe_price_id, amount, amount_refunded, currency, description, paid_at, failed_at, refunded_at,
-                 stripe_created_at, raw, created_at, updated_at, source_version)
-             VALUES ($1, $2, $3, $4,
-                 COALESCE($5, (SELECT m.subject_type FROM payments_customer_mappings m
-                     WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
-                 COALESCE($6, (SELECT m.subject_id FROM payments_customer_mappings m
-                     WHERE $28 = 1 AND m.environment = $2 AND m.stripe_customer_id = $7)),
-                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $27, $18, $19, $20,
-                 $21, $22, $23, $24, $25, $25, $26)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&id)
-        .bind(env.as_str())
-        .bind(r.kind.as_str())
-        .bind(r.status.as_str())
-        .bind(r.subject.as_ref().map(|s| s.0.as_str()))
-        .bind(r.subject.as_ref().map(|s| s.1.as_str()))
-        .bind(r.stripe_customer_id.as_deref())
-        .bind(r.customer_email_snapshot.as_deref())
-        .bind(r.stripe_checkout_session_id.as_deref())
-        .bind(r.stripe_payment_intent_id.as_deref())
-        .bind(r.stripe_invoice_id.as_deref())
-        .bind(r.stripe_charge_id.as_deref())
-        .bind(r.stripe_refund_id.as_deref())
-        .bind(r.stripe_subscription_id.as_deref())
-        .bind(r.stripe_product_id.as_deref())
-        .bind(r.stripe_price_id.as_deref())
-        .bind(r.amount)
-        .bind(r.currency.as_deref())
-        .bind(r.description.as_deref())
-        .bind(r.paid_at)
-        .bind(r.failed_at)
-        .bind(r.refunded_at)
-        .bind(r.stripe_created_at)
-        .bind(&r.raw)
-        .bind(now)
-        .bind(version)
-        .bind(r.amount_refunded)
-        .bind(i64::from(r.subject_from_customer))
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() > 0 {
+        // The insert returns how many refund rows its PaymentIntent or charge has (a refund can
+        // come first): nearly always none, and then the refund state needs no statement of its
+        // own ([`refresh_written`]). No row: another writer has this natural key.
+        let inserted = sqlx::query_scalar::<_, i64>(INSERT_SQL)
+            .bind(&id)
+            .bind(env.as_str())
+            .bind(r.kind.as_str())
+            .bind(r.status.as_str())
+            .bind(r.subject.as_ref().map(|s| s.0.as_str()))
+            .bind(r.subject.as_ref().map(|s| s.1.as_str()))
+            .bind(r.stripe_customer_id.as_deref())
+            .bind(r.customer_email_snapshot.as_deref())
+            .bind(r.stripe_checkout_session_id.as_deref())
+            .bind(r.stripe_payment_intent_id.as_deref())
+            .bind(r.stripe_invoice_id.as_deref())
+            .bind(r.stripe_charge_id.as_deref())
+            .bind(r.stripe_refund_id.as_deref())
+            .bind(r.stripe_subscription_id.as_deref())
+            .bind(r.stripe_product_id.as_deref())
+            .bind(r.stripe_price_id.as_deref())
+            .bind(r.amount)
+            .bind(r.currency.as_deref())
+            .bind(r.description.as_deref())
+            .bind(r.paid_at)
+            .bind(r.failed_at)
+            .bind(r.refunded_at)
+            .bind(r.stripe_created_at)
+            .bind(&r.raw)
+            .bind(now)
+            .bind(version)
+            .bind(r.amount_refunded)
+            .bind(i64::from(r.subject_from_customer))
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(refund_rows) = inserted {
             let share = HistoryShare::new(
                 r.kind.as_str(),
                 r.status.as_str(),
@@ -358,7 +369,7 @@ pub(crate) async fn write(
                 now,
             );
             rollups::history_changed(conn, env, None, Some(&share)).await?;
-            return Ok(Some(Written::Inserted(Original {
+            let original = Original {
                 id,
                 pi: r.stripe_payment_intent_id.clone(),
                 charge: r.stripe_charge_id.clone(),
@@ -368,7 +379,8 @@ pub(crate) async fn write(
                 status: r.status.clone(),
                 kind: r.kind.clone(),
                 share,
-            })));
+            };
+            return Ok(Some(Written::Inserted { original, refund_rows }));
         }
         // Lost a race with another writer of the same natural key: update its row instead.
     }
@@ -454,7 +466,7 @@ pub(crate) async fn refresh_refund_state(
     // state the other committed (its status is what the overview's share moves).
     let lock = if rollups::concurrent_writers(conn) { " FOR UPDATE" } else { "" };
     let row = sqlx::query(&format!("{ORIGINAL_SQL}{lock}")).bind(original).fetch_one(&mut *conn).await?;
-    refresh(conn, env, Original::of_row(&row)?).await
+    refresh(conn, env, Original::of_row(&row)?, None).await
 }
 
 /// [`refresh_refund_state`] of the original payment of a PaymentIntent or charge, if it has one
@@ -474,33 +486,61 @@ pub(crate) async fn refresh_original_of(
         .fetch_optional(&mut *conn)
         .await?;
     match row {
-        Some(row) => refresh(conn, env, Original::of_row(&row)?).await,
+        Some(row) => refresh(conn, env, Original::of_row(&row)?, None).await,
         None => Ok(()),
     }
 }
 
 /// [`refresh_refund_state`] of a row [`write`] wrote: a row it inserted is not read back (no
-/// other writer can have changed it: it is not committed yet).
+/// other writer can have changed it: it is not committed yet), nor are its refunds summed when
+/// the insert counted none.
 pub(crate) async fn refresh_written(conn: &mut AnyConnection, env: Environment, written: &Written) -> EngineResult<()> {
     match written {
-        Written::Inserted(original) => refresh(conn, env, original.clone()).await,
+        Written::Inserted { original, refund_rows: 0 } => {
+            refresh(conn, env, original.clone(), Some(Refunds::NONE)).await
+        }
+        Written::Inserted { original, .. } => refresh(conn, env, original.clone(), None).await,
         Written::Updated(id) => refresh_refund_state(conn, env, id).await,
     }
 }
 
-/// The refund state of `original` from its refund rows, written only where it changed.
-async fn refresh(conn: &mut AnyConnection, env: Environment, original: Original) -> EngineResult<()> {
+/// The refunds of a payment, as [`REFUNDED_TOTAL_SQL`] sums them.
+struct Refunds {
+    /// The refunded amount.
+    total: i64,
+    /// When the last refund succeeded.
+    last: Option<i64>,
+    /// Refund rows in any status.
+    rows: i64,
+}
+
+impl Refunds {
+    /// A payment without refund rows.
+    const NONE: Refunds = Refunds { total: 0, last: None, rows: 0 };
+}
+
+/// The refund state of `original` from its refund rows (`known`, else summed here), written
+/// only where it changed.
+async fn refresh(
+    conn: &mut AnyConnection,
+    env: Environment,
+    original: Original,
+    known: Option<Refunds>,
+) -> EngineResult<()> {
     let Original { id: original, pi, charge, amount, amount_refunded: stored_refunded, failed_at, status, kind, share } =
         original;
-    let refunds = sqlx::query(REFUNDED_TOTAL_SQL)
-        .bind(env.as_str())
-        .bind(pi.as_deref())
-        .bind(charge.as_deref())
-        .fetch_one(&mut *conn)
-        .await?;
-    let total: i64 = refunds.try_get("total")?;
-    let last: Option<i64> = refunds.try_get("last")?;
-    let refund_rows: i64 = refunds.try_get("refund_rows")?;
+    let Refunds { total, last, rows: refund_rows } = match known {
+        Some(known) => known,
+        None => {
+            let row = sqlx::query(REFUNDED_TOTAL_SQL)
+                .bind(env.as_str())
+                .bind(pi.as_deref())
+                .bind(charge.as_deref())
+                .fetch_one(&mut *conn)
+                .await?;
+            Refunds { total: row.try_get("total")?, last: row.try_get("last")?, rows: row.try_get("refund_rows")? }
+        }
+    };
     let new_status = if total > 0 && amount.is_some_and(|a| total >= a) {
         PaymentStatus::Refunded
     } else if total > 0 {

@@ -428,3 +428,49 @@ async fn a_customer_event_keeps_the_card_the_sync_expanded() {
     post_event(&h.base, &secret, &updated(2, "pm_other")).await.ok(200);
     assert_eq!(h.get(&q).await.ok(200)["customers"][0]["paymentMethodLast4"], Value::Null);
 }
+
+/// A refund can arrive before the payment it refunds (Stripe does not order deliveries): the
+/// payment's row, when it is written, takes the refunds already recorded for its charge (the
+/// insert counts them), and the refund row takes the payment's subject.
+#[tokio::test]
+async fn a_payment_written_after_its_refund_counts_it() {
+    let h = Harness::start().await;
+    h.configure(TEST_KEY).await;
+    let secret = webhook_secret(&h).await;
+    let event = |id: &str, kind: &str, object: Value| {
+        json!({"id": id, "object": "event", "type": kind, "created": unix_now(), "livemode": false,
+            "data": {"object": object}})
+    };
+    let refund = |id: &str, amount: i64| {
+        json!({"id": id, "object": "refund", "charge": "ch_early", "amount": amount, "currency": "usd",
+            "status": "succeeded", "created": unix_now()})
+    };
+    let row = |pi: &str| {
+        format!(
+            "SELECT status || ' ' || CAST(amount_refunded AS TEXT) FROM payments_payment_history
+             WHERE stripe_payment_intent_id = '{pi}' AND type <> 'refund'"
+        )
+    };
+    let text = |sql: String| {
+        let pool = h.pool.clone();
+        async move { sqlx::query_scalar::<_, String>(&sql).fetch_one(&pool).await.unwrap() }
+    };
+    let payment = |pi: &str, charge: &str| {
+        json!({"id": pi, "object": "payment_intent", "amount": 1000, "amount_received": 1000, "currency": "usd",
+            "status": "succeeded", "created": unix_now(), "latest_charge": charge,
+            "metadata": {"insforge_checkout_mode": "payment", "insforge_subject_type": "team",
+                "insforge_subject_id": "early"}})
+    };
+
+    post_event(&h.base, &secret, &event("evt_early_re", "refund.created", refund("re_early", 400))).await.ok(200);
+    let early = payment("pi_early", "ch_early");
+    post_event(&h.base, &secret, &event("evt_early_pi", "payment_intent.succeeded", early)).await.ok(200);
+    assert_eq!(text(row("pi_early")).await, "partially_refunded 400");
+    let subject = "SELECT subject_id FROM payments_payment_history WHERE stripe_refund_id = 're_early'";
+    assert_eq!(text(subject.into()).await, "early", "the refund row takes the payment's subject");
+
+    // A payment without refunds reads none.
+    let plain = payment("pi_plain", "ch_plain");
+    post_event(&h.base, &secret, &event("evt_plain_pi", "payment_intent.succeeded", plain)).await.ok(200);
+    assert_eq!(text(row("pi_plain")).await, "succeeded 0");
+}

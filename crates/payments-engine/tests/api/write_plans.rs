@@ -56,10 +56,22 @@ fn statements() -> Vec<(&'static str, &'static str, Vec<Arg>, &'static str)> {
             vec![Text("ignored"), Text("x"), Text("nothing_to_change"), Int(1), Int(1), env, Text("evt_fill_5")],
             events,
         ),
+        ("insert a payment, counting its refunds", INSERT_SQL, insert_args(), history),
         ("fold the days that have deltas", FOLD_DAYS_SQL, vec![env], days),
         ("delete what the fold summed", FOLD_DAYS_DELETE_SQL, vec![env], days),
         ("mark the fold's rows", FOLD_DAYS_MARK_SQL, vec![env], days),
     ]
+}
+
+/// [`INSERT_SQL`]'s 28 arguments: a payment of `pi_fill_8` and `ch_fill_8`, whose refund rows
+/// the insert counts.
+fn insert_args() -> Vec<Arg> {
+    let mut args = vec![Text("new_row"), Text("test"), Text("one_time_payment"), Text("succeeded"), Text("team")];
+    args.extend([Text("t1"), Text("cus_1"), Text("a@example.com"), Text("cs_new"), Text("pi_fill_8")]);
+    args.extend([Text("in_new"), Text("ch_fill_8"), Text("re_none"), Text("sub_1"), Text("prod_1"), Text("price_1")]);
+    args.extend([Int(100), Text("usd"), Text("x"), Int(1), Int(1), Int(1), Int(1), Text("{}"), Int(1), Int(1)]);
+    args.extend([Int(0), Int(0)]);
+    args
 }
 
 /// Enough rows that PostgreSQL's planner prefers an index to a sequential scan: payments,

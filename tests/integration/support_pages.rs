@@ -98,6 +98,33 @@ async fn the_csv_export_needs_a_session_and_matches_the_filtered_view() {
     assert_eq!(support.get(app.url("/export/prod/payment-history.csv")).send().await.unwrap().status(), 404);
 }
 
+/// The export runs to the view's last row: it stopped at 100,000 rows (1,000 pages) and the
+/// file, cut short, passed for the whole history.
+#[tokio::test]
+async fn the_csv_export_has_every_row_of_a_large_history() {
+    let app = TestApp::spawn().await;
+    let rows = 100_050;
+    sqlx::query(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {rows})
+         INSERT INTO payments_payment_history (id, environment, type, status, stripe_payment_intent_id, amount,
+             amount_refunded, currency, stripe_created_at, raw, created_at, updated_at)
+         SELECT 'big_' || i, 'live', 'one_time_payment', 'succeeded', 'pi_big_' || i, 100, 0, 'usd', 1000 + i, '{{}}',
+             1000 + i, 1000 + i FROM n"
+    ))
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let res = support.get(app.url("/export/live/payment-history.csv")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), rows + 1, "a header and every row");
+    // Newest first, each row once: the last line is the oldest row.
+    assert!(lines[1].contains("pi_big_100049,"), "{}", lines[1]);
+    assert!(lines[rows].contains("pi_big_0,"), "{}", lines[rows]);
+}
+
 #[tokio::test]
 async fn support_lists_page_with_a_cursor_and_filter() {
     let app = TestApp::spawn().await;

@@ -27,6 +27,9 @@ pub enum Part {
     /// Signed-in users browsing while webhooks arrive at a steady rate (issue #9): errors, the
     /// pages' p95 and events lost.
     Load,
+    /// The payment history's CSV export, every row, streamed: rows per second over the whole
+    /// download against its first tenth.
+    Export,
 }
 
 /// Benchmarks the console at scale (issue #10). Defaults are the issue's full sizes; `--small`
@@ -136,7 +139,7 @@ impl Args {
             load_users: self.load_users.unwrap_or(if s { 10 } else { 50 }).max(1),
             load_rate: self.load_rate.unwrap_or(if s { 100 } else { 500 }).max(1),
             parts: if self.only.is_empty() {
-                vec![Part::Lists, Part::Ssr, Part::Webhooks, Part::Load, Part::Sync]
+                vec![Part::Lists, Part::Ssr, Part::Export, Part::Webhooks, Part::Load, Part::Sync]
             } else {
                 self.only.clone()
             },

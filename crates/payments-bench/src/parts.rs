@@ -189,7 +189,7 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
         let rows = tokio::time::timeout(timeout, webhooks(&ctx, "empty")).await.map_err(bounded("webhooks"))??;
         webhook_rows.extend(rows);
     }
-    if has(Part::Lists) || has(Part::Ssr) || has(Part::Webhooks) || has(Part::Load) {
+    if has(Part::Lists) || has(Part::Ssr) || has(Part::Webhooks) || has(Part::Load) || has(Part::Export) {
         eprintln!("generating data");
         let started = Instant::now();
         data::generate(&ctx.pool, plan.sizes, now_ms()).await?;
@@ -224,6 +224,11 @@ pub async fn run(args: &Args, plan: &Plan, work: &Path) -> anyhow::Result<String
             let rows = tokio::time::timeout(timeout, ssr(&ctx, base)).await.map_err(bounded("ssr"))??;
             report.sections.push(("Server-side rendering".into(), rows));
         }
+    }
+    if has(Part::Export) {
+        eprintln!("export");
+        let rows = tokio::time::timeout(timeout, export(&ctx)).await.map_err(bounded("export"))??;
+        report.sections.push(("CSV export (streamed)".into(), rows));
     }
     if has(Part::Webhooks) {
         eprintln!("webhooks, full tables");
@@ -543,6 +548,56 @@ async fn ssr(ctx: &Ctx, base: &Latencies) -> anyhow::Result<Vec<Row>> {
         rows.push(list_row(&format!("page {page}"), &lat, base, 50.0));
     }
     Ok(rows)
+}
+
+/// The payment history's CSV export of every row (`/export/test/payment-history.csv`), read as
+/// it streams: rows per second over the whole download, against the rate of its first tenth in
+/// the same download. Linear in its rows: the two rates are alike. Checks that every row of the
+/// environment arrived.
+async fn export(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
+    let cookie = sign_in(ctx).await?;
+    let expected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments_payment_history WHERE environment = 'test'")
+        .fetch_one(&ctx.pool)
+        .await?;
+    let tenth = (expected / 10).max(1);
+    let started = Instant::now();
+    let mut resp = ctx
+        .http
+        .get(format!("{}/export/test/payment-history.csv", ctx.console.url))
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    ensure!(resp.status().is_success(), "the export answered HTTP {}", resp.status());
+    // Lines so far (the header is the first), and when the first tenth of the rows had arrived.
+    let (mut lines, mut bytes, mut first_tenth) = (0i64, 0usize, None);
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as i64;
+        if first_tenth.is_none() && lines > tenth {
+            first_tenth = Some((started.elapsed().as_secs_f64(), lines - 1));
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    let rows = lines - 1;
+    ensure!(rows == expected, "the export had {rows} rows of {expected}");
+    let (tenth_s, tenth_rows) = first_tenth.unwrap_or((total, rows));
+    let (rate, first_rate) = (rows as f64 / total, tenth_rows as f64 / tenth_s);
+    eprintln!(
+        "  {rows} rows, {:.1} MB in {total:.1} s ({rate:.0} rows/s; first tenth {first_rate:.0} rows/s)",
+        bytes as f64 / 1e6
+    );
+    Ok(vec![Row {
+        figure: format!(
+            "CSV export of all {rows} history rows ({:.0} MB): rows/s over the whole download",
+            bytes as f64 / 1e6
+        ),
+        measured: format!("{rate:.0} rows/s ({total:.1} s)"),
+        baseline: format!("{first_rate:.0} rows/s over its first {tenth_rows} rows ({tenth_s:.1} s)"),
+        ratio: rate / first_rate,
+        value: rate / first_rate,
+        goal: Goal::AtLeast(0.8),
+        target: "linear: ≥ 0.8× the first tenth's rate".into(),
+    }])
 }
 
 /// One event of the webhook mix, numbered `k` within phase `tag`.

@@ -1,5 +1,6 @@
-//! The SQL text of the webhook write path's lookups and the overview fold that runs beside it, exactly as the stores send it, for the
-//! query-plan tests (`tests/api/write_plans.rs`). Not an API.
+//! The SQL text of the webhook write path's lookups, and of the overview's fold that runs beside
+//! it, exactly as the stores send it, for the query-plan tests (`tests/api/write_plans.rs`).
+//! Not an API.
 
 pub use crate::store::events::{stored_sql, CLAIM_SQL, EVENT_STATUS_SQL, FINISH_SQL, RECORD_SQL, TAKE_OVER_SQL};
 pub use crate::store::history::{

@@ -18,6 +18,89 @@ use leptos_router::{
     path, Lazy, SsrMode,
 };
 
+/// How the browser brings a page to life (issue #13).
+///
+/// A first visit, the sign-in page and then the overview, hydrates only the page's islands
+/// (`#[island]`: the sign-in form, the header's switches and search shortcut). Everything else
+/// on those pages is server-rendered HTML whose code never reaches the browser, so the main
+/// WebAssembly module holds no router and no page: the first load is the islands and Leptos's
+/// core. Every other page hydrates the whole app, as before, from a lazily loaded chunk
+/// ([`hydrate_app`]); there the router takes over links and forms.
+///
+/// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
+/// reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hydration {
+    /// Only the page's islands hydrate; links are plain page loads.
+    Islands,
+    /// The whole app hydrates, router included.
+    Full,
+}
+
+impl Hydration {
+    /// The mode of a page, by its path: islands for the sign-in page and an environment's
+    /// overview, full hydration for everything else.
+    pub fn for_path(path: &str) -> Self {
+        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let overview = path.strip_prefix('/').is_some_and(|env| crate::environment::Environment::parse(env).is_some());
+        if path == "/login" || overview {
+            Hydration::Islands
+        } else {
+            Hydration::Full
+        }
+    }
+
+    /// The value of `<html data-hydration>`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hydration::Islands => "islands",
+            Hydration::Full => "full",
+        }
+    }
+
+    /// The mode the server rendered this document in.
+    #[cfg(feature = "hydrate")]
+    pub fn of_document() -> Self {
+        let islands = document()
+            .document_element()
+            .and_then(|html| html.get_attribute("data-hydration"))
+            .is_some_and(|mode| mode == Hydration::Islands.as_str());
+        if islands {
+            Hydration::Islands
+        } else {
+            Hydration::Full
+        }
+    }
+
+    /// The mode of the page being rendered, from the request's path.
+    #[cfg(feature = "ssr")]
+    fn of_request() -> Self {
+        use_context::<http::request::Parts>().map_or(Hydration::Full, |parts| Hydration::for_path(parts.uri.path()))
+    }
+}
+
+/// Hydrates the whole app: the router, the frame and the route on screen.
+///
+/// A split point (`cargo leptos build --split`, see `src/pages/lazy.rs`), so that the router and
+/// every page leave the main module: a page in [`Hydration::Islands`] never downloads them.
+#[leptos::lazy]
+pub fn hydrate_app() {
+    #[cfg(feature = "hydrate")]
+    leptos::mount::hydrate_lazy(App);
+}
+
+/// Names the chunks of [`hydrate_app`] in the page's `<link rel=preload>`s, so that the browser
+/// fetches them beside the main module instead of after it has run.
+///
+/// On the server a `#[lazy]` function's only work is to register its chunks when called; this
+/// one finishes in its first poll.
+#[cfg(feature = "ssr")]
+fn preload_app_chunks() {
+    use std::future::Future;
+    let mut register = std::pin::pin!(hydrate_app());
+    let _ = register.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The Content-Security-Policy header names this response's nonce, which every inline script
@@ -30,9 +113,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = crate::server::assets::stylesheet_href(&options);
     #[cfg(not(feature = "ssr"))]
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    #[cfg(feature = "ssr")]
+    let hydration = Hydration::of_request();
+    #[cfg(not(feature = "ssr"))]
+    let hydration = Hydration::Full;
+    #[cfg(feature = "ssr")]
+    if hydration == Hydration::Full {
+        preload_app_chunks();
+    }
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-hydration=hydration.as_str()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -45,7 +136,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     "try{var t=localStorage.getItem('pc-theme');if(t)document.documentElement.dataset.theme=t}catch(e){}"
                 </script>
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=hydration == Hydration::Islands />
                 <MetaTags />
             </head>
             <body>
@@ -89,5 +180,20 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Hydration;
+
+    #[test]
+    fn the_sign_in_page_and_the_overviews_hydrate_as_islands() {
+        for path in ["/login", "/login/", "/test", "/test/", "/live"] {
+            assert_eq!(Hydration::for_path(path), Hydration::Islands, "{path}");
+        }
+        for path in ["/", "", "/test/customers", "/live/keys", "/demo", "/login/x", "/testing", "/test//"] {
+            assert_eq!(Hydration::for_path(path), Hydration::Full, "{path}");
+        }
     }
 }

@@ -21,16 +21,27 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the WebAssembly bundle: attaches to the server-rendered DOM.
+/// Entry point of the WebAssembly bundle: attaches to the server-rendered DOM, in the mode the
+/// server rendered it in ([`app::Hydration`]).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // `hydrate_lazy`, not `hydrate_body`: the router hydrates a lazily loaded route
-    // (`pages/lazy.rs`) once its chunk has arrived, so hydration is asynchronous, and each route
-    // marks `<body data-hydrated>` when it is done (`ui/hydrated.rs`).
-    links_wait_for_hydration();
-    leptos::mount::hydrate_lazy(app::App);
+    match app::Hydration::of_document() {
+        // Leptos's islands script calls each island's export once this returns.
+        app::Hydration::Islands => {
+            leptos::mount::hydrate_islands();
+            ui::hydrated::mark_after_islands();
+        }
+        // The app's chunk first (the page preloads it), then `hydrate_lazy`: the router hydrates
+        // a lazily loaded route (`pages/lazy.rs`) once its chunk has arrived, so hydration is
+        // asynchronous, and each route marks `<body data-hydrated>` when it is done
+        // (`ui/hydrated.rs`).
+        app::Hydration::Full => {
+            links_wait_for_hydration();
+            wasm_bindgen_futures::spawn_local(app::hydrate_app());
+        }
+    }
 }
 
 /// Until the route has hydrated, a click on a link is a plain page load.

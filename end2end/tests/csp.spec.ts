@@ -81,8 +81,12 @@ test('pages hydrate under the Content-Security-Policy without a single violation
     expect(await violations(page), path).toEqual([]);
   }
 
-  // ... and reached by client-side navigation, whose data comes from server functions (fetch).
-  await open(page, '/test');
+  // ... and reached by client-side navigation, whose data comes from server functions (fetch):
+  // from a page that hydrates the whole app, router included (the overview hydrates only its
+  // islands, so its links are plain page loads).
+  await open(page, '/test/customers');
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await expect(page.getByTestId('figures')).toBeVisible();
   await page.getByRole('link', { name: 'Payment history' }).click();
   await expect(page).toHaveURL(/\/test\/history$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Payment history');

@@ -1,8 +1,9 @@
 //! The pages a first visit does not need, as lazily loaded routes (issue #13).
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), these pages' code leaves the
-//! main WebAssembly file, so signing in and the overview download only the frame and those two
-//! pages; the rest arrives when a route that needs it is first shown.
+//! main WebAssembly file. Signing in and the overview hydrate only their islands
+//! (`crate::app::Hydration`) and need none of it; a page that hydrates the whole app loads the
+//! app's chunk (`crate::app::hydrate_app`) and then the download its route is in.
 //!
 //! The pages come in two downloads, not one per page. The split step gives every set of split
 //! points that shares code a chunk of its own: with one split point per page, a page needed 30 to

@@ -52,11 +52,36 @@ fn error_message(code: &str) -> Option<String> {
     }
 }
 
-/// The sign-in form.
+/// The sign-in page. Server-rendered; only its form hydrates ([`LoginForm`]), so signing in
+/// downloads no router and no console page (`crate::app::Hydration::Islands`).
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let (next, error) = query.with_untracked(|q| (q.get("next").unwrap_or_default(), q.get("error")));
+    // The message, not the code: the island's props are all the browser gets.
+    let error = error.and_then(|code| error_message(&code));
+    view! {
+        <Title text="Sign in" />
+        <HydratedMark />
+        <main class="login-page">
+            <div class="login-card">
+                <h1>"Payments Console"</h1>
+                <p class="muted">"Sign in to manage Stripe keys, the catalog and payments."</p>
+                <LoginForm next error />
+            </div>
+        </main>
+    }
+}
+
+/// The sign-in form: a plain form post without JavaScript, with it a server action that shows
+/// a refusal in place.
+#[island]
+fn LoginForm(
+    /// Where to go once signed in (the server checks it again).
+    next: String,
+    /// The refusal of a sign-in without JavaScript, from the URL.
+    error: Option<String>,
+) -> impl IntoView {
     let action = ServerAction::<Login>::new();
     // A full page load after signing in, so the console starts with the new session. The server
     // already answered a safe path; checking it again here keeps the browser from ever leaving
@@ -72,32 +97,27 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || match action.value().get() {
         Some(Err(e)) => Some(e.to_string()),
         Some(Ok(_)) => None,
-        None => query.read().get("error").and_then(|c| error_message(&c)),
+        None => error.clone(),
     };
 
     view! {
-        <Title text="Sign in" />
-        <HydratedMark />
-        <main class="login-page">
-            <div class="login-card">
-                <h1>"Payments Console"</h1>
-                <p class="muted">"Sign in to manage Stripe keys, the catalog and payments."</p>
-                <ActionForm action=action attr:class="form" attr:aria-describedby="login-error">
-                    <Show when=move || error().is_some()>
-                        <p class="form-error" id="login-error" role="alert" data-testid="login-error">
-                            {error}
-                        </p>
-                    </Show>
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required autofocus />
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required />
-                    <input type="hidden" name="next" prop:value=next />
-                    <button type="submit" class="button-primary" disabled=move || action.pending().get()>
-                        {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
-            </div>
-        </main>
+        <ActionForm action=action attr:class="form" attr:aria-describedby="login-error">
+            <Show when={
+                let error = error.clone();
+                move || error().is_some()
+            }>
+                <p class="form-error" id="login-error" role="alert" data-testid="login-error">
+                    {error.clone()}
+                </p>
+            </Show>
+            <label for="email">"Email"</label>
+            <input id="email" name="email" type="email" autocomplete="username" required autofocus />
+            <label for="password">"Password"</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required />
+            <input type="hidden" name="next" value=next />
+            <button type="submit" class="button-primary" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </ActionForm>
     }
 }

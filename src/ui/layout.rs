@@ -197,10 +197,9 @@ fn LogoutButton() -> impl IntoView {
 }
 
 /// The search box in the header: a plain GET form (it works before the WASM has loaded), which
-/// `/` or Ctrl-K (⌘K) focuses from anywhere on the page.
+/// `/` or Ctrl-K (⌘K) focuses from anywhere on the page ([`SearchShortcut`]).
 #[component]
 fn SearchBox(env: Memo<Environment>) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
     let location = use_location();
     let query = use_query_map();
     // The query of the search page, so the box shows what was searched for.
@@ -208,27 +207,11 @@ fn SearchBox(env: Memo<Environment>) -> impl IntoView {
         let on_search = location.pathname.get().ends_with("/search");
         on_search.then(|| query.read().get("q")).flatten().unwrap_or_default()
     };
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        let typing = document().active_element().is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
-        });
-        let shortcut =
-            (ev.key() == "/" && !typing) || (ev.key().eq_ignore_ascii_case("k") && (ev.ctrl_key() || ev.meta_key()));
-        if shortcut {
-            if let Some(el) = input.get() {
-                ev.prevent_default();
-                let _ = el.focus();
-                el.select();
-            }
-        }
-    });
-    on_cleanup(move || handle.remove());
     view! {
         <form method="get" action=move || format!("/{}/search", env.get()) class="topbar-search" role="search">
-            <label class="visually-hidden" for="console-search">"Find by id, email or subject"</label>
+            <label class="visually-hidden" for=SEARCH_INPUT_ID>"Find by id, email or subject"</label>
             <input
-                node_ref=input
-                id="console-search"
+                id=SEARCH_INPUT_ID
                 type="search"
                 name="q"
                 value=current
@@ -238,5 +221,39 @@ fn SearchBox(env: Memo<Environment>) -> impl IntoView {
                 data-testid="console-search"
             />
         </form>
+        <SearchShortcut />
     }
+}
+
+/// The `id` of the header's search input.
+const SEARCH_INPUT_ID: &str = "console-search";
+
+/// `/` (outside a text field) or Ctrl-K (⌘K) focuses the header's search input. An island, so
+/// the shortcut works on pages that hydrate only their islands too (`crate::app::Hydration`);
+/// it renders nothing of its own.
+#[island]
+fn SearchShortcut() -> impl IntoView {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = document().active_element().is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
+        });
+        let shortcut =
+            (ev.key() == "/" && !typing) || (ev.key().eq_ignore_ascii_case("k") && (ev.ctrl_key() || ev.meta_key()));
+        if !shortcut {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let input = document()
+                .get_element_by_id(SEARCH_INPUT_ID)
+                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlInputElement>().ok());
+            if let Some(input) = input {
+                ev.prevent_default();
+                let _ = input.focus();
+                input.select();
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
 }

@@ -6,8 +6,9 @@ use super::time::TimeZoneToggle;
 use leptos::prelude::*;
 
 /// The header's display switches: the time zone of the times shown, then the theme (both kept in
-/// `localStorage`). The header places this component.
-#[component]
+/// `localStorage`). The header places this component. An island: it works on pages that
+/// hydrate only their islands too (`crate::app::Hydration`).
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
     let (dark, set_dark) = signal(false);
     // Read the current theme once hydrated (the server cannot know it).

@@ -73,6 +73,33 @@ fn local_short(iso: &str) -> String {
     crate::model::format::iso_short_at_offset(iso, -(date.get_timezone_offset() as i64))
 }
 
+/// Shows every time on a page hydrated as islands (`crate::app::Hydration::Islands`) in the
+/// chosen zone. There no [`Time`] hydrates (they are server-rendered HTML), so the toggle, an
+/// island, rewrites their `<time datetime>` elements itself; on a fully hydrated page each
+/// [`Time`] follows the choice and this does nothing.
+#[cfg(feature = "hydrate")]
+fn show_static_times(choice: TimeZoneChoice) {
+    use wasm_bindgen::JsCast;
+    if crate::app::Hydration::of_document() != crate::app::Hydration::Islands {
+        return;
+    }
+    let Ok(times) = document().query_selector_all("time[datetime]") else {
+        return;
+    };
+    for i in 0..times.length() {
+        let Some(time) = times.item(i).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) else {
+            continue;
+        };
+        if let Some(iso) = time.get_attribute("datetime") {
+            let text = match choice {
+                TimeZoneChoice::Utc => iso_short(&iso),
+                TimeZoneChoice::Local => local_short(&iso),
+            };
+            time.set_text_content(Some(&text));
+        }
+    }
+}
+
 /// A timestamp from the API (`2026-11-25T10:00:01.000Z`), shown as `2026-11-25 10:00 UTC` in a
 /// `<time datetime>` element, or in the viewer's time zone once hydrated if they chose it.
 #[component]
@@ -121,13 +148,20 @@ pub fn TimeZoneToggle() -> impl IntoView {
     // UTC until hydrated, like the times themselves.
     let shown = RwSignal::new(TimeZoneChoice::Utc);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| shown.set(choice().get()));
+    Effect::new(move |_| {
+        let stored = choice().get();
+        shown.set(stored);
+        if stored == TimeZoneChoice::Local {
+            show_static_times(stored);
+        }
+    });
     let toggle = move |_| {
         let next = shown.get_untracked().other();
         shown.set(next);
         #[cfg(feature = "hydrate")]
         {
             choice().set(next);
+            show_static_times(next);
             if let Ok(Some(storage)) = window().local_storage() {
                 let _ = storage.set_item(TimeZoneChoice::STORAGE_KEY, next.as_str());
             }

@@ -19,6 +19,33 @@ async fn login_page_is_server_rendered() {
     assert!(html.contains("/pkg/payments-console"), "no hydration script");
 }
 
+/// The first visit's pages hydrate only their islands, the others the whole app (issue #13;
+/// `payments_console::app::Hydration`): the mode is in the page, with the matching script, and
+/// an island carries its props for the browser.
+#[tokio::test]
+async fn the_first_visit_hydrates_islands_and_other_pages_the_whole_app() {
+    let app = TestApp::spawn().await;
+    let login = app.page(&app.client(), "/login?next=%2Ftest%2Fhistory&error=credentials").await;
+    assert!(login.contains(r#"<html lang="en" data-hydration="islands">"#), "{login}");
+    assert!(login.contains("hydrateIslands"), "no islands script in {login}");
+    // The form is an island, with what the browser needs as its props (the message, not the code).
+    let form = login.find("<leptos-island").map(|at| &login[at..]).unwrap_or_default();
+    assert!(form.contains(r#"name="email""#), "the sign-in form is no island: {login}");
+    assert!(form.contains("&quot;next&quot;:&quot;/test/history&quot;"), "{form}");
+    assert!(form.contains("The email or password is incorrect."), "{form}");
+
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for (path, mode) in
+        [("/test", "islands"), ("/live/", "islands"), ("/test/customers", "full"), ("/live/keys", "full")]
+    {
+        let html = app.page(&admin, path).await;
+        assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
+        assert_eq!(html.contains("hydrateIslands"), mode == "islands", "{path}'s script");
+        // The header's switches are an island on every page.
+        assert!(html.contains(r#"data-testid="theme-toggle""#), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn static_files_are_served_without_a_session() {
     let app = TestApp::spawn().await;

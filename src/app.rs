@@ -20,12 +20,15 @@ use leptos_router::{
 
 /// How the browser brings a page to life (issue #13).
 ///
-/// A first visit, the sign-in page and then the overview, hydrates only the page's islands
-/// (`#[island]`: the sign-in form, the header's switches and search shortcut). Everything else
-/// on those pages is server-rendered HTML whose code never reaches the browser, so the main
-/// WebAssembly module holds no router and no page: the first load is the islands and Leptos's
-/// core. Every other page hydrates the whole app, as before, from a lazily loaded chunk
-/// ([`hydrate_app`]); there the router takes over links and forms.
+/// The sign-in page, the overview and the pages support staff read (lists, details, search,
+/// history, the audit log) hydrate only their islands (`#[island]`: the sign-in form, the
+/// header's switches and search shortcut, a history row's refund form). Everything else on those
+/// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
+/// module holds no router and no page: such a visit downloads the islands and Leptos's core.
+/// Their filters are plain GET forms and their links plain links, which need no code. The
+/// pages that edit (keys, sync, catalog, users, API keys, webhooks, one's account) hydrate the
+/// whole app from a lazily loaded chunk ([`hydrate_app`]); there the router takes over links
+/// and forms.
 ///
 /// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
 /// reads it.
@@ -37,13 +40,26 @@ pub enum Hydration {
     Full,
 }
 
+/// The sections under `/:env` whose pages only read (and may hold islands): every page below
+/// them too (`customers/cus_…`, `subjects/team/acme`).
+const READING_SECTIONS: [&str; 6] = ["customers", "search", "subscriptions", "subjects", "history", "audit"];
+
 impl Hydration {
-    /// The mode of a page, by its path: islands for the sign-in page and an environment's
-    /// overview, full hydration for everything else.
+    /// The mode of a page, by its path: islands for the sign-in page, an environment's overview
+    /// and the reading sections, full hydration for everything else.
     pub fn for_path(path: &str) -> Self {
         let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        let overview = path.strip_prefix('/').is_some_and(|env| crate::environment::Environment::parse(env).is_some());
-        if path == "/login" || overview {
+        if path == "/login" {
+            return Hydration::Islands;
+        }
+        let mut parts = path.strip_prefix('/').unwrap_or_default().split('/');
+        let env = parts.next().and_then(crate::environment::Environment::parse);
+        let section = parts.next();
+        let reading = match section {
+            None => true,
+            Some(section) => READING_SECTIONS.contains(&section) && parts.all(|part| !part.is_empty()),
+        };
+        if env.is_some() && reading {
             Hydration::Islands
         } else {
             Hydration::Full
@@ -188,11 +204,42 @@ mod tests {
     use super::Hydration;
 
     #[test]
-    fn the_sign_in_page_and_the_overviews_hydrate_as_islands() {
-        for path in ["/login", "/login/", "/test", "/test/", "/live"] {
+    fn the_sign_in_page_the_overviews_and_the_reading_pages_hydrate_as_islands() {
+        for path in [
+            "/login",
+            "/login/",
+            "/test",
+            "/test/",
+            "/live",
+            "/test/customers",
+            "/live/customers/cus_123",
+            "/test/search",
+            "/test/subscriptions/sub_1",
+            "/test/subjects/team/acme",
+            "/test/history",
+            "/live/audit",
+        ] {
             assert_eq!(Hydration::for_path(path), Hydration::Islands, "{path}");
         }
-        for path in ["/", "", "/test/customers", "/live/keys", "/demo", "/login/x", "/testing", "/test//"] {
+        for path in [
+            "/",
+            "",
+            "/test/keys",
+            "/live/sync",
+            "/test/catalog",
+            "/test/catalog/copy",
+            "/test/webhooks",
+            "/test/users",
+            "/test/api-keys",
+            "/test/account",
+            "/test/no-such-section",
+            "/demo",
+            "/demo/customers",
+            "/login/x",
+            "/testing",
+            "/test//",
+            "/test/customers//x",
+        ] {
             assert_eq!(Hydration::for_path(path), Hydration::Full, "{path}");
         }
     }

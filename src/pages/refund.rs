@@ -28,7 +28,8 @@ fn new_key() -> String {
 
 /// "Refund…" on a history row: a disclosure with the amount (what is left, by default), the
 /// reason and, in live mode, the typed confirmation. Works as a plain form without JavaScript.
-#[component]
+/// An island: the history page around it hydrates nothing else (`crate::app::Hydration`).
+#[island]
 pub fn RefundControl(
     env: Environment,
     /// `pi_…` of the payment.

@@ -19,11 +19,11 @@ async fn login_page_is_server_rendered() {
     assert!(html.contains("/pkg/payments-console"), "no hydration script");
 }
 
-/// The first visit's pages hydrate only their islands, the others the whole app (issue #13;
-/// `payments_console::app::Hydration`): the mode is in the page, with the matching script, and
-/// an island carries its props for the browser.
+/// The first visit's pages and the reading pages hydrate only their islands, the editing pages
+/// the whole app (issue #13; `payments_console::app::Hydration`): the mode is in the page, with
+/// the matching script, and an island carries its props for the browser.
 #[tokio::test]
-async fn the_first_visit_hydrates_islands_and_other_pages_the_whole_app() {
+async fn reading_pages_hydrate_islands_and_editing_pages_the_whole_app() {
     let app = TestApp::spawn().await;
     let login = app.page(&app.client(), "/login?next=%2Ftest%2Fhistory&error=credentials").await;
     assert!(login.contains(r#"<html lang="en" data-hydration="islands">"#), "{login}");
@@ -35,9 +35,14 @@ async fn the_first_visit_hydrates_islands_and_other_pages_the_whole_app() {
     assert!(form.contains("The email or password is incorrect."), "{form}");
 
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for (path, mode) in
-        [("/test", "islands"), ("/live/", "islands"), ("/test/customers", "full"), ("/live/keys", "full")]
-    {
+    for (path, mode) in [
+        ("/test", "islands"),
+        ("/live/", "islands"),
+        ("/test/customers", "islands"),
+        ("/test/history", "islands"),
+        ("/test/keys", "full"),
+        ("/live/webhooks", "full"),
+    ] {
         let html = app.page(&admin, path).await;
         assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
         assert_eq!(html.contains("hydrateIslands"), mode == "islands", "{path}'s script");

@@ -169,6 +169,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // An island keeps its `<leptos-island>` element only where it hydrates on its own. Where the
+    // whole app hydrates, an island is an ordinary part of the view: with the element, the
+    // hydrating cursor would step into it after hydrating it, and the island's next sibling
+    // would not be found (a panic in tachys' `failed_to_cast_element`). Leptos leaves the
+    // element out below this context, on the server and in the browser alike.
+    #[cfg(feature = "ssr")]
+    let whole_app = Hydration::of_request() == Hydration::Full;
+    #[cfg(not(feature = "ssr"))]
+    let whole_app = true;
+    if whole_app {
+        provide_context(leptos::reactive::owner::IsHydrating(true));
+    }
     view! {
         <Title formatter=|text: String| if text.is_empty() { "Payments Console".to_string() } else { format!("{text} · Payments Console") } />
         <Router>

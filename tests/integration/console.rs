@@ -46,8 +46,10 @@ async fn reading_pages_hydrate_islands_and_editing_pages_the_whole_app() {
         let html = app.page(&admin, path).await;
         assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
         assert_eq!(html.contains("hydrateIslands"), mode == "islands", "{path}'s script");
-        // The header's switches are an island on every page.
+        // The header's switches are on every page, an island element only where islands
+        // hydrate on their own (inside the whole app's hydration it would derail the cursor).
         assert!(html.contains(r#"data-testid="theme-toggle""#), "{path}");
+        assert_eq!(html.contains("<leptos-island"), mode == "islands", "{path}'s island elements");
     }
 }
 

@@ -105,16 +105,30 @@ pub fn hydrate_app() {
     leptos::mount::hydrate_lazy(App);
 }
 
-/// Names the chunks of [`hydrate_app`] in the page's `<link rel=preload>`s, so that the browser
-/// fetches them beside the main module instead of after it has run.
-///
-/// On the server a `#[lazy]` function's only work is to register its chunks when called; this
-/// one finishes in its first poll.
+/// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
+/// none for a page of islands; for the whole app, the app's chunk and the download its route is
+/// in. The shell names their files in `<link rel=preload>`, so that the browser fetches them
+/// beside the main module instead of one after the other as each runs.
+pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
+    if Hydration::for_path(path) == Hydration::Islands {
+        return Vec::new();
+    }
+    let section = path.split('/').nth(2).unwrap_or_default();
+    std::iter::once("hydrate_app").chain(crate::pages::lazy::download_of(section)).collect()
+}
+
+/// `<link rel=preload>` for each chunk, and `modulepreload` for their loader. The loader fetches a
+/// chunk with `fetch()` (CORS mode, same-origin credentials), which `crossorigin="anonymous"`
+/// matches, so the browser uses the preloaded response.
 #[cfg(feature = "ssr")]
-fn preload_app_chunks() {
-    use std::future::Future;
-    let mut register = std::pin::pin!(hydrate_app());
-    let _ = register.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+fn preload_links(preloads: crate::server::assets::SplitPreloads) -> impl IntoView {
+    let chunks = preloads
+        .chunks
+        .into_iter()
+        .map(|href| view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous" /> })
+        .collect_view();
+    let loader = preloads.loader.map(|href| view! { <link rel="modulepreload" href=href crossorigin="anonymous" /> });
+    view! { {chunks} {loader} }
 }
 
 /// The HTML document around the app, rendered on the server only.
@@ -130,13 +144,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     #[cfg(feature = "ssr")]
-    let hydration = Hydration::of_request();
+    let (hydration, preloads) = {
+        // Leptos's own preloads of lazy routes come and go (`split_preloads` says why), and on a
+        // page of islands they would fetch chunks nothing runs: a registry of their own, which
+        // Leptos never reads, keeps them out of the page.
+        provide_context(leptos::PrefetchLazyFn::default());
+        let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default();
+        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path));
+        (Hydration::for_path(&path), preload_links(preloads).into_any())
+    };
     #[cfg(not(feature = "ssr"))]
-    let hydration = Hydration::Full;
-    #[cfg(feature = "ssr")]
-    if hydration == Hydration::Full {
-        preload_app_chunks();
-    }
+    let (hydration, preloads) = (Hydration::Full, ().into_any());
     view! {
         <!DOCTYPE html>
         <html lang="en" data-hydration=hydration.as_str()>
@@ -153,6 +171,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 </script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=hydration == Hydration::Islands />
+                {preloads}
                 <MetaTags />
             </head>
             <body>
@@ -213,7 +232,20 @@ pub fn App() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::Hydration;
+    use super::{downloads_for_path, Hydration};
+
+    #[test]
+    fn a_page_of_the_whole_app_preloads_the_app_and_its_routes_download() {
+        assert_eq!(downloads_for_path("/test/keys"), ["hydrate_app", "admin_page"]);
+        assert_eq!(downloads_for_path("/live/catalog/copy"), ["hydrate_app", "admin_page"]);
+        assert_eq!(downloads_for_path("/test/webhooks"), ["hydrate_app", "support_page"]);
+        assert_eq!(downloads_for_path("/test/account"), ["hydrate_app", "support_page"]);
+        // A page that only shows an error needs no route's download.
+        assert_eq!(downloads_for_path("/test/no-such-section"), ["hydrate_app"]);
+        for islands in ["/login", "/test", "/test/customers", "/live/history", "/test/audit"] {
+            assert!(downloads_for_path(islands).is_empty(), "{islands}");
+        }
+    }
 
     #[test]
     fn the_sign_in_page_the_overviews_and_the_reading_pages_hydrate_as_islands() {

@@ -67,3 +67,26 @@ test('every other route reports what it downloads on top of the first load', asy
   }
   console.log(`extra download per route, in this order, gzip:\n${lines.join('\n')}`);
 });
+
+test('a page that hydrates the whole app preloads every chunk it runs; a page of islands fetches none', async ({ page }) => {
+  const files = recordBundle(page);
+  await signIn(page, ADMIN);
+  // An editing page (the whole app: its chunk and the administration pages') and a reading one.
+  for (const [path, whole] of [['/test/keys', true], ['/test/customers', false]] as const) {
+    files.clear();
+    await open(page, path);
+    await page.waitForLoadState('networkidle');
+    const chunks = [...files].filter((f) => f.endsWith('.wasm') && !f.startsWith('payments-console.'));
+    const preloaded = await page
+      .locator('link[rel="preload"][as="fetch"]')
+      .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
+    if (whole) {
+      expect(chunks.some((f) => f.startsWith('split_hydrate_app_')), `${path} loads the app's chunk`).toBe(true);
+      expect(chunks.some((f) => f.startsWith('split_admin_page_')), `${path} loads its route's download`).toBe(true);
+      for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
+    } else {
+      expect(chunks, `${path} runs no chunk`).toEqual([]);
+      expect(preloaded.filter((f) => !f.startsWith('payments-console.')), `${path} preloads no chunk`).toEqual([]);
+    }
+  }
+});

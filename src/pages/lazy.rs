@@ -51,6 +51,19 @@ enum AdminPage {
     Audit,
 }
 
+/// The download a section's pages are in: the name of its `#[lazy]` function below, as the split
+/// build's manifest names it. The shell preloads it with the app's chunk for a page that
+/// hydrates the whole app (`crate::app::downloads_for_path`).
+pub fn download_of(section: &str) -> Option<&'static str> {
+    match section {
+        "keys" | "sync" | "catalog" | "users" | "api-keys" | "audit" => Some("admin_page"),
+        "customers" | "search" | "subscriptions" | "subjects" | "history" | "webhooks" | "account" => {
+            Some("support_page")
+        }
+        _ => None,
+    }
+}
+
 /// The support pages' download: one split point for all of them.
 #[lazy]
 fn support_page(page: SupportPage) -> AnyView {

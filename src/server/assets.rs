@@ -7,7 +7,9 @@
 //! `src/hydration/mod.rs`); the stylesheet's name is read here, from the same file.
 
 use leptos::config::LeptosOptions;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// The hash file's name when `LEPTOS_HASH_FILE_NAME` does not say otherwise.
 const DEFAULT_HASH_FILE: &str = "hash.txt";
@@ -77,6 +79,78 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     }
 }
 
+/// What the browser fetches for some split points of the WebAssembly bundle (`#[lazy]`
+/// functions, `cargo leptos build --split`): their chunks' `href`s, each once, and the loader
+/// script that instantiates them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SplitPreloads {
+    /// `/pkg/<chunk>.wasm`, in the manifest's order.
+    pub chunks: Vec<String>,
+    /// `/pkg/__wasm_split.<hash>.js`; `None` when no chunk is needed.
+    pub loader: Option<String>,
+}
+
+/// The build's split manifest (`__wasm_split_manifest.<hash>.json`: a split point's unique name,
+/// `<function>_<digits>`, to the chunks it needs) and its loader's file name. Read once per
+/// process; `None` for a build without `--split` (the tests' site), which has no chunks.
+fn split_build(options: &LeptosOptions) -> Option<&'static (HashMap<String, Vec<String>>, String)> {
+    static BUILD: OnceLock<Option<(HashMap<String, Vec<String>>, String)>> = OnceLock::new();
+    BUILD
+        .get_or_init(|| {
+            let hashes = options
+                .hash_files
+                .then(|| hash_file_path(&options.hash_file).and_then(|path| std::fs::read_to_string(path).ok()))
+                .flatten();
+            let named = |stem: &str, kind: &str, ext: &str| match hashes.as_deref().and_then(|h| hash_of(h, kind)) {
+                Some(hash) => format!("{stem}.{hash}.{ext}"),
+                None => format!("{stem}.{ext}"),
+            };
+            let pkg = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+            let manifest =
+                std::fs::read_to_string(pkg.join(named("__wasm_split_manifest", "manifest", "json"))).ok()?;
+            let manifest = serde_json::from_str(&manifest).ok()?;
+            Some((manifest, named("__wasm_split", "split", "js")))
+        })
+        .as_ref()
+}
+
+/// The preloads of the split points named by their functions (`hydrate_app`, `admin_page`).
+///
+/// Leptos names a lazy route's chunks in `<link rel=preload>` itself, but reads the manifest
+/// outside the app's reactive owner (leptos_integration_utils 0.8.9, `from_app`), so whether a
+/// page got them depended on the thread that finished rendering it; the shell names them here.
+pub fn split_preloads(options: &LeptosOptions, split_points: &[&str]) -> SplitPreloads {
+    let Some((manifest, loader)) = split_build(options) else {
+        return SplitPreloads::default();
+    };
+    let pkg = &options.site_pkg_dir;
+    let chunks: Vec<String> =
+        chunks_of(manifest, split_points).into_iter().map(|chunk| format!("/{pkg}/{chunk}.wasm")).collect();
+    let loader = (!chunks.is_empty()).then(|| format!("/{pkg}/{loader}"));
+    SplitPreloads { chunks, loader }
+}
+
+/// The chunks the split points need, each once. A manifest key is the function's name, `_` and
+/// the digits of a hash of where it is declared (leptos_macro 0.8.20, `src/lazy.rs`).
+fn chunks_of<'m>(manifest: &'m HashMap<String, Vec<String>>, split_points: &[&str]) -> Vec<&'m str> {
+    let mut keys: Vec<&String> = manifest
+        .keys()
+        .filter(|key| {
+            key.rsplit_once('_').is_some_and(|(name, digits)| {
+                split_points.contains(&name) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .collect();
+    keys.sort();
+    let mut chunks: Vec<&str> = Vec::new();
+    for chunk in keys.into_iter().flat_map(|key| &manifest[key]) {
+        if !chunks.contains(&chunk.as_str()) {
+            chunks.push(chunk);
+        }
+    }
+    chunks
+}
+
 /// The hash of one kind of file in cargo-leptos's `hash.txt` (`js: …`, `wasm: …`, `css: …`).
 fn hash_of(hashes: &str, kind: &str) -> Option<String> {
     hashes
@@ -111,6 +185,24 @@ pub fn static_cache_control(path: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_split_point_needs_its_chunks_each_once() {
+        let manifest: HashMap<String, Vec<String>> = serde_json::from_str(
+            r#"{"admin_page_58516":["chunk_4.a","chunk_6.b","split_admin_page_58516.c"],
+                "hydrate_app_11148":["chunk_4.a","chunk_7.d","split_hydrate_app_11148.e"],
+                "support_page_17032":["chunk_6.b","chunk_7.d","split_support_page_17032.f"],
+                "hydrate_app_extra_9":["x"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            chunks_of(&manifest, &["hydrate_app", "admin_page"]),
+            ["chunk_4.a", "chunk_6.b", "split_admin_page_58516.c", "chunk_7.d", "split_hydrate_app_11148.e"]
+        );
+        assert_eq!(chunks_of(&manifest, &["hydrate_app"]), ["chunk_4.a", "chunk_7.d", "split_hydrate_app_11148.e"]);
+        assert!(chunks_of(&manifest, &[]).is_empty());
+        assert!(chunks_of(&manifest, &["hydrate"]).is_empty(), "a name matches whole, not as a prefix");
+    }
 
     #[test]
     fn hashed_names_are_told_from_plain_ones() {

@@ -37,7 +37,7 @@ async fn reading_pages_hydrate_islands_and_editing_pages_the_whole_app() {
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     for (path, mode) in [
         ("/test", "islands"),
-        ("/live/", "islands"),
+        ("/live", "islands"),
         ("/test/customers", "islands"),
         ("/test/history", "islands"),
         ("/test/keys", "full"),

@@ -91,8 +91,15 @@ impl Hydration {
     /// The mode of the page being rendered, from the request's path.
     #[cfg(feature = "ssr")]
     fn of_request() -> Self {
-        use_context::<http::request::Parts>().map_or(Hydration::Full, |parts| Hydration::for_path(parts.uri.path()))
+        Hydration::for_path(&request_path())
     }
+}
+
+/// The path of the request being rendered (empty outside a request, e.g. while Leptos lists
+/// the routes).
+#[cfg(feature = "ssr")]
+fn request_path() -> String {
+    use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default()
 }
 
 /// Hydrates the whole app: the router, the frame and the route on screen.
@@ -149,7 +156,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         // page of islands they would fetch chunks nothing runs: a registry of their own, which
         // Leptos never reads, keeps them out of the page.
         provide_context(leptos::PrefetchLazyFn::default());
-        let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default();
+        let path = request_path();
         let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path));
         (Hydration::for_path(&path), preload_links(preloads).into_any())
     };

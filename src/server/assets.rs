@@ -56,27 +56,31 @@ pub fn hash_files_enabled(hash_file_name: &str) -> bool {
     present
 }
 
-/// The `href` of the site's stylesheet: `/pkg/<output>.<hash>.css` when the build hashed it.
-/// The hash file is read once per process (every page's shell asks; the build does not change
-/// under a running binary).
-pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    static CSS_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let pkg = &options.site_pkg_dir;
-    let output = &options.output_name;
-    let hash = options
+/// The contents of the build's hash file, when it hashed its file names. Read once per process
+/// (every page's shell asks for names from it; the build does not change under a running binary).
+fn build_hashes(options: &LeptosOptions) -> Option<&'static str> {
+    static HASHES: OnceLock<Option<String>> = OnceLock::new();
+    options
         .hash_files
         .then(|| {
-            CSS_HASH.get_or_init(|| {
-                hash_file_path(&options.hash_file)
-                    .and_then(|path| std::fs::read_to_string(path).ok())
-                    .and_then(|hashes| hash_of(&hashes, "css"))
-            })
+            HASHES
+                .get_or_init(|| hash_file_path(&options.hash_file).and_then(|path| std::fs::read_to_string(path).ok()))
         })
-        .and_then(Option::as_ref);
-    match hash {
-        Some(hash) => format!("/{pkg}/{output}.{hash}.css"),
-        None => format!("/{pkg}/{output}.css"),
+        .and_then(Option::as_deref)
+}
+
+/// A file of the site under `pkg/` as the build named it: `<stem>.<hash>.<ext>` with the hash of
+/// `kind` in the hash file, or `<stem>.<ext>` for a build without hashes.
+fn hashed_name(options: &LeptosOptions, stem: &str, kind: &str, ext: &str) -> String {
+    match build_hashes(options).and_then(|hashes| hash_of(hashes, kind)) {
+        Some(hash) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{stem}.{ext}"),
     }
+}
+
+/// The `href` of the site's stylesheet: `/pkg/<output>.<hash>.css` when the build hashed it.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    format!("/{}/{}", options.site_pkg_dir, hashed_name(options, &options.output_name, "css", "css"))
 }
 
 /// What the browser fetches for some split points of the WebAssembly bundle (`#[lazy]`
@@ -97,19 +101,10 @@ fn split_build(options: &LeptosOptions) -> Option<&'static (HashMap<String, Vec<
     static BUILD: OnceLock<Option<(HashMap<String, Vec<String>>, String)>> = OnceLock::new();
     BUILD
         .get_or_init(|| {
-            let hashes = options
-                .hash_files
-                .then(|| hash_file_path(&options.hash_file).and_then(|path| std::fs::read_to_string(path).ok()))
-                .flatten();
-            let named = |stem: &str, kind: &str, ext: &str| match hashes.as_deref().and_then(|h| hash_of(h, kind)) {
-                Some(hash) => format!("{stem}.{hash}.{ext}"),
-                None => format!("{stem}.{ext}"),
-            };
             let pkg = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-            let manifest =
-                std::fs::read_to_string(pkg.join(named("__wasm_split_manifest", "manifest", "json"))).ok()?;
-            let manifest = serde_json::from_str(&manifest).ok()?;
-            Some((manifest, named("__wasm_split", "split", "js")))
+            let manifest = hashed_name(options, "__wasm_split_manifest", "manifest", "json");
+            let manifest = serde_json::from_str(&std::fs::read_to_string(pkg.join(manifest)).ok()?).ok()?;
+            Some((manifest, hashed_name(options, "__wasm_split", "split", "js")))
         })
         .as_ref()
 }

@@ -1,34 +1,29 @@
 //! The application root: the HTML shell, the router and the route table.
 
-use crate::pages::{
-    lazy::{
-        AccountRoute, ApiKeysRoute, AuditRoute, CatalogCopyRoute, CatalogRoute, CustomerRoute, CustomersRoute,
-        HistoryRoute, KeysRoute, SearchRoute, SubjectRoute, SubscriptionDetailRoute, SubscriptionsRoute, SyncRoute,
-        UsersRoute, WebhooksRoute,
-    },
-    login::LoginPage,
-    not_found::NotFound,
-    overview::OverviewPage,
-};
+use crate::pages::{catalog::CatalogPage, not_found::NotFound, webhooks::WebhooksPage};
+use crate::ui::hydrated::HydratedMark;
+use crate::ui::islands::IslandScripts;
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
 
 /// How the browser brings a page to life (issue #13).
 ///
-/// The sign-in page, the overview and the pages support staff read (lists, details, search,
-/// history, the audit log) hydrate only their islands (`#[island]`: the sign-in form, the
-/// header's switches and search shortcut, a history row's refund form). Everything else on those
-/// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
-/// module holds no router and no page: such a visit downloads the islands and Leptos's core.
-/// Their filters are plain GET forms and their links plain links, which need no code. The
-/// pages that edit (keys, sync, catalog, users, API keys, webhooks, one's account) hydrate the
-/// whole app from a lazily loaded chunk ([`hydrate_app`]); there the router takes over links
-/// and forms.
+/// Most pages hydrate only their islands (`#[island]`): the sign-in page, the overview, the pages
+/// support staff read (lists, details, search, history, the audit log) and the editing pages
+/// whose body is one island (keys, sync, copying the catalog, users, API keys, one's account;
+/// `crate::ui::islands`). Everything else on those pages is server-rendered HTML whose code never
+/// reaches the browser, so the main WebAssembly module holds no router and no page: such a visit
+/// downloads Leptos's core, the small islands (the sign-in form, the header's switches and
+/// search shortcut) and the lazily loaded island the page shows, if any (an editing page's
+/// body, a history row's refund form). Links are plain links and filters plain GET forms, which
+/// need no code. The catalog and the webhook events, whose editors live in the URL's query,
+/// hydrate the whole app from a lazily loaded chunk ([`hydrate_app`]); there the router takes
+/// over links and forms.
 ///
 /// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
 /// reads it.
@@ -52,14 +47,18 @@ impl Hydration {
         if path == "/login" {
             return Hydration::Islands;
         }
-        let mut parts = path.strip_prefix('/').unwrap_or_default().split('/');
-        let env = parts.next().and_then(crate::environment::Environment::parse);
-        let section = parts.next();
-        let reading = match section {
+        let env = path.strip_prefix('/').and_then(|rest| rest.split('/').next());
+        let env = env.and_then(crate::environment::Environment::parse);
+        let islands = match page_of(path) {
             None => true,
-            Some(section) => READING_SECTIONS.contains(&section) && parts.all(|part| !part.is_empty()),
+            Some(page) => {
+                let mut parts = page.split('/');
+                let section = parts.next().unwrap_or_default();
+                (READING_SECTIONS.contains(&section) && parts.all(|part| !part.is_empty()))
+                    || crate::pages::lazy::EditingPage::of(page).is_some()
+            }
         };
-        if env.is_some() && reading {
+        if env.is_some() && islands {
             Hydration::Islands
         } else {
             Hydration::Full
@@ -95,6 +94,12 @@ impl Hydration {
     }
 }
 
+/// What a console path names below its first part (the environment): `catalog/copy` for
+/// `/test/catalog/copy`, `None` for `/test`.
+fn page_of(path: &str) -> Option<&str> {
+    path.strip_prefix('/')?.split_once('/').map(|(_, page)| page)
+}
+
 /// The path of the request being rendered (empty outside a request, e.g. while Leptos lists
 /// the routes).
 #[cfg(feature = "ssr")]
@@ -102,26 +107,27 @@ fn request_path() -> String {
     use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default()
 }
 
-/// Hydrates the whole app: the router, the frame and the route on screen.
+/// Hydrates the whole app: the router, the frame and the page on screen (the catalog or the
+/// webhook events).
 ///
 /// A split point (`cargo leptos build --split`, see `src/pages/lazy.rs`), so that the router and
-/// every page leave the main module: a page in [`Hydration::Islands`] never downloads them.
+/// those pages leave the main module: a page in [`Hydration::Islands`] never downloads them.
 #[leptos::lazy]
 pub fn hydrate_app() {
     #[cfg(feature = "hydrate")]
-    leptos::mount::hydrate_lazy(App);
+    leptos::mount::hydrate_body(App);
 }
 
 /// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
-/// none for a page of islands; for the whole app, the app's chunk and the download its route is
-/// in. The shell names their files in `<link rel=preload>`, so that the browser fetches them
-/// beside the main module instead of one after the other as each runs.
+/// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The shell names their files in `<link rel=preload>`, so that the
+/// browser fetches them beside the main module instead of one after the other as each runs.
 pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
+    let page = page_of(path).unwrap_or_default();
+    let page = page.strip_suffix('/').unwrap_or(page);
     if Hydration::for_path(path) == Hydration::Islands {
-        return Vec::new();
+        return crate::pages::lazy::islands_of(page).to_vec();
     }
-    let section = path.split('/').nth(2).unwrap_or_default();
-    std::iter::once("hydrate_app").chain(crate::pages::lazy::download_of(section)).collect()
+    vec!["hydrate_app"]
 }
 
 /// `<link rel=preload>` for each chunk, and `modulepreload` for their loader. The loader fetches a
@@ -177,7 +183,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     "try{var t=localStorage.getItem('pc-theme');if(t)document.documentElement.dataset.theme=t}catch(e){}"
                 </script>
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=hydration == Hydration::Islands />
+                {match hydration {
+                    Hydration::Islands => view! { <IslandScripts options /> }.into_any(),
+                    Hydration::Full => view! { <HydrationScripts options /> }.into_any(),
+                }}
                 {preloads}
                 <MetaTags />
             </head>
@@ -186,6 +195,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// A page of islands in the route table: the page itself on the server. In the browser the
+/// whole app never shows one (a link to it is a page load: `links_leave_the_app`, `src/lib.rs`),
+/// so there its route shows nothing, and none of its code joins the app's chunk.
+macro_rules! islands_page {
+    ($page:path) => {{
+        #[cfg(feature = "ssr")]
+        let view = $page;
+        #[cfg(not(feature = "ssr"))]
+        let view = || ();
+        view
+    }};
 }
 
 /// The console: login page, the environment-scoped sections, and a 404 for everything else.
@@ -211,25 +233,25 @@ pub fn App() -> impl IntoView {
         <Title formatter=|text: String| if text.is_empty() { "Payments Console".to_string() } else { format!("{text} · Payments Console") } />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=islands_page!(crate::pages::login::LoginPage) ssr=SsrMode::Async />
                 <ParentRoute path=path!("/:env") view=ConsoleLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async />
-                    <Route path=path!("keys") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("sync") view={Lazy::<SyncRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("catalog") view={Lazy::<CatalogRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("catalog/copy") view={Lazy::<CatalogCopyRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("customers") view={Lazy::<CustomersRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("customers/:id") view={Lazy::<CustomerRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("subscriptions") view={Lazy::<SubscriptionsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("subscriptions/:id") view={Lazy::<SubscriptionDetailRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("subjects/:subject_type/:subject_id") view={Lazy::<SubjectRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("history") view={Lazy::<HistoryRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("") view=islands_page!(crate::pages::overview::OverviewPage) ssr=SsrMode::Async />
+                    <Route path=path!("keys") view=islands_page!(crate::pages::keys::KeysPage) ssr=SsrMode::Async />
+                    <Route path=path!("sync") view=islands_page!(crate::pages::sync::SyncPage) ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view=|| view! { <CatalogPage /> <HydratedMark /> } ssr=SsrMode::Async />
+                    <Route path=path!("catalog/copy") view=islands_page!(crate::pages::catalog_copy::CatalogCopyPage) ssr=SsrMode::Async />
+                    <Route path=path!("customers") view=islands_page!(crate::pages::customers::CustomersPage) ssr=SsrMode::Async />
+                    <Route path=path!("customers/:id") view=islands_page!(crate::pages::customer::CustomerPage) ssr=SsrMode::Async />
+                    <Route path=path!("search") view=islands_page!(crate::pages::search::SearchPage) ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions") view=islands_page!(crate::pages::subscriptions::SubscriptionsPage) ssr=SsrMode::Async />
+                    <Route path=path!("subscriptions/:id") view=islands_page!(crate::pages::subscriptions::SubscriptionDetailPage) ssr=SsrMode::Async />
+                    <Route path=path!("subjects/:subject_type/:subject_id") view=islands_page!(crate::pages::subject::SubjectPage) ssr=SsrMode::Async />
+                    <Route path=path!("history") view=islands_page!(crate::pages::history::HistoryPage) ssr=SsrMode::Async />
+                    <Route path=path!("webhooks") view=|| view! { <WebhooksPage /> <HydratedMark /> } ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=islands_page!(crate::pages::audit::AuditPage) ssr=SsrMode::Async />
+                    <Route path=path!("users") view=islands_page!(crate::pages::users::UsersPage) ssr=SsrMode::Async />
+                    <Route path=path!("api-keys") view=islands_page!(crate::pages::api_keys::ApiKeysPage) ssr=SsrMode::Async />
+                    <Route path=path!("account") view=islands_page!(crate::pages::users::AccountPage) ssr=SsrMode::Async />
                     <Route path=path!("*any") view=NotFound ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
@@ -242,20 +264,31 @@ mod tests {
     use super::{downloads_for_path, Hydration};
 
     #[test]
-    fn a_page_of_the_whole_app_preloads_the_app_and_its_routes_download() {
-        assert_eq!(downloads_for_path("/test/keys"), ["hydrate_app", "admin_page"]);
-        assert_eq!(downloads_for_path("/live/catalog/copy"), ["hydrate_app", "admin_page"]);
-        assert_eq!(downloads_for_path("/test/webhooks"), ["hydrate_app", "support_page"]);
-        assert_eq!(downloads_for_path("/test/account"), ["hydrate_app", "support_page"]);
-        // A page that only shows an error needs no route's download.
-        assert_eq!(downloads_for_path("/test/no-such-section"), ["hydrate_app"]);
-        for islands in ["/login", "/test", "/test/customers", "/live/history", "/test/audit"] {
-            assert!(downloads_for_path(islands).is_empty(), "{islands}");
+    fn a_page_of_the_whole_app_preloads_the_app() {
+        for path in ["/test/catalog", "/live/webhooks", "/test/no-such-section"] {
+            assert_eq!(downloads_for_path(path), ["hydrate_app"], "{path}");
         }
     }
 
     #[test]
-    fn the_sign_in_page_the_overviews_and_the_reading_pages_hydrate_as_islands() {
+    fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
+        for editing in
+            ["/test/keys", "/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users", "/live/sync"]
+        {
+            assert_eq!(downloads_for_path(editing), ["hydrate_editing_island"], "{editing}");
+        }
+        for refunds in
+            ["/live/history", "/test/subjects/team/acme", "/test/customers/cus_1", "/test/subscriptions/sub_1"]
+        {
+            assert_eq!(downloads_for_path(refunds), ["refund_control_loader"], "{refunds}");
+        }
+        for none in ["/login", "/test", "/test/customers", "/test/subscriptions", "/test/audit", "/test/search"] {
+            assert!(downloads_for_path(none).is_empty(), "{none}");
+        }
+    }
+
+    #[test]
+    fn every_page_but_the_catalog_and_webhooks_hydrates_as_islands() {
         for path in [
             "/login",
             "/login/",
@@ -269,20 +302,22 @@ mod tests {
             "/test/subjects/team/acme",
             "/test/history",
             "/live/audit",
+            "/test/keys",
+            "/live/sync",
+            "/test/catalog/copy",
+            "/test/users/",
+            "/test/api-keys",
+            "/test/account",
         ] {
             assert_eq!(Hydration::for_path(path), Hydration::Islands, "{path}");
         }
         for path in [
             "/",
             "",
-            "/test/keys",
-            "/live/sync",
             "/test/catalog",
-            "/test/catalog/copy",
             "/test/webhooks",
-            "/test/users",
-            "/test/api-keys",
-            "/test/account",
+            "/test/keys/x",
+            "/test/catalog/copy/x",
             "/test/no-such-section",
             "/demo",
             "/demo/customers",

@@ -68,11 +68,16 @@ test('every other route reports what it downloads on top of the first load', asy
   console.log(`extra download per route, in this order, gzip:\n${lines.join('\n')}`);
 });
 
-test('a page that hydrates the whole app preloads every chunk it runs; a page of islands fetches none', async ({ page }) => {
+test('a page preloads every chunk it runs: the whole app on the catalog, the editing island on Keys, none on a list', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // An editing page (the whole app: its chunk and the administration pages') and a reading one.
-  for (const [path, whole] of [['/test/keys', true], ['/test/customers', false]] as const) {
+  // The catalog hydrates the whole app (its chunk); the Keys page only the editing pages' island
+  // (`src/pages/lazy.rs`); the customer list no chunk at all.
+  for (const [path, expected] of [
+    ['/test/catalog', ['split_hydrate_app_']],
+    ['/test/keys', ['split_hydrate_editing_island_']],
+    ['/test/customers', []],
+  ] as const) {
     files.clear();
     await open(page, path);
     await page.waitForLoadState('networkidle');
@@ -80,13 +85,14 @@ test('a page that hydrates the whole app preloads every chunk it runs; a page of
     const preloaded = await page
       .locator('link[rel="preload"][as="fetch"]')
       .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
-    if (whole) {
-      expect(chunks.some((f) => f.startsWith('split_hydrate_app_')), `${path} loads the app's chunk`).toBe(true);
-      expect(chunks.some((f) => f.startsWith('split_admin_page_')), `${path} loads its route's download`).toBe(true);
-      for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
-    } else {
+    for (const prefix of expected) expect(chunks.some((f) => f.startsWith(prefix)), `${path} loads ${prefix}…`).toBe(true);
+    for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
+    if (expected.length === 0) {
       expect(chunks, `${path} runs no chunk`).toEqual([]);
       expect(preloaded.filter((f) => !f.startsWith('payments-console.')), `${path} preloads no chunk`).toEqual([]);
+    }
+    if (path !== '/test/catalog') {
+      expect(chunks.some((f) => f.startsWith('split_hydrate_app_')), `${path} loads no whole app`).toBe(false);
     }
   }
 });

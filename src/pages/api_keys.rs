@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::format::unix_iso;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
 use crate::ui::resource::resource;
@@ -76,13 +77,13 @@ pub fn ApiKeysPage() -> impl IntoView {
     view! {
         <Title text="API keys" />
         <AdminOnly>
-            <ApiKeysBody />
+            <EditingIsland page=EditingPage::ApiKeys />
         </AdminOnly>
     }
 }
 
 #[component]
-fn ApiKeysBody() -> impl IntoView {
+pub(crate) fn ApiKeysBody() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = resource(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());

@@ -3,6 +3,7 @@
 //! The work is `crate::services::catalog_copy`; these server functions authorise and call it.
 
 use crate::error::AppError;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::services::catalog_copy::{
     confirmed, Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
 };
@@ -56,13 +57,13 @@ pub fn CatalogCopyPage() -> impl IntoView {
     view! {
         <Title text="Copy the catalog to live" />
         <AdminOnly>
-            <CopyBody />
+            <EditingIsland page=EditingPage::CatalogCopy />
         </AdminOnly>
     }
 }
 
 #[component]
-fn CopyBody() -> impl IntoView {
+pub(crate) fn CopyBody() -> impl IntoView {
     let env = use_env();
     let source = resource(|| (), |_| load_copy_source());
     view! {

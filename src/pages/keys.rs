@@ -6,6 +6,7 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::{instance_info, payments_status};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
@@ -100,13 +101,13 @@ pub fn KeysPage() -> impl IntoView {
     view! {
         <Title text="Keys" />
         <AdminOnly>
-            <KeysBody />
+            <EditingIsland page=EditingPage::Keys />
         </AdminOnly>
     }
 }
 
 #[component]
-fn KeysBody() -> impl IntoView {
+pub(crate) fn KeysBody() -> impl IntoView {
     let env = use_env();
     let toasts = use_toasts();
     let version = RwSignal::new(0u32);

@@ -1,196 +1,183 @@
-//! The pages a first visit does not need, as lazily loaded routes (issue #13).
+//! What the browser loads lazily, and which pages need it (issue #13).
 //!
-//! Built with `cargo leptos build --split` (see `scripts/build.sh`), these pages' code leaves the
-//! main WebAssembly file. Signing in and the overview hydrate only their islands
-//! (`crate::app::Hydration`) and need none of it; a page that hydrates the whole app loads the
-//! app's chunk (`crate::app::hydrate_app`) and then the download its route is in.
+//! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
+//! code (a split point) leaves the main WebAssembly file. There are three:
 //!
-//! The pages come in two downloads, not one per page. The split step gives every set of split
-//! points that shares code a chunk of its own: with one split point per page, a page needed 30 to
-//! 136 files, and on a slow link their round trips cost more than the bytes saved (a cold load of
-//! the catalog took 2.0 s against 1.3 s for the whole bundle). Two split points make at most three
-//! chunks, and they follow who uses what: the pages support staff work in, and the
-//! administration pages only admins open.
+//! - the whole app (`crate::app::hydrate_app`): the router, the frame and the two pages that
+//!   hydrate with them, the catalog and the webhook events;
+//! - the editing pages' island ([`EditingIsland`]): the bodies of keys, sync, copying the catalog,
+//!   users, API keys and one's account;
+//! - a history row's refund form (`super::refund::RefundControl`, `#[island(lazy)]`).
+//!
+//! Few split points, because the split step gives every set of split points that shares code a
+//! chunk of its own: with one per page, a page needed 30 to 136 files, and on a slow link their
+//! round trips cost more than the bytes saved (a cold load of the catalog took 2.0 s against
+//! 1.3 s for the whole bundle).
 //!
 //! Every build of the bundle needs `--split`, debug ones too (`cargo leptos build --split`,
 //! `cargo leptos watch --split`): without it the WASM still imports the chunks' loader, which only
 //! the split step writes, and no page hydrates.
 //!
-//! A page's data does not wait for its code: on a first visit the server has rendered the page
-//! and serialised its data already, and names the chunks the route needs in `<link rel=preload>`
-//! so the browser fetches them beside the main module.
+//! A page's data does not wait for its code: the server has rendered the page and serialised its
+//! data already, and names the chunks the page needs in `<link rel=preload>`
+//! (`crate::app::downloads_for_path`), so the browser fetches them beside the main module.
 
-use crate::ui::hydrated::HydratedMark;
-use leptos::lazy;
+use crate::auth::CurrentUser;
+use crate::environment::Environment;
+use crate::ui::islands::IslandFrame;
+use crate::ui::layout::{use_env, use_user};
 use leptos::prelude::*;
-use leptos_router::LazyRoute;
+use leptos::tachys::html::islands::Island;
+use serde::{Deserialize, Serialize};
 
-/// The pages support staff work in (an admin opens them too).
-#[derive(Clone, Copy, Debug)]
-enum SupportPage {
-    Customers,
-    Customer,
-    Search,
-    Subscriptions,
-    SubscriptionDetail,
-    Subject,
-    History,
-    Webhooks,
-    Account,
-}
+/// The split point of the editing pages' island, as the build's manifest names it.
+pub const EDITING_DOWNLOAD: &str = "hydrate_editing_island";
 
-/// The administration pages, for admins only.
-#[derive(Clone, Copy, Debug)]
-enum AdminPage {
-    Keys,
-    Sync,
-    Catalog,
-    CatalogCopy,
-    Users,
-    ApiKeys,
-    Audit,
-}
+/// The split point of the refund form's island (`#[island(lazy)]` names it `<island>_loader`).
+pub const REFUND_DOWNLOAD: &str = "refund_control_loader";
 
-/// The download a section's pages are in: the name of its `#[lazy]` function below, as the split
-/// build's manifest names it. The shell preloads it with the app's chunk for a page that
-/// hydrates the whole app (`crate::app::downloads_for_path`).
-pub fn download_of(section: &str) -> Option<&'static str> {
-    match section {
-        "keys" | "sync" | "catalog" | "users" | "api-keys" | "audit" => Some("admin_page"),
-        "customers" | "search" | "subscriptions" | "subjects" | "history" | "webhooks" | "account" => {
-            Some("support_page")
-        }
-        _ => None,
+/// The lazily loaded code a page of islands may hydrate, by its path below the environment.
+pub fn islands_of(page: &str) -> &'static [&'static str] {
+    if EditingPage::of(page).is_some() {
+        return &[EDITING_DOWNLOAD];
+    }
+    // A payment's row offers a refund to an admin wherever payments are listed
+    // (`super::history::HistoryTable`): the history and one subject, customer or subscription.
+    let lists_payments =
+        page == "history" || ["subjects/", "customers/", "subscriptions/"].iter().any(|p| page.starts_with(p));
+    if lists_payments {
+        &[REFUND_DOWNLOAD]
+    } else {
+        &[]
     }
 }
 
-/// The support pages' download: one split point for all of them.
-#[lazy]
-fn support_page(page: SupportPage) -> AnyView {
-    let view = match page {
-        SupportPage::Customers => super::customers::CustomersPage().into_any(),
-        SupportPage::Customer => super::customer::CustomerPage().into_any(),
-        SupportPage::Search => super::search::SearchPage().into_any(),
-        SupportPage::Subscriptions => super::subscriptions::SubscriptionsPage().into_any(),
-        SupportPage::SubscriptionDetail => super::subscriptions::SubscriptionDetailPage().into_any(),
-        SupportPage::Subject => super::subject::SubjectPage().into_any(),
-        SupportPage::History => super::history::HistoryPage().into_any(),
-        SupportPage::Webhooks => super::webhooks::WebhooksPage().into_any(),
-        SupportPage::Account => super::users::AccountPage().into_any(),
-    };
-    marked(view)
+/// The pages whose body is the editing island.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EditingPage {
+    Keys,
+    Sync,
+    CatalogCopy,
+    Users,
+    ApiKeys,
+    Account,
 }
 
-/// The administration pages' download: one split point for all of them.
-#[lazy]
-fn admin_page(page: AdminPage) -> AnyView {
-    let view = match page {
-        AdminPage::Keys => super::keys::KeysPage().into_any(),
-        AdminPage::Sync => super::sync::SyncPage().into_any(),
-        AdminPage::Catalog => super::catalog::CatalogPage().into_any(),
-        AdminPage::CatalogCopy => super::catalog_copy::CatalogCopyPage().into_any(),
-        AdminPage::Users => super::users::UsersPage().into_any(),
-        AdminPage::ApiKeys => super::api_keys::ApiKeysPage().into_any(),
-        AdminPage::Audit => super::audit::AuditPage().into_any(),
-    };
-    marked(view)
-}
+impl EditingPage {
+    /// Every editing page, with its path below the environment.
+    pub const ALL: [(EditingPage, &'static str); 6] = [
+        (EditingPage::Keys, "keys"),
+        (EditingPage::Sync, "sync"),
+        (EditingPage::CatalogCopy, "catalog/copy"),
+        (EditingPage::Users, "users"),
+        (EditingPage::ApiKeys, "api-keys"),
+        (EditingPage::Account, "account"),
+    ];
 
-/// Declares `$route`, a lazily loaded route showing `$page` from the download `$group`, whose
-/// chunks `$preload` fetches (the function `#[lazy]` writes beside `$group`).
-///
-/// The router awaits `preload` before it hydrates or renders the route, so that `view` finds
-/// the chunk loaded and returns at once: a view still waiting for its chunk while the page
-/// hydrates would not match the server's HTML.
-macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident => $group:ident($page:expr), $preload:ident) => {
-        $(#[$doc])*
-        pub struct $route;
+    /// The editing page at `page`, a path below the environment.
+    pub fn of(page: &str) -> Option<EditingPage> {
+        EditingPage::ALL.into_iter().find(|(_, path)| *path == page).map(|(kind, _)| kind)
+    }
 
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            async fn view(_this: Self) -> AnyView {
-                $group($page).await
-            }
-
-            async fn preload() {
-                // Only the WASM build has chunks (and `#[lazy]` writes the preloader only there).
-                #[cfg(feature = "hydrate")]
-                $preload().await;
-            }
+    /// The page's body: everything on it that reacts.
+    fn body(self) -> AnyView {
+        match self {
+            EditingPage::Keys => super::keys::KeysBody().into_any(),
+            EditingPage::Sync => super::sync::SyncBody().into_any(),
+            EditingPage::CatalogCopy => super::catalog_copy::CopyBody().into_any(),
+            EditingPage::Users => super::users::UsersBody().into_any(),
+            EditingPage::ApiKeys => super::api_keys::ApiKeysBody().into_any(),
+            EditingPage::Account => super::users::AccountBody().into_any(),
         }
-    };
+    }
 }
 
-lazy_page!(
-    /// The Keys page.
-    KeysRoute => admin_page(AdminPage::Keys), __preload_admin_page
-);
-lazy_page!(
-    /// The Sync page.
-    SyncRoute => admin_page(AdminPage::Sync), __preload_admin_page
-);
-lazy_page!(
-    /// The catalog (support may read it; it is mostly the admins' editing page).
-    CatalogRoute => admin_page(AdminPage::Catalog), __preload_admin_page
-);
-lazy_page!(
-    /// Copying the catalog from test to live.
-    CatalogCopyRoute => admin_page(AdminPage::CatalogCopy), __preload_admin_page
-);
-lazy_page!(
-    /// Users.
-    UsersRoute => admin_page(AdminPage::Users), __preload_admin_page
-);
-lazy_page!(
-    /// API keys.
-    ApiKeysRoute => admin_page(AdminPage::ApiKeys), __preload_admin_page
-);
-lazy_page!(
-    /// The audit log.
-    AuditRoute => admin_page(AdminPage::Audit), __preload_admin_page
-);
-lazy_page!(
-    /// The customer list.
-    CustomersRoute => support_page(SupportPage::Customers), __preload_support_page
-);
-lazy_page!(
-    /// One customer.
-    CustomerRoute => support_page(SupportPage::Customer), __preload_support_page
-);
-lazy_page!(
-    /// Support's search.
-    SearchRoute => support_page(SupportPage::Search), __preload_support_page
-);
-lazy_page!(
-    /// The subscription list.
-    SubscriptionsRoute => support_page(SupportPage::Subscriptions), __preload_support_page
-);
-lazy_page!(
-    /// One subscription.
-    SubscriptionDetailRoute => support_page(SupportPage::SubscriptionDetail), __preload_support_page
-);
-lazy_page!(
-    /// A billing subject.
-    SubjectRoute => support_page(SupportPage::Subject), __preload_support_page
-);
-lazy_page!(
-    /// Payment history.
-    HistoryRoute => support_page(SupportPage::History), __preload_support_page
-);
-lazy_page!(
-    /// Webhook events.
-    WebhooksRoute => support_page(SupportPage::Webhooks), __preload_support_page
-);
-lazy_page!(
-    /// One's own account.
-    AccountRoute => support_page(SupportPage::Account), __preload_support_page
-);
+/// What the island's element carries to the browser: the page, and what the frame would have
+/// provided (`crate::ui::islands`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct EditingProps {
+    page: EditingPage,
+    env: Environment,
+    user: CurrentUser,
+}
 
-/// A lazily loaded page with the mark that says it has hydrated (`ui/hydrated.rs`).
-fn marked(page: AnyView) -> AnyView {
-    view! { {page} <HydratedMark /> }.into_any()
+/// The island's name in its element's `data-component`: the export the loader calls.
+const EDITING_ISLAND: &str = "EditingIsland";
+
+/// An editing page's body as an island of its own, hydrated from one download shared by every
+/// editing page ([`EDITING_DOWNLOAD`]).
+///
+/// Written by hand rather than with `#[island(lazy)]`, which would make a split point per page
+/// (and so dozens of shared chunks per page, see the module's notes). It does what that macro
+/// does: the same view on the server and in the browser, under an owner of its own whose
+/// resources the page sends with its data, in a `<leptos-island>` element with the props.
+#[component]
+pub fn EditingIsland(page: EditingPage) -> impl IntoView {
+    let props = EditingProps { page, env: use_env().get_untracked(), user: use_user() };
+    // Enums, a string and a bool: serialising them cannot fail.
+    let json = serde_json::to_string(&props).unwrap_or_default();
+    Island::new(EDITING_ISLAND, island_view(props)).with_props(json)
+}
+
+/// The island's view, built alike on both sides.
+fn island_view(props: EditingProps) -> impl IntoView {
+    let EditingProps { page, env, user } = props;
+    untrack(move || {
+        Owner::new().with(|| {
+            Owner::with_hydration(move || {
+                leptos::tachys::reactive_graph::OwnedView::new(view! {
+                    <IslandFrame env user>{page.body()}</IslandFrame>
+                })
+            })
+        })
+    })
+}
+
+/// The island's export, which the shell's loader calls with its element
+/// (`src/ui/island_loader.js`): it resolves once the download is in and the body has hydrated.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = EditingIsland)]
+pub async fn editing_island_export(el: web_sys::HtmlElement) {
+    hydrate_editing_island(el).await
+}
+
+/// The split point: every editing page's body, hydrated into the element the server rendered.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+fn hydrate_editing_island(el: web_sys::HtmlElement) {
+    use leptos::tachys::view::{Position, RenderHtml};
+    let props = el.dataset().get("props").and_then(|json| serde_json::from_str::<EditingProps>(&json).ok());
+    let Some(props) = props else {
+        leptos::logging::error!("The editing island's props are missing or unreadable.");
+        return;
+    };
+    let island = Island::new(EDITING_ISLAND, island_view(props));
+    // The view stays mounted for the page's life, as `#[island]`'s do.
+    std::mem::forget(island.hydrate_from_position::<true>(&el, Position::Current));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_editing_page_is_found_by_its_path_and_only_it() {
+        for (page, path) in EditingPage::ALL {
+            assert_eq!(EditingPage::of(path), Some(page));
+            assert_eq!(islands_of(path), [EDITING_DOWNLOAD]);
+        }
+        for other in ["catalog", "keys/x", "", "webhooks", "history", "customers"] {
+            assert_eq!(EditingPage::of(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_refund_form_is_loaded_where_payments_are_listed() {
+        for page in ["history", "subjects/team/acme", "customers/cus_1", "subscriptions/sub_1"] {
+            assert_eq!(islands_of(page), [REFUND_DOWNLOAD], "{page}");
+        }
+        for page in ["customers", "subscriptions", "search", "audit", ""] {
+            assert!(islands_of(page).is_empty(), "{page}");
+        }
+    }
 }

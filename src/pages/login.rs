@@ -1,7 +1,6 @@
 //! The sign-in page and the server function behind it.
 
 use crate::error::AppError;
-use crate::ui::hydrated::HydratedMark;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -62,7 +61,6 @@ pub fn LoginPage() -> impl IntoView {
     let error = error.and_then(|code| error_message(&code));
     view! {
         <Title text="Sign in" />
-        <HydratedMark />
         <main class="login-page">
             <div class="login-card">
                 <h1>"Payments Console"</h1>

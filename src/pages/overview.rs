@@ -7,7 +7,6 @@ use crate::error::AppError;
 use crate::model::format::{count_up_to, money, query_string, thousands};
 use crate::ui::chart::{DayBar, DayBars, MixPart, StatusMix};
 use crate::ui::error::ErrorPanel;
-use crate::ui::hydrated::HydratedMark;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
@@ -66,7 +65,6 @@ pub fn OverviewPage() -> impl IntoView {
     let figures = resource(move || env.get(), overview_figures);
     view! {
         <Title text="Overview" />
-        <HydratedMark />
         <h1>{move || format!("{} environment", env.get().label())}</h1>
         <Suspense fallback=|| view! { <div class="cards-skeleton" aria-busy="true"></div> }>
             {move || Suspend::new(async move {

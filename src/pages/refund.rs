@@ -28,8 +28,9 @@ fn new_key() -> String {
 
 /// "Refund…" on a history row: a disclosure with the amount (what is left, by default), the
 /// reason and, in live mode, the typed confirmation. Works as a plain form without JavaScript.
-/// An island: the history page around it hydrates nothing else (`crate::app::Hydration`).
-#[island]
+/// An island: the history page around it hydrates nothing else (`crate::app::Hydration`). A lazily
+/// loaded one, so only the pages that show it download its code (`crate::pages::lazy`).
+#[island(lazy)]
 pub fn RefundControl(
     env: Environment,
     /// `pi_…` of the payment.

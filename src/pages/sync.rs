@@ -5,6 +5,7 @@
 
 use crate::environment::Environment;
 use crate::error::AppError;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::payments_status;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
@@ -51,7 +52,7 @@ pub fn SyncPage() -> impl IntoView {
     view! {
         <Title text="Sync" />
         <AdminOnly>
-            <SyncBody />
+            <EditingIsland page=EditingPage::Sync />
         </AdminOnly>
     }
 }
@@ -64,7 +65,7 @@ struct Scope {
 }
 
 #[component]
-fn SyncBody() -> impl IntoView {
+pub(crate) fn SyncBody() -> impl IntoView {
     let env = use_env();
     let toasts = use_toasts();
     let run = ServerAction::<RunSync>::new();

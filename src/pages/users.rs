@@ -4,6 +4,7 @@
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::model::format::unix_iso;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::guard::AdminOnly;
 use crate::ui::resource::resource;
@@ -162,7 +163,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
         <AdminOnly>
-            <UsersBody />
+            <EditingIsland page=EditingPage::Users />
         </AdminOnly>
     }
 }
@@ -182,7 +183,7 @@ fn PasswordOnce(shown: OneTimePassword) -> impl IntoView {
 }
 
 #[component]
-fn UsersBody() -> impl IntoView {
+pub(crate) fn UsersBody() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
@@ -377,11 +378,18 @@ fn UserRowView(
 /// Your own account: change your password.
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    view! {
+        <Title text="Account" />
+        <EditingIsland page=EditingPage::Account />
+    }
+}
+
+#[component]
+pub(crate) fn AccountBody() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let user = crate::ui::layout::use_user();
     let env = crate::ui::layout::use_env();
     view! {
-        <Title text="Account" />
         <h1>"Account"</h1>
         <p class="muted">{format!("Signed in as {} ({}).", user.email, user.role.as_str())}</p>
         {user.must_change_password.then(|| view! {

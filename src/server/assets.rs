@@ -83,6 +83,21 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     format!("/{}/{}", options.site_pkg_dir, hashed_name(options, &options.output_name, "css", "css"))
 }
 
+/// The addresses of the bundle's JS glue and main WebAssembly module, named as Leptos's own
+/// hydration script names them (`HydrationScripts`): with the build's hashes, or without them
+/// `<output>.js` and, unless cargo-leptos named the output, `<output>_bg.wasm`.
+pub fn bundle_hrefs(options: &LeptosOptions) -> (String, String) {
+    let pkg = &options.site_pkg_dir;
+    let stem = &options.output_name;
+    let glue = hashed_name(options, stem, "js", "js");
+    let wasm = if build_hashes(options).is_some() || option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        hashed_name(options, stem, "wasm", "wasm")
+    } else {
+        format!("{stem}_bg.wasm")
+    };
+    (format!("/{pkg}/{glue}"), format!("/{pkg}/{wasm}"))
+}
+
 /// What the browser fetches for some split points of the WebAssembly bundle (`#[lazy]`
 /// functions, `cargo leptos build --split`): their chunks' `href`s, each once, and the loader
 /// script that instantiates them.

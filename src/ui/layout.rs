@@ -171,7 +171,8 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                     </ErrorBoundary>
                 </main>
             </div>
-            <ToastRegion toasts />
+            // On a page of islands the page's island has its own (`super::islands::IslandFrame`).
+            {super::islands::whole_app().then(|| view! { <ToastRegion toasts /> })}
         </div>
     }
 }

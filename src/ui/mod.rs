@@ -8,6 +8,7 @@ pub mod error;
 pub mod filters;
 pub mod guard;
 pub mod hydrated;
+pub mod islands;
 pub mod layout;
 pub mod nav;
 pub mod resource;

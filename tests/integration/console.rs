@@ -23,11 +23,13 @@ async fn login_page_is_server_rendered() {
 /// the whole app (issue #13; `payments_console::app::Hydration`): the mode is in the page, with
 /// the matching script, and an island carries its props for the browser.
 #[tokio::test]
-async fn reading_pages_hydrate_islands_and_editing_pages_the_whole_app() {
+async fn pages_hydrate_islands_and_the_catalog_and_webhooks_the_whole_app() {
     let app = TestApp::spawn().await;
     let login = app.page(&app.client(), "/login?next=%2Ftest%2Fhistory&error=credentials").await;
     assert!(login.contains(r#"<html lang="en" data-hydration="islands">"#), "{login}");
-    assert!(login.contains("hydrateIslands"), "no islands script in {login}");
+    assert!(login.contains(ISLAND_LOADER), "no island loader in {login}");
+    // Leptos's own islands script (which waits for an idle moment) is not written.
+    assert!(!login.contains("hydrateIslands"), "{login}");
     // The form is an island, with what the browser needs as its props (the message, not the code).
     let form = login.find("<leptos-island").map(|at| &login[at..]).unwrap_or_default();
     assert!(form.contains(r#"name="email""#), "the sign-in form is no island: {login}");
@@ -35,23 +37,48 @@ async fn reading_pages_hydrate_islands_and_editing_pages_the_whole_app() {
     assert!(form.contains("The email or password is incorrect."), "{form}");
 
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for (path, mode) in [
-        ("/test", "islands"),
-        ("/live", "islands"),
-        ("/test/customers", "islands"),
-        ("/test/history", "islands"),
-        ("/test/keys", "full"),
-        ("/live/webhooks", "full"),
+    for (path, mode, page_island) in [
+        ("/test", "islands", None),
+        ("/live", "islands", None),
+        ("/test/customers", "islands", None),
+        ("/test/history", "islands", None),
+        ("/test/keys", "islands", Some("Keys")),
+        ("/live/sync", "islands", Some("Sync")),
+        ("/live/catalog/copy", "islands", Some("CatalogCopy")),
+        ("/test/users", "islands", Some("Users")),
+        ("/test/api-keys", "islands", Some("ApiKeys")),
+        ("/test/account", "islands", Some("Account")),
+        ("/test/catalog", "full", None),
+        ("/live/webhooks", "full", None),
     ] {
         let html = app.page(&admin, path).await;
         assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
-        assert_eq!(html.contains("hydrateIslands"), mode == "islands", "{path}'s script");
+        assert_eq!(html.contains(ISLAND_LOADER), mode == "islands", "{path}'s script");
         // The header's switches are on every page, an island element only where islands
         // hydrate on their own (inside the whole app's hydration it would derail the cursor).
         assert!(html.contains(r#"data-testid="theme-toggle""#), "{path}");
         assert_eq!(html.contains("<leptos-island"), mode == "islands", "{path}'s island elements");
+        // An editing page's body is the editing island, with the page, the environment and the
+        // user as props, and the toasts' region inside it.
+        if let Some(page) = page_island {
+            let at = html
+                .find(r#"<leptos-island data-component="EditingIsland""#)
+                .unwrap_or_else(|| panic!("{path}: {html}"));
+            let env = &path[1..5];
+            let props = format!("&quot;page&quot;:&quot;{page}&quot;,&quot;env&quot;:&quot;{env}&quot;");
+            assert!(html[at..].contains(&props), "{path}'s props: {}", &html[at..]);
+            assert!(html[at..].contains("&quot;email&quot;:&quot;admin@example.com&quot;"), "{path}'s props");
+            assert!(html[at..].contains(r#"data-testid="toasts""#), "{path}'s toasts");
+        }
+        // One region where something may toast (the frame's where the whole app hydrates, the
+        // island's on an editing page), none where nothing would fill it.
+        let toasts = usize::from(page_island.is_some() || mode == "full");
+        assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
 }
+
+/// The start of the shell's island loader (`src/ui/island_loader.js`).
+const ISLAND_LOADER: &str = "(async (glue, wasm) => {";
 
 #[tokio::test]
 async fn static_files_are_served_without_a_session() {

@@ -1,0 +1,89 @@
+//! Pages of islands (issue #13): the loader the shell writes for them, and what an editing page's
+//! island provides itself.
+//!
+//! On a page of islands (`crate::app::Hydration::Islands`) the frame is server-rendered HTML: its
+//! contexts (the environment, the signed-in user, the toasts) never reach the browser. An editing
+//! page's body hydrates there as one lazily loaded island (`crate::pages::lazy::EditingIsland`),
+//! which gets the environment and the user as props and provides them again with
+//! [`IslandFrame`], so the body's components read them as they would under the frame.
+
+use super::layout::CurrentEnv;
+use super::toast::{provide_toasts, ToastRegion};
+use crate::auth::CurrentUser;
+use crate::environment::Environment;
+use leptos::prelude::*;
+
+/// Whether the whole app hydrates the page being rendered: `crate::app::App` says so with
+/// Leptos's `IsHydrating` context, on the server and in the browser alike. False on a page of
+/// islands. Ask it outside islands only: inside one, Leptos provides the same context.
+pub fn whole_app() -> bool {
+    use_context::<leptos::reactive::owner::IsHydrating>().is_some_and(|h| h.0)
+}
+
+/// Inside an editing page's island: what the frame provides the pages below it, and the toasts'
+/// region (the frame renders its own only where the whole app hydrates).
+#[component]
+pub fn IslandFrame(env: Environment, user: CurrentUser, children: Children) -> impl IntoView {
+    provide_context(CurrentEnv(Memo::new(move |_| env)));
+    provide_context(user);
+    let toasts = provide_toasts();
+    view! {
+        {children()}
+        <ToastRegion toasts />
+    }
+}
+
+/// The scripts of a page of islands, in place of Leptos's `HydrationScripts islands=true`: the
+/// bundle's preloads and `island_loader.js`, which hydrates every island and then marks
+/// `<body data-hydrated>`.
+#[component]
+pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        // What renders outside islands never runs in the browser: its resources must not take
+        // the ids the islands' resources are read back by (Leptos's islands script does the same).
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
+        let (glue, wasm) = crate::server::assets::bundle_hrefs(&options);
+        let script = format!("{}({glue:?}, {wasm:?});", loader_source());
+        view! {
+            <link rel="modulepreload" href=glue crossorigin="anonymous" />
+            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
+            <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script>
+        }
+        .into_any()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+        ().into_any()
+    }
+}
+
+/// `island_loader.js` without its comment lines, which every page would otherwise carry.
+#[cfg(feature = "ssr")]
+fn loader_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        include_str!("island_loader.js")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    /// The loader is written into a `<script>` as text: nothing in it may need escaping there,
+    /// and it must still be the function the shell calls.
+    #[test]
+    fn the_loader_is_plain_script_text() {
+        let source = super::loader_source();
+        assert!(source.starts_with("(async (glue, wasm) => {") && source.ends_with("})"), "{source}");
+        assert!(!source.contains('<') && !source.contains('&') && !source.contains("//"), "{source}");
+        assert!(source.contains("data-hydrated"));
+    }
+}

@@ -1,6 +1,6 @@
 //! The application root: the HTML shell, the router and the route table.
 
-use crate::pages::{catalog::CatalogPage, not_found::NotFound, webhooks::WebhooksPage};
+use crate::pages::{catalog::CatalogPage, not_found::NotFound};
 use crate::ui::hydrated::HydratedMark;
 use crate::ui::islands::IslandScripts;
 use crate::ui::layout::ConsoleLayout;
@@ -13,17 +13,16 @@ use leptos_router::{
 
 /// How the browser brings a page to life (issue #13).
 ///
-/// Most pages hydrate only their islands (`#[island]`): the sign-in page, the overview, the pages
-/// support staff read (lists, details, search, history, the audit log) and the editing pages
-/// whose body is one island (keys, sync, copying the catalog, users, API keys, one's account;
-/// `crate::ui::islands`). Everything else on those pages is server-rendered HTML whose code never
+/// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
+/// overview, the pages support staff read (lists, details, search, history, the audit log) and
+/// the editing pages, whose body is one island (keys, sync, copying the catalog, webhooks, users,
+/// API keys, one's account; `crate::pages::lazy::EditingIsland`). Everything else on those pages is server-rendered HTML whose code never
 /// reaches the browser, so the main WebAssembly module holds no router and no page: such a visit
 /// downloads Leptos's core, the small islands (the sign-in form, the header's switches and
 /// search shortcut) and the lazily loaded island the page shows, if any (an editing page's
 /// body, a history row's refund form). Links are plain links and filters plain GET forms, which
-/// need no code. The catalog and the webhook events, whose editors live in the URL's query,
-/// hydrate the whole app from a lazily loaded chunk ([`hydrate_app`]); there the router takes
-/// over links and forms.
+/// need no code. The catalog, whose editors live in the URL's query, hydrates the whole app from
+/// a lazily loaded chunk ([`hydrate_app`]); there the router takes over its links.
 ///
 /// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
 /// reads it.
@@ -107,8 +106,8 @@ fn request_path() -> String {
     use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default()
 }
 
-/// Hydrates the whole app: the router, the frame and the page on screen (the catalog or the
-/// webhook events).
+/// Hydrates the whole app: the router, the frame and the page on screen (the catalog, or a page
+/// not found).
 ///
 /// A split point (`cargo leptos build --split`, see `src/pages/lazy.rs`), so that the router and
 /// those pages leave the main module: a page in [`Hydration::Islands`] never downloads them.
@@ -119,8 +118,9 @@ pub fn hydrate_app() {
 }
 
 /// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
-/// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The shell names their files in `<link rel=preload>`, so that the
-/// browser fetches them beside the main module instead of one after the other as each runs.
+/// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The
+/// shell names their files in `<link rel=preload>`, so that the browser fetches them beside the
+/// main module instead of one after the other as each runs.
 pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
     let page = page_of(path).unwrap_or_default();
     let page = page.strip_suffix('/').unwrap_or(page);
@@ -247,7 +247,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions/:id") view=islands_page!(crate::pages::subscriptions::SubscriptionDetailPage) ssr=SsrMode::Async />
                     <Route path=path!("subjects/:subject_type/:subject_id") view=islands_page!(crate::pages::subject::SubjectPage) ssr=SsrMode::Async />
                     <Route path=path!("history") view=islands_page!(crate::pages::history::HistoryPage) ssr=SsrMode::Async />
-                    <Route path=path!("webhooks") view=|| view! { <WebhooksPage /> <HydratedMark /> } ssr=SsrMode::Async />
+                    <Route path=path!("webhooks") view=islands_page!(crate::pages::webhooks::WebhooksPage) ssr=SsrMode::Async />
                     <Route path=path!("audit") view=islands_page!(crate::pages::audit::AuditPage) ssr=SsrMode::Async />
                     <Route path=path!("users") view=islands_page!(crate::pages::users::UsersPage) ssr=SsrMode::Async />
                     <Route path=path!("api-keys") view=islands_page!(crate::pages::api_keys::ApiKeysPage) ssr=SsrMode::Async />
@@ -265,17 +265,18 @@ mod tests {
 
     #[test]
     fn a_page_of_the_whole_app_preloads_the_app() {
-        for path in ["/test/catalog", "/live/webhooks", "/test/no-such-section"] {
+        for path in ["/test/catalog", "/live/catalog/", "/test/no-such-section"] {
             assert_eq!(downloads_for_path(path), ["hydrate_app"], "{path}");
         }
     }
 
     #[test]
     fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
-        for editing in
-            ["/test/keys", "/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users", "/live/sync"]
-        {
-            assert_eq!(downloads_for_path(editing), ["hydrate_editing_island"], "{editing}");
+        for stripe in ["/test/keys", "/live/sync", "/test/webhooks/"] {
+            assert_eq!(downloads_for_path(stripe), ["hydrate_stripe_pages"], "{stripe}");
+        }
+        for console in ["/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users"] {
+            assert_eq!(downloads_for_path(console), ["hydrate_console_pages"], "{console}");
         }
         for refunds in
             ["/live/history", "/test/subjects/team/acme", "/test/customers/cus_1", "/test/subscriptions/sub_1"]
@@ -288,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn every_page_but_the_catalog_and_webhooks_hydrates_as_islands() {
+    fn every_page_but_the_catalog_hydrates_as_islands() {
         for path in [
             "/login",
             "/login/",
@@ -308,6 +309,7 @@ mod tests {
             "/test/users/",
             "/test/api-keys",
             "/test/account",
+            "/test/webhooks",
         ] {
             assert_eq!(Hydration::for_path(path), Hydration::Islands, "{path}");
         }
@@ -315,7 +317,7 @@ mod tests {
             "/",
             "",
             "/test/catalog",
-            "/test/webhooks",
+            "/test/webhooks/x",
             "/test/keys/x",
             "/test/catalog/copy/x",
             "/test/no-such-section",

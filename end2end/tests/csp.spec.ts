@@ -81,9 +81,9 @@ test('pages hydrate under the Content-Security-Policy without a single violation
     expect(await violations(page), path).toEqual([]);
   }
 
-  // ... and reached by client-side navigation, whose data comes from server functions (fetch):
-  // from a page that hydrates the whole app, router included (the overview hydrates only its
-  // islands, so its links are plain page loads).
+  // ... and reached by links, with data from server functions (fetch) where a page refetches
+  // or changes something. Links are page loads (pages of islands have no router), except inside
+  // the catalog, which hydrates the whole app and moves through its editors with the router.
   await open(page, '/test/customers');
   await page.getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByTestId('figures')).toBeVisible();

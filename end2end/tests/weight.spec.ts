@@ -68,14 +68,15 @@ test('every other route reports what it downloads on top of the first load', asy
   console.log(`extra download per route, in this order, gzip:\n${lines.join('\n')}`);
 });
 
-test('a page preloads every chunk it runs: the whole app on the catalog, the editing island on Keys, none on a list', async ({ page }) => {
+test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Keys and Users, none on a list', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // The catalog hydrates the whole app (its chunk); the Keys page only the editing pages' island
-  // (`src/pages/lazy.rs`); the customer list no chunk at all.
+  // The catalog hydrates the whole app (its chunk); the Keys and Users pages only their editing
+  // island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk at all.
   for (const [path, expected] of [
     ['/test/catalog', ['split_hydrate_app_']],
-    ['/test/keys', ['split_hydrate_editing_island_']],
+    ['/test/keys', ['split_hydrate_stripe_pages_']],
+    ['/test/users', ['split_hydrate_console_pages_']],
     ['/test/customers', []],
   ] as const) {
     files.clear();
@@ -91,8 +92,8 @@ test('a page preloads every chunk it runs: the whole app on the catalog, the edi
       expect(chunks, `${path} runs no chunk`).toEqual([]);
       expect(preloaded.filter((f) => !f.startsWith('payments-console.')), `${path} preloads no chunk`).toEqual([]);
     }
-    if (path !== '/test/catalog') {
-      expect(chunks.some((f) => f.startsWith('split_hydrate_app_')), `${path} loads no whole app`).toBe(false);
+    for (const other of ['split_hydrate_app_', 'split_hydrate_stripe_pages_', 'split_hydrate_console_pages_']) {
+      if (!(expected as readonly string[]).includes(other)) expect(chunks.some((f) => f.startsWith(other)), `${path} loads no ${other}…`).toBe(false);
     }
   }
 });

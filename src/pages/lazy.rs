@@ -3,10 +3,10 @@
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
 //! code (a split point) leaves the main WebAssembly file. There are three:
 //!
-//! - the whole app (`crate::app::hydrate_app`): the router, the frame and the two pages that
-//!   hydrate with them, the catalog and the webhook events;
+//! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
+//!   hydrates with them, the catalog;
 //! - the editing pages' island ([`EditingIsland`]): the bodies of keys, sync, copying the catalog,
-//!   users, API keys and one's account;
+//!   webhooks, users, API keys and one's account;
 //! - a history row's refund form (`super::refund::RefundControl`, `#[island(lazy)]`).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
@@ -30,16 +30,21 @@ use leptos::prelude::*;
 use leptos::tachys::html::islands::Island;
 use serde::{Deserialize, Serialize};
 
-/// The split point of the editing pages' island, as the build's manifest names it.
-pub const EDITING_DOWNLOAD: &str = "hydrate_editing_island";
+/// The split point of the editing pages about the Stripe connection (keys, sync, webhooks), as
+/// the build's manifest names it.
+pub const STRIPE_PAGES_DOWNLOAD: &str = "hydrate_stripe_pages";
+
+/// The split point of the other editing pages (copying the catalog, users, API keys, one's
+/// account).
+pub const CONSOLE_PAGES_DOWNLOAD: &str = "hydrate_console_pages";
 
 /// The split point of the refund form's island (`#[island(lazy)]` names it `<island>_loader`).
 pub const REFUND_DOWNLOAD: &str = "refund_control_loader";
 
 /// The lazily loaded code a page of islands may hydrate, by its path below the environment.
 pub fn islands_of(page: &str) -> &'static [&'static str] {
-    if EditingPage::of(page).is_some() {
-        return &[EDITING_DOWNLOAD];
+    if let Some(editing) = EditingPage::of(page) {
+        return editing.download();
     }
     // A payment's row offers a refund to an admin wherever payments are listed
     // (`super::history::HistoryTable`): the history and one subject, customer or subscription.
@@ -61,17 +66,19 @@ pub enum EditingPage {
     Users,
     ApiKeys,
     Account,
+    Webhooks,
 }
 
 impl EditingPage {
     /// Every editing page, with its path below the environment.
-    pub const ALL: [(EditingPage, &'static str); 6] = [
+    pub const ALL: [(EditingPage, &'static str); 7] = [
         (EditingPage::Keys, "keys"),
         (EditingPage::Sync, "sync"),
         (EditingPage::CatalogCopy, "catalog/copy"),
         (EditingPage::Users, "users"),
         (EditingPage::ApiKeys, "api-keys"),
         (EditingPage::Account, "account"),
+        (EditingPage::Webhooks, "webhooks"),
     ];
 
     /// The editing page at `page`, a path below the environment.
@@ -79,16 +86,44 @@ impl EditingPage {
         EditingPage::ALL.into_iter().find(|(_, path)| *path == page).map(|(kind, _)| kind)
     }
 
+    /// The download the page's body is in (one split point for all would make every editing
+    /// page download every other's code; one each, dozens of shared chunks per page).
+    /// Deciding by name only: building a body here would pull its code into the main module.
+    pub fn download(self) -> &'static [&'static str] {
+        match self {
+            EditingPage::Keys | EditingPage::Sync | EditingPage::Webhooks => &[STRIPE_PAGES_DOWNLOAD],
+            EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => {
+                &[CONSOLE_PAGES_DOWNLOAD]
+            }
+        }
+    }
+
     /// The page's body: everything on it that reacts.
     fn body(self) -> AnyView {
-        match self {
-            EditingPage::Keys => super::keys::KeysBody().into_any(),
-            EditingPage::Sync => super::sync::SyncBody().into_any(),
-            EditingPage::CatalogCopy => super::catalog_copy::CopyBody().into_any(),
-            EditingPage::Users => super::users::UsersBody().into_any(),
-            EditingPage::ApiKeys => super::api_keys::ApiKeysBody().into_any(),
-            EditingPage::Account => super::users::AccountBody().into_any(),
-        }
+        stripe_page_body(self).or_else(|| console_page_body(self)).unwrap_or_else(|| ().into_any())
+    }
+}
+
+/// The body of an editing page about the Stripe connection; `None` for the others (as
+/// [`EditingPage::download`] says). Apart from [`console_page_body`], so that each download's
+/// split point reaches only its own pages.
+fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
+    match page {
+        EditingPage::Keys => Some(super::keys::KeysBody().into_any()),
+        EditingPage::Sync => Some(super::sync::SyncBody().into_any()),
+        EditingPage::Webhooks => Some(super::webhooks::WebhooksBody().into_any()),
+        EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => None,
+    }
+}
+
+/// The body of one of the other editing pages; `None` for those about the Stripe connection.
+fn console_page_body(page: EditingPage) -> Option<AnyView> {
+    match page {
+        EditingPage::CatalogCopy => Some(super::catalog_copy::CopyBody().into_any()),
+        EditingPage::Users => Some(super::users::UsersBody().into_any()),
+        EditingPage::ApiKeys => Some(super::api_keys::ApiKeysBody().into_any()),
+        EditingPage::Account => Some(super::users::AccountBody().into_any()),
+        EditingPage::Keys | EditingPage::Sync | EditingPage::Webhooks => None,
     }
 }
 
@@ -99,13 +134,18 @@ struct EditingProps {
     page: EditingPage,
     env: Environment,
     user: CurrentUser,
+    /// The page's query parameters (`crate::ui::islands::PageQuery`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    query: Vec<(String, String)>,
 }
 
-/// The island's name in its element's `data-component`: the export the loader calls.
-const EDITING_ISLAND: &str = "EditingIsland";
+/// The islands' names in their elements' `data-component`: the exports the loader calls, one
+/// per download, so that the main module need not read the props to choose.
+const STRIPE_PAGES_ISLAND: &str = "StripePagesIsland";
+const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 
-/// An editing page's body as an island of its own, hydrated from one download shared by every
-/// editing page ([`EDITING_DOWNLOAD`]).
+/// An editing page's body as an island of its own, hydrated from one of two downloads
+/// ([`EditingPage::download`]).
 ///
 /// Written by hand rather than with `#[island(lazy)]`, which would make a split point per page
 /// (and so dozens of shared chunks per page, see the module's notes). It does what that macro
@@ -113,45 +153,69 @@ const EDITING_ISLAND: &str = "EditingIsland";
 /// resources the page sends with its data, in a `<leptos-island>` element with the props.
 #[component]
 pub fn EditingIsland(page: EditingPage) -> impl IntoView {
-    let props = EditingProps { page, env: use_env().get_untracked(), user: use_user() };
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let query = query.into_iter().map(|(key, value)| (key.into_owned(), value)).collect();
+    let props = EditingProps { page, env: use_env().get_untracked(), user: use_user(), query };
     // Enums, a string and a bool: serialising them cannot fail.
     let json = serde_json::to_string(&props).unwrap_or_default();
-    Island::new(EDITING_ISLAND, island_view(props)).with_props(json)
+    let name = if page.download() == [STRIPE_PAGES_DOWNLOAD] { STRIPE_PAGES_ISLAND } else { CONSOLE_PAGES_ISLAND };
+    Island::new(name, island_view(props, EditingPage::body)).with_props(json)
 }
 
-/// The island's view, built alike on both sides.
-fn island_view(props: EditingProps) -> impl IntoView {
-    let EditingProps { page, env, user } = props;
+/// The island's view, built alike on both sides, with the page's body from `body`.
+fn island_view(props: EditingProps, body: fn(EditingPage) -> AnyView) -> impl IntoView {
+    let EditingProps { page, env, user, query } = props;
     untrack(move || {
         Owner::new().with(|| {
             Owner::with_hydration(move || {
                 leptos::tachys::reactive_graph::OwnedView::new(view! {
-                    <IslandFrame env user>{page.body()}</IslandFrame>
+                    <IslandFrame env user query>{body(page)}</IslandFrame>
                 })
             })
         })
     })
 }
 
-/// The island's export, which the shell's loader calls with its element
-/// (`src/ui/island_loader.js`): it resolves once the download is in and the body has hydrated.
+/// The export of the pages about the Stripe connection, which the shell's loader calls with the
+/// island's element (`src/ui/island_loader.js`): it resolves once their download is in and the
+/// body has hydrated.
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = EditingIsland)]
-pub async fn editing_island_export(el: web_sys::HtmlElement) {
-    hydrate_editing_island(el).await
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = StripePagesIsland)]
+pub async fn stripe_pages_island(el: web_sys::HtmlElement) {
+    hydrate_stripe_pages(el).await
 }
 
-/// The split point: every editing page's body, hydrated into the element the server rendered.
+/// The export of the other editing pages (as [`stripe_pages_island`]).
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = ConsolePagesIsland)]
+pub async fn console_pages_island(el: web_sys::HtmlElement) {
+    hydrate_console_pages(el).await
+}
+
+/// The split point of the pages about the Stripe connection.
 #[cfg(feature = "hydrate")]
 #[leptos::lazy]
-fn hydrate_editing_island(el: web_sys::HtmlElement) {
+fn hydrate_stripe_pages(el: web_sys::HtmlElement) {
+    hydrate_island(el, STRIPE_PAGES_ISLAND, |page| stripe_page_body(page).unwrap_or_else(|| ().into_any()));
+}
+
+/// The split point of the other editing pages.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+fn hydrate_console_pages(el: web_sys::HtmlElement) {
+    hydrate_island(el, CONSOLE_PAGES_ISLAND, |page| console_page_body(page).unwrap_or_else(|| ().into_any()));
+}
+
+/// Hydrates the island `name` into the element the server rendered, from its props.
+#[cfg(feature = "hydrate")]
+fn hydrate_island(el: web_sys::HtmlElement, name: &'static str, body: fn(EditingPage) -> AnyView) {
     use leptos::tachys::view::{Position, RenderHtml};
     let props = el.dataset().get("props").and_then(|json| serde_json::from_str::<EditingProps>(&json).ok());
     let Some(props) = props else {
         leptos::logging::error!("The editing island's props are missing or unreadable.");
         return;
     };
-    let island = Island::new(EDITING_ISLAND, island_view(props));
+    let island = Island::new(name, island_view(props, body));
     // The view stays mounted for the page's life, as `#[island]`'s do.
     std::mem::forget(island.hydrate_from_position::<true>(&el, Position::Current));
 }
@@ -164,9 +228,9 @@ mod tests {
     fn each_editing_page_is_found_by_its_path_and_only_it() {
         for (page, path) in EditingPage::ALL {
             assert_eq!(EditingPage::of(path), Some(page));
-            assert_eq!(islands_of(path), [EDITING_DOWNLOAD]);
+            assert_eq!(islands_of(path), page.download());
         }
-        for other in ["catalog", "keys/x", "", "webhooks", "history", "customers"] {
+        for other in ["catalog", "keys/x", "", "webhooks/x", "history", "customers"] {
             assert_eq!(EditingPage::of(other), None, "{other}");
         }
     }

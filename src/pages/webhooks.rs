@@ -7,16 +7,17 @@ use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::query_string;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
+use crate::ui::islands::use_page_query;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use payments_model::{Cursor, IgnoredReason, Page, ProcessingStatus, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
 
@@ -118,14 +119,36 @@ pub fn IgnoredReasonNote(event: WebhookEvent) -> impl IntoView {
 /// The page.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
+    view! {
+        <Title text="Webhooks" />
+        <EditingIsland page=EditingPage::Webhooks />
+    }
+}
+
+/// The page's body: the editing island (`crate::pages::lazy`), so its filters and pages are
+/// page loads, read from the island's query.
+#[component]
+pub(crate) fn WebhooksBody() -> impl IntoView {
     let env = use_env();
     let can_write = use_user().role.can_write();
     let toasts = use_toasts();
-    let query = use_query_map();
-    let status_q = Memo::new(move |_| query.read().get("status").unwrap_or_default());
-    let type_q = Memo::new(move |_| query.read().get("type").unwrap_or_default());
-    let cursor_q = Memo::new(move |_| query.read().get("cursor").and_then(Cursor::new));
-    let id_q = Memo::new(move |_| query.read().get("id").unwrap_or_default());
+    let query = use_page_query().0;
+    let status_q = Memo::new({
+        let status = query.get("status").unwrap_or_default();
+        move |_| status.clone()
+    });
+    let type_q = Memo::new({
+        let event_type = query.get("type").unwrap_or_default();
+        move |_| event_type.clone()
+    });
+    let cursor_q = Memo::new({
+        let cursor = query.get("cursor").and_then(Cursor::new);
+        move |_| cursor.clone()
+    });
+    let id_q = Memo::new({
+        let id = query.get("id").unwrap_or_default();
+        move |_| id.clone()
+    });
 
     let endpoint_version = RwSignal::new(0u32);
     let endpoint = resource(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
@@ -178,24 +201,19 @@ pub fn WebhooksPage() -> impl IntoView {
         events_version.update(|v| *v += 1);
     });
 
-    // The filter form: plain GET without JavaScript, a client-side navigation with it.
-    let status_in = RwSignal::new(String::new());
-    let type_in = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        status_in.set(status_q.get());
-        type_in.set(type_q.get());
-    });
-    let navigate = use_navigate();
+    // The filter form is a plain GET without JavaScript; hydrated, it leaves empty filters out of
+    // the new page's address.
+    let status_in = RwSignal::new(status_q.get_untracked());
+    let type_in = RwSignal::new(type_q.get_untracked());
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let status = status_in.get_untracked();
         let ty = type_in.get_untracked();
         let qs = query_string(&[("status", status.as_str()), ("type", ty.trim())]);
-        navigate(&format!("/{}/webhooks{qs}", env.get_untracked()), Default::default());
+        let _ = window().location().set_href(&format!("/{}/webhooks{qs}", env.get_untracked()));
     };
 
     view! {
-        <Title text="Webhooks" />
         <h1>"Webhooks"</h1>
         <p class="muted">
             "Stripe sends changes to the console's managed endpoint; every event received is logged below with how it was processed."
@@ -227,7 +245,6 @@ pub fn WebhooksPage() -> impl IntoView {
                         id="event-filter-status"
                         name="status"
                         data-testid="filter-status"
-                        prop:value=move || status_in.get()
                         on:change=move |ev| status_in.set(event_target_value(&ev))
                     >
                         <option value="" selected=move || status_q.get().is_empty()>"Any"</option>
@@ -249,7 +266,7 @@ pub fn WebhooksPage() -> impl IntoView {
                         placeholder="invoice.paid"
                         autocomplete="off"
                         data-testid="filter-type"
-                        prop:value=move || type_in.get()
+                        value=type_q.get_untracked()
                         on:input=move |ev| type_in.set(event_target_value(&ev))
                     />
                 </div>

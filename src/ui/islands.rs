@@ -12,6 +12,7 @@ use super::toast::{provide_toasts, ToastRegion};
 use crate::auth::CurrentUser;
 use crate::environment::Environment;
 use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
 
 /// Whether the whole app hydrates the page being rendered: `crate::app::App` says so with
 /// Leptos's `IsHydrating` context, on the server and in the browser alike. False on a page of
@@ -20,12 +21,30 @@ pub fn whole_app() -> bool {
     use_context::<leptos::reactive::owner::IsHydrating>().is_some_and(|h| h.0)
 }
 
+/// The page's query parameters inside an editing page's island, which has no router in the
+/// browser: [`IslandFrame`] provides them from the island's props. A new query is a new page
+/// load there (filters are plain GET forms), so they never change under the island.
+#[derive(Clone, Debug, Default)]
+pub struct PageQuery(pub ParamsMap);
+
+/// The page's query parameters (see [`PageQuery`]).
+pub fn use_page_query() -> PageQuery {
+    use_context::<PageQuery>().unwrap_or_default()
+}
+
 /// Inside an editing page's island: what the frame provides the pages below it, and the toasts'
 /// region (the frame renders its own only where the whole app hydrates).
 #[component]
-pub fn IslandFrame(env: Environment, user: CurrentUser, children: Children) -> impl IntoView {
+pub fn IslandFrame(
+    env: Environment,
+    user: CurrentUser,
+    /// The page's query parameters, in their order.
+    query: Vec<(String, String)>,
+    children: Children,
+) -> impl IntoView {
     provide_context(CurrentEnv(Memo::new(move |_| env)));
     provide_context(user);
+    provide_context(PageQuery(query.into_iter().collect()));
     let toasts = provide_toasts();
     view! {
         {children()}

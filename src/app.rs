@@ -16,13 +16,14 @@ use leptos_router::{
 /// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
 /// the editing pages, whose body is one island (keys, sync, copying the catalog, webhooks, users,
-/// API keys, one's account; `crate::pages::lazy::EditingIsland`). Everything else on those pages is server-rendered HTML whose code never
-/// reaches the browser, so the main WebAssembly module holds no router and no page: such a visit
-/// downloads Leptos's core, the small islands (the sign-in form, the header's switches and
-/// search shortcut) and the lazily loaded island the page shows, if any (an editing page's
-/// body, a history row's refund form). Links are plain links and filters plain GET forms, which
-/// need no code. The catalog, whose editors live in the URL's query, hydrates the whole app from
-/// a lazily loaded chunk ([`hydrate_app`]); there the router takes over its links.
+/// API keys, one's account; `crate::pages::lazy::EditingIsland`). Everything else on those
+/// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
+/// module holds no router and no page: such a visit downloads Leptos's core, the small islands
+/// (the sign-in form, the header's switches and search shortcut) and the lazily loaded island
+/// the page shows, if any (an editing page's body, a payment row's refund form). Links are
+/// plain links and filters plain GET forms, which need no code. The catalog, whose editors live
+/// in the URL's query, hydrates the whole app from a lazily loaded chunk ([`hydrate_app`]); there
+/// the router takes over its links.
 ///
 /// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
 /// reads it.

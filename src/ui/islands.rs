@@ -4,8 +4,8 @@
 //! On a page of islands (`crate::app::Hydration::Islands`) the frame is server-rendered HTML: its
 //! contexts (the environment, the signed-in user, the toasts) never reach the browser. An editing
 //! page's body hydrates there as one lazily loaded island (`crate::pages::lazy::EditingIsland`),
-//! which gets the environment and the user as props and provides them again with
-//! [`IslandFrame`], so the body's components read them as they would under the frame.
+//! which gets the environment, the user and the page's query as props and provides them again
+//! with [`IslandFrame`], so the body's components read them as they would under the frame.
 
 use super::layout::CurrentEnv;
 use super::toast::{provide_toasts, ToastRegion};

@@ -1,18 +1,19 @@
 //! What the browser loads lazily, and which pages need it (issue #13).
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
-//! code (a split point) leaves the main WebAssembly file. There are three:
+//! code (a split point) leaves the main WebAssembly file. There are four:
 //!
 //! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
 //!   hydrates with them, the catalog;
-//! - the editing pages' island ([`EditingIsland`]): the bodies of keys, sync, copying the catalog,
-//!   webhooks, users, API keys and one's account;
-//! - a history row's refund form (`super::refund::RefundControl`, `#[island(lazy)]`).
+//! - the editing island's two downloads ([`EditingIsland`]): the bodies of keys, sync and webhooks
+//!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog, users, API keys and one's account
+//!   ([`CONSOLE_PAGES_DOWNLOAD`]);
+//! - a payment row's refund form (`super::refund::RefundControl`, `#[island(lazy)]`).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
-//! chunk of its own: with one per page, a page needed 30 to 136 files, and on a slow link their
-//! round trips cost more than the bytes saved (a cold load of the catalog took 2.0 s against
-//! 1.3 s for the whole bundle).
+//! chunk of its own: with one per page, a page needed 30 to 136 files (57 to 78 with one
+//! `#[island(lazy)]` per editing page), and on a slow link their round trips cost more than the
+//! bytes saved (a cold load of the catalog took 2.0 s against 1.3 s for the whole bundle).
 //!
 //! Every build of the bundle needs `--split`, debug ones too (`cargo leptos build --split`,
 //! `cargo leptos watch --split`): without it the WASM still imports the chunks' loader, which only
@@ -57,7 +58,7 @@ pub fn islands_of(page: &str) -> &'static [&'static str] {
     }
 }
 
-/// The pages whose body is the editing island.
+/// The pages whose body is an editing island.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EditingPage {
     Keys,
@@ -156,7 +157,7 @@ pub fn EditingIsland(page: EditingPage) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map().get_untracked();
     let query = query.into_iter().map(|(key, value)| (key.into_owned(), value)).collect();
     let props = EditingProps { page, env: use_env().get_untracked(), user: use_user(), query };
-    // Enums, a string and a bool: serialising them cannot fail.
+    // Enums, strings and a bool: serialising them cannot fail.
     let json = serde_json::to_string(&props).unwrap_or_default();
     let name = if page.download() == [STRIPE_PAGES_DOWNLOAD] { STRIPE_PAGES_ISLAND } else { CONSOLE_PAGES_ISLAND };
     Island::new(name, island_view(props, EditingPage::body)).with_props(json)

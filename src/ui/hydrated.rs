@@ -1,9 +1,9 @@
 //! The `data-hydrated` mark on `<body>`: from then on, the page's handlers are attached.
 //!
 //! Tests and the time-to-interactive benchmark wait for it, and CSS may use it. Where the whole
-//! app hydrates (the catalog, a page not found), the route's view carries
-//! this component, and its effect, which runs only in the browser and only after the view around
-//! it has hydrated, sets the mark.
+//! app hydrates (the catalog, a page not found), the route's view carries this component, and its
+//! effect, which runs only in the browser and only after the view around it has hydrated, sets
+//! the mark.
 //!
 //! A page hydrated as islands (`crate::app::Hydration::Islands`) runs no route view in the
 //! browser; the shell's loader (`src/ui/island_loader.js`) sets the mark there, once the last

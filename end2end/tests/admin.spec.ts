@@ -1,16 +1,8 @@
-import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, open } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, open, sandboxUrl, stripeCreatesCustomer } from './fixtures';
 
 // The Keys, Sync and Webhooks pages against the demo server (scripts/e2e.sh): the test
 // environment is connected to the in-process Stripe sandbox with `sk_test_sandbox`, live has no key.
 // Every test leaves that state as it found it, since console.spec.ts checks it afterwards.
-
-/** The demo sandbox's base URL, as the overview shows it. */
-async function sandboxUrl(page: Page): Promise<string> {
-  await open(page, '/test');
-  const text = await page.getByTestId('demo-notice').locator('code').innerText();
-  expect(text).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  return text;
-}
 
 test('an admin sees the masked key, gets client and server errors inline, removes and restores the key', async ({ page }) => {
   await signIn(page, ADMIN);
@@ -168,30 +160,9 @@ test('an admin syncs, watches the progress and sees the result; live asks to typ
 
 test('webhooks: endpoint details, the event log with filters, re-processing', async ({ page }) => {
   await signIn(page, ADMIN);
-  const sandbox = await sandboxUrl(page);
-  // Something happens in Stripe: the sandbox sends customer.created to the managed endpoint.
-  const res = await page.request.post(`${sandbox}/v1/customers`, {
-    headers: { Authorization: 'Bearer sk_test_sandbox' },
-    form: { email: 'webhook-e2e@example.com' },
-  });
-  expect(res.ok()).toBeTruthy();
-  const customer = (await res.json()).id as string;
-
-  // Wait until the event has been received and processed, so the page is not rendered while the
-  // log is still changing underneath it.
-  await expect
-    .poll(async () => {
-      // With the `Origin` a browser sends: cookie writes without one are refused.
-      const list = await page.request.post('/api/console/webhook-events', {
-        headers: { origin: process.env.BASE_URL ?? '' },
-        form: { environment: 'test', event_type: 'customer.created' },
-      });
-      const body = await list.json();
-      return (body.items ?? []).some(
-        (e: { objectId?: string; processingStatus?: string }) => e.objectId === customer && e.processingStatus === 'processed',
-      );
-    }, { timeout: 15_000 })
-    .toBe(true);
+  // Something happens in Stripe: the sandbox sends customer.created to the managed endpoint. Wait
+  // until it is processed, so the page is not rendered while the log is still changing under it.
+  const customer = await stripeCreatesCustomer(page, await sandboxUrl(page), 'webhook-e2e@example.com');
 
   await open(page, '/test/webhooks');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');

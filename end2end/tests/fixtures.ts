@@ -73,4 +73,40 @@ export async function signIn(page: import('@playwright/test').Page, email: strin
   await expect(page).toHaveURL(/\/test$/);
   await waitForHydration(page);
 }
+
+/** The demo's Stripe sandbox (its address is on the overview's demo notice). */
+export async function sandboxUrl(page: import('@playwright/test').Page): Promise<string> {
+  await open(page, '/test');
+  const text = await page.getByTestId('demo-notice').locator('code').innerText();
+  expect(text).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  return text;
+}
+
+/**
+ * Creates a customer in the `sandbox`'s test account ([`sandboxUrl`]), which sends `customer.created` to the
+ * console's managed endpoint, and waits until the console has processed that event. Returns the
+ * customer's id. Needs a signed-in page (it reads the event log as that user).
+ */
+export async function stripeCreatesCustomer(page: import('@playwright/test').Page, sandbox: string, email: string): Promise<string> {
+  const res = await page.request.post(`${sandbox}/v1/customers`, {
+    headers: { Authorization: 'Bearer sk_test_sandbox' },
+    form: { email },
+  });
+  expect(res.ok()).toBeTruthy();
+  const customer = (await res.json()).id as string;
+  await expect
+    .poll(async () => {
+      // With the `Origin` a browser sends: cookie writes without one are refused.
+      const list = await page.request.post('/api/console/webhook-events', {
+        headers: { origin: process.env.BASE_URL ?? '' },
+        form: { environment: 'test', event_type: 'customer.created' },
+      });
+      const body = await list.json();
+      return (body.items ?? []).some(
+        (e: { objectId?: string; processingStatus?: string }) => e.objectId === customer && e.processingStatus === 'processed',
+      );
+    }, { timeout: 15_000 })
+    .toBe(true);
+  return customer;
+}
 export type { Locator, Page } from '@playwright/test';

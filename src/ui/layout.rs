@@ -2,15 +2,14 @@
 //! banner, the section navigation (filtered by role) and the page itself inside an error
 //! boundary.
 
-use super::error::{set_page_status, ErrorPanel};
+use super::error::set_page_status;
 use super::nav::SECTIONS;
 use super::theme::ThemeToggle;
 use super::toast::{provide_toasts, ToastRegion};
-use crate::auth::{who_am_i, CurrentUser, Logout, Role};
+use crate::auth::{CurrentUser, Logout, Role};
 use crate::environment::{switch_path, Environment};
 use crate::error::AppError;
 use crate::pages::not_found::NotFound;
-use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -30,29 +29,46 @@ pub fn use_user() -> CurrentUser {
 }
 
 /// Layout of the environment-scoped pages (`/:env/...`).
+///
+/// The signed-in user is known before anything renders (the server has read the session and
+/// redirects without one), so the frame and the page are built once, with no `Suspense` around
+/// them: a server-side `Suspense` walks its children more than once before rendering them
+/// (`dry_resolve`), and each walk built the router's outlet, and so the page, anew. Every page's
+/// data then loaded three times, and an island's HTML could come from another read than the copy
+/// the browser hydrates it from (the webhook log's mismatch when events arrived meanwhile, issue
+/// #13; `tests/integration/console.rs::a_page_loads_and_sends_each_resource_once`).
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let params = use_params_map();
     let parsed = Memo::new(move |_| params.read().get("env").and_then(|e| Environment::parse(&e)));
     let env = Memo::new(move |_| parsed.get().unwrap_or(Environment::Test));
     provide_context(CurrentEnv(env));
-    let user = resource(|| (), |_| who_am_i());
+    // Read from the request on the server; where the whole app hydrates (the catalog), the
+    // browser reads the value the server sent instead of asking again.
+    let user = SharedValue::new(signed_in_user).into_inner();
 
     view! {
         <Show when=move || parsed.get().is_some() fallback=|| view! { <NotFound /> }>
-            <Suspense fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(user)) => view! { <Frame user env /> }.into_any(),
-                        // Only reachable after a client-side navigation once the session has
-                        // ended: the server redirects before rendering otherwise.
-                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match user.clone() {
+                Some(user) => view! { <Frame user env /> }.into_any(),
+                // Only reachable in the browser if the page came without the user, which the
+                // server never sends: it redirects before rendering.
+                None => view! { <Redirect path="/login" /> }.into_any(),
+            }}
         </Show>
     }
+}
+
+/// The signed-in user of the request being rendered.
+#[cfg(feature = "ssr")]
+fn signed_in_user() -> Option<CurrentUser> {
+    crate::auth::ssr::current_session().map(|session| session.user)
+}
+
+/// In the browser the user comes with the page (`SharedValue`), never from here.
+#[cfg(not(feature = "ssr"))]
+fn signed_in_user() -> Option<CurrentUser> {
+    None
 }
 
 #[component]

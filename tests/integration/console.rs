@@ -84,6 +84,52 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
 /// The start of the shell's island loader (`src/ui/island_loader.js`).
 const ISLAND_LOADER: &str = "(async (glue, wasm) => {";
 
+/// The values a page sends for the browser to hydrate from (`__RESOLVED_RESOURCES[id] = "…";`),
+/// as (id, JSON) pairs in the page's order.
+fn sent_resources(html: &str) -> Vec<(usize, String)> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let (id, rest) = rest.split_once("] = ")?;
+            // The value is a JSON string literal holding the resource's JSON.
+            let value = serde_json::Deserializer::from_str(rest).into_iter::<String>().next()?.ok()?;
+            Some((id.parse().ok()?, value))
+        })
+        .collect()
+}
+
+/// A page builds its body once on the server, so each resource of its islands is loaded and sent
+/// once, and what the HTML shows is the copy the browser hydrates from (issue #13). The layout's
+/// `Suspense` used to build the frame and the page three times (its dry runs re-ran the closure
+/// that made them): every load ran three times, and the webhook log's rows could come from
+/// another read than the one its island hydrated from when an event arrived in between.
+#[tokio::test]
+async fn a_page_loads_and_sends_each_resource_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    for path in [
+        "/test/webhooks",
+        "/test/keys",
+        "/test/sync",
+        "/test/users",
+        "/test/api-keys",
+        "/test/catalog/copy",
+        "/test/catalog",
+    ] {
+        let html = app.page(&admin, path).await;
+        let sent = sent_resources(&html);
+        assert!(!sent.is_empty(), "{path} sent no resource: {html}");
+        let mut values: Vec<&str> = sent.iter().map(|(_, value)| value.as_str()).collect();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
+    }
+    // The webhook page's three: the endpoint, the event log's first page, the forwarding card.
+    let webhooks = sent_resources(&app.page(&admin, "/test/webhooks").await);
+    assert_eq!(webhooks.len(), 3, "{webhooks:?}");
+    assert!(webhooks.iter().any(|(_, value)| value.contains("\"items\"")), "no event page in {webhooks:?}");
+}
+
 #[tokio::test]
 async fn static_files_are_served_without_a_session() {
     let app = TestApp::spawn().await;

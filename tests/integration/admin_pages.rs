@@ -5,7 +5,7 @@ use crate::support;
 
 use payments_console::auth::Role;
 use serde_json::Value;
-use support::TestApp;
+use support::{sent_resources, TestApp};
 
 async fn call(client: &reqwest::Client, app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let res = client.post(app.url(&format!("/api/console/{endpoint}"))).form(form).send().await.unwrap();
@@ -283,6 +283,59 @@ async fn deliver(app: &TestApp, secret: &str, id: &str) -> u16 {
         .await
         .unwrap();
     res.status().as_u16()
+}
+
+/// The webhook log shows the events its island hydrates from while events keep arriving (issue
+/// #13's mismatch). The server built the page three times, each with its own read of the log, and
+/// sent the first read for the browser beside the HTML of the last: with events arriving, 44 of
+/// 150 loads of the release build before the fix showed other rows than the island's data, so a
+/// row's Re-process button could act on another event than the one on its row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_log_shows_the_events_its_island_hydrates_from_while_events_arrive() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let (status, body) =
+        call(&admin, &app, "webhook-forwarding-set", &[("environment", "test"), ("signing_secret", PASTED)]).await;
+    assert_eq!(status, 200, "{body}");
+    let loading = std::sync::atomic::AtomicBool::new(true);
+    let arrive = async {
+        let mut delivered = 0;
+        while loading.load(std::sync::atomic::Ordering::Relaxed) {
+            assert_eq!(deliver(&app, PASTED, &format!("evt_race_{delivered}")).await, 200);
+            delivered += 1;
+        }
+        delivered
+    };
+    let load = async {
+        let mut firsts = Vec::new();
+        for _ in 0..40 {
+            let html = app.page(&admin, "/test/webhooks").await;
+            let rows: Vec<&str> =
+                html.split("data-event-id=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+            // The island reads the first page sent (the lowest id, `sent_resources` keeps the
+            // page's order of ids as written, so sort them).
+            let mut pages: Vec<(usize, Value)> = sent_resources(&html)
+                .into_iter()
+                .filter_map(|(id, json)| Some((id, serde_json::from_str::<Value>(&json).ok()?)))
+                .filter(|(_, value)| value["Ok"]["items"].is_array())
+                .collect();
+            pages.sort_by_key(|(id, _)| *id);
+            let hydrated: Vec<&str> = pages[0].1["Ok"]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["stripeEventId"].as_str())
+                .collect();
+            assert_eq!(rows, hydrated, "the rows shown are not the events the island hydrates from");
+            assert_eq!(pages.len(), 1, "one page of events, read once: {pages:?}");
+            firsts.push(rows.first().map(|id| id.to_string()));
+        }
+        loading.store(false, std::sync::atomic::Ordering::Relaxed);
+        firsts
+    };
+    let (delivered, firsts) = tokio::join!(arrive, load);
+    // The premise: events arrived while the pages rendered.
+    assert!(delivered > 0 && firsts.first() != firsts.last(), "no event arrived meanwhile ({delivered} delivered)");
 }
 
 #[tokio::test]

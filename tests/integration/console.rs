@@ -3,7 +3,7 @@
 use crate::support;
 
 use payments_console::auth::Role;
-use support::{TestApp, PASSWORD};
+use support::{sent_resources, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn login_page_is_server_rendered() {
@@ -83,20 +83,6 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
 
 /// The start of the shell's island loader (`src/ui/island_loader.js`).
 const ISLAND_LOADER: &str = "(async (glue, wasm) => {";
-
-/// The values a page sends for the browser to hydrate from (`__RESOLVED_RESOURCES[id] = "…";`),
-/// as (id, JSON) pairs in the page's order.
-fn sent_resources(html: &str) -> Vec<(usize, String)> {
-    html.split("__RESOLVED_RESOURCES[")
-        .skip(1)
-        .filter_map(|rest| {
-            let (id, rest) = rest.split_once("] = ")?;
-            // The value is a JSON string literal holding the resource's JSON.
-            let value = serde_json::Deserializer::from_str(rest).into_iter::<String>().next()?.ok()?;
-            Some((id.parse().ok()?, value))
-        })
-        .collect()
-}
 
 /// A page builds its body once on the server, so each resource of its islands is loaded and sent
 /// once, and what the HTML shows is the copy the browser hydrates from (issue #13). The layout's

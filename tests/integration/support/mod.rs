@@ -173,3 +173,17 @@ impl TestApp {
 async fn stripe_get(base: &str, key: &str, path: &str) -> serde_json::Value {
     reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(key).send().await.unwrap().json().await.unwrap()
 }
+
+/// The values a page sends for the browser to hydrate from (`__RESOLVED_RESOURCES[id] = "…";`),
+/// as (id, JSON) pairs in the page's order.
+pub fn sent_resources(html: &str) -> Vec<(usize, String)> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let (id, rest) = rest.split_once("] = ")?;
+            // The value is a JSON string literal holding the resource's JSON.
+            let value = serde_json::Deserializer::from_str(rest).into_iter::<String>().next()?.ok()?;
+            Some((id.parse().ok()?, value))
+        })
+        .collect()
+}

@@ -3,7 +3,9 @@ import { expect, test, ADMIN, open, sandboxUrl, signIn, stripeCreatesCustomer, w
 // A page comes to life on the data the server rendered it with (issue #13). Its resources are
 // read back from the page, so no server function runs while it hydrates: webhook events or a
 // sync arriving between the server's render and the browser's cannot make the browser's first
-// render differ from the HTML it hydrates (the webhooks page's mismatch, seen once).
+// render differ from the HTML it hydrates. (The webhook log's mismatch, seen once, came from
+// inside the server's render: it built the page three times and sent one read's data beside
+// another's HTML. `tests/integration/admin_pages.rs` holds that case, with events arriving.)
 
 const PAGES = ['/test/webhooks', '/test/keys', '/test/sync', '/test/users', '/test/api-keys', '/test/account',
   '/test/catalog/copy', '/test/catalog', '/test/history'];

@@ -121,12 +121,13 @@ pub fn hydrate_app() {
 /// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
 /// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The
 /// shell names their files in `<link rel=preload>`, so that the browser fetches them beside the
-/// main module instead of one after the other as each runs.
-pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
+/// main module instead of one after the other as each runs. `can_write`: the viewer is an admin
+/// (support staff run no admin page's island and no refund form).
+pub fn downloads_for_path(path: &str, can_write: bool) -> Vec<&'static str> {
     let page = page_of(path).unwrap_or_default();
     let page = page.strip_suffix('/').unwrap_or(page);
     if Hydration::for_path(path) == Hydration::Islands {
-        return crate::pages::lazy::islands_of(page).to_vec();
+        return crate::pages::lazy::islands_of(page, can_write).to_vec();
     }
     vec!["hydrate_app"]
 }
@@ -164,7 +165,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         // Leptos never reads, keeps them out of the page.
         provide_context(leptos::PrefetchLazyFn::default());
         let path = request_path();
-        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path));
+        let can_write = crate::auth::ssr::current_session().is_some_and(|session| session.user.role.can_write());
+        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path, can_write));
         (Hydration::for_path(&path), preload_links(preloads).into_any())
     };
     #[cfg(not(feature = "ssr"))]
@@ -267,25 +269,35 @@ mod tests {
     #[test]
     fn a_page_of_the_whole_app_preloads_the_app() {
         for path in ["/test/catalog", "/live/catalog/", "/test/no-such-section"] {
-            assert_eq!(downloads_for_path(path), ["hydrate_app"], "{path}");
+            for can_write in [true, false] {
+                assert_eq!(downloads_for_path(path, can_write), ["hydrate_app"], "{path}");
+            }
         }
     }
 
     #[test]
     fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
         for stripe in ["/test/keys", "/live/sync", "/test/webhooks/"] {
-            assert_eq!(downloads_for_path(stripe), ["hydrate_stripe_pages"], "{stripe}");
+            assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
         }
         for console in ["/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users"] {
-            assert_eq!(downloads_for_path(console), ["hydrate_console_pages"], "{console}");
+            assert_eq!(downloads_for_path(console, true), ["hydrate_console_pages"], "{console}");
         }
         for refunds in
             ["/live/history", "/test/subjects/team/acme", "/test/customers/cus_1", "/test/subscriptions/sub_1"]
         {
-            assert_eq!(downloads_for_path(refunds), ["refund_control_loader"], "{refunds}");
+            assert_eq!(downloads_for_path(refunds, true), ["refund_control_loader"], "{refunds}");
+            assert!(downloads_for_path(refunds, false).is_empty(), "support staff: {refunds}");
         }
         for none in ["/login", "/test", "/test/customers", "/test/subscriptions", "/test/audit", "/test/search"] {
-            assert!(downloads_for_path(none).is_empty(), "{none}");
+            assert!(downloads_for_path(none, true).is_empty(), "{none}");
+        }
+        // Support staff read the webhook log and keep their account; the admins' pages tell them
+        // they are for admins, with no island.
+        assert_eq!(downloads_for_path("/test/webhooks", false), ["hydrate_stripe_pages"]);
+        assert_eq!(downloads_for_path("/test/account", false), ["hydrate_console_pages"]);
+        for admins in ["/test/keys", "/live/sync", "/test/users", "/test/api-keys", "/live/catalog/copy"] {
+            assert!(downloads_for_path(admins, false).is_empty(), "support staff: {admins}");
         }
     }
 

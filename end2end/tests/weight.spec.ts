@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, test, ADMIN, open, signIn } from './fixtures';
+import { expect, test, ADMIN, SUPPORT, open, signIn } from './fixtures';
 
 // What the browser downloads (issue #13). Sizes are deterministic for a build, so the first
 // load's budget is asserted; the other routes' extra downloads are reported.
@@ -68,32 +68,60 @@ test('every other route reports what it downloads on top of the first load', asy
   console.log(`extra download per route, in this order, gzip:\n${lines.join('\n')}`);
 });
 
+/** The split downloads a page starts with, as their own chunk's file name starts. */
+const DOWNLOADS = ['split_hydrate_app_', 'split_hydrate_stripe_pages_', 'split_hydrate_console_pages_', 'split_refund_control_loader_'];
+
+/**
+ * Opens `path` and checks that it runs the downloads `expected` names (by their own chunk's
+ * prefix) and no other, and preloads every chunk it runs; a page that runs none preloads none.
+ */
+async function expectDownloads(page: Page, files: Set<string>, path: string, expected: readonly string[]) {
+  files.clear();
+  await open(page, path);
+  await page.waitForLoadState('networkidle');
+  const chunks = [...files].filter((f) => f.endsWith('.wasm') && !f.startsWith('payments-console.'));
+  const preloaded = await page
+    .locator('link[rel="preload"][as="fetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
+  for (const prefix of expected) expect(chunks.some((f) => f.startsWith(prefix)), `${path} loads ${prefix}…`).toBe(true);
+  for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
+  if (expected.length === 0) {
+    expect(chunks, `${path} runs no chunk`).toEqual([]);
+    expect(preloaded.filter((f) => !f.startsWith('payments-console.')), `${path} preloads no chunk`).toEqual([]);
+  }
+  for (const other of DOWNLOADS) {
+    if (!expected.includes(other)) expect(chunks.some((f) => f.startsWith(other)), `${path} loads no ${other}…`).toBe(false);
+  }
+}
+
 test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Keys and Users, none on a list', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
   // The catalog hydrates the whole app (its chunk); the Keys and Users pages only their editing
-  // island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk at all.
+  // island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk at all;
+  // the payment history the refund form.
   for (const [path, expected] of [
     ['/test/catalog', ['split_hydrate_app_']],
     ['/test/keys', ['split_hydrate_stripe_pages_']],
     ['/test/users', ['split_hydrate_console_pages_']],
     ['/test/customers', []],
+    ['/test/history', ['split_refund_control_loader_']],
   ] as const) {
-    files.clear();
-    await open(page, path);
-    await page.waitForLoadState('networkidle');
-    const chunks = [...files].filter((f) => f.endsWith('.wasm') && !f.startsWith('payments-console.'));
-    const preloaded = await page
-      .locator('link[rel="preload"][as="fetch"]')
-      .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
-    for (const prefix of expected) expect(chunks.some((f) => f.startsWith(prefix)), `${path} loads ${prefix}…`).toBe(true);
-    for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
-    if (expected.length === 0) {
-      expect(chunks, `${path} runs no chunk`).toEqual([]);
-      expect(preloaded.filter((f) => !f.startsWith('payments-console.')), `${path} preloads no chunk`).toEqual([]);
-    }
-    for (const other of ['split_hydrate_app_', 'split_hydrate_stripe_pages_', 'split_hydrate_console_pages_']) {
-      if (!(expected as readonly string[]).includes(other)) expect(chunks.some((f) => f.startsWith(other)), `${path} loads no ${other}…`).toBe(false);
-    }
+    await expectDownloads(page, files, path, expected);
+  }
+});
+
+test('support staff download no admin page and no refund form: only the webhook log and their account', async ({ page }) => {
+  const files = recordBundle(page);
+  await signIn(page, SUPPORT);
+  // The admins' pages tell them they are for admins; a payment's row offers them no refund.
+  for (const [path, expected] of [
+    ['/test/keys', []],
+    ['/test/users', []],
+    ['/test/history', []],
+    ['/test/webhooks', ['split_hydrate_stripe_pages_']],
+    ['/test/account', ['split_hydrate_console_pages_']],
+  ] as const) {
+    await expectDownloads(page, files, path, expected);
   }
 });

@@ -5,7 +5,6 @@ use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::guard::AdminOnly;
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
@@ -76,9 +75,7 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
 pub fn ApiKeysPage() -> impl IntoView {
     view! {
         <Title text="API keys" />
-        <AdminOnly>
-            <EditingIsland page=EditingPage::ApiKeys />
-        </AdminOnly>
+        <EditingIsland page=EditingPage::ApiKeys />
     }
 }
 

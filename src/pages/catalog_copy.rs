@@ -8,7 +8,6 @@ use crate::services::catalog_copy::{
     confirmed, Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
 };
 use crate::ui::error::ErrorPanel;
-use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
@@ -56,9 +55,7 @@ pub async fn copy_to_live(products: Vec<String>, confirm: String, fingerprint: S
 pub fn CatalogCopyPage() -> impl IntoView {
     view! {
         <Title text="Copy the catalog to live" />
-        <AdminOnly>
-            <EditingIsland page=EditingPage::CatalogCopy />
-        </AdminOnly>
+        <EditingIsland page=EditingPage::CatalogCopy />
     }
 }
 

@@ -9,7 +9,6 @@ use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::{instance_info, payments_status};
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use crate::ui::toast::use_toasts;
@@ -100,9 +99,7 @@ fn removal_message(env: Environment) -> String {
 pub fn KeysPage() -> impl IntoView {
     view! {
         <Title text="Keys" />
-        <AdminOnly>
-            <EditingIsland page=EditingPage::Keys />
-        </AdminOnly>
+        <EditingIsland page=EditingPage::Keys />
     }
 }
 

@@ -25,6 +25,7 @@
 
 use crate::auth::CurrentUser;
 use crate::environment::Environment;
+use crate::ui::guard::AdminOnly;
 use crate::ui::islands::IslandFrame;
 use crate::ui::layout::{use_env, use_user};
 use leptos::prelude::*;
@@ -42,16 +43,18 @@ pub const CONSOLE_PAGES_DOWNLOAD: &str = "hydrate_console_pages";
 /// The split point of the refund form's island (`#[island(lazy)]` names it `<island>_loader`).
 pub const REFUND_DOWNLOAD: &str = "refund_control_loader";
 
-/// The lazily loaded code a page of islands may hydrate, by its path below the environment.
-pub fn islands_of(page: &str) -> &'static [&'static str] {
+/// The lazily loaded code a page of islands hydrates, by its path below the environment, for a
+/// user who may (`can_write`) or may not change things: support staff never run an admin's
+/// editing page (they are shown that it is for admins) nor a payment's refund form.
+pub fn islands_of(page: &str, can_write: bool) -> &'static [&'static str] {
     if let Some(editing) = EditingPage::of(page) {
-        return editing.download();
+        return if editing.admin_only() && !can_write { &[] } else { editing.download() };
     }
     // A payment's row offers a refund to an admin wherever payments are listed
     // (`super::history::HistoryTable`): the history and one subject, customer or subscription.
     let lists_payments =
         page == "history" || ["subjects/", "customers/", "subscriptions/"].iter().any(|p| page.starts_with(p));
-    if lists_payments {
+    if lists_payments && can_write {
         &[REFUND_DOWNLOAD]
     } else {
         &[]
@@ -97,6 +100,12 @@ impl EditingPage {
                 &[CONSOLE_PAGES_DOWNLOAD]
             }
         }
+    }
+
+    /// Whether only admins may open the page (`crate::ui::guard::AdminOnly`); support staff read
+    /// the webhook log and keep their own account.
+    pub fn admin_only(self) -> bool {
+        !matches!(self, EditingPage::Webhooks | EditingPage::Account)
     }
 
     /// The page's body: everything on it that reacts.
@@ -146,7 +155,8 @@ const STRIPE_PAGES_ISLAND: &str = "StripePagesIsland";
 const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 
 /// An editing page's body as an island of its own, hydrated from one of two downloads
-/// ([`EditingPage::download`]).
+/// ([`EditingPage::download`]); for an admin-only page, support staff are told it is for admins
+/// instead ([`AdminOnly`]), and the shell preloads nothing for them ([`islands_of`]).
 ///
 /// Written by hand rather than with `#[island(lazy)]`, which would make a split point per page
 /// (and so dozens of shared chunks per page, see the module's notes). It does what that macro
@@ -154,6 +164,15 @@ const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 /// resources the page sends with its data, in a `<leptos-island>` element with the props.
 #[component]
 pub fn EditingIsland(page: EditingPage) -> impl IntoView {
+    if page.admin_only() {
+        view! { <AdminOnly>{move || editing_island(page)}</AdminOnly> }.into_any()
+    } else {
+        editing_island(page).into_any()
+    }
+}
+
+/// The island's element, with its props and the body rendered inside.
+fn editing_island(page: EditingPage) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map().get_untracked();
     let query = query.into_iter().map(|(key, value)| (key.into_owned(), value)).collect();
     let props = EditingProps { page, env: use_env().get_untracked(), user: use_user(), query };
@@ -229,7 +248,7 @@ mod tests {
     fn each_editing_page_is_found_by_its_path_and_only_it() {
         for (page, path) in EditingPage::ALL {
             assert_eq!(EditingPage::of(path), Some(page));
-            assert_eq!(islands_of(path), page.download());
+            assert_eq!(islands_of(path, true), page.download());
         }
         for other in ["catalog", "keys/x", "", "webhooks/x", "history", "customers"] {
             assert_eq!(EditingPage::of(other), None, "{other}");
@@ -237,12 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn the_refund_form_is_loaded_where_payments_are_listed() {
+    fn support_staff_load_only_the_editing_pages_they_may_open() {
+        for (page, path) in EditingPage::ALL {
+            let expected: &[&str] = if page.admin_only() { &[] } else { page.download() };
+            assert_eq!(islands_of(path, false), expected, "{path}");
+        }
+        assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
+        assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
+    }
+
+    #[test]
+    fn the_refund_form_is_loaded_where_payments_are_listed_for_admins() {
         for page in ["history", "subjects/team/acme", "customers/cus_1", "subscriptions/sub_1"] {
-            assert_eq!(islands_of(page), [REFUND_DOWNLOAD], "{page}");
+            assert_eq!(islands_of(page, true), [REFUND_DOWNLOAD], "{page}");
+            assert!(islands_of(page, false).is_empty(), "support staff refund nothing: {page}");
         }
         for page in ["customers", "subscriptions", "search", "audit", ""] {
-            assert!(islands_of(page).is_empty(), "{page}");
+            assert!(islands_of(page, true).is_empty(), "{page}");
         }
     }
 }

@@ -8,7 +8,6 @@ use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::payments_status;
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::guard::AdminOnly;
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
@@ -51,9 +50,7 @@ pub async fn fetch_sync_progress(environment: Environment, both: bool) -> Result
 pub fn SyncPage() -> impl IntoView {
     view! {
         <Title text="Sync" />
-        <AdminOnly>
-            <EditingIsland page=EditingPage::Sync />
-        </AdminOnly>
+        <EditingIsland page=EditingPage::Sync />
     }
 }
 

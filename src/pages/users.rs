@@ -6,7 +6,6 @@ use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::ui::confirm::ConfirmDialog;
-use crate::ui::guard::AdminOnly;
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
@@ -162,9 +161,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
-        <AdminOnly>
-            <EditingIsland page=EditingPage::Users />
-        </AdminOnly>
+        <EditingIsland page=EditingPage::Users />
     }
 }
 

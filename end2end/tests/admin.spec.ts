@@ -1,4 +1,4 @@
-import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, open, sandboxUrl, stripeCreatesCustomer } from './fixtures';
+import { expect, test, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, open, sandboxUrl, stripeCreatesCustomer } from './fixtures';
 
 // The Keys, Sync and Webhooks pages against the demo server (scripts/e2e.sh): the test
 // environment is connected to the in-process Stripe sandbox with `sk_test_sandbox`, live has no key.

@@ -83,9 +83,10 @@ export async function sandboxUrl(page: import('@playwright/test').Page): Promise
 }
 
 /**
- * Creates a customer in the `sandbox`'s test account ([`sandboxUrl`]), which sends `customer.created` to the
- * console's managed endpoint, and waits until the console has processed that event. Returns the
- * customer's id. Needs a signed-in page (it reads the event log as that user).
+ * Creates a customer in the `sandbox`'s test account (`sandboxUrl`), which sends
+ * `customer.created` to the console's managed endpoint, and waits until the console has
+ * processed that event. Returns the customer's id. Needs a signed-in page (it reads the event
+ * log as that user).
  */
 export async function stripeCreatesCustomer(page: import('@playwright/test').Page, sandbox: string, email: string): Promise<string> {
   const res = await page.request.post(`${sandbox}/v1/customers`, {

@@ -1,4 +1,4 @@
-import { expect, test, ADMIN, open, sandboxUrl, signIn, stripeCreatesCustomer, waitForHydration } from './fixtures';
+import { expect, test, type Page, ADMIN, open, sandboxUrl, signIn, stripeCreatesCustomer, waitForHydration } from './fixtures';
 
 // A page comes to life on the data the server rendered it with (issue #13). Its resources are
 // read back from the page, so no server function runs while it hydrates: webhook events or a
@@ -7,16 +7,22 @@ import { expect, test, ADMIN, open, sandboxUrl, signIn, stripeCreatesCustomer, w
 // inside the server's render: it built the page three times and sent one read's data beside
 // another's HTML. `tests/integration/admin_pages.rs` holds that case, with events arriving.)
 
-const PAGES = ['/test/webhooks', '/test/keys', '/test/sync', '/test/users', '/test/api-keys', '/test/account',
-  '/test/catalog/copy', '/test/catalog', '/test/history'];
-
-test('every page hydrates without calling a server function', async ({ page }) => {
-  await signIn(page, ADMIN);
+/** Notes the path of every server function the page calls, from now on. */
+function serverCalls(page: Page): string[] {
   const calls: string[] = [];
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
     if (path.startsWith('/api/console/')) calls.push(path);
   });
+  return calls;
+}
+
+const PAGES = ['/test/webhooks', '/test/keys', '/test/sync', '/test/users', '/test/api-keys', '/test/account',
+  '/test/catalog/copy', '/test/catalog', '/test/history'];
+
+test('every page hydrates without calling a server function', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const calls = serverCalls(page);
   for (const path of PAGES) {
     calls.length = 0;
     await open(page, path);
@@ -39,11 +45,7 @@ test('an event that arrives between the server render and hydration changes noth
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
-  const calls: string[] = [];
-  page.on('request', (request) => {
-    const path = new URL(request.url()).pathname;
-    if (path.startsWith('/api/console/')) calls.push(path);
-  });
+  const calls = serverCalls(page);
 
   // The race, made certain: the server renders the log, then Stripe sends an event and the
   // console processes it, and only then does the browser receive the (now stale) page.

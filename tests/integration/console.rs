@@ -109,11 +109,12 @@ async fn a_page_loads_and_sends_each_resource_once() {
         values.sort_unstable();
         values.dedup();
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
+        if path == "/test/webhooks" {
+            // Its three: the endpoint, the event log's first page, the forwarding card.
+            assert_eq!(sent.len(), 3, "{sent:?}");
+            assert!(sent.iter().any(|(_, value)| value.contains("\"items\"")), "no event page in {sent:?}");
+        }
     }
-    // The webhook page's three: the endpoint, the event log's first page, the forwarding card.
-    let webhooks = sent_resources(&app.page(&admin, "/test/webhooks").await);
-    assert_eq!(webhooks.len(), 3, "{webhooks:?}");
-    assert!(webhooks.iter().any(|(_, value)| value.contains("\"items\"")), "no event page in {webhooks:?}");
 }
 
 #[tokio::test]

@@ -207,13 +207,20 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   await expect(ignored.getByTestId('event-reason')).toContainText('Handled through invoice.paid or checkout.session.completed');
   await page.screenshot({ path: 'screenshots/test-webhooks-ignored.png', fullPage: true });
 
-  // Re-process, confirmed: a toast, and the row shows one more attempt.
+  // Re-process, confirmed: a toast, and the row shows one more attempt. The server rendered the
+  // rows and the page renders the log it fetches afterwards: the row is there once, not twice.
   await open(page, '/test/webhooks?type=customer.created');
   await row.getByTestId('reprocess').click();
   await expect(page.getByTestId('confirm-dialog')).toContainText('Re-process evt_');
   await page.getByTestId('confirm-ok').click();
   await expect(page.getByTestId('toast-success').filter({ hasText: 're-processed' })).toBeVisible();
   await expect(row.getByTestId('event-attempts')).toHaveText(String(attempts + 1));
+  await expect(row).toHaveCount(1);
+  await expect(page.getByTestId('event-table')).toHaveCount(1);
+  // The fetched log's buttons work as the server's did.
+  await row.getByTestId('reprocess').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Re-process evt_');
+  await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Cancel' }).click();
 
   // Reconfiguring the endpoint is confirmed too.
   await endpoint.getByTestId('configure-webhook').click();

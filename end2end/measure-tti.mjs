@@ -10,7 +10,8 @@
 // page whose code is a lazily loaded chunk shows that chunk on top of the shared files.
 //
 // Environment: BASE_URL, E2E_ADMIN_EMAIL, E2E_PASSWORD (scripts/e2e.sh sets them); TTI_RUNS
-// (default 5); TTI_SLOW=0 measures on the unthrottled loopback instead.
+// (default 5); TTI_SLOW=0 measures on the unthrottled loopback instead; TTI_PAGES measures only
+// the pages it lists, as the report names them (`TTI_PAGES=/test/webhooks,/test/sync`).
 import { chromium } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 
@@ -83,9 +84,10 @@ async function sample(url, signedIn) {
 }
 
 const results = [];
-const targets = [{ page: '/login', url: `${base}/login`, signedIn: false }].concat(
-  pages.map((p) => ({ page: `/test${p}`, url: `${base}/test${p}`, signedIn: true })),
-);
+const only = process.env.TTI_PAGES ? process.env.TTI_PAGES.split(',') : null;
+const targets = [{ page: '/login', url: `${base}/login`, signedIn: false }]
+  .concat(pages.map((p) => ({ page: `/test${p}`, url: `${base}/test${p}`, signedIn: true })))
+  .filter(({ page }) => !only || only.includes(page));
 for (const { page, url, signedIn } of targets) {
   const samples = [];
   for (let i = 0; i < runs; i++) samples.push(await sample(url, signedIn));

@@ -83,6 +83,12 @@ async function expectDownloads(page: Page, files: Set<string>, path: string, exp
   const preloaded = await page
     .locator('link[rel="preload"][as="fetch"]')
     .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
+  // The chunks' loader comes first, on every page: the JS glue imports it, so nothing can start
+  // before it has arrived, and behind the WebAssembly it waited for a free connection.
+  const order = await page
+    .locator('head link[rel="modulepreload"], head link[rel="preload"][as="fetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname.slice('/pkg/'.length)));
+  expect(order[0], `${path} preloads the chunks' loader first: ${order}`).toMatch(/^__wasm_split\./);
   for (const prefix of expected) expect(chunks.some((f) => f.startsWith(prefix)), `${path} loads ${prefix}…`).toBe(true);
   for (const chunk of chunks) expect(preloaded, `${path} preloads ${chunk}`).toContain(chunk);
   if (expected.length === 0) {

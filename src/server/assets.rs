@@ -105,7 +105,8 @@ pub fn bundle_hrefs(options: &LeptosOptions) -> (String, String) {
 pub struct SplitPreloads {
     /// `/pkg/<chunk>.wasm`, in the manifest's order.
     pub chunks: Vec<String>,
-    /// `/pkg/__wasm_split.<hash>.js`; `None` when no chunk is needed.
+    /// `/pkg/__wasm_split.<hash>.js`, for every page of a split build: the JS glue imports it,
+    /// so nothing runs until it has arrived, chunks or none. `None` without `--split`.
     pub loader: Option<String>,
 }
 
@@ -137,8 +138,7 @@ pub fn split_preloads(options: &LeptosOptions, split_points: &[&str]) -> SplitPr
     let pkg = &options.site_pkg_dir;
     let chunks: Vec<String> =
         chunks_of(manifest, split_points).into_iter().map(|chunk| format!("/{pkg}/{chunk}.wasm")).collect();
-    let loader = (!chunks.is_empty()).then(|| format!("/{pkg}/{loader}"));
-    SplitPreloads { chunks, loader }
+    SplitPreloads { chunks, loader: Some(format!("/{pkg}/{loader}")) }
 }
 
 /// The chunks the split points need, each once. A manifest key is the function's name, `_` and

@@ -52,16 +52,19 @@ pub fn IslandFrame(
     }
 }
 
-/// The scripts of a page of islands, in place of Leptos's `HydrationScripts islands=true`: the
-/// bundle's preloads and `island_loader.js`, which hydrates every island and then marks
-/// `<body data-hydrated>`.
+/// The bundle's scripts, in place of Leptos's `HydrationScripts`: its preloads and
+/// `island_loader.js`, as a classic script in the head that starts compiling the WebAssembly
+/// while the page is still arriving, then hydrates the page's islands (`islands`) and marks
+/// `<body data-hydrated>`, or hydrates the whole app. (Module scripts, Leptos's and an `async`
+/// one alike, ran only once the page had been parsed.)
 #[component]
-pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+pub fn BundleScripts(options: LeptosOptions, islands: bool) -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         // What renders outside islands never runs in the browser: its resources must not take
         // the ids the islands' resources are read back by (Leptos's islands script does the same).
-        if let Some(context) = Owner::current_shared_context() {
+        // Where the whole app hydrates, every resource is read back.
+        if let Some(context) = Owner::current_shared_context().filter(|_| islands) {
             context.set_is_hydrating(false);
         }
         let (glue, wasm) = crate::server::assets::bundle_hrefs(&options);
@@ -69,13 +72,13 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         view! {
             <link rel="modulepreload" href=glue crossorigin="anonymous" />
             <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
-            <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script>
+            <script nonce=leptos::nonce::use_nonce()>{script}</script>
         }
         .into_any()
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let _ = options;
+        let _ = (options, islands);
         ().into_any()
     }
 }

@@ -20,8 +20,8 @@ async fn login_page_is_server_rendered() {
 }
 
 /// Every page but the catalog hydrates only its islands, the catalog the whole app (issue #13;
-/// `payments_console::app::Hydration`): the mode is in the page, with the matching script, and an
-/// island carries its props for the browser.
+/// `payments_console::app::Hydration`): the mode is in the page, the shell's loader starts either,
+/// and an island carries its props for the browser.
 #[tokio::test]
 async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
     let app = TestApp::spawn().await;

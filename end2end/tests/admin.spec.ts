@@ -207,8 +207,8 @@ test('webhooks: endpoint details, the event log with filters, re-processing', as
   await expect(ignored.getByTestId('event-reason')).toContainText('Handled through invoice.paid or checkout.session.completed');
   await page.screenshot({ path: 'screenshots/test-webhooks-ignored.png', fullPage: true });
 
-  // Re-process, confirmed: a toast, and the row shows one more attempt, once (the log is
-  // fetched again and replaces the rows).
+  // Re-process, confirmed: a toast, and the row shows one more attempt. The server rendered the
+  // rows and the page renders the log it fetches afterwards: the row is there once, not twice.
   await open(page, '/test/webhooks?type=customer.created');
   await row.getByTestId('reprocess').click();
   await expect(page.getByTestId('confirm-dialog')).toContainText('Re-process evt_');

@@ -5,7 +5,8 @@ import { expect, test, type Page, ADMIN, open, sandboxUrl, signIn, stripeCreates
 // sync arriving between the server's render and the browser's cannot make the browser's first
 // render differ from the HTML it hydrates. (The webhook log's mismatch, seen once, came from
 // inside the server's render: it built the page three times and sent one read's data beside
-// another's HTML. `tests/integration/admin_pages.rs` holds that case, with events arriving.)
+// another's HTML. Its rows are now the server's HTML, which the island does not hydrate;
+// `tests/integration/admin_pages.rs` checks that with events arriving.)
 
 /** Notes the path of every server function the page calls, from now on. */
 function serverCalls(page: Page): string[] {

@@ -152,11 +152,28 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
 
     let endpoint_version = RwSignal::new(0u32);
     let endpoint = resource(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
-    let events_version = RwSignal::new(0u32);
-    let events = resource(
-        move || (env.get(), status_q.get(), type_q.get(), cursor_q.get(), id_q.get(), events_version.get()),
-        |(e, s, t, c, id, _)| list_webhook_events(e, Some(s), Some(t), c, Some(id)),
-    );
+    // The log's rows are the server's HTML (`ServerRows`) until a re-process changes them; the
+    // page then fetches the log again and renders it here.
+    let refreshed = RwSignal::new(None::<Result<Page<WebhookEvent>, AppError>>);
+    let server_rows = NodeRef::<leptos::html::Div>::new();
+    let refresh_log = move || {
+        let (e, s, t, c, id) = (
+            env.get_untracked(),
+            status_q.get_untracked(),
+            type_q.get_untracked(),
+            cursor_q.get_untracked(),
+            id_q.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            let page = list_webhook_events(e, Some(s), Some(t), c, Some(id)).await;
+            // The server's rows leave once the fetched log replaces them. No view owns them (the
+            // island never hydrated them), so they are removed here.
+            if let Some(rows) = server_rows.get_untracked() {
+                rows.set_inner_html("");
+            }
+            refreshed.set(Some(page));
+        });
+    };
 
     let configure = ServerAction::<ConfigureManagedWebhook>::new();
     let confirm_configure = RwSignal::new(false);
@@ -198,8 +215,18 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
             }
             Err(e) => toasts.error(format!("Event {id} could not be re-processed: {e}")),
         }
-        events_version.update(|v| *v += 1);
+        refresh_log();
     });
+    // A row's Re-process button, wherever the row was rendered: one listener on the log rather
+    // than one per row, because the server's rows never hydrate.
+    let on_log_click = move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let target = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok());
+        let button = target.and_then(|t| t.closest("button[data-reprocess]").ok().flatten());
+        if let Some(id) = button.and_then(|b| b.get_attribute("data-reprocess")) {
+            ask_reprocess.run(id);
+        }
+    };
 
     // The filter form is a plain GET without JavaScript; hydrated, it leaves empty filters out of
     // the new page's address.
@@ -230,7 +257,7 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
 
         <crate::pages::forwarding::ForwardingPanel refresh=endpoint_version />
 
-        <section class="event-log" aria-labelledby="event-log-title">
+        <section class="event-log" aria-labelledby="event-log-title" on:click=on_log_click>
             <h2 id="event-log-title">"Event log"</h2>
             <Show when=move || !id_q.get().is_empty()>
                 <p class="notice" role="status" data-testid="event-id-filter">
@@ -275,31 +302,12 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
                     <ClearFilters href=Signal::derive(move || format!("/{}/webhooks", env.get())) />
                 </Show>
             </form>
-            <Transition fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
-                {move || Suspend::new(async move {
-                    match events.await {
-                        Err(AppError::Unsupported(message)) => view! {
-                            <div class="notice" role="status" data-testid="events-unsupported">
-                                <p>"The event log is not available with this payments backend."</p>
-                                <p class="muted">{message}</p>
-                            </div>
-                        }
-                        .into_any(),
-                        Err(e) => view! { <ErrorPanel error=e testid="events-error" /> }.into_any(),
-                        Ok(page) => view! {
-                            <EventTable
-                                page
-                                can_write
-                                on_reprocess=ask_reprocess
-                                status=status_q.get_untracked()
-                                event_type=type_q.get_untracked()
-                                paged=cursor_q.get_untracked().is_some()
-                            />
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            <div class="event-log-rows" node_ref=server_rows>
+                <ServerRows env=env.get_untracked() status=status_q.get_untracked() event_type=type_q.get_untracked() cursor=cursor_q.get_untracked() event_id=id_q.get_untracked() can_write />
+            </div>
+            {move || refreshed.get().map(|page| {
+                event_log(page, can_write, status_q.get_untracked(), type_q.get_untracked(), cursor_q.get_untracked().is_some())
+            })}
         </section>
 
         <ConfirmDialog
@@ -391,12 +399,84 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
     }
 }
 
-/// A page of events, with the pager.
+/// The event log's first rows, rendered on the server only, inside `<leptos-children>`, which
+/// hydration passes over (`IslandChildren`): the island neither receives the events (12 KB of
+/// the page) nor runs their rows' code on the first render (about 100 of the 2,000 functions
+/// the page's load compiles), and its rows cannot differ from data it does not have (issue #13).
+/// Their Re-process buttons work through the log's one click listener, and the time-zone switch
+/// rewrites their times as it does on any server-rendered page.
+#[component]
+fn ServerRows(
+    env: Environment,
+    status: String,
+    event_type: String,
+    cursor: Option<Cursor>,
+    event_id: String,
+    can_write: bool,
+) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let paged = cursor.is_some();
+        let (s, t) = (status.clone(), event_type.clone());
+        // A task rather than a resource: nothing of it is sent to the browser. It must run as a
+        // task of its own, as a resource's does: a future polled in place by the `Suspend` is
+        // polled once in the render's first pass, which starts its wait for a database
+        // connection, and then not until the page's other resources are in, so concurrent loads
+        // held connections each other needed (084658a; `hardening.rs`'s forty-loads test).
+        // `ScopedFuture` keeps the page's owner, whose context the server function reads.
+        let read = tokio::spawn(leptos::reactive::computed::ScopedFuture::new(list_webhook_events(
+            env,
+            Some(s),
+            Some(t),
+            cursor,
+            Some(event_id),
+        )));
+        let rows = Suspend::new(async move {
+            let page = read
+                .await
+                .unwrap_or_else(|e| Err(crate::server::errors::internal(format!("reading the webhook log: {e}"))));
+            event_log(page, can_write, status, event_type, paged)
+        });
+        leptos::tachys::html::islands::IslandChildren::new(view! {
+            <Suspense fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
+                {rows}
+            </Suspense>
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (env, status, event_type, cursor, event_id, can_write);
+        leptos::tachys::html::islands::IslandChildren::new(())
+    }
+}
+
+/// A page of the log, or why there is none.
+fn event_log(
+    page: Result<Page<WebhookEvent>, AppError>,
+    can_write: bool,
+    status: String,
+    event_type: String,
+    paged: bool,
+) -> AnyView {
+    match page {
+        Err(AppError::Unsupported(message)) => view! {
+            <div class="notice" role="status" data-testid="events-unsupported">
+                <p>"The event log is not available with this payments backend."</p>
+                <p class="muted">{message}</p>
+            </div>
+        }
+        .into_any(),
+        Err(e) => view! { <ErrorPanel error=e testid="events-error" /> }.into_any(),
+        Ok(page) => view! { <EventTable page can_write status event_type paged /> }.into_any(),
+    }
+}
+
+/// A page of events, with the pager. A row's Re-process button carries its event's id
+/// (`data-reprocess`) for the log's click listener.
 #[component]
 fn EventTable(
     page: Page<WebhookEvent>,
     can_write: bool,
-    on_reprocess: Callback<String>,
     status: String,
     event_type: String,
     paged: bool,
@@ -460,15 +540,14 @@ fn EventTable(
                                 <td class="event-time"><TimeOr iso=e.processed_at.clone() none="—" /></td>
                                 {can_write.then(|| {
                                     let label = format!("Re-process {id}");
-                                    let id = id.clone();
                                     view! {
                                         <td>
                                             <button
                                                 type="button"
                                                 class="button-secondary nowrap"
                                                 data-testid="reprocess"
+                                                data-reprocess=id.clone()
                                                 aria-label=label
-                                                on:click=move |_| on_reprocess.run(id.clone())
                                             >
                                                 "Re-process"
                                             </button>

@@ -493,3 +493,50 @@ async fn building_routers_never_stalls_a_page_being_rendered() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(builder.await.unwrap() > 0, "no router was built while the pages rendered");
 }
+
+/// Every page serves loads that arrive together, more of them than the database pool has
+/// connections (4 on SQLite, 24 on PostgreSQL).
+///
+/// A page's data must be read by resources, which the render runs as tasks of their own. A plain
+/// future in a `Suspend` is polled once in the render's first pass, which starts its wait for a
+/// connection, and then not again until the page's other resources are in: under concurrent
+/// loads each request held or queued for a connection another needed (084658a's webhook rows:
+/// 50 loads at once, 167 of 200 timed out on the pool). Loads one at a time never see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_serves_forty_loads_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let pages = [
+        "/test",
+        "/test/keys",
+        "/test/sync",
+        "/test/catalog",
+        "/test/catalog/copy",
+        "/test/customers",
+        "/test/search?q=team",
+        "/test/subscriptions",
+        "/test/history",
+        "/test/webhooks",
+        "/test/audit",
+        "/test/users",
+        "/test/api-keys",
+        "/test/account",
+    ];
+    for path in pages {
+        let mut loads = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let (client, url) = (admin.clone(), app.url(path));
+            loads.spawn(async move {
+                let res = client.get(url).send().await.map_err(|e| e.to_string())?;
+                let status = res.status().as_u16();
+                // The body too: a page can stall after its headers.
+                res.text().await.map_err(|e| e.to_string())?;
+                Ok::<u16, String>(status)
+            });
+        }
+        let all = tokio::time::timeout(std::time::Duration::from_secs(20), loads.join_all()).await;
+        let Ok(all) = all else { panic!("{path}: 40 loads at once did not all finish in 20 s") };
+        let failed: Vec<_> = all.iter().filter(|r| !matches!(r, Ok(200))).collect();
+        assert!(failed.is_empty(), "{path}: {} of 40 loads at once failed: {failed:?}", failed.len());
+    }
+}

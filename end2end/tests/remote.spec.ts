@@ -49,3 +49,26 @@ test('a console in remote mode shows and changes the remote backend', async ({ p
   const listed: { name: string }[] = (await after.json()).products;
   expect(listed.map((p) => p.name)).toContain(created);
 });
+
+// The remote console streams its pages in order (`streamed_in_order`, src/server/http.rs): each
+// must hydrate from the streamed HTML as from a whole one, without an error, and stay usable.
+test('the remote console streams its pages, and each hydrates without an error', async ({ page }) => {
+  test.setTimeout(60_000);
+  test.skip(!REMOTE, 'REMOTE_BASE_URL is not set');
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // A panic while hydrating is logged as a console error, then thrown. (A server function's error
+  // status, as for the sync progress the remote backend lacks, is the browser's own line: not ours.)
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && errors.push(m.text()));
+  await signInRemote(page);
+  for (const path of ['/test', '/test/keys', '/test/sync', '/test/customers', '/test/subscriptions', '/test/history',
+    '/test/webhooks', '/test/users', '/test/account']) {
+    await page.goto(`${REMOTE}${path}`);
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  }
+  // An island of the last streamed page acts: the theme switch.
+  await page.getByTestId('theme-toggle').click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', /.+/);
+  expect(errors, errors.join('\n')).toEqual([]);
+});

@@ -118,6 +118,9 @@ pub fn hydrate_app() {
     leptos::mount::hydrate_body(App);
 }
 
+/// The split point of the whole app ([`hydrate_app`]), as its files and preloads name it.
+pub const APP_DOWNLOAD: &str = "hydrate_app";
+
 /// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
 /// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The
 /// shell names their files in `<link rel=preload>`, so that the browser fetches them beside the
@@ -129,7 +132,7 @@ pub fn downloads_for_path(path: &str, can_write: bool) -> Vec<&'static str> {
     if Hydration::for_path(path) == Hydration::Islands {
         return crate::pages::lazy::islands_of(page, can_write).to_vec();
     }
-    vec!["hydrate_app"]
+    vec![APP_DOWNLOAD]
 }
 
 /// `modulepreload` for the chunks' loader, and `<link rel=preload>` for each chunk, to be written

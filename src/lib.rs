@@ -60,7 +60,7 @@ pub fn start_downloads() {
         let selector = format!("link[rel=preload][href*=\"/split_{split}_\"]");
         document.query_selector(&selector).ok().flatten().is_some()
     };
-    if preloaded("hydrate_app") {
+    if preloaded(app::APP_DOWNLOAD) {
         let _ = leptos::lazy_preload!(app::hydrate_app);
     }
     pages::lazy::start_downloads(preloaded);

@@ -414,13 +414,8 @@ async fn a_loopback_console_says_stripe_cannot_reach_it_and_takes_the_cli_secret
 
 #[tokio::test]
 async fn a_console_with_a_public_url_shows_no_forwarding_notice() {
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("master.key");
-    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
-    let app = TestApp::spawn_with(move |args| {
-        // Not demo mode: its sandbox would deliver to the public URL.
-        args.demo = false;
-        args.master_key_file = Some(key_file);
+    // Not demo mode: its sandbox would deliver to the public URL.
+    let app = TestApp::spawn_not_demo(|args| {
         args.public_url = Some("https://pay.example.com".parse().unwrap());
     })
     .await;

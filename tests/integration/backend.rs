@@ -249,17 +249,9 @@ async fn sync_reports_results_per_environment_and_progress() {
 async fn a_backend_without_the_extensions_is_reported_as_unsupported() {
     use axum::routing::get;
     use axum::Json;
-    let not_found = || async {
-        (
-            axum::http::StatusCode::NOT_FOUND,
-            Json(serde_json::json!({"error": "NOT_FOUND", "message": "Endpoint not found", "statusCode": 404})),
-        )
-    };
     let subscriptions = || async { Json(serde_json::json!({"subscriptions": []})) };
-    let app = axum::Router::new().route("/api/payments/test/subscriptions", get(subscriptions)).fallback(not_found);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base =
+        support::stub_backend(axum::Router::new().route("/api/payments/test/subscriptions", get(subscriptions))).await;
 
     let backend: Arc<dyn PaymentsBackend> =
         Arc::new(RemoteBackend::new(base.parse().unwrap(), SecretString::new("ik_x".into())).unwrap());

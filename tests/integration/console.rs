@@ -778,21 +778,10 @@ async fn with_a_remote_backend_the_head_leaves_before_the_data_arrives() {
             Json(serde_json::json!({"subscriptions": []}))
         }
     };
-    let not_found = || async {
-        let body = serde_json::json!({"error": "NOT_FOUND", "message": "Endpoint not found", "statusCode": 404});
-        (axum::http::StatusCode::NOT_FOUND, Json(body))
-    };
-    let stub = axum::Router::new().route("/api/payments/test/subscriptions", get(subscriptions)).fallback(not_found);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, stub).await.unwrap() });
+    let backend =
+        support::stub_backend(axum::Router::new().route("/api/payments/test/subscriptions", get(subscriptions))).await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("master.key");
-    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
-    let app = TestApp::spawn_with(|args| {
-        args.demo = false;
-        args.master_key_file = Some(key_file);
+    let app = TestApp::spawn_not_demo(|args| {
         args.backend = payments_console::server::serve::BackendChoice::Remote(backend.parse().unwrap());
         args.backend_api_key = Some(payments_console::server::secrets::SecretString::new("ik_test".into()));
     })

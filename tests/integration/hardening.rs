@@ -20,17 +20,10 @@ fn bare_client() -> reqwest::Client {
 }
 
 /// Boots a console that is not in demo mode (so nothing fills in a public URL) with
-/// `--public-url URL`; the key file lives in `dir`.
-async fn spawn_behind(public_url: &str, dir: &std::path::Path) -> TestApp {
-    let key_file = dir.join("master.key");
-    payments_console::server::crypto::MasterKey::create_file(&key_file).unwrap();
+/// `--public-url URL`.
+async fn spawn_behind(public_url: &str) -> TestApp {
     let public_url = public_url.parse().unwrap();
-    TestApp::spawn_with(move |args| {
-        args.demo = false;
-        args.master_key_file = Some(key_file);
-        args.public_url = Some(public_url);
-    })
-    .await
+    TestApp::spawn_not_demo(move |args| args.public_url = Some(public_url)).await
 }
 
 // --- Cross-origin writes -----------------------------------------------------------------------
@@ -79,8 +72,7 @@ async fn api_key_and_webhook_requests_need_no_origin_even_with_a_session_cookie(
 
 #[tokio::test]
 async fn with_a_public_url_the_origin_must_be_exactly_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_behind("https://console.example.com", dir.path()).await;
+    let app = spawn_behind("https://console.example.com").await;
     app.add_user("ops@example.com", Role::Admin).await;
     let login = |origin: &str| {
         bare_client()
@@ -374,14 +366,12 @@ async fn pages_and_api_answers_are_not_stored_but_static_files_may_be() {
 
 #[tokio::test]
 async fn hsts_is_sent_behind_an_https_public_url() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_behind("https://console.example.com", dir.path()).await;
+    let app = spawn_behind("https://console.example.com").await;
     for path in ["/login", "/pkg/payments-console.css"] {
         let res = bare_client().get(app.url(path)).send().await.unwrap();
         assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000", "{path}");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_behind("http://console.internal:8080", dir.path()).await;
+    let app = spawn_behind("http://console.internal:8080").await;
     let res = bare_client().get(app.url("/login")).send().await.unwrap();
     assert!(res.headers().get("strict-transport-security").is_none());
 }

@@ -61,6 +61,22 @@ impl TestApp {
         app
     }
 
+    /// [`TestApp::spawn_with`] outside demo mode, which needs a master key (the console refuses
+    /// to store Stripe keys without one): it is made in the test's folder.
+    pub async fn spawn_not_demo(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let key_file = dir.path().join("master.key");
+        payments_console::server::crypto::MasterKey::create_file(&key_file).expect("master key written");
+        let mut app = Self::spawn_configured(dir.path(), database_url, Some(key_file), |args| {
+            args.demo = false;
+            configure(args);
+        })
+        .await;
+        app._dir = Some(dir);
+        app
+    }
+
     async fn spawn_configured(
         dir: &std::path::Path,
         database_url: String,
@@ -186,4 +202,18 @@ pub fn sent_resources(html: &str) -> Vec<(usize, String)> {
             Some((id.parse().ok()?, value))
         })
         .collect()
+}
+
+/// A stand-in InsForge backend on a random loopback port serving `routes`, and the contract's
+/// 404 answer for every other route; returns its base URL.
+pub async fn stub_backend(routes: axum::Router) -> String {
+    let not_found = || async {
+        let body = serde_json::json!({"error": "NOT_FOUND", "message": "Endpoint not found", "statusCode": 404});
+        (axum::http::StatusCode::NOT_FOUND, axum::Json(body))
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("bound address"));
+    let app = routes.fallback(not_found);
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("stub backend serves") });
+    base
 }

@@ -40,32 +40,6 @@ pub fn hydrate() {
     }
 }
 
-/// Starts the page's lazily loaded downloads as soon as the main module runs, while the page is
-/// still being parsed; the shell's loader calls it before it waits for the page's end
-/// (`ui/island_loader.js`).
-///
-/// Why: a download is fetched, compiled and linked only when hydration first calls into it,
-/// which on an editing page, the catalog or a list of payments came after the whole page had
-/// been parsed and the islands before it hydrated. The page names its downloads in
-/// `<link rel=preload>` (`app::downloads_for_path`); each one started here is the same load that
-/// hydration awaits later (the chunks' loader keeps one load per download).
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = startDownloads)]
-pub fn start_downloads() {
-    // The loads are tasks, and this runs before `hydrate` has set up the executor they run on
-    // (a task spawned before it is a panic); an `Err` says it is set up already.
-    let _ = any_spawner::Executor::init_wasm_bindgen();
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let preloaded = |split: &str| {
-        let selector = format!("link[rel=preload][href*=\"/split_{split}_\"]");
-        document.query_selector(&selector).ok().flatten().is_some()
-    };
-    if preloaded(app::APP_DOWNLOAD) {
-        let _ = leptos::lazy_preload!(app::hydrate_app);
-    }
-    pages::lazy::start_downloads(preloaded);
-}
-
 /// A click on a link is a plain page load until the page has hydrated, and always when it leads
 /// to a page of islands.
 ///

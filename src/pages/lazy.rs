@@ -212,21 +212,6 @@ pub async fn console_pages_island(el: web_sys::HtmlElement) {
     hydrate_console_pages(el).await
 }
 
-/// Starts the editing pages' and the refund form's downloads that `preloaded` says the page
-/// names (`crate::start_downloads`).
-#[cfg(feature = "hydrate")]
-pub fn start_downloads(preloaded: impl Fn(&str) -> bool) {
-    if preloaded(STRIPE_PAGES_DOWNLOAD) {
-        let _ = leptos::lazy_preload!(hydrate_stripe_pages);
-    }
-    if preloaded(CONSOLE_PAGES_DOWNLOAD) {
-        let _ = leptos::lazy_preload!(hydrate_console_pages);
-    }
-    if preloaded(REFUND_DOWNLOAD) {
-        super::refund::start_download();
-    }
-}
-
 /// The split point of the pages about the Stripe connection.
 #[cfg(feature = "hydrate")]
 #[leptos::lazy]

@@ -26,13 +26,6 @@ fn new_key() -> String {
     String::new()
 }
 
-/// Starts loading the refund form's download (`super::lazy::start_downloads`). Here because
-/// `#[island(lazy)]` makes its loader, `RefundControl_loader`, private to this module.
-#[cfg(feature = "hydrate")]
-pub(crate) fn start_download() {
-    let _ = leptos::lazy_preload!(RefundControl_loader);
-}
-
 /// "Refund…" on a history row: a disclosure with the amount (what is left, by default), the
 /// reason and, in live mode, the typed confirmation. Works as a plain form without JavaScript.
 /// An island: the history page around it hydrates nothing else (`crate::app::Hydration`). A lazily

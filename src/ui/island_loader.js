@@ -15,9 +15,6 @@
 (async (glue, wasm) => {
 	const mod = await import(glue);
 	await mod.default({ module_or_path: wasm });
-	// The page's lazily loaded downloads load now, while the page is parsed, not when hydration
-	// first calls into them (`startDownloads`, `src/lib.rs`).
-	mod.startDownloads();
 	// Hydration needs the whole page: its elements and the data scripts at its end.
 	if (document.readyState === "loading") {
 		await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, { once: true }));

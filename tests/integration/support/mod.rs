@@ -29,18 +29,14 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
-    /// The test's folder, when the app owns it (see [`TestApp::spawn_on`]).
+    /// The test's folder, when the app owns it (see [`TestApp::spawn_in_own_dir`]).
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
     /// Boots the real server (router, middleware, database) on `127.0.0.1:0`.
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database_url(dir.path()).await;
-        let mut app = Self::spawn_on(dir.path(), database_url, None).await;
-        app._dir = Some(dir);
-        app
+        Self::spawn_in_own_dir(false, |_| {}).await
     }
 
     /// Boots a server on an existing database (to restart one), optionally with a master key file.
@@ -54,25 +50,30 @@ impl TestApp {
 
     /// [`TestApp::spawn`] with some `serve` flags changed (e.g. `--public-url`).
     pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database_url(dir.path()).await;
-        let mut app = Self::spawn_configured(dir.path(), database_url, None, configure).await;
-        app._dir = Some(dir);
-        app
+        Self::spawn_in_own_dir(false, configure).await
     }
 
     /// [`TestApp::spawn_with`] outside demo mode, which needs a master key (the console refuses
     /// to store Stripe keys without one): it is made in the test's folder.
     pub async fn spawn_not_demo(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database_url(dir.path()).await;
-        let key_file = dir.path().join("master.key");
-        payments_console::server::crypto::MasterKey::create_file(&key_file).expect("master key written");
-        let mut app = Self::spawn_configured(dir.path(), database_url, Some(key_file), |args| {
+        Self::spawn_in_own_dir(true, |args| {
             args.demo = false;
             configure(args);
         })
-        .await;
+        .await
+    }
+
+    /// Boots a server on a fresh database in a folder of its own, which the app keeps until it
+    /// is dropped, with a master key file made there when `master_key` is set.
+    async fn spawn_in_own_dir(master_key: bool, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let key_file = master_key.then(|| {
+            let key_file = dir.path().join("master.key");
+            payments_console::server::crypto::MasterKey::create_file(&key_file).expect("master key written");
+            key_file
+        });
+        let mut app = Self::spawn_configured(dir.path(), database_url, key_file, configure).await;
         app._dir = Some(dir);
         app
     }

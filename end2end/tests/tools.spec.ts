@@ -116,11 +116,32 @@ test('an admin refunds part of a payment from the customer page', async ({ page 
   await expect(control).toBeVisible();
   await control.click();
   const form = payments.getByTestId('refund-form').first();
+  // Opening the form gives it a fresh idempotency key (the table's island, `src/pages/refund.rs`).
+  const key = form.locator('input[name="form[idempotency_key]"]');
+  await expect(key).toHaveValue(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  const opened = await key.inputValue();
   await form.getByTestId('refund-amount').fill('1.00');
   await form.getByTestId('refund-reason').selectOption('duplicate');
   await page.screenshot({ path: 'screenshots/test-refund-form.png', fullPage: true });
+  const url = page.url();
   await form.getByTestId('refund-submit').click();
   await expect(form.getByTestId('refund-done')).toContainText('Refunded $1.00');
+  // Submitted in place: the page did not move, and the button is back.
+  expect(page.url()).toBe(url);
+  await expect(form.getByTestId('refund-submit')).toHaveText('Refund');
+  await expect(form.getByTestId('refund-submit')).toBeEnabled();
+  const made = (await form.getByTestId('refund-done').textContent())?.match(/\((re_[A-Za-z0-9]+),/)?.[1];
+  expect(made).toMatch(/^re_/);
+  // Sent again from the same opened form, it refunds nothing more: the same key, the same refund.
+  await form.getByTestId('refund-done').evaluate((el) => el.remove());
+  await form.getByTestId('refund-submit').click();
+  await expect(form.getByTestId('refund-done')).toContainText(`(${made},`);
+  expect(await key.inputValue()).toBe(opened);
+  // Closed and opened again, the form is a new request with a new key.
+  await control.click();
+  await control.click();
+  await expect(key).not.toHaveValue(opened);
+  await expect(key).not.toHaveValue('');
 
   // Stripe's event updates the history: the payment's own view lists the refund.
   await form.getByRole('link', { name: "this payment's history" }).click();

@@ -1,7 +1,7 @@
 //! Payment history: filters, keyset pagination, CSV export of the filtered view, chart and status breakdown.
 
 use super::customers::{url_limit, ListNotice, Pager, TableSkeleton, DEFAULT_LIMIT};
-use super::refund::RefundControl;
+use super::refund::{RefundControl, RefundScope};
 use super::subscriptions::SubjectLink;
 use crate::environment::Environment;
 use crate::error::AppError;
@@ -212,8 +212,9 @@ pub fn HistoryTable(
     // Admins refund from the row; support sees no control (and the server refuses them).
     let admin = crate::ui::layout::use_user().role.can_write();
     let columns = if admin { "9" } else { "8" };
+    let refunds = admin && rows.iter().any(|p| refundable(p).is_some() && p.stripe_payment_intent_id.is_some());
     view! {
-        <div class="table-scroll">
+        <RefundScope scope=refunds>
             <table class="data-table" data-testid=testid>
                 <thead>
                     <tr>
@@ -283,7 +284,7 @@ pub fn HistoryTable(
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </RefundScope>
     }
     .into_any()
 }

@@ -7,7 +7,7 @@
 //   about 200 ms after the module had arrived;
 // - it starts at once, where Leptos's islands script waits for the browser's first idle moment;
 // - on a page of islands (`crate::app::Hydration::Islands`) it knows when the last island has
-//   hydrated, lazily loaded ones (`#[island(lazy)]`) included, which is when
+//   hydrated, those whose code is lazily loaded included, which is when
 //   `<body data-hydrated>` may be set (`src/ui/hydrated.rs`); where the whole app hydrates, the
 //   app sets it.
 //
@@ -34,7 +34,7 @@
 				if (island) {
 					const owner = childrenOwners[childrenOwners.length - 1];
 					if (owner) owner();
-					// A lazy island answers with a promise: its chunk arrives first.
+					// An editing island answers with a promise: its chunk arrives first.
 					await island(el);
 				} else {
 					console.warn(`No WebAssembly export for the island ${el.dataset.component}.`);

@@ -388,8 +388,16 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     assert_eq!(post(&app.client(), form("1.00", "k-anon", "", "test")).await.0, 401);
     let html = app.page(&support, "/test/history").await;
     assert!(!html.contains("data-testid=\"refund-open\""), "support sees no refund control");
+    assert!(!html.contains("RefundForms_") && !html.contains("data-refund-forms"), "nor its island");
     let html = app.page(&admin, "/test/history").await;
     assert!(html.contains("data-testid=\"refund-open\""), "admins do");
+    // Each row's form is the server's HTML, which posts without JavaScript; one island for the
+    // whole table submits them in place (`src/pages/refund.rs`), not one per row.
+    let forms = html.matches(r#"<form action="/api/console/admin-refund" method="post""#).count();
+    assert!(forms > 1, "the demo has several refundable payments: {html}");
+    assert_eq!(html.matches(r#"data-testid="refund-open""#).count(), forms);
+    assert_eq!(html.matches(r#"<leptos-island data-component="RefundForms_"#).count(), 1, "{html}");
+    assert_eq!(html.matches("data-refund-forms").count(), 1, "{html}");
 
     // A double click: one refund.
     let (status, first) = post(&admin, form("1.00", "click-1", "", "test")).await;

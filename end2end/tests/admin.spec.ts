@@ -240,6 +240,15 @@ test('support reads the webhook log without controls, and is refused keys and sy
   await expect(page.getByTestId('configure-webhook')).toHaveCount(0);
   await expect(page.getByTestId('reprocess')).toHaveCount(0);
   await page.screenshot({ path: 'screenshots/support-webhooks.png', fullPage: true });
+  // The page is the server's HTML for them (no island): its filters are a plain GET form.
+  await expect(page.locator('leptos-island[data-component="StripePagesIsland"]')).toHaveCount(0);
+  const status = (await page.getByTestId('event-row').first().getByTestId('event-status').textContent())?.trim();
+  expect(status).toBeTruthy();
+  await page.getByTestId('filter-status').selectOption(status!);
+  await page.getByTestId('apply-filters').click();
+  await expect(page).toHaveURL(new RegExp(`/test/webhooks\\?status=${status}&type=$`));
+  await expect(page.getByTestId('event-row').first()).toBeVisible();
+  for (const badge of await page.getByTestId('event-status').all()) await expect(badge).toHaveText(status!);
   for (const slug of ['keys', 'sync']) {
     await open(page, `/test/${slug}`);
     await expect(page.getByTestId('forbidden')).toBeVisible();

@@ -12,7 +12,7 @@
 //! The pages that list payments download nothing more: their refund forms are server-rendered,
 //! and one small island per table in the main module submits them (`super::refund::RefundForms`).
 //! As a lazily loaded island per row, it cost an admin's cold load of those pages 0.2 to 0.3 s
-//! more than support staff's, who get no refund form (`README.md`, "Browser bundle").
+//! more than support staff's, who get no refund form (`README.md`, "What the browser downloads").
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
 //! chunk of its own: with one per page, a page needed 30 to 136 files (57 to 78 with one
@@ -30,7 +30,7 @@
 use crate::auth::CurrentUser;
 use crate::environment::Environment;
 use crate::ui::guard::AdminOnly;
-use crate::ui::islands::IslandFrame;
+use crate::ui::islands::{IslandFrame, ServerOnly};
 use crate::ui::layout::{use_env, use_user};
 use leptos::prelude::*;
 use leptos::tachys::html::islands::Island;
@@ -46,11 +46,11 @@ pub const CONSOLE_PAGES_DOWNLOAD: &str = "hydrate_console_pages";
 
 /// The lazily loaded code a page of islands hydrates, by its path below the environment, for a
 /// user who may (`can_write`) or may not change things: support staff never run an admin's
-/// editing page (they are shown that it is for admins). Every other page of islands needs only
-/// the main module.
+/// editing page (they are shown that it is for admins), and read the webhook log as the server's
+/// HTML ([`EditingPage::hydrates_for`]). Every other page of islands needs only the main module.
 pub fn islands_of(page: &str, can_write: bool) -> &'static [&'static str] {
     match EditingPage::of(page) {
-        Some(editing) if can_write || !editing.admin_only() => editing.download(),
+        Some(editing) if editing.hydrates_for(can_write) => editing.download(),
         _ => &[],
     }
 }
@@ -100,6 +100,15 @@ impl EditingPage {
     /// the webhook log and keep their own account.
     pub fn admin_only(self) -> bool {
         !matches!(self, EditingPage::Webhooks | EditingPage::Account)
+    }
+
+    /// Whether the page's body is an island for a viewer who may (`can_write`) or may not change
+    /// things. The webhook log offers support staff nothing to change (its endpoint, signing
+    /// secret and Re-process buttons are the admins'), and its filters are a plain GET form and
+    /// its pager plain links: for them the body is the server's HTML, and the page downloads
+    /// and hydrates no more than a reading page. Their own account keeps its form.
+    pub fn hydrates_for(self, can_write: bool) -> bool {
+        can_write || matches!(self, EditingPage::Account)
     }
 
     /// The page's body: everything on it that reacts.
@@ -160,16 +169,31 @@ const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 pub fn EditingIsland(page: EditingPage) -> impl IntoView {
     if page.admin_only() {
         view! { <AdminOnly>{move || editing_island(page)}</AdminOnly> }.into_any()
+    } else if !page.hydrates_for(use_user().role.can_write()) {
+        server_body(page).into_any()
     } else {
         editing_island(page).into_any()
     }
 }
 
-/// The island's element, with its props and the body rendered inside.
-fn editing_island(page: EditingPage) -> impl IntoView {
+/// What the island's element carries for this request.
+fn editing_props(page: EditingPage) -> EditingProps {
     let query = leptos_router::hooks::use_query_map().get_untracked();
     let query = query.into_iter().map(|(key, value)| (key.into_owned(), value)).collect();
-    let props = EditingProps { page, env: use_env().get_untracked(), user: use_user(), query };
+    EditingProps { page, env: use_env().get_untracked(), user: use_user(), query }
+}
+
+/// The page's body as the island would render it, but the server's HTML only: no island element,
+/// so the browser hydrates none of it ([`EditingPage::hydrates_for`]).
+fn server_body(page: EditingPage) -> impl IntoView {
+    let EditingProps { page, env, user, query } = editing_props(page);
+    provide_context(ServerOnly);
+    view! { <IslandFrame env user query>{EditingPage::body(page)}</IslandFrame> }
+}
+
+/// The island's element, with its props and the body rendered inside.
+fn editing_island(page: EditingPage) -> impl IntoView {
+    let props = editing_props(page);
     // Enums, strings and a bool: serialising them cannot fail.
     let json = serde_json::to_string(&props).unwrap_or_default();
     let name = if page.download() == [STRIPE_PAGES_DOWNLOAD] { STRIPE_PAGES_ISLAND } else { CONSOLE_PAGES_ISLAND };
@@ -250,13 +274,16 @@ mod tests {
     }
 
     #[test]
-    fn support_staff_load_only_the_editing_pages_they_may_open() {
+    fn support_staff_load_only_the_editing_pages_they_may_change_something_on() {
         for (page, path) in EditingPage::ALL {
-            let expected: &[&str] = if page.admin_only() { &[] } else { page.download() };
+            let expected: &[&str] = if page == EditingPage::Account { page.download() } else { &[] };
             assert_eq!(islands_of(path, false), expected, "{path}");
+            assert!(page.hydrates_for(true), "admins: {path}");
         }
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
+        // They read the webhook log, as the server's HTML.
+        assert!(!EditingPage::Webhooks.hydrates_for(false));
     }
 
     #[test]

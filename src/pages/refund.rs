@@ -70,7 +70,7 @@ pub fn RefundControl(
 /// One island per table that listens on the table's wrapper (event delegation), rather than an
 /// island per row: the rows stay server-rendered HTML, and a page of 25 payments hydrates one
 /// small handler from the main module instead of downloading a lazily loaded form and
-/// hydrating it 25 times (issue #13; `README.md`, "Browser bundle").
+/// hydrating it 25 times (issue #13; `README.md`, "What the browser downloads").
 #[component]
 pub fn RefundScope(scope: bool, children: Children) -> impl IntoView {
     view! {

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 /// Copies `value` on click and says "Copied" for a moment. A handler in the WASM, not an inline
 /// `onclick`: the Content-Security-Policy runs no inline script (see
 /// `server::http::content_security_policy`). Without a clipboard (plain HTTP to another host is
-/// not a secure context) it does nothing.
+/// not a secure context) it does nothing. Where nothing hydrates
+/// (`crate::ui::islands::server_only`) it is left out: the text stays there to select.
 #[component]
 pub fn CopyButton(
     /// The text copied.
@@ -21,6 +22,9 @@ pub fn CopyButton(
     #[prop(optional, into)]
     testid: Option<String>,
 ) -> impl IntoView {
+    if crate::ui::islands::server_only() {
+        return ().into_any();
+    }
     let copied = RwSignal::new(false);
     let text = value;
     let copy = move |_: leptos::ev::MouseEvent| {
@@ -48,4 +52,5 @@ pub fn CopyButton(
             {move || if copied.get() { "Copied" } else { "Copy" }}
         </button>
     }
+    .into_any()
 }

@@ -21,6 +21,18 @@ pub fn whole_app() -> bool {
     use_context::<leptos::reactive::owner::IsHydrating>().is_some_and(|h| h.0)
 }
 
+/// Provided around an editing page's body that the server renders for a viewer with nothing to
+/// change on it (`crate::pages::lazy::EditingPage::hydrates_for`): no island, so nothing in it
+/// ever runs in the browser, and a control that needs the WebAssembly leaves itself out rather
+/// than show a button that does nothing ([`server_only`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ServerOnly;
+
+/// Whether the component being rendered will never hydrate ([`ServerOnly`]).
+pub fn server_only() -> bool {
+    use_context::<ServerOnly>().is_some()
+}
+
 /// The page's query parameters inside an editing page's island, which has no router in the
 /// browser: [`IslandFrame`] provides them from the island's props. A new query is a new page
 /// load there (filters are plain GET forms), so they never change under the island.

@@ -84,6 +84,34 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
     }
 }
 
+/// Support staff read the webhook log as the server's HTML: the page's body is no island, so
+/// it downloads and hydrates no more than a reading page (`EditingPage::hydrates_for`), and
+/// shows what it shows admins without their controls, and without a Copy button that would do
+/// nothing (the command stays there to select).
+#[tokio::test]
+async fn support_staff_read_the_webhook_log_without_an_island() {
+    let app = TestApp::spawn().await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let command = format!("stripe listen --forward-to {}/api/webhooks/stripe/test --events ", app.base);
+    let html = app.page(&support, "/test/webhooks").await;
+    assert!(html.contains(r#"<html lang="en" data-hydration="islands">"#), "{html}");
+    assert!(!html.contains("StripePagesIsland"), "{html}");
+    for shown in [r#"data-testid="endpoint-card""#, r#"data-testid="event-filters""#, &command, "Only admins can set"] {
+        assert!(html.contains(shown), "support sees {shown}: {html}");
+    }
+    for hidden in [r#"data-testid="configure-webhook""#, r#"data-testid="copy-forwarding-command""#] {
+        assert!(!html.contains(hidden), "support gets no {hidden}: {html}");
+    }
+    // Admins get the island, and the button.
+    let html = app.page(&admin, "/test/webhooks").await;
+    assert!(html.contains(r#"<leptos-island data-component="StripePagesIsland""#), "{html}");
+    assert!(html.contains(r#"data-testid="copy-forwarding-command""#), "{html}");
+    // Their own account stays an island for support staff: its form changes their password.
+    let html = app.page(&support, "/test/account").await;
+    assert!(html.contains(r#"<leptos-island data-component="ConsolePagesIsland""#), "{html}");
+}
+
 /// The start of the shell's island loader (`src/ui/island_loader.js`).
 const ISLAND_LOADER: &str = "(async (glue, wasm) => {";
 

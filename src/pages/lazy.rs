@@ -159,7 +159,9 @@ const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 
 /// An editing page's body as an island of its own, hydrated from one of two downloads
 /// ([`EditingPage::download`]); for an admin-only page, support staff are told it is for admins
-/// instead ([`AdminOnly`]), and the shell preloads nothing for them ([`islands_of`]).
+/// instead ([`AdminOnly`]), and the shell preloads nothing for them ([`islands_of`]). A page with
+/// nothing for the viewer to change is the same body as the server's HTML, with no island
+/// ([`EditingPage::hydrates_for`]).
 ///
 /// Written by hand rather than with `#[island(lazy)]`, which would make a split point per page
 /// (and so dozens of shared chunks per page, see the module's notes). It does what that macro

@@ -134,6 +134,7 @@ mod delegate {
         }
     }
 
+    /// A refund form's submit: in place, one request at a time, the outcome in the form.
     fn on_submit(ev: Event) {
         let form = ev.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok());
         let Some(form) = form.filter(|f| f.class_list().contains("refund-form")) else { return };
@@ -174,9 +175,15 @@ mod delegate {
         el.query_selector(KEY_INPUT).ok().flatten().and_then(|k| k.dyn_into::<HtmlInputElement>().ok())
     }
 
-    /// A fresh idempotency key.
+    /// A fresh idempotency key; none outside a secure context (plain HTTP to another host),
+    /// where `crypto.randomUUID` does not exist and calling it would throw out of the handler:
+    /// the server then makes the key, as for a form posted without JavaScript.
     fn new_key() -> String {
-        window().crypto().map(|c| c.random_uuid()).unwrap_or_default()
+        let window = window();
+        if !window.is_secure_context() {
+            return String::new();
+        }
+        window.crypto().map(|c| c.random_uuid()).unwrap_or_default()
     }
 
     /// Replaces what the form's result slot says: the refund made (and a link to the payment's

@@ -111,3 +111,13 @@ export async function stripeCreatesCustomer(page: import('@playwright/test').Pag
   return customer;
 }
 export type { Locator, Page } from '@playwright/test';
+
+/** The demo's `team:acme` customer, opened from the customers list; its id. */
+export async function openAcme(page: import('@playwright/test').Page): Promise<string> {
+  await page.goto('/test/customers?search=acme');
+  await waitForHydration(page);
+  await page.getByTestId('customer-row').first().getByTestId('customer-link').click();
+  await expect(page).toHaveURL(/\/test\/customers\/cus_[A-Za-z0-9]+$/);
+  await waitForHydration(page);
+  return page.url().split('/').pop() ?? '';
+}

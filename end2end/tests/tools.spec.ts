@@ -1,4 +1,4 @@
-import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn } from './fixtures';
+import { expect, test, type Page, PASSWORD, ADMIN, SUPPORT, waitForHydration, signIn, openAcme } from './fixtures';
 
 // Support's power tools (issue #15): the customer page, the header search for every kind of id,
 // and refunds by admins, against the demo sandbox that `scripts/e2e.sh` starts.
@@ -20,16 +20,6 @@ async function search(page: Page, query: string) {
   await box.press('Enter');
   await loaded;
   await waitForHydration(page);
-}
-
-/// The demo's `team:acme` customer, opened from the customers list.
-async function openAcme(page: Page): Promise<string> {
-  await page.goto('/test/customers?search=acme');
-  await waitForHydration(page);
-  await page.getByTestId('customer-row').first().getByTestId('customer-link').click();
-  await expect(page).toHaveURL(/\/test\/customers\/cus_[A-Za-z0-9]+$/);
-  await waitForHydration(page);
-  return page.url().split('/').pop() ?? '';
 }
 
 test('support opens a customer and finds every kind of id from the header', async ({ page }) => {

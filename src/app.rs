@@ -15,12 +15,14 @@ use leptos_router::{
 ///
 /// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
-/// the editing pages, whose body is one island (keys, sync, copying the catalog, webhooks, users,
-/// API keys, one's account; `crate::pages::lazy::EditingIsland`). Everything else on those
+/// the editing pages, whose body is one island (keys, sync, copying the catalog, users, API keys,
+/// one's account; `crate::pages::lazy::EditingIsland`) or, on the webhook log, the server's HTML
+/// with forms. Everything else on those
 /// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
 /// module holds no router and no page: such a visit downloads Leptos's core, the small islands
 /// (the sign-in form, the header's switches and search shortcut, a payment table's refund
-/// forms) and the lazily loaded island the page shows, if any (an editing page's body). Links
+/// forms, the webhook log's forms) and the lazily loaded island the page shows, if any (an
+/// editing page's body). Links
 /// are plain links and filters plain GET forms, which need no code. The catalog, whose editors live
 /// in the URL's query, hydrates the whole app from a lazily loaded chunk ([`hydrate_app`]); there
 /// the router takes over its links.
@@ -281,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
-        for stripe in ["/test/keys", "/live/sync", "/test/webhooks/"] {
+        for stripe in ["/test/keys", "/live/sync"] {
             assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
         }
         for console in ["/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users"] {

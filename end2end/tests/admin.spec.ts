@@ -100,6 +100,19 @@ test('live-mode key writes ask to type live first', async ({ page }) => {
   await expect(page.getByTestId('key-card').getByTestId('masked-key')).toHaveText('sk_live_****6789');
   await expect(page.getByTestId('key-card').getByTestId('connection-status')).toHaveText('connected');
   await page.screenshot({ path: 'screenshots/live-keys.png', fullPage: true });
+  // The webhook log's forms (the server's HTML, sent by the page's small island) ask for `live`
+  // the same way; Escape leaves the change unsent.
+  await open(page, '/live/webhooks');
+  await page.getByTestId('configure-webhook').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Configure the live webhook endpoint?');
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('test');
+  await expect(page.getByTestId('confirm-ok')).toBeDisabled();
+  await page.getByTestId('confirm-env').fill('live');
+  await expect(page.getByTestId('confirm-ok')).toBeEnabled();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await open(page, '/live/keys');
   // Removing it asks for `live` too; the later specs start from an unconfigured live mode again.
   await page.getByTestId('remove-key').click();
   await expect(page.getByTestId('confirm-ok')).toBeDisabled();
@@ -240,13 +253,14 @@ test('support reads the webhook log without controls, and is refused keys and sy
   await expect(page.getByTestId('configure-webhook')).toHaveCount(0);
   await expect(page.getByTestId('reprocess')).toHaveCount(0);
   await page.screenshot({ path: 'screenshots/support-webhooks.png', fullPage: true });
-  // The page is the server's HTML for them (no island): its filters are a plain GET form.
+  // The page is the server's HTML (no editing island): its filters are a GET form, which the
+  // page's small island sends without the empty ones.
   await expect(page.locator('leptos-island[data-component="StripePagesIsland"]')).toHaveCount(0);
   const status = (await page.getByTestId('event-row').first().getByTestId('event-status').textContent())?.trim();
   expect(status).toBeTruthy();
   await page.getByTestId('filter-status').selectOption(status!);
   await page.getByTestId('apply-filters').click();
-  await expect(page).toHaveURL(new RegExp(`/test/webhooks\\?status=${status}&type=$`));
+  await expect(page).toHaveURL(new RegExp(`/test/webhooks\\?status=${status}$`));
   await expect(page.getByTestId('event-row').first()).toBeVisible();
   for (const badge of await page.getByTestId('event-status').all()) await expect(badge).toHaveText(status!);
   for (const slug of ['keys', 'sync']) {
@@ -283,4 +297,51 @@ test('the sync table scrolls inside its own box at 1280 px, so its error column 
   const wrap = await table.getByTestId('sync-row-error').first().evaluate((el) => getComputedStyle(el).overflowWrap);
   expect(wrap).toBe('anywhere');
   await page.screenshot({ path: 'screenshots/test-sync-table-1280.png', fullPage: true });
+});
+
+test("the webhook log's forms: a refused secret keeps the form, a saved one shows after the page is read again", async ({ page }) => {
+  await signIn(page, ADMIN);
+  await open(page, '/test/webhooks');
+  // No editing island: the page's controls are forms the main module's small island sends.
+  await expect(page.locator('leptos-island[data-component="StripePagesIsland"]')).toHaveCount(0);
+  const form = page.getByTestId('forwarding-form');
+  const secret = form.getByTestId('forwarding-secret');
+  await expect(page.getByTestId('forwarding-secret-hint')).toHaveText('not set');
+
+  // A secret the server refuses: confirmed, sent, refused in a toast; the page stays as it was.
+  await secret.fill('whsec_short');
+  await form.getByTestId('save-forwarding-secret').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText('Save the test forwarding secret?');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await expect(page.getByTestId('toast-error')).toContainText(/^The signing secret was not saved: .*whsec_ must be followed by/);
+  await expect(secret).toHaveValue('whsec_short');
+  await expect(form.getByTestId('save-forwarding-secret')).toBeEnabled();
+
+  // A good one: the page is read again, says so, and shows the stored secret's hint.
+  const good = `whsec_${'e2eForms'.repeat(4)}`;
+  await secret.fill(good);
+  await form.getByTestId('save-forwarding-secret').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('toast-success')).toContainText('Signing secret saved');
+  await expect(page.getByTestId('forwarding-secret-hint')).toHaveText(`whsec_…${good.slice(-4)}`);
+  await expect(page.getByTestId('forwarding-secret')).toHaveValue('');
+
+  // Removing it is asked as a destructive change; Cancel leaves it.
+  await page.getByTestId('remove-forwarding-secret').click();
+  await expect(page.getByTestId('confirm-ok')).toHaveClass(/button-danger/);
+  await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await expect(page.getByTestId('forwarding-secret-hint')).toHaveText(`whsec_…${good.slice(-4)}`);
+  await page.getByTestId('remove-forwarding-secret').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('toast-success')).toContainText('Signing secret removed');
+  await expect(page.getByTestId('forwarding-secret-hint')).toHaveText('not set');
+
+  // The copy button of the Stripe CLI's command works on this server-rendered page too.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  const copy = page.getByTestId('copy-forwarding-command');
+  await copy.click();
+  await expect(copy).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('stripe listen --forward-to');
 });

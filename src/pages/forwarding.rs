@@ -11,12 +11,14 @@ use crate::error::AppError;
 use crate::model::forwarding::ForwardingFacts;
 use crate::ui::confirm::ConfirmDialog;
 use crate::ui::copy::CopyButton;
+use crate::ui::enhance::{Confirmation, EnhancedForm};
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::resource::resource;
 use crate::ui::time::Time;
 use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use payments_model::{check_signing_secret, Unreachable};
 
 /// Whether Stripe can deliver to this console, the command that forwards its events, and the
@@ -247,7 +249,10 @@ fn ForwardingCard(f: ForwardingFacts, can_write: bool, form: FormState, on_remov
                             {f.secret_set_at.clone().map(|at| view! { <span class="muted">" set " <Time iso=at /></span> })}
                         </dd>
                     </dl>
-                    {if can_write {
+                    {if can_write && crate::ui::islands::server_only() {
+                        let hint = f.secret_hint.clone();
+                        view! { <ServerPasteForm env=env.get_untracked() has_key=f.has_key hint /> }.into_any()
+                    } else if can_write {
                         view! { <PasteForm form has_key=f.has_key set on_remove /> }.into_any()
                     } else {
                         view! { <p class="muted" data-testid="forwarding-admins-only">"Only admins can set or remove it."</p> }.into_any()
@@ -313,6 +318,76 @@ fn PasteForm(form: FormState, has_key: bool, set: bool, on_remove: Callback<()>)
                 </button>
             })}
         </form>
+    }
+}
+
+/// The paste form and Remove button as the server's HTML, on a page no island renders
+/// (`crate::ui::islands::ServerOnly`): forms the page's [`PageForms`] island confirms and sends,
+/// after which the page is read again. The secret is checked by the server (as it is after the
+/// island's own check), and the Save button works only with the island, so the secret never
+/// leaves as a plain form post.
+#[component]
+fn ServerPasteForm(env: Environment, has_key: bool, hint: Option<String>) -> impl IntoView {
+    let name = env.label().to_lowercase();
+    let set = hint.is_some();
+    let save = Confirmation {
+        title: format!("{} the {name} forwarding secret?", if set { "Replace" } else { "Save" }),
+        message: set_message(env, hint.as_deref()),
+        label: "Save secret".to_owned(),
+        destructive: false,
+    };
+    let remove = Confirmation {
+        title: format!("Remove the {name} forwarding secret?"),
+        message: "Events the Stripe CLI forwards with this secret are refused from the next one on. The managed endpoint is not affected.".to_owned(),
+        label: "Remove secret".to_owned(),
+        destructive: true,
+    };
+    view! {
+        <EnhancedForm
+            action=SetForwardingSecret::url()
+            done=format!("Signing secret saved: events the Stripe CLI forwards to the {name} environment are accepted.")
+            failed="The signing secret was not saved"
+            confirm=save
+            testid="forwarding-form"
+        >
+            <input type="hidden" name="environment" value=env.as_str() />
+            <div class="field">
+                <label for="forwarding-secret">{if set { "Replace the signing secret" } else { "Signing secret" }}</label>
+                <input
+                    id="forwarding-secret"
+                    name="signing_secret"
+                    type="password"
+                    autocomplete="off"
+                    spellcheck="false"
+                    autocapitalize="off"
+                    placeholder="whsec_…"
+                    data-testid="forwarding-secret"
+                />
+                {(!has_key).then(|| view! { <p class="field-hint">"Set a secret key first: without one, every event is refused."</p> })}
+            </div>
+            <button
+                type="submit"
+                class="button-primary"
+                data-testid="save-forwarding-secret"
+                disabled=true
+                data-needs-js=has_key.then_some("")
+            >
+                "Save secret"
+            </button>
+        </EnhancedForm>
+        {set.then(|| view! {
+            <EnhancedForm
+                action=RemoveForwardingSecret::url()
+                done="Signing secret removed: events the Stripe CLI forwards are refused from now on."
+                failed="The signing secret was not removed"
+                confirm=remove
+            >
+                <input type="hidden" name="environment" value=env.as_str() />
+                <button type="submit" class="button-danger" data-testid="remove-forwarding-secret" disabled=true data-needs-js="">
+                    "Remove"
+                </button>
+            </EnhancedForm>
+        })}
     }
 }
 

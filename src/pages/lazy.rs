@@ -5,7 +5,7 @@
 //!
 //! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
 //!   hydrates with them, the catalog;
-//! - the editing island's two downloads ([`EditingIsland`]): the bodies of keys, sync and webhooks
+//! - the editing island's two downloads ([`EditingIsland`]): the bodies of keys and sync
 //!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog, users, API keys and one's account
 //!   ([`CONSOLE_PAGES_DOWNLOAD`]).
 //!
@@ -13,6 +13,9 @@
 //! and one small island per table in the main module submits them (`super::refund::RefundForms`).
 //! As a lazily loaded island per row, it cost an admin's cold load of those pages 0.2 to 0.3 s
 //! more than support staff's, who get no refund form (`README.md`, "What the browser downloads").
+//! Nor does the webhook log: its body is the server's HTML for everyone, and an admin's controls
+//! are forms that the main module's `crate::ui::enhance::PageForms` sends
+//! ([`EditingPage::hydrates_for`]).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
 //! chunk of its own: with one per page, a page needed 30 to 136 files (57 to 78 with one
@@ -36,7 +39,7 @@ use leptos::prelude::*;
 use leptos::tachys::html::islands::Island;
 use serde::{Deserialize, Serialize};
 
-/// The split point of the editing pages about the Stripe connection (keys, sync, webhooks), as
+/// The split point of the editing pages about the Stripe connection (keys, sync), as
 /// the build's manifest names it.
 pub const STRIPE_PAGES_DOWNLOAD: &str = "hydrate_stripe_pages";
 
@@ -89,7 +92,9 @@ impl EditingPage {
     /// Deciding by name only: building a body here would pull its code into the main module.
     pub fn download(self) -> &'static [&'static str] {
         match self {
-            EditingPage::Keys | EditingPage::Sync | EditingPage::Webhooks => &[STRIPE_PAGES_DOWNLOAD],
+            EditingPage::Keys | EditingPage::Sync => &[STRIPE_PAGES_DOWNLOAD],
+            // Never an island (`EditingPage::hydrates_for`).
+            EditingPage::Webhooks => &[],
             EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => {
                 &[CONSOLE_PAGES_DOWNLOAD]
             }
@@ -103,12 +108,16 @@ impl EditingPage {
     }
 
     /// Whether the page's body is an island for a viewer who may (`can_write`) or may not change
-    /// things. The webhook log offers support staff nothing to change (its endpoint, signing
-    /// secret and Re-process buttons are the admins'), and its filters are a plain GET form and
-    /// its pager plain links: for them the body is the server's HTML, and the page downloads
-    /// and hydrates no more than a reading page. Their own account keeps its form.
+    /// things. The webhook log is the server's HTML for everyone: its filters are a GET form, its
+    /// pager links, and an admin's controls forms that the main module's small island sends
+    /// (`crate::ui::enhance`), so it downloads and hydrates no more than a reading page. Support
+    /// staff have nothing to change elsewhere but their own account, which keeps its form.
     pub fn hydrates_for(self, can_write: bool) -> bool {
-        can_write || matches!(self, EditingPage::Account)
+        match self {
+            EditingPage::Webhooks => false,
+            EditingPage::Account => true,
+            _ => can_write,
+        }
     }
 
     /// The page's body: everything on it that reacts.
@@ -124,7 +133,11 @@ fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
     match page {
         EditingPage::Keys => Some(super::keys::KeysBody().into_any()),
         EditingPage::Sync => Some(super::sync::SyncBody().into_any()),
+        // The server's HTML only (`EditingPage::hydrates_for`): none of its code joins the download.
+        #[cfg(feature = "ssr")]
         EditingPage::Webhooks => Some(super::webhooks::WebhooksBody().into_any()),
+        #[cfg(not(feature = "ssr"))]
+        EditingPage::Webhooks => None,
         EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => None,
     }
 }
@@ -280,12 +293,14 @@ mod tests {
         for (page, path) in EditingPage::ALL {
             let expected: &[&str] = if page == EditingPage::Account { page.download() } else { &[] };
             assert_eq!(islands_of(path, false), expected, "{path}");
-            assert!(page.hydrates_for(true), "admins: {path}");
+            assert_eq!(page.hydrates_for(true), page != EditingPage::Webhooks, "admins: {path}");
         }
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
-        // They read the webhook log, as the server's HTML.
-        assert!(!EditingPage::Webhooks.hydrates_for(false));
+        // Everyone reads the webhook log as the server's HTML, admins' controls included
+        // (`crate::ui::enhance`): it downloads nothing more.
+        assert!(!EditingPage::Webhooks.hydrates_for(false) && !EditingPage::Webhooks.hydrates_for(true));
+        assert!(islands_of("webhooks", true).is_empty());
     }
 
     #[test]

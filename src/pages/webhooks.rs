@@ -6,17 +6,21 @@
 use crate::backend::Connection;
 use crate::environment::Environment;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
 use crate::model::format::query_string;
 use crate::pages::lazy::{EditingIsland, EditingPage};
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms};
+#[cfg(feature = "ssr")]
 use crate::ui::error::ErrorPanel;
 use crate::ui::filters::{ApplyFilters, ClearFilters};
 use crate::ui::islands::use_page_query;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::resource::resource;
-use crate::ui::time::{Time, TimeOr};
-use crate::ui::toast::use_toasts;
+#[cfg(feature = "ssr")]
+use crate::ui::time::Time;
+use crate::ui::time::TimeOr;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use payments_model::{Cursor, IgnoredReason, Page, ProcessingStatus, WebhookEvent, WebhookResponse};
 use serde::{Deserialize, Serialize};
@@ -83,6 +87,7 @@ pub async fn reprocess_webhook_event(environment: Environment, event_id: String)
 }
 
 /// The badge class of a processing status.
+#[cfg(feature = "ssr")]
 fn status_badge(status: &ProcessingStatus) -> &'static str {
     match status {
         ProcessingStatus::Processed => "badge badge-ok",
@@ -125,120 +130,22 @@ pub fn WebhooksPage() -> impl IntoView {
     }
 }
 
-/// The page's body: the editing island (`crate::pages::lazy`), so its filters and pages are
-/// page loads, read from the island's query.
+/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage::hydrates_for`):
+/// its filters are a GET form and its pager links, and an admin's controls (configure the
+/// endpoint, paste a signing secret, re-process an event) are forms that the page's one small
+/// island confirms and sends ([`PageForms`]), after which the page is read again. So the page
+/// downloads and hydrates no more than a reading page (issue #13).
 #[component]
 pub(crate) fn WebhooksBody() -> impl IntoView {
-    let env = use_env();
+    let env = use_env().get_untracked();
     let can_write = use_user().role.can_write();
-    let toasts = use_toasts();
     let query = use_page_query().0;
-    let status_q = Memo::new({
-        let status = query.get("status").unwrap_or_default();
-        move |_| status.clone()
-    });
-    let type_q = Memo::new({
-        let event_type = query.get("type").unwrap_or_default();
-        move |_| event_type.clone()
-    });
-    let cursor_q = Memo::new({
-        let cursor = query.get("cursor").and_then(Cursor::new);
-        move |_| cursor.clone()
-    });
-    let id_q = Memo::new({
-        let id = query.get("id").unwrap_or_default();
-        move |_| id.clone()
-    });
-
-    let endpoint_version = RwSignal::new(0u32);
-    let endpoint = resource(move || (env.get(), endpoint_version.get()), |(e, _)| webhook_endpoint_details(e));
-    // The log's rows are the server's HTML (`ServerRows`) until a re-process changes them; the
-    // page then fetches the log again and renders it here.
-    let refreshed = RwSignal::new(None::<Result<Page<WebhookEvent>, AppError>>);
-    let server_rows = NodeRef::<leptos::html::Div>::new();
-    let refresh_log = move || {
-        let (e, s, t, c, id) = (
-            env.get_untracked(),
-            status_q.get_untracked(),
-            type_q.get_untracked(),
-            cursor_q.get_untracked(),
-            id_q.get_untracked(),
-        );
-        leptos::task::spawn_local(async move {
-            let page = list_webhook_events(e, Some(s), Some(t), c, Some(id)).await;
-            // The server's rows leave once the fetched log replaces them. No view owns them (the
-            // island never hydrated them), so they are removed here.
-            if let Some(rows) = server_rows.get_untracked() {
-                rows.set_inner_html("");
-            }
-            refreshed.set(Some(page));
-        });
-    };
-
-    let configure = ServerAction::<ConfigureManagedWebhook>::new();
-    let confirm_configure = RwSignal::new(false);
-    Effect::new(move |_| {
-        let Some(result) = configure.value().get() else { return };
-        match result {
-            Ok(c) => {
-                toasts.success(format!(
-                    "Webhook endpoint configured: {}",
-                    c.webhook_endpoint_url.unwrap_or_else(|| c.webhook_endpoint_id.unwrap_or_default())
-                ));
-                endpoint_version.update(|v| *v += 1);
-            }
-            Err(e) => toasts.error(format!("The webhook endpoint was not configured: {e}")),
-        }
-    });
-
-    let reprocess = ServerAction::<ReprocessWebhookEvent>::new();
-    let target = RwSignal::new(None::<String>);
-    let confirm_reprocess = RwSignal::new(false);
-    let ask_reprocess = Callback::new(move |id: String| {
-        target.set(Some(id));
-        confirm_reprocess.set(true);
-    });
-    Effect::new(move |_| {
-        let Some(result) = reprocess.value().get() else { return };
-        let id = target.get_untracked().unwrap_or_default();
-        match result {
-            Ok(r) => {
-                let status = r.event.as_ref().map(|e| e.processing_status.to_string()).unwrap_or_else(|| "done".into());
-                let effect = match &r.event {
-                    _ if r.handled => "changes applied",
-                    Some(e) if e.processing_status == ProcessingStatus::Ignored => {
-                        ignored_reason_text(e.ignored_reason)
-                    }
-                    _ => "nothing to change",
-                };
-                toasts.success(format!("Event {id} re-processed: {status} ({effect})."));
-            }
-            Err(e) => toasts.error(format!("Event {id} could not be re-processed: {e}")),
-        }
-        refresh_log();
-    });
-    // A row's Re-process button, wherever the row was rendered: one listener on the log rather
-    // than one per row, because the server's rows never hydrate.
-    let on_log_click = move |ev: leptos::ev::MouseEvent| {
-        use leptos::wasm_bindgen::JsCast;
-        let target = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok());
-        let button = target.and_then(|t| t.closest("button[data-reprocess]").ok().flatten());
-        if let Some(id) = button.and_then(|b| b.get_attribute("data-reprocess")) {
-            ask_reprocess.run(id);
-        }
-    };
-
-    // The filter form is a plain GET without JavaScript; hydrated, it leaves empty filters out of
-    // the new page's address.
-    let status_in = RwSignal::new(status_q.get_untracked());
-    let type_in = RwSignal::new(type_q.get_untracked());
-    let apply = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let status = status_in.get_untracked();
-        let ty = type_in.get_untracked();
-        let qs = query_string(&[("status", status.as_str()), ("type", ty.trim())]);
-        let _ = window().location().set_href(&format!("/{}/webhooks{qs}", env.get_untracked()));
-    };
+    let status = query.get("status").unwrap_or_default();
+    let event_type = query.get("type").unwrap_or_default();
+    let cursor = query.get("cursor").and_then(Cursor::new);
+    let event_id = query.get("id").unwrap_or_default();
+    let endpoint = resource(move || env, webhook_endpoint_details);
+    let filtered = !status.is_empty() || !event_type.is_empty();
 
     view! {
         <h1>"Webhooks"</h1>
@@ -249,37 +156,31 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
         <Transition fallback=|| view! { <div class="skeleton endpoint-skeleton" aria-busy="true"></div> }>
             {move || Suspend::new(async move {
                 let details = endpoint.await?;
-                Ok::<_, AppError>(view! {
-                    <EndpointCard details can_write on_configure=Callback::new(move |_| confirm_configure.set(true)) />
-                })
+                Ok::<_, AppError>(view! { <EndpointCard details can_write env /> })
             })}
         </Transition>
 
-        <crate::pages::forwarding::ForwardingPanel refresh=endpoint_version />
+        <crate::pages::forwarding::ForwardingPanel refresh=Signal::stored(0) />
 
-        <section class="event-log" aria-labelledby="event-log-title" on:click=on_log_click>
+        <section class="event-log" aria-labelledby="event-log-title">
             <h2 id="event-log-title">"Event log"</h2>
-            <Show when=move || !id_q.get().is_empty()>
+            {(!event_id.is_empty()).then(|| view! {
                 <p class="notice" role="status" data-testid="event-id-filter">
-                    "Showing event " <code>{move || id_q.get()}</code> " only · "
-                    <a href=move || format!("/{}/webhooks", env.get())>"Show all events"</a>
+                    "Showing event " <code>{event_id.clone()}</code> " only · "
+                    <a href=format!("/{env}/webhooks")>"Show all events"</a>
                 </p>
-            </Show>
-            <form class="filters" method="get" on:submit=apply data-testid="event-filters">
+            })}
+            // A plain GET without JavaScript; with it, empty filters stay out of the address.
+            <form class="filters" method="get" data-drop-empty="" data-testid="event-filters">
                 <div class="filter">
                     <label for="event-filter-status">"Status"</label>
-                    <select
-                        id="event-filter-status"
-                        name="status"
-                        data-testid="filter-status"
-                        on:change=move |ev| status_in.set(event_target_value(&ev))
-                    >
-                        <option value="" selected=move || status_q.get().is_empty()>"Any"</option>
+                    <select id="event-filter-status" name="status" autocomplete="off" data-testid="filter-status">
+                        <option value="" selected=status.is_empty()>"Any"</option>
                         {ProcessingStatus::ALL
                             .iter()
                             .map(|s| {
                                 let s = s.as_str();
-                                view! { <option value=s selected=move || status_q.get() == s>{s}</option> }
+                                view! { <option value=s selected=status == s>{s}</option> }
                             })
                             .collect_view()}
                     </select>
@@ -293,54 +194,23 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
                         placeholder="invoice.paid"
                         autocomplete="off"
                         data-testid="filter-type"
-                        value=type_q.get_untracked()
-                        on:input=move |ev| type_in.set(event_target_value(&ev))
+                        value=event_type.clone()
                     />
                 </div>
                 <ApplyFilters />
-                <Show when=move || !status_q.get().is_empty() || !type_q.get().is_empty()>
-                    <ClearFilters href=Signal::derive(move || format!("/{}/webhooks", env.get())) />
-                </Show>
+                {filtered.then(|| view! { <ClearFilters href=Signal::stored(format!("/{env}/webhooks")) /> })}
             </form>
-            <div class="event-log-rows" node_ref=server_rows>
-                <ServerRows env=env.get_untracked() status=status_q.get_untracked() event_type=type_q.get_untracked() cursor=cursor_q.get_untracked() event_id=id_q.get_untracked() can_write />
+            <div class="event-log-rows">
+                <ServerRows env status event_type cursor event_id can_write />
             </div>
-            {move || refreshed.get().map(|page| {
-                event_log(page, can_write, status_q.get_untracked(), type_q.get_untracked(), cursor_q.get_untracked().is_some())
-            })}
         </section>
-
-        <ConfirmDialog
-            open=confirm_configure
-            title=Signal::derive(move || format!("Configure the {} webhook endpoint?", env.get().label().to_lowercase()))
-            message=Signal::derive(move || {
-                format!(
-                    "The console creates its managed endpoint in the {} Stripe account (replacing the previous one) with a new signing secret. Events Stripe sends in between may need a re-sync.",
-                    env.get().label().to_lowercase()
-                )
-            })
-            confirm_label="Configure endpoint"
-            on_confirm=Callback::new(move |_| {
-                configure.dispatch(ConfigureManagedWebhook { environment: env.get_untracked() });
-            })
-        />
-        <ConfirmDialog
-            open=confirm_reprocess
-            title=Signal::derive(move || format!("Re-process {}?", target.get().unwrap_or_default()))
-            message="The stored event is applied to the mirror again, as if Stripe had just sent it."
-            confirm_label="Re-process"
-            on_confirm=Callback::new(move |_| {
-                if let Some(id) = target.get_untracked() {
-                    reprocess.dispatch(ReprocessWebhookEvent { environment: env.get_untracked(), event_id: id });
-                }
-            })
-        />
+        <PageForms />
     }
 }
 
 /// The managed endpoint's details, with the (re)configure button for admins.
 #[component]
-fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callback<()>) -> impl IntoView {
+fn EndpointCard(details: EndpointDetails, can_write: bool, env: Environment) -> impl IntoView {
     let c = details.connection;
     let id = c.as_ref().and_then(|c| c.webhook_endpoint_id.clone());
     let configured = id.is_some();
@@ -382,29 +252,43 @@ fn EndpointCard(details: EndpointDetails, can_write: bool, on_configure: Callbac
                 <p class="field-hint">"Without an endpoint, changes made in Stripe do not reach the console."</p>
             })}
             {can_write.then(|| {
+                let confirm = Confirmation {
+                    title: format!("Configure the {} webhook endpoint?", env.label().to_lowercase()),
+                    message: format!(
+                        "The console creates its managed endpoint in the {} Stripe account (replacing the previous one) with a new signing secret. Events Stripe sends in between may need a re-sync.",
+                        env.label().to_lowercase()
+                    ),
+                    label: "Configure endpoint".to_owned(),
+                    destructive: false,
+                };
                 view! {
-                    <button
-                        type="button"
-                        class="button-primary"
-                        data-testid="configure-webhook"
-                        disabled=!has_key
-                        title=(!has_key).then_some("Set a secret key first")
-                        on:click=move |_| on_configure.run(())
+                    <EnhancedForm
+                        action=ConfigureManagedWebhook::url()
+                        done="Webhook endpoint configured: Stripe now sends the managed set of events to it."
+                        failed="The webhook endpoint was not configured"
+                        confirm
                     >
-                        {if configured { "Reconfigure endpoint" } else { "Configure endpoint" }}
-                    </button>
+                        <input type="hidden" name="environment" value=env.as_str() />
+                        <button
+                            type="submit"
+                            class="button-primary"
+                            data-testid="configure-webhook"
+                            // Enabled by the page's island, which asks first; never without a key.
+                            disabled=true
+                            data-needs-js=has_key.then_some("")
+                            title=(!has_key).then_some("Set a secret key first")
+                        >
+                            {if configured { "Reconfigure endpoint" } else { "Configure endpoint" }}
+                        </button>
+                    </EnhancedForm>
                 }
             })}
         </section>
     }
 }
 
-/// The event log's first rows, rendered on the server only, inside `<leptos-children>`, which
-/// hydration passes over (`IslandChildren`): the island neither receives the events (12 KB of
-/// the page) nor runs their rows' code on the first render (about 100 of the 2,000 functions
-/// the page's load compiles), and its rows cannot differ from data it does not have (issue #13).
-/// Their Re-process buttons work through the log's one click listener, and the time-zone switch
-/// rewrites their times as it does on any server-rendered page.
+/// A page of the event log, rendered on the server only: nothing of it is sent to the browser
+/// but its HTML. The time-zone switch rewrites its times as on any server-rendered page.
 #[component]
 fn ServerRows(
     env: Environment,
@@ -437,20 +321,22 @@ fn ServerRows(
                 .unwrap_or_else(|e| Err(crate::server::errors::internal(format!("reading the webhook log: {e}"))));
             event_log(page, can_write, status, event_type, paged)
         });
-        leptos::tachys::html::islands::IslandChildren::new(view! {
+        view! {
             <Suspense fallback=|| view! { <div class="skeleton event-table-skeleton" aria-busy="true"></div> }>
                 {rows}
             </Suspense>
-        })
+        }
+        .into_any()
     }
     #[cfg(not(feature = "ssr"))]
     {
         let _ = (env, status, event_type, cursor, event_id, can_write);
-        leptos::tachys::html::islands::IslandChildren::new(())
+        ().into_any()
     }
 }
 
 /// A page of the log, or why there is none.
+#[cfg(feature = "ssr")]
 fn event_log(
     page: Result<Page<WebhookEvent>, AppError>,
     can_write: bool,
@@ -471,8 +357,8 @@ fn event_log(
     }
 }
 
-/// A page of events, with the pager. A row's Re-process button carries its event's id
-/// (`data-reprocess`) for the log's click listener.
+/// A page of events, with the pager; for admins, each row's Re-process form.
+#[cfg(feature = "ssr")]
 #[component]
 fn EventTable(
     page: Page<WebhookEvent>,
@@ -518,6 +404,7 @@ fn EventTable(
                         let id = e.stripe_event_id.clone();
                         let object_type = e.object_type.clone().unwrap_or_else(|| "—".into());
                         let object_id = e.object_id.clone();
+                        let form_id = id.clone();
                         view! {
                             <tr data-testid="event-row" data-event-id=id.clone()>
                                 <td>
@@ -538,19 +425,35 @@ fn EventTable(
                                 <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
                                 <td class="event-time"><Time iso=e.received_at.clone() /></td>
                                 <td class="event-time"><TimeOr iso=e.processed_at.clone() none="—" /></td>
-                                {can_write.then(|| {
-                                    let label = format!("Re-process {id}");
+                                {can_write.then(move || {
+                                    let label = format!("Re-process {form_id}");
+                                    let confirm = Confirmation {
+                                        title: format!("Re-process {form_id}?"),
+                                        message: "The stored event is applied to the mirror again, as if Stripe had just sent it.".to_owned(),
+                                        label: "Re-process".to_owned(),
+                                        destructive: false,
+                                    };
                                     view! {
                                         <td>
-                                            <button
-                                                type="button"
-                                                class="button-secondary nowrap"
-                                                data-testid="reprocess"
-                                                data-reprocess=id.clone()
-                                                aria-label=label
+                                            <EnhancedForm
+                                                action=ReprocessWebhookEvent::url()
+                                                done=format!("Event {form_id} re-processed: its row shows how.")
+                                                failed=format!("Event {form_id} could not be re-processed")
+                                                confirm
                                             >
-                                                "Re-process"
-                                            </button>
+                                                <input type="hidden" name="environment" value=env.get_untracked().as_str() />
+                                                <input type="hidden" name="event_id" value=form_id.clone() />
+                                                <button
+                                                    type="submit"
+                                                    class="button-secondary nowrap"
+                                                    data-testid="reprocess"
+                                                    aria-label=label
+                                                    disabled=true
+                                                    data-needs-js=""
+                                                >
+                                                    "Re-process"
+                                                </button>
+                                            </EnhancedForm>
                                         </td>
                                     }
                                 })}

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 /// `onclick`: the Content-Security-Policy runs no inline script (see
 /// `server::http::content_security_policy`). Without a clipboard (plain HTTP to another host is
 /// not a secure context) it does nothing. Where nothing hydrates
-/// (`crate::ui::islands::server_only`) it is left out: the text stays there to select.
+/// (`crate::ui::islands::server_only`) it is a button the page's `crate::ui::enhance::PageForms`
+/// island copies from (`data-copy`).
 #[component]
 pub fn CopyButton(
     /// The text copied.
@@ -23,7 +24,12 @@ pub fn CopyButton(
     testid: Option<String>,
 ) -> impl IntoView {
     if crate::ui::islands::server_only() {
-        return ().into_any();
+        return view! {
+            <button type="button" class=class title="Copy to clipboard" aria-label=label data-testid=testid data-copy=value>
+                "Copy"
+            </button>
+        }
+        .into_any();
     }
     let copied = RwSignal::new(false);
     let text = value;

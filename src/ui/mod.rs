@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod confirm;
 pub mod copy;
+pub mod enhance;
 pub mod error;
 pub mod filters;
 pub mod guard;

@@ -49,7 +49,9 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         ("/test/api-keys", "islands", Some("ApiKeys")),
         ("/test/account", "islands", Some("Account")),
         ("/test/catalog", "full", None),
-        ("/live/webhooks", "islands", Some("Webhooks")),
+        // The server's HTML with forms (`crate::ui::enhance`): no editing island, but the toasts'
+        // region for what its forms say.
+        ("/live/webhooks", "islands", None),
         ("/live/catalog", "full", None),
     ] {
         let html = app.page(&admin, path).await;
@@ -66,8 +68,7 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // user as props, and the toasts' region inside it.
         if let Some(page) = page_island {
             // One island per download (`src/pages/lazy.rs`).
-            let island =
-                if ["Keys", "Sync", "Webhooks"].contains(&page) { "StripePagesIsland" } else { "ConsolePagesIsland" };
+            let island = if ["Keys", "Sync"].contains(&page) { "StripePagesIsland" } else { "ConsolePagesIsland" };
             let at = html
                 .find(&format!(r#"<leptos-island data-component="{island}""#))
                 .unwrap_or_else(|| panic!("{path}: {html}"));
@@ -78,18 +79,20 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
             assert!(html[at..].contains(r#"data-testid="toasts""#), "{path}'s toasts");
         }
         // One region where something may toast (the frame's where the whole app hydrates, the
-        // island's on an editing page), none where nothing would fill it.
-        let toasts = usize::from(page_island.is_some() || mode == "full");
+        // island's on an editing page, the webhook log's for its forms), none where nothing would
+        // fill it.
+        let toasts = usize::from(page_island.is_some() || mode == "full" || path.ends_with("/webhooks"));
         assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
 }
 
-/// Support staff read the webhook log as the server's HTML: the page's body is no island, so
-/// it downloads and hydrates no more than a reading page (`EditingPage::hydrates_for`), and
-/// shows what it shows admins without their controls, and without a Copy button that would do
-/// nothing (the command stays there to select).
+/// The webhook log is the server's HTML for everyone: no editing island, so it downloads and
+/// hydrates no more than a reading page (`EditingPage::hydrates_for`). The main module's small
+/// `PageForms` island serves its forms: admins' controls post to their server functions and ask
+/// first (`crate::ui::enhance`); support staff see the same page without them, and both can copy
+/// the Stripe CLI's command.
 #[tokio::test]
-async fn support_staff_read_the_webhook_log_without_an_island() {
+async fn the_webhook_log_is_the_servers_html_with_forms_for_admins() {
     let app = TestApp::spawn().await;
     let support = app.signed_in("support@example.com", Role::Support).await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
@@ -97,16 +100,35 @@ async fn support_staff_read_the_webhook_log_without_an_island() {
     let html = app.page(&support, "/test/webhooks").await;
     assert!(html.contains(r#"<html lang="en" data-hydration="islands">"#), "{html}");
     assert!(!html.contains("StripePagesIsland"), "{html}");
-    for shown in [r#"data-testid="endpoint-card""#, r#"data-testid="event-filters""#, &command, "Only admins can set"] {
+    assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{html}");
+    for shown in [
+        r#"data-testid="endpoint-card""#,
+        r#"data-testid="event-filters""#,
+        &command,
+        "Only admins can set",
+        r#"data-testid="copy-forwarding-command""#,
+    ] {
         assert!(html.contains(shown), "support sees {shown}: {html}");
     }
-    for hidden in [r#"data-testid="configure-webhook""#, r#"data-testid="copy-forwarding-command""#] {
+    for hidden in [r#"data-testid="configure-webhook""#, r#"data-testid="forwarding-form""#, "data-enhance"] {
         assert!(!html.contains(hidden), "support gets no {hidden}: {html}");
     }
-    // Admins get the island, and the button.
+    // Admins: the same page with their controls as forms, no island of their own, nothing preloaded.
     let html = app.page(&admin, "/test/webhooks").await;
-    assert!(html.contains(r#"<leptos-island data-component="StripePagesIsland""#), "{html}");
-    assert!(html.contains(r#"data-testid="copy-forwarding-command""#), "{html}");
+    assert!(!html.contains("StripePagesIsland") && !html.contains("split_hydrate"), "{html}");
+    assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{html}");
+    for form in
+        ["/api/console/webhook-configure", "/api/console/webhook-forwarding-set", "/api/console/webhook-reprocess"]
+    {
+        let at =
+            html.find(&format!(r#"action="{form}""#)).unwrap_or_else(|| panic!("no form posting to {form}: {html}"));
+        let tag = &html[html[..at].rfind("<form").unwrap()..at + html[at..].find('>').unwrap()];
+        assert!(tag.contains("data-enhance") && tag.contains("data-confirm="), "{tag}");
+    }
+    // Their buttons work only with the island, which asks first.
+    let button = &html[html.find(r#"data-testid="configure-webhook""#).unwrap()..];
+    let button = &button[..button.find('>').unwrap()];
+    assert!(button.contains("disabled") && button.contains("data-needs-js"), "{button}");
     // Their own account stays an island for support staff: its form changes their password.
     let html = app.page(&support, "/test/account").await;
     assert!(html.contains(r#"<leptos-island data-component="ConsolePagesIsland""#), "{html}");
@@ -131,15 +153,7 @@ fn loader_tag(html: &str) -> Option<&str> {
 async fn a_page_loads_and_sends_each_resource_once() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for path in [
-        "/test/webhooks",
-        "/test/keys",
-        "/test/sync",
-        "/test/users",
-        "/test/api-keys",
-        "/test/catalog/copy",
-        "/test/catalog",
-    ] {
+    for path in ["/test/keys", "/test/sync", "/test/users", "/test/api-keys", "/test/catalog/copy", "/test/catalog"] {
         let html = app.page(&admin, path).await;
         let sent = sent_resources(&html);
         assert!(!sent.is_empty(), "{path} sent no resource: {html}");
@@ -147,13 +161,10 @@ async fn a_page_loads_and_sends_each_resource_once() {
         values.sort_unstable();
         values.dedup();
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
-        if path == "/test/webhooks" {
-            // Its two: the endpoint and the forwarding card; the event log's rows are the
-            // server's HTML, which the island does not hydrate (`ServerRows`).
-            assert_eq!(sent.len(), 2, "{sent:?}");
-            assert!(!sent.iter().any(|(_, value)| value.contains("\"items\"")), "an event page in {sent:?}");
-        }
     }
+    // The webhook log is the server's HTML: nothing of its data is sent for hydration.
+    let html = app.page(&admin, "/test/webhooks").await;
+    assert!(sent_resources(&html).is_empty(), "{html}");
 }
 
 #[tokio::test]

@@ -1,0 +1,433 @@
+//! Server-rendered forms brought to life by one small island (issue #13).
+//!
+//! A page whose body is the server's HTML (`crate::ui::islands::ServerOnly`) renders its
+//! controls as plain forms that post to a server function ([`EnhancedForm`]) and one
+//! [`PageForms`] island from the main module, which listens on the page (event delegation) and:
+//!
+//! - asks first where the form says so (`data-confirm…`), with the same dialog
+//!   `crate::ui::confirm::ConfirmDialog` shows, typed `live` included in live mode;
+//! - sends the form with `fetch` and, once the server function has succeeded, reads the page
+//!   again with the outcome as a toast (`data-done`), so everything the change touched is shown
+//!   as the server now has it; a refusal is shown as a toast and the form stays as filled in;
+//! - enables the buttons that must not work without it (`data-needs-js`: a secret in a form must
+//!   never leave as a plain form post, and a change must be confirmed);
+//! - leaves empty filters out of a GET form's new address (`data-drop-empty`);
+//! - copies a `data-copy` button's text to the clipboard.
+//!
+//! So such a page downloads nothing beyond the main module and hydrates one marker, where an
+//! editing island downloaded its page's code and hydrated the whole body (`README.md`, "What the
+//! browser downloads").
+
+use leptos::prelude::*;
+
+/// The session-storage key under which the outcome of a change waits for the page read again.
+pub const FLASH_KEY: &str = "pc-flash";
+
+/// A form posting to a server function (`action`, e.g. `ConfigureManagedWebhook::url()`) that
+/// [`PageForms`] sends in place. Its fields are the function's arguments by name.
+#[component]
+pub fn EnhancedForm(
+    /// The server function's URL.
+    #[prop(into)]
+    action: String,
+    /// The toast once it has succeeded.
+    #[prop(into)]
+    done: String,
+    /// What failed, before the server's reason ("The endpoint was not configured").
+    #[prop(into)]
+    failed: String,
+    /// The confirmation asked first, if any.
+    #[prop(optional)]
+    confirm: Option<Confirmation>,
+    #[prop(optional, into)] class: Option<String>,
+    #[prop(optional, into)] testid: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let env = crate::ui::layout::use_env().get_untracked();
+    let live = env == crate::environment::Environment::Live;
+    let (title, message, label, destructive) = match confirm {
+        Some(c) => (Some(c.title), Some(c.message), Some(c.label), c.destructive.then_some("")),
+        None => (None, None, None, None),
+    };
+    view! {
+        <form
+            method="post"
+            action=action
+            class=class
+            novalidate=true
+            data-testid=testid
+            data-enhance=""
+            data-done=done
+            data-failed=failed
+            data-confirm=title
+            data-confirm-message=message
+            data-confirm-label=label
+            data-destructive=destructive
+            data-live=live.then_some("")
+        >
+            {children()}
+        </form>
+    }
+}
+
+/// The confirmation an [`EnhancedForm`] asks for before it is sent.
+#[derive(Clone, Debug, Default)]
+pub struct Confirmation {
+    /// The dialog's heading, e.g. "Remove the test key?".
+    pub title: String,
+    /// What will happen, in plain words.
+    pub message: String,
+    /// The confirm button's label.
+    pub label: String,
+    /// Styles the confirm button as dangerous.
+    pub destructive: bool,
+}
+
+/// The island that makes the page's [`EnhancedForm`]s, `data-drop-empty` filters and `data-copy`
+/// buttons work (see the module's notes). Renders a hidden marker only.
+#[island]
+pub fn PageForms() -> impl IntoView {
+    let marker = NodeRef::<leptos::html::Span>::new();
+    #[cfg(feature = "hydrate")]
+    marker.on_load(|_| browser::listen());
+    view! { <span hidden node_ref=marker></span> }
+}
+
+/// The browser's side of [`PageForms`].
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::FLASH_KEY;
+    use crate::error::AppError;
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Element, Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, KeyboardEvent};
+
+    /// Listens on the document, enables what needs this island, and shows the outcome of the
+    /// change that read the page again.
+    pub(super) fn listen() {
+        let document = leptos::prelude::document();
+        let on_submit = Closure::<dyn Fn(Event)>::new(on_submit);
+        let on_click = Closure::<dyn Fn(Event)>::new(on_click);
+        let _ = document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+        // They serve the page as long as it lives.
+        on_submit.forget();
+        on_click.forget();
+        if let Ok(buttons) = document.query_selector_all("[data-needs-js]") {
+            for i in 0..buttons.length() {
+                if let Some(b) = buttons.item(i).and_then(|b| b.dyn_into::<HtmlButtonElement>().ok()) {
+                    b.set_disabled(false);
+                }
+            }
+        }
+        let storage = leptos::prelude::window().session_storage().ok().flatten();
+        if let Some(message) = storage.as_ref().and_then(|s| s.get_item(FLASH_KEY).ok().flatten()) {
+            let _ = storage.as_ref().map(|s| s.remove_item(FLASH_KEY));
+            toast(&message, false);
+        }
+    }
+
+    fn on_submit(ev: Event) {
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else { return };
+        if form.has_attribute("data-drop-empty") {
+            ev.prevent_default();
+            go_filtered(&form);
+        } else if form.has_attribute("data-enhance") {
+            ev.prevent_default();
+            if busy(&form) {
+                return;
+            }
+            match form.get_attribute("data-confirm") {
+                Some(title) => ask(form, title),
+                None => send(form),
+            }
+        }
+    }
+
+    fn on_click(ev: Event) {
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        if let Some(close) = target.closest(".toast-close").ok().flatten() {
+            if let Some(t) = close.closest(".toast").ok().flatten() {
+                t.remove();
+            }
+        } else if let Some(button) = target.closest("button[data-copy]").ok().flatten() {
+            copy(&button);
+        }
+    }
+
+    /// The form's submit button, disabled while its request is out.
+    fn submit_button(form: &HtmlFormElement) -> Option<HtmlButtonElement> {
+        form.query_selector("button[type=submit]").ok().flatten().and_then(|b| b.dyn_into().ok())
+    }
+
+    fn busy(form: &HtmlFormElement) -> bool {
+        submit_button(form).is_some_and(|b| b.disabled())
+    }
+
+    /// A GET form's new address without its empty fields (`?status=failed`, not
+    /// `?status=failed&type=`).
+    fn go_filtered(form: &HtmlFormElement) {
+        let mut pairs = Vec::new();
+        if let Ok(fields) = form.query_selector_all("input[name], select[name]") {
+            for i in 0..fields.length() {
+                let Some(field) = fields.item(i).and_then(|f| f.dyn_into::<Element>().ok()) else { continue };
+                let name = field.get_attribute("name").unwrap_or_default();
+                let value = js_sys::Reflect::get(&field, &JsValue::from_str("value"))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                let value = value.trim().to_owned();
+                if !value.is_empty() {
+                    pairs.push((name, value));
+                }
+            }
+        }
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let path = leptos::prelude::window().location().pathname().unwrap_or_default();
+        let _ = leptos::prelude::window()
+            .location()
+            .set_href(&format!("{path}{}", crate::model::format::query_string(&pairs)));
+    }
+
+    /// The confirmation dialog, built as `ConfirmDialog` renders it; `send`s the form once
+    /// confirmed (in live mode, once `live` is typed).
+    fn ask(form: HtmlFormElement, title: String) {
+        // Creating elements of these names cannot fail; if it ever did, the form is not sent.
+        let _ = dialog(form, title);
+    }
+
+    fn dialog(form: HtmlFormElement, title: String) -> Option<()> {
+        let document = leptos::prelude::document();
+        let live = form.has_attribute("data-live");
+        let el = |tag: &str, class: &str| {
+            let e = document.create_element(tag).ok()?;
+            if !class.is_empty() {
+                e.set_class_name(class);
+            }
+            Some(e)
+        };
+        let backdrop = el("div", "modal-backdrop")?;
+        let modal = el("div", "modal")?;
+        for (k, v) in [
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+            ("aria-labelledby", "confirm-title"),
+            ("data-testid", "confirm-dialog"),
+        ] {
+            let _ = modal.set_attribute(k, v);
+        }
+        let heading = el("h2", "")?;
+        heading.set_id("confirm-title");
+        heading.set_text_content(Some(&title));
+        let message = el("p", "")?;
+        message.set_text_content(form.get_attribute("data-confirm-message").as_deref());
+        let _ = modal.append_child(&heading);
+        let _ = modal.append_child(&message);
+        let typed = if live {
+            let label = el("label", "field")?;
+            let words = el("span", "")?;
+            words.set_inner_html("This is live mode. Type <strong>live</strong> to confirm.");
+            let input = el("input", "")?;
+            for (k, v) in [("type", "text"), ("autocomplete", "off"), ("data-testid", "confirm-env")] {
+                let _ = input.set_attribute(k, v);
+            }
+            let _ = label.append_child(&words);
+            let _ = label.append_child(&input);
+            let _ = modal.append_child(&label);
+            Some(input.unchecked_into::<HtmlInputElement>())
+        } else {
+            None
+        };
+        let actions = el("div", "modal-actions")?;
+        let cancel = el("button", "button-secondary")?;
+        let _ = cancel.set_attribute("type", "button");
+        cancel.set_text_content(Some("Cancel"));
+        let destructive = form.has_attribute("data-destructive");
+        let ok = el("button", if destructive { "button-danger" } else { "button-primary" })?;
+        let _ = ok.set_attribute("type", "button");
+        let _ = ok.set_attribute("data-testid", "confirm-ok");
+        ok.set_text_content(form.get_attribute("data-confirm-label").as_deref());
+        let ok = ok.unchecked_into::<HtmlButtonElement>();
+        ok.set_disabled(live);
+        let _ = actions.append_child(&cancel);
+        let _ = actions.append_child(&ok);
+        let _ = modal.append_child(&actions);
+        let _ = backdrop.append_child(&modal);
+        let _ = document.body().map(|b| b.append_child(&backdrop));
+
+        let confirmed = {
+            let typed = typed.clone();
+            move || typed.as_ref().is_none_or(|i| i.value().trim() == "live")
+        };
+        let close = {
+            let backdrop = backdrop.clone();
+            move || backdrop.remove()
+        };
+        let confirm = {
+            let (close, confirmed, form) = (close.clone(), confirmed.clone(), form.clone());
+            move || {
+                if confirmed() {
+                    close();
+                    send(form.clone());
+                }
+            }
+        };
+        listen_on(&backdrop, "click", {
+            let close = close.clone();
+            move |_| close()
+        });
+        listen_on(&modal, "click", |ev| ev.stop_propagation());
+        listen_on(&modal, "keydown", {
+            let close = close.clone();
+            move |ev| {
+                if ev.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
+                    close();
+                }
+            }
+        });
+        listen_on(&cancel, "click", move |_| close());
+        listen_on(&ok, "click", {
+            let confirm = confirm.clone();
+            move |_| confirm()
+        });
+        if let Some(input) = typed {
+            listen_on(&input, "input", {
+                let ok = ok.clone();
+                move |_| ok.set_disabled(!confirmed())
+            });
+            listen_on(&input, "keydown", move |ev| {
+                if ev.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Enter") {
+                    ev.prevent_default();
+                    confirm();
+                }
+            });
+            let _ = input.focus();
+        } else {
+            let _ = ok.focus();
+        }
+        Some(())
+    }
+
+    /// A listener that lives as long as the element (the dialog's are dropped with it).
+    fn listen_on(target: &Element, event: &str, f: impl Fn(Event) + 'static) {
+        let closure = Closure::<dyn Fn(Event)>::new(f);
+        let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+        closure.forget();
+    }
+
+    /// Sends the form to its server function; on success reads the page again with the
+    /// outcome waiting as a toast, otherwise says why in a toast and leaves the form as it is.
+    fn send(form: HtmlFormElement) {
+        let button = submit_button(&form);
+        let label = button.as_ref().and_then(|b| b.text_content());
+        if let Some(b) = &button {
+            b.set_disabled(true);
+            let _ = b.set_attribute("aria-busy", "true");
+        }
+        leptos::task::spawn_local(async move {
+            match post(&form).await {
+                Ok(()) => {
+                    let done = form.get_attribute("data-done").unwrap_or_default();
+                    let window = leptos::prelude::window();
+                    if let Some(storage) = window.session_storage().ok().flatten() {
+                        let _ = storage.set_item(FLASH_KEY, &done);
+                    }
+                    let _ = window.location().reload();
+                }
+                Err(reason) => {
+                    let failed = form.get_attribute("data-failed").unwrap_or_default();
+                    toast(&format!("{failed}: {reason}"), true);
+                    if let Some(b) = &button {
+                        b.set_disabled(false);
+                        let _ = b.remove_attribute("aria-busy");
+                        b.set_text_content(label.as_deref());
+                    }
+                }
+            }
+        });
+    }
+
+    /// POSTs the form's fields, URL-encoded as a server function reads them, asking for JSON so
+    /// that a refusal comes back as the function's error.
+    async fn post(form: &HtmlFormElement) -> Result<(), String> {
+        let unreachable = |e: JsValue| AppError::Transport(format!("{e:?}")).to_string();
+        let data = web_sys::FormData::new_with_form(form).map_err(unreachable)?;
+        let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).map_err(unreachable)?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&body);
+        let headers = web_sys::Headers::new().map_err(unreachable)?;
+        headers.set("Accept", "application/json").map_err(unreachable)?;
+        init.set_headers(&headers);
+        let action = form.get_attribute("action").unwrap_or_default();
+        let response = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(&action, &init))
+            .await
+            .map_err(unreachable)?
+            .unchecked_into::<web_sys::Response>();
+        if response.ok() {
+            return Ok(());
+        }
+        let status = response.status();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Err(serde_json::from_str::<AppError>(&text)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| format!("the server answered {status}")))
+    }
+
+    /// A toast in the page's region, as `crate::ui::toast::ToastRegion` renders one; a success
+    /// leaves after six seconds, an error stays until dismissed.
+    fn toast(message: &str, error: bool) {
+        let document = leptos::prelude::document();
+        let region = document.query_selector("[data-testid=toasts]").ok().flatten().or_else(|| {
+            let region = document.create_element("div").ok()?;
+            region.set_class_name("toasts");
+            let _ = region.set_attribute("role", "status");
+            let _ = region.set_attribute("aria-live", "polite");
+            let _ = region.set_attribute("data-testid", "toasts");
+            document.body()?.append_child(&region).ok()?;
+            Some(region)
+        });
+        let (Some(region), Ok(toast), Ok(text), Ok(close)) = (
+            region,
+            document.create_element("div"),
+            document.create_element("span"),
+            document.create_element("button"),
+        ) else {
+            return;
+        };
+        toast.set_class_name(if error { "toast toast-error" } else { "toast" });
+        let _ = toast.set_attribute("data-testid", if error { "toast-error" } else { "toast-success" });
+        text.set_text_content(Some(message));
+        close.set_class_name("toast-close");
+        let _ = close.set_attribute("type", "button");
+        let _ = close.set_attribute("aria-label", "Dismiss");
+        close.set_text_content(Some("×"));
+        let _ = toast.append_child(&text);
+        let _ = toast.append_child(&close);
+        let _ = region.append_child(&toast);
+        if !error {
+            let toast = toast.clone();
+            leptos::prelude::set_timeout(move || toast.remove(), std::time::Duration::from_secs(6));
+        }
+    }
+
+    /// Copies the button's `data-copy` and says so for a moment. Without a clipboard (plain HTTP
+    /// to another host is not a secure context) it does nothing.
+    fn copy(button: &Element) {
+        let Some(text) = button.get_attribute("data-copy") else { return };
+        let clipboard = leptos::prelude::window().navigator().clipboard();
+        if JsValue::is_undefined(&clipboard) {
+            return;
+        }
+        let _ = clipboard.write_text(&text);
+        let Some(button) = button.dyn_ref::<HtmlElement>().cloned() else { return };
+        button.set_text_content(Some("Copied"));
+        leptos::prelude::set_timeout(
+            move || button.set_text_content(Some("Copy")),
+            std::time::Duration::from_millis(1500),
+        );
+    }
+}

@@ -15,9 +15,9 @@ use leptos_router::{
 ///
 /// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
-/// the editing pages, whose body is one island (keys, sync, copying the catalog, users, API keys,
-/// one's account; `crate::pages::lazy::EditingIsland`) or, on the webhook log, the server's HTML
-/// with forms. Everything else on those
+/// the editing pages, whose body is one island (sync, copying the catalog, users, API keys,
+/// one's account; `crate::pages::lazy::EditingIsland`) or, on keys and the webhook log, the
+/// server's HTML with forms. Everything else on those
 /// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
 /// module holds no router and no page: such a visit downloads Leptos's core, the small islands
 /// (the sign-in form, the header's switches and search shortcut, a payment table's refund
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
-        for stripe in ["/test/keys", "/live/sync"] {
+        for stripe in ["/live/sync", "/test/sync/"] {
             assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
         }
         for console in ["/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users"] {
@@ -296,7 +296,17 @@ mod tests {
             assert!(downloads_for_path(refunds, true).is_empty(), "admins: {refunds}");
             assert!(downloads_for_path(refunds, false).is_empty(), "support staff: {refunds}");
         }
-        for none in ["/login", "/test", "/test/customers", "/test/subscriptions", "/test/audit", "/test/search"] {
+        // Keys and the webhook log are the server's HTML with forms (`crate::ui::enhance`).
+        for none in [
+            "/login",
+            "/test",
+            "/test/customers",
+            "/test/subscriptions",
+            "/test/audit",
+            "/test/search",
+            "/test/keys",
+            "/test/webhooks",
+        ] {
             assert!(downloads_for_path(none, true).is_empty(), "{none}");
         }
         // Support staff keep their account, and read the webhook log as the server's HTML; the

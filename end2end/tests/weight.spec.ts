@@ -100,16 +100,17 @@ async function expectDownloads(page: Page, files: Set<string>, path: string, exp
   }
 }
 
-test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Keys and Users, none on a list, the payments or the webhook log', async ({ page }) => {
+test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Sync and Users, none on a list, the payments, Keys or the webhook log', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // The catalog hydrates the whole app (its chunk); the Keys and Users pages only their editing
+  // The catalog hydrates the whole app (its chunk); the Sync and Users pages only their editing
   // island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk at all,
   // and nor does the payment history with its refund forms (their island is in the main module),
-  // or the webhook log, whose admin controls are forms the main module's `PageForms` sends.
+  // or Keys and the webhook log, whose admin controls are forms the main module's `PageForms` sends.
   for (const [path, expected] of [
     ['/test/catalog', ['split_hydrate_app_']],
-    ['/test/keys', ['split_hydrate_stripe_pages_']],
+    ['/test/sync', ['split_hydrate_stripe_pages_']],
+    ['/test/keys', []],
     ['/test/users', ['split_hydrate_console_pages_']],
     ['/test/customers', []],
     ['/test/history', []],

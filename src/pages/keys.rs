@@ -8,11 +8,11 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::{instance_info, payments_status};
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms};
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
-use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use payments_model::PaymentsConfig;
 
@@ -103,223 +103,132 @@ pub fn KeysPage() -> impl IntoView {
     }
 }
 
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): the key
+/// card and the form are forms that the page's one small island checks, confirms and sends
+/// ([`PageForms`]), after which the page is read again with the outcome as a toast. The Save
+/// button works only with that island, so the key never leaves as a plain form post (issue #13).
 #[component]
 pub(crate) fn KeysBody() -> impl IntoView {
-    let env = use_env();
-    let toasts = use_toasts();
-    let version = RwSignal::new(0u32);
-    let status = resource(move || (version.get(), env.get()), |_| payments_status());
+    let env = use_env().get_untracked();
+    let status = resource(move || env, |_| payments_status());
     let info = resource(|| (), |_| instance_info());
-    // Demo mode (the offline sandbox) is said plainly wherever Stripe would otherwise be named.
-    let demo = move || info.get().and_then(Result::ok).is_some_and(|i| i.demo_sandbox_url.is_some());
-    // The key of the environment on screen, masked, while one is set.
-    let current_key = move || {
-        status
-            .get()
-            .and_then(Result::ok)
-            .and_then(|list| list.into_iter().find(|c| c.environment == env.get()))
-            .and_then(|c| c.masked_key)
-    };
-
-    let key = RwSignal::new(String::new());
-    let client_error = RwSignal::new(None::<String>);
-    let server_error = RwSignal::new(None::<String>);
-    // The form only works once the page has hydrated: before that the button stays disabled, so
-    // the key can never leave the page as a plain form submission.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
-    let set_key = ServerAction::<SetStripeKey>::new();
-    let remove_key = ServerAction::<RemoveStripeKey>::new();
-    let confirm_set = RwSignal::new(false);
-    let confirm_remove = RwSignal::new(false);
-
-    // Another environment, another key: forget what was typed and said.
-    Effect::new(move |_| {
-        env.track();
-        key.set(String::new());
-        client_error.set(None);
-        server_error.set(None);
-    });
-
-    let send = move || {
-        set_key.dispatch(SetStripeKey { environment: env.get_untracked(), key: key.get_untracked().trim().to_owned() });
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if set_key.pending().get_untracked() {
-            return;
-        }
-        server_error.set(None);
-        let current = env.get_untracked();
-        match check_key(current, &key.get_untracked()) {
-            Err(message) => client_error.set(Some(message)),
-            Ok(()) => {
-                client_error.set(None);
-                // Every key change is confirmed, a first key too: it checks the account, creates
-                // a webhook endpoint in it and runs a sync, which the confirmation spells out.
-                confirm_set.set(true);
-            }
-        }
-    };
-
-    Effect::new(move |_| {
-        let Some(result) = set_key.value().get() else { return };
-        let current = env.get_untracked();
-        match result {
-            Ok(config) => {
-                let masked = config
-                    .keys
-                    .iter()
-                    .find(|k| k.environment == current)
-                    .and_then(|k| k.masked_key.clone())
-                    .unwrap_or_default();
-                key.set(String::new());
-                server_error.set(None);
-                let by = if demo() { "the offline sandbox accepted it" } else { "Stripe accepted it" };
-                toasts.success(format!("{} key saved ({masked}): {by}.", current.label()));
-                version.update(|v| *v += 1);
-            }
-            Err(e) => {
-                let message = e.to_string();
-                toasts.error(format!("The key was not saved: {message}"));
-                server_error.set(Some(message));
-            }
-        }
-    });
-    Effect::new(move |_| {
-        let Some(result) = remove_key.value().get() else { return };
-        match result {
-            Ok(_) => {
-                toasts.success(format!("{} key removed.", env.get_untracked().label()));
-                version.update(|v| *v += 1);
-            }
-            Err(e) => toasts.error(format!("The key was not removed: {e}")),
-        }
-    });
-
-    let open_remove = Callback::new(move |_| confirm_remove.set(true));
-    let invalid = move || client_error.get().is_some() || server_error.get().is_some();
-
     view! {
         <h1>"Keys"</h1>
         <p class="muted">
-            "The Stripe secret key of the " {move || env.get().label().to_lowercase()}
+            "The Stripe secret key of the " {env.label().to_lowercase()}
             " environment. The console stores it encrypted and only ever shows its masked form."
         </p>
         <Transition fallback=|| view! { <div class="skeleton key-card-skeleton" aria-busy="true"></div> }>
-            {move || {
-                let current = env.get();
-                Suspend::new(async move {
-                    let connections = status.await?;
-                    let connection = connections.into_iter().find(|c| c.environment == current);
-                    Ok::<_, AppError>(view! { <KeyCard connection on_remove=open_remove /> })
+            {move || Suspend::new(async move {
+                let connections = status.await?;
+                // Demo mode (the offline sandbox) is said plainly wherever Stripe would otherwise be named.
+                let demo = info.await.is_ok_and(|i| i.demo_sandbox_url.is_some());
+                let connection = connections.into_iter().find(|c| c.environment == env);
+                let current = connection.as_ref().and_then(|c| c.masked_key.clone());
+                Ok::<_, AppError>(view! {
+                    <KeyCard connection env />
+                    <KeyForm env demo current />
                 })
-            }}
+            })}
         </Transition>
+        <crate::pages::forwarding::ForwardingPanel />
+        <PageForms />
+    }
+}
 
+/// The form that sets the environment's key: checked in the browser for its prefix, then
+/// confirmed with what saving it does, then checked by Stripe (or the sandbox).
+#[component]
+fn KeyForm(env: Environment, demo: bool, current: Option<String>) -> impl IntoView {
+    let label = env.label();
+    let confirm = Confirmation {
+        title: format!("{} the {} key?", if current.is_some() { "Replace" } else { "Set" }, label.to_lowercase()),
+        message: set_key_message(env, demo, current.as_deref()),
+        label: "Set key".to_owned(),
+        destructive: false,
+    };
+    let by = if demo { "the offline sandbox accepted it" } else { "Stripe accepted it" };
+    // What the browser says for a key of the wrong environment (any text without the prefix).
+    let wrong_prefix = check_key(env, "?").err().unwrap_or_default();
+    view! {
         <section class="card key-form" aria-labelledby="set-key-title">
             <h2 id="set-key-title">"Set a secret key"</h2>
-            <form method="post" on:submit=submit novalidate=true>
+            <EnhancedForm
+                action=SetStripeKey::url()
+                done=format!("{label} key saved and shown masked above: {by}.")
+                failed="The key was not saved"
+                confirm
+            >
+                <input type="hidden" name="environment" value=env.as_str() />
                 <div class="field">
                     <label for="secret-key">"Secret key"</label>
                     <input
                         id="secret-key"
-                        name="secret-key"
+                        name="key"
                         type="password"
                         autocomplete="off"
                         spellcheck="false"
                         autocapitalize="off"
                         data-testid="secret-key"
-                        placeholder=move || format!("{}…", env.get().key_prefix())
-                        aria-invalid=move || invalid().to_string()
+                        placeholder=format!("{}…", env.key_prefix())
+                        aria-invalid="false"
                         aria-describedby="secret-key-hint secret-key-error"
-                        prop:value=move || key.get()
-                        on:input=move |ev| {
-                            key.set(event_target_value(&ev));
-                            client_error.set(None);
-                        }
+                        data-required="Enter the secret key."
+                        data-prefix=env.key_prefix()
+                        data-prefix-message=wrong_prefix
                     />
                     <div class="field-hint key-hint" id="secret-key-hint">
-                        <p>"Starts with " <code>{move || env.get().key_prefix()}</code> ". Saving it, after a confirmation:"</p>
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                let demo = info.await.is_ok_and(|i| i.demo_sandbox_url.is_some());
-                                let current = env.get();
-                                view! {
-                                    {(demo && current == Environment::Test).then(|| view! {
-                                        <p class="notice" data-testid="demo-key-notice">
-                                            <strong>"Demo mode."</strong>
-                                            " The offline sandbox accepts any " <code>"sk_test_"</code>
-                                            " key: nothing is checked against a real Stripe account."
-                                        </p>
-                                    })}
-                                    <ol class="key-steps" data-testid="key-steps">
-                                        {set_key_steps(current, demo).into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}
-                                    </ol>
-                                }
-                            })}
-                        </Transition>
+                        <p>"Starts with " <code>{env.key_prefix()}</code> ". Saving it, after a confirmation:"</p>
+                        {(demo && env == Environment::Test).then(|| view! {
+                            <p class="notice" data-testid="demo-key-notice">
+                                <strong>"Demo mode."</strong>
+                                " The offline sandbox accepts any " <code>"sk_test_"</code>
+                                " key: nothing is checked against a real Stripe account."
+                            </p>
+                        })}
+                        <ol class="key-steps" data-testid="key-steps">
+                            {set_key_steps(env, demo).into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}
+                        </ol>
                     </div>
-                    <div id="secret-key-error" class="key-errors" aria-live="polite">
-                        {move || client_error.get().map(|e| view! { <p class="field-error" data-testid="key-client-error">{e}</p> })}
-                        {move || server_error.get().map(|e| view! { <p class="field-error" data-testid="key-server-error">{e}</p> })}
-                    </div>
+                    <div
+                        id="secret-key-error"
+                        class="key-errors"
+                        aria-live="polite"
+                        data-form-errors=""
+                        data-client-testid="key-client-error"
+                        data-server-testid="key-server-error"
+                    ></div>
                 </div>
                 <button
                     type="submit"
                     class="button-primary"
                     data-testid="save-key"
-                    disabled=move || !hydrated.get() || set_key.pending().get()
-                    aria-busy=move || set_key.pending().get().to_string()
+                    disabled=true
+                    data-needs-js=""
+                    data-pending-label=if demo { "Checking with the sandbox…" } else { "Checking with Stripe…" }
                 >
-                    {move || {
-                        if !set_key.pending().get() {
-                            "Save key"
-                        } else if demo() {
-                            "Checking with the sandbox…"
-                        } else {
-                            "Checking with Stripe…"
-                        }
-                    }}
+                    "Save key"
                 </button>
-            </form>
+            </EnhancedForm>
         </section>
-
-        <crate::pages::forwarding::ForwardingPanel refresh=version />
-
-        <ConfirmDialog
-            open=confirm_set
-            title=Signal::derive(move || {
-                let verb = if current_key().is_some() { "Replace" } else { "Set" };
-                format!("{verb} the {} key?", env.get().label().to_lowercase())
-            })
-            message=Signal::derive(move || set_key_message(env.get(), demo(), current_key().as_deref()))
-            confirm_label="Set key"
-            on_confirm=Callback::new(move |_| send())
-        />
-        <ConfirmDialog
-            open=confirm_remove
-            title=Signal::derive(move || format!("Remove the {} key?", env.get().label().to_lowercase()))
-            message=Signal::derive(move || removal_message(env.get()))
-            confirm_label="Remove key"
-            on_confirm=Callback::new(move |_| {
-                remove_key.dispatch(RemoveStripeKey { environment: env.get_untracked() });
-            })
-            destructive=true
-        />
     }
 }
 
-/// The environment's key (masked) and Stripe connection.
+/// The environment's key (masked) and Stripe connection, with the form that removes the key.
 #[component]
-fn KeyCard(connection: Option<Connection>, on_remove: Callback<()>) -> impl IntoView {
+fn KeyCard(connection: Option<Connection>, env: Environment) -> impl IntoView {
     let Some(c) = connection else {
         return view! { <div class="card key-card" data-testid="key-card"><p>"No connection recorded."</p></div> }
             .into_any();
     };
     let has_key = c.masked_key.is_some();
     let status_class = format!("pill pill-{}", c.status);
+    let remove = Confirmation {
+        title: format!("Remove the {} key?", env.label().to_lowercase()),
+        message: removal_message(env),
+        label: "Remove key".to_owned(),
+        destructive: true,
+    };
     view! {
         <section class="card key-card" aria-label="Current key" data-testid="key-card">
             <dl class="key-facts">
@@ -341,9 +250,17 @@ fn KeyCard(connection: Option<Connection>, on_remove: Callback<()>) -> impl Into
                 </dd>
             </dl>
             {has_key.then(|| view! {
-                <button type="button" class="button-danger" data-testid="remove-key" on:click=move |_| on_remove.run(())>
-                    "Remove key"
-                </button>
+                <EnhancedForm
+                    action=RemoveStripeKey::url()
+                    done=format!("{} key removed.", env.label())
+                    failed="The key was not removed"
+                    confirm=remove
+                >
+                    <input type="hidden" name="environment" value=env.as_str() />
+                    <button type="submit" class="button-danger" data-testid="remove-key" disabled=true data-needs-js="">
+                        "Remove key"
+                    </button>
+                </EnhancedForm>
             })}
         </section>
     }

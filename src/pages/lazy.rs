@@ -5,7 +5,7 @@
 //!
 //! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
 //!   hydrates with them, the catalog;
-//! - the editing island's two downloads ([`EditingIsland`]): the bodies of keys and sync
+//! - the editing island's two downloads ([`EditingIsland`]): the body of sync
 //!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog, users, API keys and one's account
 //!   ([`CONSOLE_PAGES_DOWNLOAD`]).
 //!
@@ -13,7 +13,7 @@
 //! and one small island per table in the main module submits them (`super::refund::RefundForms`).
 //! As a lazily loaded island per row, it cost an admin's cold load of those pages 0.2 to 0.3 s
 //! more than support staff's, who get no refund form (`README.md`, "What the browser downloads").
-//! Nor does the webhook log: its body is the server's HTML for everyone, and an admin's controls
+//! Nor do keys and the webhook log: their bodies are the server's HTML, and an admin's controls
 //! are forms that the main module's `crate::ui::enhance::PageForms` sends
 //! ([`EditingPage::hydrates_for`]).
 //!
@@ -39,7 +39,7 @@ use leptos::prelude::*;
 use leptos::tachys::html::islands::Island;
 use serde::{Deserialize, Serialize};
 
-/// The split point of the editing pages about the Stripe connection (keys, sync), as
+/// The split point of the editing page about the Stripe connection that hydrates (sync), as
 /// the build's manifest names it.
 pub const STRIPE_PAGES_DOWNLOAD: &str = "hydrate_stripe_pages";
 
@@ -92,9 +92,9 @@ impl EditingPage {
     /// Deciding by name only: building a body here would pull its code into the main module.
     pub fn download(self) -> &'static [&'static str] {
         match self {
-            EditingPage::Keys | EditingPage::Sync => &[STRIPE_PAGES_DOWNLOAD],
+            EditingPage::Sync => &[STRIPE_PAGES_DOWNLOAD],
             // Never an island (`EditingPage::hydrates_for`).
-            EditingPage::Webhooks => &[],
+            EditingPage::Keys | EditingPage::Webhooks => &[],
             EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => {
                 &[CONSOLE_PAGES_DOWNLOAD]
             }
@@ -108,13 +108,14 @@ impl EditingPage {
     }
 
     /// Whether the page's body is an island for a viewer who may (`can_write`) or may not change
-    /// things. The webhook log is the server's HTML for everyone: its filters are a GET form, its
-    /// pager links, and an admin's controls forms that the main module's small island sends
-    /// (`crate::ui::enhance`), so it downloads and hydrates no more than a reading page. Support
-    /// staff have nothing to change elsewhere but their own account, which keeps its form.
+    /// things. Keys and the webhook log are the server's HTML for everyone: their controls are
+    /// forms that the main module's small island checks, confirms and sends
+    /// (`crate::ui::enhance`), and the webhook log's filters a GET form, so they download and
+    /// hydrate no more than a reading page. Support staff have nothing to change elsewhere but
+    /// their own account, which keeps its form.
     pub fn hydrates_for(self, can_write: bool) -> bool {
         match self {
-            EditingPage::Webhooks => false,
+            EditingPage::Keys | EditingPage::Webhooks => false,
             EditingPage::Account => true,
             _ => can_write,
         }
@@ -131,13 +132,14 @@ impl EditingPage {
 /// split point reaches only its own pages.
 fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
     match page {
+        // The server's HTML only (`EditingPage::hydrates_for`): none of their code joins the download.
+        #[cfg(feature = "ssr")]
         EditingPage::Keys => Some(super::keys::KeysBody().into_any()),
-        EditingPage::Sync => Some(super::sync::SyncBody().into_any()),
-        // The server's HTML only (`EditingPage::hydrates_for`): none of its code joins the download.
         #[cfg(feature = "ssr")]
         EditingPage::Webhooks => Some(super::webhooks::WebhooksBody().into_any()),
         #[cfg(not(feature = "ssr"))]
-        EditingPage::Webhooks => None,
+        EditingPage::Keys | EditingPage::Webhooks => None,
+        EditingPage::Sync => Some(super::sync::SyncBody().into_any()),
         EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => None,
     }
 }
@@ -182,12 +184,17 @@ const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 /// resources the page sends with its data, in a `<leptos-island>` element with the props.
 #[component]
 pub fn EditingIsland(page: EditingPage) -> impl IntoView {
+    let body = move || {
+        if page.hydrates_for(use_user().role.can_write()) {
+            editing_island(page).into_any()
+        } else {
+            server_body(page).into_any()
+        }
+    };
     if page.admin_only() {
-        view! { <AdminOnly>{move || editing_island(page)}</AdminOnly> }.into_any()
-    } else if !page.hydrates_for(use_user().role.can_write()) {
-        server_body(page).into_any()
+        view! { <AdminOnly>{body}</AdminOnly> }.into_any()
     } else {
-        editing_island(page).into_any()
+        body()
     }
 }
 
@@ -293,7 +300,8 @@ mod tests {
         for (page, path) in EditingPage::ALL {
             let expected: &[&str] = if page == EditingPage::Account { page.download() } else { &[] };
             assert_eq!(islands_of(path, false), expected, "{path}");
-            assert_eq!(page.hydrates_for(true), page != EditingPage::Webhooks, "admins: {path}");
+            let server_html = matches!(page, EditingPage::Keys | EditingPage::Webhooks);
+            assert_eq!(page.hydrates_for(true), !server_html, "admins: {path}");
         }
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
@@ -301,6 +309,8 @@ mod tests {
         // (`crate::ui::enhance`): it downloads nothing more.
         assert!(!EditingPage::Webhooks.hydrates_for(false) && !EditingPage::Webhooks.hydrates_for(true));
         assert!(islands_of("webhooks", true).is_empty());
+        // Keys too, for the admins it is for.
+        assert!(!EditingPage::Keys.hydrates_for(true) && islands_of("keys", true).is_empty());
     }
 
     #[test]

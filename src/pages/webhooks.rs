@@ -160,7 +160,7 @@ pub(crate) fn WebhooksBody() -> impl IntoView {
             })}
         </Transition>
 
-        <crate::pages::forwarding::ForwardingPanel refresh=Signal::stored(0) />
+        <crate::pages::forwarding::ForwardingPanel />
 
         <section class="event-log" aria-labelledby="event-log-title">
             <h2 id="event-log-title">"Event log"</h2>

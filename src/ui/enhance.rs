@@ -9,8 +9,12 @@
 //! - sends the form with `fetch` and, once the server function has succeeded, reads the page
 //!   again with the outcome as a toast (`data-done`), so everything the change touched is shown
 //!   as the server now has it; a refusal is shown as a toast and the form stays as filled in;
+//! - checks what the browser can before asking (`data-required`, `data-prefix` on a field, with
+//!   their messages) and writes what is wrong, or the server's refusal, into the form's
+//!   `data-form-errors` element when it has one, marking the field `aria-invalid`;
 //! - enables the buttons that must not work without it (`data-needs-js`: a secret in a form must
-//!   never leave as a plain form post, and a change must be confirmed);
+//!   never leave as a plain form post, and a change must be confirmed), and says what is going
+//!   on in a submit button's `data-pending-label` while the form is out;
 //! - leaves empty filters out of a GET form's new address (`data-drop-empty`);
 //! - copies a `data-copy` button's text to the clipboard.
 //!
@@ -110,9 +114,12 @@ mod browser {
         let on_click = Closure::<dyn Fn(Event)>::new(on_click);
         let _ = document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
         let _ = document.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+        let on_input = Closure::<dyn Fn(Event)>::new(on_input);
+        let _ = document.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
         // They serve the page as long as it lives.
         on_submit.forget();
         on_click.forget();
+        on_input.forget();
         if let Ok(buttons) = document.query_selector_all("[data-needs-js]") {
             for i in 0..buttons.length() {
                 if let Some(b) = buttons.item(i).and_then(|b| b.dyn_into::<HtmlButtonElement>().ok()) {
@@ -137,9 +144,81 @@ mod browser {
             if busy(&form) {
                 return;
             }
+            if let Err((field, message)) = check(&form) {
+                show_error(&form, Some(&field), &message, "data-client-testid");
+                return;
+            }
             match form.get_attribute("data-confirm") {
                 Some(title) => ask(form, title),
                 None => send(form),
+            }
+        }
+    }
+
+    /// Typing again clears what the form said was wrong.
+    fn on_input(ev: Event) {
+        let Some(field) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Some(form) = field.closest("form[data-enhance]").ok().flatten() else { return };
+        clear_errors(&form);
+    }
+
+    /// What the browser can tell about the form's fields before anything is sent: the first
+    /// field that is empty though `data-required`, or does not start with its `data-prefix`,
+    /// with the form's message for it.
+    fn check(form: &HtmlFormElement) -> Result<(), (Element, String)> {
+        let Ok(fields) = form.query_selector_all("input[data-required], input[data-prefix]") else { return Ok(()) };
+        for i in 0..fields.length() {
+            let Some(field) = fields.item(i).and_then(|f| f.dyn_into::<HtmlInputElement>().ok()) else { continue };
+            let value = field.value();
+            let value = value.trim();
+            if value.is_empty() {
+                if let Some(message) = field.get_attribute("data-required") {
+                    return Err((field.into(), message));
+                }
+            } else if let Some(prefix) = field.get_attribute("data-prefix") {
+                if !value.starts_with(&prefix) {
+                    let message = field.get_attribute("data-prefix-message").unwrap_or_default();
+                    return Err((field.into(), message));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `message` into the form's `data-form-errors` element (with the test id its
+    /// `testid_attr` names) and marks `field`, or the form's checked fields, invalid.
+    fn show_error(form: &HtmlFormElement, field: Option<&Element>, message: &str, testid_attr: &str) {
+        let Some(slot) = form.query_selector("[data-form-errors]").ok().flatten() else { return };
+        let Ok(p) = leptos::prelude::document().create_element("p") else { return };
+        p.set_class_name("field-error");
+        if let Some(testid) = slot.get_attribute(testid_attr) {
+            let _ = p.set_attribute("data-testid", &testid);
+        }
+        p.set_text_content(Some(message));
+        slot.replace_children_with_node_1(&p);
+        let invalid = match field {
+            Some(field) => vec![field.clone()],
+            None => checked_fields(form),
+        };
+        for field in invalid {
+            let _ = field.set_attribute("aria-invalid", "true");
+        }
+    }
+
+    fn checked_fields(form: &HtmlFormElement) -> Vec<Element> {
+        let Ok(fields) = form.query_selector_all("input[data-required], input[data-prefix]") else { return Vec::new() };
+        (0..fields.length()).filter_map(|i| fields.item(i).and_then(|f| f.dyn_into::<Element>().ok())).collect()
+    }
+
+    fn clear_errors(form: &Element) {
+        if let Some(slot) = form.query_selector("[data-form-errors]").ok().flatten() {
+            slot.set_inner_html("");
+        }
+        if let Ok(fields) = form.query_selector_all("[aria-invalid]") {
+            for i in 0..fields.length() {
+                if let Some(field) = fields.item(i).and_then(|f| f.dyn_into::<Element>().ok()) {
+                    let _ = field.set_attribute("aria-invalid", "false");
+                }
             }
         }
     }
@@ -323,7 +402,11 @@ mod browser {
         if let Some(b) = &button {
             b.set_disabled(true);
             let _ = b.set_attribute("aria-busy", "true");
+            if let Some(pending) = b.get_attribute("data-pending-label") {
+                b.set_text_content(Some(&pending));
+            }
         }
+        clear_errors(&form);
         leptos::task::spawn_local(async move {
             match post(&form).await {
                 Ok(()) => {
@@ -337,6 +420,7 @@ mod browser {
                 Err(reason) => {
                     let failed = form.get_attribute("data-failed").unwrap_or_default();
                     toast(&format!("{failed}: {reason}"), true);
+                    show_error(&form, None, &reason, "data-server-testid");
                     if let Some(b) = &button {
                         b.set_disabled(false);
                         let _ = b.remove_attribute("aria-busy");

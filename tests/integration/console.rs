@@ -42,7 +42,8 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         ("/live", "islands", None),
         ("/test/customers", "islands", None),
         ("/test/history", "islands", None),
-        ("/test/keys", "islands", Some("Keys")),
+        // The server's HTML with forms (`crate::ui::enhance`), as the webhook log below.
+        ("/test/keys", "islands", None),
         ("/live/sync", "islands", Some("Sync")),
         ("/live/catalog/copy", "islands", Some("CatalogCopy")),
         ("/test/users", "islands", Some("Users")),
@@ -68,7 +69,7 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // user as props, and the toasts' region inside it.
         if let Some(page) = page_island {
             // One island per download (`src/pages/lazy.rs`).
-            let island = if ["Keys", "Sync"].contains(&page) { "StripePagesIsland" } else { "ConsolePagesIsland" };
+            let island = if page == "Sync" { "StripePagesIsland" } else { "ConsolePagesIsland" };
             let at = html
                 .find(&format!(r#"<leptos-island data-component="{island}""#))
                 .unwrap_or_else(|| panic!("{path}: {html}"));
@@ -79,9 +80,10 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
             assert!(html[at..].contains(r#"data-testid="toasts""#), "{path}'s toasts");
         }
         // One region where something may toast (the frame's where the whole app hydrates, the
-        // island's on an editing page, the webhook log's for its forms), none where nothing would
-        // fill it.
-        let toasts = usize::from(page_island.is_some() || mode == "full" || path.ends_with("/webhooks"));
+        // island's on an editing page, the forms' on keys and the webhook log), none where nothing
+        // would fill it.
+        let forms = path.ends_with("/webhooks") || path.ends_with("/keys");
+        let toasts = usize::from(page_island.is_some() || mode == "full" || forms);
         assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
 }
@@ -153,7 +155,7 @@ fn loader_tag(html: &str) -> Option<&str> {
 async fn a_page_loads_and_sends_each_resource_once() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for path in ["/test/keys", "/test/sync", "/test/users", "/test/api-keys", "/test/catalog/copy", "/test/catalog"] {
+    for path in ["/test/sync", "/test/users", "/test/api-keys", "/test/catalog/copy", "/test/catalog"] {
         let html = app.page(&admin, path).await;
         let sent = sent_resources(&html);
         assert!(!sent.is_empty(), "{path} sent no resource: {html}");
@@ -162,9 +164,11 @@ async fn a_page_loads_and_sends_each_resource_once() {
         values.dedup();
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
     }
-    // The webhook log is the server's HTML: nothing of its data is sent for hydration.
-    let html = app.page(&admin, "/test/webhooks").await;
-    assert!(sent_resources(&html).is_empty(), "{html}");
+    // Keys and the webhook log are the server's HTML: nothing of their data is sent for hydration.
+    for path in ["/test/keys", "/test/webhooks"] {
+        let html = app.page(&admin, path).await;
+        assert!(sent_resources(&html).is_empty(), "{path}: {html}");
+    }
 }
 
 #[tokio::test]

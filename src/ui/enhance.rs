@@ -24,9 +24,6 @@
 
 use leptos::prelude::*;
 
-/// The session-storage key under which the outcome of a change waits for the page read again.
-pub const FLASH_KEY: &str = "pc-flash";
-
 /// A form posting to a server function (`action`, e.g. `ConfigureManagedWebhook::url()`) that
 /// [`PageForms`] sends in place. Its fields are the function's arguments by name.
 #[component]
@@ -43,7 +40,6 @@ pub fn EnhancedForm(
     /// The confirmation asked first, if any.
     #[prop(optional)]
     confirm: Option<Confirmation>,
-    #[prop(optional, into)] class: Option<String>,
     #[prop(optional, into)] testid: Option<String>,
     children: Children,
 ) -> impl IntoView {
@@ -57,7 +53,6 @@ pub fn EnhancedForm(
         <form
             method="post"
             action=action
-            class=class
             novalidate=true
             data-testid=testid
             data-enhance=""
@@ -100,11 +95,13 @@ pub fn PageForms() -> impl IntoView {
 /// The browser's side of [`PageForms`].
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::FLASH_KEY;
     use crate::error::AppError;
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{Element, Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, KeyboardEvent};
+
+    /// The session-storage key under which the outcome of a change waits for the page read again.
+    const FLASH_KEY: &str = "pc-flash";
 
     /// Listens on the document, enables what needs this island, and shows the outcome of the
     /// change that read the page again.

@@ -15,13 +15,13 @@ use leptos_router::{
 ///
 /// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
-/// the editing pages, whose body is one island (sync, copying the catalog, users, API keys,
-/// one's account; `crate::pages::lazy::EditingIsland`) or, on keys and the webhook log, the
-/// server's HTML with forms. Everything else on those
+/// the editing pages, whose body is one island (sync and copying the catalog;
+/// `crate::pages::lazy::EditingIsland`) or the server's HTML with forms (keys, the webhook log,
+/// users, API keys, one's account). Everything else on those
 /// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
 /// module holds no router and no page: such a visit downloads Leptos's core, the small islands
 /// (the sign-in form, the header's switches and search shortcut, a payment table's refund
-/// forms, the webhook log's forms) and the lazily loaded island the page shows, if any (an
+/// forms, the editing pages' forms) and the lazily loaded island the page shows, if any (an
 /// editing page's body). Links
 /// are plain links and filters plain GET forms, which need no code. The catalog, whose editors live
 /// in the URL's query, hydrates the whole app from a lazily loaded chunk ([`hydrate_app`]); there
@@ -286,7 +286,7 @@ mod tests {
         for stripe in ["/live/sync", "/test/sync/"] {
             assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
         }
-        for console in ["/live/catalog/copy", "/test/account/", "/test/api-keys", "/test/users"] {
+        for console in ["/live/catalog/copy", "/test/catalog/copy/"] {
             assert_eq!(downloads_for_path(console, true), ["hydrate_console_pages"], "{console}");
         }
         for refunds in
@@ -296,8 +296,12 @@ mod tests {
             assert!(downloads_for_path(refunds, true).is_empty(), "admins: {refunds}");
             assert!(downloads_for_path(refunds, false).is_empty(), "support staff: {refunds}");
         }
-        // Keys and the webhook log are the server's HTML with forms (`crate::ui::enhance`).
+        // Keys, the webhook log, users, API keys and the account are the server's HTML with forms
+        // (`crate::ui::enhance`).
         for none in [
+            "/test/users",
+            "/test/api-keys",
+            "/test/account/",
             "/login",
             "/test",
             "/test/customers",
@@ -309,10 +313,11 @@ mod tests {
         ] {
             assert!(downloads_for_path(none, true).is_empty(), "{none}");
         }
-        // Support staff keep their account, and read the webhook log as the server's HTML; the
+        // Support staff read the webhook log and change their password on the server's HTML; the
         // admins' pages tell them they are for admins, with no island.
-        assert!(downloads_for_path("/test/webhooks", false).is_empty());
-        assert_eq!(downloads_for_path("/test/account", false), ["hydrate_console_pages"]);
+        for theirs in ["/test/webhooks", "/test/account"] {
+            assert!(downloads_for_path(theirs, false).is_empty(), "support staff: {theirs}");
+        }
         for admins in ["/test/keys", "/live/sync", "/test/users", "/test/api-keys", "/live/catalog/copy"] {
             assert!(downloads_for_path(admins, false).is_empty(), "support staff: {admins}");
         }

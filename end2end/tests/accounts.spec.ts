@@ -49,7 +49,9 @@ test('an admin adds a user with a one-time password, who then sets their own', a
   await waitForHydration(page);
   await expect(row).not.toContainText('never'); // they have signed in
   await row.getByTestId('user-role').click();
-  await expect(row).toContainText('admin');
+  // The role's badge, not the button's "Make admin", and once the page has been read again.
+  await expect(row.locator('.role-badge')).toHaveText('admin');
+  await expect(page.getByTestId('toast-success')).toContainText(`${email} is now admin`);
   await row.getByTestId('user-remove').click();
   await expect(page.getByTestId('confirm-dialog')).toContainText(`Remove ${email}?`);
   await page.getByTestId('confirm-ok').click();
@@ -126,4 +128,71 @@ test('a deactivated user is signed out, cannot sign in, and can again once react
   await expect(row.getByTestId('user-deactivated')).toHaveCount(0);
   await signIn(leaver, email);
   await context.close();
+});
+
+test("the users' forms check, refuse in place, and show a reset password once", async ({ page, browser }) => {
+  await signIn(page, ADMIN);
+  await page.goto('/test/users');
+  await waitForHydration(page);
+  const form = page.getByTestId('add-user-form');
+  const sent: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST') sent.push(new URL(request.url()).pathname);
+  });
+  // Checked in the browser first: nothing is sent without an email.
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByTestId('users-error')).toHaveText("Enter the new user's email address.");
+  await expect(form.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  expect(sent).toEqual([]);
+
+  // The server's refusal stays beside what was typed.
+  await form.getByLabel('Email').fill(ADMIN);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByTestId('users-error')).toContainText('already exists');
+  await expect(page.getByTestId('toast-error')).toContainText('The user was not added');
+  await expect(form.getByLabel('Email')).toHaveValue(ADMIN);
+
+  // A user with their own password: no password to show, and the list read in place.
+  const email = `reset-${Date.now()}@example.com`;
+  await form.getByLabel('Email').fill(email);
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const row = page.locator(`[data-testid="user-row"][data-email="${email}"]`);
+  await expect(row).toContainText('active');
+  await expect(page.getByTestId('toast-success')).toContainText('User added.');
+  await expect(page.getByTestId('one-time-password')).toHaveCount(0);
+  await expect(page.getByTestId('add-user-form').getByLabel('Email')).toHaveValue('');
+
+  // Resetting asks first, then shows the new password once, focused, with its Copy button.
+  await row.getByTestId('user-reset').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Reset the password of ${email}?`);
+  await page.getByTestId('confirm-ok').click();
+  const shown = page.getByTestId('one-time-password');
+  await expect(shown).toBeFocused();
+  await expect(shown).toContainText(`One-time password for ${email}:`);
+  const once = (await page.getByTestId('one-time-password-value').textContent()) ?? '';
+  expect(once).toMatch(/^[0-9a-f]{24}$/);
+  await expect(shown.getByRole('button', { name: 'Copy' })).toHaveAttribute('data-copy', once);
+
+  // The old password no longer works; the new one does, and asks for their own first.
+  const context = await browser.newContext();
+  const user = await context.newPage();
+  await submitSignIn(user, email, PASSWORD);
+  await expect(user.getByRole('alert')).toBeVisible();
+  await expect(user).toHaveURL(/\/login/);
+  await submitSignIn(user, email, once);
+  await expect(user).toHaveURL(/\/test\/account$/);
+  await waitForHydration(user);
+  // Their own form checks and refuses in place too.
+  const password = user.getByTestId('password-form');
+  await password.getByLabel('Current password').fill('not the password');
+  await password.getByLabel('New password').fill('another long passphrase');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(password.getByTestId('password-error')).toHaveText('The current password is not correct.');
+  await expect(user.getByTestId('password-changed')).toHaveCount(0);
+  await context.close();
+
+  // Read again, the page holds no copy of it.
+  await page.reload();
+  expect(await page.content()).not.toContain(once);
 });

@@ -100,18 +100,22 @@ async function expectDownloads(page: Page, files: Set<string>, path: string, exp
   }
 }
 
-test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Sync and Users, none on a list, the payments, Keys or the webhook log', async ({ page }) => {
+test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Sync and copying the catalog, none on a list, the payments, Keys, the webhook log, Users, API keys or the account', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // The catalog hydrates the whole app (its chunk); the Sync and Users pages only their editing
-  // island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk at all,
-  // and nor does the payment history with its refund forms (their island is in the main module),
-  // or Keys and the webhook log, whose admin controls are forms the main module's `PageForms` sends.
+  // The catalog hydrates the whole app (its chunk); Sync and copying the catalog only their
+  // editing island's download (`src/pages/lazy.rs`), not the other's; the customer list no chunk
+  // at all, and nor does the payment history with its refund forms (their island is in the main
+  // module), or Keys, the webhook log, Users, API keys and the account, whose controls are forms
+  // the main module's `PageForms` sends.
   for (const [path, expected] of [
     ['/test/catalog', ['split_hydrate_app_']],
     ['/test/sync', ['split_hydrate_stripe_pages_']],
+    ['/test/catalog/copy', ['split_hydrate_console_pages_']],
     ['/test/keys', []],
-    ['/test/users', ['split_hydrate_console_pages_']],
+    ['/test/users', []],
+    ['/test/api-keys', []],
+    ['/test/account', []],
     ['/test/customers', []],
     ['/test/history', []],
     ['/test/webhooks', []],
@@ -120,17 +124,17 @@ test('a page preloads every chunk it runs and no other: the whole app on the cat
   }
 });
 
-test('support staff download no admin page and no refund form: only their account', async ({ page }) => {
+test('support staff download no admin page and no refund form, nor anything for their account', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, SUPPORT);
   // The admins' pages tell them they are for admins; a payment's row offers them no refund; the
-  // webhook log, with nothing on it for them to change, is the server's HTML.
+  // webhook log and their account are the server's HTML.
   for (const [path, expected] of [
     ['/test/keys', []],
     ['/test/users', []],
     ['/test/history', []],
     ['/test/webhooks', []],
-    ['/test/account', ['split_hydrate_console_pages_']],
+    ['/test/account', []],
   ] as const) {
     await expectDownloads(page, files, path, expected);
   }

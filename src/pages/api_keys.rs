@@ -4,10 +4,11 @@
 use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms, Reveal};
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -79,50 +80,44 @@ pub fn ApiKeysPage() -> impl IntoView {
     }
 }
 
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): creating
+/// and revoking are forms that the page's one small island sends ([`PageForms`]); a new key is
+/// shown once in place ([`Reveal`]) above the list read again (issue #13).
 #[component]
 pub(crate) fn ApiKeysBody() -> impl IntoView {
-    let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = resource(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
-    let target = RwSignal::new((String::new(), String::new()));
-    let confirm_revoke = RwSignal::new(false);
-    let created = move || {
-        create.value().get().map(|r| match r {
-            Ok(new) => view! {
-                <div class="notice" role="status" data-testid="new-api-key">
-                    <p>{format!("API key “{}” created. Copy it now: it is shown only once.", new.row.name)}</p>
-                    <p>
-                        <code class="secret-once" data-testid="new-api-key-value">{new.key.clone()}</code>
-                        " "
-                        <crate::ui::copy::CopyButton value=new.key.clone() class="button-secondary" />
-                    </p>
-                </div>
-            }
-            .into_any(),
-            Err(e) => view! { <p class="error-panel" role="alert">{e.to_string()}</p> }.into_any(),
-        })
-    };
+    let keys = resource(|| (), |_| list_api_keys());
     view! {
-        <ConfirmDialog
-            open=confirm_revoke
-            title=Signal::derive(move || format!("Revoke “{}”?", target.get().1))
-            message="Apps and CLIs using this key are refused from now on. This cannot be undone; create a new key instead."
-            confirm_label="Revoke key"
-            on_confirm=Callback::new(move |_| {
-                revoke.dispatch(RevokeApiKey { id: target.get_untracked().0 });
-            })
-            destructive=true
-        />
         <h1>"API keys"</h1>
         <p class="muted">"Keys for apps, the InsForge SDK and CLI to call this console's payments API (/api/payments) as an admin."</p>
-        {created}
-        {move || revoke.value().get().and_then(Result::err).map(|e| view! { <p class="error-panel" role="alert">{e.to_string()}</p> })}
+        <Reveal id="new-api-key" testid="new-api-key">
+            <p>"API key “" <span data-reveal-field="row.name"></span> "” created. Copy it now: it is shown only once."</p>
+            <p>
+                <code class="secret-once" data-testid="new-api-key-value" data-reveal-field="key"></code>
+                " "
+                <button type="button" class="button-secondary" title="Copy to clipboard" data-reveal-copy="key">"Copy"</button>
+            </p>
+        </Reveal>
         <section class="card" aria-labelledby="create-key-title">
             <h2 id="create-key-title">"Create a key"</h2>
-            <ActionForm action=create attr:class="filters" attr:data-testid="create-key-form">
-                <label>"Name" <input type="text" name="name" required maxlength="100" placeholder="deploy-bot" autocomplete="off" /></label>
-                <button type="submit" class="button-primary">"Create key"</button>
-            </ActionForm>
+            <EnhancedForm
+                action=CreateApiKey::url()
+                done=""
+                failed="The key was not created"
+                reveal="new-api-key"
+                testid="create-key-form"
+            >
+                <div class="filters">
+                    <label>
+                        "Name"
+                        <input type="text" name="name" maxlength="100" placeholder="deploy-bot" autocomplete="off" aria-invalid="false" data-required="Name the key, e.g. after the app that uses it." />
+                    </label>
+                    // The key is shown in place, which a plain form post would lose.
+                    <button type="submit" class="button-primary" disabled=true data-needs-js="" data-pending-label="Creating…">
+                        "Create key"
+                    </button>
+                </div>
+                <div aria-live="polite" data-form-errors="" data-client-testid="api-key-error" data-server-testid="api-key-error"></div>
+            </EnhancedForm>
         </section>
         <Suspense fallback=|| view! { <div class="table-skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
@@ -140,33 +135,53 @@ pub(crate) fn ApiKeysBody() -> impl IntoView {
                         </thead>
                         <tbody>
                             {rows.is_empty().then(|| view! { <tr><td colspan="6" class="empty">"No API keys yet."</td></tr> })}
-                            {rows.into_iter().map(|k| {
-                                let revoked = k.revoked_at.is_some();
-                                let (id, name) = (k.id.clone(), k.name.clone());
-                                view! {
-                                    <tr data-testid="api-key-row" data-id=k.id.clone()>
-                                        <td>{k.name.clone()}</td>
-                                        <td><code>{format!("{}…", k.prefix)}</code></td>
-                                        <td class="nowrap"><Time iso=unix_iso(k.created_at) /></td>
-                                        <td class="nowrap"><TimeOr iso=k.last_used_at.map(unix_iso) none="never" /></td>
-                                        <td>{if revoked {
-                                            view! { <span class="badge badge-danger">"revoked"</span> }.into_any()
-                                        } else {
-                                            view! { <span class="badge badge-ok">"active"</span> }.into_any()
-                                        }}</td>
-                                        <td>{(!revoked).then(|| view! {
-                                            <button type="button" class="button-danger" data-testid="api-key-revoke" on:click=move |_| {
-                                                target.set((id.clone(), name.clone()));
-                                                confirm_revoke.set(true);
-                                            }>"Revoke"</button>
-                                        })}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
+                            {rows.into_iter().map(|k| view! { <ApiKeyRowView key=k /> }).collect_view()}
                         </tbody>
                     </table>
                 })
             })}
         </Suspense>
+        <PageForms />
+    }
+}
+
+/// A key's row; an active one with the form that revokes it, after a confirmation.
+#[component]
+fn ApiKeyRowView(key: ApiKeyRow) -> impl IntoView {
+    let revoked = key.revoked_at.is_some();
+    let id = key.id.clone();
+    let revoke = Confirmation {
+        title: format!("Revoke “{}”?", key.name),
+        message:
+            "Apps and CLIs using this key are refused from now on. This cannot be undone; create a new key instead."
+                .to_owned(),
+        label: "Revoke key".to_owned(),
+        destructive: true,
+    };
+    view! {
+        <tr data-testid="api-key-row" data-id=key.id>
+            <td>{key.name.clone()}</td>
+            <td><code>{format!("{}…", key.prefix)}</code></td>
+            <td class="nowrap"><Time iso=unix_iso(key.created_at) /></td>
+            <td class="nowrap"><TimeOr iso=key.last_used_at.map(unix_iso) none="never" /></td>
+            <td>{if revoked {
+                view! { <span class="badge badge-danger">"revoked"</span> }.into_any()
+            } else {
+                view! { <span class="badge badge-ok">"active"</span> }.into_any()
+            }}</td>
+            <td>{(!revoked).then(|| view! {
+                <EnhancedForm
+                    action=RevokeApiKey::url()
+                    done=format!("API key “{}” revoked: apps using it are refused from now on.", key.name)
+                    failed="The key was not revoked"
+                    confirm=revoke
+                >
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="button-danger" data-testid="api-key-revoke" disabled=true data-needs-js="">
+                        "Revoke"
+                    </button>
+                </EnhancedForm>
+            })}</td>
+        </tr>
     }
 }

@@ -6,16 +6,15 @@
 //! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
 //!   hydrates with them, the catalog;
 //! - the editing island's two downloads ([`EditingIsland`]): the body of sync
-//!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog, users, API keys and one's account
-//!   ([`CONSOLE_PAGES_DOWNLOAD`]).
+//!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog ([`CONSOLE_PAGES_DOWNLOAD`]).
 //!
 //! The pages that list payments download nothing more: their refund forms are server-rendered,
 //! and one small island per table in the main module submits them (`super::refund::RefundForms`).
 //! As a lazily loaded island per row, it cost an admin's cold load of those pages 0.2 to 0.3 s
 //! more than support staff's, who get no refund form (`README.md`, "What the browser downloads").
-//! Nor do keys and the webhook log: their bodies are the server's HTML, and an admin's controls
-//! are forms that the main module's `crate::ui::enhance::PageForms` sends
-//! ([`EditingPage::hydrates_for`]).
+//! Nor do keys, the webhook log, users, API keys and one's account: their bodies are the
+//! server's HTML, and their controls are forms that the main module's
+//! `crate::ui::enhance::PageForms` sends ([`EditingPage::hydrates_for`]).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
 //! chunk of its own: with one per page, a page needed 30 to 136 files (57 to 78 with one
@@ -43,14 +42,14 @@ use serde::{Deserialize, Serialize};
 /// the build's manifest names it.
 pub const STRIPE_PAGES_DOWNLOAD: &str = "hydrate_stripe_pages";
 
-/// The split point of the other editing pages (copying the catalog, users, API keys, one's
-/// account).
+/// The split point of the other editing page that hydrates, copying the catalog.
 pub const CONSOLE_PAGES_DOWNLOAD: &str = "hydrate_console_pages";
 
 /// The lazily loaded code a page of islands hydrates, by its path below the environment, for a
 /// user who may (`can_write`) or may not change things: support staff never run an admin's
-/// editing page (they are shown that it is for admins), and read the webhook log as the server's
-/// HTML ([`EditingPage::hydrates_for`]). Every other page of islands needs only the main module.
+/// editing page (they are shown that it is for admins), and the pages they may open are the
+/// server's HTML ([`EditingPage::hydrates_for`]). Every other page of islands needs only the main
+/// module.
 pub fn islands_of(page: &str, can_write: bool) -> &'static [&'static str] {
     match EditingPage::of(page) {
         Some(editing) if editing.hydrates_for(can_write) => editing.download(),
@@ -93,66 +92,70 @@ impl EditingPage {
     pub fn download(self) -> &'static [&'static str] {
         match self {
             EditingPage::Sync => &[STRIPE_PAGES_DOWNLOAD],
+            EditingPage::CatalogCopy => &[CONSOLE_PAGES_DOWNLOAD],
             // Never an island (`EditingPage::hydrates_for`).
-            EditingPage::Keys | EditingPage::Webhooks => &[],
-            EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => {
-                &[CONSOLE_PAGES_DOWNLOAD]
-            }
+            EditingPage::Keys
+            | EditingPage::Webhooks
+            | EditingPage::Users
+            | EditingPage::ApiKeys
+            | EditingPage::Account => &[],
         }
     }
 
     /// Whether only admins may open the page (`crate::ui::guard::AdminOnly`); support staff read
-    /// the webhook log and keep their own account.
+    /// the webhook log and change their own password.
     pub fn admin_only(self) -> bool {
         !matches!(self, EditingPage::Webhooks | EditingPage::Account)
     }
 
     /// Whether the page's body is an island for a viewer who may (`can_write`) or may not change
-    /// things. Keys and the webhook log are the server's HTML for everyone: their controls are
-    /// forms that the main module's small island checks, confirms and sends
-    /// (`crate::ui::enhance`), and the webhook log's filters a GET form, so they download and
-    /// hydrate no more than a reading page. Support staff have nothing to change elsewhere but
-    /// their own account, which keeps its form.
+    /// things. Only sync and copying the catalog are: every other editing page is the server's
+    /// HTML for everyone, its controls forms that the main module's small island checks,
+    /// confirms and sends (`crate::ui::enhance`), and the webhook log's filters a GET form, so
+    /// they download and hydrate no more than a reading page.
     pub fn hydrates_for(self, can_write: bool) -> bool {
-        match self {
-            EditingPage::Keys | EditingPage::Webhooks => false,
-            EditingPage::Account => true,
-            _ => can_write,
-        }
+        matches!(self, EditingPage::Sync | EditingPage::CatalogCopy) && can_write
     }
 
     /// The page's body: everything on it that reacts.
     fn body(self) -> AnyView {
-        stripe_page_body(self).or_else(|| console_page_body(self)).unwrap_or_else(|| ().into_any())
+        server_page_body(self)
+            .or_else(|| stripe_page_body(self))
+            .or_else(|| console_page_body(self))
+            .unwrap_or_else(|| ().into_any())
     }
 }
 
-/// The body of an editing page about the Stripe connection; `None` for the others (as
-/// [`EditingPage::download`] says). Apart from [`console_page_body`], so that each download's
-/// split point reaches only its own pages.
-fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
+/// The body of an editing page that is the server's HTML only ([`EditingPage::hydrates_for`]):
+/// none of its code joins a download. `None` for the two that hydrate.
+#[cfg(feature = "ssr")]
+fn server_page_body(page: EditingPage) -> Option<AnyView> {
     match page {
-        // The server's HTML only (`EditingPage::hydrates_for`): none of their code joins the download.
-        #[cfg(feature = "ssr")]
         EditingPage::Keys => Some(super::keys::KeysBody().into_any()),
-        #[cfg(feature = "ssr")]
         EditingPage::Webhooks => Some(super::webhooks::WebhooksBody().into_any()),
-        #[cfg(not(feature = "ssr"))]
-        EditingPage::Keys | EditingPage::Webhooks => None,
-        EditingPage::Sync => Some(super::sync::SyncBody().into_any()),
-        EditingPage::CatalogCopy | EditingPage::Users | EditingPage::ApiKeys | EditingPage::Account => None,
-    }
-}
-
-/// The body of one of the other editing pages; `None` for those about the Stripe connection.
-fn console_page_body(page: EditingPage) -> Option<AnyView> {
-    match page {
-        EditingPage::CatalogCopy => Some(super::catalog_copy::CopyBody().into_any()),
         EditingPage::Users => Some(super::users::UsersBody().into_any()),
         EditingPage::ApiKeys => Some(super::api_keys::ApiKeysBody().into_any()),
         EditingPage::Account => Some(super::users::AccountBody().into_any()),
-        EditingPage::Keys | EditingPage::Sync | EditingPage::Webhooks => None,
+        EditingPage::Sync | EditingPage::CatalogCopy => None,
     }
+}
+
+/// In the browser no body is the server's HTML only: it never builds one.
+#[cfg(not(feature = "ssr"))]
+fn server_page_body(_page: EditingPage) -> Option<AnyView> {
+    None
+}
+
+/// The body of sync, the editing page about the Stripe connection that hydrates; `None` for the
+/// others (as [`EditingPage::download`] says). Apart from [`console_page_body`], so that each
+/// download's split point reaches only its own page.
+fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
+    (page == EditingPage::Sync).then(|| super::sync::SyncBody().into_any())
+}
+
+/// The body of copying the catalog, the other editing page that hydrates.
+fn console_page_body(page: EditingPage) -> Option<AnyView> {
+    (page == EditingPage::CatalogCopy).then(|| super::catalog_copy::CopyBody().into_any())
 }
 
 /// What the island's element carries to the browser: the page, and what the frame would have
@@ -296,21 +299,20 @@ mod tests {
     }
 
     #[test]
-    fn support_staff_load_only_the_editing_pages_they_may_change_something_on() {
+    fn only_sync_and_copying_the_catalog_hydrate_and_only_for_admins() {
         for (page, path) in EditingPage::ALL {
-            let expected: &[&str] = if page == EditingPage::Account { page.download() } else { &[] };
-            assert_eq!(islands_of(path, false), expected, "{path}");
-            let server_html = matches!(page, EditingPage::Keys | EditingPage::Webhooks);
-            assert_eq!(page.hydrates_for(true), !server_html, "admins: {path}");
+            // Support staff download nothing more on any editing page.
+            assert!(islands_of(path, false).is_empty(), "{path}");
+            assert!(!page.hydrates_for(false), "support: {path}");
+            let island = matches!(page, EditingPage::Sync | EditingPage::CatalogCopy);
+            assert_eq!(page.hydrates_for(true), island, "admins: {path}");
+            // The others are the server's HTML with forms (`crate::ui::enhance`): nothing to download.
+            assert_eq!(islands_of(path, true).is_empty(), !island, "admins: {path}");
         }
+        assert_eq!(islands_of("sync", true), [STRIPE_PAGES_DOWNLOAD]);
+        assert_eq!(islands_of("catalog/copy", true), [CONSOLE_PAGES_DOWNLOAD]);
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
-        // Everyone reads the webhook log as the server's HTML, admins' controls included
-        // (`crate::ui::enhance`): it downloads nothing more.
-        assert!(!EditingPage::Webhooks.hydrates_for(false) && !EditingPage::Webhooks.hydrates_for(true));
-        assert!(islands_of("webhooks", true).is_empty());
-        // Keys too, for the admins it is for.
-        assert!(!EditingPage::Keys.hydrates_for(true) && islands_of("keys", true).is_empty());
     }
 
     #[test]

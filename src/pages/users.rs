@@ -5,10 +5,11 @@ use crate::auth::Role;
 use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms, Reveal};
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -165,91 +166,25 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// A one-time password, shown once with what to do with it.
-#[component]
-fn PasswordOnce(shown: OneTimePassword) -> impl IntoView {
-    view! {
-        <div class="notice" role="status" data-testid="one-time-password">
-            <p>
-                {format!("One-time password for {}: ", shown.email)}
-                <code class="secret-once" data-testid="one-time-password-value">{shown.password}</code>
-            </p>
-            <p class="muted small">"Shown once: hand it over now. They sign in with it and change it on their Account page."</p>
-        </div>
-    }
-}
-
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): every
+/// control is a form that the page's one small island confirms and sends ([`PageForms`]). Adding
+/// a user without a password and resetting one answer with a one-time password, which the island
+/// shows once in place ([`Reveal`]) over the list read again (issue #13).
 #[component]
 pub(crate) fn UsersBody() -> impl IntoView {
-    let add = ServerAction::<AddUser>::new();
-    let set_role = ServerAction::<SetUserRole>::new();
-    let remove = ServerAction::<RemoveUser>::new();
-    let reset = ServerAction::<ResetUserPassword>::new();
-    let set_active = ServerAction::<SetUserActive>::new();
-    // Every finished change reloads the list.
-    let users = resource(
-        move || {
-            (
-                add.version().get(),
-                set_role.version().get(),
-                remove.version().get(),
-                reset.version().get(),
-                set_active.version().get(),
-            )
-        },
-        |_| list_users(),
-    );
-    let outcome = move || {
-        let failed = [
-            add.value().get().and_then(Result::err),
-            set_role.value().get().and_then(Result::err),
-            remove.value().get().and_then(Result::err),
-            reset.value().get().and_then(Result::err),
-            set_active.value().get().and_then(Result::err),
-        ];
-        let error = failed.into_iter().flatten().next();
-        let shown = add.value().get().and_then(Result::ok).flatten().or(reset.value().get().and_then(Result::ok));
-        view! {
-            {error.map(|e| view! { <p class="error-panel" role="alert" data-testid="users-error">{e.to_string()}</p> })}
-            {shown.map(|s| view! { <PasswordOnce shown=s /> })}
-        }
-    };
-    // Removing and deactivating ask first, naming who loses access.
-    let target = RwSignal::new(String::new());
-    let confirm_remove = RwSignal::new(false);
-    let ask_remove = Callback::new(move |email: String| {
-        target.set(email);
-        confirm_remove.set(true);
-    });
-    let confirm_deactivate = RwSignal::new(false);
-    let ask_deactivate = Callback::new(move |email: String| {
-        target.set(email);
-        confirm_deactivate.set(true);
-    });
+    let users = resource(|| (), |_| list_users());
     view! {
-        <ConfirmDialog
-            open=confirm_deactivate
-            title=Signal::derive(move || format!("Deactivate {}?", target.get()))
-            message="They are signed out at once and cannot sign in until an admin reactivates them. Their account, role and audit entries stay."
-            confirm_label="Deactivate user"
-            on_confirm=Callback::new(move |_| {
-                set_active.dispatch(SetUserActive { email: target.get_untracked(), active: false });
-            })
-            destructive=true
-        />
-        <ConfirmDialog
-            open=confirm_remove
-            title=Signal::derive(move || format!("Remove {}?", target.get()))
-            message="They are signed out at once and can no longer sign in. Their entries in the audit log stay."
-            confirm_label="Remove user"
-            on_confirm=Callback::new(move |_| {
-                remove.dispatch(RemoveUser { email: target.get_untracked() });
-            })
-            destructive=true
-        />
         <h1>"Users"</h1>
         <p class="muted">"Admins change keys, the catalog and users; support staff read customers, subscriptions, payments and events."</p>
-        {outcome}
+        <Reveal id="one-time-password" testid="one-time-password">
+            <p>
+                "One-time password for " <span data-reveal-field="email"></span> ": "
+                <code class="secret-once" data-testid="one-time-password-value" data-reveal-field="password"></code>
+                " "
+                <button type="button" class="button-secondary" title="Copy to clipboard" data-reveal-copy="password">"Copy"</button>
+            </p>
+            <p class="muted small">"Shown once: hand it over now. They sign in with it and change it on their Account page."</p>
+        </Reveal>
         <Suspense fallback=|| view! { <div class="table-skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 users.await.map(|rows| view! {
@@ -266,10 +201,7 @@ pub(crate) fn UsersBody() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {rows
-                                .into_iter()
-                                .map(|u| view! { <UserRowView user=u set_role ask_remove ask_deactivate reset set_active /> })
-                                .collect_view()}
+                            {rows.into_iter().map(|user| view! { <UserRowView user /> }).collect_view()}
                         </tbody>
                     </table>
                 })
@@ -277,40 +209,52 @@ pub(crate) fn UsersBody() -> impl IntoView {
         </Suspense>
         <section class="card" aria-labelledby="add-user-title">
             <h2 id="add-user-title">"Add a user"</h2>
-            <ActionForm action=add attr:class="filters" attr:data-testid="add-user-form">
-                <label>"Email" <input type="email" name="email" required autocomplete="off" /></label>
-                <label>
-                    "Role"
-                    <select name="role">
-                        <option value="support">"Support (read-only)"</option>
-                        <option value="admin">"Admin"</option>
-                    </select>
-                </label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="new-password" placeholder="empty: a one-time password" />
-                </label>
-                <button type="submit" class="button-primary">"Add user"</button>
-            </ActionForm>
+            <EnhancedForm
+                action=AddUser::url()
+                done="User added."
+                failed="The user was not added"
+                reveal="one-time-password"
+                testid="add-user-form"
+            >
+                <div class="filters">
+                    <label>
+                        "Email"
+                        <input type="email" name="email" autocomplete="off" aria-invalid="false" data-required="Enter the new user's email address." />
+                    </label>
+                    <label>
+                        "Role"
+                        <select name="role">
+                            <option value="support">"Support (read-only)"</option>
+                            <option value="admin">"Admin"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Password"
+                        <input type="password" name="password" autocomplete="new-password" placeholder="empty: a one-time password" />
+                    </label>
+                    // A one-time password is shown in place, which a plain form post would lose.
+                    <button type="submit" class="button-primary" disabled=true data-needs-js="" data-pending-label="Adding…">
+                        "Add user"
+                    </button>
+                </div>
+                <div class="form-errors" aria-live="polite" data-form-errors="" data-client-testid="users-error" data-server-testid="users-error"></div>
+            </EnhancedForm>
         </section>
+        <PageForms />
     }
 }
 
+/// A user's row, with a form per change. Changing the role and reactivating are harmless and work
+/// as plain form posts too; deactivating, removing and resetting the password ask first.
 #[component]
-fn UserRowView(
-    user: UserRow,
-    set_role: ServerAction<SetUserRole>,
-    ask_remove: Callback<String>,
-    ask_deactivate: Callback<String>,
-    reset: ServerAction<ResetUserPassword>,
-    set_active: ServerAction<SetUserActive>,
-) -> impl IntoView {
+fn UserRowView(user: UserRow) -> impl IntoView {
+    let email = user.email.clone();
+    // One copy per form: each form's children own theirs.
+    let [for_1, for_2, for_3, for_4, for_5] = std::array::from_fn(|_| email.clone());
     let other = match user.role {
         Role::Admin => (Role::Support, "Make support"),
         Role::Support => (Role::Admin, "Make admin"),
     };
-    // One copy per form: each form's children own theirs.
-    let (for_role, for_reset, to_remove) = (user.email.clone(), user.email.clone(), user.email.clone());
     let status = match user.deactivated_at {
         None => view! { <span class="badge badge-ok">"active"</span> }.into_any(),
         Some(at) => view! {
@@ -320,53 +264,102 @@ fn UserRowView(
         }
         .into_any(),
     };
-    // Deactivating asks first; reactivating is harmless and a plain form. Nobody deactivates
-    // themselves from here (the server would sign them out mid-click).
+    // Nobody deactivates themselves from here (the server would sign them out mid-click).
     let activation = match (user.deactivated_at.is_some(), user.you) {
-        (true, _) => {
-            let email = user.email.clone();
-            view! {
-                <ActionForm action=set_active>
-                    <input type="hidden" name="email" value=email />
-                    <input type="hidden" name="active" value="true" />
-                    <button type="submit" class="button-secondary" data-testid="user-reactivate">"Reactivate"</button>
-                </ActionForm>
-            }
-            .into_any()
+        (true, _) => view! {
+            <EnhancedForm
+                action=SetUserActive::url()
+                done=format!("{email} reactivated: they can sign in again.")
+                failed="The user was not reactivated"
+            >
+                <input type="hidden" name="email" value=for_1 />
+                <input type="hidden" name="active" value="true" />
+                <button type="submit" class="button-secondary" data-testid="user-reactivate">"Reactivate"</button>
+            </EnhancedForm>
         }
+        .into_any(),
         (false, false) => {
-            let email = user.email.clone();
+            let confirm = Confirmation {
+                title: format!("Deactivate {email}?"),
+                message: "They are signed out at once and cannot sign in until an admin reactivates them. Their account, role and audit entries stay.".to_owned(),
+                label: "Deactivate user".to_owned(),
+                destructive: true,
+            };
             view! {
-                <button type="button" class="button-secondary" data-testid="user-deactivate" on:click=move |_| ask_deactivate.run(email.clone())>
-                    "Deactivate"
-                </button>
+                <EnhancedForm
+                    action=SetUserActive::url()
+                    done=format!("{email} deactivated and signed out.")
+                    failed="The user was not deactivated"
+                    confirm
+                >
+                    <input type="hidden" name="email" value=for_2 />
+                    <input type="hidden" name="active" value="false" />
+                    <button type="submit" class="button-secondary" data-testid="user-deactivate" disabled=true data-needs-js="">
+                        "Deactivate"
+                    </button>
+                </EnhancedForm>
             }
             .into_any()
         }
         (false, true) => ().into_any(),
     };
+    let reset = Confirmation {
+        title: format!("Reset the password of {email}?"),
+        message: "Their sessions end at once. A one-time password is shown here once: they sign in with it and choose their own.".to_owned(),
+        label: "Reset password".to_owned(),
+        destructive: false,
+    };
+    let remove = Confirmation {
+        title: format!("Remove {email}?"),
+        message: "They are signed out at once and can no longer sign in. Their entries in the audit log stay."
+            .to_owned(),
+        label: "Remove user".to_owned(),
+        destructive: true,
+    };
     view! {
-        <tr data-testid="user-row" data-email=user.email.clone() class:row-muted=user.deactivated_at.is_some()>
-            <td>{user.email.clone()} {user.you.then(|| view! { " " <span class="badge">"you"</span> })}</td>
+        <tr data-testid="user-row" data-email=email.clone() class:row-muted=user.deactivated_at.is_some()>
+            <td>{email.clone()} {user.you.then(|| view! { " " <span class="badge">"you"</span> })}</td>
             <td><span class="role-badge">{user.role.as_str()}</span></td>
             <td class="nowrap" data-testid="user-status">{status}</td>
             <td class="nowrap"><TimeOr iso=user.last_sign_in_at.map(unix_iso) none="never" /></td>
             <td class="num">{user.active_sessions}</td>
             <td class="nowrap"><Time iso=unix_iso(user.created_at) /></td>
-            <td class="row-actions">
-                <ActionForm action=set_role>
-                    <input type="hidden" name="email" value=for_role />
-                    <input type="hidden" name="role" value=other.0.as_str() />
-                    <button type="submit" class="button-secondary" data-testid="user-role">{other.1}</button>
-                </ActionForm>
-                <ActionForm action=reset>
-                    <input type="hidden" name="email" value=for_reset />
-                    <button type="submit" class="button-secondary" data-testid="user-reset">"Reset password"</button>
-                </ActionForm>
-                {activation}
-                <button type="button" class="button-danger" data-testid="user-remove" on:click=move |_| ask_remove.run(to_remove.clone())>
-                    "Remove"
-                </button>
+            <td>
+                <div class="row-actions">
+                    <EnhancedForm
+                        action=SetUserRole::url()
+                        done=format!("{email} is now {}: their sessions have ended.", other.0.as_str())
+                        failed="The role was not changed"
+                    >
+                        <input type="hidden" name="email" value=for_3 />
+                        <input type="hidden" name="role" value=other.0.as_str() />
+                        <button type="submit" class="button-secondary" data-testid="user-role">{other.1}</button>
+                    </EnhancedForm>
+                    <EnhancedForm
+                        action=ResetUserPassword::url()
+                        done=""
+                        failed="The password was not reset"
+                        confirm=reset
+                        reveal="one-time-password"
+                    >
+                        <input type="hidden" name="email" value=for_4 />
+                        <button type="submit" class="button-secondary" data-testid="user-reset" disabled=true data-needs-js="">
+                            "Reset password"
+                        </button>
+                    </EnhancedForm>
+                    {activation}
+                    <EnhancedForm
+                        action=RemoveUser::url()
+                        done=format!("{email} removed.")
+                        failed="The user was not removed"
+                        confirm=remove
+                    >
+                        <input type="hidden" name="email" value=for_5 />
+                        <button type="submit" class="button-danger" data-testid="user-remove" disabled=true data-needs-js="">
+                            "Remove"
+                        </button>
+                    </EnhancedForm>
+                </div>
             </td>
         </tr>
     }
@@ -381,11 +374,14 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage::hydrates_for`):
+/// the form is sent by the page's one small island ([`PageForms`]), which then reads the page in
+/// place and says it is done ([`Reveal`]), so the password fields are empty again and a notice
+/// that the password must be changed has gone (issue #13).
 #[component]
 pub(crate) fn AccountBody() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
     let user = crate::ui::layout::use_user();
-    let env = crate::ui::layout::use_env();
+    let env = crate::ui::layout::use_env().get_untracked();
     view! {
         <h1>"Account"</h1>
         <p class="muted">{format!("Signed in as {} ({}).", user.email, user.role.as_str())}</p>
@@ -396,20 +392,36 @@ pub(crate) fn AccountBody() -> impl IntoView {
         })}
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change your password"</h2>
-            <ActionForm action=change attr:class="stack-form" attr:data-testid="password-form">
-                <label>"Current password" <input type="password" name="current" required autocomplete="current-password" /></label>
-                <label>"New password" <input type="password" name="new" required minlength="12" autocomplete="new-password" /></label>
-                <button type="submit" class="button-primary">"Change password"</button>
-            </ActionForm>
-            {move || change.value().get().map(|r| match r {
-                Ok(()) => view! {
-                    <p class="ok-text" role="status" data-testid="password-changed">
-                        "Password changed. Your other sessions have been signed out. "
-                        <a href=format!("/{}", env.get_untracked()) rel="external">"Continue to the console →"</a>
-                    </p>
-                }.into_any(),
-                Err(e) => view! { <p class="error-text" role="alert" data-testid="password-error">{e.to_string()}</p> }.into_any(),
-            })}
+            <Reveal id="password-changed" testid="password-changed">
+                <p class="ok-text">
+                    "Password changed. Your other sessions have been signed out. "
+                    <a href=format!("/{env}") rel="external">"Continue to the console →"</a>
+                </p>
+            </Reveal>
+            <EnhancedForm
+                action=ChangePassword::url()
+                done=""
+                failed="The password was not changed"
+                reveal="password-changed"
+                testid="password-form"
+            >
+                <div class="stack-form">
+                    <label>
+                        "Current password"
+                        <input type="password" name="current" autocomplete="current-password" aria-invalid="false" data-required="Enter your current password." />
+                    </label>
+                    <label>
+                        "New password"
+                        <input type="password" name="new" autocomplete="new-password" aria-invalid="false" data-required="Enter the new password." />
+                    </label>
+                    <div aria-live="polite" data-form-errors="" data-client-testid="password-error" data-server-testid="password-error"></div>
+                    // Passwords leave only through the island, never as a plain form post.
+                    <button type="submit" class="button-primary" disabled=true data-needs-js="" data-pending-label="Changing…">
+                        "Change password"
+                    </button>
+                </div>
+            </EnhancedForm>
         </section>
+        <PageForms />
     }
 }

@@ -16,7 +16,11 @@
 //!   never leave as a plain form post, and a change must be confirmed), and says what is going
 //!   on in a submit button's `data-pending-label` while the form is out;
 //! - leaves empty filters out of a GET form's new address (`data-drop-empty`);
-//! - copies a `data-copy` button's text to the clipboard.
+//! - copies a `data-copy` button's text to the clipboard;
+//! - for a form whose answer must be shown once, a password or key the server keeps no copy of
+//!   (`data-reveal`, [`Reveal`]), reads the page in place instead of again: it replaces the
+//!   `<main>` element's content with the server's new HTML and fills the form's [`Reveal`] from
+//!   the answer, which a page read again would have lost.
 //!
 //! So such a page downloads nothing beyond the main module and hydrates one marker, where an
 //! editing island downloaded its page's code and hydrated the whole body (`README.md`, "What the
@@ -41,6 +45,9 @@ pub fn EnhancedForm(
     #[prop(optional)]
     confirm: Option<Confirmation>,
     #[prop(optional, into)] testid: Option<String>,
+    /// The id of the [`Reveal`] that shows the server function's answer once, in place.
+    #[prop(optional)]
+    reveal: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     let env = crate::ui::layout::use_env().get_untracked();
@@ -63,6 +70,7 @@ pub fn EnhancedForm(
             data-confirm-label=label
             data-destructive=destructive
             data-live=live.then_some("")
+            data-reveal=reveal
         >
             {children()}
         </form>
@@ -80,6 +88,22 @@ pub struct Confirmation {
     pub label: String,
     /// Styles the confirm button as dangerous.
     pub destructive: bool,
+}
+
+/// Where an [`EnhancedForm`] with `reveal=id` shows its answer once: a `<template>`, so that the
+/// page holds nothing of it until then; [`PageForms`] puts a copy in its place, filled in, and
+/// focuses it. The children's `data-reveal-field` elements get the text of that field of the
+/// server function's JSON answer (`"password"`, `"row.name"`), a `data-reveal-copy` button copies
+/// one; if the answer lacks one of them (`null`: nothing to show), nothing is shown.
+#[component]
+pub fn Reveal(id: &'static str, #[prop(into)] testid: String, children: Children) -> impl IntoView {
+    view! {
+        <template id=id>
+            <div class="notice" role="status" tabindex="-1" data-testid=testid data-revealed=id>
+                {children()}
+            </div>
+        </template>
+    }
 }
 
 /// The island that makes the page's [`EnhancedForm`]s, `data-drop-empty` filters and `data-copy`
@@ -117,17 +141,22 @@ mod browser {
         on_submit.forget();
         on_click.forget();
         on_input.forget();
-        if let Ok(buttons) = document.query_selector_all("[data-needs-js]") {
+        enable_buttons();
+        let storage = leptos::prelude::window().session_storage().ok().flatten();
+        if let Some(message) = storage.as_ref().and_then(|s| s.get_item(FLASH_KEY).ok().flatten()) {
+            let _ = storage.as_ref().map(|s| s.remove_item(FLASH_KEY));
+            toast(&message, false);
+        }
+    }
+
+    /// Enables the buttons that work only with this island (`data-needs-js`).
+    fn enable_buttons() {
+        if let Ok(buttons) = leptos::prelude::document().query_selector_all("[data-needs-js]") {
             for i in 0..buttons.length() {
                 if let Some(b) = buttons.item(i).and_then(|b| b.dyn_into::<HtmlButtonElement>().ok()) {
                     b.set_disabled(false);
                 }
             }
-        }
-        let storage = leptos::prelude::window().session_storage().ok().flatten();
-        if let Some(message) = storage.as_ref().and_then(|s| s.get_item(FLASH_KEY).ok().flatten()) {
-            let _ = storage.as_ref().map(|s| s.remove_item(FLASH_KEY));
-            toast(&message, false);
         }
     }
 
@@ -406,7 +435,28 @@ mod browser {
         clear_errors(&form);
         leptos::task::spawn_local(async move {
             match post(&form).await {
-                Ok(()) => {
+                Ok(answer) if form.has_attribute("data-reveal") => {
+                    let reveal = form.get_attribute("data-reveal").unwrap_or_default();
+                    let done = form.get_attribute("data-done").unwrap_or_default();
+                    // The page as the server now has it, then the answer in it; had the page
+                    // not come, the form's own page still shows the answer, said to be stale.
+                    let read = read_in_place().await;
+                    show_answer(&reveal, &answer);
+                    match read {
+                        Ok(()) if !done.is_empty() => toast(&done, false),
+                        Ok(()) => {}
+                        Err(reason) => {
+                            toast(
+                                &format!(
+                                    "{done} The page could not be read again ({reason}): reload it to see the change."
+                                ),
+                                true,
+                            );
+                            restore(button.as_ref(), label.as_deref());
+                        }
+                    }
+                }
+                Ok(_) => {
                     let done = form.get_attribute("data-done").unwrap_or_default();
                     let window = leptos::prelude::window();
                     if let Some(storage) = window.session_storage().ok().flatten() {
@@ -418,19 +468,103 @@ mod browser {
                     let failed = form.get_attribute("data-failed").unwrap_or_default();
                     toast(&format!("{failed}: {reason}"), true);
                     show_error(&form, None, &reason, "data-server-testid");
-                    if let Some(b) = &button {
-                        b.set_disabled(false);
-                        let _ = b.remove_attribute("aria-busy");
-                        b.set_text_content(label.as_deref());
-                    }
+                    restore(button.as_ref(), label.as_deref());
                 }
             }
         });
     }
 
+    /// The submit button as it was before its form went out.
+    fn restore(button: Option<&HtmlButtonElement>, label: Option<&str>) {
+        if let Some(b) = button {
+            b.set_disabled(false);
+            let _ = b.remove_attribute("aria-busy");
+            b.set_text_content(label);
+        }
+    }
+
+    /// Replaces the content of the page's `<main>` with the server's HTML of the same address
+    /// (the frame around it, and its islands, stay as they are). What it brings needs no
+    /// hydrating: the island listens on the document, and the buttons it enables are enabled
+    /// again.
+    async fn read_in_place() -> Result<(), String> {
+        let unreachable = |e: JsValue| AppError::Transport(format!("{e:?}")).to_string();
+        let window = leptos::prelude::window();
+        let href = window.location().href().map_err(unreachable)?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("GET");
+        let response = JsFuture::from(window.fetch_with_str_and_init(&href, &init))
+            .await
+            .map_err(unreachable)?
+            .unchecked_into::<web_sys::Response>();
+        if !response.ok() {
+            return Err(format!("the server answered {}", response.status()));
+        }
+        let html = JsFuture::from(response.text().map_err(unreachable)?)
+            .await
+            .map_err(unreachable)?
+            .as_string()
+            .unwrap_or_default();
+        let parsed = web_sys::DomParser::new()
+            .and_then(|p| p.parse_from_string(&html, web_sys::SupportedType::TextHtml))
+            .map_err(unreachable)?;
+        let (Some(new), Some(main)) =
+            (parsed.get_element_by_id("main"), leptos::prelude::document().get_element_by_id("main"))
+        else {
+            return Err("the page has no main content".to_owned());
+        };
+        main.set_inner_html(&new.inner_html());
+        enable_buttons();
+        Ok(())
+    }
+
+    /// Shows a filled-in copy of the [`super::Reveal`] `id` in its place, with the server
+    /// function's JSON `answer`, unless the answer lacks a field it shows (`null`: nothing to
+    /// show). A copy shown before (when the page could not be read again) goes first.
+    fn show_answer(id: &str, answer: &str) {
+        let document = leptos::prelude::document();
+        let Some(template) =
+            document.get_element_by_id(id).and_then(|t| t.dyn_into::<web_sys::HtmlTemplateElement>().ok())
+        else {
+            return;
+        };
+        let answer = serde_json::from_str::<serde_json::Value>(answer).unwrap_or_default();
+        let field = |path: &str| -> Option<String> {
+            let value = path.split('.').try_fold(&answer, |value, key| value.get(key))?;
+            Some(value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()))
+        };
+        let Some(copy) = template
+            .content()
+            .clone_node_with_deep(true)
+            .ok()
+            .and_then(|c| c.dyn_into::<web_sys::DocumentFragment>().ok())
+        else {
+            return;
+        };
+        let Ok(places) = copy.query_selector_all("[data-reveal-field], [data-reveal-copy]") else { return };
+        for i in 0..places.length() {
+            let Some(place) = places.item(i).and_then(|p| p.dyn_into::<Element>().ok()) else { continue };
+            if let Some(path) = place.get_attribute("data-reveal-field") {
+                let Some(text) = field(&path) else { return };
+                place.set_text_content(Some(&text));
+            } else if let Some(path) = place.get_attribute("data-reveal-copy") {
+                let Some(text) = field(&path) else { return };
+                let _ = place.set_attribute("data-copy", &text);
+            }
+        }
+        if let Ok(Some(shown)) = document.query_selector(&format!("[data-revealed={id}]")) {
+            shown.remove();
+        }
+        let shown = copy.first_element_child();
+        let _ = template.parent_node().map(|parent| parent.insert_before(&copy, Some(&template)));
+        if let Some(shown) = shown.and_then(|s| s.dyn_into::<HtmlElement>().ok()) {
+            let _ = shown.focus();
+        }
+    }
+
     /// POSTs the form's fields, URL-encoded as a server function reads them, asking for JSON so
-    /// that a refusal comes back as the function's error.
-    async fn post(form: &HtmlFormElement) -> Result<(), String> {
+    /// that a refusal comes back as the function's error; answers with the function's JSON.
+    async fn post(form: &HtmlFormElement) -> Result<String, String> {
         let unreachable = |e: JsValue| AppError::Transport(format!("{e:?}")).to_string();
         let data = web_sys::FormData::new_with_form(form).map_err(unreachable)?;
         let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).map_err(unreachable)?;
@@ -445,14 +579,14 @@ mod browser {
             .await
             .map_err(unreachable)?
             .unchecked_into::<web_sys::Response>();
-        if response.ok() {
-            return Ok(());
-        }
         let status = response.status();
         let text = match response.text() {
             Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
             Err(_) => String::new(),
         };
+        if response.ok() {
+            return Ok(text);
+        }
         Err(serde_json::from_str::<AppError>(&text)
             .map(|e| e.to_string())
             .unwrap_or_else(|_| format!("the server answered {status}")))

@@ -46,9 +46,10 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         ("/test/keys", "islands", None),
         ("/live/sync", "islands", Some("Sync")),
         ("/live/catalog/copy", "islands", Some("CatalogCopy")),
-        ("/test/users", "islands", Some("Users")),
-        ("/test/api-keys", "islands", Some("ApiKeys")),
-        ("/test/account", "islands", Some("Account")),
+        // The server's HTML with forms, as keys.
+        ("/test/users", "islands", None),
+        ("/test/api-keys", "islands", None),
+        ("/test/account", "islands", None),
         ("/test/catalog", "full", None),
         // The server's HTML with forms (`crate::ui::enhance`): no editing island, but the toasts'
         // region for what its forms say.
@@ -82,7 +83,7 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // One region where something may toast (the frame's where the whole app hydrates, the
         // island's on an editing page, the forms' on keys and the webhook log), none where nothing
         // would fill it.
-        let forms = path.ends_with("/webhooks") || path.ends_with("/keys");
+        let forms = ["/webhooks", "/keys", "/users", "/api-keys", "/account"].iter().any(|page| path.ends_with(page));
         let toasts = usize::from(page_island.is_some() || mode == "full" || forms);
         assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
@@ -131,9 +132,63 @@ async fn the_webhook_log_is_the_servers_html_with_forms_for_admins() {
     let button = &html[html.find(r#"data-testid="configure-webhook""#).unwrap()..];
     let button = &button[..button.find('>').unwrap()];
     assert!(button.contains("disabled") && button.contains("data-needs-js"), "{button}");
-    // Their own account stays an island for support staff: its form changes their password.
+}
+
+/// Users, API keys and one's account are the server's HTML with forms too (issue #13): what they
+/// answer once, a one-time password or a new key, waits in a `<template>` the `PageForms` island
+/// fills in place (`crate::ui::enhance::Reveal`), and the controls that answer so, or ask first,
+/// or carry a password, work only with it.
+#[tokio::test]
+async fn users_api_keys_and_the_account_are_the_servers_html_with_forms() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    // A row with every control: someone else, active.
+    app.add_user("agent@example.com", Role::Support).await;
+    let cases: [(&str, &[(&str, &str)], &str); 3] = [
+        (
+            "/test/users",
+            &[
+                ("/api/console/users-add", "add-user-form"),
+                ("/api/console/users-set-role", "user-role"),
+                ("/api/console/users-reset-password", "user-reset"),
+                ("/api/console/users-set-active", "user-deactivate"),
+                ("/api/console/users-remove", "user-remove"),
+            ],
+            "one-time-password",
+        ),
+        ("/test/api-keys", &[("/api/console/api-keys-create", "create-key-form")], "new-api-key"),
+        ("/test/account", &[("/api/console/account-password", "password-form")], "password-changed"),
+    ];
+    for (path, forms, reveal) in cases {
+        let html = app.page(&admin, path).await;
+        assert!(!html.contains("ConsolePagesIsland") && !html.contains("split_hydrate"), "{path}: {html}");
+        assert!(sent_resources(&html).is_empty(), "{path} sends no resource: {html}");
+        assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{path}: {html}");
+        for (action, testid) in forms {
+            let at =
+                html.find(&format!(r#"action="{action}""#)).unwrap_or_else(|| panic!("{path}: no {action}: {html}"));
+            let form = &html[html[..at].rfind("<form").unwrap()..];
+            let form = &form[..form.find("</form>").unwrap()];
+            assert!(form.contains("data-enhance") && form.contains(testid), "{path}: {form}");
+        }
+        // What is shown once is a template until the island fills it in.
+        let template = format!(r#"<template id="{reveal}">"#);
+        assert!(html.contains(&template), "{path}: {html}");
+        assert!(html.contains(&format!(r#"data-reveal="{reveal}""#)), "{path}: {html}");
+    }
+    let users = app.page(&admin, "/test/users").await;
+    for needs_js in ["user-reset", "user-deactivate", "user-remove"] {
+        let button = &users[users.find(&format!(r#"data-testid="{needs_js}""#)).unwrap()..];
+        let button = &button[..button.find('>').unwrap()];
+        assert!(button.contains("disabled") && button.contains("data-needs-js"), "{button}");
+    }
+    // The role works as a plain form post too.
+    let button = &users[users.find(r#"data-testid="user-role""#).unwrap()..];
+    assert!(!button[..button.find('>').unwrap()].contains("disabled"), "{button}");
+    // Support staff change their own password on the same page, and download nothing for it.
     let html = app.page(&support, "/test/account").await;
-    assert!(html.contains(r#"<leptos-island data-component="ConsolePagesIsland""#), "{html}");
+    assert!(!html.contains("ConsolePagesIsland") && html.contains(r#"action="/api/console/account-password""#));
 }
 
 /// The start of the shell's island loader (`src/ui/island_loader.js`).
@@ -155,7 +210,7 @@ fn loader_tag(html: &str) -> Option<&str> {
 async fn a_page_loads_and_sends_each_resource_once() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for path in ["/test/sync", "/test/users", "/test/api-keys", "/test/catalog/copy", "/test/catalog"] {
+    for path in ["/test/sync", "/test/catalog/copy", "/test/catalog"] {
         let html = app.page(&admin, path).await;
         let sent = sent_resources(&html);
         assert!(!sent.is_empty(), "{path} sent no resource: {html}");
@@ -164,8 +219,8 @@ async fn a_page_loads_and_sends_each_resource_once() {
         values.dedup();
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
     }
-    // Keys and the webhook log are the server's HTML: nothing of their data is sent for hydration.
-    for path in ["/test/keys", "/test/webhooks"] {
+    // The other editing pages are the server's HTML: nothing of their data is sent for hydration.
+    for path in ["/test/keys", "/test/webhooks", "/test/users", "/test/api-keys", "/test/account"] {
         let html = app.page(&admin, path).await;
         assert!(sent_resources(&html).is_empty(), "{path}: {html}");
     }

@@ -308,13 +308,24 @@ test("the webhook log's forms: a refused secret keeps the form, a saved one show
   const secret = form.getByTestId('forwarding-secret');
   await expect(page.getByTestId('forwarding-secret-hint')).toHaveText('not set');
 
-  // A secret the server refuses: confirmed, sent, refused in a toast; the page stays as it was.
+  // Checked in the browser first: empty, or not a signing secret at all, is never sent.
+  await form.getByTestId('save-forwarding-secret').click();
+  await expect(form.getByTestId('forwarding-client-error')).toContainText('Paste the signing secret');
+  await secret.fill('sk_test_not_a_signing_secret');
+  await form.getByTestId('save-forwarding-secret').click();
+  await expect(form.getByTestId('forwarding-client-error')).toContainText('starts with whsec_');
+  await expect(secret).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+
+  // A secret the server refuses: confirmed, sent, refused in a toast and under the field; the
+  // page stays as it was.
   await secret.fill('whsec_short');
   await form.getByTestId('save-forwarding-secret').click();
   await expect(page.getByTestId('confirm-dialog')).toContainText('Save the test forwarding secret?');
   await page.getByTestId('confirm-ok').click();
   await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
   await expect(page.getByTestId('toast-error')).toContainText(/^The signing secret was not saved: .*whsec_ must be followed by/);
+  await expect(form.getByTestId('forwarding-server-error')).toContainText('whsec_ must be followed by');
   await expect(secret).toHaveValue('whsec_short');
   await expect(form.getByTestId('save-forwarding-secret')).toBeEnabled();
 

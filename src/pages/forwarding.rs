@@ -154,8 +154,9 @@ fn ForwardingCard(f: ForwardingFacts, can_write: bool) -> impl IntoView {
 }
 
 /// The admin's paste form and Remove button: forms the page's `PageForms` island confirms and
-/// sends, after which the page is read again. The server checks the secret's shape and says
-/// what is wrong; the Save button works only with the island, so the secret never leaves as a
+/// sends, after which the page is read again. The browser checks that a secret was pasted and
+/// starts as one does, the server checks the rest of its shape, and either says what is wrong
+/// under the field; the Save button works only with the island, so the secret never leaves as a
 /// plain form post.
 #[component]
 fn PasteForm(env: Environment, has_key: bool, hint: Option<String>) -> impl IntoView {
@@ -193,8 +194,21 @@ fn PasteForm(env: Environment, has_key: bool, hint: Option<String>) -> impl Into
                     autocapitalize="off"
                     placeholder="whsec_…"
                     data-testid="forwarding-secret"
+                    aria-invalid="false"
+                    aria-describedby="forwarding-secret-error"
+                    data-required="Paste the signing secret the Stripe CLI printed (whsec_…)."
+                    data-prefix="whsec_"
+                    data-prefix-message="A signing secret starts with whsec_: paste the one the Stripe CLI printed, not an API key."
                 />
                 {(!has_key).then(|| view! { <p class="field-hint">"Set a secret key first: without one, every event is refused."</p> })}
+                <div
+                    id="forwarding-secret-error"
+                    class="key-errors"
+                    aria-live="polite"
+                    data-form-errors=""
+                    data-client-testid="forwarding-client-error"
+                    data-server-testid="forwarding-server-error"
+                ></div>
             </div>
             <button
                 type="submit"

@@ -1,0 +1,16 @@
+import { chromium } from '@playwright/test';
+const [base, pw, out] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+await page.goto(`${base}/login`);
+await page.locator('body[data-hydrated="true"]').waitFor();
+await page.getByLabel('Email').fill('admin@example.com');
+await page.getByLabel('Password').fill(pw);
+await page.getByRole('button', { name: 'Sign in' }).click();
+await page.waitForURL(/\/test/);
+await page.goto(`${base}/test/users`);
+await page.locator('body[data-hydrated="true"]').waitFor();
+const m = await page.evaluate(() => { const t = document.querySelector('[data-testid=users-table]'); const c = document.querySelector('#main'); return { table: t.scrollWidth, main: c.clientWidth, cell: document.querySelector('[data-testid=user-row] td:last-child').getBoundingClientRect().width }; });
+console.log(JSON.stringify(m));
+await page.screenshot({ path: out });
+await browser.close();

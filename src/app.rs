@@ -15,9 +15,9 @@ use leptos_router::{
 ///
 /// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
-/// the editing pages, whose body is one island (sync and copying the catalog;
-/// `crate::pages::lazy::EditingIsland`) or the server's HTML with forms (keys, the webhook log,
-/// users, API keys, one's account). Everything else on those
+/// the editing pages, whose body is one island (sync; `crate::pages::lazy::EditingIsland`) or
+/// the server's HTML with forms (keys, the webhook log, copying the catalog, users, API keys,
+/// one's account). Everything else on those
 /// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
 /// module holds no router and no page: such a visit downloads Leptos's core, the small islands
 /// (the sign-in form, the header's switches and search shortcut, a payment table's refund
@@ -286,9 +286,6 @@ mod tests {
         for stripe in ["/live/sync", "/test/sync/"] {
             assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
         }
-        for console in ["/live/catalog/copy", "/test/catalog/copy/"] {
-            assert_eq!(downloads_for_path(console, true), ["hydrate_console_pages"], "{console}");
-        }
         for refunds in
             ["/live/history", "/test/subjects/team/acme", "/test/customers/cus_1", "/test/subscriptions/sub_1"]
         {
@@ -296,9 +293,11 @@ mod tests {
             assert!(downloads_for_path(refunds, true).is_empty(), "admins: {refunds}");
             assert!(downloads_for_path(refunds, false).is_empty(), "support staff: {refunds}");
         }
-        // Keys, the webhook log, users, API keys and the account are the server's HTML with forms
-        // (`crate::ui::enhance`).
+        // Keys, the webhook log, copying the catalog, users, API keys and the account are the
+        // server's HTML with forms (`crate::ui::enhance`).
         for none in [
+            "/live/catalog/copy",
+            "/test/catalog/copy/",
             "/test/users",
             "/test/api-keys",
             "/test/account/",

@@ -1,4 +1,4 @@
-import { expect, test, type Page, ADMIN, SUPPORT, signIn, open } from './fixtures';
+import { expect, test, type Page, ADMIN, SUPPORT, signIn, open, waitForHydration } from './fixtures';
 
 // Copy the catalog from test to live (issue #14), against demo mode's empty live sandbox. The
 // spec connects live mode first and disconnects it at the end: the specs after it, like those
@@ -28,9 +28,20 @@ test('an admin previews the copy, confirms with live, gets a report, and a re-ru
     await expect(page).toHaveURL(/\/test\/catalog\/copy$/);
     await open(page, '/test/catalog/copy');
     await page.getByTestId('copy-all').check();
+    // "All" ticks every product (the page's forms island), and the preview is the server's, of
+    // the chosen products in the address.
+    const boxes = page.getByTestId('copy-product');
+    expect(await boxes.count()).toBeGreaterThan(1);
+    for (const box of await boxes.all()) await expect(box).toBeChecked();
+    await boxes.first().uncheck();
+    await expect(page.getByTestId('copy-all')).not.toBeChecked();
+    await boxes.first().check();
+    await expect(page.getByTestId('copy-all')).toBeChecked();
     await page.getByTestId('copy-preview').click();
+    await expect(page).toHaveURL(/\/test\/catalog\/copy\?preview=1&all=1&product=/);
     const plan = page.getByTestId('copy-plan');
     await expect(plan).toBeVisible();
+    await waitForHydration(page);
     await expect(page.getByTestId('copy-summary')).toContainText(/[1-9]\d* to create/);
     await expect(plan.locator('[data-kind="price"]').first()).toBeVisible();
     // Archived test prices never copied (the catalog spec archived some) stay behind, said so.
@@ -45,6 +56,10 @@ test('an admin previews the copy, confirms with live, gets a report, and a re-ru
     await page.getByTestId('copy-run').click();
     const report = page.getByTestId('copy-report');
     await expect(report).toBeVisible({ timeout: 60_000 });
+    // Shown in place of the page read again, whose preview now finds live in step.
+    await expect(page.getByTestId('copy-report-card')).toBeFocused();
+    await expect(page.getByTestId('copy-nothing')).toBeVisible();
+    await expect(page.getByTestId('copy-report-summary')).toContainText(/^[1-9]\d* done, 0 refused, \d+ skipped, \d+ unchanged\.$/);
     const outcomes = await page.getByTestId('copy-outcome').allInnerTexts();
     expect(outcomes.length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o === 'Refused')).toEqual([]);

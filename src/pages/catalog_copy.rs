@@ -5,14 +5,18 @@
 use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::services::catalog_copy::{
-    confirmed, Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
+    Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
 };
+use crate::ui::enhance::{EnhancedForm, PageForms, Reveal};
 use crate::ui::error::ErrorPanel;
+use crate::ui::islands::use_page_query;
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 #[cfg(feature = "ssr")]
@@ -50,6 +54,80 @@ pub async fn copy_to_live(products: Vec<String>, confirm: String, fingerprint: S
     crate::services::catalog_copy::copy(&backend, &user, &products, &confirm, &fingerprint).await.map_err(refused)
 }
 
+/// `copy_to_live` for the page's form, whose fields arrive URL-encoded as a form posts them
+/// (`products[0]`, `products[1]`, …): answers the report as the page shows it ([`ReportView`]).
+/// Admins only.
+#[server(prefix = "/api/console", endpoint = "catalog-copy-run-form")]
+pub async fn copy_to_live_form(
+    products: Vec<String>,
+    confirm: String,
+    fingerprint: String,
+) -> Result<ReportView, AppError> {
+    copy_to_live(products, confirm, fingerprint).await.map(ReportView::from)
+}
+
+/// A copy's report in the page's words, which the page's `Reveal` fills in (`crate::ui::enhance`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    /// "2 done, 0 refused, 1 skipped, 0 unchanged."
+    pub summary: String,
+    pub rows: Vec<ReportRowView>,
+}
+
+/// One object of a copy's report, in the page's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRowView {
+    /// "Price $12.00 / month".
+    pub object: String,
+    pub source_id: String,
+    /// The change it was: "Create", "Update"…
+    pub change: String,
+    /// "Done", "Refused", "Skipped" or "Unchanged".
+    pub outcome: String,
+    /// The outcome's class: `ok-text`, `error-text` or `muted`.
+    pub outcome_class: String,
+    pub live_id: Option<String>,
+    pub message: Option<String>,
+}
+
+impl From<CopyReport> for ReportView {
+    fn from(report: CopyReport) -> Self {
+        let summary = format!(
+            "{} done, {} refused, {} skipped, {} unchanged.",
+            report.count(Outcome::Done),
+            report.count(Outcome::Refused),
+            report.count(Outcome::Skipped),
+            report.count(Outcome::Unchanged)
+        );
+        let rows = report
+            .rows
+            .into_iter()
+            .map(|r| {
+                let (outcome, class) = match r.outcome {
+                    Outcome::Done => ("Done", "ok-text"),
+                    Outcome::Unchanged => ("Unchanged", "muted"),
+                    Outcome::Refused => ("Refused", "error-text"),
+                    Outcome::Skipped => ("Skipped", "muted"),
+                };
+                let kind = match r.kind {
+                    ObjectKind::Product => "Product",
+                    ObjectKind::Price => "Price",
+                };
+                ReportRowView {
+                    object: format!("{kind} {}", r.label),
+                    source_id: r.source_id,
+                    change: r.change.label().to_owned(),
+                    outcome: outcome.to_owned(),
+                    outcome_class: class.to_owned(),
+                    live_id: r.live_id,
+                    message: r.message,
+                }
+            })
+            .collect();
+        ReportView { summary, rows }
+    }
+}
+
 /// The page.
 #[component]
 pub fn CatalogCopyPage() -> impl IntoView {
@@ -59,13 +137,27 @@ pub fn CatalogCopyPage() -> impl IntoView {
     }
 }
 
+/// The products chosen in the page's address: every one with `all=1`, else each `product`; and
+/// whether a preview was asked for (`preview=1`, the Preview button's), even of nothing.
+fn chosen_in_query() -> (bool, Vec<String>, bool) {
+    let query = use_page_query().0;
+    let all = query.get_str("all") == Some("1");
+    let products = query.get_all("product").unwrap_or_default();
+    let asked = query.get_str("preview") == Some("1") || all || !products.is_empty();
+    (all, products, asked)
+}
+
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): the
+/// choice is a GET form whose address the server previews, and the copy a form that the page's
+/// one small island sends once `live` is typed ([`PageForms`]), then shows its report in place
+/// ([`Reveal`]) over the preview read again (issue #13).
 #[component]
 pub(crate) fn CopyBody() -> impl IntoView {
-    let env = use_env();
+    let env = use_env().get_untracked();
     let source = resource(|| (), |_| load_copy_source());
     view! {
         <div class="catalog-copy-page">
-            <p><a href=move || format!("/{}/catalog", env.get())>"← Catalog"</a></p>
+            <p><a href=format!("/{env}/catalog")>"← Catalog"</a></p>
             <h1>"Copy the catalog to live"</h1>
             <p class="muted">
                 "Creates the chosen test products and their prices in live, or updates the live copies made before. "
@@ -94,168 +186,131 @@ pub(crate) fn CopyBody() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <PageForms />
         </div>
     }
 }
 
-/// Choose, preview, confirm, copy, report.
+/// Choose (a GET form), preview (the server's, of the chosen products), confirm and copy (a
+/// form), report (in place).
 #[component]
 fn CopyForm(source: CopySource) -> impl IntoView {
-    let all_ids: Vec<String> = source.products.iter().map(|p| p.id.clone()).collect();
-    let chosen = RwSignal::new(BTreeSet::<String>::new());
-    let plan = RwSignal::new(None::<CopyPlan>);
-    let report = RwSignal::new(None::<CopyReport>);
-    let error = RwSignal::new(None::<String>);
-    let typed = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let count = all_ids.len();
-    let all_checked = move || count > 0 && chosen.with(|c| c.len() == count);
-    let toggle_all = {
-        let all_ids = all_ids.clone();
-        move |ev| {
-            let on = event_target_checked(&ev);
-            chosen.set(if on { all_ids.iter().cloned().collect() } else { BTreeSet::new() });
-            plan.set(None);
-        }
-    };
-    let preview = move |_| {
-        error.set(None);
-        report.set(None);
-        let products: Vec<String> = chosen.get_untracked().into_iter().collect();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match copy_preview(products).await {
-                Ok(p) => {
-                    plan.try_set(Some(p));
-                }
-                Err(e) => {
-                    plan.try_set(None);
-                    error.try_set(Some(e.to_string()));
-                }
-            }
-            busy.try_set(false);
-        });
-    };
-    let run = move |_| {
-        let Some(p) = plan.get_untracked() else { return };
-        error.set(None);
-        let products: Vec<String> = chosen.get_untracked().into_iter().collect();
-        let confirm = typed.get_untracked();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match copy_to_live(products, confirm, p.fingerprint).await {
-                Ok(r) => {
-                    report.try_set(Some(r));
-                    plan.try_set(None);
-                    typed.try_set(String::new());
-                }
-                Err(e) => {
-                    error.try_set(Some(e.to_string()));
-                }
-            }
-            busy.try_set(false);
-        });
-    };
+    let (all, products, asked) = chosen_in_query();
+    let chosen: BTreeSet<String> =
+        if all { source.products.iter().map(|p| p.id.clone()).collect() } else { products.into_iter().collect() };
+    let count = source.products.len();
+    let all_checked = count > 0 && source.products.iter().all(|p| chosen.contains(&p.id));
+    let listed: Vec<String> = chosen.iter().cloned().collect();
+    let plan = asked.then(|| {
+        let products = listed.clone();
+        resource(|| (), move |_| copy_preview(products.clone()))
+    });
     view! {
         <section class="card" aria-labelledby="copy-choose">
             <h2 id="copy-choose">"1. Choose products"</h2>
             {(count == 0).then(|| view! { <p class="muted">"The test catalog has no products."</p> })}
-            <label class="catalog-check">
-                <input type="checkbox" data-testid="copy-all" prop:checked=all_checked on:change=toggle_all />
-                <span>{format!("All ({count})")}</span>
-            </label>
-            <ul class="copy-choices">
-                {source
-                    .products
-                    .into_iter()
-                    .map(|p| {
-                        let id = p.id.clone();
-                        let checked_id = p.id.clone();
-                        view! {
-                            <li>
-                                <label class="catalog-check">
-                                    <input
-                                        type="checkbox"
-                                        data-testid="copy-product"
-                                        value=p.id.clone()
-                                        prop:checked=move || chosen.with(|c| c.contains(&checked_id))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            chosen.update(|c| {
-                                                if on { c.insert(id.clone()); } else { c.remove(&id); }
-                                            });
-                                            plan.set(None);
-                                        }
-                                    />
-                                    <span>
-                                        {p.name} " " <code class="muted">{p.id}</code>
-                                        {format!(" · {} price{}", p.prices, if p.prices == 1 { "" } else { "s" })}
-                                        {(!p.active).then(|| view! { " " <span class="badge">"inactive"</span> })}
-                                    </span>
-                                </label>
-                            </li>
+            <form method="get" data-testid="copy-choose-form" data-invalidates="copy-plan-section">
+                <input type="hidden" name="preview" value="1" />
+                <label class="catalog-check">
+                    <input type="checkbox" name="all" value="1" data-testid="copy-all" data-check-all="product" checked=all_checked />
+                    <span>{format!("All ({count})")}</span>
+                </label>
+                <ul class="copy-choices">
+                    {source
+                        .products
+                        .into_iter()
+                        .map(|p| {
+                            let checked = chosen.contains(&p.id);
+                            view! {
+                                <li>
+                                    <label class="catalog-check">
+                                        <input type="checkbox" name="product" data-testid="copy-product" value=p.id.clone() checked=checked />
+                                        <span>
+                                            {p.name} " " <code class="muted">{p.id}</code>
+                                            {format!(" · {} price{}", p.prices, if p.prices == 1 { "" } else { "s" })}
+                                            {(!p.active).then(|| view! { " " <span class="badge">"inactive"</span> })}
+                                        </span>
+                                    </label>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <button type="submit" class="button-primary" data-testid="copy-preview">"Preview"</button>
+            </form>
+        </section>
+        {plan.map(|plan| view! {
+            <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true">"Reading live…"</div> }>
+                {move || {
+                    let listed = listed.clone();
+                    Suspend::new(async move {
+                        match plan.await {
+                            Ok(p) => view! { <PlanSection plan=p products=listed /> }.into_any(),
+                            Err(e) => view! {
+                                <p class="error-panel" role="alert" id="copy-plan-section" data-testid="copy-error">{e.to_string()}</p>
+                            }
+                            .into_any(),
                         }
                     })
-                    .collect_view()}
-            </ul>
-            <button
-                type="button"
-                class="button-primary"
-                data-testid="copy-preview"
-                disabled=move || busy.get() || chosen.with(BTreeSet::is_empty)
-                on:click=preview
-            >
-                "Preview"
-            </button>
-        </section>
-        {move || error.get().map(|e| view! { <p class="error-panel" role="alert" data-testid="copy-error">{e}</p> })}
-        {move || plan.get().map(|p| {
-            let has_work = p.has_work();
-            view! {
-                <section class="card" aria-labelledby="copy-preview-title">
-                    <h2 id="copy-preview-title">"2. What changes in live"</h2>
-                    <p data-testid="copy-summary">
-                        {format!(
-                            "{} to create, {} to update, {} to replace, {} unchanged, {} not copied.",
-                            p.count(Change::Create),
-                            p.count(Change::Update),
-                            p.count(Change::Replace),
-                            p.count(Change::Unchanged),
-                            p.count(Change::NotCopied)
-                        )}
-                    </p>
-                    <PlanTable plan=p />
-                    {if has_work {
-                        view! {
-                            <form class="copy-confirm" on:submit=move |ev| { ev.prevent_default(); run(()); }>
-                                <label>
-                                    <span>"This writes to live. Type " <strong>{CONFIRMATION}</strong> " to confirm."</span>
-                                    <input
-                                        type="text"
-                                        autocomplete="off"
-                                        data-testid="copy-confirm"
-                                        prop:value=move || typed.get()
-                                        on:input=move |ev| typed.set(event_target_value(&ev))
-                                    />
-                                </label>
-                                <button
-                                    type="submit"
-                                    class="button-danger"
-                                    data-testid="copy-run"
-                                    disabled=move || busy.get() || !confirmed(&typed.get())
-                                >
-                                    {move || if busy.get() { "Copying…" } else { "Copy to live" }}
-                                </button>
-                            </form>
-                        }
-                        .into_any()
-                    } else {
-                        view! { <p class="ok-text" data-testid="copy-nothing">"Live already matches: nothing to copy."</p> }.into_any()
-                    }}
-                </section>
-            }
+                }}
+            </Suspense>
         })}
-        {move || report.get().map(|r| view! { <ReportTable report=r /> })}
+        <ReportTemplate />
+    }
+}
+
+/// The preview of what copying `products` changes in live, with the form that copies them once
+/// `live` is typed; the plan's fingerprint makes the server refuse a copy of anything else.
+#[component]
+fn PlanSection(plan: CopyPlan, products: Vec<String>) -> impl IntoView {
+    let has_work = plan.has_work();
+    let summary = format!(
+        "{} to create, {} to update, {} to replace, {} unchanged, {} not copied.",
+        plan.count(Change::Create),
+        plan.count(Change::Update),
+        plan.count(Change::Replace),
+        plan.count(Change::Unchanged),
+        plan.count(Change::NotCopied)
+    );
+    let fingerprint = plan.fingerprint.clone();
+    view! {
+        <section class="card" id="copy-plan-section" aria-labelledby="copy-preview-title">
+            <h2 id="copy-preview-title">"2. What changes in live"</h2>
+            <p data-testid="copy-summary">{summary}</p>
+            <PlanTable plan />
+            {if has_work {
+                view! {
+                    <EnhancedForm
+                        action=CopyToLiveForm::url()
+                        done=""
+                        failed="The catalog was not copied"
+                        reveal="copy-report"
+                        testid="copy-confirm-form"
+                    >
+                        {products
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, id)| view! { <input type="hidden" name=format!("products[{i}]") value=id /> })
+                            .collect_view()}
+                        <input type="hidden" name="fingerprint" value=fingerprint />
+                        <div class="copy-confirm">
+                            <label>
+                                <span>"This writes to live. Type " <strong>{CONFIRMATION}</strong> " to confirm."</span>
+                                <input type="text" name="confirm" autocomplete="off" data-testid="copy-confirm" data-unlocks=CONFIRMATION />
+                            </label>
+                            // Enabled once `live` is typed, which needs the island; so does the report.
+                            <button type="submit" class="button-danger" data-testid="copy-run" disabled=true data-pending-label="Copying…">
+                                "Copy to live"
+                            </button>
+                        </div>
+                        <div aria-live="polite" data-form-errors="" data-server-testid="copy-error"></div>
+                    </EnhancedForm>
+                }
+                .into_any()
+            } else {
+                view! { <p class="ok-text" data-testid="copy-nothing">"Live already matches: nothing to copy."</p> }.into_any()
+            }}
+        </section>
     }
 }
 
@@ -340,20 +395,13 @@ fn FieldList(fields: Vec<FieldChange>, note: Option<String>) -> impl IntoView {
     }
 }
 
-/// The per-object report of a copy.
+/// Where a copy's report is shown once it is done ([`Reveal`], filled from a [`ReportView`]).
 #[component]
-fn ReportTable(report: CopyReport) -> impl IntoView {
-    let summary = format!(
-        "{} done, {} refused, {} skipped, {} unchanged.",
-        report.count(Outcome::Done),
-        report.count(Outcome::Refused),
-        report.count(Outcome::Skipped),
-        report.count(Outcome::Unchanged)
-    );
+fn ReportTemplate() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="copy-report-title">
-            <h2 id="copy-report-title">"3. Report"</h2>
-            <p role="status" data-testid="copy-report-summary">{summary}</p>
+        <Reveal id="copy-report" testid="copy-report-card" class="card">
+            <h2>"3. Report"</h2>
+            <p data-testid="copy-report-summary" data-reveal-field="summary"></p>
             <table class="data-table" data-testid="copy-report">
                 <thead>
                     <tr>
@@ -365,35 +413,16 @@ fn ReportTable(report: CopyReport) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {report
-                        .rows
-                        .into_iter()
-                        .map(|r| {
-                            let (outcome, class) = match r.outcome {
-                                Outcome::Done => ("Done", "ok-text"),
-                                Outcome::Unchanged => ("Unchanged", "muted"),
-                                Outcome::Refused => ("Refused", "error-text"),
-                                Outcome::Skipped => ("Skipped", "muted"),
-                            };
-                            let kind = match r.kind {
-                                ObjectKind::Product => "Product",
-                                ObjectKind::Price => "Price",
-                            };
-                            let source_id = r.source_id.clone();
-                            view! {
-                                <tr data-testid="copy-report-row" data-source=source_id>
-                                    <td>{kind} " " {r.label} <div><code>{r.source_id}</code></div></td>
-                                    <td>{r.change.label()}</td>
-                                    <td class=class data-testid="copy-outcome">{outcome}</td>
-                                    <td>{r.live_id.map(|id| view! { <code>{id}</code> })}</td>
-                                    <td>{r.message}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
+                    <tr data-testid="copy-report-row" data-reveal-each="rows">
+                        <td><span data-reveal-field="object"></span> <div><code data-reveal-field="source_id"></code></div></td>
+                        <td data-reveal-field="change"></td>
+                        <td data-testid="copy-outcome" data-reveal-field="outcome" data-reveal-class="outcome_class"></td>
+                        <td><code data-reveal-field="live_id"></code></td>
+                        <td data-reveal-field="message"></td>
+                    </tr>
                 </tbody>
             </table>
-        </section>
+        </Reveal>
     }
 }
 
@@ -414,7 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn the_preview_and_the_report_render_every_row() {
+    fn the_preview_renders_every_row_and_the_report_every_field() {
         let owner = Owner::new();
         owner.with(|| {
             let plan = CopyPlan {
@@ -454,8 +483,20 @@ mod tests {
                     message: Some("A price already uses that lookup key.".into()),
                 }],
             };
-            let html = view! { <ReportTable report /> }.to_html();
-            assert!(html.contains("0 done, 1 refused") && html.contains("already uses that lookup key"), "{html}");
+            // The report in the page's words, which its template shows (`ReportTemplate`).
+            let view = ReportView::from(report);
+            assert_eq!(view.summary, "0 done, 1 refused, 0 skipped, 0 unchanged.");
+            let row = &view.rows[0];
+            assert_eq!((row.object.as_str(), row.change.as_str()), ("Price $12.00 / month", "Create"));
+            assert_eq!((row.outcome.as_str(), row.outcome_class.as_str()), ("Refused", "error-text"));
+            assert_eq!(row.message.as_deref(), Some("A price already uses that lookup key."));
+            let html = view! { <ReportTemplate /> }.to_html();
+            for field in ["summary", "object", "source_id", "change", "outcome", "live_id", "message"] {
+                assert!(html.contains(&format!(r#"data-reveal-field="{field}""#)), "{field} in {html}");
+            }
+            assert!(
+                html.contains(r#"data-reveal-each="rows""#) && html.contains(r#"data-reveal-class="outcome_class""#)
+            );
         });
     }
 }

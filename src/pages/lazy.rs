@@ -1,19 +1,19 @@
 //! What the browser loads lazily, and which pages need it (issue #13).
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
-//! code (a split point) leaves the main WebAssembly file. There are three:
+//! code (a split point) leaves the main WebAssembly file. There are two:
 //!
 //! - the whole app (`crate::app::hydrate_app`): the router, the frame and the one page that
 //!   hydrates with them, the catalog;
-//! - the editing island's two downloads ([`EditingIsland`]): the body of sync
-//!   ([`STRIPE_PAGES_DOWNLOAD`]), and of copying the catalog ([`CONSOLE_PAGES_DOWNLOAD`]).
+//! - the editing island's download ([`EditingIsland`]): the body of sync
+//!   ([`STRIPE_PAGES_DOWNLOAD`]), whose progress and runs react as they go.
 //!
 //! The pages that list payments download nothing more: their refund forms are server-rendered,
 //! and one small island per table in the main module submits them (`super::refund::RefundForms`).
 //! As a lazily loaded island per row, it cost an admin's cold load of those pages 0.2 to 0.3 s
 //! more than support staff's, who get no refund form (`README.md`, "What the browser downloads").
-//! Nor do keys, the webhook log, users, API keys and one's account: their bodies are the
-//! server's HTML, and their controls are forms that the main module's
+//! Nor do keys, the webhook log, copying the catalog, users, API keys and one's account: their
+//! bodies are the server's HTML, and their controls are forms that the main module's
 //! `crate::ui::enhance::PageForms` sends ([`EditingPage::hydrates_for`]).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
@@ -41,9 +41,6 @@ use serde::{Deserialize, Serialize};
 /// The split point of the editing page about the Stripe connection that hydrates (sync), as
 /// the build's manifest names it.
 pub const STRIPE_PAGES_DOWNLOAD: &str = "hydrate_stripe_pages";
-
-/// The split point of the other editing page that hydrates, copying the catalog.
-pub const CONSOLE_PAGES_DOWNLOAD: &str = "hydrate_console_pages";
 
 /// The lazily loaded code a page of islands hydrates, by its path below the environment, for a
 /// user who may (`can_write`) or may not change things: support staff never run an admin's
@@ -86,16 +83,15 @@ impl EditingPage {
         EditingPage::ALL.into_iter().find(|(_, path)| *path == page).map(|(kind, _)| kind)
     }
 
-    /// The download the page's body is in (one split point for all would make every editing
-    /// page download every other's code; one each, dozens of shared chunks per page).
-    /// Deciding by name only: building a body here would pull its code into the main module.
+    /// The download the page's body is in. Deciding by name only: building a body here would
+    /// pull its code into the main module.
     pub fn download(self) -> &'static [&'static str] {
         match self {
             EditingPage::Sync => &[STRIPE_PAGES_DOWNLOAD],
-            EditingPage::CatalogCopy => &[CONSOLE_PAGES_DOWNLOAD],
             // Never an island (`EditingPage::hydrates_for`).
             EditingPage::Keys
             | EditingPage::Webhooks
+            | EditingPage::CatalogCopy
             | EditingPage::Users
             | EditingPage::ApiKeys
             | EditingPage::Account => &[],
@@ -109,25 +105,23 @@ impl EditingPage {
     }
 
     /// Whether the page's body is an island for a viewer who may (`can_write`) or may not change
-    /// things. Only sync and copying the catalog are: every other editing page is the server's
-    /// HTML for everyone, its controls forms that the main module's small island checks,
-    /// confirms and sends (`crate::ui::enhance`), and the webhook log's filters a GET form, so
-    /// they download and hydrate no more than a reading page.
+    /// things. Only sync is, for admins: its progress and runs react as they go. Every other
+    /// editing page is the server's HTML for everyone, its controls forms that the main
+    /// module's small island checks, confirms and sends (`crate::ui::enhance`), and its choices
+    /// GET forms (the webhook log's filters, the products to copy), so they download and hydrate
+    /// no more than a reading page.
     pub fn hydrates_for(self, can_write: bool) -> bool {
-        matches!(self, EditingPage::Sync | EditingPage::CatalogCopy) && can_write
+        self == EditingPage::Sync && can_write
     }
 
     /// The page's body: everything on it that reacts.
     fn body(self) -> AnyView {
-        server_page_body(self)
-            .or_else(|| stripe_page_body(self))
-            .or_else(|| console_page_body(self))
-            .unwrap_or_else(|| ().into_any())
+        server_page_body(self).or_else(|| stripe_page_body(self)).unwrap_or_else(|| ().into_any())
     }
 }
 
 /// The body of an editing page that is the server's HTML only ([`EditingPage::hydrates_for`]):
-/// none of its code joins a download. `None` for the two that hydrate.
+/// none of its code joins a download. `None` for sync, which hydrates.
 #[cfg(feature = "ssr")]
 fn server_page_body(page: EditingPage) -> Option<AnyView> {
     match page {
@@ -136,7 +130,8 @@ fn server_page_body(page: EditingPage) -> Option<AnyView> {
         EditingPage::Users => Some(super::users::UsersBody().into_any()),
         EditingPage::ApiKeys => Some(super::api_keys::ApiKeysBody().into_any()),
         EditingPage::Account => Some(super::users::AccountBody().into_any()),
-        EditingPage::Sync | EditingPage::CatalogCopy => None,
+        EditingPage::CatalogCopy => Some(super::catalog_copy::CopyBody().into_any()),
+        EditingPage::Sync => None,
     }
 }
 
@@ -146,16 +141,10 @@ fn server_page_body(_page: EditingPage) -> Option<AnyView> {
     None
 }
 
-/// The body of sync, the editing page about the Stripe connection that hydrates; `None` for the
-/// others (as [`EditingPage::download`] says). Apart from [`console_page_body`], so that each
-/// download's split point reaches only its own page.
+/// The body of sync, the editing page that hydrates; `None` for the others (as
+/// [`EditingPage::download`] says).
 fn stripe_page_body(page: EditingPage) -> Option<AnyView> {
     (page == EditingPage::Sync).then(|| super::sync::SyncBody().into_any())
-}
-
-/// The body of copying the catalog, the other editing page that hydrates.
-fn console_page_body(page: EditingPage) -> Option<AnyView> {
-    (page == EditingPage::CatalogCopy).then(|| super::catalog_copy::CopyBody().into_any())
 }
 
 /// What the island's element carries to the browser: the page, and what the frame would have
@@ -170,10 +159,8 @@ struct EditingProps {
     query: Vec<(String, String)>,
 }
 
-/// The islands' names in their elements' `data-component`: the exports the loader calls, one
-/// per download, so that the main module need not read the props to choose.
+/// The island's name in its element's `data-component`: the export the loader calls.
 const STRIPE_PAGES_ISLAND: &str = "StripePagesIsland";
-const CONSOLE_PAGES_ISLAND: &str = "ConsolePagesIsland";
 
 /// An editing page's body as an island of its own, hydrated from one of two downloads
 /// ([`EditingPage::download`]); for an admin-only page, support staff are told it is for admins
@@ -221,8 +208,7 @@ fn editing_island(page: EditingPage) -> impl IntoView {
     let props = editing_props(page);
     // Enums, strings and a bool: serialising them cannot fail.
     let json = serde_json::to_string(&props).unwrap_or_default();
-    let name = if page.download() == [STRIPE_PAGES_DOWNLOAD] { STRIPE_PAGES_ISLAND } else { CONSOLE_PAGES_ISLAND };
-    Island::new(name, island_view(props, EditingPage::body)).with_props(json)
+    Island::new(STRIPE_PAGES_ISLAND, island_view(props, EditingPage::body)).with_props(json)
 }
 
 /// The island's view, built alike on both sides, with the page's body from `body`.
@@ -248,25 +234,11 @@ pub async fn stripe_pages_island(el: web_sys::HtmlElement) {
     hydrate_stripe_pages(el).await
 }
 
-/// The export of the other editing pages (as [`stripe_pages_island`]).
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = ConsolePagesIsland)]
-pub async fn console_pages_island(el: web_sys::HtmlElement) {
-    hydrate_console_pages(el).await
-}
-
 /// The split point of the pages about the Stripe connection.
 #[cfg(feature = "hydrate")]
 #[leptos::lazy]
 fn hydrate_stripe_pages(el: web_sys::HtmlElement) {
     hydrate_island(el, STRIPE_PAGES_ISLAND, |page| stripe_page_body(page).unwrap_or_else(|| ().into_any()));
-}
-
-/// The split point of the other editing pages.
-#[cfg(feature = "hydrate")]
-#[leptos::lazy]
-fn hydrate_console_pages(el: web_sys::HtmlElement) {
-    hydrate_island(el, CONSOLE_PAGES_ISLAND, |page| console_page_body(page).unwrap_or_else(|| ().into_any()));
 }
 
 /// Hydrates the island `name` into the element the server rendered, from its props.
@@ -299,18 +271,17 @@ mod tests {
     }
 
     #[test]
-    fn only_sync_and_copying_the_catalog_hydrate_and_only_for_admins() {
+    fn only_sync_hydrates_and_only_for_admins() {
         for (page, path) in EditingPage::ALL {
             // Support staff download nothing more on any editing page.
             assert!(islands_of(path, false).is_empty(), "{path}");
             assert!(!page.hydrates_for(false), "support: {path}");
-            let island = matches!(page, EditingPage::Sync | EditingPage::CatalogCopy);
+            let island = page == EditingPage::Sync;
             assert_eq!(page.hydrates_for(true), island, "admins: {path}");
             // The others are the server's HTML with forms (`crate::ui::enhance`): nothing to download.
             assert_eq!(islands_of(path, true).is_empty(), !island, "admins: {path}");
         }
         assert_eq!(islands_of("sync", true), [STRIPE_PAGES_DOWNLOAD]);
-        assert_eq!(islands_of("catalog/copy", true), [CONSOLE_PAGES_DOWNLOAD]);
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only());
     }

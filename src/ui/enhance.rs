@@ -17,6 +17,10 @@
 //!   on in a submit button's `data-pending-label` while the form is out;
 //! - leaves empty filters out of a GET form's new address (`data-drop-empty`);
 //! - copies a `data-copy` button's text to the clipboard;
+//! - ticks every box of a form with its `data-check-all` box (and that box once all are ticked),
+//!   removes what a GET form's `data-invalidates` names once its choice changes (a preview of
+//!   another choice), and enables a form's submit button only while its `data-unlocks` field
+//!   holds that word (typing `live` before copying to live);
 //! - for a form whose answer must be shown once, a password or key the server keeps no copy of
 //!   (`data-reveal`, [`Reveal`]), reads the page in place instead of again: it replaces the
 //!   `<main>` element's content with the server's new HTML and fills the form's [`Reveal`] from
@@ -93,13 +97,23 @@ pub struct Confirmation {
 /// Where an [`EnhancedForm`] with `reveal=id` shows its answer once: a `<template>`, so that the
 /// page holds nothing of it until then; [`PageForms`] puts a copy in its place, filled in, and
 /// focuses it. The children's `data-reveal-field` elements get the text of that field of the
-/// server function's JSON answer (`"password"`, `"row.name"`), a `data-reveal-copy` button copies
-/// one; if the answer lacks one of them (`null`: nothing to show), nothing is shown.
+/// server function's JSON answer (`"password"`, `"row.name"`; a `null` field none), a
+/// `data-reveal-copy` button copies one, and a `data-reveal-class` element gets that field as a
+/// class; an element with `data-reveal-each` is repeated for each item of that list, its own
+/// fields read from the item. If the answer lacks a field (`null`: nothing to show), nothing is
+/// shown.
 #[component]
-pub fn Reveal(id: &'static str, #[prop(into)] testid: String, children: Children) -> impl IntoView {
+pub fn Reveal(
+    id: &'static str,
+    #[prop(into)] testid: String,
+    /// The class of the element shown: a notice unless said otherwise.
+    #[prop(default = "notice")]
+    class: &'static str,
+    children: Children,
+) -> impl IntoView {
     view! {
         <template id=id>
-            <div class="notice" role="status" tabindex="-1" data-testid=testid data-revealed=id>
+            <div class=class role="status" tabindex="-1" data-testid=testid data-revealed=id>
                 {children()}
             </div>
         </template>
@@ -137,11 +151,22 @@ mod browser {
         let _ = document.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
         let on_input = Closure::<dyn Fn(Event)>::new(on_input);
         let _ = document.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
+        let on_change = Closure::<dyn Fn(Event)>::new(on_change);
+        let _ = document.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        on_change.forget();
         // They serve the page as long as it lives.
         on_submit.forget();
         on_click.forget();
         on_input.forget();
         enable_buttons();
+        // What was typed before the island came (or kept by the browser) counts too.
+        if let Ok(fields) = document.query_selector_all("input[data-unlocks]") {
+            for i in 0..fields.length() {
+                if let Some(field) = fields.item(i).and_then(|f| f.dyn_into::<Element>().ok()) {
+                    unlock(&field);
+                }
+            }
+        }
         let storage = leptos::prelude::window().session_storage().ok().flatten();
         if let Some(message) = storage.as_ref().and_then(|s| s.get_item(FLASH_KEY).ok().flatten()) {
             let _ = storage.as_ref().map(|s| s.remove_item(FLASH_KEY));
@@ -171,7 +196,10 @@ mod browser {
                 return;
             }
             if let Err((field, message)) = check(&form) {
-                show_error(&form, Some(&field), &message, "data-client-testid");
+                // A form without a place for it still says what is wrong.
+                if !show_error(&form, Some(&field), &message, "data-client-testid") {
+                    toast(&message, true);
+                }
                 return;
             }
             match form.get_attribute("data-confirm") {
@@ -181,11 +209,52 @@ mod browser {
         }
     }
 
-    /// Typing again clears what the form said was wrong.
+    /// Typing again clears what the form said was wrong; a `data-unlocks` field enables the
+    /// form's submit button only while it holds that word.
     fn on_input(ev: Event) {
         let Some(field) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
         let Some(form) = field.closest("form[data-enhance]").ok().flatten() else { return };
         clear_errors(&form);
+        unlock(&field);
+    }
+
+    /// Enables the submit button of a `data-unlocks` field's form only while the field holds
+    /// that word.
+    fn unlock(field: &Element) {
+        let (Some(word), Some(input)) = (field.get_attribute("data-unlocks"), field.dyn_ref::<HtmlInputElement>())
+        else {
+            return;
+        };
+        let form = field.closest("form").ok().flatten().and_then(|f| f.dyn_into::<HtmlFormElement>().ok());
+        if let Some(button) = form.as_ref().and_then(submit_button) {
+            button.set_disabled(input.value().trim() != word);
+        }
+    }
+
+    /// A box of a form with a `data-check-all` box: that box ticks or clears them all, and is
+    /// ticked once they all are. Any change to a form's choice removes what its
+    /// `data-invalidates` names (what was shown for the choice before).
+    fn on_change(ev: Event) {
+        let Some(field) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+        let Some(form) = field.closest("form").ok().flatten() else { return };
+        if let Some(id) = form.get_attribute("data-invalidates") {
+            if let Some(stale) = leptos::prelude::document().get_element_by_id(&id) {
+                stale.remove();
+            }
+        }
+        let Some(all) = form.query_selector("input[data-check-all]").ok().flatten() else { return };
+        let Some(all) = all.dyn_into::<HtmlInputElement>().ok() else { return };
+        let name = all.get_attribute("data-check-all").unwrap_or_default();
+        let Ok(boxes) = form.query_selector_all(&format!("input[type=checkbox][name={name}]")) else { return };
+        let boxes: Vec<HtmlInputElement> =
+            (0..boxes.length()).filter_map(|i| boxes.item(i).and_then(|b| b.dyn_into().ok())).collect();
+        if field == all {
+            for b in &boxes {
+                b.set_checked(all.checked());
+            }
+        } else {
+            all.set_checked(!boxes.is_empty() && boxes.iter().all(HtmlInputElement::checked));
+        }
     }
 
     /// What the browser can tell about the form's fields before anything is sent: the first
@@ -212,10 +281,11 @@ mod browser {
     }
 
     /// Writes `message` into the form's `data-form-errors` element (with the test id its
-    /// `testid_attr` names) and marks `field`, or the form's checked fields, invalid.
-    fn show_error(form: &HtmlFormElement, field: Option<&Element>, message: &str, testid_attr: &str) {
-        let Some(slot) = form.query_selector("[data-form-errors]").ok().flatten() else { return };
-        let Ok(p) = leptos::prelude::document().create_element("p") else { return };
+    /// `testid_attr` names) and marks `field`, or the form's checked fields, invalid; false if
+    /// the form has no such element.
+    fn show_error(form: &HtmlFormElement, field: Option<&Element>, message: &str, testid_attr: &str) -> bool {
+        let Some(slot) = form.query_selector("[data-form-errors]").ok().flatten() else { return false };
+        let Ok(p) = leptos::prelude::document().create_element("p") else { return false };
         p.set_class_name("field-error");
         if let Some(testid) = slot.get_attribute(testid_attr) {
             let _ = p.set_attribute("data-testid", &testid);
@@ -229,6 +299,7 @@ mod browser {
         for field in invalid {
             let _ = field.set_attribute("aria-invalid", "true");
         }
+        true
     }
 
     fn checked_fields(form: &HtmlFormElement) -> Vec<Element> {
@@ -467,7 +538,7 @@ mod browser {
                 Err(reason) => {
                     let failed = form.get_attribute("data-failed").unwrap_or_default();
                     toast(&format!("{failed}: {reason}"), true);
-                    show_error(&form, None, &reason, "data-server-testid");
+                    let _ = show_error(&form, None, &reason, "data-server-testid");
                     restore(button.as_ref(), label.as_deref());
                 }
             }
@@ -529,10 +600,6 @@ mod browser {
             return;
         };
         let answer = serde_json::from_str::<serde_json::Value>(answer).unwrap_or_default();
-        let field = |path: &str| -> Option<String> {
-            let value = path.split('.').try_fold(&answer, |value, key| value.get(key))?;
-            Some(value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()))
-        };
         let Some(copy) = template
             .content()
             .clone_node_with_deep(true)
@@ -541,16 +608,26 @@ mod browser {
         else {
             return;
         };
-        let Ok(places) = copy.query_selector_all("[data-reveal-field], [data-reveal-copy]") else { return };
-        for i in 0..places.length() {
-            let Some(place) = places.item(i).and_then(|p| p.dyn_into::<Element>().ok()) else { continue };
-            if let Some(path) = place.get_attribute("data-reveal-field") {
-                let Some(text) = field(&path) else { return };
-                place.set_text_content(Some(&text));
-            } else if let Some(path) = place.get_attribute("data-reveal-copy") {
-                let Some(text) = field(&path) else { return };
-                let _ = place.set_attribute("data-copy", &text);
+        // Lists first, each item into a copy of its element, so what is left is the answer's own.
+        for list in elements(copy.query_selector_all("[data-reveal-each]")) {
+            let items = list.get_attribute("data-reveal-each").and_then(|path| lookup(&answer, &path).cloned());
+            let Some(serde_json::Value::Array(items)) = items else { return };
+            for item in &items {
+                let Some(row) = list.clone_node_with_deep(true).ok().and_then(|r| r.dyn_into::<Element>().ok()) else {
+                    return;
+                };
+                let _ = row.remove_attribute("data-reveal-each");
+                let mut places = elements(row.query_selector_all(REVEALED));
+                places.push(row.clone());
+                if !fill(places, item) {
+                    return;
+                }
+                let _ = list.parent_node().map(|parent| parent.insert_before(&row, Some(&list)));
             }
+            list.remove();
+        }
+        if !fill(elements(copy.query_selector_all(REVEALED)), &answer) {
+            return;
         }
         if let Ok(Some(shown)) = document.query_selector(&format!("[data-revealed={id}]")) {
             shown.remove();
@@ -560,6 +637,51 @@ mod browser {
         if let Some(shown) = shown.and_then(|s| s.dyn_into::<HtmlElement>().ok()) {
             let _ = shown.focus();
         }
+    }
+
+    /// The elements a [`super::Reveal`] fills from the answer.
+    const REVEALED: &str = "[data-reveal-field], [data-reveal-copy], [data-reveal-class]";
+
+    fn elements(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
+        let Ok(list) = list else { return Vec::new() };
+        (0..list.length()).filter_map(|i| list.item(i).and_then(|e| e.dyn_into::<Element>().ok())).collect()
+    }
+
+    /// The field at a dotted `path` of `value`.
+    fn lookup<'a>(value: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+        path.split('.').try_fold(value, |value, key| value.get(key))
+    }
+
+    /// Fills each place's reveal attributes from `value`, and takes them off (so that a list's
+    /// rows are not filled again from the whole answer); false if a field is missing.
+    fn fill(places: Vec<Element>, value: &serde_json::Value) -> bool {
+        let text = |path: &str| -> Option<String> {
+            Some(match lookup(value, path)? {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        for place in places {
+            if let Some(path) = place.get_attribute("data-reveal-field") {
+                let Some(text) = text(&path) else { return false };
+                place.set_text_content(Some(&text));
+                let _ = place.remove_attribute("data-reveal-field");
+            }
+            if let Some(path) = place.get_attribute("data-reveal-copy") {
+                let Some(text) = text(&path) else { return false };
+                let _ = place.set_attribute("data-copy", &text);
+                let _ = place.remove_attribute("data-reveal-copy");
+            }
+            if let Some(path) = place.get_attribute("data-reveal-class") {
+                let Some(class) = text(&path) else { return false };
+                if !class.is_empty() {
+                    let _ = place.class_list().add_1(&class);
+                }
+                let _ = place.remove_attribute("data-reveal-class");
+            }
+        }
+        true
     }
 
     /// POSTs the form's fields, URL-encoded as a server function reads them, asking for JSON so

@@ -641,3 +641,90 @@ async fn an_amount_change_whose_old_price_stays_active_succeeds_and_says_why() {
     let new_id = change["new_price"]["stripePriceId"].as_str().unwrap();
     assert!(price(&catalog(&app, &admin).await, new_id)["active"] == true);
 }
+
+/// The value of the hidden field `name` in a page's HTML.
+fn hidden_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!(r#"name="{name}""#)).unwrap_or_else(|| panic!("no field {name}: {html}"));
+    let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+    let value = &tag[tag.find(r#"value=""#).unwrap_or_else(|| panic!("{tag}")) + 7..];
+    value[..value.find('"').unwrap()].to_owned()
+}
+
+/// Copying the catalog is the server's HTML (issue #13): the choice is a GET form whose address
+/// the server previews, and the copy a form posting URL-encoded fields to a server function that
+/// answers the report in the page's words, which the page's template shows
+/// (`crate::pages::catalog_copy`).
+#[tokio::test]
+async fn the_copy_page_previews_its_address_and_copies_through_its_form() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    connect_live(&app, &admin).await;
+    let (_, source) = call(&app, &admin, "catalog-copy-source", json!({})).await;
+    let products: Vec<(String, String)> = source["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned()))
+        .collect();
+    let pro = &products.iter().find(|(_, name)| name == "Pro").expect("the demo's Pro").0;
+
+    // No choice in the address: the form only, nothing previewed.
+    let page = app.page(&admin, "/test/catalog/copy").await;
+    assert!(
+        page.contains(r#"data-testid="copy-choose-form""#) && !page.contains(r#"data-testid="copy-plan""#),
+        "{page}"
+    );
+    assert!(!page.contains("PagesIsland") && page.contains(r#"data-component="PageForms"#), "{page}");
+    // Preview asked for with nothing chosen: said so.
+    let page = app.page(&admin, "/test/catalog/copy?preview=1").await;
+    assert!(page.contains("Choose at least one product to copy."), "{page}");
+
+    // One product: its box ticked, its plan, and the form that copies exactly it.
+    let page = app.page(&admin, &format!("/test/catalog/copy?preview=1&product={pro}")).await;
+    let ticked = |page: &str| {
+        page.split("<input")
+            .map(|tag| &tag[..tag.find('>').unwrap_or(tag.len())])
+            .filter(|tag| tag.contains(r#"data-testid="copy-product""#) && tag.contains("checked"))
+            .count()
+    };
+    assert_eq!(ticked(&page), 1, "{page}");
+    assert!(page.contains(r#"data-testid="copy-plan""#) && page.contains("to create"), "{page}");
+    assert!(page.contains(r#"action="/api/console/catalog-copy-run-form""#), "{page}");
+    assert_eq!(hidden_value(&page, "products[0]"), *pro);
+    assert!(!page.contains("products[1]"), "{page}");
+    let run = &page[page.find(r#"data-testid="copy-run""#).unwrap()..];
+    assert!(run[..run.find('>').unwrap()].contains("disabled"), "copied only once `live` is typed: {run}");
+    assert!(page.contains(r#"<template id="copy-report">"#), "{page}");
+    // Every product with `all`.
+    let page = app.page(&admin, "/test/catalog/copy?all=1").await;
+    assert_eq!(ticked(&page), products.len(), "{page}");
+    assert!(!hidden_value(&page, &format!("products[{}]", products.len() - 1)).is_empty(), "{page}");
+
+    // The form's post: refused without `live`, and for support staff; then the report.
+    let page = app.page(&admin, &format!("/test/catalog/copy?product={pro}")).await;
+    let fingerprint = hidden_value(&page, "fingerprint");
+    let post = |client: &reqwest::Client, confirm: &'static str| {
+        client
+            .post(app.url("/api/console/catalog-copy-run-form"))
+            .header("accept", "application/json")
+            .form(&[("products[0]", pro.as_str()), ("confirm", confirm), ("fingerprint", fingerprint.as_str())])
+            .send()
+    };
+    assert_eq!(post(&admin, "test").await.unwrap().status(), 400);
+    assert_eq!(post(&support, "live").await.unwrap().status(), 403);
+    let res = post(&admin, "live").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert!(report["summary"].as_str().unwrap().ends_with("0 refused, 0 skipped, 0 unchanged."), "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r["outcome"] == "Done" && r["outcome_class"] == "ok-text"),
+        "{report}"
+    );
+    assert!(rows.iter().any(|r| r["object"] == "Product Pro" && r["source_id"] == pro.as_str()), "{report}");
+    assert!(rows.iter().all(|r| r["live_id"].as_str().is_some_and(|id| !id.is_empty())), "{report}");
+    // Read again, the same address finds live in step.
+    let page = app.page(&admin, &format!("/test/catalog/copy?product={pro}")).await;
+    assert!(page.contains(r#"data-testid="copy-nothing""#), "{page}");
+}

@@ -45,7 +45,7 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // The server's HTML with forms (`crate::ui::enhance`), as the webhook log below.
         ("/test/keys", "islands", None),
         ("/live/sync", "islands", Some("Sync")),
-        ("/live/catalog/copy", "islands", Some("CatalogCopy")),
+        ("/live/catalog/copy", "islands", None),
         // The server's HTML with forms, as keys.
         ("/test/users", "islands", None),
         ("/test/api-keys", "islands", None),
@@ -69,10 +69,9 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // An editing page's body is an editing island, with the page, the environment and the
         // user as props, and the toasts' region inside it.
         if let Some(page) = page_island {
-            // One island per download (`src/pages/lazy.rs`).
-            let island = if page == "Sync" { "StripePagesIsland" } else { "ConsolePagesIsland" };
+            // The one editing island left, sync's (`src/pages/lazy.rs`).
             let at = html
-                .find(&format!(r#"<leptos-island data-component="{island}""#))
+                .find(r#"<leptos-island data-component="StripePagesIsland""#)
                 .unwrap_or_else(|| panic!("{path}: {html}"));
             let env = &path[1..5];
             let props = format!("&quot;page&quot;:&quot;{page}&quot;,&quot;env&quot;:&quot;{env}&quot;");
@@ -83,7 +82,9 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // One region where something may toast (the frame's where the whole app hydrates, the
         // island's on an editing page, the forms' on keys and the webhook log), none where nothing
         // would fill it.
-        let forms = ["/webhooks", "/keys", "/users", "/api-keys", "/account"].iter().any(|page| path.ends_with(page));
+        let forms = ["/webhooks", "/keys", "/catalog/copy", "/users", "/api-keys", "/account"]
+            .iter()
+            .any(|page| path.ends_with(page));
         let toasts = usize::from(page_island.is_some() || mode == "full" || forms);
         assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
@@ -162,7 +163,7 @@ async fn users_api_keys_and_the_account_are_the_servers_html_with_forms() {
     ];
     for (path, forms, reveal) in cases {
         let html = app.page(&admin, path).await;
-        assert!(!html.contains("ConsolePagesIsland") && !html.contains("split_hydrate"), "{path}: {html}");
+        assert!(!html.contains("PagesIsland") && !html.contains("split_hydrate"), "{path}: {html}");
         assert!(sent_resources(&html).is_empty(), "{path} sends no resource: {html}");
         assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{path}: {html}");
         for (action, testid) in forms {
@@ -188,7 +189,7 @@ async fn users_api_keys_and_the_account_are_the_servers_html_with_forms() {
     assert!(!button[..button.find('>').unwrap()].contains("disabled"), "{button}");
     // Support staff change their own password on the same page, and download nothing for it.
     let html = app.page(&support, "/test/account").await;
-    assert!(!html.contains("ConsolePagesIsland") && html.contains(r#"action="/api/console/account-password""#));
+    assert!(!html.contains("PagesIsland") && html.contains(r#"action="/api/console/account-password""#));
 }
 
 /// The start of the shell's island loader (`src/ui/island_loader.js`).
@@ -210,7 +211,7 @@ fn loader_tag(html: &str) -> Option<&str> {
 async fn a_page_loads_and_sends_each_resource_once() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for path in ["/test/sync", "/test/catalog/copy", "/test/catalog"] {
+    for path in ["/test/sync", "/test/catalog"] {
         let html = app.page(&admin, path).await;
         let sent = sent_resources(&html);
         assert!(!sent.is_empty(), "{path} sent no resource: {html}");
@@ -220,7 +221,8 @@ async fn a_page_loads_and_sends_each_resource_once() {
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
     }
     // The other editing pages are the server's HTML: nothing of their data is sent for hydration.
-    for path in ["/test/keys", "/test/webhooks", "/test/users", "/test/api-keys", "/test/account"] {
+    for path in ["/test/keys", "/test/webhooks", "/test/catalog/copy", "/test/users", "/test/api-keys", "/test/account"]
+    {
         let html = app.page(&admin, path).await;
         assert!(sent_resources(&html).is_empty(), "{path}: {html}");
     }

@@ -309,6 +309,11 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
             Access::ConsoleAdmin,
             Body::Json(json!({"products": ["prod_matrix"], "confirm": "live", "fingerprint": "matrix"})),
         ),
+        // The same, as the page's form posts it (`crate::pages::catalog_copy`).
+        "catalog-copy-run-form" => (
+            Access::ConsoleAdmin,
+            form(&[("products[0]", "prod_matrix"), ("confirm", "live"), ("fingerprint", "matrix")]),
+        ),
         _ => return None,
     })
 }

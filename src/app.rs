@@ -124,17 +124,14 @@ pub fn hydrate_app() {
 pub const APP_DOWNLOAD: &str = "hydrate_app";
 
 /// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
-/// for a page of islands, its lazily loaded islands'; for the whole app, the app's chunk. The
-/// shell names their files in `<link rel=preload>`, so that the browser fetches them beside the
-/// main module instead of one after the other as each runs. `can_write`: the viewer is an admin
-/// (support staff run no admin page's island).
-pub fn downloads_for_path(path: &str, can_write: bool) -> Vec<&'static str> {
-    let page = page_of(path).unwrap_or_default();
-    let page = page.strip_suffix('/').unwrap_or(page);
-    if Hydration::for_path(path) == Hydration::Islands {
-        return crate::pages::lazy::islands_of(page, can_write).to_vec();
+/// none for a page of islands, whose islands are all in the main module; the app's chunk where
+/// the whole app hydrates. The shell names their files in `<link rel=preload>`, so that the
+/// browser fetches them beside the main module instead of one after the other as each runs.
+pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
+    match Hydration::for_path(path) {
+        Hydration::Islands => Vec::new(),
+        Hydration::Full => vec![APP_DOWNLOAD],
     }
-    vec![APP_DOWNLOAD]
 }
 
 /// `modulepreload` for the chunks' loader, and `<link rel=preload>` for each chunk, to be written
@@ -173,8 +170,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         // Leptos never reads, keeps them out of the page.
         provide_context(leptos::PrefetchLazyFn::default());
         let path = request_path();
-        let can_write = crate::auth::ssr::current_session().is_some_and(|session| session.user.role.can_write());
-        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path, can_write));
+        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path));
         (Hydration::for_path(&path), preload_links(preloads))
     };
     #[cfg(not(feature = "ssr"))]
@@ -275,27 +271,22 @@ mod tests {
     #[test]
     fn a_page_of_the_whole_app_preloads_the_app() {
         for path in ["/test/catalog", "/live/catalog/", "/test/no-such-section"] {
-            for can_write in [true, false] {
-                assert_eq!(downloads_for_path(path, can_write), ["hydrate_app"], "{path}");
-            }
+            assert_eq!(downloads_for_path(path), ["hydrate_app"], "{path}");
         }
     }
 
     #[test]
-    fn a_page_of_islands_preloads_its_lazily_loaded_islands_only() {
-        for stripe in ["/live/sync", "/test/sync/"] {
-            assert_eq!(downloads_for_path(stripe, true), ["hydrate_stripe_pages"], "{stripe}");
-        }
-        for refunds in
-            ["/live/history", "/test/subjects/team/acme", "/test/customers/cus_1", "/test/subscriptions/sub_1"]
-        {
-            // Their refund forms' island is in the main module (`crate::pages::refund`).
-            assert!(downloads_for_path(refunds, true).is_empty(), "admins: {refunds}");
-            assert!(downloads_for_path(refunds, false).is_empty(), "support staff: {refunds}");
-        }
-        // Keys, the webhook log, copying the catalog, users, API keys and the account are the
-        // server's HTML with forms (`crate::ui::enhance`).
+    fn a_page_of_islands_preloads_nothing() {
+        // The pages that list payments have their refund forms' island in the main module
+        // (`crate::pages::refund`); the editing pages are the server's HTML with forms
+        // (`crate::ui::enhance`), sync's progress included.
         for none in [
+            "/live/sync",
+            "/test/sync/",
+            "/live/history",
+            "/test/subjects/team/acme",
+            "/test/customers/cus_1",
+            "/test/subscriptions/sub_1",
             "/live/catalog/copy",
             "/test/catalog/copy/",
             "/test/users",
@@ -310,15 +301,7 @@ mod tests {
             "/test/keys",
             "/test/webhooks",
         ] {
-            assert!(downloads_for_path(none, true).is_empty(), "{none}");
-        }
-        // Support staff read the webhook log and change their password on the server's HTML; the
-        // admins' pages tell them they are for admins, with no island.
-        for theirs in ["/test/webhooks", "/test/account"] {
-            assert!(downloads_for_path(theirs, false).is_empty(), "support staff: {theirs}");
-        }
-        for admins in ["/test/keys", "/live/sync", "/test/users", "/test/api-keys", "/live/catalog/copy"] {
-            assert!(downloads_for_path(admins, false).is_empty(), "support staff: {admins}");
+            assert!(downloads_for_path(none).is_empty(), "{none}");
         }
     }
 

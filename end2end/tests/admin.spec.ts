@@ -171,6 +171,38 @@ test('an admin syncs, watches the progress and sees the result; live asks to typ
   await page.screenshot({ path: 'screenshots/live-sync.png', fullPage: true });
 });
 
+test('the sync page follows a sync started elsewhere until it ends, then shows its result', async ({ page }) => {
+  await signIn(page, ADMIN);
+  const sandbox = await sandboxUrl(page);
+  const res = await page.request.post(`${sandbox}/_sandbox/faults`, { data: { path_prefix: '/v1/customers', delay_ms: 2500, count: 1 } });
+  expect(res.ok()).toBeTruthy();
+  // Another tab's sync (or the CLI's): the page, opened while it runs, did not start it.
+  const elsewhere = page.request.post('/api/console/sync-run', {
+    headers: { origin: process.env.BASE_URL ?? '' },
+    form: { environment: 'test', both: 'false' },
+  });
+  await expect
+    .poll(async () => {
+      const p = await page.request.post('/api/console/sync-progress', {
+        headers: { origin: process.env.BASE_URL ?? '' },
+        form: { environment: 'test', both: 'false' },
+      });
+      return (await p.json())[0]?.state;
+    })
+    .toBe('running');
+  await open(page, '/test/sync');
+  const panel = page.getByTestId('progress-test');
+  await expect(panel.getByTestId('sync-state')).toHaveText('running');
+  // Nothing clicked: the page reads its progress again until the sync has ended, then itself.
+  await expect(panel.getByTestId('sync-state')).toHaveText('finished', { timeout: 20_000 });
+  expect((await elsewhere).ok()).toBeTruthy();
+  const row = page.getByTestId('sync-last').getByTestId('sync-row-test');
+  await expect(row.getByTestId('sync-status')).toHaveText('succeeded');
+  const synced = await row.locator('time').getAttribute('datetime');
+  expect(Date.now() - Date.parse(synced!)).toBeLessThan(60_000);
+  await expect(page.getByTestId('sync-env')).toBeEnabled();
+});
+
 test('webhooks: endpoint details, the event log with filters, re-processing', async ({ page }) => {
   await signIn(page, ADMIN);
   // Something happens in Stripe: the sandbox sends customer.created to the managed endpoint. Wait

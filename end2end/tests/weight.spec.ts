@@ -69,7 +69,7 @@ test('every other route reports what it downloads on top of the first load', asy
 });
 
 /** The split downloads a page starts with, as their own chunk's file name starts. */
-const DOWNLOADS = ['split_hydrate_app_', 'split_hydrate_stripe_pages_'];
+const DOWNLOADS = ['split_hydrate_app_'];
 
 /**
  * Opens `path` and checks that it runs the downloads `expected` names (by their own chunk's
@@ -100,17 +100,16 @@ async function expectDownloads(page: Page, files: Set<string>, path: string, exp
   }
 }
 
-test('a page preloads every chunk it runs and no other: the whole app on the catalog, its editing download on Sync, none on a list, the payments or the other editing pages', async ({ page }) => {
+test('a page preloads every chunk it runs and no other: the whole app on the catalog, none on a list, the payments or the editing pages', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // The catalog hydrates the whole app (its chunk); Sync only its editing island's download
-  // (`src/pages/lazy.rs`); the customer list no chunk at all, and nor does the payment history
-  // with its refund forms (their island is in the main module), or Keys, the webhook log,
-  // copying the catalog, Users, API keys and the account, whose controls are forms the main
-  // module's `PageForms` sends.
+  // The catalog hydrates the whole app (its chunk, `src/pages/lazy.rs`); the customer list no
+  // chunk at all, and nor does the payment history with its refund forms (their island is in the
+  // main module), or the editing pages (Keys, Sync, the webhook log, copying the catalog, Users,
+  // API keys and the account), whose controls are forms the main module's `PageForms` sends.
   for (const [path, expected] of [
     ['/test/catalog', ['split_hydrate_app_']],
-    ['/test/sync', ['split_hydrate_stripe_pages_']],
+    ['/test/sync', []],
     ['/test/catalog/copy', []],
     ['/test/keys', []],
     ['/test/users', []],

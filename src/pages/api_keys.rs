@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
-use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms, Reveal};
+use crate::ui::enhance::{Confirmation, EnhancedForm, FormErrors, PageForms, Reveal};
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
@@ -80,7 +80,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     }
 }
 
-/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): creating
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage`): creating
 /// and revoking are forms that the page's one small island sends ([`PageForms`]); a new key is
 /// shown once in place ([`Reveal`]) above the list read again (issue #13).
 #[component]
@@ -116,7 +116,7 @@ pub(crate) fn ApiKeysBody() -> impl IntoView {
                         "Create key"
                     </button>
                 </div>
-                <div aria-live="polite" data-form-errors="" data-client-testid="api-key-error" data-server-testid="api-key-error"></div>
+                <FormErrors client="api-key-error" server="api-key-error" />
             </EnhancedForm>
         </section>
         <Suspense fallback=|| view! { <div class="table-skeleton" aria-busy="true">"Loading…"</div> }>

@@ -7,7 +7,7 @@ use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::services::catalog_copy::{
     Change, CopyPlan, CopyReport, CopySource, FieldChange, MatchedBy, ObjectKind, Outcome, CONFIRMATION,
 };
-use crate::ui::enhance::{EnhancedForm, PageForms, Reveal};
+use crate::ui::enhance::{EnhancedForm, FormErrors, PageForms, Reveal};
 use crate::ui::error::ErrorPanel;
 use crate::ui::islands::use_page_query;
 use crate::ui::layout::use_env;
@@ -147,7 +147,7 @@ fn chosen_in_query() -> (bool, Vec<String>, bool) {
     (all, products, asked)
 }
 
-/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): the
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage`): the
 /// choice is a GET form whose address the server previews, and the copy a form that the page's
 /// one small island sends once `live` is typed ([`PageForms`]), then shows its report in place
 /// ([`Reveal`]) over the preview read again (issue #13).
@@ -303,7 +303,7 @@ fn PlanSection(plan: CopyPlan, products: Vec<String>) -> impl IntoView {
                                 "Copy to live"
                             </button>
                         </div>
-                        <div aria-live="polite" data-form-errors="" data-server-testid="copy-error"></div>
+                        <FormErrors server="copy-error" />
                     </EnhancedForm>
                 }
                 .into_any()

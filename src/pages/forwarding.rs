@@ -10,7 +10,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::forwarding::ForwardingFacts;
 use crate::ui::copy::CopyButton;
-use crate::ui::enhance::{Confirmation, EnhancedForm};
+use crate::ui::enhance::{Confirmation, EnhancedForm, FormErrors};
 use crate::ui::error::ErrorPanel;
 use crate::ui::layout::{use_env, use_user};
 use crate::ui::resource::resource;
@@ -201,14 +201,12 @@ fn PasteForm(env: Environment, has_key: bool, hint: Option<String>) -> impl Into
                     data-prefix-message="A signing secret starts with whsec_: paste the one the Stripe CLI printed, not an API key."
                 />
                 {(!has_key).then(|| view! { <p class="field-hint">"Set a secret key first: without one, every event is refused."</p> })}
-                <div
+                <FormErrors
                     id="forwarding-secret-error"
                     class="key-errors"
-                    aria-live="polite"
-                    data-form-errors=""
-                    data-client-testid="forwarding-client-error"
-                    data-server-testid="forwarding-server-error"
-                ></div>
+                    client="forwarding-client-error"
+                    server="forwarding-server-error"
+                />
             </div>
             <button
                 type="submit"

@@ -8,7 +8,7 @@ use crate::environment::Environment;
 use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::{instance_info, payments_status};
-use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms};
+use crate::ui::enhance::{Confirmation, EnhancedForm, FormErrors, PageForms};
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use leptos::prelude::*;
@@ -103,7 +103,7 @@ pub fn KeysPage() -> impl IntoView {
     }
 }
 
-/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): the key
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage`): the key
 /// card and the form are forms that the page's one small island checks, confirms and sends
 /// ([`PageForms`]), after which the page is read again with the outcome as a toast. The Save
 /// button works only with that island, so the key never leaves as a plain form post (issue #13).
@@ -190,14 +190,7 @@ fn KeyForm(env: Environment, demo: bool, current: Option<String>) -> impl IntoVi
                             {set_key_steps(env, demo).into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}
                         </ol>
                     </div>
-                    <div
-                        id="secret-key-error"
-                        class="key-errors"
-                        aria-live="polite"
-                        data-form-errors=""
-                        data-client-testid="key-client-error"
-                        data-server-testid="key-server-error"
-                    ></div>
+                    <FormErrors id="secret-key-error" class="key-errors" client="key-client-error" server="key-server-error" />
                 </div>
                 <button
                     type="submit"

@@ -1,26 +1,32 @@
 //! Sync from Stripe (admin): one or both environments, live progress per object type, the result table.
 //!
-//! The sync request blocks until the sync ends, so it runs as an action while the page polls the
-//! backend's progress every 300 ms next to it.
+//! The page is the server's HTML (issue #13): its two buttons are forms that the main module's
+//! `crate::ui::enhance::PageForms` confirms and sends. The sync request answers once the sync has
+//! ended, so while it is out the island reads the page's progress section again every 300 ms
+//! (`data-watch`), which the server renders from the backend's progress; then it reads the page
+//! in place and shows this run's result from the answer ([`SyncReportView`]). A page opened while
+//! a sync runs (from another tab, the CLI) follows it the same way (`data-running`).
 
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::pages::lazy::{EditingIsland, EditingPage};
 use crate::pages::overview::payments_status;
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms, Reveal};
 use crate::ui::layout::use_env;
 use crate::ui::resource::resource;
 use crate::ui::time::TimeOr;
-use crate::ui::toast::use_toasts;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use payments_model::{ConnectionStatus, LastSyncStatus, SyncEnvironmentResult, SyncProgress, SyncResponse, SyncState};
-use std::time::Duration;
+use serde::{Deserialize, Serialize};
 
 /// The object types a sync handles, in the order it handles them.
 /// The sync's object types, mirror then backfilled history then imported events.
 const OBJECT_TYPES: [&str; 9] = payments_model::SYNC_OBJECT_TYPES;
+
+/// The id of the progress section, which the sync forms read again while they are out.
+const PROGRESS_ID: &str = "sync-progress";
 
 /// Syncs `environment`, or both environments with `both`; answers when the sync has finished.
 /// Per-environment failures are in the body (`lastSyncStatus == "failed"`). Admins only.
@@ -29,6 +35,13 @@ pub async fn run_sync(environment: Environment, both: bool) -> Result<SyncRespon
     let user = crate::auth::ssr::require_admin()?;
     let state = crate::server::state::app_state();
     state.backend.sync(&user, (!both).then_some(environment)).await.map_err(AppError::from)
+}
+
+/// [`run_sync`] for the page's forms: the same sync, answered as the page shows its result
+/// ([`SyncReportView`]). Admins only.
+#[server(prefix = "/api/console", endpoint = "sync-run-form")]
+pub async fn run_sync_form(environment: Environment, both: bool) -> Result<SyncReportView, AppError> {
+    run_sync(environment, both).await.map(SyncReportView::from)
 }
 
 /// Progress of the running (or last) sync of `environment`, or of both. Admins only.
@@ -45,6 +58,95 @@ pub async fn fetch_sync_progress(environment: Environment, both: bool) -> Result
     Ok(out)
 }
 
+/// A sync's result as the page shows it: a row per environment, and what went wrong, said as
+/// the toast in place of "Sync finished." (`problem`, which `PageForms` reads).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReportView {
+    /// The environments whose sync did not succeed, with why; `None` when all did.
+    pub problem: Option<String>,
+    pub rows: Vec<SyncRowView>,
+}
+
+impl From<SyncResponse> for SyncReportView {
+    fn from(response: SyncResponse) -> Self {
+        let failed: Vec<String> = response
+            .results
+            .iter()
+            .filter(|r| r.connection.last_sync_status != Some(LastSyncStatus::Succeeded))
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.environment.label(),
+                    r.connection.last_sync_error.clone().unwrap_or_else(|| r.connection.status.to_string())
+                )
+            })
+            .collect();
+        let problem = (!failed.is_empty()).then(|| format!("Sync did not complete for {}", failed.join("; ")));
+        SyncReportView { problem, rows: response.results.iter().map(|r| SyncRowView::new(r, true)).collect() }
+    }
+}
+
+/// One environment's row of the result table, in the page's words: the server's table and the
+/// template of a fresh result (`ResultTemplate`) show the same fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRowView {
+    /// The row's test id, `sync-row-test`.
+    pub testid: String,
+    pub environment: String,
+    /// The last sync's outcome, or the connection's state before any.
+    pub status: String,
+    /// The status badge's kind (`badge-ok`, `badge-danger`, `badge-warn`).
+    pub badge: String,
+    /// When it last synced (ISO), if ever.
+    pub synced_at: Option<String>,
+    /// The same in words: `2026-12-07 16:00 UTC`, or "never synced".
+    pub when: String,
+    pub products: String,
+    pub prices: String,
+    pub customers: String,
+    pub subscriptions: String,
+    pub unmapped: String,
+    pub deleted: String,
+    pub error: String,
+}
+
+impl SyncRowView {
+    /// The row of `r`; `fresh`: the answer of a sync just run, which counts the subscriptions it
+    /// mapped, where the last sync's counts are the connection's.
+    fn new(r: &SyncEnvironmentResult, fresh: bool) -> Self {
+        let c = &r.connection;
+        let count = |k: &str| c.last_sync_counts.get(k).map(|n| n.to_string()).unwrap_or_else(|| "—".into());
+        // The last sync's outcome; before any, the connection's state when there is no key (why
+        // nothing can sync), else that it never ran.
+        let (status, badge) = match (&c.last_sync_status, c.masked_key.is_none()) {
+            (Some(s), _) => (s.to_string(), sync_badge(s)),
+            (None, true) => (c.status.to_string(), connection_badge(&c.status)),
+            (None, false) => ("never synced".to_owned(), "badge-warn"),
+        };
+        let subs = r.subscriptions.as_ref();
+        let sub = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
+        let subscriptions = if subs.is_none() && !fresh { count("subscriptions") } else { sub(subs.map(|s| s.synced)) };
+        SyncRowView {
+            testid: format!("sync-row-{}", r.environment),
+            environment: r.environment.label().to_owned(),
+            status,
+            badge: badge.to_owned(),
+            synced_at: c.last_synced_at.clone(),
+            when: c.last_synced_at.as_deref().map(crate::model::format::iso_short).unwrap_or_else(|| NEVER.to_owned()),
+            products: count("products"),
+            prices: count("prices"),
+            customers: count("customers"),
+            subscriptions,
+            unmapped: sub(subs.map(|s| s.unmapped)),
+            deleted: sub(subs.map(|s| s.deleted)),
+            error: c.last_sync_error.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// What the table says of an environment that never synced.
+const NEVER: &str = "never synced";
+
 /// The page.
 #[component]
 pub fn SyncPage() -> impl IntoView {
@@ -54,234 +156,137 @@ pub fn SyncPage() -> impl IntoView {
     }
 }
 
-/// What the running sync covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Scope {
-    environment: Environment,
-    both: bool,
-}
-
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage`): the two sync forms,
+/// the progress of the running or last sync, and the last sync's result.
 #[component]
 pub(crate) fn SyncBody() -> impl IntoView {
-    let env = use_env();
-    let toasts = use_toasts();
-    let run = ServerAction::<RunSync>::new();
-    let scope = RwSignal::new(None::<Scope>);
-    let progress = RwSignal::new(None::<Result<Vec<SyncProgress>, AppError>>);
-    let in_flight = RwSignal::new(false);
-    let requested = RwSignal::new(0u64);
-    let applied = RwSignal::new(0u64);
-    let interval = StoredValue::new(None::<IntervalHandle>);
-    let confirm = RwSignal::new(false);
-    let confirm_both = RwSignal::new(false);
-    let last = resource(move || run.version().get(), |_| payments_status());
-
-    let poll = move || {
-        let Some(s) = scope.get_untracked() else { return };
-        if in_flight.get_untracked() {
-            return;
-        }
-        in_flight.set(true);
-        let n = requested.get_untracked() + 1;
-        requested.set(n);
-        spawn_local(async move {
-            let result = fetch_sync_progress(s.environment, s.both).await;
-            in_flight.try_set(false);
-            // An answer that arrives after a newer one (the final poll) is dropped.
-            let newest = applied.try_update(|a| (n > *a).then(|| *a = n).is_some()).unwrap_or(false);
-            if newest {
-                progress.try_set(Some(result));
-            }
-        });
-    };
-
-    // Poll while the sync runs; one last time when it has ended, for the final numbers.
-    Effect::new(move |_| {
-        let pending = run.pending().get();
-        if pending {
-            poll();
-            if interval.get_value().is_none() {
-                if let Ok(handle) = set_interval_with_handle(poll, Duration::from_millis(300)) {
-                    interval.set_value(Some(handle));
-                }
-            }
-        } else if let Some(handle) = interval.get_value() {
-            handle.clear();
-            interval.set_value(None);
-            in_flight.set(false);
-            poll();
-        }
-    });
-    on_cleanup(move || {
-        if let Some(handle) = interval.try_get_value().flatten() {
-            handle.clear();
-        }
-    });
-
-    Effect::new(move |_| {
-        let Some(result) = run.value().get() else { return };
-        match result {
-            Ok(response) => {
-                let failed: Vec<String> = response
-                    .results
-                    .iter()
-                    .filter(|r| r.connection.last_sync_status != Some(LastSyncStatus::Succeeded))
-                    .map(|r| {
-                        format!(
-                            "{}: {}",
-                            r.environment.label(),
-                            r.connection.last_sync_error.clone().unwrap_or_else(|| r.connection.status.to_string())
-                        )
-                    })
-                    .collect();
-                if failed.is_empty() {
-                    toasts.success("Sync finished.");
-                } else {
-                    toasts.error(format!("Sync did not complete for {}", failed.join("; ")));
-                }
-            }
-            Err(e) => toasts.error(format!("The sync failed: {e}")),
-        }
-    });
-
-    let start = move |both: bool| {
-        if run.pending().get_untracked() {
-            return;
-        }
-        let s = Scope { environment: env.get_untracked(), both };
-        scope.set(Some(s));
-        progress.set(None);
-        run.dispatch(RunSync { environment: s.environment, both });
-    };
-    let ask = move |both: bool| {
-        // Any write in live mode, and any sync that touches live, is confirmed first.
-        if both || env.get_untracked() == Environment::Live {
-            confirm_both.set(both);
-            confirm.set(true);
-        } else {
-            start(both);
-        }
-    };
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let busy = move || !hydrated.get() || run.pending().get();
-
+    let env = use_env().get_untracked();
+    let progress = resource(move || env, |env| fetch_sync_progress(env, true));
+    let last = resource(move || env, |_| payments_status());
     view! {
         <h1>"Sync"</h1>
         <p class="muted">
             "Fetches products, prices, customers and subscriptions from Stripe into the console's mirror. Webhooks keep it current afterwards; sync after setting a key or when something looks stale."
         </p>
         <div class="sync-actions">
-            <button type="button" class="button-primary" data-testid="sync-env" disabled=busy on:click=move |_| ask(false)>
-                {move || format!("Sync {}", env.get().label().to_lowercase())}
-            </button>
-            <button type="button" class="button-secondary" data-testid="sync-both" disabled=busy on:click=move |_| ask(true)>
-                "Sync both environments"
-            </button>
+            <SyncForm env both=false />
+            <SyncForm env both=true />
         </div>
 
-        <section class="sync-progress" aria-label="Progress" aria-live="polite" data-testid="sync-progress">
-            {move || {
-                let pending = run.pending().get();
-                match progress.get() {
-                    None if pending => view! { <Indeterminate text="Starting the sync…".to_owned() /> }.into_any(),
-                    None => ().into_any(),
-                    Some(Err(AppError::Unsupported(_))) if pending => view! {
-                        <Indeterminate text="Syncing. This payments backend does not report progress, so the result appears here when the sync ends.".to_owned() />
-                    }
-                    .into_any(),
-                    Some(Err(AppError::Unsupported(_))) => ().into_any(),
-                    Some(Err(e)) if pending => view! {
-                        <Indeterminate text=format!("Syncing. Progress could not be read: {e}") />
-                    }
-                    .into_any(),
-                    Some(Err(_)) => ().into_any(),
-                    Some(Ok(list)) => list
-                        .into_iter()
-                        .map(|p| view! { <ProgressPanel progress=p /> })
-                        .collect_view()
-                        .into_any(),
-                }
-            }}
+        <section id=PROGRESS_ID class="sync-progress" aria-label="Progress" aria-live="polite" data-testid="sync-progress" data-watched="">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move { view! { <ProgressPanels env progress=progress.await /> } })}
+            </Transition>
         </section>
 
-        <section class="sync-results" aria-labelledby="sync-results-title">
-            {move || {
-                match run.value().get() {
-                    Some(Ok(response)) => view! {
-                        <h2 id="sync-results-title">"Result"</h2>
-                        <ResultTable rows=response.results fresh=true />
-                    }
-                    .into_any(),
-                    Some(Err(e)) => view! {
-                        <h2 id="sync-results-title">"Result"</h2>
-                        <p class="error-panel" role="alert" data-testid="sync-error">{e.to_string()}</p>
-                    }
-                    .into_any(),
-                    None => view! {
-                        <h2 id="sync-results-title">"Last sync"</h2>
-                        <Transition fallback=|| view! { <div class="skeleton sync-table-skeleton" aria-busy="true"></div> }>
-                            {move || Suspend::new(async move {
-                                let connections = last.await?;
-                                let rows = connections
-                                    .into_iter()
-                                    .map(|c| SyncEnvironmentResult { environment: c.environment, connection: c, subscriptions: None, history: None })
-                                    .collect::<Vec<_>>();
-                                Ok::<_, AppError>(view! { <ResultTable rows fresh=false /> })
-                            })}
-                        </Transition>
-                    }
-                    .into_any(),
-                }
-            }}
+        <section class="sync-results" aria-label="Sync results">
+            <ResultTemplate />
+            <div class="sync-last">
+                <h2>"Last sync"</h2>
+                <Transition fallback=|| view! { <div class="skeleton sync-table-skeleton" aria-busy="true"></div> }>
+                    {move || Suspend::new(async move {
+                        let connections = last.await?;
+                        let rows = connections
+                            .into_iter()
+                            .map(|c| {
+                                let r = SyncEnvironmentResult { environment: c.environment, connection: c, subscriptions: None, history: None };
+                                SyncRowView::new(&r, false)
+                            })
+                            .collect::<Vec<_>>();
+                        Ok::<_, AppError>(view! { <ResultTable rows /> })
+                    })}
+                </Transition>
+            </div>
         </section>
-
-        <ConfirmDialog
-            open=confirm
-            title=Signal::derive(move || {
-                if confirm_both.get() {
-                    "Sync both environments?".to_owned()
-                } else {
-                    format!("Sync the {} environment?", env.get().label().to_lowercase())
-                }
-            })
-            message=Signal::derive(move || {
-                let which = if confirm_both.get() { "test and live environments" } else { "live environment" };
-                format!(
-                    "The {which} will be re-read from Stripe; rows that no longer exist in Stripe are removed from the mirror."
-                )
-            })
-            confirm_label="Sync"
-            on_confirm=Callback::new(move |_| start(confirm_both.get_untracked()))
-        />
+        <PageForms />
     }
 }
 
-/// A bar without a known end, with a sentence saying what is going on.
+/// A form that syncs the page's environment, or both (`both`); a sync touching live is
+/// confirmed first, by typing `live` in live mode.
 #[component]
-fn Indeterminate(text: String) -> impl IntoView {
-    view! {
-        <div class="sync-indeterminate" data-testid="sync-indeterminate">
-            <progress aria-label="Sync in progress"></progress>
-            <p>{text}</p>
-        </div>
+fn SyncForm(env: Environment, both: bool) -> impl IntoView {
+    let label = if both { "Sync both environments".to_owned() } else { format!("Sync {}", env.label().to_lowercase()) };
+    let (testid, class) = if both { ("sync-both", "button-secondary") } else { ("sync-env", "button-primary") };
+    let fields = move || {
+        view! {
+            <input type="hidden" name="environment" value=env.as_str() />
+            <input type="hidden" name="both" value=both.to_string() />
+            // It needs the island: as a plain post it would answer with JSON once the sync ended.
+            <button type="submit" class=class data-testid=testid disabled=true data-needs-js="" data-pending-label="Syncing…">
+                {label.clone()}
+            </button>
+        }
+    };
+    let form = |confirm: Option<Confirmation>| {
+        match confirm {
+        Some(confirm) => view! {
+            <EnhancedForm action=RunSyncForm::url() done="Sync finished." failed="The sync failed" confirm reveal="sync-result" watch=PROGRESS_ID>
+                {fields()}
+            </EnhancedForm>
+        }
+        .into_any(),
+        None => view! {
+            <EnhancedForm action=RunSyncForm::url() done="Sync finished." failed="The sync failed" reveal="sync-result" watch=PROGRESS_ID>
+                {fields()}
+            </EnhancedForm>
+        }
+        .into_any(),
+    }
+    };
+    // Any sync that touches live is confirmed first.
+    let confirm = (both || env == Environment::Live).then(|| {
+        let which = if both { "test and live environments" } else { "live environment" };
+        Confirmation {
+            title: if both {
+                "Sync both environments?".to_owned()
+            } else {
+                format!("Sync the {} environment?", env.label().to_lowercase())
+            },
+            message: format!(
+                "The {which} will be re-read from Stripe; rows that no longer exist in Stripe are removed from the mirror."
+            ),
+            label: "Sync".to_owned(),
+            destructive: false,
+        }
+    });
+    form(confirm)
+}
+
+/// The progress of the page's environment's running or last sync since the server started, and
+/// of the other environment's while it runs (syncing both), marked `data-running` while one
+/// runs; nothing where the backend reports no progress (a remote one).
+#[component]
+fn ProgressPanels(env: Environment, progress: Result<Vec<SyncProgress>, AppError>) -> impl IntoView {
+    match progress {
+        Ok(list) => {
+            let running = list.iter().any(|p| p.state == SyncState::Running);
+            let panels = list
+                .into_iter()
+                .filter(|p| p.state == SyncState::Running || (p.environment == env && p.state != SyncState::Idle))
+                .map(|p| view! { <ProgressPanel progress=p /> })
+                .collect_view();
+            view! { <div class="sync-panels" data-running=running.then_some("")>{panels}</div> }.into_any()
+        }
+        Err(AppError::Unsupported(_)) => ().into_any(),
+        Err(e) => view! { <p class="muted">{format!("Progress could not be read: {e}")}</p> }.into_any(),
     }
 }
 
-/// The badge class of a last sync's outcome (an unknown outcome is neither good nor bad).
+/// The badge kind of a last sync's outcome (an unknown outcome is neither good nor bad).
 fn sync_badge(status: &LastSyncStatus) -> &'static str {
     match status {
-        LastSyncStatus::Succeeded => "badge badge-ok",
-        LastSyncStatus::Failed => "badge badge-danger",
-        LastSyncStatus::Unknown(_) => "badge badge-warn",
+        LastSyncStatus::Succeeded => "badge-ok",
+        LastSyncStatus::Failed => "badge-danger",
+        LastSyncStatus::Unknown(_) => "badge-warn",
     }
 }
 
-/// The badge class of a connection's state, shown before any sync: only an error is bad.
+/// The badge kind of a connection's state, shown before any sync: only an error is bad.
 fn connection_badge(status: &ConnectionStatus) -> &'static str {
     match status {
-        ConnectionStatus::Error => "badge badge-danger",
-        _ => "badge badge-warn",
+        ConnectionStatus::Error => "badge-danger",
+        _ => "badge-warn",
     }
 }
 
@@ -345,63 +350,56 @@ fn ProgressPanel(progress: SyncProgress) -> impl IntoView {
     }
 }
 
-/// Per environment: what the (last) sync wrote, or why it failed.
+/// The columns of the result table, the server's and the template's.
 #[component]
-fn ResultTable(rows: Vec<SyncEnvironmentResult>, fresh: bool) -> impl IntoView {
-    let count = |c: &payments_model::StripeConnection, k: &str| {
-        c.last_sync_counts.get(k).map(|n| n.to_string()).unwrap_or_else(|| "—".into())
-    };
+fn ResultHead() -> impl IntoView {
+    view! {
+        <thead>
+            <tr>
+                <th scope="col">"Environment"</th>
+                <th scope="col">"Status"</th>
+                <th scope="col" class="num">"Products"</th>
+                <th scope="col" class="num">"Prices"</th>
+                <th scope="col" class="num">"Customers"</th>
+                <th scope="col" class="num">"Subscriptions"</th>
+                <th scope="col" class="num">"Unmapped"</th>
+                <th scope="col" class="num">"Deleted"</th>
+                <th scope="col">"Error"</th>
+            </tr>
+        </thead>
+    }
+}
+
+/// Per environment: what the last sync wrote, or why it failed.
+#[component]
+fn ResultTable(rows: Vec<SyncRowView>) -> impl IntoView {
     // Nine columns do not fit beside the sidebar at laptop widths: the table scrolls sideways in
     // its own box (focusable, so the keyboard can scroll it too) rather than pushing the error
     // column off the page.
     view! {
-        <div class="table-scroll sync-table-scroll" role="region" aria-label="Sync results" tabindex="0">
-            <table class="data-table sync-table" data-testid=if fresh { "sync-result" } else { "sync-last" }>
-                <thead>
-                    <tr>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col" class="num">"Products"</th>
-                        <th scope="col" class="num">"Prices"</th>
-                        <th scope="col" class="num">"Customers"</th>
-                        <th scope="col" class="num">"Subscriptions"</th>
-                        <th scope="col" class="num">"Unmapped"</th>
-                        <th scope="col" class="num">"Deleted"</th>
-                        <th scope="col">"Error"</th>
-                    </tr>
-                </thead>
+        <div class="table-scroll sync-table-scroll" role="region" aria-label="Last sync" tabindex="0">
+            <table class="data-table sync-table" data-testid="sync-last">
+                <ResultHead />
                 <tbody>
                     {rows
                         .into_iter()
                         .map(|r| {
-                            let c = &r.connection;
-                            // The last sync's outcome; before any, the connection's state when there is
-                            // no key (why nothing can sync), else that it never ran.
-                            let (status, badge) = match (&c.last_sync_status, c.masked_key.is_none()) {
-                                (Some(s), _) => (s.to_string(), sync_badge(s)),
-                                (None, true) => (c.status.to_string(), connection_badge(&c.status)),
-                                (None, false) => ("never synced".to_owned(), "badge badge-warn"),
-                            };
-                            let subs = r.subscriptions.as_ref();
-                            let sub = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
-                            let subscriptions = sub(subs.map(|s| s.synced)).to_string();
-                            let subscriptions = if subs.is_none() && !fresh { count(c, "subscriptions") } else { subscriptions };
                             view! {
-                                <tr data-testid=format!("sync-row-{}", r.environment)>
-                                    <th scope="row">{r.environment.label()}</th>
+                                <tr data-testid=r.testid>
+                                    <th scope="row">{r.environment}</th>
                                     <td>
-                                        <span class=badge data-testid="sync-status">{status}</span>
+                                        <span class=format!("badge {}", r.badge) data-testid="sync-status">{r.status}</span>
                                         <div class="muted sync-when">
-                                            <TimeOr iso=c.last_synced_at.clone() none="never synced" />
+                                            <TimeOr iso=r.synced_at none=NEVER />
                                         </div>
                                     </td>
-                                    <td class="num" data-testid="count-products">{count(c, "products")}</td>
-                                    <td class="num" data-testid="count-prices">{count(c, "prices")}</td>
-                                    <td class="num" data-testid="count-customers">{count(c, "customers")}</td>
-                                    <td class="num" data-testid="count-subscriptions">{subscriptions}</td>
-                                    <td class="num" data-testid="count-unmapped">{sub(subs.map(|s| s.unmapped))}</td>
-                                    <td class="num" data-testid="count-deleted">{sub(subs.map(|s| s.deleted))}</td>
-                                    <td class="error-text" data-testid="sync-row-error">{c.last_sync_error.clone().unwrap_or_default()}</td>
+                                    <td class="num" data-testid="count-products">{r.products}</td>
+                                    <td class="num" data-testid="count-prices">{r.prices}</td>
+                                    <td class="num" data-testid="count-customers">{r.customers}</td>
+                                    <td class="num" data-testid="count-subscriptions">{r.subscriptions}</td>
+                                    <td class="num" data-testid="count-unmapped">{r.unmapped}</td>
+                                    <td class="num" data-testid="count-deleted">{r.deleted}</td>
+                                    <td class="error-text" data-testid="sync-row-error">{r.error}</td>
                                 </tr>
                             }
                         })
@@ -409,5 +407,38 @@ fn ResultTable(rows: Vec<SyncEnvironmentResult>, fresh: bool) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Where a sync's result is shown once it is done ([`Reveal`], filled from a
+/// [`SyncReportView`]): the table of this run, above the last sync's, which it then hides (the
+/// stylesheet's `.sync-results [data-revealed] ~ .sync-last`).
+#[component]
+fn ResultTemplate() -> impl IntoView {
+    view! {
+        <Reveal id="sync-result" testid="sync-result-card" class="sync-result">
+            <h2>"Result"</h2>
+            <div class="table-scroll sync-table-scroll" role="region" aria-label="Sync result" tabindex="0">
+                <table class="data-table sync-table" data-testid="sync-result">
+                    <ResultHead />
+                    <tbody>
+                        <tr data-reveal-each="rows" data-reveal-attrs="data-testid=testid">
+                            <th scope="row" data-reveal-field="environment"></th>
+                            <td>
+                                <span class="badge" data-testid="sync-status" data-reveal-field="status" data-reveal-class="badge"></span>
+                                <div class="muted sync-when" data-reveal-field="when"></div>
+                            </td>
+                            <td class="num" data-testid="count-products" data-reveal-field="products"></td>
+                            <td class="num" data-testid="count-prices" data-reveal-field="prices"></td>
+                            <td class="num" data-testid="count-customers" data-reveal-field="customers"></td>
+                            <td class="num" data-testid="count-subscriptions" data-reveal-field="subscriptions"></td>
+                            <td class="num" data-testid="count-unmapped" data-reveal-field="unmapped"></td>
+                            <td class="num" data-testid="count-deleted" data-reveal-field="deleted"></td>
+                            <td class="error-text" data-testid="sync-row-error" data-reveal-field="error"></td>
+                        </tr>
+                    </tbody>
+                </table>
+            </div>
+        </Reveal>
     }
 }

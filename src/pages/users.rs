@@ -5,7 +5,7 @@ use crate::auth::Role;
 use crate::error::AppError;
 use crate::model::format::unix_iso;
 use crate::pages::lazy::{EditingIsland, EditingPage};
-use crate::ui::enhance::{Confirmation, EnhancedForm, PageForms, Reveal};
+use crate::ui::enhance::{Confirmation, EnhancedForm, FormErrors, PageForms, Reveal};
 use crate::ui::resource::resource;
 use crate::ui::time::{Time, TimeOr};
 use leptos::prelude::*;
@@ -166,7 +166,7 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage::hydrates_for`): every
+/// The page's body, the server's HTML (`crate::pages::lazy::EditingPage`): every
 /// control is a form that the page's one small island confirms and sends ([`PageForms`]). Adding
 /// a user without a password and resetting one answer with a one-time password, which the island
 /// shows once in place ([`Reveal`]) over the list read again (issue #13).
@@ -237,7 +237,7 @@ pub(crate) fn UsersBody() -> impl IntoView {
                         "Add user"
                     </button>
                 </div>
-                <div class="form-errors" aria-live="polite" data-form-errors="" data-client-testid="users-error" data-server-testid="users-error"></div>
+                <FormErrors class="form-errors" client="users-error" server="users-error" />
             </EnhancedForm>
         </section>
         <PageForms />
@@ -374,7 +374,7 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage::hydrates_for`):
+/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage`):
 /// the form is sent by the page's one small island ([`PageForms`]), which then reads the page in
 /// place and says it is done ([`Reveal`]), so the password fields are empty again and a notice
 /// that the password must be changed has gone (issue #13).
@@ -414,7 +414,7 @@ pub(crate) fn AccountBody() -> impl IntoView {
                         "New password"
                         <input type="password" name="new" autocomplete="new-password" aria-invalid="false" data-required="Enter the new password." />
                     </label>
-                    <div aria-live="polite" data-form-errors="" data-client-testid="password-error" data-server-testid="password-error"></div>
+                    <FormErrors client="password-error" server="password-error" />
                     // Passwords leave only through the island, never as a plain form post.
                     <button type="submit" class="button-primary" disabled=true data-needs-js="" data-pending-label="Changing…">
                         "Change password"

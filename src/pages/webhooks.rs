@@ -130,7 +130,7 @@ pub fn WebhooksPage() -> impl IntoView {
     }
 }
 
-/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage::hydrates_for`):
+/// The page's body, the server's HTML for everyone (`crate::pages::lazy::EditingPage`):
 /// its filters are a GET form and its pager links, and an admin's controls (configure the
 /// endpoint, paste a signing secret, re-process an event) are forms that the page's one small
 /// island confirms and sends ([`PageForms`]), after which the page is read again. So the page

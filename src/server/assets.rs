@@ -125,8 +125,7 @@ fn split_build(options: &LeptosOptions) -> Option<&'static (HashMap<String, Vec<
         .as_ref()
 }
 
-/// The preloads of the split points named by their functions (`hydrate_app`,
-/// `hydrate_stripe_pages`).
+/// The preloads of the split points named by their functions (`hydrate_app`).
 ///
 /// Leptos names a lazy route's chunks in `<link rel=preload>` itself, but reads the manifest
 /// outside the app's reactive owner (leptos_integration_utils 0.8.9, `from_app`), so whether a

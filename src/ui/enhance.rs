@@ -24,7 +24,12 @@
 //! - for a form whose answer must be shown once, a password or key the server keeps no copy of
 //!   (`data-reveal`, [`Reveal`]), reads the page in place instead of again: it replaces the
 //!   `<main>` element's content with the server's new HTML and fills the form's [`Reveal`] from
-//!   the answer, which a page read again would have lost.
+//!   the answer, which a page read again would have lost; an answer with a `problem` says it as
+//!   an error toast in place of the form's `data-done`;
+//! - while a form with `data-watch` is out, reads the element it names again from the server
+//!   every 300 ms (a sync's progress, while the request waits for the sync to end); a page whose
+//!   watched element (`data-watched`) holds something `data-running` follows it the same way until
+//!   it has ended, then reads the page in place.
 //!
 //! So such a page downloads nothing beyond the main module and hydrates one marker, where an
 //! editing island downloaded its page's code and hydrated the whole body (`README.md`, "What the
@@ -52,6 +57,10 @@ pub fn EnhancedForm(
     /// The id of the [`Reveal`] that shows the server function's answer once, in place.
     #[prop(optional)]
     reveal: Option<&'static str>,
+    /// The id of an element of the page that [`PageForms`] reads again from the server every
+    /// 300 ms while the form is out (a sync's progress).
+    #[prop(optional)]
+    watch: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     let env = crate::ui::layout::use_env().get_untracked();
@@ -75,6 +84,7 @@ pub fn EnhancedForm(
             data-destructive=destructive
             data-live=live.then_some("")
             data-reveal=reveal
+            data-watch=watch
         >
             {children()}
         </form>
@@ -99,8 +109,8 @@ pub struct Confirmation {
 /// focuses it. The children's `data-reveal-field` elements get the text of that field of the
 /// server function's JSON answer (`"password"`, `"row.name"`; a `null` field none), a
 /// `data-reveal-copy` button copies one, and a `data-reveal-class` element gets that field as a
-/// class; an element with `data-reveal-each` is repeated for each item of that list, its own
-/// fields read from the item. If the answer lacks a field (`null`: nothing to show), nothing is
+/// class, and `data-reveal-attrs="name=field …"` sets those attributes; an element with
+/// `data-reveal-each` is repeated for each item of that list, its own fields read from the item. If the answer lacks a field (`null`: nothing to show), nothing is
 /// shown.
 #[component]
 pub fn Reveal(
@@ -120,6 +130,22 @@ pub fn Reveal(
     }
 }
 
+/// Where [`PageForms`] says what is wrong with the [`EnhancedForm`] around it: the browser's
+/// check, under the test id `client`, or the server's refusal, under `server` (one slot, so a
+/// new message replaces the last). `id`: what a field's `aria-describedby` names.
+#[component]
+pub fn FormErrors(
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] class: Option<&'static str>,
+    /// The test id of the browser's message; a form the browser checks nothing of has none.
+    #[prop(optional)]
+    client: Option<&'static str>,
+    /// The test id of the server's refusal.
+    server: &'static str,
+) -> impl IntoView {
+    view! { <div id=id class=class aria-live="polite" data-form-errors="" data-client-testid=client data-server-testid=server></div> }
+}
+
 /// The island that makes the page's [`EnhancedForm`]s, `data-drop-empty` filters and `data-copy`
 /// buttons work (see the module's notes). Renders a hidden marker only.
 #[island]
@@ -134,6 +160,8 @@ pub fn PageForms() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 mod browser {
     use crate::error::AppError;
+    use std::cell::Cell;
+    use std::rc::Rc;
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{Element, Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, KeyboardEvent};
@@ -164,6 +192,15 @@ mod browser {
             for i in 0..fields.length() {
                 if let Some(field) = fields.item(i).and_then(|f| f.dyn_into::<Element>().ok()) {
                     unlock(&field);
+                }
+            }
+        }
+        // Something the server said is running when the page was rendered is followed until it ends.
+        if let Ok(watched) = document.query_selector_all("[data-watched]") {
+            for i in 0..watched.length() {
+                let Some(el) = watched.item(i).and_then(|e| e.dyn_into::<Element>().ok()) else { continue };
+                if el.query_selector("[data-running]").ok().flatten().is_some() {
+                    leptos::task::spawn_local(watch(el.id(), None));
                 }
             }
         }
@@ -504,8 +541,15 @@ mod browser {
             }
         }
         clear_errors(&form);
+        // While the form is out, what it watches is read again; the flag ends that.
+        let out = Rc::new(Cell::new(true));
+        if let Some(id) = form.get_attribute("data-watch") {
+            leptos::task::spawn_local(watch(id, Some(out.clone())));
+        }
         leptos::task::spawn_local(async move {
-            match post(&form).await {
+            let answered = post(&form).await;
+            out.set(false);
+            match answered {
                 Ok(answer) if form.has_attribute("data-reveal") => {
                     let reveal = form.get_attribute("data-reveal").unwrap_or_default();
                     let done = form.get_attribute("data-done").unwrap_or_default();
@@ -514,8 +558,11 @@ mod browser {
                     let read = read_in_place().await;
                     show_answer(&reveal, &answer);
                     match read {
-                        Ok(()) if !done.is_empty() => toast(&done, false),
-                        Ok(()) => {}
+                        Ok(()) => match problem(&answer) {
+                            Some(problem) => toast(&problem, true),
+                            None if !done.is_empty() => toast(&done, false),
+                            None => {}
+                        },
                         Err(reason) => {
                             toast(
                                 &format!(
@@ -554,11 +601,74 @@ mod browser {
         }
     }
 
+    /// What went wrong though the server function succeeded (a sync that failed for an
+    /// environment): the answer's `problem`, if it has one.
+    fn problem(answer: &str) -> Option<String> {
+        let answer = serde_json::from_str::<serde_json::Value>(answer).ok()?;
+        Some(answer.get("problem")?.as_str()?.to_owned()).filter(|p| !p.is_empty())
+    }
+
+    /// Reads the element `id` again from the server every 300 ms: while the form is `out`, or,
+    /// without a form, while the server says something in it is `data-running`, after which the
+    /// page is read in place (what ended has changed more than that element).
+    async fn watch(id: String, out: Option<Rc<Cell<bool>>>) {
+        let sending = || out.as_ref().is_some_and(|o| o.get());
+        loop {
+            sleep(300).await;
+            if out.is_some() && !sending() {
+                return;
+            }
+            let read = read_page().await;
+            // An answer that comes after the form's own is older than the page it read.
+            if out.is_some() && !sending() {
+                return;
+            }
+            let Ok(page) = read else {
+                // While the form is out its own answer ends the watch; otherwise it stops here.
+                if out.is_some() {
+                    continue;
+                }
+                return;
+            };
+            let (Some(new), Some(old)) =
+                (page.get_element_by_id(&id), leptos::prelude::document().get_element_by_id(&id))
+            else {
+                return;
+            };
+            old.set_inner_html(&new.inner_html());
+            if out.is_none() && new.query_selector("[data-running]").ok().flatten().is_none() {
+                let _ = read_in_place().await;
+                return;
+            }
+        }
+    }
+
+    /// Resolves after `ms` milliseconds.
+    async fn sleep(ms: i32) {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = leptos::prelude::window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+
     /// Replaces the content of the page's `<main>` with the server's HTML of the same address
     /// (the frame around it, and its islands, stay as they are). What it brings needs no
     /// hydrating: the island listens on the document, and the buttons it enables are enabled
     /// again.
     async fn read_in_place() -> Result<(), String> {
+        let parsed = read_page().await?;
+        let (Some(new), Some(main)) =
+            (parsed.get_element_by_id("main"), leptos::prelude::document().get_element_by_id("main"))
+        else {
+            return Err("the page has no main content".to_owned());
+        };
+        main.set_inner_html(&new.inner_html());
+        enable_buttons();
+        Ok(())
+    }
+
+    /// The server's HTML of the page's address, parsed.
+    async fn read_page() -> Result<web_sys::Document, String> {
         let unreachable = |e: JsValue| AppError::Transport(format!("{e:?}")).to_string();
         let window = leptos::prelude::window();
         let href = window.location().href().map_err(unreachable)?;
@@ -576,17 +686,9 @@ mod browser {
             .map_err(unreachable)?
             .as_string()
             .unwrap_or_default();
-        let parsed = web_sys::DomParser::new()
+        web_sys::DomParser::new()
             .and_then(|p| p.parse_from_string(&html, web_sys::SupportedType::TextHtml))
-            .map_err(unreachable)?;
-        let (Some(new), Some(main)) =
-            (parsed.get_element_by_id("main"), leptos::prelude::document().get_element_by_id("main"))
-        else {
-            return Err("the page has no main content".to_owned());
-        };
-        main.set_inner_html(&new.inner_html());
-        enable_buttons();
-        Ok(())
+            .map_err(unreachable)
     }
 
     /// Shows a filled-in copy of the [`super::Reveal`] `id` in its place, with the server
@@ -640,7 +742,7 @@ mod browser {
     }
 
     /// The elements a [`super::Reveal`] fills from the answer.
-    const REVEALED: &str = "[data-reveal-field], [data-reveal-copy], [data-reveal-class]";
+    const REVEALED: &str = "[data-reveal-field], [data-reveal-copy], [data-reveal-class], [data-reveal-attrs]";
 
     fn elements(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
         let Ok(list) = list else { return Vec::new() };
@@ -679,6 +781,14 @@ mod browser {
                     let _ = place.class_list().add_1(&class);
                 }
                 let _ = place.remove_attribute("data-reveal-class");
+            }
+            if let Some(pairs) = place.get_attribute("data-reveal-attrs") {
+                for pair in pairs.split_whitespace() {
+                    let Some((name, path)) = pair.split_once('=') else { continue };
+                    let Some(value) = text(path) else { return false };
+                    let _ = place.set_attribute(name, &value);
+                }
+                let _ = place.remove_attribute("data-reveal-attrs");
             }
         }
         true

@@ -3,9 +3,9 @@
 //!
 //! On a page of islands (`crate::app::Hydration::Islands`) the frame is server-rendered HTML: its
 //! contexts (the environment, the signed-in user, the toasts) never reach the browser. An editing
-//! page's body hydrates there as one lazily loaded island (`crate::pages::lazy::EditingIsland`),
-//! which gets the environment, the user and the page's query as props and provides them again
-//! with [`IslandFrame`], so the body's components read them as they would under the frame.
+//! page's body (`crate::pages::lazy::EditingIsland`) is rendered inside [`IslandFrame`], which
+//! provides the environment, the user and the page's query again, so the body's components read
+//! them as they would under the frame.
 
 use super::layout::CurrentEnv;
 use super::toast::{provide_toasts, ToastRegion};
@@ -21,10 +21,9 @@ pub fn whole_app() -> bool {
     use_context::<leptos::reactive::owner::IsHydrating>().is_some_and(|h| h.0)
 }
 
-/// Provided around an editing page's body that the server renders for a viewer with nothing to
-/// change on it (`crate::pages::lazy::EditingPage::hydrates_for`): no island, so nothing in it
-/// ever runs in the browser, and a control that needs the WebAssembly leaves itself out rather
-/// than show a button that does nothing ([`server_only`]).
+/// Provided around an editing page's body, the server's HTML (`crate::pages::lazy::EditingPage`):
+/// no island, so nothing in it ever runs in the browser, and a control that needs the
+/// WebAssembly leaves itself out rather than show a button that does nothing ([`server_only`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ServerOnly;
 
@@ -33,9 +32,9 @@ pub fn server_only() -> bool {
     use_context::<ServerOnly>().is_some()
 }
 
-/// The page's query parameters inside an editing page's island, which has no router in the
-/// browser: [`IslandFrame`] provides them from the island's props. A new query is a new page
-/// load there (filters are plain GET forms), so they never change under the island.
+/// The page's query parameters inside an editing page's body, which reads them without the
+/// router: [`IslandFrame`] provides them. A new query is a new page load there (filters and
+/// choices are plain GET forms), so they never change under the body.
 #[derive(Clone, Debug, Default)]
 pub struct PageQuery(pub ParamsMap);
 
@@ -44,7 +43,7 @@ pub fn use_page_query() -> PageQuery {
     use_context::<PageQuery>().unwrap_or_default()
 }
 
-/// Inside an editing page's island: what the frame provides the pages below it, and the toasts'
+/// Around an editing page's body: what the frame provides the pages below it, and the toasts'
 /// region (the frame renders its own only where the whole app hydrates).
 #[component]
 pub fn IslandFrame(

@@ -22,6 +22,7 @@ async fn support_cannot_write_but_reads_the_event_log() {
         ("keys-set", vec![("environment", "test"), ("key", "sk_test_sandbox")]),
         ("keys-remove", vec![("environment", "test")]),
         ("sync-run", vec![("environment", "test"), ("both", "false")]),
+        ("sync-run-form", vec![("environment", "test"), ("both", "false")]),
         ("sync-progress", vec![("environment", "test"), ("both", "false")]),
         ("webhook-configure", vec![("environment", "test")]),
         ("webhook-reprocess", vec![("environment", "test"), ("event_id", "evt_1")]),
@@ -449,4 +450,116 @@ async fn a_console_with_a_public_url_shows_no_forwarding_notice() {
     assert_eq!(status, 200, "{facts}");
     assert!(facts["unreachable"].is_null(), "{facts}");
     assert_eq!(facts["forward_to"], "https://pay.example.com/api/webhooks/stripe/test", "{facts}");
+}
+
+/// The form of the sync page at `at`, from `<form` to `</form>`.
+fn form_at(html: &str, at: usize) -> &str {
+    let start = html[..at].rfind("<form").expect("a form around the action");
+    &html[start..at + html[at..].find("</form>").expect("the form ends")]
+}
+
+/// The progress section of a sync page, up to its end.
+fn progress_section(html: &str) -> &str {
+    let at = html.find(r#"id="sync-progress""#).unwrap_or_else(|| panic!("no progress section: {html}"));
+    &html[at..at + html[at..].find("</section>").unwrap()]
+}
+
+/// Sync is the server's HTML with forms (issue #13): no island of its own. Its two buttons post
+/// to the forms' server function through `PageForms`, reading the progress section again while
+/// they are out (`data-watch`) and showing the answer through their template (`data-reveal`);
+/// the section is the backend's progress, marked `data-running` while a sync runs, and the
+/// answer is the page's words for each environment with what failed as its `problem`.
+#[tokio::test]
+async fn the_sync_page_is_the_servers_html_and_its_forms_answer_in_its_words() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let html = app.page(&admin, "/test/sync").await;
+    assert!(!html.contains("StripePagesIsland") && !html.contains("split_hydrate"), "{html}");
+    assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{html}");
+    assert!(sent_resources(&html).is_empty(), "{html}");
+    let forms: Vec<&str> =
+        html.match_indices(r#"action="/api/console/sync-run-form""#).map(|(at, _)| form_at(&html, at)).collect();
+    assert_eq!(forms.len(), 2, "{html}");
+    for form in &forms {
+        for attr in [
+            "data-enhance",
+            r#"data-watch="sync-progress""#,
+            r#"data-reveal="sync-result""#,
+            "data-needs-js",
+            "disabled",
+        ] {
+            assert!(form.contains(attr), "{attr}: {form}");
+        }
+    }
+    // In test, syncing test alone is not confirmed; syncing both touches live and is.
+    assert!(!forms[0].contains("data-confirm=") && forms[0].contains(r#"name="both" value="false""#), "{}", forms[0]);
+    assert!(forms[1].contains(r#"data-confirm="Sync both environments?""#), "{}", forms[1]);
+    assert!(forms[1].contains(r#"name="both" value="true""#), "{}", forms[1]);
+    assert!(html.contains(r#"<template id="sync-result">"#), "{html}");
+    assert!(html.contains(r#"data-reveal-each="rows" data-reveal-attrs="data-testid=testid""#), "{html}");
+    // Before the test syncs: the demo's first sync, ended (nothing for the page to follow), and
+    // its table.
+    let section = progress_section(&html);
+    assert!(section.contains(">finished<") && !section.contains("data-running"), "{section}");
+    assert!(html.contains(r#"data-testid="sync-last""#), "{html}");
+    // In live, syncing the one environment is confirmed too, by typing `live`.
+    let live = app.page(&admin, "/live/sync").await;
+    let at = live.find(r#"action="/api/console/sync-run-form""#).unwrap();
+    let tag = &live[live[..at].rfind("<form").unwrap()..at + live[at..].find('>').unwrap()];
+    assert!(tag.contains(r#"data-confirm="Sync the live environment?""#) && tag.contains("data-live"), "{tag}");
+
+    // A sync in flight (the sandbox answers customers slowly) is shown running.
+    let sandbox = app.state.settings.demo_sandbox_url.clone().expect("demo sandbox");
+    let fault = serde_json::json!({"path_prefix": "/v1/customers", "delay_ms": 1500, "count": 1});
+    let res = reqwest::Client::new().post(format!("{sandbox}/_sandbox/faults")).json(&fault).send().await.unwrap();
+    assert!(res.status().is_success());
+    let sync = call(&admin, &app, "sync-run-form", &[("environment", "test"), ("both", "true")]);
+    let watch = async {
+        for _ in 0..100 {
+            let html = app.page(&admin, "/test/sync").await;
+            if progress_section(&html).contains("data-running") {
+                return progress_section(&html).to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the sync was never shown running");
+    };
+    let ((status, answer), running) = tokio::join!(sync, watch);
+    assert!(running.contains(r#"data-testid="progress-test""#) && running.contains(">running<"), "{running}");
+
+    // The answer: a row per environment in the page's words, and what failed.
+    assert_eq!(status, 200, "{answer}");
+    let rows = answer["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{answer}");
+    let test = &rows[0];
+    assert_eq!((&test["testid"], &test["environment"]), (&"sync-row-test".into(), &"Test".into()), "{answer}");
+    assert_eq!((&test["status"], &test["badge"]), (&"succeeded".into(), &"badge-ok".into()), "{answer}");
+    assert!(test["products"].as_str().unwrap().parse::<u64>().unwrap() > 0, "{answer}");
+    assert!(test["unmapped"].as_str().unwrap().parse::<u64>().is_ok(), "{answer}");
+    assert!(test["when"].as_str().unwrap().ends_with(" UTC"), "{answer}");
+    let live = &rows[1];
+    assert_eq!((&live["testid"], &live["badge"]), (&"sync-row-live".into(), &"badge-danger".into()), "{answer}");
+    assert!(live["error"].as_str().unwrap().contains("STRIPE_LIVE_SECRET_KEY"), "{answer}");
+    let problem = answer["problem"].as_str().unwrap_or_default();
+    assert!(problem.starts_with("Sync did not complete for Live: STRIPE_LIVE_SECRET_KEY"), "{answer}");
+    // Test alone succeeds: nothing to say but the form's "Sync finished.".
+    let (status, answer) = call(&admin, &app, "sync-run-form", &[("environment", "test"), ("both", "false")]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["problem"].is_null() && answer["rows"].as_array().unwrap().len() == 1, "{answer}");
+
+    // The page read again: its environment's last run, ended (the other one's shows only while
+    // it runs), and the last sync's table.
+    let html = app.page(&admin, "/test/sync").await;
+    let section = progress_section(&html);
+    assert!(!section.contains("data-running"), "{section}");
+    assert!(section.contains(r#"data-testid="progress-test""#) && section.contains(">finished<"), "{section}");
+    assert!(!section.contains(r#"data-testid="progress-live""#), "{section}");
+    let live = app.page(&admin, "/live/sync").await;
+    let section = progress_section(&live);
+    assert!(section.contains(r#"data-testid="progress-live""#) && section.contains(">failed<"), "{section}");
+    assert!(!section.contains(r#"data-testid="progress-test""#), "{section}");
+    let last = &html[html.find(r#"data-testid="sync-last""#).unwrap()..];
+    let row = &last[last.find(r#"data-testid="sync-row-test""#).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains(r#"data-testid="sync-status" class="badge badge-ok">succeeded</span>"#), "{row}");
 }

@@ -37,24 +37,22 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
     assert!(form.contains("The email or password is incorrect."), "{form}");
 
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for (path, mode, page_island) in [
-        ("/test", "islands", None),
-        ("/live", "islands", None),
-        ("/test/customers", "islands", None),
-        ("/test/history", "islands", None),
-        // The server's HTML with forms (`crate::ui::enhance`), as the webhook log below.
-        ("/test/keys", "islands", None),
-        ("/live/sync", "islands", Some("Sync")),
-        ("/live/catalog/copy", "islands", None),
-        // The server's HTML with forms, as keys.
-        ("/test/users", "islands", None),
-        ("/test/api-keys", "islands", None),
-        ("/test/account", "islands", None),
-        ("/test/catalog", "full", None),
-        // The server's HTML with forms (`crate::ui::enhance`): no editing island, but the toasts'
-        // region for what its forms say.
-        ("/live/webhooks", "islands", None),
-        ("/live/catalog", "full", None),
+    for (path, mode) in [
+        ("/test", "islands"),
+        ("/live", "islands"),
+        ("/test/customers", "islands"),
+        ("/test/history", "islands"),
+        // The editing pages: the server's HTML with forms (`crate::ui::enhance`), no island of
+        // their own, but the toasts' region for what their forms say.
+        ("/test/keys", "islands"),
+        ("/live/sync", "islands"),
+        ("/live/catalog/copy", "islands"),
+        ("/test/users", "islands"),
+        ("/test/api-keys", "islands"),
+        ("/test/account", "islands"),
+        ("/live/webhooks", "islands"),
+        ("/test/catalog", "full"),
+        ("/live/catalog", "full"),
     ] {
         let html = app.page(&admin, path).await;
         assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
@@ -66,26 +64,14 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
         // hydrate on their own (inside the whole app's hydration it would derail the cursor).
         assert!(html.contains(r#"data-testid="theme-toggle""#), "{path}");
         assert_eq!(html.contains("<leptos-island"), mode == "islands", "{path}'s island elements");
-        // An editing page's body is an editing island, with the page, the environment and the
-        // user as props, and the toasts' region inside it.
-        if let Some(page) = page_island {
-            // The one editing island left, sync's (`src/pages/lazy.rs`).
-            let at = html
-                .find(r#"<leptos-island data-component="StripePagesIsland""#)
-                .unwrap_or_else(|| panic!("{path}: {html}"));
-            let env = &path[1..5];
-            let props = format!("&quot;page&quot;:&quot;{page}&quot;,&quot;env&quot;:&quot;{env}&quot;");
-            assert!(html[at..].contains(&props), "{path}'s props: {}", &html[at..]);
-            assert!(html[at..].contains("&quot;email&quot;:&quot;admin@example.com&quot;"), "{path}'s props");
-            assert!(html[at..].contains(r#"data-testid="toasts""#), "{path}'s toasts");
-        }
+        // No editing page is an island of its own any more: sync's was the last.
+        assert!(!html.contains("StripePagesIsland"), "{path}: {html}");
         // One region where something may toast (the frame's where the whole app hydrates, the
-        // island's on an editing page, the forms' on keys and the webhook log), none where nothing
-        // would fill it.
-        let forms = ["/webhooks", "/keys", "/catalog/copy", "/users", "/api-keys", "/account"]
+        // forms' on an editing page), none where nothing would fill it.
+        let forms = ["/webhooks", "/keys", "/sync", "/catalog/copy", "/users", "/api-keys", "/account"]
             .iter()
             .any(|page| path.ends_with(page));
-        let toasts = usize::from(page_island.is_some() || mode == "full" || forms);
+        let toasts = usize::from(mode == "full" || forms);
         assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
     }
 }
@@ -211,7 +197,7 @@ fn loader_tag(html: &str) -> Option<&str> {
 async fn a_page_loads_and_sends_each_resource_once() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for path in ["/test/sync", "/test/catalog"] {
+    for path in ["/test/catalog"] {
         let html = app.page(&admin, path).await;
         let sent = sent_resources(&html);
         assert!(!sent.is_empty(), "{path} sent no resource: {html}");
@@ -220,9 +206,16 @@ async fn a_page_loads_and_sends_each_resource_once() {
         values.dedup();
         assert_eq!(values.len(), sent.len(), "{path} sent a resource more than once: {sent:?}");
     }
-    // The other editing pages are the server's HTML: nothing of their data is sent for hydration.
-    for path in ["/test/keys", "/test/webhooks", "/test/catalog/copy", "/test/users", "/test/api-keys", "/test/account"]
-    {
+    // The editing pages are the server's HTML: nothing of their data is sent for hydration.
+    for path in [
+        "/test/keys",
+        "/test/sync",
+        "/test/webhooks",
+        "/test/catalog/copy",
+        "/test/users",
+        "/test/api-keys",
+        "/test/account",
+    ] {
         let html = app.page(&admin, path).await;
         assert!(sent_resources(&html).is_empty(), "{path}: {html}");
     }

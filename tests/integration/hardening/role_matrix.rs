@@ -267,6 +267,7 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
             ]),
         ),
         "sync-run" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
+        "sync-run-form" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "sync-progress" => (Access::ConsoleAdmin, form(&[("environment", "test"), ("both", "false")])),
         "webhook-configure" => (Access::ConsoleAdmin, form(&[("environment", "test")])),
         // A well-formed secret pasted from the Stripe CLI, then its removal (404 once gone).

@@ -138,6 +138,9 @@ test('an admin syncs, watches the progress and sees the result; live asks to typ
   await expect(page.getByTestId('sync-last').getByTestId('sync-row-test')).toBeVisible();
   await page.getByTestId('sync-env').click();
   await expect(page.getByTestId('sync-env')).toBeDisabled();
+  // While the form is out its progress section says so (a backend without progress shows its
+  // bar by that, `src/pages/sync.rs`).
+  await expect(page.locator('#sync-progress')).toHaveAttribute('data-sending', '');
   const panel = page.getByTestId('progress-test');
   await expect(panel.getByTestId('sync-state')).toHaveText('running');
   await expect(panel.getByTestId('progress-products').getByTestId('counts')).toContainText('fetched');
@@ -153,6 +156,7 @@ test('an admin syncs, watches the progress and sees the result; live asks to typ
   await expect(row.getByTestId('count-subscriptions')).toHaveText(/^\d+$/);
   await expect(row.getByTestId('count-unmapped')).toHaveText(/^\d+$/);
   await expect(page.getByTestId('toast-success').first()).toContainText('Sync finished.');
+  await expect(page.locator('#sync-progress')).not.toHaveAttribute('data-sending');
   await expect(panel.getByTestId('sync-state')).toHaveText('finished');
   await expect(panel.getByTestId('stripe-requests')).toHaveText(/^[1-9]\d*$/);
   await expect(panel.getByTestId('rate-limit-backoffs')).toHaveText(/^[1-9]\d*$/);

@@ -255,7 +255,9 @@ fn SyncForm(env: Environment, both: bool) -> impl IntoView {
 
 /// The progress of the page's environment's running or last sync since the server started, and
 /// of the other environment's while it runs (syncing both), marked `data-running` while one
-/// runs; nothing where the backend reports no progress (a remote one).
+/// runs. Where the backend reports no progress (a remote one without the engine's extensions),
+/// a bar without a known end, shown only while this page's form is out (`data-while-sending`),
+/// and nothing to read again (`data-unwatchable`).
 #[component]
 fn ProgressPanels(env: Environment, progress: Result<Vec<SyncProgress>, AppError>) -> impl IntoView {
     match progress {
@@ -268,7 +270,13 @@ fn ProgressPanels(env: Environment, progress: Result<Vec<SyncProgress>, AppError
                 .collect_view();
             view! { <div class="sync-panels" data-running=running.then_some("")>{panels}</div> }.into_any()
         }
-        Err(AppError::Unsupported(_)) => ().into_any(),
+        Err(AppError::Unsupported(_)) => view! {
+            <div class="sync-indeterminate" data-testid="sync-indeterminate" data-while-sending="" data-unwatchable="" hidden>
+                <progress aria-label="Sync in progress"></progress>
+                <p>"Syncing. This payments backend does not report progress, so the result appears below when the sync ends."</p>
+            </div>
+        }
+        .into_any(),
         Err(e) => view! { <p class="muted">{format!("Progress could not be read: {e}")}</p> }.into_any(),
     }
 }
@@ -440,5 +448,57 @@ fn ResultTemplate() -> impl IntoView {
                 </table>
             </div>
         </Reveal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(environment: Environment, state: SyncState) -> SyncProgress {
+        SyncProgress { state, ..SyncProgress::idle(environment) }
+    }
+
+    fn panels(env: Environment, progress: Result<Vec<SyncProgress>, AppError>) -> String {
+        Owner::new().with(|| view! { <ProgressPanels env progress /> }.to_html())
+    }
+
+    #[test]
+    fn the_progress_shows_the_pages_environment_and_the_other_only_while_it_runs() {
+        let both = |test, live| Ok(vec![progress(Environment::Test, test), progress(Environment::Live, live)]);
+        let html = panels(Environment::Test, both(SyncState::Finished, SyncState::Finished));
+        assert!(html.contains(r#"data-testid="progress-test""#) && !html.contains("progress-live"), "{html}");
+        assert!(!html.contains("data-running"), "{html}");
+        // Syncing both: live runs after test, and the test page follows it.
+        let html = panels(Environment::Test, both(SyncState::Finished, SyncState::Running));
+        assert!(html.contains("progress-test") && html.contains("progress-live"), "{html}");
+        assert!(html.contains("data-running"), "{html}");
+        // Before any sync: nothing.
+        let html = panels(Environment::Live, both(SyncState::Idle, SyncState::Idle));
+        assert!(!html.contains("<article") && !html.contains("data-running"), "{html}");
+    }
+
+    #[test]
+    fn a_backend_without_progress_shows_a_bar_only_while_the_form_is_out_and_nothing_to_follow() {
+        let html = panels(Environment::Test, Err(AppError::Unsupported("no progress".into())));
+        for attr in [r#"data-testid="sync-indeterminate""#, "data-while-sending", "data-unwatchable", "hidden"] {
+            assert!(html.contains(attr), "{attr}: {html}");
+        }
+        assert!(!html.contains("data-running"), "{html}");
+        // Any other failure to read it is said.
+        let html = panels(Environment::Test, Err(AppError::Transport("refused".into())));
+        assert!(html.contains("Progress could not be read") && !html.contains("data-while-sending"), "{html}");
+    }
+
+    /// What the two rules the page relies on say; without them the bar never shows and a fresh
+    /// result sits above a second table of the same sync.
+    #[test]
+    fn the_stylesheet_shows_the_bar_while_sending_and_one_table_of_a_sync() {
+        let css = include_str!("../../style/main.css");
+        assert!(
+            css.contains("[data-sending] [data-while-sending][hidden] { display: block; }"),
+            "the bar is never shown"
+        );
+        assert!(css.contains(".sync-results [data-revealed] ~ .sync-last { display: none; }"));
     }
 }

@@ -27,9 +27,10 @@
 //!   the answer, which a page read again would have lost; an answer with a `problem` says it as
 //!   an error toast in place of the form's `data-done`;
 //! - while a form with `data-watch` is out, reads the element it names again from the server
-//!   every 300 ms (a sync's progress, while the request waits for the sync to end); a page whose
-//!   watched element (`data-watched`) holds something `data-running` follows it the same way until
-//!   it has ended, then reads the page in place.
+//!   every 300 ms (a sync's progress, while the request waits for the sync to end), marking it
+//!   `data-sending` meanwhile (which shows its `data-while-sending` parts); a page whose watched
+//!   element (`data-watched`) holds something `data-running` follows it the same way until it has
+//!   ended, then reads the page in place; one holding `data-unwatchable` is not read again.
 //!
 //! So such a page downloads nothing beyond the main module and hydrates one marker, where an
 //! editing island downloaded its page's code and hydrated the whole body (`README.md`, "What the
@@ -541,14 +542,22 @@ mod browser {
             }
         }
         clear_errors(&form);
-        // While the form is out, what it watches is read again; the flag ends that.
+        // While the form is out, what it watches is read again (and shows what it shows only
+        // then, `data-while-sending`); the flag ends that.
         let out = Rc::new(Cell::new(true));
-        if let Some(id) = form.get_attribute("data-watch") {
-            leptos::task::spawn_local(watch(id, Some(out.clone())));
+        let watched = form.get_attribute("data-watch");
+        if let Some(id) = &watched {
+            if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
+                let _ = el.set_attribute("data-sending", "");
+            }
+            leptos::task::spawn_local(watch(id.clone(), Some(out.clone())));
         }
         leptos::task::spawn_local(async move {
             let answered = post(&form).await;
             out.set(false);
+            if let Some(el) = watched.and_then(|id| leptos::prelude::document().get_element_by_id(&id)) {
+                let _ = el.remove_attribute("data-sending");
+            }
             match answered {
                 Ok(answer) if form.has_attribute("data-reveal") => {
                     let reveal = form.get_attribute("data-reveal").unwrap_or_default();
@@ -610,9 +619,15 @@ mod browser {
 
     /// Reads the element `id` again from the server every 300 ms: while the form is `out`, or,
     /// without a form, while the server says something in it is `data-running`, after which the
-    /// page is read in place (what ended has changed more than that element).
+    /// page is read in place (what ended has changed more than that element). Nothing is read
+    /// while the element says there is nothing to follow (`data-unwatchable`: a backend that
+    /// reports no progress).
     async fn watch(id: String, out: Option<Rc<Cell<bool>>>) {
         let sending = || out.as_ref().is_some_and(|o| o.get());
+        let selector = format!("#{id} [data-unwatchable]");
+        if leptos::prelude::document().query_selector(&selector).ok().flatten().is_some() {
+            return;
+        }
         loop {
             sleep(300).await;
             if out.is_some() && !sending() {

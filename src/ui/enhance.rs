@@ -111,8 +111,8 @@ pub struct Confirmation {
 /// server function's JSON answer (`"password"`, `"row.name"`; a `null` field none), a
 /// `data-reveal-copy` button copies one, and a `data-reveal-class` element gets that field as a
 /// class, and `data-reveal-attrs="name=field …"` sets those attributes; an element with
-/// `data-reveal-each` is repeated for each item of that list, its own fields read from the item. If the answer lacks a field (`null`: nothing to show), nothing is
-/// shown.
+/// `data-reveal-each` is repeated for each item of that list, its own fields read from the item.
+/// If the answer lacks a field (`null`: nothing to show), nothing is shown.
 #[component]
 pub fn Reveal(
     id: &'static str,

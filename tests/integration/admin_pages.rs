@@ -288,7 +288,7 @@ async fn deliver(app: &TestApp, secret: &str, id: &str) -> u16 {
 
 /// The webhook log's rows cannot differ from anything the browser hydrates, while events keep
 /// arriving (issue #13's mismatch), because nothing on the page hydrates them: the page is the
-/// server's HTML (`EditingPage::hydrates_for`), and no page of events is sent for the browser.
+/// server's HTML (`EditingPage`, `src/pages/lazy.rs`), and no page of events is sent for the browser.
 /// (The mismatch itself came from the server building the page three times and sending the
 /// first read for the browser beside the HTML of the last: with events arriving, 44 of 150
 /// loads of the release build before that fix showed other rows than the island's data, so a

@@ -77,7 +77,7 @@ async fn pages_hydrate_islands_and_the_catalog_the_whole_app() {
 }
 
 /// The webhook log is the server's HTML for everyone: no editing island, so it downloads and
-/// hydrates no more than a reading page (`EditingPage::hydrates_for`). The main module's small
+/// hydrates no more than a reading page (`EditingPage`, `src/pages/lazy.rs`). The main module's small
 /// `PageForms` island serves its forms: admins' controls post to their server functions and ask
 /// first (`crate::ui::enhance`); support staff see the same page without them, and both can copy
 /// the Stripe CLI's command.

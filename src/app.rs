@@ -1,7 +1,6 @@
 //! The application root: the HTML shell, the router and the route table.
 
-use crate::pages::{catalog::CatalogPage, not_found::NotFound};
-use crate::ui::hydrated::HydratedMark;
+use crate::pages::not_found::NotFound;
 use crate::ui::islands::BundleScripts;
 use crate::ui::layout::ConsoleLayout;
 use leptos::prelude::*;
@@ -13,19 +12,18 @@ use leptos_router::{
 
 /// How the browser brings a page to life (issue #13).
 ///
-/// Every page but the catalog hydrates only its islands (`#[island]`): the sign-in page, the
+/// Every page of the console hydrates only its islands (`#[island]`): the sign-in page, the
 /// overview, the pages support staff read (lists, details, search, history, the audit log) and
-/// the editing pages, whose body is one island (sync; `crate::pages::lazy::EditingIsland`) or
-/// the server's HTML with forms (keys, the webhook log, copying the catalog, users, API keys,
-/// one's account). Everything else on those
-/// pages is server-rendered HTML whose code never reaches the browser, so the main WebAssembly
-/// module holds no router and no page: such a visit downloads Leptos's core, the small islands
-/// (the sign-in form, the header's switches and search shortcut, a payment table's refund
-/// forms, the editing pages' forms) and the lazily loaded island the page shows, if any (an
-/// editing page's body). Links
-/// are plain links and filters plain GET forms, which need no code. The catalog, whose editors live
-/// in the URL's query, hydrates the whole app from a lazily loaded chunk ([`hydrate_app`]); there
-/// the router takes over its links.
+/// the editing pages, whose body is the server's HTML with forms (the catalog, keys, sync, the
+/// webhook log, copying the catalog, users, API keys, one's account;
+/// `crate::pages::lazy::EditingIsland`). Everything else on those pages is server-rendered HTML
+/// whose code never reaches the browser, so the main WebAssembly module holds no router and no
+/// page: such a visit downloads Leptos's core and the small islands (the sign-in form, the
+/// header's switches and search shortcut, a payment table's refund forms, the editing pages'
+/// forms), and only the catalog's editor, when its address opens one, downloads more
+/// (`crate::pages::catalog::editor`). Links are plain links and filters plain GET forms, which
+/// need no code. A page that is not found hydrates the whole app from a lazily loaded chunk
+/// ([`hydrate_app`]).
 ///
 /// The server names the mode in `<html data-hydration>`, where `hydrate()` (`src/lib.rs`)
 /// reads it.
@@ -109,8 +107,13 @@ fn request_path() -> String {
     use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default()
 }
 
-/// Hydrates the whole app: the router, the frame and the page on screen (the catalog, or a page
-/// not found).
+/// The query of the request being rendered, without its `?` (empty when it has none).
+#[cfg(feature = "ssr")]
+fn request_query() -> String {
+    use_context::<http::request::Parts>().and_then(|parts| parts.uri.query().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Hydrates the whole app: the router, the frame and the page on screen (a page not found).
 ///
 /// A split point (`cargo leptos build --split`, see `src/pages/lazy.rs`), so that the router and
 /// those pages leave the main module: a page in [`Hydration::Islands`] never downloads them.
@@ -123,13 +126,27 @@ pub fn hydrate_app() {
 /// The split point of the whole app ([`hydrate_app`]), as its files and preloads name it.
 pub const APP_DOWNLOAD: &str = "hydrate_app";
 
-/// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate:
-/// none for a page of islands, whose islands are all in the main module; the app's chunk where
-/// the whole app hydrates. The shell names their files in `<link rel=preload>`, so that the
-/// browser fetches them beside the main module instead of one after the other as each runs.
-pub fn downloads_for_path(path: &str) -> Vec<&'static str> {
+/// The downloads (split points, see `src/pages/lazy.rs`) a page needs before it can hydrate, by
+/// its path and query (`?edit=new-product`, or empty), for a viewer who may (`can_write`) or may
+/// not change things: none for a page of islands, whose islands are all in the main module, but
+/// for the catalog with an editor open (`edit`) for an admin, which needs the editors' (support
+/// staff get no editor); the app's chunk where the whole app hydrates. The shell names their
+/// files in `<link rel=preload>`, so that the browser fetches them beside the main module instead
+/// of one after the other as each runs.
+pub fn downloads_for_path(path: &str, query: &str, can_write: bool) -> Vec<&'static str> {
     match Hydration::for_path(path) {
-        Hydration::Islands => Vec::new(),
+        Hydration::Islands => {
+            let catalog = page_of(path.strip_suffix('/').unwrap_or(path)) == Some("catalog");
+            let editing = query
+                .trim_start_matches('?')
+                .split('&')
+                .any(|pair| pair.strip_prefix("edit=").is_some_and(|value| !value.is_empty()));
+            if catalog && editing && can_write {
+                vec![crate::pages::catalog::editor::EDITOR_DOWNLOAD]
+            } else {
+                Vec::new()
+            }
+        }
         Hydration::Full => vec![APP_DOWNLOAD],
     }
 }
@@ -170,7 +187,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         // Leptos never reads, keeps them out of the page.
         provide_context(leptos::PrefetchLazyFn::default());
         let path = request_path();
-        let preloads = crate::server::assets::split_preloads(&options, &downloads_for_path(&path));
+        let can_write = crate::auth::ssr::require_reader().is_ok_and(|user| user.role.can_write());
+        let downloads = downloads_for_path(&path, &request_query(), can_write);
+        let preloads = crate::server::assets::split_preloads(&options, &downloads);
         (Hydration::for_path(&path), preload_links(preloads))
     };
     #[cfg(not(feature = "ssr"))]
@@ -243,7 +262,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=islands_page!(crate::pages::overview::OverviewPage) ssr=SsrMode::Async />
                     <Route path=path!("keys") view=islands_page!(crate::pages::keys::KeysPage) ssr=SsrMode::Async />
                     <Route path=path!("sync") view=islands_page!(crate::pages::sync::SyncPage) ssr=SsrMode::Async />
-                    <Route path=path!("catalog") view=|| view! { <CatalogPage /> <HydratedMark /> } ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view=islands_page!(crate::pages::catalog::CatalogPage) ssr=SsrMode::Async />
                     <Route path=path!("catalog/copy") view=islands_page!(crate::pages::catalog_copy::CatalogCopyPage) ssr=SsrMode::Async />
                     <Route path=path!("customers") view=islands_page!(crate::pages::customers::CustomersPage) ssr=SsrMode::Async />
                     <Route path=path!("customers/:id") view=islands_page!(crate::pages::customer::CustomerPage) ssr=SsrMode::Async />
@@ -270,9 +289,26 @@ mod tests {
 
     #[test]
     fn a_page_of_the_whole_app_preloads_the_app() {
-        for path in ["/test/catalog", "/live/catalog/", "/test/no-such-section"] {
-            assert_eq!(downloads_for_path(path), ["hydrate_app"], "{path}");
+        for path in ["/test/no-such-section", "/demo", "/test/catalog/x"] {
+            assert_eq!(downloads_for_path(path, "", true), ["hydrate_app"], "{path}");
         }
+    }
+
+    #[test]
+    fn the_catalog_preloads_the_editors_only_with_one_open() {
+        for query in ["edit=new-product", "q=pro&product=prod_1&edit=price&price=price_1", "?edit=product"] {
+            for path in ["/test/catalog", "/live/catalog/"] {
+                assert_eq!(downloads_for_path(path, query, true), ["hydrate_catalog_editor"], "{path}?{query}");
+                // Support staff get no editor (`crate::pages::catalog::CatalogBody`).
+                assert!(downloads_for_path(path, query, false).is_empty(), "support: {path}?{query}");
+            }
+        }
+        for query in ["", "q=edit", "product=prod_1", "edit=", "reedit=product"] {
+            assert!(downloads_for_path("/test/catalog", query, true).is_empty(), "{query}");
+        }
+        // Only the catalog has editors.
+        assert!(downloads_for_path("/test/catalog/copy", "edit=new-product", true).is_empty());
+        assert!(downloads_for_path("/test/users", "edit=new-product", true).is_empty());
     }
 
     #[test]
@@ -301,12 +337,12 @@ mod tests {
             "/test/keys",
             "/test/webhooks",
         ] {
-            assert!(downloads_for_path(none).is_empty(), "{none}");
+            assert!(downloads_for_path(none, "", true).is_empty(), "{none}");
         }
     }
 
     #[test]
-    fn every_page_but_the_catalog_hydrates_as_islands() {
+    fn every_page_of_the_console_hydrates_as_islands() {
         for path in [
             "/login",
             "/login/",
@@ -322,6 +358,8 @@ mod tests {
             "/live/audit",
             "/test/keys",
             "/live/sync",
+            "/test/catalog",
+            "/live/catalog/",
             "/test/catalog/copy",
             "/test/users/",
             "/test/api-keys",
@@ -333,7 +371,6 @@ mod tests {
         for path in [
             "/",
             "",
-            "/test/catalog",
             "/test/webhooks/x",
             "/test/keys/x",
             "/test/catalog/copy/x",

@@ -31,8 +31,8 @@ pub fn hydrate() {
         // The shell's loader (`ui/island_loader.js`) calls each island's export once this
         // returns, and then marks `<body data-hydrated>`.
         app::Hydration::Islands => leptos::mount::hydrate_islands(),
-        // The app's chunk first (the page preloads it), then the catalog hydrates with the
-        // router, and the route marks `<body data-hydrated>` when it is done (`ui/hydrated.rs`).
+        // The app's chunk first (the page preloads it), then a page not found hydrates with
+        // the router, and the route marks `<body data-hydrated>` when it is done (`ui/hydrated.rs`).
         app::Hydration::Full => {
             links_leave_the_app();
             wasm_bindgen_futures::spawn_local(app::hydrate_app());

@@ -82,8 +82,7 @@ test('pages hydrate under the Content-Security-Policy without a single violation
   }
 
   // ... and reached by links, with data from server functions (fetch) where a page refetches
-  // or changes something. Links are page loads (pages of islands have no router), except inside
-  // the catalog, which hydrates the whole app and moves through its editors with the router.
+  // or changes something. Links are page loads (pages of islands have no router).
   await open(page, '/test/customers');
   await page.getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByTestId('figures')).toBeVisible();
@@ -94,7 +93,8 @@ test('pages hydrate under the Content-Security-Policy without a single violation
   await page.getByRole('link', { name: 'Catalog' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Catalog');
 
-  // The catalog's copy buttons are handled by the WASM (an inline `onclick` would be blocked).
+  // The catalog's copy buttons are handled by the WASM's `PageForms` (an inline `onclick` would
+  // be blocked).
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const chip = page.locator('.catalog-id').first();
   const id = await chip.getByTestId('object-id').innerText();

@@ -19,7 +19,7 @@ function serverCalls(page: Page): string[] {
 }
 
 const PAGES = ['/test/webhooks', '/test/keys', '/test/sync', '/test/users', '/test/api-keys', '/test/account',
-  '/test/catalog/copy', '/test/catalog', '/test/history'];
+  '/test/catalog/copy', '/test/catalog', '/test/catalog?edit=new-product', '/test/history'];
 
 test('every page hydrates without calling a server function', async ({ page }) => {
   await signIn(page, ADMIN);

@@ -30,8 +30,8 @@ const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 /**
  * The first load's budget, in gzip bytes: issue #13's 300 KB. The sign-in page and the overview
  * hydrate only their islands (`src/app.rs`, `Hydration`), so the first load is the main module
- * (Leptos's core and the islands) without the router or any page, which the pages that edit
- * load as a chunk of their own. Sizes are deterministic for a build, so a change that grows
+ * (Leptos's core and the islands) without the router or any page; the catalog's editors are a
+ * chunk of their own, loaded only once one is opened. Sizes are deterministic for a build, so a change that grows
  * the first load past the budget fails here, not in a user's download.
  */
 const FIRST_LOAD_BUDGET = 300_000;
@@ -55,7 +55,7 @@ test('every other route reports what it downloads on top of the first load', asy
   await page.waitForLoadState('networkidle');
   const seen = new Set(files);
   const lines: string[] = [];
-  for (const path of ['/keys', '/sync', '/catalog', '/catalog/copy', '/customers', '/search?q=acme', '/subscriptions',
+  for (const path of ['/keys', '/sync', '/catalog', '/catalog?edit=new-product', '/catalog/copy', '/customers', '/search?q=acme', '/subscriptions',
     '/history', '/webhooks', '/audit', '/users', '/api-keys', '/account', '/subjects/team/acme']) {
     files.clear();
     // A full load that waits for hydration: a lazily loaded route hydrates once its chunk is in.
@@ -69,7 +69,7 @@ test('every other route reports what it downloads on top of the first load', asy
 });
 
 /** The split downloads a page starts with, as their own chunk's file name starts. */
-const DOWNLOADS = ['split_hydrate_app_'];
+const DOWNLOADS = ['split_hydrate_app_', 'split_hydrate_catalog_editor_'];
 
 /**
  * Opens `path` and checks that it runs the downloads `expected` names (by their own chunk's
@@ -100,15 +100,17 @@ async function expectDownloads(page: Page, files: Set<string>, path: string, exp
   }
 }
 
-test('a page preloads every chunk it runs and no other: the whole app on the catalog, none on a list, the payments or the editing pages', async ({ page }) => {
+test('a page preloads every chunk it runs and no other: the editors on a catalog editing, none on a list, the payments or the editing pages', async ({ page }) => {
   const files = recordBundle(page);
   await signIn(page, ADMIN);
-  // The catalog hydrates the whole app (its chunk, `src/pages/lazy.rs`); the customer list no
-  // chunk at all, and nor does the payment history with its refund forms (their island is in the
-  // main module), or the editing pages (Keys, Sync, the webhook log, copying the catalog, Users,
-  // API keys and the account), whose controls are forms the main module's `PageForms` sends.
+  // The catalog with an editor open downloads the editors (their chunk, `src/pages/lazy.rs`);
+  // the catalog itself no chunk at all, and nor do the customer list, the payment history with
+  // its refund forms (their island is in the main module), or the other editing pages (Keys,
+  // Sync, the webhook log, copying the catalog, Users, API keys and the account), whose controls
+  // are forms the main module's `PageForms` sends.
   for (const [path, expected] of [
-    ['/test/catalog', ['split_hydrate_app_']],
+    ['/test/catalog?edit=new-product', ['split_hydrate_catalog_editor_']],
+    ['/test/catalog', []],
     ['/test/sync', []],
     ['/test/catalog/copy', []],
     ['/test/keys', []],
@@ -134,6 +136,8 @@ test('support staff download no admin page and no refund form, nor anything for 
     ['/test/history', []],
     ['/test/webhooks', []],
     ['/test/account', []],
+    // No editor is open for them: the catalog is theirs to read.
+    ['/test/catalog?edit=new-product', []],
   ] as const) {
     await expectDownloads(page, files, path, expected);
   }

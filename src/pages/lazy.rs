@@ -1,19 +1,21 @@
 //! What the browser loads lazily, and which pages need it (issue #13).
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
-//! code (a split point) leaves the main WebAssembly file. There is one: the whole app
-//! (`crate::app::hydrate_app`), the router, the frame and the one page that hydrates with them,
-//! the catalog.
+//! code (a split point) leaves the main WebAssembly file. There are two:
+//!
+//! - the catalog's editors (`crate::pages::catalog::editor`), which only a catalog address with
+//!   an editor open (`?edit=`) downloads;
+//! - the whole app (`crate::app::hydrate_app`): the router and the frame, for a page not found.
 //!
 //! Every other page downloads nothing more. The pages that list payments have server-rendered
 //! refund forms, which one small island per table in the main module submits
 //! (`super::refund::RefundForms`): as a lazily loaded island per row, it cost an admin's cold load
 //! of those pages 0.2 to 0.3 s more than support staff's, who get no refund form (`README.md`,
-//! "What the browser downloads"). The editing pages ([`EditingPage`]: keys, sync, the webhook log,
-//! copying the catalog, users, API keys and one's account) are the server's HTML, their controls
-//! forms that the main module's `crate::ui::enhance::PageForms` checks, confirms and sends. Sync
-//! was the last of them to hydrate an island of its own, from a download of 382 KB; its progress
-//! is now the server's HTML read again while the sync runs.
+//! "What the browser downloads"). The editing pages ([`EditingPage`]: the catalog, keys, sync,
+//! the webhook log, copying the catalog, users, API keys and one's account) are the server's
+//! HTML, their controls forms that the main module's `crate::ui::enhance::PageForms` checks,
+//! confirms and sends. The catalog was the last of them to hydrate more: the whole app, from a
+//! download of 1.10 MB (308 KB brotli).
 //!
 //! Few split points, because the split step gives every set of split points that shares code a
 //! chunk of its own: with one per page, a page needed 30 to 136 files (57 to 78 with one
@@ -36,6 +38,7 @@ use leptos::prelude::*;
 /// The editing pages: their bodies are the server's HTML with forms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EditingPage {
+    Catalog,
     Keys,
     Sync,
     CatalogCopy,
@@ -47,7 +50,8 @@ pub enum EditingPage {
 
 impl EditingPage {
     /// Every editing page, with its path below the environment.
-    pub const ALL: [(EditingPage, &'static str); 7] = [
+    pub const ALL: [(EditingPage, &'static str); 8] = [
+        (EditingPage::Catalog, "catalog"),
         (EditingPage::Keys, "keys"),
         (EditingPage::Sync, "sync"),
         (EditingPage::CatalogCopy, "catalog/copy"),
@@ -63,9 +67,9 @@ impl EditingPage {
     }
 
     /// Whether only admins may open the page (`crate::ui::guard::AdminOnly`); support staff read
-    /// the webhook log and change their own password.
+    /// the catalog and the webhook log, and change their own password.
     pub fn admin_only(self) -> bool {
-        !matches!(self, EditingPage::Webhooks | EditingPage::Account)
+        !matches!(self, EditingPage::Catalog | EditingPage::Webhooks | EditingPage::Account)
     }
 }
 
@@ -74,6 +78,7 @@ impl EditingPage {
 #[cfg(feature = "ssr")]
 fn page_body(page: EditingPage) -> AnyView {
     match page {
+        EditingPage::Catalog => super::catalog::CatalogBody().into_any(),
         EditingPage::Keys => super::keys::KeysBody().into_any(),
         EditingPage::Sync => super::sync::SyncBody().into_any(),
         EditingPage::Webhooks => super::webhooks::WebhooksBody().into_any(),
@@ -119,10 +124,11 @@ mod tests {
         for (page, path) in EditingPage::ALL {
             assert_eq!(EditingPage::of(path), Some(page));
         }
-        for other in ["catalog", "keys/x", "", "webhooks/x", "history", "customers"] {
+        for other in ["catalog/x", "keys/x", "", "webhooks/x", "history", "customers"] {
             assert_eq!(EditingPage::of(other), None, "{other}");
         }
         assert!(!EditingPage::Webhooks.admin_only() && !EditingPage::Account.admin_only());
+        assert!(!EditingPage::Catalog.admin_only());
         assert!(EditingPage::Keys.admin_only() && EditingPage::Users.admin_only() && EditingPage::Sync.admin_only());
     }
 }

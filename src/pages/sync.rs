@@ -208,32 +208,6 @@ pub(crate) fn SyncBody() -> impl IntoView {
 fn SyncForm(env: Environment, both: bool) -> impl IntoView {
     let label = if both { "Sync both environments".to_owned() } else { format!("Sync {}", env.label().to_lowercase()) };
     let (testid, class) = if both { ("sync-both", "button-secondary") } else { ("sync-env", "button-primary") };
-    let fields = move || {
-        view! {
-            <input type="hidden" name="environment" value=env.as_str() />
-            <input type="hidden" name="both" value=both.to_string() />
-            // It needs the island: as a plain post it would answer with JSON once the sync ended.
-            <button type="submit" class=class data-testid=testid disabled=true data-needs-js="" data-pending-label="Syncing…">
-                {label.clone()}
-            </button>
-        }
-    };
-    let form = |confirm: Option<Confirmation>| {
-        match confirm {
-        Some(confirm) => view! {
-            <EnhancedForm action=RunSyncForm::url() done="Sync finished." failed="The sync failed" confirm reveal="sync-result" watch=PROGRESS_ID>
-                {fields()}
-            </EnhancedForm>
-        }
-        .into_any(),
-        None => view! {
-            <EnhancedForm action=RunSyncForm::url() done="Sync finished." failed="The sync failed" reveal="sync-result" watch=PROGRESS_ID>
-                {fields()}
-            </EnhancedForm>
-        }
-        .into_any(),
-    }
-    };
     // Any sync that touches live is confirmed first.
     let confirm = (both || env == Environment::Live).then(|| {
         let which = if both { "test and live environments" } else { "live environment" };
@@ -250,7 +224,16 @@ fn SyncForm(env: Environment, both: bool) -> impl IntoView {
             destructive: false,
         }
     });
-    form(confirm)
+    view! {
+        <EnhancedForm action=RunSyncForm::url() done="Sync finished." failed="The sync failed" confirm reveal="sync-result" watch=PROGRESS_ID>
+            <input type="hidden" name="environment" value=env.as_str() />
+            <input type="hidden" name="both" value=both.to_string() />
+            // It needs the island: as a plain post it would answer with JSON once the sync ended.
+            <button type="submit" class=class data-testid=testid disabled=true data-needs-js="" data-pending-label="Syncing…">
+                {label}
+            </button>
+        </EnhancedForm>
+    }
 }
 
 /// The progress of the page's environment's running or last sync since the server started, and

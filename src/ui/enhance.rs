@@ -15,7 +15,11 @@
 //! - enables the buttons that must not work without it (`data-needs-js`: a secret in a form must
 //!   never leave as a plain form post, and a change must be confirmed), and says what is going
 //!   on in a submit button's `data-pending-label` while the form is out;
-//! - leaves empty filters out of a GET form's new address (`data-drop-empty`);
+//! - leaves empty filters out of a GET form's new address (`data-drop-empty`); applies a
+//!   `data-instant` GET form as it is typed in (after a pause) or chosen from, and follows a
+//!   `data-in-place` link, by changing the address and reading the page in place, so the list
+//!   changes under the search box, which keeps its focus and what is being typed; back and
+//!   forward read the page in place too;
 //! - copies a `data-copy` button's text to the clipboard;
 //! - ticks every box of a form with its `data-check-all` box (and that box once all are ticked),
 //!   removes what a GET form's `data-invalidates` names once its choice changes (a preview of
@@ -51,9 +55,10 @@ pub fn EnhancedForm(
     /// What failed, before the server's reason ("The endpoint was not configured").
     #[prop(into)]
     failed: String,
-    /// The confirmation asked first, if any.
-    #[prop(optional)]
-    confirm: Option<Confirmation>,
+    /// The confirmation asked first, if any: a [`Confirmation`], or an `Option` of one where it
+    /// depends on the form (a change asked about only in live mode).
+    #[prop(optional, into)]
+    confirm: MaybeConfirmation,
     #[prop(optional, into)] testid: Option<String>,
     /// The id of the [`Reveal`] that shows the server function's answer once, in place.
     #[prop(optional)]
@@ -66,7 +71,7 @@ pub fn EnhancedForm(
 ) -> impl IntoView {
     let env = crate::ui::layout::use_env().get_untracked();
     let live = env == crate::environment::Environment::Live;
-    let (title, message, label, destructive) = match confirm {
+    let (title, message, label, destructive) = match confirm.0 {
         Some(c) => (Some(c.title), Some(c.message), Some(c.label), c.destructive.then_some("")),
         None => (None, None, None, None),
     };
@@ -103,6 +108,22 @@ pub struct Confirmation {
     pub label: String,
     /// Styles the confirm button as dangerous.
     pub destructive: bool,
+}
+
+/// What an [`EnhancedForm`] asks before it is sent: nothing (the default) or a [`Confirmation`].
+#[derive(Clone, Debug, Default)]
+pub struct MaybeConfirmation(pub Option<Confirmation>);
+
+impl From<Confirmation> for MaybeConfirmation {
+    fn from(confirm: Confirmation) -> Self {
+        MaybeConfirmation(Some(confirm))
+    }
+}
+
+impl From<Option<Confirmation>> for MaybeConfirmation {
+    fn from(confirm: Option<Confirmation>) -> Self {
+        MaybeConfirmation(confirm)
+    }
 }
 
 /// Where an [`EnhancedForm`] with `reveal=id` shows its answer once: a `<template>`, so that the
@@ -157,6 +178,9 @@ pub fn PageForms() -> impl IntoView {
     view! { <span hidden node_ref=marker></span> }
 }
 
+#[cfg(feature = "hydrate")]
+pub(crate) use browser::go_with_toasts;
+
 /// The browser's side of [`PageForms`].
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -169,6 +193,30 @@ mod browser {
 
     /// The session-storage key under which the outcome of a change waits for the page read again.
     const FLASH_KEY: &str = "pc-flash";
+    /// The same for what went wrong though the change was made (a JSON list of messages).
+    const FLASH_ERRORS_KEY: &str = "pc-flash-errors";
+
+    thread_local! {
+        /// The last pause of typing in a `data-instant` form: only the last one applies it.
+        static TYPED: Cell<u32> = const { Cell::new(0) };
+        /// The last in-place read of the page: an answer to an earlier one is dropped.
+        static READS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Leaves for `href` with `done` waiting there as a toast, and each of `problems` as an error
+    /// toast (an island's change whose page is another address: the catalog's editors).
+    pub(crate) fn go_with_toasts(href: &str, done: Option<&str>, problems: &[String]) {
+        let window = leptos::prelude::window();
+        if let Some(storage) = window.session_storage().ok().flatten() {
+            if let Some(done) = done {
+                let _ = storage.set_item(FLASH_KEY, done);
+            }
+            if !problems.is_empty() {
+                let _ = storage.set_item(FLASH_ERRORS_KEY, &serde_json::to_string(problems).unwrap_or_default());
+            }
+        }
+        let _ = window.location().assign(href);
+    }
 
     /// Listens on the document, enables what needs this island, and shows the outcome of the
     /// change that read the page again.
@@ -183,6 +231,10 @@ mod browser {
         let on_change = Closure::<dyn Fn(Event)>::new(on_change);
         let _ = document.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
         on_change.forget();
+        let on_popstate = Closure::<dyn Fn(Event)>::new(on_popstate);
+        let _ = leptos::prelude::window()
+            .add_event_listener_with_callback("popstate", on_popstate.as_ref().unchecked_ref());
+        on_popstate.forget();
         // They serve the page as long as it lives.
         on_submit.forget();
         on_click.forget();
@@ -210,6 +262,12 @@ mod browser {
             let _ = storage.as_ref().map(|s| s.remove_item(FLASH_KEY));
             toast(&message, false);
         }
+        if let Some(problems) = storage.as_ref().and_then(|s| s.get_item(FLASH_ERRORS_KEY).ok().flatten()) {
+            let _ = storage.as_ref().map(|s| s.remove_item(FLASH_ERRORS_KEY));
+            for problem in serde_json::from_str::<Vec<String>>(&problems).unwrap_or_default() {
+                toast(&problem, true);
+            }
+        }
     }
 
     /// Enables the buttons that work only with this island (`data-needs-js`).
@@ -225,7 +283,10 @@ mod browser {
 
     fn on_submit(ev: Event) {
         let Some(form) = ev.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else { return };
-        if form.has_attribute("data-drop-empty") {
+        if form.has_attribute("data-instant") {
+            ev.prevent_default();
+            apply_in_place(&form, false);
+        } else if form.has_attribute("data-drop-empty") {
             ev.prevent_default();
             go_filtered(&form);
         } else if form.has_attribute("data-enhance") {
@@ -251,6 +312,12 @@ mod browser {
     /// form's submit button only while it holds that word.
     fn on_input(ev: Event) {
         let Some(field) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        if let Some(form) = field.closest("form[data-instant]").ok().flatten() {
+            if field.tag_name() == "INPUT" {
+                typed(form);
+            }
+            return;
+        }
         let Some(form) = field.closest("form[data-enhance]").ok().flatten() else { return };
         clear_errors(&form);
         unlock(&field);
@@ -273,7 +340,17 @@ mod browser {
     /// ticked once they all are. Any change to a form's choice removes what its
     /// `data-invalidates` names (what was shown for the choice before).
     fn on_change(ev: Event) {
-        let Some(field) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        // A choice in a `data-instant` form applies it at once (typing applies it on a pause).
+        if target.tag_name() == "SELECT" {
+            if let Some(form) = target.closest("form[data-instant]").ok().flatten() {
+                if let Ok(form) = form.dyn_into::<HtmlFormElement>() {
+                    apply_in_place(&form, false);
+                }
+            }
+            return;
+        }
+        let Some(field) = target.dyn_into::<HtmlInputElement>().ok() else { return };
         let Some(form) = field.closest("form").ok().flatten() else { return };
         if let Some(id) = form.get_attribute("data-invalidates") {
             if let Some(stale) = leptos::prelude::document().get_element_by_id(&id) {
@@ -366,6 +443,111 @@ mod browser {
             }
         } else if let Some(button) = target.closest("button[data-copy]").ok().flatten() {
             copy(&button);
+        } else if let Some(link) = target.closest("a[data-in-place]").ok().flatten() {
+            // A click that would open another tab or window is the browser's.
+            let plain = ev
+                .dyn_ref::<web_sys::MouseEvent>()
+                .is_some_and(|m| m.button() == 0 && !(m.ctrl_key() || m.meta_key() || m.shift_key() || m.alt_key()));
+            let Some(href) = link.get_attribute("href").filter(|_| plain) else { return };
+            ev.prevent_default();
+            let _ = leptos::prelude::window().history().map(|h| h.push_state_with_url(&JsValue::NULL, "", Some(&href)));
+            leptos::task::spawn_local(refresh());
+        }
+    }
+
+    /// Back or forward to an address this page changed in place: read it in place.
+    fn on_popstate(_: Event) {
+        let document = leptos::prelude::document();
+        if document.query_selector("form[data-instant], a[data-in-place]").ok().flatten().is_some() {
+            leptos::task::spawn_local(refresh());
+        }
+    }
+
+    /// Typing in a `data-instant` form: it is applied once typing pauses for 250 ms.
+    fn typed(form: Element) {
+        let Ok(form) = form.dyn_into::<HtmlFormElement>() else { return };
+        let mine = TYPED.with(|t| {
+            t.set(t.get().wrapping_add(1));
+            t.get()
+        });
+        leptos::task::spawn_local(async move {
+            sleep(250).await;
+            if TYPED.with(Cell::get) == mine {
+                // Each pause replaces the address rather than adding one per word to the history.
+                apply_in_place(&form, true);
+            }
+        });
+    }
+
+    /// The `data-instant` form's address (as [`go_filtered`] would go to), taken in place of this
+    /// one (`replace`) or after it, and the page read in place.
+    fn apply_in_place(form: &HtmlFormElement, replace: bool) {
+        let window = leptos::prelude::window();
+        let path = window.location().pathname().unwrap_or_default();
+        let href = format!("{path}{}", filtered_query(form));
+        let here = format!("{path}{}", window.location().search().unwrap_or_default());
+        if href == here {
+            return;
+        }
+        let Ok(history) = window.history() else { return };
+        let _ = if replace {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&href))
+        } else {
+            history.push_state_with_url(&JsValue::NULL, "", Some(&href))
+        };
+        leptos::task::spawn_local(refresh());
+    }
+
+    /// Reads the page of the address it now has in place, unless a later read has started; the
+    /// field being typed in keeps its focus, its caret and what has been typed since, and an
+    /// element with an id that had the focus gets it back. If the page cannot be read it is
+    /// loaded.
+    async fn refresh() {
+        let mine = READS.with(|r| {
+            r.set(r.get().wrapping_add(1));
+            r.get()
+        });
+        // The list being replaced is dimmed meanwhile (`style/main.css`).
+        let main = leptos::prelude::document().get_element_by_id("main");
+        if let Some(main) = &main {
+            let _ = main.set_attribute("aria-busy", "true");
+        }
+        let read = read_page().await;
+        if READS.with(Cell::get) != mine {
+            return;
+        }
+        if let Some(main) = &main {
+            let _ = main.remove_attribute("aria-busy");
+        }
+        let Ok(page) = read else {
+            let _ = leptos::prelude::window().location().reload();
+            return;
+        };
+        let document = leptos::prelude::document();
+        let focused = document.active_element();
+        let field = focused.as_ref().and_then(|f| f.dyn_ref::<HtmlInputElement>().cloned());
+        let typing = field.as_ref().and_then(|f| {
+            let name = f.get_attribute("name")?;
+            f.closest("form[data-instant]").ok().flatten()?;
+            Some((name, f.value(), f.selection_start().ok().flatten(), f.selection_end().ok().flatten()))
+        });
+        let focused_id = focused.map(|f| f.id()).filter(|id| !id.is_empty());
+        if swap_main(&page).is_err() {
+            return;
+        }
+        if let Some((name, value, start, end)) = typing {
+            let selector = format!("form[data-instant] input[name=\"{name}\"]");
+            if let Some(input) =
+                document.query_selector(&selector).ok().flatten().and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
+            {
+                input.set_value(&value);
+                let _ = input.focus();
+                let _ = input.set_selection_range(start.unwrap_or(0), end.unwrap_or(0));
+            }
+        } else if let Some(el) = focused_id.and_then(|id| document.get_element_by_id(&id)) {
+            if let Some(el) = el.dyn_ref::<HtmlElement>() {
+                let _ = el.focus();
+            }
         }
     }
 
@@ -381,6 +563,12 @@ mod browser {
     /// A GET form's new address without its empty fields (`?status=failed`, not
     /// `?status=failed&type=`).
     fn go_filtered(form: &HtmlFormElement) {
+        let path = leptos::prelude::window().location().pathname().unwrap_or_default();
+        let _ = leptos::prelude::window().location().set_href(&format!("{path}{}", filtered_query(form)));
+    }
+
+    /// A GET form's query without its empty fields.
+    fn filtered_query(form: &HtmlFormElement) -> String {
         let mut pairs = Vec::new();
         if let Ok(fields) = form.query_selector_all("input[name], select[name]") {
             for i in 0..fields.length() {
@@ -397,10 +585,7 @@ mod browser {
             }
         }
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let path = leptos::prelude::window().location().pathname().unwrap_or_default();
-        let _ = leptos::prelude::window()
-            .location()
-            .set_href(&format!("{path}{}", crate::model::format::query_string(&pairs)));
+        crate::model::format::query_string(&pairs)
     }
 
     /// The confirmation dialog, built as `ConfirmDialog` renders it; `send`s the form once
@@ -671,7 +856,11 @@ mod browser {
     /// hydrating: the island listens on the document, and the buttons it enables are enabled
     /// again.
     async fn read_in_place() -> Result<(), String> {
-        let parsed = read_page().await?;
+        swap_main(&read_page().await?)
+    }
+
+    /// Replaces the content of the page's `<main>` with that of `parsed`'s.
+    fn swap_main(parsed: &web_sys::Document) -> Result<(), String> {
         let (Some(new), Some(main)) =
             (parsed.get_element_by_id("main"), leptos::prelude::document().get_element_by_id("main"))
         else {

@@ -1,7 +1,7 @@
 //! The `data-hydrated` mark on `<body>`: from then on, the page's handlers are attached.
 //!
 //! Tests and the time-to-interactive benchmark wait for it, and CSS may use it. Where the whole
-//! app hydrates (the catalog, a page not found), the route's view carries this component, and its
+//! app hydrates (a page not found), the route's view carries this component, and its
 //! effect, which runs only in the browser and only after the view around it has hydrated, sets
 //! the mark.
 //!

@@ -23,6 +23,7 @@ async fn support_cannot_write_but_reads_the_event_log() {
         ("keys-remove", vec![("environment", "test")]),
         ("sync-run", vec![("environment", "test"), ("both", "false")]),
         ("sync-run-form", vec![("environment", "test"), ("both", "false")]),
+        ("catalog-product-active-form", vec![("env", "test"), ("id", "prod_1"), ("active", "false")]),
         ("sync-progress", vec![("environment", "test"), ("both", "false")]),
         ("webhook-configure", vec![("environment", "test")]),
         ("webhook-reprocess", vec![("environment", "test"), ("event_id", "evt_1")]),

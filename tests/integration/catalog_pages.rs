@@ -264,6 +264,143 @@ async fn a_product_with_prices_is_not_offered_a_delete_that_stripe_refuses() {
     assert!(inactive.contains("Stripe does not delete a product that has prices"), "{inactive}");
 }
 
+/// Posts one of the catalog page's row forms, URL-encoded as the page's island sends them.
+async fn post_form(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = client.post(app.url(&format!("/api/console/{endpoint}"))).form(form).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The `<form>` of the page around the element with this test id (its opening tag, fields and
+/// button), for the row forms' checks.
+fn form_around<'a>(html: &'a str, testid: &str) -> &'a str {
+    let at = html.find(&format!("data-testid=\"{testid}\"")).unwrap_or_else(|| panic!("no {testid} in {html}"));
+    let start = html[..at].rfind("<form").expect("a form around it");
+    let end = at + html[at..].find("</form>").expect("its end");
+    &html[start..end]
+}
+
+/// The catalog is the server's HTML (issue #13): filters applied by the page's island in place,
+/// row controls as forms it sends, and an editor only where the address opens one, as an island of
+/// its own whose props carry what it edits; support staff get neither. The row forms' functions
+/// do what the page says they do.
+#[tokio::test]
+async fn the_catalog_is_the_servers_html_and_its_editors_are_opened_by_the_address() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let support = app.signed_in("support@example.com", Role::Support).await;
+    let view = catalog(&app, &admin).await;
+    let form_key = view["form_key"].as_str().unwrap().to_string();
+    let product = add_product(&app, &admin, &form_key, 1, "Widget").await;
+    let price = add_price(&app, &admin, &form_key, 2, &product, 700).await;
+    let price_id = price["stripePriceId"].as_str().unwrap().to_string();
+
+    let page = app.page(&admin, &format!("/test/catalog?q=widg&product={product}")).await;
+    assert!(page.contains(r#"<html lang="en" data-hydration="islands">"#), "{page}");
+    assert!(page.contains(r#"<leptos-island data-component="PageForms"#), "{page}");
+    assert!(!page.contains("CatalogEditorIsland"), "no editor is open: {page}");
+    // The search filters on the server, and its form is applied in place.
+    assert!(page.contains(r#"data-instant"#) && page.contains(r#"value="widg""#), "{page}");
+    assert!(page.contains("Widget") && !page.contains(">Starter<"), "{page}");
+    // The editors are links that keep the filters.
+    for (testid, edit) in [
+        ("new-product", format!("?q=widg&amp;product={product}&amp;edit=new-product")),
+        ("edit-product", format!("?q=widg&amp;product={product}&amp;edit=product")),
+        ("add-price", format!("?q=widg&amp;product={product}&amp;edit=new-price")),
+        ("edit-price", format!("?q=widg&amp;product={product}&amp;edit=price&amp;price={price_id}")),
+        ("change-amount", format!("?q=widg&amp;product={product}&amp;edit=amount&amp;price={price_id}")),
+    ] {
+        let link = format!(r#"href="/test/catalog{edit}" data-testid="{testid}""#);
+        assert!(page.contains(&link), "{link} in {page}");
+    }
+    // The row controls are forms, enabled by the island, asking first where they must.
+    let archive = form_around(&page, "archive-price");
+    for part in [
+        r#"action="/api/console/catalog-archive-price-form""#,
+        r#"data-confirm="Archive $7.00?""#,
+        "data-destructive",
+        &format!(r#"name="id" value="{price_id}""#),
+        "data-needs-js",
+    ] {
+        assert!(archive.contains(part), "{part} in {archive}");
+    }
+    let delete = form_around(&page, "delete-product");
+    assert!(delete.contains(r#"action="/api/console/catalog-product-active-form""#), "{delete}");
+    assert!(delete.contains(r#"data-delete-plan="deactivate""#) && delete.contains(r#"value="false""#), "{delete}");
+
+    // Each editor, opened by the address, with what it edits in its props.
+    for (edit, dialog, carries) in [
+        ("edit=new-product".to_string(), "product-form", "NewProduct"),
+        (format!("product={product}&edit=product"), "product-form", "Widget"),
+        (format!("product={product}&edit=new-price"), "price-form", "New price for Widget"),
+        (format!("product={product}&edit=price&price={price_id}"), "price-edit-form", price_id.as_str()),
+        (format!("product={product}&edit=amount&price={price_id}"), "change-amount-form", "Change the amount"),
+    ] {
+        let html = app.page(&admin, &format!("/test/catalog?{edit}")).await;
+        let island = html.find(r#"<leptos-island data-component="CatalogEditorIsland""#).map(|at| &html[at..]);
+        let island = island.unwrap_or_else(|| panic!("{edit}: no editor in {html}"));
+        assert!(island.contains(&format!(r#"data-testid="{dialog}""#)), "{edit}: {island}");
+        assert!(island.contains(carries), "{edit}: {carries} in {island}");
+        // Its buttons wait for the island, and Cancel is a link back.
+        assert!(
+            island.contains(r#"<a href="/test/catalog"#) && island.contains(r#"class="button-secondary">Cancel</a>"#)
+        );
+        assert!(island.contains(" disabled "), "{edit}: {island}");
+    }
+    // What the address names is gone: a notice, no editor.
+    let gone = app.page(&admin, "/test/catalog?edit=price&price=price_missing").await;
+    assert!(gone.contains(r#"data-testid="editor-gone""#) && !gone.contains("CatalogEditorIsland"), "{gone}");
+    // Support staff get no editor and no control.
+    let read = app.page(&support, &format!("/test/catalog?product={product}&edit=product")).await;
+    for absent in
+        ["CatalogEditorIsland", "data-testid=\"new-product\"", "data-testid=\"archive-price\"", "data-enhance"]
+    {
+        assert!(!read.contains(absent), "support gets no {absent}: {read}");
+    }
+    for endpoint in ["catalog-archive-price-form", "catalog-restore-price-form", "catalog-delete-product-form"] {
+        let id = if endpoint.contains("price") { price_id.as_str() } else { product.as_str() };
+        let (status, _) = post_form(&app, &support, endpoint, &[("env", "test"), ("id", id)]).await;
+        assert_eq!(status, 403, "{endpoint}");
+    }
+
+    // The row forms as the island sends them.
+    let card = || {
+        let (admin, url) = (admin.clone(), app.url(&format!("/test/catalog?product={product}")));
+        async move { admin.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let (status, body) =
+        post_form(&app, &admin, "catalog-archive-price-form", &[("env", "test"), ("id", &price_id)]).await;
+    assert_eq!(status, 200, "{body}");
+    let html = card().await;
+    assert!(
+        html.contains(r#"data-testid="restore-price""#) && !html.contains(r#"data-testid="archive-price""#),
+        "{html}"
+    );
+    let (status, body) =
+        post_form(&app, &admin, "catalog-restore-price-form", &[("env", "test"), ("id", &price_id)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(card().await.contains(r#"data-testid="archive-price""#));
+    let form = [("env", "test"), ("id", product.as_str()), ("active", "false")];
+    let (status, body) = post_form(&app, &admin, "catalog-product-active-form", &form).await;
+    assert_eq!((status, body["active"].clone()), (200, json!(false)), "{body}");
+    let html = card().await;
+    assert!(
+        html.contains(r#"data-testid="activate-product""#) && html.contains(r#"data-testid="delete-impossible""#),
+        "{html}"
+    );
+    // Stripe refuses to delete a product with prices; one without is deleted.
+    let (status, err) =
+        post_form(&app, &admin, "catalog-delete-product-form", &[("env", "test"), ("id", &product)]).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("has one or more user-created prices"), "{err}");
+    let bare = add_product(&app, &admin, &form_key, 3, "Bare").await;
+    let (status, body) =
+        post_form(&app, &admin, "catalog-delete-product-form", &[("env", "test"), ("id", &bare)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!app.page(&admin, "/test/catalog").await.contains(&bare));
+}
+
 // ---- Copying the catalog to live (issue #14) ----
 
 /// Sets demo mode's live key (its second sandbox accepts any `sk_live_` key).

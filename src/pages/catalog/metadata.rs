@@ -114,6 +114,7 @@ pub(super) fn MetadataEditor(rows: MetaRows) -> impl IntoView {
                             type="text"
                             autocomplete="off"
                             data-testid="metadata-key"
+                            value=row.key.get_untracked()
                             prop:value=move || row.key.get()
                             on:input=move |ev| row.key.set(event_target_value(&ev))
                         />
@@ -124,6 +125,7 @@ pub(super) fn MetadataEditor(rows: MetaRows) -> impl IntoView {
                             type="text"
                             autocomplete="off"
                             data-testid="metadata-value"
+                            value=row.value.get_untracked()
                             prop:value=move || row.value.get()
                             on:input=move |ev| row.value.set(event_target_value(&ev))
                         />

@@ -1,11 +1,15 @@
 //! The catalog: products with their prices. Everyone signed in can browse it; admins create,
 //! edit, archive and delete.
 //!
-//! Filters (`q`, `active`) and the expanded product (`product`) live in the URL, so a view
-//! survives reload and can be shared. Every write in live mode goes through
-//! [`ConfirmDialog`], which makes the user type the environment's name; destructive writes
-//! (delete, archive) are confirmed in both environments.
+//! The page is the server's HTML (issue #13): the filters (`q`, `active`) and the expanded
+//! product (`product`) live in the address, so a view survives reload and can be shared, and so
+//! does the editor open (`edit`, `price`), which is the one part that hydrates, from a download of
+//! its own that no other page needs ([`editor`]). A price's and a product's other controls
+//! (archive, restore, activate, delete) are forms the page's one small island sends
+//! (`crate::ui::enhance::PageForms`). Every write in live mode is confirmed by typing the
+//! environment's name; destructive writes (delete, archive) are confirmed in both environments.
 
+pub mod editor;
 mod metadata;
 mod prices;
 mod products;
@@ -14,16 +18,16 @@ use crate::backend::{PriceChanges, PriceDraft, ProductChanges, ProductDraft};
 use crate::environment::Environment;
 use crate::error::AppError;
 use crate::model::format::query_string;
+use crate::pages::lazy::{EditingIsland, EditingPage};
 pub use crate::services::catalog::AmountChange;
-use crate::ui::confirm::ConfirmDialog;
+use crate::ui::enhance::{EnhancedForm, MaybeConfirmation, PageForms};
+use crate::ui::error::ErrorPanel;
+use crate::ui::islands::use_page_query;
 use crate::ui::layout::{use_env, use_user};
-use crate::ui::resource::{resource, JsonCodec};
-use crate::ui::toast::{use_toasts, Toasts};
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use payments_model::{ArchivedPrice, Catalog, DeletedProduct, Price, Product};
 use serde::{Deserialize, Serialize};
 
@@ -122,124 +126,37 @@ pub async fn change_amount(
     crate::services::catalog::change_amount(&backend, &user, env, request).await
 }
 
-/// Which form is open.
-#[derive(Clone, Debug)]
-enum Editor {
-    NewProduct,
-    EditProduct(Product),
-    NewPrice(Product),
-    EditPrice(Price),
-    ChangeAmount(Price),
+// The forms of the page's rows, URL-encoded as a form posts them (`crate::ui::enhance`). Each
+// answers what its JSON twin does; the page says the outcome with the form's own words.
+
+/// [`retire_price`] for a price row's "Archive" form. Admins only.
+#[server(prefix = "/api/console", endpoint = "catalog-archive-price-form")]
+pub async fn archive_price_form(env: Environment, id: String) -> Result<ArchivedPrice, AppError> {
+    retire_price(env, id).await
 }
 
-/// Asks before a write: always for destructive ones, and for every write in live mode, where
-/// [`ConfirmDialog`] also makes the user type the environment's name.
-#[derive(Clone, Copy)]
-struct Confirmer {
-    plain: RwSignal<bool>,
-    danger: RwSignal<bool>,
-    title: RwSignal<String>,
-    message: RwSignal<String>,
-    label: RwSignal<String>,
-    pending: StoredValue<Option<Callback<()>>>,
+/// Makes an archived price active again: a price row's "Restore" form. Admins only.
+#[server(prefix = "/api/console", endpoint = "catalog-restore-price-form")]
+pub async fn restore_price_form(env: Environment, id: String) -> Result<Price, AppError> {
+    edit_price(env, id, PriceChanges { active: Some(true), ..Default::default() }).await
 }
 
-impl Confirmer {
-    fn new() -> Self {
-        Confirmer {
-            plain: RwSignal::new(false),
-            danger: RwSignal::new(false),
-            title: RwSignal::new(String::new()),
-            message: RwSignal::new(String::new()),
-            label: RwSignal::new(String::new()),
-            pending: StoredValue::new(None),
-        }
-    }
-
-    /// Opens the confirmation; `run` runs once confirmed.
-    fn ask(
-        &self,
-        title: impl Into<String>,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        destructive: bool,
-        run: impl Fn() + Send + Sync + 'static,
-    ) {
-        self.title.set(title.into());
-        self.message.set(message.into());
-        self.label.set(label.into());
-        self.pending.set_value(Some(Callback::new(move |_| run())));
-        if destructive {
-            self.danger.set(true);
-        } else {
-            self.plain.set(true);
-        }
-    }
-
-    fn confirmed(&self) {
-        if let Some(run) = self.pending.get_value() {
-            self.pending.set_value(None);
-            run.run(());
-        }
-    }
+/// Activates or deactivates a product: a product's "Activate" form, and its "Delete product"
+/// form where Stripe would refuse the delete (it has prices). Admins only.
+#[server(prefix = "/api/console", endpoint = "catalog-product-active-form")]
+pub async fn product_active_form(env: Environment, id: String, active: bool) -> Result<Product, AppError> {
+    edit_product(env, id, ProductChanges { active: Some(active), ..Default::default() }).await
 }
 
-/// What the page's parts share.
-#[derive(Clone, Copy)]
-struct Ctx {
-    env: Memo<Environment>,
-    can_write: bool,
-    data: Resource<Result<CatalogView, AppError>, JsonCodec>,
-    editor: RwSignal<Option<Editor>>,
-    confirmer: Confirmer,
-    toasts: Toasts,
-    /// Set to a product id to expand it (after creating it).
-    expand: RwSignal<Option<String>>,
-    forms_opened: StoredValue<u64>,
-}
-
-impl Ctx {
-    fn live(&self) -> bool {
-        self.env.get_untracked() == Environment::Live
-    }
-
-    /// Runs a write: at once in test mode, after the typed confirmation in live mode.
-    fn write(&self, title: String, message: String, label: String, run: impl Fn() + Send + Sync + 'static) {
-        if self.live() {
-            self.confirmer.ask(title, message, label, false, run);
-        } else {
-            run();
-        }
-    }
-
-    /// A new idempotency key prefix for a form being opened.
-    fn form_key(&self) -> Option<String> {
-        let n = self.forms_opened.get_value() + 1;
-        self.forms_opened.set_value(n);
-        self.data.with_untracked(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|v| format!("{}-{n}", v.form_key)))
-    }
-
-    /// Opens a form.
-    fn open(&self, editor: Editor) {
-        self.editor.set(Some(editor));
-    }
-
-    fn close(&self) {
-        self.editor.set(None);
-    }
-
-    fn reload(&self) {
-        self.data.refetch();
-    }
-}
-
-fn use_ctx() -> Ctx {
-    expect_context::<Ctx>()
+/// [`remove_product`] for a product's "Delete product" form. Admins only.
+#[server(prefix = "/api/console", endpoint = "catalog-delete-product-form")]
+pub async fn delete_product_form(env: Environment, id: String) -> Result<DeletedProduct, AppError> {
+    remove_product(env, id).await
 }
 
 /// The `active` filter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ActiveFilter {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ActiveFilter {
     All,
     Active,
     Inactive,
@@ -291,226 +208,204 @@ fn catalog_query(q: &str, active: ActiveFilter, product: Option<&str>) -> String
     query_string(&[("q", q.trim()), ("active", active), ("product", product.unwrap_or(""))])
 }
 
-/// The page.
+/// The page: the server's HTML (`crate::pages::lazy::EditingPage::Catalog`), with the editor the
+/// address names as an island of its own ([`editor`]).
 #[component]
 pub fn CatalogPage() -> impl IntoView {
-    let env = use_env();
-    let can_write = use_user().role.can_write();
-    let query = use_query_map();
-    let location = use_location();
-    let navigate = use_navigate();
-    let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
-    let active = Memo::new(move |_| ActiveFilter::parse(query.read().get("active").as_deref()));
-    let expanded = Memo::new(move |_| query.read().get("product").filter(|p| !p.is_empty()));
-    let data = resource(move || env.get(), load_catalog);
-    let ctx = Ctx {
-        env,
-        can_write,
-        data,
-        editor: RwSignal::new(None),
-        confirmer: Confirmer::new(),
-        toasts: use_toasts(),
-        expand: RwSignal::new(None),
-        forms_opened: StoredValue::new(0),
-    };
-    provide_context(ctx);
-
-    // What is typed in the search box goes to the URL as it is typed (replacing the history
-    // entry), so a reload shows the same view.
-    let search = RwSignal::new(q.get_untracked());
-    let go = {
-        let navigate = navigate.clone();
-        move |query: String, replace: bool| {
-            let path = location.pathname.get_untracked();
-            navigate(&format!("{path}{query}"), NavigateOptions { replace, scroll: false, ..Default::default() });
-        }
-    };
-    Effect::new({
-        let go = go.clone();
-        move |_| {
-            if let Some(id) = ctx.expand.get() {
-                ctx.expand.set(None);
-                go(catalog_query(&q.get_untracked(), active.get_untracked(), Some(&id)), false);
-            }
-        }
-    });
-    // Back and forward change the URL under the search box; the URL changes the box made itself
-    // (which may arrive after more has been typed) are not written back into it.
-    let pushed = StoredValue::new(Vec::<String>::new());
-    Effect::new(move |_| {
-        let from_url = q.get();
-        let ours = pushed
-            .try_update_value(|p| match p.iter().position(|v| v.as_str() == from_url.trim()) {
-                Some(i) => {
-                    p.drain(..=i);
-                    true
-                }
-                None => false,
-            })
-            .unwrap_or(false);
-        if !ours && from_url.trim() != search.get_untracked().trim() {
-            search.set(from_url);
-        }
-    });
-    let on_search = {
-        let go = go.clone();
-        move |ev| {
-            let value = event_target_value(&ev);
-            search.set(value.clone());
-            pushed.update_value(|p| p.push(value.trim().to_owned()));
-            go(catalog_query(&value, active.get_untracked(), expanded.get_untracked().as_deref()), true);
-        }
-    };
-    let on_active = move |ev| {
-        let value = ActiveFilter::parse(Some(event_target_value(&ev).as_str()));
-        go(catalog_query(&search.get_untracked(), value, expanded.get_untracked().as_deref()), false);
-    };
-    let refreshing = RwSignal::new(false);
-    let confirmer = ctx.confirmer;
-
     view! {
         <Title text="Catalog" />
+        <EditingIsland page=EditingPage::Catalog />
+    }
+}
+
+/// What the page's address asks for: the filters, the expanded product and the editor open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CatalogQuery {
+    pub q: String,
+    pub active: ActiveFilter,
+    /// The expanded product's id.
+    pub product: Option<String>,
+    /// The editor open (`edit`), and the price it edits (`price`).
+    pub edit: Option<EditTarget>,
+}
+
+/// The editor an address opens (`?edit=`): the product ones act on the expanded product, the
+/// price ones on `?price=`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EditTarget {
+    NewProduct,
+    EditProduct,
+    NewPrice,
+    EditPrice(String),
+    ChangeAmount(String),
+}
+
+impl EditTarget {
+    /// The `edit` value naming it.
+    fn as_query(&self) -> &'static str {
+        match self {
+            EditTarget::NewProduct => "new-product",
+            EditTarget::EditProduct => "product",
+            EditTarget::NewPrice => "new-price",
+            EditTarget::EditPrice(_) => "price",
+            EditTarget::ChangeAmount(_) => "amount",
+        }
+    }
+}
+
+impl CatalogQuery {
+    /// Reads the page's query; anything unknown is left out (an unknown `edit` opens nothing).
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Self {
+        let product = get("product").filter(|p| !p.is_empty());
+        let price = get("price").filter(|p| !p.is_empty());
+        let edit = match (get("edit").as_deref(), price) {
+            (Some("new-product"), _) => Some(EditTarget::NewProduct),
+            (Some("product"), _) => Some(EditTarget::EditProduct),
+            (Some("new-price"), _) => Some(EditTarget::NewPrice),
+            (Some("price"), Some(id)) => Some(EditTarget::EditPrice(id)),
+            (Some("amount"), Some(id)) => Some(EditTarget::ChangeAmount(id)),
+            _ => None,
+        };
+        CatalogQuery {
+            q: get("q").unwrap_or_default(),
+            active: ActiveFilter::parse(get("active").as_deref()),
+            product,
+            edit,
+        }
+    }
+
+    /// The page's query with another product expanded (`None`: none), and no editor.
+    pub fn with_product(&self, product: Option<&str>) -> String {
+        catalog_query(&self.q, self.active, product)
+    }
+
+    /// The page's query with `edit` open on the expanded product or `product`.
+    pub fn editing(&self, product: Option<&str>, edit: EditTarget) -> String {
+        let product = product.or(self.product.as_deref()).unwrap_or("");
+        let active = if self.active == ActiveFilter::All { "" } else { self.active.as_query() };
+        let price = match &edit {
+            EditTarget::EditPrice(id) | EditTarget::ChangeAmount(id) => id.as_str(),
+            _ => "",
+        };
+        query_string(&[
+            ("q", self.q.trim()),
+            ("active", active),
+            ("product", product),
+            ("edit", edit.as_query()),
+            ("price", price),
+        ])
+    }
+}
+
+/// The page's body: the filters, the products and, for admins, the editor the address opens,
+/// all the server's HTML but the editor; the page's one small island sends its other forms
+/// (archive, restore, activate, delete: `crate::ui::enhance::PageForms`).
+#[component]
+pub(crate) fn CatalogBody() -> impl IntoView {
+    let env = use_env().get_untracked();
+    let can_write = use_user().role.can_write();
+    let page_query = use_page_query().0;
+    let query = CatalogQuery::parse(|key| page_query.get(key));
+    let data = resource(move || env, load_catalog);
+    let filters = query.clone();
+    view! {
         <div class="catalog-page">
             <h1>"Catalog"</h1>
             <p class="muted">
                 "Products and their prices in Stripe. Amounts are in each currency's own units; prices cannot change amount, so a new price replaces the old one."
             </p>
-            <form class="filters catalog-filters" role="search" on:submit=|ev| ev.prevent_default()>
-                <label>
-                    <span>"Search"</span>
-                    <input
-                        type="search"
-                        name="q"
-                        placeholder="Name, id or lookup key"
-                        data-testid="catalog-search"
-                        prop:value=move || search.get()
-                        on:input=on_search
-                    />
-                </label>
-                <label>
-                    <span>"Status"</span>
-                    <select name="active" data-testid="catalog-active" on:change=on_active>
-                        {[(ActiveFilter::All, "All"), (ActiveFilter::Active, "Active"), (ActiveFilter::Inactive, "Inactive")]
-                            .into_iter()
-                            .map(|(f, label)| {
+            <Filters query=filters />
+            <Suspense fallback=|| view! { <div class="skeleton catalog-skeleton" aria-busy="true">"Loading the catalog…"</div> }>
+                {move || {
+                    let query = query.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(view) => {
+                                let editor = can_write.then(|| editor::for_query(env, &view, &query)).flatten();
                                 view! {
-                                    <option value=f.as_query() selected=move || active.get() == f>
-                                        {label}
-                                    </option>
+                                    <products::ProductList view=view.clone() query can_write env />
+                                    {editor}
                                 }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-                <span class="catalog-refreshing muted" aria-live="polite">
-                    {move || refreshing.get().then_some("Updating…")}
-                </span>
-            </form>
-            <Transition
-                fallback=|| view! { <div class="skeleton catalog-skeleton" aria-busy="true">"Loading the catalog…"</div> }
-                set_pending=refreshing.write_only()
-            >
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(view) => view! { <products::ProductList view q=search active expanded /> }.into_any(),
-                        Err(e) => {
-                            // A panel of its own (with a retry), so the page status is set here.
-                            crate::ui::error::set_page_status(&e);
-                            view! {
-                                <div class="error-panel" role="alert" data-testid="catalog-error">
-                                    <p>{format!("The catalog could not be loaded: {e}")}</p>
-                                    <button type="button" class="button-secondary" on:click=move |_| data.refetch()>
-                                        "Try again"
-                                    </button>
-                                </div>
-                            }
                                 .into_any()
+                            }
+                            Err(e) => view! { <ErrorPanel error=e testid="catalog-error" /> }.into_any(),
                         }
-                    }
-                })}
-            </Transition>
-            {move || {
-                ctx.editor
-                    .get()
-                    .map(|editor| match editor {
-                        Editor::NewProduct => view! { <products::ProductForm existing=None /> }.into_any(),
-                        Editor::EditProduct(p) => view! { <products::ProductForm existing=Some(p) /> }.into_any(),
-                        Editor::NewPrice(p) => view! { <prices::PriceForm product=p /> }.into_any(),
-                        Editor::EditPrice(p) => view! { <prices::PriceEditForm price=p /> }.into_any(),
-                        Editor::ChangeAmount(p) => view! { <prices::ChangeAmountForm price=p /> }.into_any(),
                     })
-            }}
-            <ConfirmDialog
-                open=confirmer.plain
-                title=confirmer.title
-                message=confirmer.message
-                confirm_label=confirmer.label
-                on_confirm=Callback::new(move |_| confirmer.confirmed())
-            />
-            <ConfirmDialog
-                open=confirmer.danger
-                title=confirmer.title
-                message=confirmer.message
-                confirm_label=confirmer.label
-                on_confirm=Callback::new(move |_| confirmer.confirmed())
-                destructive=true
-            />
+                }}
+            </Suspense>
+            <PageForms />
         </div>
     }
 }
 
-/// A modal form: labelled by its heading, closed with Escape or Cancel, focus on the first
-/// field when it opens.
+/// The search and status filters: a GET form that the page's island applies as it is typed or
+/// chosen, reading the list again in place (`data-instant`); without it, Enter or the button
+/// sends it.
 #[component]
-fn FormModal(
-    /// Heading.
-    #[prop(into)]
-    title: String,
-    /// `data-testid` of the dialog.
-    testid: &'static str,
-    /// Runs on submit (the default is prevented).
-    on_submit: Callback<()>,
-    children: Children,
-) -> impl IntoView {
-    let ctx = use_ctx();
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let Some(form) = form_ref.get() {
-            if let Ok(Some(first)) = form.query_selector("input:not([type=hidden]), select, textarea") {
-                use leptos::wasm_bindgen::JsCast;
-                if let Some(el) = first.dyn_ref::<leptos::web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
-        }
-    });
+fn Filters(query: CatalogQuery) -> impl IntoView {
     view! {
-        <div class="modal-backdrop catalog-modal-backdrop">
-            <div
-                class="modal catalog-modal"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="catalog-form-title"
-                data-testid=testid
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        ctx.close();
-                    }
-                }
-            >
-                <h2 id="catalog-form-title">{title}</h2>
-                <form
-                    node_ref=form_ref
-                    novalidate=true
-                    on:submit=move |ev| {
-                        ev.prevent_default();
-                        on_submit.run(());
-                    }
-                >
-                    {children()}
-                </form>
-            </div>
-        </div>
+        <form class="filters catalog-filters" role="search" method="get" data-drop-empty="" data-instant="">
+            <label>
+                <span>"Search"</span>
+                <input
+                    type="search"
+                    name="q"
+                    placeholder="Name, id or lookup key"
+                    data-testid="catalog-search"
+                    value=query.q.clone()
+                />
+            </label>
+            <label>
+                <span>"Status"</span>
+                <select name="active" data-testid="catalog-active">
+                    {[(ActiveFilter::All, "All"), (ActiveFilter::Active, "Active"), (ActiveFilter::Inactive, "Inactive")]
+                        .into_iter()
+                        .map(|(f, label)| {
+                            // "All" is the default, left out of the address.
+                            let value = if f == ActiveFilter::All { "" } else { f.as_query() };
+                            view! { <option value=value selected=query.active == f>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <input type="hidden" name="product" value=query.product.clone().unwrap_or_default() />
+            <noscript>
+                <button type="submit" class="button-secondary">"Filter"</button>
+            </noscript>
+        </form>
+    }
+}
+
+/// A control of a price or a product as a form: the environment and the object's `id` (with
+/// `active` where it sets that flag) posted to `action`, which the page's island confirms and
+/// sends (`crate::ui::enhance`). Its one button needs the island: as a plain post the function
+/// would answer JSON.
+#[component]
+fn ObjectForm(
+    env: Environment,
+    #[prop(into)] id: String,
+    action: &'static str,
+    #[prop(into)] done: String,
+    #[prop(into)] failed: String,
+    #[prop(optional, into)] confirm: MaybeConfirmation,
+    /// The `active` field's value, for the forms that set it.
+    #[prop(optional_no_strip)]
+    active: Option<bool>,
+    /// The button's class, test id, words and `data-delete-plan`.
+    class: &'static str,
+    testid: &'static str,
+    label: &'static str,
+    #[prop(optional)] plan: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <EnhancedForm action done failed confirm>
+            <input type="hidden" name="env" value=env.as_str() />
+            <input type="hidden" name="id" value=id />
+            {active.map(|a| view! { <input type="hidden" name="active" value=a.to_string() /> })}
+            <button type="submit" class=class data-testid=testid data-delete-plan=plan disabled=true data-needs-js="">
+                {label}
+            </button>
+        </EnhancedForm>
     }
 }
 
@@ -524,20 +419,6 @@ fn IdChip(#[prop(into)] id: String) -> impl IntoView {
         </span>
     }
     .into_any()
-}
-
-/// The inline error of a form.
-#[component]
-fn FormError(error: RwSignal<Option<String>>) -> impl IntoView {
-    move || {
-        error.get().map(|e| {
-            view! {
-                <p class="form-error" role="alert" data-testid="form-error">
-                    {e}
-                </p>
-            }
-        })
-    }
 }
 
 #[cfg(test)]
@@ -573,5 +454,50 @@ mod tests {
             "?q=pro&active=false&product=prod_1"
         );
         assert_eq!(catalog_query("a b", ActiveFilter::Active, None), "?q=a%20b&active=true");
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> CatalogQuery {
+        CatalogQuery::parse(|key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn the_address_names_the_editor_and_what_it_edits() {
+        let plain = query(&[("q", "pro"), ("active", "false"), ("product", "prod_1")]);
+        assert_eq!(plain.edit, None);
+        assert_eq!(plain.product.as_deref(), Some("prod_1"));
+        assert_eq!(query(&[("edit", "new-product")]).edit, Some(EditTarget::NewProduct));
+        assert_eq!(query(&[("edit", "product")]).edit, Some(EditTarget::EditProduct));
+        assert_eq!(query(&[("edit", "new-price")]).edit, Some(EditTarget::NewPrice));
+        assert_eq!(
+            query(&[("edit", "price"), ("price", "price_1")]).edit,
+            Some(EditTarget::EditPrice("price_1".into()))
+        );
+        assert_eq!(
+            query(&[("edit", "amount"), ("price", "price_1")]).edit,
+            Some(EditTarget::ChangeAmount("price_1".into()))
+        );
+        // A price editor without its price, or an unknown one, opens nothing.
+        assert_eq!(query(&[("edit", "price")]).edit, None);
+        assert_eq!(query(&[("edit", "amount"), ("price", "")]).edit, None);
+        assert_eq!(query(&[("edit", "everything")]).edit, None);
+        assert_eq!(query(&[("product", "")]).product, None);
+    }
+
+    #[test]
+    fn an_editors_address_keeps_the_filters_and_its_own_is_read_back() {
+        let page = query(&[("q", " pro "), ("active", "true"), ("product", "prod_1")]);
+        assert_eq!(page.with_product(None), "?q=pro&active=true");
+        assert_eq!(page.editing(None, EditTarget::NewProduct), "?q=pro&active=true&product=prod_1&edit=new-product");
+        let edit = page.editing(Some("prod_2"), EditTarget::ChangeAmount("price_9".into()));
+        assert_eq!(edit, "?q=pro&active=true&product=prod_2&edit=amount&price=price_9");
+        let pairs: Vec<(String, String)> = edit
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        let back = CatalogQuery::parse(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+        assert_eq!(back.edit, Some(EditTarget::ChangeAmount("price_9".into())));
+        assert_eq!(back.product.as_deref(), Some("prod_2"));
+        assert_eq!((back.q.as_str(), back.active), ("pro", ActiveFilter::Active));
     }
 }

@@ -1,42 +1,30 @@
-//! Products: the list with its filters applied, a product's card with its prices, the product
-//! form, and delete, which offers to deactivate instead where Stripe would refuse it.
+//! Products: the list with its filters applied, a product's card with its prices, and its
+//! controls, which are forms (`crate::ui::enhance`) or links that open an editor ([`super::editor`]);
+//! delete offers to deactivate instead where Stripe would refuse it.
 
-use super::metadata::{self, MetaRows, MetadataEditor};
 use super::prices::PriceTable;
 use super::{
-    catalog_query, edit_product, matches_search, remove_product, use_ctx, ActiveFilter, CatalogView, Ctx, Editor,
-    FormError, FormModal, IdChip,
+    matches_search, CatalogQuery, CatalogView, DeleteProductForm, EditTarget, IdChip, ObjectForm, ProductActiveForm,
 };
-use crate::backend::{ProductChanges, ProductDraft};
 use crate::environment::Environment;
-use crate::error::AppError;
+use crate::ui::enhance::Confirmation;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+use leptos::server_fn::ServerFn;
 use payments_model::{Price, Product};
 
 /// The products passing the filters, each with its prices.
 #[component]
-pub(super) fn ProductList(
-    view: CatalogView,
-    q: RwSignal<String>,
-    active: Memo<ActiveFilter>,
-    expanded: Memo<Option<String>>,
-) -> impl IntoView {
-    let ctx = use_ctx();
-    let env = ctx.env;
+pub(super) fn ProductList(view: CatalogView, query: CatalogQuery, can_write: bool, env: Environment) -> impl IntoView {
     let CatalogView { catalog, connected, .. } = view;
-    let total = catalog.products.len();
-    let catalog = StoredValue::new(catalog);
-
     if !connected {
         return view! {
             <div class="notice catalog-empty" data-testid="catalog-not-connected">
                 <p>
-                    <strong>{move || format!("{} has no Stripe key.", env.get().label())}</strong>
+                    <strong>{format!("{} has no Stripe key.", env.label())}</strong>
                     " Products and prices appear here once a secret key is set and the catalog is synced."
                 </p>
-                {if ctx.can_write {
-                    view! { <p><a href=move || format!("/{}/keys", env.get())>"Set a key →"</a></p> }.into_any()
+                {if can_write {
+                    view! { <p><a href=format!("/{env}/keys")>"Set a key →"</a></p> }.into_any()
                 } else {
                     view! { <p class="muted">"Ask an admin to set one."</p> }.into_any()
                 }}
@@ -44,102 +32,75 @@ pub(super) fn ProductList(
         }
         .into_any();
     }
-
-    let shown = move || {
-        let q = q.get();
-        let active = active.get();
-        catalog.with_value(|c| {
-            c.products
+    let total = catalog.products.len();
+    let shown: Vec<(Product, Vec<Price>)> = catalog
+        .products
+        .iter()
+        .filter(|p| query.active.admits(p.active))
+        .filter_map(|p| {
+            let prices: Vec<&Price> = catalog
+                .prices
                 .iter()
-                .filter(|p| active.admits(p.active))
-                .filter_map(|p| {
-                    let prices: Vec<&Price> = c
-                        .prices
-                        .iter()
-                        .filter(|pr| pr.stripe_product_id.as_deref() == Some(&p.stripe_product_id))
-                        .collect();
-                    matches_search(p, &prices, &q).then(|| (p.clone(), prices.into_iter().cloned().collect::<Vec<_>>()))
-                })
-                .collect::<Vec<_>>()
+                .filter(|pr| pr.stripe_product_id.as_deref() == Some(&p.stripe_product_id))
+                .collect();
+            matches_search(p, &prices, &query.q).then(|| (p.clone(), prices.into_iter().cloned().collect()))
         })
+        .collect();
+    let count =
+        if shown.len() == total { format!("{total} products") } else { format!("{} of {total} products", shown.len()) };
+    let list = if shown.is_empty() {
+        let message = if total == 0 { "No products yet." } else { "No products match these filters." };
+        view! { <p class="card catalog-empty" data-testid="catalog-empty">{message}</p> }.into_any()
+    } else {
+        shown
+            .into_iter()
+            .map(|(product, prices)| {
+                let open = query.product.as_deref() == Some(product.stripe_product_id.as_str());
+                view! { <ProductCard product prices open query=query.clone() can_write env /> }
+            })
+            .collect_view()
+            .into_any()
     };
-
+    let new_product = format!("/{env}/catalog{}", query.editing(None, EditTarget::NewProduct));
     view! {
         <div class="catalog-toolbar">
-            <span class="muted" data-testid="catalog-count">
-                {move || {
-                    let n = shown().len();
-                    if n == total { format!("{total} products") } else { format!("{n} of {total} products") }
-                }}
-            </span>
-            {ctx.can_write.then(|| view! {
+            <span class="muted" data-testid="catalog-count">{count}</span>
+            {can_write.then(|| view! {
                 <span class="catalog-toolbar-actions">
                     // Copying goes from test to live: offered in test mode (to admins).
-                    {move || (env.get() == Environment::Test).then(|| view! {
+                    {(env == Environment::Test).then(|| view! {
                         <a class="button-secondary" href="/test/catalog/copy" data-testid="copy-to-live">
                             "Copy to live…"
                         </a>
                     })}
-                    <button
-                        type="button"
-                        class="button-primary"
-                        data-testid="new-product"
-                        on:click=move |_| ctx.open(Editor::NewProduct)
-                    >
-                        "New product"
-                    </button>
+                    <a class="button-primary" href=new_product data-testid="new-product">"New product"</a>
                 </span>
             })}
         </div>
-        <div class="catalog-products" data-testid="catalog-products">
-            {move || {
-                let products = shown();
-                if products.is_empty() {
-                    let message = if total == 0 {
-                        "No products yet."
-                    } else {
-                        "No products match these filters."
-                    };
-                    return view! { <p class="card catalog-empty" data-testid="catalog-empty">{message}</p> }.into_any();
-                }
-                products
-                    .into_iter()
-                    .map(|(product, prices)| {
-                        let open = expanded.get().as_deref() == Some(product.stripe_product_id.as_str());
-                        view! { <ProductCard product prices open q active /> }
-                    })
-                    .collect_view()
-                    .into_any()
-            }}
-        </div>
+        <div class="catalog-products" data-testid="catalog-products">{list}</div>
     }
     .into_any()
 }
 
-/// One product: its name, status and id; expanded, its details, actions and prices.
+/// One product: its name, status and id; expanded, its details, actions and prices. Its toggle
+/// is a link to the address with it expanded (or not), read in place (`data-in-place`).
 #[component]
 fn ProductCard(
     product: Product,
     prices: Vec<Price>,
     open: bool,
-    q: RwSignal<String>,
-    active: Memo<ActiveFilter>,
+    query: CatalogQuery,
+    can_write: bool,
+    env: Environment,
 ) -> impl IntoView {
-    let location = use_location();
     let id = product.stripe_product_id.clone();
-    let toggle_href = {
-        let id = id.clone();
-        move || {
-            let target = if open { None } else { Some(id.as_str()) };
-            format!("{}{}", location.pathname.get(), catalog_query(&q.get(), active.get(), target))
-        }
-    };
+    let toggle_href = format!("/{env}/catalog{}", query.with_product((!open).then_some(id.as_str())));
     let price_count = prices.len();
     let active_prices = prices.iter().filter(|p| p.active).count();
     let panel_id = format!("product-panel-{id}");
     let details = open.then(|| {
         view! {
-            <ProductDetails product=product.clone() prices=prices.clone() panel_id=panel_id.clone() />
+            <ProductDetails product=product.clone() prices=prices.clone() panel_id=panel_id.clone() query can_write env />
         }
     });
     view! {
@@ -153,8 +114,9 @@ fn ProductCard(
             <header class="catalog-product-head">
                 <a
                     class="catalog-toggle"
+                    id=format!("toggle-{id}")
                     href=toggle_href
-                    data-noscroll=""
+                    data-in-place=""
                     aria-expanded=if open { "true" } else { "false" }
                     aria-controls=panel_id
                     data-testid="product-toggle"
@@ -265,8 +227,14 @@ const HAS_PRICES: &str = "Stripe does not delete a product that has prices (pric
 
 /// An expanded product: metadata, admin actions and the prices.
 #[component]
-fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> impl IntoView {
-    let ctx = use_ctx();
+fn ProductDetails(
+    product: Product,
+    prices: Vec<Price>,
+    panel_id: String,
+    query: CatalogQuery,
+    can_write: bool,
+    env: Environment,
+) -> impl IntoView {
     let metadata = (!product.metadata.is_empty()).then(|| {
         view! {
             <dl class="catalog-meta" data-testid="product-metadata">
@@ -278,9 +246,8 @@ fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> imp
             </dl>
         }
     });
-    let actions = ctx.can_write.then(|| {
-        let edit = product.clone();
-        let delete = product.clone();
+    let id = product.stripe_product_id.clone();
+    let actions = can_write.then(|| {
         let plan = DeletePlan::of(product.active, !prices.is_empty());
         let delete_action = match plan {
             DeletePlan::Impossible => view! {
@@ -289,44 +256,15 @@ fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> imp
                 </p>
             }
             .into_any(),
-            _ => view! {
-                <button
-                    type="button"
-                    class="button-danger"
-                    data-testid="delete-product"
-                    data-delete-plan=plan.as_str()
-                    on:click=move |_| ask_delete(ctx, &delete, plan)
-                >
-                    "Delete product"
-                </button>
-            }
-            .into_any(),
+            _ => view! { <DeleteForm env plan id=id.clone() name=product.name.clone() /> }.into_any(),
         };
+        let edit = format!("/{env}/catalog{}", query.editing(Some(&id), EditTarget::EditProduct));
         view! {
             <div class="catalog-actions">
-                <button
-                    type="button"
-                    class="button-secondary"
-                    data-testid="edit-product"
-                    on:click=move |_| ctx.open(Editor::EditProduct(edit.clone()))
-                >
-                    "Edit product"
-                </button>
-                {if product.active {
-                    None
-                } else {
-                    let reactivate = product.clone();
-                    Some(view! {
-                        <button
-                            type="button"
-                            class="button-secondary"
-                            data-testid="activate-product"
-                            on:click=move |_| set_active(ctx, &reactivate, true)
-                        >
-                            "Activate"
-                        </button>
-                    })
-                }}
+                <a class="button-secondary" href=edit data-testid="edit-product">"Edit product"</a>
+                {(!product.active).then(|| view! {
+                    <ActivateForm env id=id.clone() name=product.name.clone() />
+                })}
                 {delete_action}
             </div>
         }
@@ -335,248 +273,63 @@ fn ProductDetails(product: Product, prices: Vec<Price>, panel_id: String) -> imp
         <div class="catalog-product-body" id=panel_id>
             {metadata}
             {actions}
-            <PriceTable product=product.clone() prices />
+            <PriceTable product=product.clone() prices query can_write env />
         </div>
     }
     .into_any()
 }
 
-/// Asks, then deletes a product or, where it has prices, deactivates it instead. Each outcome
-/// is one toast.
-fn ask_delete(ctx: Ctx, product: &Product, plan: DeletePlan) {
-    let id = product.stripe_product_id.clone();
-    let name = product.name.clone();
-    match plan {
-        DeletePlan::Delete => {
-            let message = format!("“{name}” ({id}) will be deleted from Stripe. This cannot be undone.");
-            ctx.confirmer.ask(format!("Delete {name}?"), message, "Delete product", true, move || {
-                let id = id.clone();
-                let name = name.clone();
-                let env = ctx.env.get_untracked();
-                leptos::task::spawn_local(async move {
-                    match remove_product(env, id).await {
-                        Ok(_) => ctx.toasts.success(format!("Product “{name}” deleted.")),
-                        // Prices were added since the page loaded: reloaded, the card offers
-                        // to deactivate it instead.
-                        Err(AppError::Rejected { message, .. }) => {
-                            ctx.toasts.error(format!("Stripe refused to delete “{name}”: {message}"))
-                        }
-                        Err(e) => ctx.toasts.error(format!("“{name}” was not deleted: {e}")),
-                    }
-                    ctx.reload();
-                });
-            });
-        }
-        DeletePlan::Deactivate => {
-            let message = format!(
-                "{HAS_PRICES} Deactivate “{name}” ({id}) instead: it stays in Stripe with its prices, but can no longer be bought."
-            );
-            // The dialog is the confirmation (with the typed one in live mode): no second ask.
-            ctx.confirmer.ask(format!("Deactivate {name} instead?"), message, "Deactivate product", false, move || {
-                apply_active(ctx, id.clone(), name.clone(), false)
-            });
-        }
-        // No button offers it.
-        DeletePlan::Impossible => {}
+/// "Delete product": a delete where Stripe allows it, otherwise (the product has prices) an offer
+/// to deactivate it instead, in the dialog itself; each outcome is one toast.
+#[component]
+fn DeleteForm(env: Environment, plan: DeletePlan, id: String, name: String) -> impl IntoView {
+    let (action, done, failed, confirm, active) = match plan {
+        DeletePlan::Deactivate => (
+            ProductActiveForm::url(),
+            format!("Product “{name}” deactivated."),
+            format!("“{name}” was not deactivated"),
+            Confirmation {
+                title: format!("Deactivate {name} instead?"),
+                message: format!(
+                    "{HAS_PRICES} Deactivate “{name}” ({id}) instead: it stays in Stripe with its prices, but can no longer be bought."
+                ),
+                label: "Deactivate product".to_owned(),
+                destructive: false,
+            },
+            Some(false),
+        ),
+        // Prices were added since the page was read: the refusal says so, and the page read
+        // again offers to deactivate it instead.
+        _ => (
+            DeleteProductForm::url(),
+            format!("Product “{name}” deleted."),
+            format!("“{name}” was not deleted"),
+            Confirmation {
+                title: format!("Delete {name}?"),
+                message: format!("“{name}” ({id}) will be deleted from Stripe. This cannot be undone."),
+                label: "Delete product".to_owned(),
+                destructive: true,
+            },
+            None,
+        ),
+    };
+    view! {
+        <ObjectForm env id action done failed confirm active class="button-danger" testid="delete-product" label="Delete product" plan=plan.as_str() />
     }
 }
 
-/// Activates or deactivates a product (after the typed confirmation in live mode).
-fn set_active(ctx: Ctx, product: &Product, active: bool) {
-    let id = product.stripe_product_id.clone();
-    let name = product.name.clone();
-    let title = if active { "Activate" } else { "Deactivate" };
-    ctx.write(
-        format!("{title} {name}?"),
-        if active {
-            format!("“{name}” can be bought again.")
-        } else {
-            format!("“{name}” stays in Stripe with its prices but can no longer be bought.")
-        },
-        format!("{title} product"),
-        move || apply_active(ctx, id.clone(), name.clone(), active),
-    );
-}
-
-/// Sends the change of a product's active flag; one toast says how it went.
-fn apply_active(ctx: Ctx, id: String, name: String, active: bool) {
-    let verb = if active { "activated" } else { "deactivated" };
-    let env = ctx.env.get_untracked();
-    leptos::task::spawn_local(async move {
-        let changes = ProductChanges { active: Some(active), ..Default::default() };
-        match edit_product(env, id, changes).await {
-            Ok(_) => {
-                ctx.toasts.success(format!("Product “{name}” {verb}."));
-                ctx.reload();
-            }
-            Err(e) => ctx.toasts.error(format!("“{name}” was not {verb}: {e}")),
-        }
-    });
-}
-
-/// Creates a product (`existing: None`) or edits one.
+/// "Activate" for an inactive product (confirmed by typing `live` in live mode).
 #[component]
-pub(super) fn ProductForm(existing: Option<Product>) -> impl IntoView {
-    let ctx = use_ctx();
-    let form_key = ctx.form_key();
-    let original = existing.clone();
-    let name = RwSignal::new(existing.as_ref().map(|p| p.name.clone()).unwrap_or_default());
-    let description = RwSignal::new(existing.as_ref().and_then(|p| p.description.clone()).unwrap_or_default());
-    let active = RwSignal::new(existing.as_ref().is_none_or(|p| p.active));
-    let rows = MetaRows::new(existing.as_ref().map(|p| &p.metadata).unwrap_or(&Default::default()));
-    let error = RwSignal::new(None::<String>);
-    let name_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
-    let editing = existing.is_some();
-
-    let submit = move |_| {
-        error.set(None);
-        let typed_name = name.get_untracked().trim().to_owned();
-        if typed_name.is_empty() {
-            name_error.set(Some("Enter a name.".into()));
-            return;
-        }
-        name_error.set(None);
-        let pairs = rows.pairs();
-        if let Err(e) = metadata::check(&pairs) {
-            error.set(Some(e));
-            return;
-        }
-        let typed_description = description.get_untracked().trim().to_owned();
-        let env = ctx.env.get_untracked();
-        match original.clone() {
-            None => {
-                let draft = ProductDraft {
-                    name: typed_name.clone(),
-                    description: (!typed_description.is_empty()).then_some(typed_description),
-                    active: Some(active.get_untracked()),
-                    metadata: metadata::for_create(&pairs),
-                    idempotency_key: None,
-                };
-                let form_key = form_key.clone();
-                ctx.write(
-                    format!("Create {typed_name}?"),
-                    format!("A new product “{typed_name}” will be created in Stripe."),
-                    "Create product".into(),
-                    move || {
-                        let draft = draft.clone();
-                        let form_key = form_key.clone();
-                        pending.set(true);
-                        leptos::task::spawn_local(async move {
-                            let name = draft.name.clone();
-                            match super::add_product(env, draft, form_key).await {
-                                Ok(p) => {
-                                    ctx.toasts.success(format!("Product “{name}” created."));
-                                    ctx.reload();
-                                    ctx.expand.set(Some(p.stripe_product_id));
-                                    ctx.close();
-                                }
-                                Err(e) => {
-                                    pending.try_set(false);
-                                    error.try_set(Some(e.to_string()));
-                                }
-                            }
-                        });
-                    },
-                );
-            }
-            Some(p) => {
-                let changes = ProductChanges {
-                    name: (typed_name != p.name).then(|| typed_name.clone()),
-                    description: (typed_description != p.description.clone().unwrap_or_default())
-                        .then(|| (!typed_description.is_empty()).then_some(typed_description)),
-                    active: (active.get_untracked() != p.active).then(|| active.get_untracked()),
-                    metadata: metadata::changes(&p.metadata, &pairs),
-                };
-                if changes == ProductChanges::default() {
-                    error.set(Some("Nothing has changed.".into()));
-                    return;
-                }
-                let id = p.stripe_product_id.clone();
-                ctx.write(
-                    format!("Save {}?", p.name),
-                    format!("The changes to “{}” will be saved in Stripe.", p.name),
-                    "Save changes".into(),
-                    move || {
-                        let changes = changes.clone();
-                        let id = id.clone();
-                        pending.set(true);
-                        leptos::task::spawn_local(async move {
-                            match edit_product(env, id, changes).await {
-                                Ok(p) => {
-                                    ctx.toasts.success(format!("Product “{}” saved.", p.name));
-                                    ctx.reload();
-                                    ctx.close();
-                                }
-                                Err(e) => {
-                                    pending.try_set(false);
-                                    error.try_set(Some(e.to_string()));
-                                }
-                            }
-                        });
-                    },
-                );
-            }
-        }
-    };
-
-    let title = match &existing {
-        Some(p) => format!("Edit {}", p.name),
-        None => "New product".to_string(),
-    };
+fn ActivateForm(env: Environment, id: String, name: String) -> impl IntoView {
+    let confirm = (env == Environment::Live).then(|| Confirmation {
+        title: format!("Activate {name}?"),
+        message: format!("“{name}” can be bought again."),
+        label: "Activate product".to_owned(),
+        destructive: false,
+    });
+    let (done, failed) = (format!("Product “{name}” activated."), format!("“{name}” was not activated"));
     view! {
-        <FormModal title testid="product-form" on_submit=Callback::new(submit)>
-            {existing.as_ref().map(|p| view! { <p class="muted">"Product " <IdChip id=p.stripe_product_id.clone() /></p> })}
-            <label class="field">
-                <span>"Name"</span>
-                <input
-                    type="text"
-                    name="name"
-                    required=true
-                    maxlength="250"
-                    aria-invalid=move || name_error.get().is_some().then_some("true")
-                    prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                />
-                {move || name_error.get().map(|e| view! { <span class="field-error">{e}</span> })}
-            </label>
-            <label class="field">
-                <span>"Description"</span>
-                <textarea
-                    name="description"
-                    rows="2"
-                    prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                ></textarea>
-                <span class="field-hint">"Shown to customers at checkout. Leave empty for none."</span>
-            </label>
-            <label class="catalog-check">
-                <input
-                    type="checkbox"
-                    name="active"
-                    prop:checked=move || active.get()
-                    on:change=move |ev| active.set(event_target_checked(&ev))
-                />
-                <span>"Active (can be bought)"</span>
-            </label>
-            <MetadataEditor rows />
-            <FormError error />
-            <div class="modal-actions">
-                <button type="button" class="button-secondary" on:click=move |_| ctx.close()>
-                    "Cancel"
-                </button>
-                <button type="submit" class="button-primary" data-testid="save-product" disabled=move || pending.get()>
-                    {move || match (pending.get(), editing) {
-                        (true, _) => "Saving…",
-                        (false, true) => "Save changes",
-                        (false, false) => "Create product",
-                    }}
-                </button>
-            </div>
-            {move || (ctx.env.get() == Environment::Live).then(|| view! {
-                <p class="field-hint">"Live mode: you will be asked to type “live” to confirm."</p>
-            })}
-        </FormModal>
+        <ObjectForm env id action=ProductActiveForm::url() done failed confirm active=Some(true) class="button-secondary" testid="activate-product" label="Activate" />
     }
 }
 

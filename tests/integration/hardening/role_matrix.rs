@@ -297,6 +297,13 @@ fn server_fn_access(path: &str) -> Option<(Access, Body)> {
             Body::Json(json!({"env": "test", "id": "price_matrix", "changes": {"active": false}})),
         ),
         "catalog-archive-price" => (Access::ConsoleAdmin, Body::Json(json!({"env": "test", "id": "price_matrix"}))),
+        // The catalog page's row forms, URL-encoded.
+        "catalog-archive-price-form" => (Access::ConsoleAdmin, form(&[("env", "test"), ("id", "price_matrix")])),
+        "catalog-restore-price-form" => (Access::ConsoleAdmin, form(&[("env", "test"), ("id", "price_matrix")])),
+        "catalog-product-active-form" => {
+            (Access::ConsoleAdmin, form(&[("env", "test"), ("id", "prod_matrix"), ("active", "false")]))
+        }
+        "catalog-delete-product-form" => (Access::ConsoleAdmin, form(&[("env", "test"), ("id", "prod_matrix")])),
         "catalog-change-amount" => (
             Access::ConsoleAdmin,
             Body::Json(json!({"env": "test", "product_id": "prod_matrix", "price_id": "price_matrix",

@@ -26,9 +26,8 @@ inputs=$(build_inputs_hash) || inputs=""
 # cargo-leptos hashes every file it finds in pkg/: last build's hashed names and compressed
 # copies would come back renamed again, so pkg/ starts empty.
 rm -rf "$SITE/pkg"
-# --split: the lazily loaded routes (src/pages/lazy.rs) leave the main module for two downloads
-# fetched when a route first needs one, so the first visit downloads only the frame, sign-in and
-# the overview.
+# --split: the lazily loaded code (src/pages/lazy.rs: the catalog's editors) leaves the main module
+# for a download fetched only where it runs, so no other page downloads it.
 cargo leptos build --release --split
 "$BIN" precompress --site-root "$SITE"
 if [ -n "$inputs" ]; then

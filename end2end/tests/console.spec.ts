@@ -129,6 +129,10 @@ test('unknown addresses show the 404 page', async ({ page }) => {
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  // Its islands (none, signed out) have hydrated, and its link is a plain page load.
+  await waitForHydration(page);
+  await page.getByRole('link', { name: 'Go to the console' }).click();
+  await expect(page).toHaveURL(/\/login/);
 });
 
 test.describe('times', () => {

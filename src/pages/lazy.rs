@@ -1,11 +1,10 @@
 //! What the browser loads lazily, and which pages need it (issue #13).
 //!
 //! Built with `cargo leptos build --split` (see `scripts/build.sh`), each `#[lazy]` function's
-//! code (a split point) leaves the main WebAssembly file. There are two:
-//!
-//! - the catalog's editors (`crate::pages::catalog::editor`), which only a catalog address with
-//!   an editor open (`?edit=`) downloads;
-//! - the whole app (`crate::app::hydrate_app`): the router and the frame, for a page not found.
+//! code (a split point) leaves the main WebAssembly file. There is one: the catalog's editors
+//! (`crate::pages::catalog::editor`), which only an admin's catalog address with an editor open
+//! (`?edit=`) downloads. The whole app (the router, the frame and the page) was the other, for the
+//! catalog and a page not found, until both hydrated only their islands (2026-12-07).
 //!
 //! Every other page downloads nothing more. The pages that list payments have server-rendered
 //! refund forms, which one small island per table in the main module submits

@@ -52,7 +52,7 @@ fn error_message(code: &str) -> Option<String> {
 }
 
 /// The sign-in page. Server-rendered; only its form hydrates ([`LoginForm`]), so signing in
-/// downloads no router and no console page (`crate::app::Hydration::Islands`).
+/// downloads no router and no console page (`crate::app`).
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();

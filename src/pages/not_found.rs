@@ -1,6 +1,5 @@
 //! The 404 page.
 
-use crate::ui::hydrated::HydratedMark;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -13,7 +12,6 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found" />
-        <HydratedMark />
         <div class="not-found">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>

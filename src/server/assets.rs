@@ -125,7 +125,7 @@ fn split_build(options: &LeptosOptions) -> Option<&'static (HashMap<String, Vec<
         .as_ref()
 }
 
-/// The preloads of the split points named by their functions (`hydrate_app`).
+/// The preloads of the split points named by their functions (`hydrate_catalog_editor`).
 ///
 /// Leptos names a lazy route's chunks in `<link rel=preload>` itself, but reads the manifest
 /// outside the app's reactive owner (leptos_integration_utils 0.8.9, `from_app`), so whether a

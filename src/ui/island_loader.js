@@ -6,10 +6,8 @@
 //   `async` one ran no sooner in Chromium), which on a slow link and CPU started the compile
 //   about 200 ms after the module had arrived;
 // - it starts at once, where Leptos's islands script waits for the browser's first idle moment;
-// - on a page of islands (`crate::app::Hydration::Islands`) it knows when the last island has
-//   hydrated, which is when
-//   `<body data-hydrated>` may be set (`src/ui/hydrated.rs`); where the whole app hydrates, the
-//   app sets it.
+// - it knows when the last island has hydrated, which is when `<body data-hydrated>` may be set
+//   (tests and the time-to-interactive benchmark wait for it, and CSS may use it).
 //
 // Called with the JS glue's and the WebAssembly module's addresses.
 (async (glue, wasm) => {
@@ -19,10 +17,8 @@
 	if (document.readyState === "loading") {
 		await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, { once: true }));
 	}
-	// The Rust side's `hydrate()` (`src/lib.rs`): the reactive owner the islands run under, or
-	// the whole app's hydration.
+	// The Rust side's `hydrate()` (`src/lib.rs`): the reactive owner the islands run under.
 	mod.hydrate();
-	if (document.documentElement.dataset.hydration !== "islands") return;
 	// Each island in document order, so an island inside another island's children
 	// (`<leptos-children>`) comes after the island around it, which has left its owner on that
 	// element by then: the inner island hydrates under it. Only the islands are visited: walking

@@ -1,7 +1,7 @@
 //! Pages of islands (issue #13): the loader the shell writes for them, and what an editing page's
 //! island provides itself.
 //!
-//! On a page of islands (`crate::app::Hydration::Islands`) the frame is server-rendered HTML: its
+//! Every page hydrates only its islands (`crate::app`): the frame is server-rendered HTML, and its
 //! contexts (the environment, the signed-in user, the toasts) never reach the browser. An editing
 //! page's body (`crate::pages::lazy::EditingIsland`) is rendered inside [`IslandFrame`], which
 //! provides the environment, the user and the page's query again, so the body's components read
@@ -13,13 +13,6 @@ use crate::auth::CurrentUser;
 use crate::environment::Environment;
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
-
-/// Whether the whole app hydrates the page being rendered: `crate::app::App` says so with
-/// Leptos's `IsHydrating` context, on the server and in the browser alike. False on a page of
-/// islands. Ask it outside islands only: inside one, Leptos provides the same context.
-pub fn whole_app() -> bool {
-    use_context::<leptos::reactive::owner::IsHydrating>().is_some_and(|h| h.0)
-}
 
 /// Provided around an editing page's body, the server's HTML (`crate::pages::lazy::EditingPage`):
 /// no island, so nothing in it ever runs in the browser, and a control that needs the
@@ -44,7 +37,7 @@ pub fn use_page_query() -> PageQuery {
 }
 
 /// Around an editing page's body: what the frame provides the pages below it, and the toasts'
-/// region (the frame renders its own only where the whole app hydrates).
+/// region.
 #[component]
 pub fn IslandFrame(
     env: Environment,
@@ -65,17 +58,16 @@ pub fn IslandFrame(
 
 /// The bundle's scripts, in place of Leptos's `HydrationScripts`: its preloads and
 /// `island_loader.js`, as a classic script in the head that starts compiling the WebAssembly
-/// while the page is still arriving, then hydrates the page's islands (`islands`) and marks
-/// `<body data-hydrated>`, or hydrates the whole app. (Module scripts, Leptos's and an `async`
-/// one alike, ran only once the page had been parsed.)
+/// while the page is still arriving, then hydrates the page's islands and marks
+/// `<body data-hydrated>`. (Module scripts, Leptos's and an `async` one alike, ran only once the
+/// page had been parsed.)
 #[component]
-pub fn BundleScripts(options: LeptosOptions, islands: bool) -> impl IntoView {
+pub fn BundleScripts(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         // What renders outside islands never runs in the browser: its resources must not take
         // the ids the islands' resources are read back by (Leptos's islands script does the same).
-        // Where the whole app hydrates, every resource is read back.
-        if let Some(context) = Owner::current_shared_context().filter(|_| islands) {
+        if let Some(context) = Owner::current_shared_context() {
             context.set_is_hydrating(false);
         }
         let (glue, wasm) = crate::server::assets::bundle_hrefs(&options);
@@ -89,7 +81,7 @@ pub fn BundleScripts(options: LeptosOptions, islands: bool) -> impl IntoView {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let _ = (options, islands);
+        let _ = options;
         ().into_any()
     }
 }

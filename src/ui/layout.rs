@@ -5,7 +5,6 @@
 use super::error::set_page_status;
 use super::nav::SECTIONS;
 use super::theme::ThemeToggle;
-use super::toast::{provide_toasts, ToastRegion};
 use crate::auth::{CurrentUser, Logout, Role};
 use crate::environment::{switch_path, Environment};
 use crate::error::AppError;
@@ -74,7 +73,6 @@ fn signed_in_user() -> Option<CurrentUser> {
 #[component]
 fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
     provide_context(user.clone());
-    let toasts = provide_toasts();
     let location = use_location();
     let switch_href = move || {
         let search = location.search.get();
@@ -187,8 +185,6 @@ fn Frame(user: CurrentUser, env: Memo<Environment>) -> impl IntoView {
                     </ErrorBoundary>
                 </main>
             </div>
-            // On a page of islands the page's island has its own (`super::islands::IslandFrame`).
-            {super::islands::whole_app().then(|| view! { <ToastRegion toasts /> })}
         </div>
     }
 }
@@ -246,7 +242,7 @@ fn SearchBox(env: Memo<Environment>) -> impl IntoView {
 const SEARCH_INPUT_ID: &str = "console-search";
 
 /// `/` (outside a text field) or Ctrl-K (⌘K) focuses the header's search input. An island, so
-/// the shortcut works on pages that hydrate only their islands too (`crate::app::Hydration`);
+/// the shortcut works on pages that hydrate only their islands (`crate::app`);
 /// it renders nothing of its own.
 #[island]
 fn SearchShortcut() -> impl IntoView {

@@ -8,7 +8,6 @@ pub mod enhance;
 pub mod error;
 pub mod filters;
 pub mod guard;
-pub mod hydrated;
 pub mod islands;
 pub mod layout;
 pub mod nav;

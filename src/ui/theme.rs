@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 /// The header's display switches: the time zone of the times shown, then the theme (both kept in
 /// `localStorage`). The header places this component. An island: it works on pages that
-/// hydrate only their islands too (`crate::app::Hydration`).
+/// hydrate only their islands (`crate::app`).
 #[island]
 pub fn ThemeToggle() -> impl IntoView {
     let (dark, set_dark) = signal(false);

@@ -73,16 +73,12 @@ fn local_short(iso: &str) -> String {
     crate::model::format::iso_short_at_offset(iso, -(date.get_timezone_offset() as i64))
 }
 
-/// Shows every time on a page hydrated as islands (`crate::app::Hydration::Islands`) in the
-/// chosen zone. There no [`Time`] hydrates (they are server-rendered HTML), so the toggle, an
-/// island, rewrites their `<time datetime>` elements itself; on a fully hydrated page each
-/// [`Time`] follows the choice and this does nothing.
+/// Shows every time on the page in the chosen zone. Pages hydrate only their islands
+/// (`crate::app`), so no [`Time`] outside one hydrates (they are server-rendered HTML): the
+/// toggle, an island, rewrites their `<time datetime>` elements itself.
 #[cfg(feature = "hydrate")]
 fn show_static_times(choice: TimeZoneChoice) {
     use wasm_bindgen::JsCast;
-    if crate::app::Hydration::of_document() != crate::app::Hydration::Islands {
-        return;
-    }
     let Ok(times) = document().query_selector_all("time[datetime]") else {
         return;
     };

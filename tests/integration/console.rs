@@ -19,14 +19,14 @@ async fn login_page_is_server_rendered() {
     assert!(html.contains("/pkg/payments-console"), "no hydration script");
 }
 
-/// Every page of the console hydrates only its islands, a page not found the whole app (issue #13;
-/// `payments_console::app::Hydration`): the mode is in the page, the shell's loader starts either,
-/// and an island carries its props for the browser.
+/// Every page hydrates only its islands, a page not found too (issue #13; `payments_console::app`):
+/// the shell's loader hydrates them, and an island carries its props for the browser. No page
+/// hydrates the whole app any more, so none is marked with a mode and none preloads a router.
 #[tokio::test]
-async fn pages_hydrate_islands_and_a_page_not_found_the_whole_app() {
+async fn every_page_hydrates_only_its_islands() {
     let app = TestApp::spawn().await;
     let login = app.page(&app.client(), "/login?next=%2Ftest%2Fhistory&error=credentials").await;
-    assert!(login.contains(r#"<html lang="en" data-hydration="islands">"#), "{login}");
+    assert!(login.contains(r#"<html lang="en">"#), "{login}");
     assert!(login.contains(ISLAND_LOADER), "no island loader in {login}");
     // Leptos's own islands script (which waits for an idle moment) is not written.
     assert!(!login.contains("hydrateIslands"), "{login}");
@@ -37,42 +37,50 @@ async fn pages_hydrate_islands_and_a_page_not_found_the_whole_app() {
     assert!(form.contains("The email or password is incorrect."), "{form}");
 
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    for (path, mode) in [
-        ("/test", "islands"),
-        ("/live", "islands"),
-        ("/test/customers", "islands"),
-        ("/test/history", "islands"),
+    let not_found = admin.get(app.url("/test/no-such-section")).send().await.unwrap();
+    assert_eq!(not_found.status(), 404);
+    let not_found = not_found.text().await.unwrap();
+    for (path, html) in [
+        "/test",
+        "/live",
+        "/test/customers",
+        "/test/history",
         // The editing pages: the server's HTML with forms (`crate::ui::enhance`), no island of
         // their own, but the toasts' region for what their forms say.
-        ("/test/keys", "islands"),
-        ("/live/sync", "islands"),
-        ("/live/catalog/copy", "islands"),
-        ("/test/users", "islands"),
-        ("/test/api-keys", "islands"),
-        ("/test/account", "islands"),
-        ("/live/webhooks", "islands"),
-        ("/test/catalog", "islands"),
-        ("/live/catalog", "islands"),
-    ] {
-        let html = app.page(&admin, path).await;
-        assert!(html.contains(&format!(r#"<html lang="en" data-hydration="{mode}">"#)), "{path}: {html}");
-        // One loader for both modes, a classic script, which runs as soon as it is parsed, not
-        // Leptos's module scripts, which wait for the end of parsing.
+        "/test/keys",
+        "/live/sync",
+        "/live/catalog/copy",
+        "/test/users",
+        "/test/api-keys",
+        "/test/account",
+        "/live/webhooks",
+        "/test/catalog",
+        "/live/catalog",
+    ]
+    .map(|path| (path, None))
+    .into_iter()
+    .chain([("/test/no-such-section", Some(not_found))])
+    {
+        let html = match html {
+            Some(html) => html,
+            None => app.page(&admin, path).await,
+        };
+        assert!(!html.contains("data-hydration") && !html.contains("split_hydrate_app"), "{path}: {html}");
+        // The loader, a classic script, which runs as soon as it is parsed, not Leptos's module
+        // scripts, which wait for the end of parsing.
         assert_eq!(loader_tag(&html), Some("<script"), "{path}'s script");
         assert!(!html.contains("requestIdleCallback") && !html.contains("hydrateIslands"), "{path}: {html}");
-        // The header's switches are on every page, an island element only where islands
-        // hydrate on their own (inside the whole app's hydration it would derail the cursor).
+        // The header's switches are on every page, as islands.
         assert!(html.contains(r#"data-testid="theme-toggle""#), "{path}");
-        assert_eq!(html.contains("<leptos-island"), mode == "islands", "{path}'s island elements");
+        assert!(html.contains(r#"<leptos-island data-component="ThemeToggle"#), "{path}'s island elements");
         // No editing page is an island of its own any more: sync's was the last.
         assert!(!html.contains("StripePagesIsland"), "{path}: {html}");
-        // One region where something may toast (the frame's where the whole app hydrates, the
-        // forms' on an editing page), none where nothing would fill it.
+        // One region where something may toast (the forms' on an editing page), none where
+        // nothing would fill it.
         let forms = ["/webhooks", "/keys", "/sync", "/catalog", "/catalog/copy", "/users", "/api-keys", "/account"]
             .iter()
             .any(|page| path.ends_with(page));
-        let toasts = usize::from(mode == "full" || forms);
-        assert_eq!(html.matches(r#"data-testid="toasts""#).count(), toasts, "{path}'s toasts");
+        assert_eq!(html.matches(r#"data-testid="toasts""#).count(), usize::from(forms), "{path}'s toasts");
     }
 }
 
@@ -88,7 +96,7 @@ async fn the_webhook_log_is_the_servers_html_with_forms_for_admins() {
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let command = format!("stripe listen --forward-to {}/api/webhooks/stripe/test --events ", app.base);
     let html = app.page(&support, "/test/webhooks").await;
-    assert!(html.contains(r#"<html lang="en" data-hydration="islands">"#), "{html}");
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
     assert!(!html.contains("StripePagesIsland"), "{html}");
     assert!(html.contains(r#"<leptos-island data-component="PageForms"#), "{html}");
     for shown in [

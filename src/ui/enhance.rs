@@ -451,7 +451,7 @@ mod browser {
             let Some(href) = link.get_attribute("href").filter(|_| plain) else { return };
             ev.prevent_default();
             let _ = leptos::prelude::window().history().map(|h| h.push_state_with_url(&JsValue::NULL, "", Some(&href)));
-            leptos::task::spawn_local(refresh());
+            leptos::task::spawn_local(refresh(false));
         }
     }
 
@@ -459,7 +459,8 @@ mod browser {
     fn on_popstate(_: Event) {
         let document = leptos::prelude::document();
         if document.query_selector("form[data-instant], a[data-in-place]").ok().flatten().is_some() {
-            leptos::task::spawn_local(refresh());
+            // The address's own filters, not what the search box holds now.
+            leptos::task::spawn_local(refresh(false));
         }
     }
 
@@ -495,14 +496,14 @@ mod browser {
         } else {
             history.push_state_with_url(&JsValue::NULL, "", Some(&href))
         };
-        leptos::task::spawn_local(refresh());
+        leptos::task::spawn_local(refresh(true));
     }
 
     /// Reads the page of the address it now has in place, unless a later read has started; the
-    /// field being typed in keeps its focus, its caret and what has been typed since, and an
-    /// element with an id that had the focus gets it back. If the page cannot be read it is
-    /// loaded.
-    async fn refresh() {
+    /// field being typed in keeps its focus and caret, and with `typing` what has been typed since
+    /// the address was taken; an element with an id that had the focus gets it back. If the page
+    /// cannot be read it is loaded.
+    async fn refresh(typing: bool) {
         let mine = READS.with(|r| {
             r.set(r.get().wrapping_add(1));
             r.get()
@@ -526,21 +527,24 @@ mod browser {
         let document = leptos::prelude::document();
         let focused = document.active_element();
         let field = focused.as_ref().and_then(|f| f.dyn_ref::<HtmlInputElement>().cloned());
-        let typing = field.as_ref().and_then(|f| {
+        let typed = field.as_ref().and_then(|f| {
             let name = f.get_attribute("name")?;
             f.closest("form[data-instant]").ok().flatten()?;
-            Some((name, f.value(), f.selection_start().ok().flatten(), f.selection_end().ok().flatten()))
+            let value = typing.then(|| f.value());
+            Some((name, value, f.selection_start().ok().flatten(), f.selection_end().ok().flatten()))
         });
         let focused_id = focused.map(|f| f.id()).filter(|id| !id.is_empty());
         if swap_main(&page).is_err() {
             return;
         }
-        if let Some((name, value, start, end)) = typing {
+        if let Some((name, value, start, end)) = typed {
             let selector = format!("form[data-instant] input[name=\"{name}\"]");
             if let Some(input) =
                 document.query_selector(&selector).ok().flatten().and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
             {
-                input.set_value(&value);
+                if let Some(value) = value {
+                    input.set_value(&value);
+                }
                 let _ = input.focus();
                 let _ = input.set_selection_range(start.unwrap_or(0), end.unwrap_or(0));
             }

@@ -35,15 +35,15 @@ pub fn use_user() -> CurrentUser {
 /// (`dry_resolve`), and each walk built the router's outlet, and so the page, anew. Every page's
 /// data then loaded three times, and an island's HTML could come from another read than the copy
 /// the browser hydrates it from (the webhook log's mismatch when events arrived meanwhile, issue
-/// #13; `tests/integration/console.rs::a_page_loads_and_sends_each_resource_once`).
+/// #13; `end2end/tests/hydration.spec.ts`).
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let params = use_params_map();
     let parsed = Memo::new(move |_| params.read().get("env").and_then(|e| Environment::parse(&e)));
     let env = Memo::new(move |_| parsed.get().unwrap_or(Environment::Test));
     provide_context(CurrentEnv(env));
-    // Read from the request on the server; where the whole app hydrates (the catalog), the
-    // browser reads the value the server sent instead of asking again.
+    // Read from the request on the server. (A `SharedValue` from when the whole app hydrated and
+    // the browser read the value the server sent; only the server renders the layout now.)
     let user = SharedValue::new(signed_in_user).into_inner();
 
     view! {

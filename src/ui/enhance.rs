@@ -1032,8 +1032,8 @@ mod browser {
             .unwrap_or_else(|_| format!("the server answered {status}")))
     }
 
-    /// A toast in the page's region, as `crate::ui::toast::ToastRegion` renders one; a success
-    /// leaves after six seconds, an error stays until dismissed.
+    /// A toast in the page's region (`crate::ui::toast::ToastRegion`, made here if the page has
+    /// none); a success leaves after six seconds, an error stays until dismissed.
     fn toast(message: &str, error: bool) {
         let document = leptos::prelude::document();
         let region = document.query_selector("[data-testid=toasts]").ok().flatten().or_else(|| {

@@ -8,7 +8,7 @@
 //! them as they would under the frame.
 
 use super::layout::CurrentEnv;
-use super::toast::{provide_toasts, ToastRegion};
+use super::toast::ToastRegion;
 use crate::auth::CurrentUser;
 use crate::environment::Environment;
 use leptos::prelude::*;
@@ -49,10 +49,9 @@ pub fn IslandFrame(
     provide_context(CurrentEnv(Memo::new(move |_| env)));
     provide_context(user);
     provide_context(PageQuery(query.into_iter().collect()));
-    let toasts = provide_toasts();
     view! {
         {children()}
-        <ToastRegion toasts />
+        <ToastRegion />
     }
 }
 

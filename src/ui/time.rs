@@ -97,30 +97,15 @@ fn show_static_times(choice: TimeZoneChoice) {
 }
 
 /// A timestamp from the API (`2026-11-25T10:00:01.000Z`), shown as `2026-11-25 10:00 UTC` in a
-/// `<time datetime>` element, or in the viewer's time zone once hydrated if they chose it.
+/// `<time datetime>` element, which the header's toggle rewrites in the viewer's time zone if they
+/// chose it ([`show_static_times`]): no page hydrates a `Time`.
 #[component]
 pub fn Time(
     /// The ISO timestamp.
     #[prop(into)]
     iso: String,
 ) -> impl IntoView {
-    let utc = iso_short(&iso);
-    #[cfg(feature = "hydrate")]
-    let text = {
-        let choice = choice();
-        let hydrated = RwSignal::new(false);
-        Effect::new(move |_| hydrated.set(true));
-        let iso = iso.clone();
-        move || {
-            if hydrated.get() && choice.get() == TimeZoneChoice::Local {
-                local_short(&iso)
-            } else {
-                utc.clone()
-            }
-        }
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let text = utc;
+    let text = iso_short(&iso);
     view! { <time datetime=iso>{text}</time> }
 }
 

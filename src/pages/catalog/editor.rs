@@ -14,7 +14,7 @@
 //! an owner of its own, in a `<leptos-island>` element with its props.
 
 use super::metadata::{self, MetaRows, MetadataEditor};
-use super::prices::{price_label, recurrence};
+use super::prices::{has_fixed_amount, price_label, recurrence};
 use super::{add_price, add_product, catalog_query, change_amount, edit_price, edit_product, ActiveFilter};
 use super::{CatalogQuery, CatalogView, EditTarget, IdChip};
 use crate::backend::{PriceChanges, PriceDraft, ProductChanges, ProductDraft, RecurringDraft};
@@ -24,7 +24,7 @@ use crate::ui::confirm::ConfirmDialog;
 use crate::ui::layout::CurrentEnv;
 use leptos::prelude::*;
 use leptos::tachys::html::islands::Island;
-use payments_model::{BillingScheme, Price, Product, RecurringInterval, TaxBehavior};
+use payments_model::{Price, Product, RecurringInterval, TaxBehavior};
 use serde::{Deserialize, Serialize};
 
 /// Currencies offered in the select; any other 3-letter code can be typed.
@@ -67,11 +67,6 @@ impl EditorProps {
     fn page(&self, product: Option<&str>) -> String {
         format!("/{}/catalog{}", self.env, catalog_query(&self.q, self.active, product))
     }
-}
-
-/// Whether a price's amount can be changed ("Change amount"): a fixed amount, not tiers.
-pub(super) fn has_fixed_amount(price: &Price) -> bool {
-    price.unit_amount.is_some() && price.billing_scheme != Some(BillingScheme::Tiered)
 }
 
 /// The editor the page's address opens, for an admin: the island, or a notice where what it

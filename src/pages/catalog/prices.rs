@@ -41,6 +41,11 @@ pub(super) fn price_label(price: &Price) -> String {
     }
 }
 
+/// Whether a price's amount can be changed ("Change amount"): a fixed amount, not tiers.
+pub(super) fn has_fixed_amount(price: &Price) -> bool {
+    price.unit_amount.is_some() && price.billing_scheme != Some(BillingScheme::Tiered)
+}
+
 /// A product's prices, active ones first.
 #[component]
 pub(super) fn PriceTable(
@@ -109,7 +114,7 @@ fn PriceRow(
     let kind = shown.label().to_owned();
     let id = price.stripe_price_id.clone();
     let actions = can_write.then(|| {
-        let fixed = price.unit_amount.is_some() && price.billing_scheme != Some(BillingScheme::Tiered);
+        let fixed = has_fixed_amount(&price);
         let href = |edit| format!("/{env}/catalog{}", query.editing(Some(&product_id), edit));
         let edit = href(EditTarget::EditPrice(id.clone()));
         let change = href(EditTarget::ChangeAmount(id.clone()));

@@ -5,7 +5,8 @@
 // Each sample is a new browser context (an empty cache, the signed-in session's cookies only) on
 // a slow link emulated through the Chrome DevTools Protocol: 10 Mbit/s down and up, 40 ms round
 // trips, the CPU slowed 4x. Time to interactive = from navigation start until the route has
-// hydrated (`body[data-hydrated="true"]`, set once its handlers are attached: `src/ui/hydrated.rs`).
+// hydrated (`body[data-hydrated="true"]`, set by `src/ui/island_loader.js` once the last island has
+// hydrated).
 // Bytes = what crossed the wire for the page's `/pkg/` JS and WASM (compressed, as sent), so a
 // page whose code is a lazily loaded chunk shows that chunk on top of the shared files.
 //

@@ -86,12 +86,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // below (and Leptos's own) carries.
     #[cfg(feature = "ssr")]
     crate::server::http::send_page_policy();
-    // In the shell, not in `App`: the name carries the build's content hash, which only the
-    // server knows (it is never hydrated).
+    // In the shell, not in `App`: the stylesheet (or its name, which carries the build's content
+    // hash) only the server knows, and the shell is never hydrated.
     #[cfg(feature = "ssr")]
-    let stylesheet = crate::server::assets::stylesheet_href(&options);
+    let stylesheet = match use_context::<crate::server::state::AppState>().and_then(|state| state.stylesheet) {
+        // Written into the page: nothing to fetch before the first paint, and nothing for the
+        // inline scripts below to wait for (`read_inline_stylesheet` says why).
+        Some(css) => view! { <style nonce=leptos::nonce::use_nonce() inner_html=css.to_string()></style> }.into_any(),
+        None => {
+            let href = crate::server::assets::stylesheet_href(&options);
+            view! { <link rel="stylesheet" id="leptos" href=href /> }.into_any()
+        }
+    };
     #[cfg(not(feature = "ssr"))]
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let stylesheet = ();
     #[cfg(feature = "ssr")]
     let (loader_preload, chunk_preloads) = {
         // Leptos's own preloads of lazy routes come and go (`split_preloads` says why), and on a
@@ -113,7 +121,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" id="leptos" href=stylesheet />
+                {stylesheet}
                 // Applies the saved theme before the first paint, so a dark-mode user never sees a
                 // white flash while the WASM loads.
                 <script nonce=leptos::nonce::use_nonce()>

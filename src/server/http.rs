@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         BackendKind::Remote => streamed_in_order(route_list()),
     };
     let context_state = state.clone();
+    let fallback_state = state.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
     let payments_api = state.payments_api.clone();
@@ -90,7 +91,11 @@ pub fn router(state: AppState) -> Router {
         // Only server-function errors carry the header it looks for, so the other routes above
         // pass through untouched.
         .layer(middleware::from_fn(super::errors::status_from_error))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The state as the routes' pages have it: the shell reads the stylesheet from it.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_state.clone()),
+            shell,
+        ))
         .with_state(state.clone())
         // The InsForge-compatible payments API of the embedded engine (`/api/payments/...`),
         // which authenticates its callers itself.
@@ -369,17 +374,22 @@ fn body_too_large(path: &str, limit: usize) -> Response {
 
 /// The Content-Security-Policy of every answer. `nonce` is the one of the page being rendered
 /// (Leptos puts it on its hydration and resource scripts); without one, no inline script runs.
-/// `'wasm-unsafe-eval'` lets the page compile its WebAssembly; nothing else is evaluated. No view
-/// uses inline `style` attributes, so styles come from this origin only.
+/// `'wasm-unsafe-eval'` lets the page compile its WebAssembly; nothing else is evaluated. Styles
+/// come from this origin or from the page's own `<style>` with the nonce (the site's stylesheet,
+/// written into the page: `super::assets::inline_stylesheet`); no view uses inline `style`
+/// attributes, and a nonce does not allow them.
 pub fn content_security_policy(nonce: Option<&str>) -> String {
-    let script = match nonce {
-        Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
-        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    let (script, style) = match nonce {
+        Some(nonce) => (
+            format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+            format!("style-src 'self' 'nonce-{nonce}'"),
+        ),
+        None => ("script-src 'self' 'wasm-unsafe-eval'".to_string(), "style-src 'self'".to_string()),
     };
     // `cargo leptos watch` reloads the page over a WebSocket on another port.
     let connect = if std::env::var_os("LEPTOS_WATCH").is_some() { "'self' ws: wss:" } else { "'self'" };
     format!(
-        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+        "default-src 'self'; {script}; {style}; img-src 'self' data:; font-src 'self'; \
          connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }

@@ -34,6 +34,9 @@ pub struct AppState {
     /// The engine's `/api/payments` routes with the console's authenticator, built once: the
     /// HTTP router serves it and the embedded backend calls it in process.
     pub payments_api: axum::Router,
+    /// The site's stylesheet, read when the server starts, which every page carries inline; `None`
+    /// when pages link it (`super::assets::read_inline_stylesheet` says when and why).
+    pub stylesheet: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
         let payments_api = engine.router(Arc::new(ConsoleAuthenticator::new(&db, &settings)));
         let backend = remote.unwrap_or_else(|| Arc::new(EmbeddedBackend::new(payments_api.clone())));
         AppState {
+            stylesheet: super::assets::read_inline_stylesheet(&leptos_options),
             backend,
             engine,
             leptos_options,

@@ -103,3 +103,26 @@ async fn hashed_bundle_files_are_immutable_and_pages_are_never_stored() {
     let (headers, _) = get(&app, "/login", Some("br, gzip")).await;
     assert_eq!(headers["cache-control"], "no-store");
 }
+
+/// The site's stylesheet comes with every page, inline (issue #13): a linked one was a request of
+/// its own on a cold load, and the page's inline scripts waited for it before the rest of the
+/// page was parsed. The file is still served for whatever links it.
+#[tokio::test]
+async fn every_page_carries_the_stylesheet_and_fetches_none() {
+    let (_dir, site, app) = spawn_with_site().await;
+    let css = std::fs::read_to_string(site.join("pkg/payments-console.css")).unwrap();
+    let admin = app.signed_in("ops@example.com", payments_console::auth::Role::Admin).await;
+    for (client, path) in
+        [(app.client(), "/login"), (admin.clone(), "/test"), (admin.clone(), "/test/history"), (admin, "/no-such-page")]
+    {
+        let res = client.get(app.url(path)).send().await.unwrap();
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let html = res.text().await.unwrap();
+        let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
+        let style = format!("<style nonce=\"{nonce}\">{css}</style>");
+        let at = html.find(&style).unwrap_or_else(|| panic!("{path}: no inline stylesheet with the nonce: {html}"));
+        assert!(at < html.find("</head>").unwrap(), "{path}: the stylesheet is not in the head");
+        assert!(!html.contains("rel=\"stylesheet\""), "{path}: a stylesheet is still linked: {html}");
+        assert_eq!(html.matches("<style").count(), 1, "{path}");
+    }
+}

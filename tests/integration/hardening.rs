@@ -272,12 +272,15 @@ fn policy_nonce(res: &reqwest::Response) -> String {
     assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "{csp}");
     let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a script nonce");
     assert!(nonce.len() >= 16, "{nonce}");
+    // The same nonce lets the page's own `<style>` (the site's stylesheet, inline) apply.
+    assert!(csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")), "{csp}");
     nonce.to_string()
 }
 
-/// Every `<script` tag of a page.
+/// Every `<script` and `<style` tag of a page.
 fn script_tags(html: &str) -> Vec<&str> {
-    html.match_indices("<script").map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect()
+    let tags = html.match_indices("<script").chain(html.match_indices("<style"));
+    tags.map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()]).collect()
 }
 
 /// The `on…=` attributes (inline event handlers) of a page's tags.
@@ -302,7 +305,8 @@ async fn pages_send_a_csp_whose_nonce_is_on_every_script() {
         let nonce = policy_nonce(&res);
         let html = res.text().await.unwrap();
         let scripts = script_tags(&html);
-        assert!(!scripts.is_empty(), "{path}: no scripts");
+        assert!(scripts.iter().any(|tag| tag.starts_with("<script")), "{path}: no scripts");
+        assert!(scripts.iter().any(|tag| tag.starts_with("<style")), "{path}: no stylesheet");
         for tag in scripts {
             assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: {tag} lacks the policy's nonce");
         }

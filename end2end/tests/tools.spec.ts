@@ -153,3 +153,36 @@ test('an admin refunds part of a payment from the customer page', async ({ page 
   await second.getByTestId('refund-submit').click();
   await expect(second.getByTestId('refund-error')).toContainText('greater than');
 });
+
+test('without JavaScript, a row\'s refund link opens its form, which refunds', async ({ page, browser, baseURL }) => {
+  await signIn(page, ADMIN);
+  const plain = await browser.newContext({ baseURL, javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const tab = await plain.newPage();
+  await tab.goto('/test/history?type=one_time_payment');
+  const table = tab.getByTestId('history-table');
+  // The table's one form is a template: nothing of it shows, and no row has a form until asked.
+  await expect(table.getByTestId('refund-form')).toHaveCount(0);
+  const link = table.getByTestId('refund-open').first();
+  const pi = await link.getAttribute('data-pi');
+  expect(pi).toMatch(/^pi_/);
+  await link.click();
+  // A page load: the address names the row, the filters kept.
+  await expect(tab).toHaveURL(new RegExp(`/test/history\\?type=one_time_payment&refund=${pi}$`));
+  const form = table.getByTestId('refund-form');
+  await expect(form).toHaveCount(1);
+  await expect(form).toBeVisible();
+  await expect(form.locator('input[name="form[payment_intent_id]"]')).toHaveValue(pi ?? '');
+  await expect(form.getByTestId('refund-amount')).toHaveValue(/^\d+\.\d{2}$/);
+  await expect(form.getByTestId('refund-cancel')).toHaveAttribute('href', '/test/history?type=one_time_payment');
+  await expect(table.locator(`[data-testid="refund-open"][data-pi="${pi}"]`)).toHaveAttribute('aria-expanded', 'true');
+  await form.getByTestId('refund-amount').fill('0.25');
+  await form.getByTestId('refund-submit').click();
+  // Posted as a plain form: the refund is made (the server keyed it), and Stripe's event shows it.
+  await expect
+    .poll(async () => {
+      await tab.goto(`/test/history?object=${pi}`);
+      return tab.locator('[data-testid="history-row"][data-type="refund"]').count();
+    })
+    .toBeGreaterThan(0);
+  await plain.close();
+});

@@ -213,8 +213,27 @@ pub fn HistoryTable(
     let admin = crate::ui::layout::use_user().role.can_write();
     let columns = if admin { "9" } else { "8" };
     let refunds = admin && rows.iter().any(|p| refundable(p).is_some() && p.stripe_payment_intent_id.is_some());
+    // A row's refund form is opened by the page's address (`?refund=pi_…`): the links keep the
+    // rest of it (filters, page), so a page loaded to open a form shows the same rows.
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    let mut opened = None;
+    let mut kept: Vec<(String, String)> = Vec::new();
+    for (key, value) in location.query.get_untracked() {
+        match key.as_ref() {
+            "refund" => opened = Some(value),
+            _ => kept.push((key.into_owned(), value)),
+        }
+    }
+    let href = move |refund: Option<&str>| {
+        let mut pairs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.extend(refund.map(|pi| ("refund", pi)));
+        format!("{path}{}", query_string(&pairs))
+    };
+    let close_href = href(None);
+    let open_href = move |pi: &str| href(Some(pi));
     view! {
-        <RefundScope scope=refunds>
+        <RefundScope env scope=refunds close_href=close_href.clone()>
             <table class="data-table" data-testid=testid>
                 <thead>
                     <tr>
@@ -270,8 +289,19 @@ pub fn HistoryTable(
                                     </td>
                                     {admin.then(|| view! {
                                         <td>
-                                            {refundable(&p).zip(p.stripe_payment_intent_id.clone()).map(|(left, pi)| view! {
-                                                <RefundControl env payment_intent_id=pi currency=currency.clone() left />
+                                            {refundable(&p).zip(p.stripe_payment_intent_id.clone()).map(|(left, pi)| {
+                                                let open = opened.as_deref() == Some(pi.as_str());
+                                                view! {
+                                                    <RefundControl
+                                                        env
+                                                        open_href=open_href(&pi)
+                                                        close_href=close_href.clone()
+                                                        open
+                                                        payment_intent_id=pi
+                                                        currency=currency.clone()
+                                                        left
+                                                    />
+                                                }
                                             })}
                                         </td>
                                     })}

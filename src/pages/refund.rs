@@ -1,5 +1,5 @@
-//! Refunding a payment from a history row (admins): the form, the server function behind it, and
-//! the island that submits a table's forms in place.
+//! Refunding a payment from a history row (admins): the link that opens a row's form, the form,
+//! the server function behind it, and the island that opens and submits a table's forms in place.
 
 use crate::environment::Environment;
 use crate::error::AppError;
@@ -18,10 +18,29 @@ pub async fn refund_payment(env: Environment, form: RefundForm) -> Result<Refund
     Ok(crate::server::state::app_state().backend.create_refund(&user, env, &refund).await?)
 }
 
-/// "Refund…" on a history row: a disclosure with the amount (what is left, by default), the
-/// reason and, in live mode, the typed confirmation. Server-rendered HTML that works as a plain
-/// form without JavaScript (the server makes the idempotency key then); once the table's
-/// [`RefundForms`] has hydrated, it is submitted in place and says how it went.
+/// What a refund form is for: the payment and what is left of it, as the form shows them.
+#[derive(Clone, Debug, Default)]
+struct RefundTarget {
+    /// `pi_…` of the payment.
+    payment_intent_id: String,
+    currency: String,
+    /// What is left to refund, as typed into the amount field (`12.50`).
+    amount: String,
+    /// The same, as money (`$12.50`).
+    up_to: String,
+}
+
+/// "Refund…" on a history row: a link to the page with this row's refund form open
+/// (`?refund=pi_…`), and that form when the address names it. Without JavaScript the link opens
+/// the form by a page load and the form posts as a plain form (the server makes the idempotency
+/// key then). Once the table's [`RefundForms`] has hydrated, the link opens and closes the form
+/// in place, made from the table's one `<template>` ([`RefundScope`]) with what the link carries,
+/// and the form is submitted in place.
+///
+/// A link rather than a form per row (in a `<details>`, as before): a page of payments with a
+/// form in each refundable row cost the browser about 200 ms more of a CPU slowed 4x before it
+/// had parsed the page (the history, 9 forms of 7 fields each; `README.md`, "What the slowest
+/// pages waited for"): browsers style, lay out and look through every form once it is parsed.
 #[component]
 pub fn RefundControl(
     env: Environment,
@@ -30,61 +49,100 @@ pub fn RefundControl(
     currency: String,
     /// What is left to refund, in minor units.
     left: i64,
+    /// The page's address with this row's form open.
+    open_href: String,
+    /// The page's address without a form open.
+    close_href: String,
+    /// Whether the address names this row (`?refund=pi_…`): the form is then part of the page.
+    open: bool,
 ) -> impl IntoView {
-    let up_to = money(left, &currency);
+    let target = RefundTarget {
+        amount: plain_amount(left, &currency),
+        up_to: money(left, &currency),
+        payment_intent_id,
+        currency,
+    };
     view! {
-        <details class="refund-control">
-            <summary data-testid="refund-open">"Refund…"</summary>
-            <form action=RefundPayment::url() method="post" class="refund-form" data-testid="refund-form">
-                <input type="hidden" name="env" value=env.as_str() />
-                <input type="hidden" name="form[payment_intent_id]" value=payment_intent_id />
-                <input type="hidden" name="form[currency]" value=currency.clone() />
-                <input type="hidden" name="form[idempotency_key]" value="" />
-                <label>
-                    {format!("Amount ({})", currency.to_uppercase())}
-                    <input type="text" inputmode="decimal" name="form[amount]" value=plain_amount(left, &currency) data-testid="refund-amount" />
-                    <span class="muted small">{format!("Up to {up_to}; empty refunds all that is left.")}</span>
-                </label>
-                <label>
-                    "Reason"
-                    <select name="form[reason]" data-testid="refund-reason">
-                        {RefundReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
-                    </select>
-                </label>
-                {(env == Environment::Live).then(|| view! {
-                    <label>
-                        <span>"This refunds real money. Type " <strong>"live"</strong> " to confirm."</span>
-                        <input type="text" name="form[confirm]" autocomplete="off" data-testid="refund-confirm" />
-                    </label>
-                })}
-                <button type="submit" class="button-danger" data-testid="refund-submit">"Refund"</button>
-                <div class="refund-result" aria-live="polite"></div>
-            </form>
-        </details>
+        <a
+            href=open_href
+            class="refund-open"
+            aria-expanded=if open { "true" } else { "false" }
+            data-testid="refund-open"
+            data-pi=target.payment_intent_id.clone()
+            data-currency=target.currency.clone()
+            data-amount=target.amount.clone()
+            data-up-to=target.up_to.clone()
+        >
+            "Refund…"
+        </a>
+        {open.then(|| view! { <RefundFormView env target close_href /> })}
     }
 }
 
-/// The element around a table of payments with refund forms, and the island that submits them:
-/// `scope` is true when the table has any ([`RefundControl`]).
+/// The refund form: the amount (what is left, by default), the reason and, in live mode, the
+/// typed confirmation. `target` is empty in the table's template, which the island fills.
+#[component]
+fn RefundFormView(env: Environment, target: RefundTarget, close_href: String) -> impl IntoView {
+    view! {
+        <form action=RefundPayment::url() method="post" class="refund-form" data-testid="refund-form">
+            <input type="hidden" name="env" value=env.as_str() />
+            <input type="hidden" name="form[payment_intent_id]" value=target.payment_intent_id />
+            <input type="hidden" name="form[currency]" value=target.currency.clone() />
+            <input type="hidden" name="form[idempotency_key]" value="" />
+            <label>
+                <span>"Amount (" <span class="refund-currency">{target.currency.to_ascii_uppercase()}</span> ")"</span>
+                <input type="text" inputmode="decimal" name="form[amount]" value=target.amount data-testid="refund-amount" />
+                <span class="muted small">"Up to " <span class="refund-up-to">{target.up_to}</span> "; empty refunds all that is left."</span>
+            </label>
+            <label>
+                "Reason"
+                <select name="form[reason]" data-testid="refund-reason">
+                    {RefundReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            {(env == Environment::Live).then(|| view! {
+                <label>
+                    <span>"This refunds real money. Type " <strong>"live"</strong> " to confirm."</span>
+                    <input type="text" name="form[confirm]" autocomplete="off" data-testid="refund-confirm" />
+                </label>
+            })}
+            <div class="refund-actions">
+                <button type="submit" class="button-danger" data-testid="refund-submit">"Refund"</button>
+                <a href=close_href class="refund-cancel" data-testid="refund-cancel">"Cancel"</a>
+            </div>
+            <div class="refund-result" aria-live="polite"></div>
+        </form>
+    }
+}
+
+/// The element around a table of payments with refund controls, the table's one form as a
+/// `<template>`, and the island that opens and submits its forms: `scope` is true when the table
+/// has any ([`RefundControl`]). `close_href` is the page's address without a form open.
 ///
 /// One island per table that listens on the table's wrapper (event delegation), rather than an
 /// island per row: the rows stay server-rendered HTML, and a page of 25 payments hydrates one
 /// small handler from the main module instead of downloading a lazily loaded form and
-/// hydrating it 25 times (issue #13; `README.md`, "What the browser downloads").
+/// hydrating it 25 times (issue #13; `README.md`, "What the browser downloads"). A template's
+/// content is parsed but never styled, laid out or looked through as a form.
 #[component]
-pub fn RefundScope(scope: bool, children: Children) -> impl IntoView {
+pub fn RefundScope(env: Environment, scope: bool, close_href: String, children: Children) -> impl IntoView {
     view! {
         <div class="table-scroll" data-refund-forms=scope.then_some("")>
-            {scope.then(|| view! { <RefundForms /> })}
+            {scope.then(|| view! {
+                <template data-refund-template="">
+                    <RefundFormView env target=RefundTarget::default() close_href />
+                </template>
+                <RefundForms />
+            })}
             {children()}
         </div>
     }
 }
 
-/// Submits the refund forms of the element around it ([`RefundScope`]'s) with the server
-/// function, shows the outcome in the form, and gives each form a fresh idempotency key when it
-/// opens, so a double submit refunds once. Renders nothing visible: a hidden marker from which
-/// it finds that element once hydrated.
+/// Opens the refund forms of the element around it ([`RefundScope`]'s) in place, submits them
+/// with the server function, shows the outcome in the form, and gives each form a fresh
+/// idempotency key when it opens, so a double submit refunds once. Renders nothing visible: a
+/// hidden marker from which it finds that element once hydrated.
 #[island]
 fn RefundForms() -> impl IntoView {
     let marker = NodeRef::<leptos::html::Span>::new();
@@ -100,37 +158,148 @@ mod delegate {
     use super::*;
     use leptos::form::FromFormData;
     use wasm_bindgen::{closure::Closure, JsCast};
-    use web_sys::{Element, Event, HtmlButtonElement, HtmlDetailsElement, HtmlFormElement, HtmlInputElement};
+    use web_sys::{
+        Element, Event, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, HtmlTemplateElement,
+        MouseEvent,
+    };
 
     /// The element [`RefundScope`] renders around a table.
     const SCOPE: &str = "[data-refund-forms]";
 
+    /// The table's form, which the island copies for each row it opens.
+    const TEMPLATE: &str = "template[data-refund-template]";
+
+    /// A form's amount field.
+    const AMOUNT_INPUT: &str = "input[name=\"form[amount]\"]";
+
     /// The hidden input that carries the idempotency key.
     const KEY_INPUT: &str = "input[name=\"form[idempotency_key]\"]";
 
-    /// Listens for the forms' `toggle` and `submit` events on the element around `marker`.
+    /// Listens for the links' and the forms' `click` and `submit` events on the element around
+    /// `marker`.
     pub(super) fn listen(marker: &web_sys::HtmlSpanElement) {
         let Some(scope) = marker.closest(SCOPE).ok().flatten() else {
             leptos::logging::error!("The refund forms' island found no table around it.");
             return;
         };
-        // `toggle` does not bubble, so it is caught on its way down (capture).
-        let on_toggle = Closure::<dyn Fn(Event)>::new(on_toggle);
+        let on_click = {
+            let scope = scope.clone();
+            Closure::<dyn Fn(MouseEvent)>::new(move |ev: MouseEvent| on_click(&scope, ev))
+        };
         let on_submit = Closure::<dyn Fn(Event)>::new(on_submit);
-        let _ = scope.add_event_listener_with_callback_and_bool("toggle", on_toggle.as_ref().unchecked_ref(), true);
+        let _ = scope.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
         let _ = scope.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
         // The table lives as long as the page: so do its listeners.
-        on_toggle.forget();
+        on_click.forget();
         on_submit.forget();
     }
 
-    /// A fresh key each time a form opens: the refund it submits is made once at Stripe, however
-    /// often it is sent.
-    fn on_toggle(ev: Event) {
-        let details = ev.target().and_then(|t| t.dyn_into::<HtmlDetailsElement>().ok());
-        let Some(details) = details.filter(|d| d.open() && d.class_list().contains("refund-control")) else { return };
-        if let Some(key) = key_input(&details) {
+    /// "Refund…" opens or closes its row's form in place, and "Cancel" closes it. A click that
+    /// asks for a new tab or window (a modifier key, another button) is left to the browser,
+    /// which opens the link's address: the page with that form open.
+    fn on_click(scope: &Element, ev: MouseEvent) {
+        if ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+            return;
+        }
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        if let Some(link) = target.closest("a.refund-open").ok().flatten() {
+            ev.prevent_default();
+            match form_after(&link) {
+                Some(form) if !form.hidden() => close(&link, &form),
+                Some(form) => open(&link, &form),
+                None => {
+                    if let Some(form) = from_template(scope, &link) {
+                        let _ = link.after_with_node_1(&form);
+                        open(&link, &form);
+                    }
+                }
+            }
+        } else if let Some(cancel) = target.closest("a.refund-cancel").ok().flatten() {
+            let form = cancel.closest("form.refund-form").ok().flatten();
+            let Some(form) = form.and_then(|f| f.dyn_into::<HtmlElement>().ok()) else { return };
+            let Some(link) = form.previous_element_sibling().filter(|l| l.class_list().contains("refund-open")) else {
+                return;
+            };
+            ev.prevent_default();
+            close(&link, &form);
+            if let Some(link) = link.dyn_ref::<HtmlElement>() {
+                let _ = link.focus();
+            }
+        }
+    }
+
+    /// The form a "Refund…" link opened, if it has been opened (by the island or the address).
+    fn form_after(link: &Element) -> Option<HtmlElement> {
+        link.next_element_sibling()
+            .filter(|f| f.class_list().contains("refund-form"))
+            .and_then(|f| f.dyn_into::<HtmlElement>().ok())
+    }
+
+    /// A new form from the table's template, for the payment the link names.
+    fn from_template(scope: &Element, link: &Element) -> Option<HtmlElement> {
+        let template = scope.query_selector(TEMPLATE).ok().flatten()?.dyn_into::<HtmlTemplateElement>().ok()?;
+        let form = template.content().first_element_child()?.clone_node_with_deep(true).ok()?;
+        let form = form.dyn_into::<HtmlElement>().ok()?;
+        let data = |name: &str| link.get_attribute(name).unwrap_or_default();
+        let set_value = |selector: &str, value: &str| {
+            if let Some(input) =
+                form.query_selector(selector).ok().flatten().and_then(|i| i.dyn_into::<HtmlInputElement>().ok())
+            {
+                input.set_value(value);
+                // The attribute too: a form reset goes back to it, as to the server's value.
+                let _ = input.set_attribute("value", value);
+            }
+        };
+        set_value("input[name=\"form[payment_intent_id]\"]", &data("data-pi"));
+        set_value("input[name=\"form[currency]\"]", &data("data-currency"));
+        set_value(AMOUNT_INPUT, &data("data-amount"));
+        let set_text = |selector: &str, text: &str| {
+            if let Some(el) = form.query_selector(selector).ok().flatten() {
+                el.set_text_content(Some(text));
+            }
+        };
+        // ASCII: a currency code is; and `to_uppercase` would bring Unicode's case tables into the
+        // main module.
+        set_text(".refund-currency", &data("data-currency").to_ascii_uppercase());
+        set_text(".refund-up-to", &data("data-up-to"));
+        if let (Some(cancel), Some(href)) =
+            (form.query_selector("a.refund-cancel").ok().flatten(), link.get_attribute("href"))
+        {
+            // The page's address without `refund`, as the server writes it into a row's form.
+            let _ = cancel.set_attribute("href", &without_refund(&href));
+        }
+        Some(form)
+    }
+
+    /// Shows a row's form with a fresh idempotency key: the refund it submits is made once at
+    /// Stripe however often it is sent, and a form opened again is a new request.
+    fn open(link: &Element, form: &HtmlElement) {
+        form.set_hidden(false);
+        let _ = link.set_attribute("aria-expanded", "true");
+        if let Some(key) = key_input(form) {
             key.set_value(&new_key());
+        }
+        if let Some(amount) =
+            form.query_selector(AMOUNT_INPUT).ok().flatten().and_then(|a| a.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = amount.focus();
+        }
+    }
+
+    /// Hides a row's form; what it said stays, should it be opened again.
+    fn close(link: &Element, form: &HtmlElement) {
+        form.set_hidden(true);
+        let _ = link.set_attribute("aria-expanded", "false");
+    }
+
+    /// `href` (the page's address with `refund=…`) without the `refund` parameter.
+    fn without_refund(href: &str) -> String {
+        let (path, query) = href.split_once('?').unwrap_or((href, ""));
+        let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("refund=")).collect();
+        if kept.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", kept.join("&"))
         }
     }
 

@@ -389,15 +389,35 @@ async fn admins_refund_once_per_click_and_support_cannot() {
     let html = app.page(&support, "/test/history").await;
     assert!(!html.contains("data-testid=\"refund-open\""), "support sees no refund control");
     assert!(!html.contains("RefundForms_") && !html.contains("data-refund-forms"), "nor its island");
-    let html = app.page(&admin, "/test/history").await;
+    let html = app.page(&admin, "/test/history?status=succeeded").await;
     assert!(html.contains("data-testid=\"refund-open\""), "admins do");
-    // Each row's form is the server's HTML, which posts without JavaScript; one island for the
-    // whole table submits them in place (`src/pages/refund.rs`), not one per row.
-    let forms = html.matches(r#"<form action="/api/console/admin-refund" method="post""#).count();
-    assert!(forms > 1, "the demo has several refundable payments: {html}");
-    assert_eq!(html.matches(r#"data-testid="refund-open""#).count(), forms);
+    // Each refundable row has a link to the page with its form open, keeping the filters, and
+    // carrying what the island fills the table's one form (a template) with; one island for the
+    // whole table opens and submits them in place (`src/pages/refund.rs`), not one per row.
+    let links = html.matches(r#"data-testid="refund-open""#).count();
+    assert!(links > 1, "the demo has several refundable payments: {html}");
+    let form_tag = r#"<form action="/api/console/admin-refund" method="post""#;
+    assert_eq!(html.matches(form_tag).count(), 1, "no row's form is open: {html}");
+    assert_eq!(html.matches(&format!(r#"<template data-refund-template="">{form_tag}"#)).count(), 1, "{html}");
     assert_eq!(html.matches(r#"<leptos-island data-component="RefundForms_"#).count(), 1, "{html}");
     assert_eq!(html.matches("data-refund-forms").count(), 1, "{html}");
+    let link = format!(r#"href="/test/history?status=succeeded&amp;refund={pi}""#);
+    let at = html.find(&link).unwrap_or_else(|| panic!("no link opening {pi}'s form: {html}"));
+    let tag = &html[html[..at].rfind("<a").unwrap()..at + html[at..].find('>').unwrap()];
+    assert!(tag.contains(r#"aria-expanded="false""#) && tag.contains(&format!(r#"data-pi="{pi}""#)), "{tag}");
+    assert!(tag.contains(&format!(r#"data-currency="{currency}""#)) && tag.contains("data-up-to=\"$"), "{tag}");
+    // Opened by the address, as without JavaScript: that row's form is part of the page, for
+    // its payment, with what is left as the amount and a way back to the same rows.
+    let html = app.page(&admin, &format!("/test/history?status=succeeded&refund={pi}")).await;
+    assert_eq!(html.matches(form_tag).count(), 2, "the template and the row's form: {html}");
+    let open = html.find(r#"aria-expanded="true""#).expect("the opened row's link");
+    let row_form = &html[open..open + html[open..].find("</form>").unwrap()];
+    assert!(row_form.contains(&format!(r#"name="form[payment_intent_id]" value="{pi}""#)), "{row_form}");
+    assert!(row_form.contains(&format!(r#"name="form[currency]" value="{currency}""#)), "{row_form}");
+    let left = paid.amount.unwrap() - paid.amount_refunded.unwrap_or(0);
+    let amount = format!(r#"name="form[amount]" value="{}.{:02}""#, left / 100, left % 100);
+    assert!(row_form.contains(&amount), "{amount} in {row_form}");
+    assert!(row_form.contains(r#"href="/test/history?status=succeeded" data-testid="refund-cancel""#), "{row_form}");
 
     // A double click: one refund.
     let (status, first) = post(&admin, form("1.00", "click-1", "", "test")).await;

@@ -262,12 +262,7 @@ mod delegate {
         // main module.
         set_text(".refund-currency", &data("data-currency").to_ascii_uppercase());
         set_text(".refund-up-to", &data("data-up-to"));
-        if let (Some(cancel), Some(href)) =
-            (form.query_selector("a.refund-cancel").ok().flatten(), link.get_attribute("href"))
-        {
-            // The page's address without `refund`, as the server writes it into a row's form.
-            let _ = cancel.set_attribute("href", &without_refund(&href));
-        }
+        // Its Cancel link is the table's already: the page's address without a form open.
         Some(form)
     }
 
@@ -290,17 +285,6 @@ mod delegate {
     fn close(link: &Element, form: &HtmlElement) {
         form.set_hidden(true);
         let _ = link.set_attribute("aria-expanded", "false");
-    }
-
-    /// `href` (the page's address with `refund=…`) without the `refund` parameter.
-    fn without_refund(href: &str) -> String {
-        let (path, query) = href.split_once('?').unwrap_or((href, ""));
-        let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("refund=")).collect();
-        if kept.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{}", kept.join("&"))
-        }
     }
 
     /// A refund form's submit: in place, one request at a time, the outcome in the form.

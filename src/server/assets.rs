@@ -89,8 +89,8 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
 /// link, and the inline scripts after it wait for it, so the parser stopped there: on a 10 Mbit/s
 /// link with 40 ms round trips and a CPU slowed 4x, the pages were parsed from about 200 ms, when
 /// the stylesheet had arrived, instead of from the HTML's first bytes (`README.md`, "What the
-/// slowest pages waited for").
-/// Inline, it costs each page about 5 KB compressed and the browser nothing to wait for.
+/// slowest pages waited for"). Inline, it costs each page about 5 KB compressed and the browser
+/// nothing to wait for.
 ///
 /// Read once, when the server starts ([`super::state::AppState::stylesheet`]). `None`, and pages
 /// link the file instead, when it cannot be read, when it could end the `<style>` element early,

@@ -376,7 +376,7 @@ fn body_too_large(path: &str, limit: usize) -> Response {
 /// (Leptos puts it on its hydration and resource scripts); without one, no inline script runs.
 /// `'wasm-unsafe-eval'` lets the page compile its WebAssembly; nothing else is evaluated. Styles
 /// come from this origin or from the page's own `<style>` with the nonce (the site's stylesheet,
-/// written into the page: `super::assets::inline_stylesheet`); no view uses inline `style`
+/// written into the page: `super::assets::read_inline_stylesheet`); no view uses inline `style`
 /// attributes, and a nonce does not allow them.
 pub fn content_security_policy(nonce: Option<&str>) -> String {
     let (script, style) = match nonce {

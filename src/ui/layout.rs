@@ -42,16 +42,15 @@ pub fn ConsoleLayout() -> impl IntoView {
     let parsed = Memo::new(move |_| params.read().get("env").and_then(|e| Environment::parse(&e)));
     let env = Memo::new(move |_| parsed.get().unwrap_or(Environment::Test));
     provide_context(CurrentEnv(env));
-    // Read from the request on the server. (A `SharedValue` from when the whole app hydrated and
-    // the browser read the value the server sent; only the server renders the layout now.)
-    let user = SharedValue::new(signed_in_user).into_inner();
+    // Read from the request: only the server renders the layout (every page hydrates only its
+    // islands), so nothing of it needs sending to the browser.
+    let user = signed_in_user();
 
     view! {
         <Show when=move || parsed.get().is_some() fallback=|| view! { <NotFound /> }>
             {match user.clone() {
                 Some(user) => view! { <Frame user env /> }.into_any(),
-                // Only reachable in the browser if the page came without the user, which the
-                // server never sends: it redirects before rendering.
+                // The server redirects before rendering a page without a signed-in user.
                 None => view! { <Redirect path="/login" /> }.into_any(),
             }}
         </Show>
@@ -64,7 +63,7 @@ fn signed_in_user() -> Option<CurrentUser> {
     crate::auth::ssr::current_session().map(|session| session.user)
 }
 
-/// In the browser the user comes with the page (`SharedValue`), never from here.
+/// The layout is never rendered in the browser (see [`ConsoleLayout`]).
 #[cfg(not(feature = "ssr"))]
 fn signed_in_user() -> Option<CurrentUser> {
     None
